@@ -1,0 +1,1 @@
+"""The review database: models, engine and idempotent writes (SQLAlchemy 2)."""

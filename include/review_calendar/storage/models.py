@@ -1,0 +1,298 @@
+"""Tables of the review database.
+
+Every table that a task writes has a natural key (programme, year,
+obligation, period, region...) with a unique constraint, so re-running a task
+upserts instead of duplicating. Schema changes go through Alembic
+(``review_calendar/migrations``); ``tests/unit/test_storage.py`` checks the
+migrations and these models agree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Region(Base):
+    """Administrative divisions: province, city (incl. directly administered), county."""
+
+    __tablename__ = "regions"
+    code: Mapped[str] = mapped_column(String(6), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    level: Mapped[str] = mapped_column(String(16))
+    parent_code: Mapped[str | None] = mapped_column(String(6), index=True)
+    province_code: Mapped[str] = mapped_column(String(6), index=True)
+
+
+class Cluster(Base):
+    """An industrial cluster; it sits inside one county-level region."""
+
+    __tablename__ = "clusters"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(128))
+    region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"), index=True)
+    industry: Mapped[str] = mapped_column(String(64), default="")
+    synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Enrolment(Base):
+    """A cluster's status in a programme: recognised on, valid until, status."""
+
+    __tablename__ = "enrolments"
+    programme_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    cluster_id: Mapped[str] = mapped_column(ForeignKey("clusters.id"), primary_key=True)
+    recognised_on: Mapped[dt.date] = mapped_column(Date)
+    valid_until: Mapped[dt.date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default="active")  # active, extended, revoked, completed
+    status_reason: Mapped[str] = mapped_column(Text, default="")
+    category: Mapped[str] = mapped_column(String(32), default="")
+
+
+class Contact(Base):
+    """Officials from the accepted contact list (the Mar 31 obligation)."""
+
+    __tablename__ = "contacts"
+    programme_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    cycle_year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    region_code: Mapped[str] = mapped_column(String(6), primary_key=True)
+    role: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    post: Mapped[str] = mapped_column(String(128), default="")
+    office_phone: Mapped[str] = mapped_column(String(32), default="")
+    mobile: Mapped[str] = mapped_column(String(32), default="")
+    email: Mapped[str] = mapped_column(String(254), default="")
+    submission_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class ObligationInstanceRow(Base):
+    """One obligation of one cycle and period, with its computed dates and state."""
+
+    __tablename__ = "obligation_instances"
+    __table_args__ = (UniqueConstraint("programme_id", "cycle_year", "obligation_id", "period"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    programme_id: Mapped[str] = mapped_column(String(64))
+    cycle_year: Mapped[int] = mapped_column(Integer)
+    obligation_id: Mapped[str] = mapped_column(String(64))
+    period: Mapped[str] = mapped_column(String(8), default="Y")
+    title: Mapped[str] = mapped_column(String(128))
+    statutory_due: Mapped[dt.date] = mapped_column(Date)
+    effective_due: Mapped[dt.date] = mapped_column(Date)
+    opens_on: Mapped[dt.date] = mapped_column(Date)
+    state: Mapped[str] = mapped_column(String(16), default="planned")  # planned, open, closed, aggregated
+
+
+class Submission(Base):
+    """A received file: its content hash, outcome and where it is kept."""
+
+    __tablename__ = "submissions"
+    __table_args__ = (
+        UniqueConstraint("programme_id", "cycle_year", "obligation_id", "period", "content_hash"),
+        Index(
+            "ix_submissions_instance_region",
+            "programme_id",
+            "cycle_year",
+            "obligation_id",
+            "period",
+            "region_code",
+        ),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    programme_id: Mapped[str] = mapped_column(String(64))
+    cycle_year: Mapped[int] = mapped_column(Integer)
+    obligation_id: Mapped[str] = mapped_column(String(64))
+    period: Mapped[str] = mapped_column(String(8), default="Y")
+    region_code: Mapped[str | None] = mapped_column(String(6))
+    file_name: Mapped[str] = mapped_column(String(255))
+    stored_path: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    size_bytes: Mapped[int] = mapped_column(Integer, default=0)
+    received_on: Mapped[dt.date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16))  # accepted, rejected, superseded
+    is_late: Mapped[bool] = mapped_column(Boolean, default=False)
+    row_count: Mapped[int] = mapped_column(Integer, default=0)
+    error_count: Mapped[int] = mapped_column(Integer, default=0)
+    superseded_by: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class SubmissionError(Base):
+    """One problem found in a rejected file, in words an official understands."""
+
+    __tablename__ = "submission_errors"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), index=True)
+    sheet: Mapped[str | None] = mapped_column(String(64))
+    row: Mapped[int | None] = mapped_column(Integer)
+    column: Mapped[str | None] = mapped_column(String(64))
+    value: Mapped[str | None] = mapped_column(Text)
+    code: Mapped[str] = mapped_column(String(48))
+    message: Mapped[str] = mapped_column(Text)
+    severity: Mapped[str] = mapped_column(String(8), default="error")
+
+
+class DatasetRow(Base):
+    """A normalised row of an accepted submission (the data the gates and aggregation read)."""
+
+    __tablename__ = "dataset_rows"
+    __table_args__ = (UniqueConstraint("submission_id", "sheet", "row_no"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), index=True)
+    dataset: Mapped[str] = mapped_column(String(64), index=True)
+    sheet: Mapped[str] = mapped_column(String(64), default="")
+    row_no: Mapped[int] = mapped_column(Integer)
+    region_code: Mapped[str | None] = mapped_column(String(6), index=True)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class GateRun(Base):
+    """The verdict of one data-quality gate over an assembled dataset."""
+
+    __tablename__ = "gate_runs"
+    __table_args__ = (
+        UniqueConstraint("programme_id", "cycle_year", "obligation_id", "period", "gate", "run_id"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    programme_id: Mapped[str] = mapped_column(String(64))
+    cycle_year: Mapped[int] = mapped_column(Integer)
+    obligation_id: Mapped[str] = mapped_column(String(64))
+    period: Mapped[str] = mapped_column(String(8), default="Y")
+    gate: Mapped[str] = mapped_column(String(64))
+    run_id: Mapped[str] = mapped_column(String(250))
+    success: Mapped[bool] = mapped_column(Boolean)
+    critical_failures: Mapped[int] = mapped_column(Integer, default=0)
+    warnings: Mapped[int] = mapped_column(Integer, default=0)
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    html_path: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class Aggregate(Base):
+    """A key figure of a provincial aggregation, per region (city, county or province)."""
+
+    __tablename__ = "aggregates"
+    programme_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    cycle_year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    obligation_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    period: Mapped[str] = mapped_column(String(8), primary_key=True)
+    region_code: Mapped[str] = mapped_column(String(6), primary_key=True)
+    metric: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[float | None] = mapped_column(Float)
+    text: Mapped[str] = mapped_column(Text, default="")
+
+
+class OutboxMessage(Base):
+    """Every e-mail goes through this outbox, keyed by (instance, recipient, stage): sent once."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (UniqueConstraint("natural_key"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    natural_key: Mapped[str] = mapped_column(String(400))
+    kind: Mapped[str] = mapped_column(String(32))  # notice, reminder, rejection, decision, gap_report
+    programme_id: Mapped[str] = mapped_column(String(64), index=True)
+    instance_key: Mapped[str] = mapped_column(String(200), index=True)
+    region_code: Mapped[str | None] = mapped_column(String(6))
+    stage: Mapped[str] = mapped_column(String(32))
+    to_addrs: Mapped[list[Any]] = mapped_column(JSON)
+    cc_addrs: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    subject: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    attachments: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(16), default="queued")  # queued, sent, failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_on: Mapped[dt.date] = mapped_column(Date)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Evaluation(Base):
+    """A third-party evaluation score of a cluster for a cycle."""
+
+    __tablename__ = "evaluations"
+    programme_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    cycle_year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cluster_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    evaluator: Mapped[str] = mapped_column(String(128))
+    score: Mapped[float] = mapped_column(Float)
+    violation: Mapped[bool] = mapped_column(Boolean, default=False)
+    note: Mapped[str] = mapped_column(Text, default="")
+    submission_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class Finding(Base):
+    """A reviewer's recorded finding (seed 002 第十七条 conditions 2, 4, 5)."""
+
+    __tablename__ = "findings"
+    __table_args__ = (UniqueConstraint("programme_id", "cluster_id", "cycle_year", "condition"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    programme_id: Mapped[str] = mapped_column(String(64))
+    cluster_id: Mapped[str] = mapped_column(String(64))
+    cycle_year: Mapped[int] = mapped_column(Integer)
+    condition: Mapped[str] = mapped_column(String(32))
+    note: Mapped[str] = mapped_column(Text, default="")
+    recorded_by: Mapped[str] = mapped_column(String(64), default="")
+
+
+class Decision(Base):
+    """An audited decision: the rule applied, the figures used, the run that made it."""
+
+    __tablename__ = "decisions"
+    __table_args__ = (UniqueConstraint("programme_id", "cycle_year", "kind", "subject"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    programme_id: Mapped[str] = mapped_column(String(64))
+    cycle_year: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(32))  # acceptance, gate, evaluation, re_review, clawback
+    subject: Mapped[str] = mapped_column(String(200))
+    outcome: Mapped[str] = mapped_column(String(32))
+    rule: Mapped[str] = mapped_column(Text)
+    clause: Mapped[str] = mapped_column(Text)
+    figures: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    run_id: Mapped[str] = mapped_column(String(250), default="")
+    decided_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class Subsidy(Base):
+    """Subsidy ledger: grants and claw-backs per cluster (or firm) and year."""
+
+    __tablename__ = "subsidies"
+    __table_args__ = (UniqueConstraint("programme_id", "beneficiary", "cycle_year", "kind"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    programme_id: Mapped[str] = mapped_column(String(64))
+    beneficiary: Mapped[str] = mapped_column(String(128))
+    region_code: Mapped[str | None] = mapped_column(String(6))
+    cycle_year: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))  # granted, clawback
+    amount_wan_yuan: Mapped[float] = mapped_column(Float)
+    rule: Mapped[str] = mapped_column(Text, default="")

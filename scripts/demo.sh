@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The main job: set everything up from nothing and run a demonstration year.
+# Usage: scripts/demo.sh [--year 2025]
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+"$ROOT/scripts/bootstrap.sh"
+cd "$ROOT"
+if [ ! -f "$AIRFLOW_HOME/.migrated" ] || [ "$AIRFLOW_HOME/.migrated" -ot requirements.lock ]; then
+  echo "==> airflow db migrate ($AIRFLOW_HOME)"
+  airflow db migrate >/dev/null
+  touch "$AIRFLOW_HOME/.migrated"
+fi
+exec python scripts/demo.py "$@"

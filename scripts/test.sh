@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The whole test suite: lint, then pytest (unit, DagBag, end-to-end on SQLite and PostgreSQL).
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+"$ROOT/scripts/bootstrap.sh"
+cd "$ROOT"
+echo "==> ruff"
+ruff check .
+ruff format --check --quiet include dags plugins tests scripts || { echo "run: .venv/bin/ruff format"; exit 1; }
+echo "==> pytest"
+exec python -m pytest "$@"

@@ -1,0 +1,66 @@
+"""Shared test set-up: an isolated Airflow home, review databases on SQLite and PostgreSQL.
+
+Environment variables are set before anything imports Airflow, so the tests
+never touch the developer's ``.airflow`` or ``var`` folders.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+os.environ["AIRFLOW_HOME"] = str(ROOT / ".airflow-test")
+os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(ROOT / "dags")
+os.environ["AIRFLOW__CORE__PLUGINS_FOLDER"] = str(ROOT / "plugins")
+os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+os.environ["AIRFLOW__CORE__DEFAULT_TIMEZONE"] = "Asia/Shanghai"
+os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "False"
+os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING")
+os.environ["REVIEW_CALENDAR_PROGRAMMES"] = str(ROOT / "programmes")
+os.environ["REVIEW_CALENDAR_HOLIDAYS"] = str(ROOT / "config" / "holidays.yaml")
+os.environ["REVIEW_CALENDAR_EXPECTATIONS"] = str(ROOT / "expectations")
+os.environ.setdefault("REVIEW_CALENDAR_HOME", str(ROOT / ".airflow-test" / "var"))
+
+from tests.pg_server import PostgresServer  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PostgresServer]:
+    """A real PostgreSQL server for the whole session (started by the tests themselves)."""
+    if not PostgresServer.available():
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL binaries (initdb, pg_ctl) are required in CI")
+        pytest.skip("PostgreSQL binaries (initdb, pg_ctl) not installed")
+    server = PostgresServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty review database URL, once on SQLite and once on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'review.db'}"
+    return request.getfixturevalue("pg_server").create_database()
+
+
+@pytest.fixture
+def migrated_url(db_url: str) -> str:
+    """A review database at the latest migration."""
+    from review_calendar.storage.db import upgrade
+
+    upgrade(db_url)
+    return db_url
+
+
+@pytest.fixture
+def review_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point REVIEW_CALENDAR_HOME (and the SQLite review database) at a fresh folder."""
+    home = tmp_path / "rc-home"
+    monkeypatch.setenv("REVIEW_CALENDAR_HOME", str(home))
+    monkeypatch.delenv("REVIEW_CALENDAR_DB_URL", raising=False)
+    return home

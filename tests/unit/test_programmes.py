@@ -1,0 +1,163 @@
+"""Programme files: the shipped ones load, invalid ones name file, key and problem."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from review_calendar.calendar import WorkingCalendar
+from review_calendar.programmes import (
+    ProgrammeError,
+    check_programmes,
+    instances_for_year,
+    load_programme_file,
+    load_programmes,
+)
+
+pytestmark = pytest.mark.unit
+ROOT = Path(__file__).resolve().parents[2]
+PROGRAMMES = ROOT / "programmes"
+
+
+def test_shipped_programmes_are_valid() -> None:
+    assert check_programmes(PROGRAMMES) == []
+    assert sorted(load_programmes(PROGRAMMES)) == [
+        "hebei_smart_cluster",
+        "henan_demo_base",
+        "langfang_digital",
+        "miit_sme_cluster",
+    ]
+
+
+def test_programme_a_2024_deadlines() -> None:
+    programme = load_programme_file(PROGRAMMES / "hebei_smart_cluster.yaml")
+
+    dates = {
+        i.obligation_id: (i.statutory_due.isoformat(), i.effective_due.isoformat())
+        for i in instances_for_year(programme, 2024, WorkingCalendar())
+    }
+
+    assert dates["contact_list"] == ("2024-03-31", "2024-04-01")
+    assert dates["development_plan"] == ("2024-06-30", "2024-07-01")
+    assert dates["half_year_report"] == ("2024-07-15", "2024-07-15")
+    assert dates["full_year_report"] == ("2025-01-15", "2025-01-15")
+
+
+def test_programme_b_annual_table_2023_moves_past_labour_day() -> None:
+    programme = load_programme_file(PROGRAMMES / "miit_sme_cluster.yaml")
+
+    instance = next(
+        i
+        for i in instances_for_year(programme, 2023, WorkingCalendar())
+        if i.obligation_id == "annual_info_table"
+    )
+
+    assert instance.effective_due.isoformat() == "2023-05-04"
+
+
+def test_quarterly_obligation_has_four_instances() -> None:
+    programme = load_programme_file(PROGRAMMES / "henan_demo_base.yaml")
+
+    periods = [
+        i.period
+        for i in instances_for_year(programme, 2025, WorkingCalendar())
+        if i.obligation_id == "quarterly_figures"
+    ]
+
+    assert periods == ["Q1", "Q2", "Q3", "Q4"]
+
+
+def _write_variant(tmp_path: Path, mutate, name: str = "hebei_smart_cluster") -> Path:  # noqa: ANN001
+    data = yaml.safe_load((PROGRAMMES / "hebei_smart_cluster.yaml").read_text(encoding="utf-8"))
+    mutate(data)
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("mutate", "fragment"),
+    [
+        pytest.param(
+            lambda d: d["obligations"][0]["due"].update(month=13),
+            "obligations[0].due[0].month",
+            id="month-13",
+        ),
+        pytest.param(
+            lambda d: d["obligations"][1]["due"].update(month=2, day=30),
+            "2-30 is not a calendar date",
+            id="feb-30",
+        ),
+        pytest.param(
+            lambda d: d["obligations"][0].pop("clause"),
+            "obligations[0].clause: Field required",
+            id="missing-clause",
+        ),
+        pytest.param(
+            lambda d: d["obligations"][0].update(submitter="village"),
+            "obligations[0].submitter",
+            id="unknown-level",
+        ),
+        pytest.param(
+            lambda d: d["obligations"].append(dict(d["obligations"][0])),
+            "obligation ids repeat",
+            id="duplicate-obligation",
+        ),
+        pytest.param(
+            lambda d: d["obligations"][4].update(after="nope"), "unknown obligation 'nope'", id="bad-after"
+        ),
+        pytest.param(
+            lambda d: d.update(colour="red"), "colour: Extra inputs are not permitted", id="unknown-key"
+        ),
+        pytest.param(
+            lambda d: d["reminders"].update(escalate_province_after_days=1),
+            "escalate_province_after_days",
+            id="escalation-order",
+        ),
+        pytest.param(
+            lambda d: d["evaluation"].update(rectify_min_score=90), "rectify_min_score", id="score-bands"
+        ),
+        pytest.param(
+            lambda d: d["office"].update(email="not-an-address"), "office.email", id="bad-office-email"
+        ),
+    ],
+)
+def test_invalid_programme_error_names_file_and_key(tmp_path: Path, mutate, fragment: str) -> None:  # noqa: ANN001
+    path = _write_variant(tmp_path, mutate)
+
+    with pytest.raises(ProgrammeError) as err:
+        load_programme_file(path)
+
+    assert str(err.value).startswith("hebei_smart_cluster.yaml: ")
+    assert fragment in str(err.value)
+
+
+def test_id_must_match_file_name(tmp_path: Path) -> None:
+    path = _write_variant(tmp_path, lambda d: None, name="renamed")
+
+    with pytest.raises(
+        ProgrammeError, match=r"renamed.yaml: id: 'hebei_smart_cluster' must equal the file name 'renamed'"
+    ):
+        load_programme_file(path)
+
+
+def test_broken_yaml_names_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "broken.yaml"
+    path.write_text("id: broken\nobligations: [\n", encoding="utf-8")
+
+    with pytest.raises(ProgrammeError, match=r"broken.yaml: line \d+ is not valid YAML"):
+        load_programme_file(path)
+
+
+def test_check_programmes_lists_every_invalid_file(tmp_path: Path) -> None:
+    _write_variant(tmp_path, lambda d: d.pop("name"), name="hebei_smart_cluster")
+    (tmp_path / "other.yaml").write_text("just text", encoding="utf-8")
+    (tmp_path / "_draft.yaml").write_text("ignored: [", encoding="utf-8")
+
+    problems = check_programmes(tmp_path)
+
+    assert len(problems) == 2
+    assert problems[0].startswith("hebei_smart_cluster.yaml: name: Field required")
+    assert problems[1].startswith("other.yaml: (top level)")
