@@ -111,6 +111,8 @@ class Obligation(_Strict):
     reminders: ReminderSchedule | None = None
     completeness_threshold: Annotated[float, Field(ge=0, le=1)] = 1.0
     after: str | None = None
+    data_year_offset: Annotated[int, Field(ge=-1, le=0)] = 0
+    expects: dict[str, str] = {}
 
     @field_validator("due", mode="before")
     @classmethod
@@ -152,6 +154,14 @@ class EvaluationRules(_Strict):
         if self.rectify_min_score > self.continue_min_score:
             raise ValueError("rectify_min_score must not exceed continue_min_score")
         return self
+
+
+class ReReviewRules(_Strict):
+    """How the three-year re-review decides (seed 002 第十六条, 第十七条)."""
+
+    min_target_completion: Annotated[float, Field(ge=0, le=1)] = 0.8
+    require_criteria: bool = True
+    clause: str
 
 
 class Criterion(_Strict):
@@ -203,6 +213,7 @@ class Programme(_Strict):
     reminders: ReminderSchedule = ReminderSchedule()
     obligations: list[Obligation]
     evaluation: EvaluationRules | None = None
+    re_review: ReReviewRules | None = None
     criteria: list[Criterion] = []
     subsidy_rules: list[SubsidyRule] = []
     stage_targets: list[StageTarget] = []

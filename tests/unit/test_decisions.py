@@ -1,0 +1,192 @@
+"""Decision rules: evaluation bands, re-review under article 17, criteria, subsidies, bulletin."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from review_calendar.decisions import (
+    ReReviewInput,
+    bulletin_ranking,
+    check_criteria,
+    evaluation_verdict,
+    re_review_verdict,
+    record_decision,
+    stage_target_progress,
+    subsidy_for_claim,
+)
+from review_calendar.programmes import load_programme_file
+from review_calendar.storage.db import session_scope
+from review_calendar.storage.models import Decision
+
+pytestmark = pytest.mark.unit
+PROGRAMMES = Path(__file__).resolve().parents[2] / "programmes"
+A = load_programme_file(PROGRAMMES / "hebei_smart_cluster.yaml")
+B = load_programme_file(PROGRAMMES / "miit_sme_cluster.yaml")
+D = load_programme_file(PROGRAMMES / "langfang_digital.yaml")
+
+GOOD_INDICATORS = {
+    "area_km2": 42.0,
+    "output_yi": [45.0, 51.0, 58.0],
+    "sme_output_share": 0.82,
+    "leading_industry_share": 0.77,
+    "output_growth": [0.12, 0.13, 0.14],
+    "sme_rd_growth": [0.11, 0.15, 0.12],
+    "invention_patent_growth": 0.2,
+    "patents_per_10k": 18.0,
+    "platform_adoption": 0.3,
+}
+
+
+@pytest.mark.parametrize(
+    ("score", "violation", "outcome"),
+    [
+        pytest.param(92.0, False, "continue", id="continue"),
+        pytest.param(80.0, False, "continue", id="boundary-80-continues"),
+        pytest.param(79.5, False, "rectify", id="rectify"),
+        pytest.param(60.0, False, "rectify", id="boundary-60-rectifies"),
+        pytest.param(59.9, False, "revoke", id="below-60-revokes"),
+        pytest.param(95.0, True, "revoke", id="violation-revokes"),
+        pytest.param(None, False, "missing", id="no-score"),
+    ],
+)
+def test_evaluation_bands(score: float | None, violation: bool, outcome: str) -> None:
+    assert evaluation_verdict(A, "c1", score, violation).outcome == outcome
+
+
+def test_revocation_claws_back_granted_subsidy() -> None:
+    verdict = evaluation_verdict(A, "c1", 41.0, False, granted_wan_yuan=150.0)
+
+    assert verdict.figures["clawback_wan_yuan"] == 150.0
+    assert "追回补贴资金 150 万元" in verdict.reason
+    assert verdict.clause.startswith("冀工信产业〔2016〕93号")
+
+
+def test_rectify_names_the_deadline() -> None:
+    assert evaluation_verdict(A, "c1", 70.0, False).reason == "评分 70 分，限期 30 天整改"
+
+
+def test_criteria_three_year_output_must_hold_every_year() -> None:
+    indicators = {**GOOD_INDICATORS, "output_yi": [39.0, 51.0, 58.0]}
+
+    results = {r.id: r.met for r in check_criteria(B.criteria, indicators)}
+
+    assert results["output"] is False
+    assert results["area"] is True
+
+
+def test_criteria_unknown_when_not_reported() -> None:
+    results = {r.id: r.met for r in check_criteria(B.criteria, {"area_km2": 20})}
+
+    assert results["area"] is True and results["sme_share"] is None
+
+
+def _input(**changes) -> ReReviewInput:  # noqa: ANN003
+    base = dict(
+        cluster_id="botou_casting", applied=True, targets_total=10, targets_completed=9,
+        indicators=GOOD_INDICATORS, annual_table_on_time=True, findings=(),
+    )  # fmt: skip
+    base.update(changes)
+    return ReReviewInput(**base)
+
+
+def test_passed_re_review_extends_three_years() -> None:
+    verdict = re_review_verdict(B, _input(), dt.date(2025, 11, 29))
+
+    assert verdict.outcome == "extend"
+    assert verdict.figures["new_valid_until"] == "2028-11-29"
+
+
+@pytest.mark.parametrize(
+    ("changes", "condition", "words"),
+    [
+        pytest.param({"applied": False}, "no_application", "（一）期满未申请复核", id="cond-1-no-application"),
+        pytest.param({"targets_completed": 5}, "failed_re_review", "三年目标完成率 50%", id="cond-1-targets"),
+        pytest.param({"indicators": {**GOOD_INDICATORS, "platform_adoption": 0.05}}, "failed_re_review",
+                     "工业互联网平台普及率", id="cond-1-criterion"),
+        pytest.param({"findings": ("false_declaration",)}, "false_declaration", "（二）弄虚作假", id="cond-2"),
+        pytest.param({"annual_table_on_time": False}, "annual_table_missing", "（三）未按时报送", id="cond-3"),
+        pytest.param({"findings": ("unreported_change",)}, "unreported_change", "（四）", id="cond-4"),
+        pytest.param({"findings": ("major_incident",)}, "major_incident", "（五）", id="cond-5"),
+    ],
+)  # fmt: skip
+def test_article_17_conditions_revoke(changes: dict, condition: str, words: str) -> None:
+    verdict = re_review_verdict(B, _input(**changes), dt.date(2025, 11, 29))
+
+    assert verdict.outcome == "revoke"
+    assert condition in verdict.figures["conditions"]
+    assert words in verdict.reason
+
+
+@pytest.mark.parametrize(
+    ("category", "eligible", "claimed", "once", "amount"),
+    [
+        pytest.param("试点", 500.0, 120.0, False, 100.0, id="pilot-20-percent"),
+        pytest.param("示范", 2000.0, 400.0, False, 200.0, id="demonstration-capped-2m"),
+        pytest.param("平台", 1000.0, 400.0, False, 300.0, id="platform-30-percent"),
+        pytest.param("平台", 5000.0, 1500.0, False, 500.0, id="platform-capped-5m"),
+        pytest.param("平台", 1000.0, 300.0, True, 0.0, id="platform-only-once"),
+        pytest.param("试点", 500.0, 50.0, False, 50.0, id="claim-below-ceiling"),
+        pytest.param("其他", 500.0, 50.0, False, 0.0, id="unknown-category"),
+    ],
+)
+def test_langfang_subsidy(category: str, eligible: float, claimed: float, once: bool, amount: float) -> None:
+    assert subsidy_for_claim(D.subsidy_rules, category, eligible, claimed, once)[0] == amount
+
+
+def test_stage_targets_2023() -> None:
+    progress = stage_target_progress(
+        D.stage_targets, 2023, {"platforms": 1, "demonstration_firms": 8, "pilot_firms": 25}
+    )
+
+    assert [(p["metric"], p["met"]) for p in progress] == [
+        ("platforms", True),
+        ("demonstration_firms", False),
+        ("pilot_firms", True),
+    ]
+
+
+def test_bulletin_ranks_by_rank_sum_and_flags_missing_visits() -> None:
+    rows = [
+        {"base": "甲", "output_yi": 300, "investment_wan": 10, "counselling_visits": 1},
+        {"base": "乙", "output_yi": 700, "investment_wan": 50, "counselling_visits": 0},
+        {"base": "丙", "output_yi": 100, "investment_wan": 30, "counselling_visits": 2},
+    ]
+
+    ranking = bulletin_ranking(rows, ["output_yi", "investment_wan"])
+
+    assert [(r["base"], r["rank"]) for r in ranking] == [("乙", 1), ("丙", 2), ("甲", 3)]
+    assert [r["base"] for r in ranking if r["no_counselling_visit"]] == ["乙"]
+
+
+def test_same_decision_is_recorded_once(migrated_url: str) -> None:
+    verdict = evaluation_verdict(A, "anguo_tcm", 85.0, False)
+    with session_scope(migrated_url) as s:
+        first = record_decision(s, "hebei_smart_cluster", 2025, "evaluation", verdict, "run-1")
+    with session_scope(migrated_url) as s:
+        second = record_decision(s, "hebei_smart_cluster", 2025, "evaluation", verdict, "run-2")
+
+    with session_scope(migrated_url) as s:
+        rows = s.scalars(select(Decision)).all()
+    assert (first, second) == (True, False)
+    assert [(r.outcome, r.run_id) for r in rows] == [("continue", "run-1")]
+
+
+def test_changed_decision_replaces_and_keeps_previous_outcome(migrated_url: str) -> None:
+    with session_scope(migrated_url) as s:
+        record_decision(
+            s, "hebei_smart_cluster", 2025, "evaluation", evaluation_verdict(A, "x", 85.0, False), "r1"
+        )
+    with session_scope(migrated_url) as s:
+        record_decision(
+            s, "hebei_smart_cluster", 2025, "evaluation", evaluation_verdict(A, "x", 50.0, False), "r2"
+        )
+
+    with session_scope(migrated_url) as s:
+        count = s.scalar(select(func.count()).select_from(Decision))
+        row = s.scalars(select(Decision)).one()
+    assert count == 1
+    assert (row.outcome, row.figures["previous_outcome"], row.run_id) == ("revoke", "continue", "r2")
