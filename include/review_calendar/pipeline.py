@@ -53,3 +53,131 @@ def record_calendar(programme_id: str, year: int) -> dict[str, Any]:
         ],
         "warnings": warnings,
     }
+
+
+def parse_key(key: str) -> tuple[str, int, str, str]:
+    """Split an instance key ``programme/year/obligation/period``.
+
+    Raises:
+        ValueError: The key is not in that form.
+    """
+    parts = key.split("/")
+    if len(parts) != 4 or not parts[1].isdigit():
+        raise ValueError(f"not an instance key: {key!r}")
+    return parts[0], int(parts[1]), parts[2], parts[3]
+
+
+def instance_of(key: str) -> tuple[Any, Any]:
+    """The programme and obligation instance named by ``key``."""
+    from review_calendar.cycle import find_instance
+
+    programme_id, year, obligation_id, period = parse_key(key)
+    programme = load_programme(programme_id)
+    return programme, find_instance(programme, year, obligation_id, period)
+
+
+def open_instance(
+    programme_id: str,
+    obligation_id: str,
+    *,
+    year: int | None,
+    period: str | None,
+    as_of: str | None,
+    interval_end: Any,
+    run_id: str,
+) -> dict[str, Any]:
+    """Resolve and record the instance a cycle run works on.
+
+    Args:
+        programme_id: Programme.
+        obligation_id: Obligation of the DAG.
+        year: Cycle year from the run's params or the triggering Asset (None: from the schedule).
+        period: Period (``Y``, ``Q1``...), None for the first/only one.
+        as_of: ``YYYY-MM-DD`` the run computes as of (None: the day the window closes).
+        interval_end: The run's data interval end (scheduled runs).
+        run_id: The Airflow run id (for the log only).
+
+    Returns:
+        ``key``, ``cycle_year``, ``period``, ``closes_at`` (ISO datetime), ``as_of``,
+        ``cities`` (city codes with expected submitters, for the per-city fan-out),
+        ``expected`` (number of expected submitters).
+    """
+    import datetime as dt
+
+    from review_calendar.cycle import expected_submitters, record_instances
+    from review_calendar.schedule import closes_at, resolve_instance
+    from review_calendar.storage.db import session_scope, upgrade
+
+    settings = get_settings()
+    upgrade(settings.db_url)
+    programme = load_programme(programme_id)
+    instance = resolve_instance(programme, obligation_id, year=year, period=period, interval_end=interval_end)
+    record_instances(settings.db_url, programme, instance.cycle_year)
+    closes = closes_at(instance)
+    day = dt.date.fromisoformat(as_of) if as_of else closes.date()
+    with session_scope(settings.db_url) as session:
+        submitters = expected_submitters(session, programme, instance)
+    cities = sorted({s.city_code for s in submitters})
+    log.info(
+        "Run %s handles %s: due %s (statutory %s), as of %s, %d expected submitters in %d cities",
+        run_id, instance.key, instance.effective_due, instance.statutory_due, day, len(submitters), len(cities),
+    )  # fmt: skip
+    return {
+        "key": instance.key,
+        "cycle_year": instance.cycle_year,
+        "period": instance.period,
+        "closes_at": closes.isoformat(),
+        "as_of": day.isoformat(),
+        "cities": cities or [programme.region_code],
+        "expected": len(submitters),
+    }
+
+
+def ingest_inbox(key: str, as_of: str, *, run_id: str = "") -> dict[str, Any]:
+    """Sweep the instance's inbox: take in every file received on or before ``as_of``.
+
+    Files dated after ``as_of`` (by their modification time, i.e. upload time)
+    stay pending, so a back-fill of a past day sees only what had arrived.
+    Each accepted or rejected file is also recorded as an ``acceptance``
+    decision for the audit trail.
+
+    Returns:
+        Counts and the rejected files with their error codes (no contact data).
+    """
+    import datetime as dt
+
+    from review_calendar.decisions import Verdict, record_decision
+    from review_calendar.intake.ingest import _received_on, ingest_files, pending_files
+    from review_calendar.storage.db import session_scope
+
+    settings = get_settings()
+    programme, instance = instance_of(key)
+    day = dt.date.fromisoformat(as_of)
+    files = [p for p in pending_files(settings, instance) if _received_on(p) <= day]
+    report = ingest_files(settings.db_url, settings, programme, instance, files, move=True)
+    obligation = programme.obligation(instance.obligation_id)
+    with session_scope(settings.db_url) as session:
+        for outcome in (*report.accepted, *report.rejected):
+            verdict = Verdict(
+                subject=f"{instance.obligation_id}/{instance.period}/{outcome.region_code or '-'}/{outcome.sha256[:12]}",
+                outcome=outcome.status,
+                reason=("逾期提交，予以接收" if outcome.is_late else "按时提交，予以接收")
+                if outcome.status == "accepted"
+                else f"退回：{len(outcome.errors)} 处问题（{'、'.join(sorted({e['code'] for e in outcome.errors}))}）",
+                rule=f"intake: dataset {obligation.dataset} (intake/datasets.py, expectations/{obligation.dataset}.json)",
+                clause=obligation.clause,
+                figures={"file": outcome.file, "submission_id": outcome.submission_id, "is_late": outcome.is_late,
+                         "received_on": outcome.received_on, "errors": len(outcome.errors)},
+            )  # fmt: skip
+            record_decision(
+                session, instance.programme_id, instance.cycle_year, "acceptance", verdict, run_id
+            )
+    counts = report.counts()
+    log.info("Inbox %s as of %s: %s (%d files)", key, as_of, counts, len(files))
+    return {
+        "key": key,
+        **counts,
+        "rejected_files": [
+            {"file": o.file, "codes": sorted({e["code"] for e in o.errors})} for o in report.rejected
+        ],
+    }

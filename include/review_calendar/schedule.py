@@ -88,3 +88,46 @@ def next_working_day_run(
         day += dt.timedelta(days=1)
     day = calendar.next_working_day(day)
     return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=TZ)
+
+
+def resolve_instance(
+    programme: Programme,
+    obligation_id: str,
+    *,
+    year: int | None,
+    period: str | None,
+    interval_end: dt.datetime | None,
+    calendar: WorkingCalendar | None = None,
+) -> ObligationInstance:
+    """Which instance a DAG run works on.
+
+    An explicit ``year`` (and ``period``) from the run's params wins (re-runs and
+    back-fills); otherwise the instance whose window closes at ``interval_end``
+    (a run scheduled by :class:`DeadlineTimetable`).
+
+    Raises:
+        ValueError: Neither identifies an instance of the obligation.
+    """
+    calendar = calendar or default_calendar()
+    if year is not None:
+        candidates = [
+            i for i in instances_for_year(programme, year, calendar) if i.obligation_id == obligation_id
+        ]
+        chosen = [i for i in candidates if period in (None, "", i.period)]
+        if not chosen:
+            raise ValueError(f"{programme.id}/{obligation_id}: no period {period!r} in {year}")
+        return chosen[0]
+    if interval_end is not None:
+        closes = interval_end.astimezone(TZ).date()
+        for y in (closes.year - 1, closes.year, closes.year - 2):
+            for i in instances_for_year(programme, y, calendar):
+                if i.obligation_id == obligation_id and i.effective_due + dt.timedelta(days=1) == closes:
+                    return i
+    raise ValueError(
+        f"{programme.id}/{obligation_id}: give a year (no scheduled window ends at {interval_end})"
+    )
+
+
+def closes_at(instance: ObligationInstance) -> dt.datetime:
+    """The moment the submission window of ``instance`` closes (00:00 after the effective due date)."""
+    return deadline_run(instance).end

@@ -1,0 +1,209 @@
+"""Review cycles: one DAG per programme obligation, generated from the programme files.
+
+Each run is one obligation instance (a cycle year and period): wait for the
+effective deadline without holding a worker slot, take in what arrived, run the
+provincial data-quality gate, aggregate per city and for the province, decide
+where the obligation decides (evaluation, re-review, subsidies), notify, and
+publish the Asset that starts the downstream cycle.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from airflow.providers.standard.sensors.date_time import DateTimeSensorAsync
+from airflow.sdk import Param, dag, get_current_context, task
+from review_calendar_airflow.assets import obligation_asset
+from review_calendar_airflow.dag_defaults import DEFAULT_ARGS, START_DATE, programmes, wanted
+from review_calendar_airflow.timetables import DeadlineTimetable
+
+LEVELS = {"county": "县（市、区）", "city": "市工业和信息化局", "province": "省级主管部门", "evaluator": "第三方评估机构",
+          "ministry": "工业和信息化部", "firm": "企业"}  # fmt: skip
+KIND_TAGS = {"evaluation": "evaluation", "re_review": "re_review", "bulletin": "bulletin"}
+
+DOC = """
+### {title}（{programme}）
+
+{content}
+
+- **报送路径**：{route}
+- **截止日**：{due}（遇周末或法定节假日顺延至下一个工作日）{configured}
+- **依据**：{clause}
+- **启动方式**：{trigger}
+
+每次运行处理一个年度（期次）的报送事项：等待截止日（不占用工作槽位）→ 接收收件箱中的报送文件 →
+省级数据质量闸门（Great Expectations）→ 按市汇总 → 全省汇总和报表 → {decide}发送通知 → 发布数据资产。
+
+运维人员可在触发表单中填写 `year`（及 `period`）重跑或补跑任意年度；`dry_run` 只计算不发邮件、不改变认定状态。
+"""
+
+
+def _params(programme_id: str, periods: list[str]) -> dict:
+    return {
+        "programme": Param(programme_id, type="string", enum=[programme_id], title="项目"),
+        "year": Param(
+            None, type=["null", "integer"], minimum=2000, maximum=2100, title="年度（留空：按计划时间确定）"
+        ),
+        "period": Param(None, type=["null", "string"], enum=[None, *periods], title="期次"),
+        "as_of": Param(
+            None, type=["null", "string"], format="date", title="按此日期计算（留空：截止日次日）"
+        ),
+        "dry_run": Param(False, type="boolean", title="试运行（不发邮件、不改变认定状态）"),
+    }
+
+
+def build(programme_id: str, obligation_id: str) -> None:
+    """Define the cycle DAG of one obligation of one programme."""
+    programme = programmes()[programme_id]
+    obligation = programme.obligation(obligation_id)
+    dag_id = f"review_cycle__{programme_id}__{obligation_id}"
+    periods = [d.period for d in obligation.due]
+    if obligation.after:
+        upstream = programme.obligation(obligation.after)
+        schedule = obligation_asset(programme_id, obligation.after)
+        trigger = f"“{upstream.title}”全省汇总完成后自动启动"
+    else:
+        schedule = DeadlineTimetable(programme_id, obligation_id)
+        trigger = "按截止日（工作日顺延）自动运行，截止日次日零时启动"
+    due = "、".join(f"{d.month}月{d.day}日" + ("（次年）" if d.year_offset else "") for d in obligation.due)
+    decide = {"evaluation": "作出评价决定，", "re_review": "作出复核决定，"}.get(obligation.kind, "")
+    route = " → ".join(LEVELS[x] for x in (obligation.submitter, obligation.via, obligation.recipient) if x)
+
+    @dag(
+        dag_id=dag_id,
+        dag_display_name=f"{programme.short_name}：{obligation.title}",
+        description=f"{programme.name}：{obligation.title}（{due}）",
+        doc_md=DOC.format(
+            title=obligation.title,
+            programme=programme.name,
+            content=obligation.content or obligation.title,
+            route=route,
+            due=due,
+            configured="；原文未规定日期，此为配置日期" if obligation.due_is_configured else "",
+            clause=obligation.clause,
+            trigger=trigger,
+            decide=decide,
+        ),  # fmt: skip
+        schedule=schedule,
+        start_date=START_DATE,
+        catchup=False,
+        max_active_runs=1,
+        dagrun_timeout=dt.timedelta(days=400),
+        default_args=DEFAULT_ARGS,
+        tags=[
+            "review_calendar",
+            "cycle",
+            *programme.tags,
+            *([KIND_TAGS[obligation.kind]] if obligation.kind in KIND_TAGS else []),
+        ],
+        params=_params(programme_id, periods),
+    )
+    def review_cycle() -> None:
+        @task(task_display_name="确定年度和截止日")
+        def open_instance() -> dict:
+            """Work out which cycle this run handles and record the instance, its deadline and expected submitters."""
+            from review_calendar.pipeline import open_instance as run
+
+            context = get_current_context()
+            params = context["params"]
+            year, period = params["year"], params["period"]
+            for event in (context.get("triggering_asset_events") or {}).values():
+                if event and year is None:
+                    year, period = event[-1].extra.get("cycle_year"), event[-1].extra.get("period")
+            return run(
+                programme_id, obligation_id, year=year, period=period, as_of=params["as_of"],
+                interval_end=context["data_interval_end"], run_id=context["run_id"],
+            )  # fmt: skip
+
+        instance = open_instance()
+        wait = DateTimeSensorAsync(
+            task_id="wait_for_deadline",
+            task_display_name="等待截止日",
+            doc_md="Waits, deferred in the triggerer, until the submission window closes (00:00 after the effective due date).",
+            target_time="{{ ti.xcom_pull(task_ids='open_instance')['closes_at'] }}",
+        )
+
+        @task(task_display_name="列出各市")
+        def list_cities(instance: dict) -> list:
+            """List the cities whose regions owe this instance: one mapped aggregation task each."""
+            return instance["cities"]
+
+        @task(task_display_name="接收报送文件")
+        def ingest_submissions(instance: dict) -> dict:
+            """Take in every file waiting in the inbox of this instance: accept, or quarantine with reasons."""
+            from review_calendar.pipeline import ingest_inbox
+
+            return ingest_inbox(instance["key"], instance["as_of"], run_id=get_current_context()["run_id"])
+
+        @task(task_display_name="省级数据质量闸门")
+        def check_provincial_gate(instance: dict) -> dict:
+            """Run the Great Expectations gate on the assembled provincial dataset; critical failures stop here."""
+            from review_calendar.pipeline import run_gate
+
+            return run_gate(instance["key"], instance["as_of"], get_current_context()["run_id"])
+
+        @task(
+            task_display_name="按市汇总",
+            map_index_template="{{ task.op_kwargs['city_code'] }}",
+            doc_md="Sums the key figures and submission states of one city's counties.",
+        )
+        def aggregate_city(instance: dict, city_code: str) -> dict:
+            """Sum the key figures and submission states of one city's counties."""
+            from review_calendar.pipeline import aggregate_city as run
+
+            return run(instance["key"], instance["as_of"], city_code)
+
+        @task(task_display_name="全省汇总和报表", outlets=[obligation_asset(programme_id, obligation_id)])
+        def aggregate_province(instance: dict, cities: list) -> dict:
+            """Aggregate the province, write the Excel and HTML reports, and publish the Asset for downstream cycles."""
+            from review_calendar.pipeline import aggregate_province as run
+
+            context = get_current_context()
+            summary = run(instance["key"], instance["as_of"], context["run_id"])
+            context["outlet_events"][obligation_asset(programme_id, obligation_id)].extra = {
+                "cycle_year": summary["cycle_year"], "period": summary["period"],
+            }  # fmt: skip
+            return summary
+
+        @task(task_display_name="作出决定")
+        def decide(instance: dict) -> dict:
+            """Apply the programme's decision rules (evaluation, re-review, subsidies, bulletin) and record them with their reasons."""
+            from review_calendar.pipeline import decide as run
+
+            context = get_current_context()
+            return run(
+                instance["key"], instance["as_of"], context["run_id"], dry_run=context["params"]["dry_run"]
+            )
+
+        @task(task_display_name="生成通知")
+        def queue_notices(instance: dict) -> dict:
+            """Queue the notices of this instance (late or missing submissions, rejections, decisions) in the outbox."""
+            from review_calendar.pipeline import queue_instance_notices
+
+            return queue_instance_notices(instance["key"], instance["as_of"])
+
+        @task(task_display_name="发送邮件")
+        def send_emails() -> dict:
+            """Deliver the outbox through the Airflow SMTP connection, each message once."""
+            from review_calendar_airflow.mail import deliver_outbox
+
+            return deliver_outbox(dry_run=get_current_context()["params"]["dry_run"])
+
+        ingested = ingest_submissions(instance)
+        gate = check_provincial_gate(instance)
+        cities = aggregate_city.partial(instance=instance).expand(city_code=list_cities(instance))
+        province = aggregate_province(instance, cities)
+        decided = decide(instance)
+        notices = queue_notices(instance)
+        instance >> wait >> ingested >> gate >> cities
+        province >> decided >> notices >> send_emails()
+
+    review_cycle()
+
+
+for _programme_id, _programme in programmes().items():
+    for _obligation in _programme.obligations:
+        if _obligation.kind == "meeting":
+            continue  # meetings are scheduled on the calendar; nothing is submitted or aggregated
+        if wanted(f"review_cycle__{_programme_id}__{_obligation.id}"):
+            build(_programme_id, _obligation.id)

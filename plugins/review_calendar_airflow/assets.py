@@ -1,0 +1,14 @@
+"""Assets published when an obligation instance is aggregated; downstream cycles start from them."""
+
+from __future__ import annotations
+
+from airflow.sdk import Asset
+
+
+def obligation_asset(programme_id: str, obligation_id: str) -> Asset:
+    """The Asset of a programme obligation's provincial aggregate (events carry cycle_year and period)."""
+    return Asset(
+        name=f"review_calendar__{programme_id}__{obligation_id}",
+        uri=f"review-calendar://{programme_id}/{obligation_id}",
+        group="review_calendar",
+    )
