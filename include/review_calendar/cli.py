@@ -7,6 +7,7 @@ submission, failed gate), 2 a usage error (unknown programme, bad argument).
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import logging
 import sys
@@ -138,6 +139,91 @@ def cmd_seed_demo(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _instance(args: argparse.Namespace):  # noqa: ANN202 - (Programme, ObligationInstance)
+    from review_calendar.cycle import find_instance
+
+    programme = _programme(args.programme)
+    try:
+        programme.obligation(args.obligation)
+    except KeyError:
+        known = ", ".join(o.id for o in programme.obligations)
+        raise UsageError(
+            f"programme {programme.id} has no obligation {args.obligation!r}; known: {known}"
+        ) from None
+    try:
+        return programme, find_instance(
+            programme,
+            args.year,
+            args.obligation,
+            args.period or programme.obligation(args.obligation).due[0].period,
+        )
+    except KeyError as exc:
+        raise UsageError(str(exc).strip("'\"")) from None
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    """Take in submitted files for one obligation instance; exit 1 when any file is rejected."""
+    from review_calendar.cycle import record_instances
+    from review_calendar.intake.ingest import ingest_files
+    from review_calendar.storage.db import upgrade
+
+    programme, instance = _instance(args)
+    paths = [Path(f) for f in args.files]
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        raise UsageError(f"no such file: {', '.join(missing)}")
+    settings = get_settings()
+    upgrade(settings.db_url)
+    record_instances(settings.db_url, programme, instance.cycle_year)
+    received = dt.date.fromisoformat(args.received_on) if args.received_on else None
+    if sys.stderr.isatty() and not args.json and len(paths) > 1:
+        from rich.progress import Progress
+
+        with Progress(transient=True) as bar:
+            job = bar.add_task("接收报送文件", total=len(paths))
+            report = ingest_files(settings.db_url, settings, programme, instance, paths, received_on=received,
+                                  progress=lambda n: bar.update(job, completed=n))  # fmt: skip
+    else:
+        report = ingest_files(settings.db_url, settings, programme, instance, paths, received_on=received)
+    if args.json:
+        print(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
+    else:
+        for o in report.accepted:
+            print(f"已接收 {o.file}（{o.region_code}{'，逾期' if o.is_late else ''}）")
+        for o in report.duplicates:
+            print(f"已存在 {o.file}（相同文件已接收过，未重复处理）")
+        for o in report.rejected:
+            print(f"已退回 {o.file}：")
+            for e in o.errors:
+                where = "".join(
+                    f"{x} " for x in (e.get("sheet"), f"第{e['row']}行" if e.get("row") else None) if x
+                )
+                print(f"  [{e['code']}] {where}{e['message']}")
+            print(f"  原文件已保存在 {o.stored_path}")
+    return EXIT_DOMAIN if report.rejected else EXIT_OK
+
+
+FINDING_CHOICES = ("false_declaration", "unreported_change", "major_incident")
+
+
+def cmd_findings_add(args: argparse.Namespace) -> int:
+    """Record a reviewer's finding (seed 002 第十七条 conditions 2, 4, 5) for the re-review."""
+    from review_calendar.storage.db import session_scope, upgrade, upsert
+    from review_calendar.storage.models import Cluster, Finding
+
+    programme = _programme(args.programme)
+    settings = get_settings()
+    upgrade(settings.db_url)
+    with session_scope(settings.db_url) as session:
+        if session.get(Cluster, args.cluster) is None:
+            raise UsageError(f"unknown cluster {args.cluster!r}")
+        upsert(session, Finding, [{"programme_id": programme.id, "cluster_id": args.cluster, "cycle_year": args.year,
+                                   "condition": args.condition, "note": args.note, "recorded_by": args.by}],
+               ["programme_id", "cluster_id", "cycle_year", "condition"])  # fmt: skip
+    print(f"finding recorded: {programme.id} {args.cluster} {args.year} {args.condition}")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every sub-command."""
     parser = argparse.ArgumentParser(prog="review-calendar", description=__doc__.splitlines()[0])
@@ -159,6 +245,29 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("db", help="the review database")
     dsub = p.add_subparsers(dest="action", required=True)
     dsub.add_parser("upgrade", help="create or migrate the schema").set_defaults(func=cmd_db_upgrade)
+
+    p = sub.add_parser("ingest", help="take in submitted files (accept, or quarantine with reasons)")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--programme", required=True)
+    p.add_argument("--year", required=True, type=int, help="cycle year")
+    p.add_argument("--obligation", required=True)
+    p.add_argument("--period", help="period (Q1..Q4, H1, H2) for obligations with several")
+    p.add_argument(
+        "--received-on", help="date of receipt YYYY-MM-DD (default: each file's modification date)"
+    )
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("findings", help="reviewers' findings for the re-review (article 17 (2), (4), (5))")
+    fsub = p.add_subparsers(dest="action", required=True)
+    f = fsub.add_parser("add", help="record a finding")
+    f.add_argument("--programme", required=True)
+    f.add_argument("--cluster", required=True)
+    f.add_argument("--year", required=True, type=int)
+    f.add_argument("--condition", required=True, choices=FINDING_CHOICES)
+    f.add_argument("--note", default="")
+    f.add_argument("--by", default="", help="reviewer recording it")
+    f.set_defaults(func=cmd_findings_add)
 
     p = sub.add_parser("seed", help="load data")
     ssub = p.add_subparsers(dest="action", required=True)

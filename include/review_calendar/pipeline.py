@@ -181,3 +181,84 @@ def ingest_inbox(key: str, as_of: str, *, run_id: str = "") -> dict[str, Any]:
             {"file": o.file, "codes": sorted({e["code"] for e in o.errors})} for o in report.rejected
         ],
     }
+
+
+def decide(key: str, as_of: str, run_id: str, *, dry_run: bool = False) -> dict[str, Any]:
+    """Apply the decision rules of the instance's obligation, if it decides anything.
+
+    Returns:
+        A small summary: kind and counts of outcomes.
+    """
+    from review_calendar import outcomes
+    from review_calendar.storage.db import session_scope
+
+    settings = get_settings()
+    programme, instance = instance_of(key)
+    obligation = programme.obligation(instance.obligation_id)
+    with session_scope(settings.db_url) as session:
+        if obligation.kind == "evaluation":
+            return outcomes.decide_evaluations(session, programme, instance, run_id, dry_run)
+        if obligation.kind == "re_review":
+            return outcomes.decide_re_reviews(session, programme, instance, run_id, dry_run)
+        if obligation.dataset == "subsidy_claims":
+            return outcomes.decide_subsidies(session, programme, instance, run_id, dry_run)
+        if obligation.dataset == "henan_quarterly":
+            return outcomes.publish_bulletin(session, programme, instance, run_id)
+    return {"kind": "none", "note": f"{obligation.title}：本事项无需作出决定"}
+
+
+def open_instances(as_of: str, programme_id: str | None = None) -> list[str]:
+    """Keys of instances whose submission window is open or recently closed on ``as_of``.
+
+    Open means ``opens_on <= as_of`` and no more than the reminder schedule's
+    ``stop_after_days`` after the effective due date (late files are still taken in).
+    """
+    import datetime as dt
+
+    from review_calendar.programmes import instances_for_year, load_programmes
+
+    day = dt.date.fromisoformat(as_of)
+    keys = []
+    for pid, programme in load_programmes(get_settings().programmes_dir).items():
+        if programme_id not in (None, pid):
+            continue
+        for year in (day.year - 1, day.year):
+            for i in instances_for_year(programme, year):
+                obligation = programme.obligation(i.obligation_id)
+                stop = programme.reminders_for(obligation).stop_after_days
+                if obligation.dataset and i.opens_on <= day <= i.effective_due + dt.timedelta(days=stop):
+                    keys.append(i.key)
+    return keys
+
+
+def sweep_inboxes(as_of: str, programme_id: str | None = None, run_id: str = "") -> dict[str, Any]:
+    """Take in the files of every open instance (files arrive any day, not only at the deadline)."""
+    totals = {"instances": 0, "accepted": 0, "rejected": 0, "duplicates": 0}
+    for key in open_instances(as_of, programme_id):
+        result = ingest_inbox(key, as_of, run_id=run_id)
+        totals["instances"] += 1
+        for k in ("accepted", "rejected", "duplicates"):
+            totals[k] += result[k]
+    return totals
+
+
+def plan_reminders(programme_id: str, as_of: str, *, dry_run: bool = False) -> dict[str, Any]:
+    """Queue the day's reminders of a programme (every open cycle) in the outbox.
+
+    Returns:
+        Counts per kind and stage; with ``dry_run`` the lines that would be sent
+        (addresses masked) and nothing queued.
+    """
+    import datetime as dt
+
+    from review_calendar.notifications.outbox import plan_reminders as plan
+
+    settings = get_settings()
+    programme = load_programme(programme_id)
+    day = dt.date.fromisoformat(as_of)
+    totals: dict[str, Any] = {"programme": programme_id, "as_of": as_of, "queued": 0, "lines": []}
+    for year in sorted({int(k.split("/")[1]) for k in open_instances(as_of, programme_id)}):
+        result = plan(settings.db_url, programme, year, day, dry_run=dry_run)
+        totals["queued"] += result.queued
+        totals["lines"] += list(result.lines)[:50] if dry_run else []
+    return totals

@@ -12,7 +12,7 @@ import yaml
 from review_calendar.calendar import valid_until
 from review_calendar.regions import load_regions
 from review_calendar.storage.db import session_scope, upsert
-from review_calendar.storage.models import Cluster, Enrolment, Region
+from review_calendar.storage.models import Cluster, Enrolment, Region, Subsidy
 
 log = logging.getLogger(__name__)
 
@@ -91,5 +91,14 @@ def seed_demo(url: str, as_of: dt.date | None = None) -> dict[str, int]:
         from review_calendar.storage.db import insert_ignore
 
         insert_ignore(session, Enrolment, enrolment_rows, ["programme_id", "cluster_id"])
+        subsidy_rows = [
+            {**s, "kind": "granted", "rule": "demo: 试点专项资金补贴（示例）"} for s in demo.get("subsidies", [])
+        ]
+        upsert(session, Subsidy, subsidy_rows, ["programme_id", "beneficiary", "cycle_year", "kind"])
     log.info("Demo seeded: %d regions, %d clusters", len(region_rows), len(cluster_rows))
-    return {"regions": len(region_rows), "clusters": len(cluster_rows), "enrolments": len(enrolment_rows)}
+    return {
+        "regions": len(region_rows),
+        "clusters": len(cluster_rows),
+        "enrolments": len(enrolment_rows),
+        "subsidies": len(subsidy_rows),
+    }
