@@ -203,6 +203,21 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return EXIT_DOMAIN if report.rejected else EXIT_OK
 
 
+def cmd_template(args: argparse.Namespace) -> int:
+    """Write the official Excel template of an obligation, with its 填表说明 sheet."""
+    from review_calendar.intake.templates import write_template
+
+    programme, instance = _instance(args)
+    obligation = programme.obligation(args.obligation)
+    if not obligation.template:
+        raise UsageError(f"obligation {obligation.id!r} has no template (nothing is submitted)")
+    due = instance.effective_due
+    path = write_template(obligation.template, Path(args.out), programme_title=programme.name,
+                          obligation_title=obligation.title, due=f"{due.year}年{due.month}月{due.day}日")  # fmt: skip
+    print(f"template written: {path}")
+    return EXIT_OK
+
+
 FINDING_CHOICES = ("false_declaration", "unreported_change", "major_incident")
 
 
@@ -257,6 +272,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("template", help="write the official Excel template of an obligation")
+    p.add_argument("obligation")
+    p.add_argument("--programme", required=True)
+    p.add_argument(
+        "--year", type=int, default=dt.date.today().year, help="cycle year (for the deadline shown)"
+    )
+    p.add_argument("--period")
+    p.add_argument("--out", required=True, help="output .xlsx path")
+    p.set_defaults(func=cmd_template)
 
     p = sub.add_parser("findings", help="reviewers' findings for the re-review (article 17 (2), (4), (5))")
     fsub = p.add_subparsers(dest="action", required=True)

@@ -92,7 +92,8 @@ def seed_demo(url: str, as_of: dt.date | None = None) -> dict[str, int]:
 
         insert_ignore(session, Enrolment, enrolment_rows, ["programme_id", "cluster_id"])
         subsidy_rows = [
-            {**s, "kind": "granted", "rule": "demo: 试点专项资金补贴（示例）"} for s in demo.get("subsidies", [])
+            {**s, "kind": "granted", "rule": "demo: 试点专项资金补贴（示例）"}
+            for s in demo.get("subsidies", [])
         ]
         upsert(session, Subsidy, subsidy_rows, ["programme_id", "beneficiary", "cycle_year", "kind"])
     log.info("Demo seeded: %d regions, %d clusters", len(region_rows), len(cluster_rows))

@@ -124,6 +124,30 @@ def records_for(
     raise ValueError(f"no synthetic records for dataset {ds!r}")
 
 
+def evaluation_records(
+    programme: Programme, instance: ObligationInstance, clusters: list[tuple[str, str, str]], scores: dict[str, float],
+    violations: dict[str, str] | None = None,
+) -> dict[str, list[dict[str, Any]]]:  # fmt: skip
+    """The third-party evaluator's score sheet for the given clusters.
+
+    Args:
+        programme: Programme (its evaluation rules name the evaluator).
+        instance: The evaluation instance.
+        clusters: (cluster_id, region_code, cluster_name) of every evaluated cluster.
+        scores: Score by cluster id (clusters without one are left out: no score submitted).
+        violations: Violation notes by cluster id.
+    """
+    violations = violations or {}
+    evaluator = programme.evaluation.evaluator if programme.evaluation else "第三方评估机构"
+    rows = [
+        {"region_code": region, "cluster_name": name, "year": instance.cycle_year, "evaluator": evaluator,
+         "score": scores[cid], "violation": "是" if cid in violations else "否", "violation_note": violations.get(cid, "")}
+        for cid, region, name in clusters
+        if cid in scores
+    ]  # fmt: skip
+    return {"evaluation_scores": rows}
+
+
 def write_xlsx(path: Path, records: dict[str, list[dict[str, Any]]], title: str) -> Path:
     """Write records as an official template would look once filled in (openpyxl, write-only).
 

@@ -31,6 +31,7 @@ from review_calendar.intake import errors as E
 from review_calendar.intake.datasets import get_dataset, read_submission
 from review_calendar.intake.errors import IntakeIssue, IntakeRejected
 from review_calendar.intake.reader import check_file_name, safe_file_name
+from review_calendar.intake.templates import template_datasets
 from review_calendar.storage.db import session_scope, upsert
 from review_calendar.storage.models import (
     Cluster,
@@ -53,8 +54,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: Templates with more than one sheet: the obligation's dataset plus these.
-COMPANION_DATASETS: dict[str, tuple[str, ...]] = {"development_plan": ("plan_projects",)}
 SUFFIXES = {".xlsx", ".csv", ".xls", ".xlsm", ".txt"}
 
 
@@ -241,8 +240,8 @@ def parse_file(
         return parsed
     expected_year = instance.cycle_year + obligation.data_year_offset
     period = obligation.expects.get("period") or (instance.period if instance.period != "Y" else None)
-    for dataset_id in (obligation.dataset, *COMPANION_DATASETS.get(obligation.dataset, ())):
-        spec = get_dataset(dataset_id)
+    for spec in template_datasets(obligation.dataset):
+        dataset_id = spec.id
         try:
             sub = read_submission(
                 path, spec, name=name, known_region_codes=known_codes,

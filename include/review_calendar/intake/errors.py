@@ -1,0 +1,206 @@
+"""What intake reports about a submission: typed issues with stable codes.
+
+Every problem found in a county's file becomes an :class:`IntakeIssue`: where
+it is (file, sheet, 1-based spreadsheet row, column header), what the official
+typed, a stable machine code and a message in plain Simplified Chinese that
+says what to fix. Storage keeps the issues of a rejected file next to the
+quarantined file; the CLI prints them as JSON (issue 3); the codes are the
+contract with the database and the tests, so they never change meaning.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+Severity = Literal["error", "warning"]
+
+# File: the bytes cannot be read as a spreadsheet at all.
+FILE_EMPTY = "FILE_EMPTY"
+FILE_UNREADABLE = "FILE_UNREADABLE"
+FILE_NOT_SPREADSHEET = "FILE_NOT_SPREADSHEET"
+FILE_FORMAT_UNSUPPORTED = "FILE_FORMAT_UNSUPPORTED"
+FILE_ENCRYPTED = "FILE_ENCRYPTED"
+FILE_TRUNCATED = "FILE_TRUNCATED"
+FILE_CORRUPT = "FILE_CORRUPT"
+FILE_TOO_LARGE = "FILE_TOO_LARGE"
+FILE_ZIP_BOMB = "FILE_ZIP_BOMB"
+FILE_HAS_MACROS = "FILE_HAS_MACROS"
+FILE_NAME_UNSAFE = "FILE_NAME_UNSAFE"
+ENCODING_UNDETECTED = "ENCODING_UNDETECTED"
+# Sheet and header: the table is not where or how the template puts it.
+SHEET_MISSING = "SHEET_MISSING"
+SHEET_EMPTY = "SHEET_EMPTY"
+SHEET_TOO_LARGE = "SHEET_TOO_LARGE"
+HEADER_NOT_FOUND = "HEADER_NOT_FOUND"
+HEADER_MERGED = "HEADER_MERGED"
+COLUMN_MISSING = "COLUMN_MISSING"
+COLUMN_UNEXPECTED = "COLUMN_UNEXPECTED"
+COLUMN_DUPLICATE = "COLUMN_DUPLICATE"
+COLUMN_RENAMED = "COLUMN_RENAMED"
+OBLIGATION_MISMATCH = "OBLIGATION_MISMATCH"
+NO_DATA_ROWS = "NO_DATA_ROWS"
+# Cells and rows.
+FORMULA_NOT_ALLOWED = "FORMULA_NOT_ALLOWED"
+VALUE_REQUIRED = "VALUE_REQUIRED"
+VALUE_TOO_LONG = "VALUE_TOO_LONG"
+DATE_INVALID = "DATE_INVALID"
+YEAR_INVALID = "YEAR_INVALID"
+NUMBER_INVALID = "NUMBER_INVALID"
+INTEGER_INVALID = "INTEGER_INVALID"
+NUMBER_OUT_OF_RANGE = "NUMBER_OUT_OF_RANGE"
+PERCENT_INVALID = "PERCENT_INVALID"
+PERCENT_OUT_OF_RANGE = "PERCENT_OUT_OF_RANGE"
+PHONE_INVALID = "PHONE_INVALID"
+MOBILE_INVALID = "MOBILE_INVALID"
+EMAIL_INVALID = "EMAIL_INVALID"
+CHOICE_INVALID = "CHOICE_INVALID"
+CODE_INVALID = "CODE_INVALID"
+REGION_UNKNOWN = "REGION_UNKNOWN"
+YEAR_MISMATCH = "YEAR_MISMATCH"
+ROW_DUPLICATE = "ROW_DUPLICATE"
+TOTAL_MISMATCH = "TOTAL_MISMATCH"
+VALUE_INCONSISTENT = "VALUE_INCONSISTENT"
+
+# One line per code, in Chinese, for the code table of reports and README pages.
+CODES: dict[str, str] = {
+    FILE_EMPTY: "空文件",
+    FILE_UNREADABLE: "文件无法打开",
+    FILE_NOT_SPREADSHEET: "不是电子表格文件",
+    FILE_FORMAT_UNSUPPORTED: "不支持的表格格式（仅接受.xlsx和.csv）",
+    FILE_ENCRYPTED: "文件设置了密码",
+    FILE_TRUNCATED: "文件不完整",
+    FILE_CORRUPT: "文件已损坏",
+    FILE_TOO_LARGE: "文件过大",
+    FILE_ZIP_BOMB: "文件解压后体积异常",
+    FILE_HAS_MACROS: "文件包含宏",
+    FILE_NAME_UNSAFE: "文件名不安全",
+    ENCODING_UNDETECTED: "无法识别文件编码",
+    SHEET_MISSING: "缺少指定工作表",
+    SHEET_EMPTY: "工作表为空",
+    SHEET_TOO_LARGE: "工作表行列数过多",
+    HEADER_NOT_FOUND: "未找到表头",
+    HEADER_MERGED: "表头有合并单元格",
+    COLUMN_MISSING: "缺少列",
+    COLUMN_UNEXPECTED: "多出模板以外的列",
+    COLUMN_DUPLICATE: "列重复",
+    COLUMN_RENAMED: "列名被修改",
+    OBLIGATION_MISMATCH: "与报送事项不符",
+    NO_DATA_ROWS: "没有数据行",
+    FORMULA_NOT_ALLOWED: "单元格含公式",
+    VALUE_REQUIRED: "必填项未填写",
+    VALUE_TOO_LONG: "内容过长",
+    DATE_INVALID: "日期格式错误",
+    YEAR_INVALID: "年份格式错误",
+    NUMBER_INVALID: "数字格式错误",
+    INTEGER_INVALID: "应为整数",
+    NUMBER_OUT_OF_RANGE: "数值超出范围",
+    PERCENT_INVALID: "百分比格式错误",
+    PERCENT_OUT_OF_RANGE: "百分比超出范围",
+    PHONE_INVALID: "办公电话格式错误",
+    MOBILE_INVALID: "手机号码格式错误",
+    EMAIL_INVALID: "电子邮箱格式错误",
+    CHOICE_INVALID: "不在可选范围内",
+    CODE_INVALID: "代码格式错误",
+    REGION_UNKNOWN: "行政区划代码不存在",
+    YEAR_MISMATCH: "年度与报送年度不符",
+    ROW_DUPLICATE: "重复行",
+    TOTAL_MISMATCH: "合计数与明细不符",
+    VALUE_INCONSISTENT: "同一行内数据互相矛盾",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class IntakeIssue:
+    """One problem in one submitted file.
+
+    ``value`` is what the official typed, as text (possibly a formula or a
+    phone number): storage may keep it, but log lines must not, and exports
+    must neutralise it like any other cell.
+    """
+
+    file: str
+    sheet: str | None
+    row: int | None
+    column: str | None
+    value: str | None
+    code: str
+    message: str
+    severity: Severity = "error"
+
+    def to_dict(self) -> dict[str, str | int | None]:
+        """The issue as a JSON-ready dict (the ``errors`` items of ``ingest --json``).
+
+        Returns:
+            Keys file, sheet, row, column, value, code, message, severity.
+        """
+        return {
+            "file": self.file,
+            "sheet": self.sheet,
+            "row": self.row,
+            "column": self.column,
+            "value": self.value,
+            "code": self.code,
+            "message": self.message,
+            "severity": self.severity,
+        }
+
+
+def has_errors(issues: Sequence[IntakeIssue]) -> bool:
+    """Whether any issue is an error (warnings alone never reject a file).
+
+    Args:
+        issues: Issues of one file.
+
+    Returns:
+        True when at least one issue has severity ``"error"``.
+    """
+    return any(i.severity == "error" for i in issues)
+
+
+class IntakeRejected(Exception):
+    """A submission that cannot be accepted, with every reason found.
+
+    The only exception type that intake raises for bad input: library errors
+    (zip, XML, calamine, csv, decoding) are translated into issues, so callers
+    quarantine the file and report, never crash.
+
+    Attributes:
+        issues: Every problem found, errors first in file order.
+        sha256: Hex digest of the file's bytes when they were read, else None
+            (e.g. a file over the size limit is never read into memory).
+    """
+
+    def __init__(self, issues: Sequence[IntakeIssue], *, sha256: str | None = None) -> None:
+        self.issues: list[IntakeIssue] = list(issues)
+        self.sha256 = sha256
+        errors = [i for i in self.issues if i.severity == "error"]
+        first = errors[0] if errors else (self.issues[0] if self.issues else None)
+        head = f"{first.file}: {first.code}" if first else "rejected"
+        # The summary carries codes only: messages may quote contact data and
+        # exception text ends up in task logs.
+        codes = sorted({i.code for i in errors})
+        super().__init__(f"{head} ({len(errors)} error(s): {', '.join(codes)})")
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # Keeps the issues when a rejection crosses a process boundary
+        # (multiprocessing pools, Airflow task runners); the default would
+        # rebuild the exception from its summary text.
+        return (type(self), (self.issues,), {"sha256": self.sha256})
+
+    @property
+    def codes(self) -> list[str]:
+        """The distinct codes of the issues, sorted."""
+        return sorted({i.code for i in self.issues})
+
+    def to_dict(self) -> dict[str, object]:
+        """The rejection as in ``ingest --json``: ``{"file", "errors": [...]}``.
+
+        Returns:
+            A JSON-ready dict.
+        """
+        file = self.issues[0].file if self.issues else None
+        return {"file": file, "sha256": self.sha256, "errors": [i.to_dict() for i in self.issues]}

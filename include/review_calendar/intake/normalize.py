@@ -1,0 +1,564 @@
+"""Pure value normalisers: the way county officials actually type things.
+
+Each function takes one cell (text from the reader, or a number/date object)
+and returns the normalised value, or raises :class:`ValueProblem` with a
+stable code and the end of a Chinese sentence. The dataset layer prefixes the
+sentence with the cell's position ("第12行“手机”列的值“…”") and turns it into
+an :class:`~review_calendar.intake.errors.IntakeIssue`.
+
+Units are never parsed out of values: a column's unit is fixed by its template
+header (e.g. ``计划总投资（万元）``), so ``"12万元"`` is rejected with a hint
+rather than guessed at.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+import unicodedata
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from review_calendar.intake import errors as E
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+__all__ = [
+    "ValueProblem",
+    "check_choice",
+    "check_code",
+    "check_email",
+    "check_mobile",
+    "check_office_phone",
+    "check_region_code",
+    "is_formula",
+    "normalize_header",
+    "to_date",
+    "to_int",
+    "to_number",
+    "to_percent",
+    "to_text",
+    "to_year",
+]
+
+
+class ValueProblem(ValueError):
+    """A cell value that does not fit its column.
+
+    Attributes:
+        code: Stable error code (``review_calendar.intake.errors``).
+        fragment: The end of a Chinese sentence that follows the quoted value,
+            e.g. ``"不是11位手机号码，请填写以1开头的11位数字。"``.
+    """
+
+    def __init__(self, code: str, fragment: str) -> None:
+        super().__init__(code)
+        self.code = code
+        self.fragment = fragment
+
+
+# Full-width ASCII (U+FF01..U+FF5E) and the ideographic space fold to ASCII: the
+# width part of NFKC. Full NFKC is not applied to free text because it would
+# also turn "①" into "1" and "㎡" into "m2" in officials' narratives.
+_WIDTH = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}
+_WIDTH.update({0x3000: 0x20, 0x00A0: 0x20, 0x2002: 0x20, 0x2003: 0x20, 0x2009: 0x20, 0x202F: 0x20})
+# Invisible characters pasted from web pages and WeChat.
+_WIDTH.update(dict.fromkeys((0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF)))
+_NEEDS_SPACE_FIX = re.compile(r"[\t\r\n\f\v]| {2}")
+_HSPACE = re.compile(r"[ \t\f\v]+")
+_AROUND_NL = re.compile(r" *\n *")
+_MANY_NL = re.compile(r"\n{3,}")
+
+_EXAMPLE_DATE = "请按“2025-03-31”或“2025年3月31日”的格式填写。"
+
+
+def to_text(value: object) -> str | None:
+    """Cleaned text of a cell, or None when it is blank.
+
+    Strips, folds full-width digits, letters and ASCII punctuation to
+    half-width, drops zero-width characters, collapses runs of spaces and keeps
+    single line breaks (narratives have paragraphs).
+
+    Args:
+        value: A cell: text, number, date or None.
+
+    Returns:
+        The cleaned text, or None for None, "" and whitespace-only cells.
+    """
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return str(value)
+    text = value.translate(_WIDTH)
+    if _NEEDS_SPACE_FIX.search(text):
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+        text = _HSPACE.sub(" ", text)
+        text = _AROUND_NL.sub("\n", text)
+        text = _MANY_NL.sub("\n\n", text)
+    text = text.strip()
+    return text or None
+
+
+_HEADER_DROP = re.compile(r"[\s*“”‘’\"'「」]+")
+
+
+@lru_cache(maxsize=4096)
+def _normalize_header_text(text: str) -> str:
+    return _HEADER_DROP.sub("", unicodedata.normalize("NFKC", text)).rstrip(":")
+
+
+def normalize_header(value: object) -> str:
+    """The comparable form of a header cell.
+
+    NFKC (full-width → half-width, ``（万元）`` → ``(万元)``), no whitespace or
+    line breaks anywhere, no required-marker ``*`` and no quotation marks, so
+    ``"*办公 电话"``, ``"办公\\n电话"`` and ``"办公电话＊"`` all compare equal.
+
+    Args:
+        value: A header cell.
+
+    Returns:
+        The normalised header ("" for a blank cell).
+    """
+    if value is None:
+        return ""
+    # Cached: every file of a batch repeats the same few dozen header texts.
+    return _normalize_header_text(str(value))
+
+
+_SAFE_SIGNED = re.compile(r"[+-]+[\d.,%\s]*")
+_PHONE_LIKE = re.compile(r"\+[\d\s()-]+")
+
+
+def is_formula(text: str) -> bool:
+    """Whether a text cell would be executed as a formula by a spreadsheet.
+
+    ``=`` and ``@`` always start a formula in Excel and WPS; ``+`` and ``-``
+    do unless what follows is just a signed number or an international phone
+    number (``-12.5``, ``+86 138 1234 5678``), which officials do type.
+
+    Args:
+        text: A cell's text.
+
+    Returns:
+        True for formula-like text such as ``=1+1``, ``@SUM(A1)`` or ``-2+3``.
+    """
+    stripped = text.lstrip(" \t\r\n")
+    if not stripped:
+        return False
+    first = stripped[0]
+    if first in "=@＝＠":
+        return True
+    if first in "+-＋－":
+        folded = stripped.translate(_WIDTH)
+        return not (_SAFE_SIGNED.fullmatch(folded) or _PHONE_LIKE.fullmatch(folded))
+    return False
+
+
+def _show(value: float) -> str:
+    return f"{value:g}" if abs(value) < 1e15 else str(value)
+
+
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+_THOUSANDS = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
+_UNIT_SUFFIX = re.compile(r"(万元|亿元|元|万|亿|千元|平方公里|km2|个|家|件|项|次|人)$")
+
+
+def to_number(value: object) -> float:
+    """A decimal number as officials type it.
+
+    Accepts ``1234.5``, ``1,234.5`` (thousands separators), full-width digits
+    ``１２３４``, signs and Excel numbers. Rejects units (``12万元``), percent
+    signs and everything else: the unit is the column's.
+
+    Args:
+        value: A cell (text or number), not blank.
+
+    Returns:
+        The number as a float.
+
+    Raises:
+        ValueProblem: NUMBER_INVALID.
+    """
+    if isinstance(value, bool):
+        raise ValueProblem(E.NUMBER_INVALID, "不是数字，请只填写数字。")
+    if isinstance(value, int | float):
+        number = float(value)
+    else:
+        text = to_text(value) or ""
+        text = text.replace(" ", "")
+        if _PLAIN_NUMBER.fullmatch(text):
+            number = float(text)
+        elif _THOUSANDS.fullmatch(text):
+            number = float(text.replace(",", ""))
+        elif _UNIT_SUFFIX.search(text) and _PLAIN_NUMBER.fullmatch(
+            _UNIT_SUFFIX.sub("", text).replace(",", "")
+        ):
+            unit = _UNIT_SUFFIX.search(text).group(1)  # type: ignore[union-attr]
+            raise ValueProblem(E.NUMBER_INVALID, f"带有单位“{unit}”，本列的单位以表头为准，请只填写数字。")
+        elif text.endswith("%"):
+            raise ValueProblem(E.NUMBER_INVALID, "带有百分号，本列应填写数字，请去掉“%”。")
+        else:
+            raise ValueProblem(
+                E.NUMBER_INVALID, "不是数字，请只填写阿拉伯数字（可带小数点），不要填写文字或单位。"
+            )
+    if math.isnan(number) or math.isinf(number):
+        raise ValueProblem(E.NUMBER_INVALID, "不是有效数字，请填写具体数值。")
+    return number
+
+
+def check_range(number: float, minimum: float | None, maximum: float | None) -> float:
+    """A number within optional bounds.
+
+    Args:
+        number: The value.
+        minimum: Inclusive lower bound, or None.
+        maximum: Inclusive upper bound, or None.
+
+    Returns:
+        ``number`` unchanged.
+
+    Raises:
+        ValueProblem: NUMBER_OUT_OF_RANGE.
+    """
+    if minimum is not None and number < minimum:
+        if minimum == 0:
+            raise ValueProblem(E.NUMBER_OUT_OF_RANGE, "不能为负数，请核对。")
+        raise ValueProblem(E.NUMBER_OUT_OF_RANGE, f"小于允许的最小值{_show(minimum)}，请核对。")
+    if maximum is not None and number > maximum:
+        raise ValueProblem(E.NUMBER_OUT_OF_RANGE, f"大于允许的最大值{_show(maximum)}，请核对。")
+    return number
+
+
+def to_int(value: object) -> int:
+    """A whole number (counts of firms, projects, visits).
+
+    Args:
+        value: A cell, not blank: ``12``, ``"12"``, ``"１２"``, ``12.0``.
+
+    Returns:
+        The integer.
+
+    Raises:
+        ValueProblem: NUMBER_INVALID or INTEGER_INVALID (e.g. ``12.5``).
+    """
+    number = to_number(value)
+    if not number.is_integer():
+        raise ValueProblem(E.INTEGER_INVALID, "应为整数，请填写不带小数的个数。")
+    return int(number)
+
+
+_YEAR = re.compile(r"(\d{4})(?:\.0+)?\s*年?(?:度)?")
+MIN_YEAR = 1990
+MAX_YEAR = 2100
+
+
+def to_year(value: object) -> int:
+    """A calendar year: ``2025``, ``"2025年"``, ``"2025年度"``, ``2025.0``.
+
+    Args:
+        value: A cell, not blank.
+
+    Returns:
+        The year.
+
+    Raises:
+        ValueProblem: YEAR_INVALID.
+    """
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        year = int(value) if float(value).is_integer() else -1
+    else:
+        match = _YEAR.fullmatch(to_text(value) or "")
+        year = int(match.group(1)) if match else -1
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise ValueProblem(E.YEAR_INVALID, "不是有效年份，请填写4位数字年份，如“2025”。")
+    return year
+
+
+_EXCEL_EPOCH = dt.date(1899, 12, 30)
+# Serial numbers of 1990-01-01 and 2100-12-31: a date column holding a number
+# outside this window is a typo, not a date.
+_SERIAL_MIN = (dt.date(MIN_YEAR, 1, 1) - _EXCEL_EPOCH).days
+_SERIAL_MAX = (dt.date(MAX_YEAR, 12, 31) - _EXCEL_EPOCH).days
+_DATE_YMD = re.compile(
+    r"(\d{4})\s*[年/.\-]\s*(\d{1,2})\s*[月/.\-]\s*(\d{1,2})\s*[日号]?"
+    r"(?:[ T]?\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"
+)
+_DATE_COMPACT = re.compile(r"(\d{4})(\d{2})(\d{2})")
+_SERIAL = re.compile(r"\d{5}(?:\.\d+)?")
+
+
+def to_date(value: object) -> dt.date:
+    """A calendar date as officials type it.
+
+    Accepts ``2025年3月31日``, ``2025/3/31``, ``2025-03-31``, ``2025.3.31``,
+    ``20250331``, Excel serial numbers (``45747``, as text or number) and
+    date/datetime objects; a time of day after the date is ignored.
+
+    Args:
+        value: A cell, not blank.
+
+    Returns:
+        The date.
+
+    Raises:
+        ValueProblem: DATE_INVALID.
+    """
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return _from_serial(float(value))
+    text = to_text(value) or ""
+    match = _DATE_YMD.fullmatch(text) or _DATE_COMPACT.fullmatch(text)
+    if match:
+        year, month, day = (int(g) for g in match.groups())
+        if not MIN_YEAR <= year <= MAX_YEAR:
+            raise ValueProblem(E.DATE_INVALID, "年份超出合理范围，" + _EXAMPLE_DATE)
+        try:
+            return dt.date(year, month, day)
+        except ValueError:
+            raise ValueProblem(E.DATE_INVALID, "不是实际存在的日期，请核对月份和日期。") from None
+    if _SERIAL.fullmatch(text):
+        return _from_serial(float(text))
+    raise ValueProblem(E.DATE_INVALID, "不是有效日期，" + _EXAMPLE_DATE)
+
+
+def _from_serial(serial: float) -> dt.date:
+    if not _SERIAL_MIN <= serial <= _SERIAL_MAX:
+        raise ValueProblem(E.DATE_INVALID, "不是有效日期，" + _EXAMPLE_DATE)
+    return _EXCEL_EPOCH + dt.timedelta(days=int(serial))
+
+
+def _percent_text(value: float) -> str:
+    return f"{value * 100:g}%"
+
+
+def to_percent(value: object, *, minimum: float | None = 0.0, maximum: float | None = 1.0) -> float:
+    """A percentage as a fraction (75 % → 0.75).
+
+    ``75%``, ``75 %`` and ``７５％`` are percent points; a bare number is a
+    fraction when its absolute value is at most 1 (``0.75``, and Excel's
+    percent-formatted cells, which store 0.75) and percent points otherwise
+    (``75``). So a bare ``1`` is 100 %: templates ask for the ``%`` sign.
+
+    Args:
+        value: A cell, not blank.
+        minimum: Smallest allowed fraction (None: unbounded); growth rates
+            use -1.0.
+        maximum: Largest allowed fraction (None: unbounded); shares use 1.0.
+
+    Returns:
+        The fraction, rounded to 10 decimals so that ``"7.5%"`` is 0.075.
+
+    Raises:
+        ValueProblem: PERCENT_INVALID or PERCENT_OUT_OF_RANGE.
+    """
+    if isinstance(value, bool):
+        raise ValueProblem(E.PERCENT_INVALID, "不是百分比，请按“75%”的格式填写。")
+    if isinstance(value, int | float):
+        number, explicit = float(value), False
+    else:
+        text = (to_text(value) or "").replace(" ", "")
+        explicit = text.endswith("%")
+        if explicit:
+            text = text[:-1]
+        if not _PLAIN_NUMBER.fullmatch(text):
+            raise ValueProblem(E.PERCENT_INVALID, "不是百分比，请按“75%”的格式填写（只填数字和百分号）。")
+        number = float(text)
+    if math.isnan(number) or math.isinf(number):
+        raise ValueProblem(E.PERCENT_INVALID, "不是百分比，请按“75%”的格式填写。")
+    fraction = number / 100 if explicit or abs(number) > 1 else number
+    fraction = round(fraction, 10)
+    if minimum is not None and fraction < minimum:
+        bound = "不能为负数" if minimum == 0 else f"不能低于{_percent_text(minimum)}"
+        raise ValueProblem(E.PERCENT_OUT_OF_RANGE, f"{bound}，请核对。")
+    if maximum is not None and fraction > maximum:
+        raise ValueProblem(
+            E.PERCENT_OUT_OF_RANGE, f"超过{_percent_text(maximum)}，请核对（百分比请按“75%”的格式填写）。"
+        )
+    return fraction
+
+
+# Area codes: 010 and 02X are three digits, all others four (03XX-09XX).
+_OFFICE_PHONE = re.compile(
+    r"\(?(010|02\d|0[3-9]\d{2})\)?-?([2-9]\d{6,7})"  # area code, local number
+    r"(?:(?:-?(?:转|分机|ext\.?|x|#)-?|-)(\d{1,6}))?",  # extension
+    re.IGNORECASE,
+)
+_MOBILE = re.compile(r"1[3-9]\d{9}")
+_PHONE_JOINERS = re.compile(r"[\s—–_]+")
+_SEVERAL = re.compile(r"[/、,;，；]|\d\s*或")
+
+
+def check_office_phone(value: object) -> str:
+    """An office landline with area code, optionally with an extension.
+
+    Accepts ``0311-87803218``, ``0311 87803218``, ``(0311)87803218``,
+    ``031187803218``, ``010-12345678``, and extensions written
+    ``0311-87803218-123``, ``0311-87803218转123`` or ``…分机123``.
+
+    Args:
+        value: A cell, not blank.
+
+    Returns:
+        ``"0311-87803218"`` or ``"0311-87803218-123"``.
+
+    Raises:
+        ValueProblem: PHONE_INVALID.
+    """
+    text = to_text(value) or ""
+    if _SEVERAL.search(text):
+        raise ValueProblem(E.PHONE_INVALID, "包含多个号码，请只填写一个办公电话。")
+    compact = _PHONE_JOINERS.sub("-", text).replace("--", "-")
+    compact = compact.replace("(-", "(").replace("-)", ")").replace(")-", ")")
+    match = _OFFICE_PHONE.fullmatch(compact)
+    if match:
+        area, number, extension = match.groups()
+        return f"{area}-{number}-{extension}" if extension else f"{area}-{number}"
+    digits = re.sub(r"\D", "", text)
+    if _MOBILE.fullmatch(digits):
+        raise ValueProblem(E.PHONE_INVALID, "是手机号码，本列请填写带区号的办公电话，如“0311-87803218”。")
+    if re.fullmatch(r"[2-9]\d{6,7}", digits):
+        raise ValueProblem(E.PHONE_INVALID, "缺少区号，请按“0311-87803218”的格式填写。")
+    raise ValueProblem(
+        E.PHONE_INVALID,
+        "不是有效的办公电话，请按“0311-87803218”的格式填写（分机号可写成“0311-87803218-123”）。",
+    )
+
+
+def check_mobile(value: object) -> str:
+    """A mainland mobile number: 11 digits starting with 1.
+
+    Spaces and dashes are removed (``138 1234 5678``, ``138-1234-5678``) and a
+    ``+86``/``86`` prefix is dropped.
+
+    Args:
+        value: A cell, not blank.
+
+    Returns:
+        The 11 digits.
+
+    Raises:
+        ValueProblem: MOBILE_INVALID.
+    """
+    text = to_text(value) or ""
+    digits = _PHONE_JOINERS.sub("", text).replace("-", "")
+    for prefix in ("+86", "0086", "86"):
+        if digits.startswith(prefix) and len(digits) == 11 + len(prefix):
+            digits = digits[len(prefix) :]
+            break
+    if _MOBILE.fullmatch(digits):
+        return digits
+    raise ValueProblem(E.MOBILE_INVALID, "不是11位手机号码，请填写以1开头的11位数字。")
+
+
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z]{2,}")
+
+
+def check_email(value: object) -> str:
+    """An e-mail address; the domain is lower-cased.
+
+    Args:
+        value: A cell, not blank (``ZhangSan@Example.GOV.cn``, ``mailto:…``).
+
+    Returns:
+        The address, e.g. ``"ZhangSan@example.gov.cn"``.
+
+    Raises:
+        ValueProblem: EMAIL_INVALID.
+    """
+    text = (to_text(value) or "").replace(" ", "")
+    if text.lower().startswith("mailto:"):
+        text = text[7:]
+    if _EMAIL.fullmatch(text) and ".." not in text:
+        local, domain = text.rsplit("@", 1)
+        return f"{local}@{domain.lower()}"
+    if "@" not in text:
+        raise ValueProblem(
+            E.EMAIL_INVALID, "缺少“@”，不是有效的电子邮箱，请按“name@example.gov.cn”的格式填写。"
+        )
+    if "。" in text:
+        raise ValueProblem(E.EMAIL_INVALID, "含有中文句号“。”，请改为英文句点“.”。")
+    raise ValueProblem(E.EMAIL_INVALID, "不是有效的电子邮箱，请按“name@example.gov.cn”的格式填写。")
+
+
+_REGION = re.compile(r"[1-8]\d{5}")
+
+
+def check_region_code(value: object) -> str:
+    """A 6-digit administrative division code (GB/T 2260), e.g. ``130100``.
+
+    Args:
+        value: A cell, not blank (a leading apostrophe, Excel's text marker,
+            is dropped).
+
+    Returns:
+        The 6 digits.
+
+    Raises:
+        ValueProblem: CODE_INVALID (a 12-digit statistical code gets its own hint).
+    """
+    text = (to_text(value) or "").lstrip("'").replace(" ", "")
+    if _REGION.fullmatch(text):
+        return text
+    if re.fullmatch(r"[1-8]\d{11}", text):
+        raise ValueProblem(E.CODE_INVALID, "是12位统计用区划代码，请填写6位行政区划代码（如“130100”）。")
+    raise ValueProblem(E.CODE_INVALID, "不是6位行政区划代码，请填写6位数字，如“130100”。")
+
+
+_CODE = re.compile(r"[A-Z0-9][A-Z0-9_-]{0,39}")
+
+
+def check_code(value: object) -> str:
+    """An identifier such as a cluster or base number: letters, digits, ``-``, ``_``.
+
+    Args:
+        value: A cell, not blank.
+
+    Returns:
+        The code upper-cased.
+
+    Raises:
+        ValueProblem: CODE_INVALID.
+    """
+    text = (to_text(value) or "").lstrip("'").upper()
+    if _CODE.fullmatch(text):
+        return text
+    raise ValueProblem(E.CODE_INVALID, "不是有效编号，请只使用字母、数字和“-”，不要包含空格或汉字。")
+
+
+_YES_NO_ALIASES = {"Y": "是", "YES": "是", "TRUE": "是", "N": "否", "NO": "否", "FALSE": "否"}
+
+
+def check_choice(value: object, choices: Sequence[str], aliases: Mapping[str, str] | None = None) -> str:
+    """One of the template's drop-down choices.
+
+    Spaces inside are ignored (``"主管 领导"``); a 是/否 column also takes
+    Y/N and TRUE/FALSE (Excel booleans); ``aliases`` maps further spellings
+    (``第一季度`` → ``一季度``).
+
+    Args:
+        value: A cell, not blank.
+        choices: The allowed values.
+        aliases: Extra accepted spellings and the choice each stands for.
+
+    Returns:
+        The canonical choice.
+
+    Raises:
+        ValueProblem: CHOICE_INVALID.
+    """
+    text = (to_text(value) or "").replace(" ", "")
+    if text in choices:
+        return text
+    if aliases and text in aliases:
+        return aliases[text]
+    if "是" in choices and "否" in choices and text.upper() in _YES_NO_ALIASES:
+        return _YES_NO_ALIASES[text.upper()]
+    raise ValueProblem(E.CHOICE_INVALID, f"不在可选范围内，请从“{'、'.join(choices)}”中选择一项。")

@@ -1,0 +1,266 @@
+"""The official Excel template of each dataset, written with openpyxl.
+
+A template is the contract with the counties: a data sheet with a title row,
+a line with the deadline, one bold header row (required columns marked
+``*``), column formats that keep codes and phone numbers as text, drop-down
+lists for choices, and a 填表说明 sheet that explains every column. A filled
+template reads back through ``read_table``/``validate_rows`` without issues
+(``tests/unit/test_intake_templates.py``).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from review_calendar.intake.datasets import Column, Dataset, get_dataset
+from review_calendar.intake.reader import INSTRUCTION_SHEET
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from openpyxl.worksheet.worksheet import Worksheet
+
+__all__ = [
+    "DATA_FIRST_ROW",
+    "HEADER_ROW",
+    "KIND_HELP",
+    "TEMPLATE_DATASETS",
+    "example_value",
+    "header_label",
+    "template_datasets",
+    "write_template",
+]
+
+log = logging.getLogger(__name__)
+
+HEADER_ROW = 3
+DATA_FIRST_ROW = HEADER_ROW + 1
+# Drop-downs and formats cover this many rows; officials rarely need more,
+# and Excel extends them when rows are inserted inside the range.
+_FORMATTED_ROWS = 1000
+
+# Kind → (what it is, format rule, generic example, Excel number format).
+KIND_HELP: dict[str, tuple[str, str, str, str]] = {
+    "text": ("文字", "直接填写文字，不要使用公式。", "（按实际填写）", "@"),
+    "code": ("编号", "字母、数字和“-”，不含空格和汉字。", "HB-001", "@"),
+    "region_code": ("行政区划代码", "6位数字，如石家庄市130100、安平县131125。", "130100", "@"),
+    "date": ("日期", "年-月-日，如2025-03-31，也可写2025年3月31日。", "2025-03-31", "yyyy-mm-dd"),
+    "number": (
+        "数字",
+        "只填阿拉伯数字，可带小数和千分位逗号，不带单位（单位见表头）。",
+        "1,234.5",
+        "#,##0.00",
+    ),
+    "percent": ("百分比", "带百分号填写，如75%；也可填0.75。", "75%", "0.00%"),
+    "phone": (
+        "办公电话",
+        "区号-号码，可带分机号，如0311-87803218或0311-87803218-123。",
+        "0311-87803218",
+        "@",
+    ),
+    "mobile": ("手机号码", "11位数字，以1开头。", "13812345678", "@"),
+    "email": ("电子邮箱", "如name@example.gov.cn。", "name@example.gov.cn", "@"),
+    "choice": ("下拉选择", "从下拉列表中选择。", "", "@"),
+    "year": ("年份", "4位数字年份，如2025。", "2025", "0"),
+    "int": ("整数", "只填整数，不带单位。", "12", "0"),
+}
+
+_WIDTHS = {
+    "text": 28,
+    "code": 16,
+    "region_code": 14,
+    "date": 14,
+    "number": 16,
+    "percent": 14,
+    "phone": 20,
+    "mobile": 16,
+    "email": 28,
+    "choice": 16,
+    "year": 10,
+    "int": 12,
+}
+_THIN = Side(style="thin", color="999999")
+_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+_HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+_REQUIRED_FONT = Font(bold=True, color="C00000")
+
+
+def header_label(column: Column) -> str:
+    """The header text in the template: the Chinese header, ``*`` when required.
+
+    The reader strips the marker again, so either form is accepted back.
+    """
+    return f"{column.header}*" if column.required else column.header
+
+
+def example_value(column: Column) -> str:
+    """A valid example value of a column, as shown in the 填表说明 sheet.
+
+    Args:
+        column: A dataset column.
+
+    Returns:
+        The column's own example, else the first choice, else the kind's example.
+    """
+    if column.example:
+        return column.example
+    if column.kind == "choice" and column.choices:
+        return column.choices[0]
+    return KIND_HELP[column.kind][2]
+
+
+# Templates that carry more than one dataset: the implementation plan's
+# project list travels with the development plan in one workbook
+# (冀工信产业〔2016〕93号 二、三: 规划 + 实施方案).
+TEMPLATE_DATASETS: dict[str, tuple[str, ...]] = {"development_plan": ("development_plan", "plan_projects")}
+
+
+def template_datasets(dataset_id: str) -> tuple[Dataset, ...]:
+    """The datasets whose sheets the template of ``dataset_id`` holds, in sheet order.
+
+    Args:
+        dataset_id: A key of ``DATASETS``.
+
+    Returns:
+        The main dataset first, then its companions.
+
+    Raises:
+        KeyError: Unknown dataset.
+    """
+    return tuple(get_dataset(i) for i in TEMPLATE_DATASETS.get(dataset_id, (dataset_id,)))
+
+
+def write_template(
+    dataset_id: str, out: Path, *, programme_title: str, obligation_title: str, due: str
+) -> Path:
+    """Write the official .xlsx template of one dataset (with its companion sheets).
+
+    Args:
+        dataset_id: A key of ``DATASETS``.
+        out: Where to write; parent folders are created.
+        programme_title: Programme name for the title row (e.g. 河北省智慧集群建设试点).
+        obligation_title: The obligation (e.g. 上半年试点建设进展情况).
+        due: The deadline as officials should read it (e.g. ``2025年7月15日``).
+
+    Returns:
+        ``out``.
+
+    Raises:
+        KeyError: Unknown dataset.
+    """
+    datasets = template_datasets(dataset_id)
+    workbook = Workbook()
+    first = workbook.active
+    assert first is not None
+    for index, dataset in enumerate(datasets):
+        sheet = first if index == 0 else workbook.create_sheet(dataset.sheet)
+        sheet.title = dataset.sheet
+        _data_sheet(sheet, dataset, programme_title, obligation_title, due)
+    _instructions(workbook.create_sheet(INSTRUCTION_SHEET), datasets, programme_title, obligation_title, due)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    workbook.save(out)
+    log.info("templates: wrote %s template to %s", dataset_id, out.name)
+    return out
+
+
+def _data_sheet(
+    sheet: Worksheet, dataset: Dataset, programme_title: str, obligation_title: str, due: str
+) -> None:
+    width = len(dataset.columns)
+    last = get_column_letter(width)
+    sheet["A1"] = f"{programme_title}——{obligation_title}（{dataset.title}）"
+    sheet["A1"].font = Font(bold=True, size=14)
+    sheet["A1"].alignment = Alignment(horizontal="center", vertical="center")
+    sheet.merge_cells(f"A1:{last}1")
+    sheet.row_dimensions[1].height = 28
+    sheet["A2"] = (
+        f"报送截止时间：{due}。带“*”的列为必填项；请勿修改工作表名称、表头和列顺序，不要合并单元格，不要使用公式；"
+        f"从第{DATA_FIRST_ROW}行起每行填写一条。填写要求见“{INSTRUCTION_SHEET}”工作表。"
+    )
+    sheet["A2"].alignment = Alignment(wrap_text=True, vertical="center")
+    sheet.merge_cells(f"A2:{last}2")
+    sheet.row_dimensions[2].height = 36
+    for index, column in enumerate(dataset.columns, start=1):
+        letter = get_column_letter(index)
+        cell = sheet.cell(row=HEADER_ROW, column=index, value=header_label(column))
+        cell.font = _REQUIRED_FONT if column.required else Font(bold=True)
+        cell.fill = _HEADER_FILL
+        cell.border = _BORDER
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        sheet.column_dimensions[letter].width = max(_WIDTHS[column.kind], min(len(column.header) * 2 + 4, 40))
+        # Column style, not per-cell styles: keeps the file small and makes
+        # Excel keep 0311-… phones and 130100 codes as text as they are typed.
+        sheet.column_dimensions[letter].number_format = KIND_HELP[column.kind][3]
+        if column.kind == "choice":
+            validation = DataValidation(
+                type="list",
+                formula1='"' + ",".join(column.choices) + '"',
+                allow_blank=not column.required,
+                showErrorMessage=True,
+                errorTitle="输入有误",
+                error=f"请从下拉列表中选择：{'、'.join(column.choices)}",
+                promptTitle=column.header,
+                prompt=f"请选择：{'、'.join(column.choices)}",
+                showInputMessage=True,
+            )
+            validation.add(f"{letter}{DATA_FIRST_ROW}:{letter}{DATA_FIRST_ROW + _FORMATTED_ROWS - 1}")
+            sheet.add_data_validation(validation)
+    sheet.row_dimensions[HEADER_ROW].height = 32
+    sheet.freeze_panes = f"A{DATA_FIRST_ROW}"
+
+
+def _instructions(
+    sheet: Worksheet, datasets: tuple[Dataset, ...], programme_title: str, obligation_title: str, due: str
+) -> None:
+    sheet["A1"] = f"{INSTRUCTION_SHEET}：{programme_title}——{obligation_title}"
+    sheet["A1"].font = Font(bold=True, size=14)
+    sheets = "、".join(f"“{d.sheet}”" for d in datasets)
+    lines = [
+        f"1. 报送截止时间：{due}（遇法定节假日顺延至下一个工作日）。",
+        f"2. 请在{sheets}工作表中从第{DATA_FIRST_ROW}行起逐行填写，每行一条；"
+        "不要修改工作表名称、表头文字和列顺序，不要插入列、合并单元格或使用公式。",
+        "3. 带“*”的列为必填项；数字列只填数字，计量单位以表头括号内为准；百分比请带“%”填写。",
+        "4. 请保存为.xlsx格式提交，不要设置打开密码；"
+        "只有一个数据工作表的，也可另存为“CSV UTF-8（逗号分隔）”。",
+        "5. 表格下方可注明填表人，但请勿在数据行之间插入说明文字。",
+    ]
+    for offset, line in enumerate(lines, start=2):
+        sheet.cell(row=offset, column=1, value=line)
+    top = len(lines) + 3
+    for dataset in datasets:
+        sheet.cell(row=top, column=1, value=f"“{dataset.sheet}”工作表：{dataset.title}").font = Font(
+            bold=True
+        )
+        top += 1
+        for index, title in enumerate(("列名", "是否必填", "填写内容", "格式要求", "示例"), start=1):
+            cell = sheet.cell(row=top, column=index, value=title)
+            cell.font = Font(bold=True)
+            cell.fill = _HEADER_FILL
+            cell.border = _BORDER
+        for column in dataset.columns:
+            top += 1
+            kind_name, rule, _, _ = KIND_HELP[column.kind]
+            if column.kind == "choice":
+                rule = f"从下拉列表中选择：{'、'.join(column.choices)}。"
+            values = (
+                column.header,
+                "必填" if column.required else "选填",
+                column.note or kind_name,
+                rule,
+                example_value(column),
+            )
+            for index, value in enumerate(values, start=1):
+                cell = sheet.cell(row=top, column=index, value=value)
+                cell.border = _BORDER
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+                # Examples are text: "0311-87803218" or "75%" must not become numbers.
+                cell.number_format = "@"
+        top += 2
+    for letter, width in zip("ABCDE", (30, 10, 40, 44, 24), strict=True):
+        sheet.column_dimensions[letter].width = width

@@ -1,0 +1,183 @@
+"""Official templates: their layout, and that a filled template reads back without issues."""
+
+from __future__ import annotations
+
+import csv
+from typing import TYPE_CHECKING
+
+import pytest
+from openpyxl import load_workbook
+
+from review_calendar.intake import DATASETS, get_dataset, read_submission, read_table, validate_rows
+from review_calendar.intake.templates import (
+    DATA_FIRST_ROW,
+    HEADER_ROW,
+    TEMPLATE_DATASETS,
+    header_label,
+    template_datasets,
+    write_template,
+)
+from tests.unit.intake_cases import example_row, fill_template, rejected
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+pytestmark = pytest.mark.unit
+
+TEMPLATE_IDS = [d for d in DATASETS if not any(d in extra[1:] for extra in TEMPLATE_DATASETS.values())]
+
+
+def template(tmp_path: Path, dataset_id: str = "contact_list") -> Path:
+    return write_template(
+        dataset_id,
+        tmp_path / f"{dataset_id}.xlsx",
+        programme_title="河北省智慧集群建设试点",
+        obligation_title="主管领导及责任处室负责同志名单",
+        due="2025年3月31日",
+    )
+
+
+@pytest.mark.parametrize("dataset_id", [pytest.param(d, id=d) for d in TEMPLATE_IDS])
+def test_filled_template_reads_back_without_issues(tmp_path: Path, dataset_id: str) -> None:
+    path = fill_template(dataset_id, tmp_path / f"{dataset_id}.xlsx")
+
+    submissions = [read_submission(path, d) for d in template_datasets(dataset_id)]
+
+    assert [(s.header_row, len(s.records), s.warnings) for s in submissions] == [(HEADER_ROW, 1, [])] * len(
+        submissions
+    )
+
+
+def test_filled_template_values_come_back_typed(tmp_path: Path) -> None:
+    path = fill_template("annual_info_table", tmp_path / "annual.xlsx")
+
+    record = read_submission(path, "annual_info_table").records[0]
+
+    assert {
+        k: record[k] for k in ("_row", "year", "sme_output_share", "champion_firms", "major_incident")
+    } == {
+        "_row": DATA_FIRST_ROW,
+        "year": 2025,
+        "sme_output_share": 0.78,
+        "champion_firms": 2,
+        "major_incident": "否",
+    }
+
+
+def test_contact_template_with_both_roles_of_two_regions(tmp_path: Path) -> None:
+    dataset = get_dataset("contact_list")
+    base = example_row(dataset)
+    rows = [
+        base | {"行政区划代码": code, "角色": role, "层级": level}
+        for code, level in (("130100", "市"), ("131125", "县"))
+        for role in ("主管领导", "责任处室负责同志")
+    ]
+    path = fill_template("contact_list", tmp_path / "contacts.xlsx", {"联系人名单": rows})
+
+    submission = read_submission(path, "contact_list", known_region_codes={"130100", "131125"})
+
+    assert [(r["region_code"], r["role"]) for r in submission.records] == [
+        ("130100", "主管领导"),
+        ("130100", "责任处室负责同志"),
+        ("131125", "主管领导"),
+        ("131125", "责任处室负责同志"),
+    ]
+
+
+def test_filled_template_saved_as_csv_reads_back(tmp_path: Path) -> None:
+    # What an office gets from Excel's "CSV UTF-8" export of the data sheet.
+    dataset = get_dataset("contact_list")
+    workbook = load_workbook(fill_template("contact_list", tmp_path / "contacts.xlsx"))
+    path = tmp_path / "contacts.csv"
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        csv.writer(fh).writerows(workbook[dataset.sheet].iter_rows(values_only=True))
+
+    submission = read_submission(path, "contact_list")
+
+    assert (submission.format, submission.records[0]["_row"]) == ("csv", DATA_FIRST_ROW)
+
+
+def test_development_plan_template_carries_the_project_sheet(tmp_path: Path) -> None:
+    workbook = load_workbook(template(tmp_path, "development_plan"))
+
+    assert workbook.sheetnames == ["专项发展规划", "项目清单", "填表说明"]
+
+
+def test_title_row_names_programme_and_obligation(tmp_path: Path) -> None:
+    sheet = load_workbook(template(tmp_path))["联系人名单"]
+
+    assert (
+        sheet["A1"].value
+        == "河北省智慧集群建设试点——主管领导及责任处室负责同志名单（主管领导及责任处室负责同志名单）"
+    )
+    assert "A1:I1" in {str(r) for r in sheet.merged_cells.ranges}
+
+
+def test_header_row_is_bold_and_marks_required_columns(tmp_path: Path) -> None:
+    sheet = load_workbook(template(tmp_path))["联系人名单"]
+    dataset = get_dataset("contact_list")
+
+    cells = [sheet.cell(row=HEADER_ROW, column=i + 1) for i in range(len(dataset.columns))]
+
+    assert [c.value for c in cells] == [header_label(c) for c in dataset.columns]
+    assert all(c.font.b for c in cells)
+    assert all(str(c.value).endswith("*") for c in cells)
+
+
+def test_optional_columns_are_not_marked(tmp_path: Path) -> None:
+    sheet = load_workbook(template(tmp_path, "evaluation_scores"))["评估评分"]
+
+    assert sheet.cell(row=HEADER_ROW, column=1).value == "集群编号"
+
+
+def test_choice_columns_have_drop_downs(tmp_path: Path) -> None:
+    sheet = load_workbook(template(tmp_path))["联系人名单"]
+
+    lists = {str(v.sqref).split(":")[0]: v.formula1 for v in sheet.data_validations.dataValidation}
+
+    assert lists == {f"C{DATA_FIRST_ROW}": '"市,县"', f"D{DATA_FIRST_ROW}": '"主管领导,责任处室负责同志"'}
+
+
+def test_phone_and_code_columns_are_formatted_as_text(tmp_path: Path) -> None:
+    sheet = load_workbook(template(tmp_path))["联系人名单"]
+
+    assert [sheet.column_dimensions[c].number_format for c in "AGH"] == ["@", "@", "@"]
+
+
+def test_columns_have_widths(tmp_path: Path) -> None:
+    sheet = load_workbook(template(tmp_path))["联系人名单"]
+
+    assert all((sheet.column_dimensions[c].width or 0) >= 10 for c in "ABCDEFGHI")
+
+
+def test_header_is_frozen(tmp_path: Path) -> None:
+    sheet = load_workbook(template(tmp_path))["联系人名单"]
+
+    assert sheet.freeze_panes == f"A{DATA_FIRST_ROW}"
+
+
+def test_instruction_sheet_explains_every_column_and_the_deadline(tmp_path: Path) -> None:
+    sheet = load_workbook(template(tmp_path))["填表说明"]
+    text = "\n".join(str(v) for row in sheet.iter_rows(values_only=True) for v in row if v is not None)
+
+    assert "2025年3月31日" in text
+    assert all(h in text for h in get_dataset("contact_list").headers)
+    assert "0311-87803218" in text and "11位数字" in text
+
+
+def test_empty_template_is_header_only(tmp_path: Path) -> None:
+    path = template(tmp_path)
+    dataset = get_dataset("contact_list")
+
+    error = rejected(
+        lambda: validate_rows(
+            read_table(path, sheet=dataset.sheet, expected_columns=dataset.headers), dataset
+        )
+    )
+
+    assert [(i.code, i.row) for i in error.issues] == [("NO_DATA_ROWS", HEADER_ROW)]
+
+
+def test_unknown_dataset_has_no_template(tmp_path: Path) -> None:
+    with pytest.raises(KeyError):
+        template(tmp_path, "nope")
