@@ -1,0 +1,166 @@
+"""Intake persistence: accept, supersede, quarantine, duplicates, inbox sweeps, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from review_calendar.config import get_settings
+from review_calendar.cycle import expected_submitters, find_instance, record_instances
+from review_calendar.intake.ingest import inbox_dir, ingest_files, pending_files
+from review_calendar.pipeline import load_programme
+from review_calendar.seed import seed_demo
+from review_calendar.storage.db import session_scope
+from review_calendar.storage.models import Contact, DatasetRow, Submission, SubmissionError
+from review_calendar.synthetic import break_records, records_for, set_received, write_xlsx
+
+pytestmark = pytest.mark.unit
+A = load_programme("hebei_smart_cluster")
+
+
+@pytest.fixture
+def env(migrated_url: str, review_env: Path, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
+    monkeypatch.setenv("REVIEW_CALENDAR_DB_URL", migrated_url)
+    seed_demo(migrated_url)
+    record_instances(migrated_url, A, 2025)
+    return migrated_url, get_settings()
+
+
+def _submitter(url: str, obligation: str, region: str):  # noqa: ANN202
+    instance = find_instance(A, 2025, obligation)
+    with session_scope(url) as s:
+        return instance, next(x for x in expected_submitters(s, A, instance) if x.region_code == region)
+
+
+def _file(tmp_path: Path, name: str, records: dict, day: dt.date) -> Path:
+    path = write_xlsx(tmp_path / "in" / name, records, "测试")
+    set_received(path, day)
+    return path
+
+
+def test_good_file_is_accepted_with_rows_and_contacts(env, tmp_path: Path) -> None:  # noqa: ANN001
+    url, settings = env
+    instance, city = _submitter(url, "contact_list", "130600")
+    path = _file(
+        tmp_path,
+        "保定.xlsx",
+        records_for(A, instance, city, counties=[("130683", "安国市")]),
+        dt.date(2025, 3, 20),
+    )
+
+    report = ingest_files(url, settings, A, instance, [path], gx=False)
+
+    assert [(o.status, o.region_code, o.is_late) for o in report.accepted] == [("accepted", "130600", False)]
+    with session_scope(url) as s:
+        assert len(s.scalars(select(DatasetRow)).all()) == 4
+        contacts = s.scalars(select(Contact).where(Contact.region_code == "130683")).all()
+    assert sorted(c.role for c in contacts) == ["主管领导", "责任处室负责同志"]
+    assert Path(report.accepted[0].stored_path).read_bytes() == path.read_bytes()
+
+
+def test_same_file_twice_is_a_no_op(env, tmp_path: Path) -> None:  # noqa: ANN001
+    url, settings = env
+    instance, city = _submitter(url, "contact_list", "130600")
+    path = _file(tmp_path, "保定.xlsx", records_for(A, instance, city), dt.date(2025, 3, 20))
+    ingest_files(url, settings, A, instance, [path], gx=False)
+
+    again = ingest_files(url, settings, A, instance, [path], gx=False)
+
+    assert again.counts() == {"accepted": 0, "rejected": 0, "duplicates": 1}
+    with session_scope(url) as s:
+        assert len(s.scalars(select(Submission)).all()) == 1
+
+
+def test_corrected_resubmission_supersedes_and_keeps_history(env, tmp_path: Path) -> None:  # noqa: ANN001
+    url, settings = env
+    instance, county = _submitter(url, "half_year_report", "130109")
+    first = _file(tmp_path, "v1.xlsx", records_for(A, instance, county, seed=1), dt.date(2025, 7, 1))
+    second = _file(tmp_path, "v2.xlsx", records_for(A, instance, county, seed=2), dt.date(2025, 7, 10))
+
+    ingest_files(url, settings, A, instance, [first], gx=False)
+    report = ingest_files(url, settings, A, instance, [second], gx=False)
+
+    with session_scope(url) as s:
+        rows = s.scalars(select(Submission).order_by(Submission.id)).all()
+    assert [(r.file_name, r.status) for r in rows] == [("v1.xlsx", "superseded"), ("v2.xlsx", "accepted")]
+    assert rows[0].superseded_by == rows[1].id == report.accepted[0].submission_id
+
+
+def test_rejected_file_is_quarantined_with_its_errors(env, tmp_path: Path) -> None:  # noqa: ANN001
+    url, settings = env
+    instance, city = _submitter(url, "contact_list", "130600")
+    bad = break_records(records_for(A, instance, city), "bad_mobile", 2025)
+    path = _file(tmp_path, "坏.xlsx", bad, dt.date(2025, 3, 20))
+
+    report = ingest_files(url, settings, A, instance, [path], gx=False)
+
+    outcome = report.rejected[0]
+    assert report.to_json()["rejected"][0]["errors"][0]["code"] == "MOBILE_INVALID"
+    stored = Path(outcome.stored_path)
+    assert stored.read_bytes() == path.read_bytes()
+    assert stored.is_relative_to(settings.quarantine_dir)
+    sidecar = json.loads(stored.with_name(stored.name + ".errors.json").read_text(encoding="utf-8"))
+    assert sidecar["errors"][0]["row"] == 3 and sidecar["errors"][0]["column"] == "手机"
+    with session_scope(url) as s:
+        errors = s.scalars(select(SubmissionError)).all()
+    assert [(e.code, e.row, e.column) for e in errors] == [("MOBILE_INVALID", 3, "手机")]
+
+
+def test_file_after_the_due_date_is_late(env, tmp_path: Path) -> None:  # noqa: ANN001
+    url, settings = env
+    instance, county = _submitter(url, "half_year_report", "130109")
+    path = _file(
+        tmp_path, "迟.xlsx", records_for(A, instance, county), instance.effective_due + dt.timedelta(days=1)
+    )
+
+    report = ingest_files(url, settings, A, instance, [path], gx=False)
+
+    assert report.accepted[0].is_late is True
+
+
+def test_region_outside_the_programme_is_rejected(env, tmp_path: Path) -> None:  # noqa: ANN001
+    url, settings = env
+    instance, county = _submitter(url, "half_year_report", "130109")
+    records = records_for(A, instance, county)
+    records["progress_report"][0]["region_code"] = "130102"  # 长安区: real, but no enrolled pilot
+    path = _file(tmp_path, "外.xlsx", records, dt.date(2025, 7, 1))
+
+    report = ingest_files(url, settings, A, instance, [path], gx=False)
+
+    assert report.rejected[0].errors[0]["code"] == "REGION_NOT_EXPECTED"
+
+
+def test_inbox_sweep_moves_files_and_leaves_future_ones_pending(env, tmp_path: Path) -> None:  # noqa: ANN001
+    from review_calendar.pipeline import ingest_inbox
+
+    url, settings = env
+    instance, county = _submitter(url, "half_year_report", "130109")
+    folder = inbox_dir(settings, instance) / "130109"
+    early = write_xlsx(folder / "early.xlsx", records_for(A, instance, county, seed=1), "t")
+    later = write_xlsx(folder / "later.xlsx", records_for(A, instance, county, seed=2), "t")
+    set_received(early, dt.date(2025, 7, 1))
+    set_received(later, dt.date(2025, 7, 20))
+
+    result = ingest_inbox(instance.key, "2025-07-15")
+
+    assert result["accepted"] == 1
+    assert [p.name for p in pending_files(settings, instance)] == ["later.xlsx"]
+
+
+def test_unreadable_file_in_region_folder_is_attributed_to_that_region(env, tmp_path: Path) -> None:  # noqa: ANN001
+    url, settings = env
+    instance, _ = _submitter(url, "half_year_report", "130109")
+    path = inbox_dir(settings, instance) / "130109" / "坏文件.xlsx"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"%PDF-1.4 not a spreadsheet")
+
+    report = ingest_files(url, settings, A, instance, [path], gx=False)
+
+    assert (report.rejected[0].region_code, report.rejected[0].errors[0]["code"]) == (
+        "130109",
+        "FILE_NOT_SPREADSHEET",
+    )
