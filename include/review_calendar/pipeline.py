@@ -262,3 +262,61 @@ def plan_reminders(programme_id: str, as_of: str, *, dry_run: bool = False) -> d
         totals["queued"] += result.queued
         totals["lines"] += list(result.lines)[:50] if dry_run else []
     return totals
+
+
+def aggregate_city(key: str, as_of: str, city_code: str) -> dict[str, Any]:
+    """Submission states and key figures of one city's regions (a mapped task per city)."""
+    import datetime as dt
+
+    from review_calendar import aggregation
+    from review_calendar.storage.db import session_scope
+
+    programme, instance = instance_of(key)
+    with session_scope(get_settings().db_url) as session:
+        return aggregation.aggregate_city(
+            session, programme, instance, dt.date.fromisoformat(as_of), city_code
+        )
+
+
+def aggregate_province(key: str, as_of: str, run_id: str) -> dict[str, Any]:
+    """Aggregate the province, write the Excel and HTML reports, record the instance as aggregated.
+
+    Returns:
+        The aggregate's small summary plus ``cycle_year``, ``period`` and the report paths.
+    """
+    import datetime as dt
+
+    from sqlalchemy import select
+
+    from review_calendar import aggregation
+    from review_calendar.reports import write_reports
+    from review_calendar.storage.db import session_scope
+    from review_calendar.storage.models import GateRun, ObligationInstanceRow
+
+    settings = get_settings()
+    programme, instance = instance_of(key)
+    day = dt.date.fromisoformat(as_of)
+    with session_scope(settings.db_url) as session:
+        result = aggregation.aggregate_province(session, programme, instance, day)
+        states = aggregation.submission_states(session, programme, instance, day)
+        gate = session.scalar(
+            select(GateRun.html_path)
+            .where(GateRun.programme_id == instance.programme_id, GateRun.cycle_year == instance.cycle_year,
+                   GateRun.obligation_id == instance.obligation_id, GateRun.period == instance.period,
+                   GateRun.run_id == run_id)
+            .order_by(GateRun.id.desc())
+        )  # fmt: skip
+        row = session.scalar(
+            select(ObligationInstanceRow).where(
+                ObligationInstanceRow.programme_id == instance.programme_id,
+                ObligationInstanceRow.cycle_year == instance.cycle_year,
+                ObligationInstanceRow.obligation_id == instance.obligation_id,
+                ObligationInstanceRow.period == instance.period,
+            )
+        )
+        if row is not None:
+            row.state = "aggregated"
+    paths = write_reports(settings.reports_dir, programme, instance, result, states, gate)
+    summary = result.summary()
+    log.info("Aggregated %s as of %s: reports %s", key, as_of, sorted(paths.values()))
+    return {**summary, "cycle_year": instance.cycle_year, "period": instance.period, "reports": paths}

@@ -132,17 +132,14 @@ def upsert(session: Session, model: type[Base], rows: Sequence[dict[str, Any]], 
         raise NotImplementedError(f"upsert is not implemented for {dialect}")
     table = model.__table__
     updates = [c for c in rows[0] if c not in keys]
-    # Chunks keep the statement under SQLite's bound-parameter limit.
-    chunk = max(1, 30000 // max(1, len(rows[0])))
-    for start in range(0, len(rows), chunk):
-        stmt = insert(table).values(list(rows[start : start + chunk]))
-        if updates:
-            stmt = stmt.on_conflict_do_update(
-                index_elements=list(keys), set_={c: stmt.excluded[c] for c in updates}
-            )
-        else:
-            stmt = stmt.on_conflict_do_nothing(index_elements=list(keys))
-        session.execute(stmt)
+    # One statement executed for every row (executemany): compiling one huge
+    # multi-row VALUES statement costs seconds for tens of thousands of rows.
+    stmt = insert(table)
+    if updates:
+        stmt = stmt.on_conflict_do_update(index_elements=list(keys), set_={c: stmt.excluded[c] for c in updates})
+    else:
+        stmt = stmt.on_conflict_do_nothing(index_elements=list(keys))
+    session.execute(stmt, list(rows))
     return len(rows)
 
 
