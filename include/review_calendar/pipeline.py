@@ -320,3 +320,50 @@ def aggregate_province(key: str, as_of: str, run_id: str) -> dict[str, Any]:
     summary = result.summary()
     log.info("Aggregated %s as of %s: reports %s", key, as_of, sorted(paths.values()))
     return {**summary, "cycle_year": instance.cycle_year, "period": instance.period, "reports": paths}
+
+
+def run_gate(key: str, as_of: str, run_id: str) -> dict[str, Any]:
+    """The provincial data-quality gate of an instance; record its verdict, stop on critical findings.
+
+    Returns:
+        The gate's small summary (counts, HTML page path).
+
+    Raises:
+        review_calendar.validation.GateFailed: A critical finding; the message
+            names dataset, region, row and field in Chinese. The gate run and its
+            page are stored first, so reviewers can open them.
+    """
+    from sqlalchemy import select
+
+    from review_calendar.decisions import Verdict, record_decision
+    from review_calendar.storage.db import session_scope
+    from review_calendar.storage.models import Region
+    from review_calendar.validation import run_gate as gate
+
+    settings = get_settings()
+    programme, instance = instance_of(key)
+    obligation = programme.obligation(instance.obligation_id)
+    with session_scope(settings.db_url) as session:
+        known = set(session.scalars(select(Region.code)))
+        result = gate(
+            session, programme, instance, run_id=run_id, expectations_dir=settings.expectations_dir,
+            reports_dir=settings.reports_dir, known_region_codes=known,
+        )  # fmt: skip
+        verdict = Verdict(
+            subject=f"{instance.obligation_id}/{instance.period}",
+            outcome="passed" if result.success else "failed",
+            reason=f"严重问题 {len(result.critical)} 项，提示 {len(result.warnings)} 项",
+            rule=f"expectations/{obligation.dataset}__provincial.json + structural checks (validation.run_gate)",
+            clause=obligation.clause,
+            figures={
+                "critical": len(result.critical),
+                "warnings": len(result.warnings),
+                "html": result.html_path,
+            },
+        )
+        record_decision(session, instance.programme_id, instance.cycle_year, "gate", verdict, run_id)
+    log.info("Gate %s: %s (%d critical, %d warnings) %s", key, verdict.outcome, len(result.critical),
+             len(result.warnings), result.html_path)  # fmt: skip
+    result.raise_if_failed()
+    return {"key": key, "success": result.success, "critical": len(result.critical),
+            "warnings": len(result.warnings), "html": result.html_path}  # fmt: skip

@@ -273,20 +273,10 @@ def _gx_row_checks(parsed: list[_Parsed], settings: Settings) -> None:
         failures = validate_batch(
             dataset_id, pd.DataFrame.from_records(rows), expectations_dir=settings.expectations_dir
         )
-        spec = get_dataset(dataset_id)
+        sheet = get_dataset(dataset_id).sheet
         for f in failures:
-            target = parsed[f.file_index]
-            target.issues.append(
-                _issue(
-                    target.name,
-                    f.code,
-                    f.message,
-                    sheet=target.sheets.get(dataset_id) or spec.sheet,
-                    row=f.row,
-                    column=f.column,
-                    value=f.value,
-                )  # fmt: skip
-            )
+            target = parsed[f.file]
+            target.issues.append(f.to_issue(target.name, target.sheets.get(dataset_id) or sheet))
 
 
 def _store(src: Path, dest: Path, move: bool) -> None:
