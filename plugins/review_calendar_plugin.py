@@ -1,9 +1,13 @@
-"""Registers the review calendar's timetables (and its reviewers' pages) with Airflow."""
+"""Registers the review calendar's timetables and its reviewers' pages with Airflow."""
 
 from __future__ import annotations
 
 from airflow.plugins_manager import AirflowPlugin
 from review_calendar_airflow.timetables import DeadlineTimetable, WorkingDayTimetable
+
+# Standard library only: the FastAPI app behind FASTAPI_APP is built on its first request,
+# so DAG parsing and task processes that load plugins never import FastAPI.
+from review_calendar_airflow.ui import FASTAPI_APP, NAV_VIEW
 
 
 class ReviewCalendarPlugin(AirflowPlugin):
@@ -11,3 +15,6 @@ class ReviewCalendarPlugin(AirflowPlugin):
 
     name = "review_calendar"
     timetables = [DeadlineTimetable, WorkingDayTimetable]
+    # 审查日历: pages served by the api-server under /review-calendar, and their nav entry.
+    fastapi_apps = [FASTAPI_APP]
+    external_views = [NAV_VIEW]

@@ -242,6 +242,32 @@ def sweep_inboxes(as_of: str, programme_id: str | None = None, run_id: str = "")
     return totals
 
 
+def template_file(instance: Any) -> Any:
+    """The official template of an instance as an .xlsx under ``<home>/templates`` (written once)."""
+    from review_calendar.intake.templates import write_template
+
+    programme = load_programme(instance.programme_id)
+    obligation = programme.obligation(instance.obligation_id)
+    if not obligation.template:
+        return None
+    due = instance.effective_due
+    path = (
+        get_settings().home
+        / "templates"
+        / instance.programme_id
+        / str(instance.cycle_year)
+        / (
+            f"{obligation.title}（{instance.period}）模板.xlsx"
+            if instance.period != "Y"
+            else f"{obligation.title}模板.xlsx"
+        )
+    )
+    if not path.exists():
+        write_template(obligation.template, path, programme_title=programme.name, obligation_title=obligation.title,
+                       due=f"{due.year}年{due.month}月{due.day}日")  # fmt: skip
+    return path
+
+
 def plan_reminders(programme_id: str, as_of: str, *, dry_run: bool = False) -> dict[str, Any]:
     """Queue the day's reminders of a programme (every open cycle) in the outbox.
 
@@ -258,7 +284,7 @@ def plan_reminders(programme_id: str, as_of: str, *, dry_run: bool = False) -> d
     day = dt.date.fromisoformat(as_of)
     totals: dict[str, Any] = {"programme": programme_id, "as_of": as_of, "queued": 0, "lines": []}
     for year in sorted({int(k.split("/")[1]) for k in open_instances(as_of, programme_id)}):
-        result = plan(settings.db_url, programme, year, day, dry_run=dry_run)
+        result = plan(settings.db_url, programme, year, day, dry_run=dry_run, template_for=template_file)
         totals["queued"] += result.queued
         totals["lines"] += list(result.lines)[:50] if dry_run else []
     return totals
@@ -367,3 +393,40 @@ def run_gate(key: str, as_of: str, run_id: str) -> dict[str, Any]:
     result.raise_if_failed()
     return {"key": key, "success": result.success, "critical": len(result.critical),
             "warnings": len(result.warnings), "html": result.html_path}  # fmt: skip
+
+
+def queue_instance_notices(key: str, as_of: str) -> dict[str, Any]:
+    """Queue the decision notices of an instance (evaluation, re-review outcomes) to each cluster's region.
+
+    Rejection notices are queued at intake, reminders by the daily reminders DAG;
+    the outbox's natural keys make every call idempotent.
+    """
+    import datetime as dt
+
+    from sqlalchemy import select
+
+    from review_calendar.notifications.outbox import queue_decision
+    from review_calendar.notifications.render import DecisionNotice
+    from review_calendar.storage.db import session_scope
+    from review_calendar.storage.models import Decision
+
+    settings = get_settings()
+    programme, instance = instance_of(key)
+    obligation = programme.obligation(instance.obligation_id)
+    kind = {"evaluation": "evaluation", "re_review": "re_review"}.get(obligation.kind)
+    queued = 0
+    if kind:
+        with session_scope(settings.db_url) as session:
+            rows = session.scalars(
+                select(Decision).where(Decision.programme_id == programme.id, Decision.cycle_year == instance.cycle_year,
+                                       Decision.kind == kind)
+            ).all()  # fmt: skip
+            for d in rows:
+                if d.outcome == "missing" or not d.figures.get("region_code"):
+                    continue
+                notice = DecisionNotice(kind=kind, cycle_year=d.cycle_year, subject=d.subject,
+                                        subject_name=d.figures.get("cluster", d.subject), outcome=d.outcome,
+                                        reason=d.figures.get("reason", ""), clause=d.clause)  # fmt: skip
+                queued += queue_decision(session, programme, notice, instance_key=key,
+                                         region_code=d.figures["region_code"], created_on=dt.date.fromisoformat(as_of))  # fmt: skip
+    return {"key": key, "decision_notices": queued}

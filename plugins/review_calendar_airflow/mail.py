@@ -42,8 +42,7 @@ def deliver_outbox(dry_run: bool = False, limit: int | None = None) -> dict[str,
         # we hand it our own EmailMessage (UTF-8 headers, stable Message-ID).
         client = hook._smtp_client  # noqa: SLF001 - the provider exposes no public accessor
         report = deliver(url, client.send_message, limit=limit, rate_per_second=rate)
-    summary = report.to_dict() if hasattr(report, "to_dict") else dict(report.__dict__)
+    summary = report.to_dict()
     log.info("Outbox delivery: %s", {k: v for k, v in summary.items() if isinstance(v, int | float | bool)})
-    if getattr(report, "server_unreachable", False):
-        raise RuntimeError("SMTP server unreachable: unsent e-mails stay queued for the next run")
+    report.raise_for_outage()  # a red task; unsent e-mails stay queued for the next run
     return summary

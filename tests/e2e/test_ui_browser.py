@@ -1,0 +1,582 @@
+"""The reviewers' pages in the real Airflow api-server, driven by a real headless Chromium.
+
+Arrange: a temporary Airflow home migrated with ``airflow db migrate``, the
+repository's DAGs serialised into it, SimpleAuthManager users admin/operator/
+reviewer from the environment, the repository's plugins folder, and a review
+database filled with a demo year whose cells cover every closed-window state.
+Then ``airflow api-server`` runs in its own process group, and Chromium (through
+Debian's chromedriver and a minimal W3C WebDriver client over ``urllib``) logs
+in on Airflow's own login page as the reviewer and reads the status matrix.
+
+Nothing is mocked: the plugin authenticates against the api-server's auth
+manager and the operator's re-run goes through Airflow's REST API.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+OUTPUT = ROOT / "test-output"
+SCREENSHOT = ROOT / "docs" / "screenshots" / "review-calendar.png"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+USERS = "admin:admin,operator:op,reviewer:viewer"
+PROGRAMME = "hebei_smart_cluster"
+YEAR = 2025
+CYCLE_DAG = f"review_cycle__{PROGRAMME}__development_plan"
+PAGE = f"/review-calendar/programmes/{PROGRAMME}/{YEAR}"
+REPORT = f"{PROGRAMME}/{YEAR}/development_plan/Y/gate.html"
+
+# --- demo states --------------------------------------------------------------------------------
+
+D = dt.date
+#: (obligation, region, [(received_on, status, is_late, errors), ...]); a region absent is missing.
+DEMO_FILES: list[tuple[str, str, list[tuple[dt.date, str, bool, int]]]] = [
+    ("contact_list", "130100", [(D(2025, 3, 20), "accepted", False, 0)]),  # 石家庄
+    ("contact_list", "130181", [(D(2025, 3, 25), "rejected", False, 2), (D(2025, 3, 30), "accepted", False, 0)]),
+    ("contact_list", "130200", [(D(2025, 4, 8), "accepted", True, 0)]),  # 唐山: late
+    ("contact_list", "130300", [(D(2025, 3, 28), "rejected", False, 3)]),  # 秦皇岛: rejected
+    *[("contact_list", c, [(D(2025, 3, 24), "accepted", False, 0)])
+      for c in ("130500", "130600", "130682", "130700", "130800", "130900", "131000", "131100")],
+    # 130400 邯郸 sends nothing: missing
+    ("development_plan", "130684", [(D(2025, 6, 20), "accepted", False, 0)]),  # 高碑店
+    ("development_plan", "130229", [(D(2025, 7, 3), "accepted", True, 0)]),  # 玉田: late
+    ("development_plan", "130635", [(D(2025, 6, 28), "rejected", False, 5)]),  # 蠡县: rejected
+    ("development_plan", "130322", [(D(2025, 6, 29), "accepted", False, 0)]),  # 昌黎
+    # 130109 藁城 sends nothing: missing
+    ("half_year_report", "130684", [(D(2025, 7, 10), "accepted", False, 0)]),
+    ("half_year_report", "130229", [(D(2025, 7, 14), "accepted", False, 0)]),
+    ("half_year_report", "130322", [(D(2025, 7, 20), "accepted", True, 0)]),
+    ("half_year_report", "130635", [(D(2025, 7, 15), "accepted", False, 0)]),
+    ("full_year_report", "130684", [(D(2026, 1, 12), "accepted", False, 0)]),
+    ("full_year_report", "130229", [(D(2026, 1, 14), "accepted", False, 0)]),
+    ("full_year_report", "130635", [(D(2026, 1, 20), "accepted", True, 0)]),
+    ("full_year_report", "130109", [(D(2026, 1, 15), "rejected", False, 1)]),
+    ("performance_evaluation", "130000", [(D(2026, 3, 10), "accepted", False, 0)]),
+]  # fmt: skip
+
+#: Cells the browser must show (region, column) -> label, for a day after every window closed.
+EXPECTED_CELLS = {
+    ("130100", "contact_list/Y"): "按时提交",
+    ("130181", "contact_list/Y"): "按时提交",
+    ("130200", "contact_list/Y"): "逾期提交",
+    ("130300", "contact_list/Y"): "已退回",
+    ("130400", "contact_list/Y"): "未提交",
+    ("130229", "development_plan/Y"): "逾期提交",
+    ("130635", "development_plan/Y"): "已退回",
+    ("130109", "development_plan/Y"): "未提交",
+    ("130684", "development_plan/Y"): "按时提交",
+    ("130000", "performance_evaluation/Y"): "按时提交",
+}
+
+
+def fill_demo_states(db_url: str, reports_dir: Path) -> None:
+    """Migrate and seed the review database, then upsert the demo year's files, gates, figures, decisions."""
+    from review_calendar.cycle import record_instances
+    from review_calendar.programmes import load_programmes
+    from review_calendar.seed import seed_demo
+    from review_calendar.storage.db import session_scope, upgrade, upsert
+    from review_calendar.storage.models import Aggregate, Decision, GateRun, Submission
+
+    upgrade(db_url)
+    seed_demo(db_url)
+    programme = load_programmes(ROOT / "programmes")[PROGRAMME]
+    record_instances(db_url, programme, YEAR)
+    submissions = []
+    for obligation, region, files in DEMO_FILES:
+        for n, (received, status, late, errors) in enumerate(files):
+            name = f"{region}_{obligation}_{n}.xlsx"
+            submissions.append({
+                "programme_id": PROGRAMME, "cycle_year": YEAR, "obligation_id": obligation, "period": "Y",
+                "region_code": region, "file_name": name, "stored_path": f"accepted/{name}",
+                "content_hash": f"{region}{obligation}{n}".ljust(64, "0"), "size_bytes": 2048,
+                "received_on": received, "status": status, "is_late": late, "row_count": 12,
+                "error_count": errors,
+            })  # fmt: skip
+    report = reports_dir / REPORT
+    report.parent.mkdir(parents=True, exist_ok=True)
+    report.write_text(
+        "<!doctype html><meta charset=utf-8><title>闸门报告</title><h1>专项发展规划 数据质量闸门</h1>"
+        "<p>严重问题 2 项：蠡县 第3行 总投资 为空。</p>",
+        encoding="utf-8",
+    )
+    gates = [
+        {"programme_id": PROGRAMME, "cycle_year": YEAR, "obligation_id": "development_plan", "period": "Y",
+         "gate": "development_plan", "run_id": "scheduled__2025-06-30T16:00:00+00:00", "success": False,
+         "critical_failures": 2, "warnings": 1, "summary": {"rows": 48}, "html_path": str(report)},
+    ]  # fmt: skip
+    summary = reports_dir / PROGRAMME / str(YEAR) / "development_plan_Y.html"
+    summary.write_text("<!doctype html><meta charset=utf-8><h1>全省汇总</h1>", encoding="utf-8")
+    figures = [("130000", "submitted", 4.0), ("130000", "on_time_rate", 0.4), ("130000", "investment_wan_yuan", 86000.5),
+               ("130600", "accepted", 1.0), ("130200", "accepted", 1.0), ("130300", "accepted", 1.0)]  # fmt: skip
+    aggregates = [
+        {"programme_id": PROGRAMME, "cycle_year": YEAR, "obligation_id": "development_plan", "period": "Y",
+         "region_code": region, "metric": metric, "value": value, "text": ""}
+        for region, metric, value in figures
+    ]  # fmt: skip
+    decisions = [
+        {"programme_id": PROGRAMME, "cycle_year": YEAR, "kind": "evaluation", "subject": subject,
+         "outcome": outcome, "rule": rule, "clause": "冀工信产业〔2016〕93号 五", "figures": {"score": score},
+         "run_id": "manual__2026-03-17T01:00:00+00:00"}
+        for subject, outcome, rule, score in [
+            ("baigou_luggage", "continue", "得分≥80：继续支持", 86),
+            ("yutian_printing", "rectify", "60≤得分<80：限期整改30天", 72),
+            ("lixian_fur", "revoke", "有违规：取消试点资格并追回补贴", 55),
+        ]
+    ]  # fmt: skip
+    with session_scope(db_url) as session:
+        upsert(session, Submission, submissions,
+               ["programme_id", "cycle_year", "obligation_id", "period", "content_hash"])  # fmt: skip
+        upsert(
+            session,
+            GateRun,
+            gates,
+            ["programme_id", "cycle_year", "obligation_id", "period", "gate", "run_id"],
+        )
+        upsert(session, Aggregate, aggregates,
+               ["programme_id", "cycle_year", "obligation_id", "period", "region_code", "metric"])  # fmt: skip
+        upsert(session, Decision, decisions, ["programme_id", "cycle_year", "kind", "subject"])
+
+
+# --- processes ----------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Group:
+    """A child process in its own process group, stopped with its whole group."""
+
+    def __init__(self, args: list[str], env: dict[str, str], log: Path) -> None:
+        self.log = log
+        self._out = log.open("wb")
+        self.proc = subprocess.Popen(
+            args, env=env, cwd=ROOT, stdout=self._out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def stop(self) -> None:
+        for sig, wait in ((signal.SIGTERM, 15), (signal.SIGKILL, 5)):
+            try:
+                os.killpg(self.proc.pid, sig)
+            except ProcessLookupError:
+                break
+            try:
+                self.proc.wait(timeout=wait)
+                # The leader is gone; children of the group may linger a moment.
+                os.killpg(self.proc.pid, 0)
+            except ProcessLookupError:
+                break
+            except subprocess.TimeoutExpired:
+                continue
+        self._out.close()
+
+    def tail(self, chars: int = 3000) -> str:
+        return self.log.read_text(errors="replace")[-chars:]
+
+
+def wait_for(check: Callable[[], Any], timeout: float, what: str, interval: float = 0.5) -> Any:
+    deadline = time.monotonic() + timeout
+    last: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            value = check()
+            if value:
+                return value
+        except Exception as exc:  # noqa: BLE001 - retried until the deadline
+            last = exc
+        time.sleep(interval)
+    raise TimeoutError(f"timed out after {timeout:.0f} s waiting for {what} (last error: {last!r})")
+
+
+@dataclass
+class Response:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", errors="replace")
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+def http(method: str, url: str, *, headers: dict[str, str] | None = None, body: Any = None) -> Response:
+    """One HTTP request with urllib, redirects not followed, errors returned (not raised)."""
+    data = None
+    headers = dict(headers or {})
+    if body is not None:
+        data = json.dumps(body).encode()
+        headers.setdefault("Content-Type", "application/json")
+    request = urllib.request.Request(url, data=data, method=method, headers=headers)
+    opener = urllib.request.build_opener(_NoRedirect)
+    try:
+        with opener.open(request, timeout=30) as r:
+            return Response(r.status, {k.lower(): v for k, v in r.headers.items()}, r.read())
+    except urllib.error.HTTPError as e:
+        return Response(e.code, {k.lower(): v for k, v in e.headers.items()}, e.read())
+
+
+@dataclass
+class Server:
+    url: str
+    home: Path
+    env: dict[str, str]
+
+    def token(self, username: str) -> str:
+        """Log in through SimpleAuthManager's ``POST /auth/token`` with the generated password."""
+        passwords = json.loads((self.home / "simple_auth_manager_passwords.json.generated").read_text())
+        r = http(
+            "POST", f"{self.url}/auth/token", body={"username": username, "password": passwords[username]}
+        )
+        assert r.status == 201, r.text
+        return r.json()["access_token"]
+
+    def password(self, username: str) -> str:
+        return json.loads((self.home / "simple_auth_manager_passwords.json.generated").read_text())[username]
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Path:
+    """Debian's Chromium and chromedriver, installed by scripts/install-browser.sh when missing."""
+    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
+        result = subprocess.run(
+            ["bash", str(ROOT / "scripts" / "install-browser.sh")],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode != 0 or not CHROMIUM.exists():
+            pytest.skip(f"chromium could not be installed: {(result.stderr or result.stdout)[-500:]}")
+    return CHROMIUM
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The real ``airflow api-server`` with the plugin, the users and the demo review database."""
+    tmp = tmp_path_factory.mktemp("ui-e2e")
+    home, rc_home = tmp / "airflow", tmp / "review"
+    home.mkdir()
+    port = free_port()
+    env = {
+        **os.environ,
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+        "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__AUTH_MANAGER": "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": USERS,
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "False",
+        "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_urlsafe(64),  # >= 64 bytes for HS512
+        "AIRFLOW__API__SECRET_KEY": secrets.token_urlsafe(32),
+        "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{port}",
+        "AIRFLOW__API__WORKERS": "1",
+        "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "include"), str(ROOT / "plugins"), os.environ.get("PYTHONPATH", "")]),
+        "REVIEW_CALENDAR_HOME": str(rc_home),
+        "REVIEW_CALENDAR_DB_URL": f"sqlite:///{rc_home / 'review.db'}",
+        "REVIEW_CALENDAR_PROGRAMMES": str(ROOT / "programmes"),
+        "TZ": "Asia/Shanghai",
+    }  # fmt: skip
+    airflow = str(Path(sys.executable).with_name("airflow"))
+    migrate = subprocess.Popen([airflow, "db", "migrate"], env=env, cwd=ROOT, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
+    try:
+        fill_demo_states(env["REVIEW_CALENDAR_DB_URL"], rc_home / "reports")
+        out, _ = migrate.communicate(timeout=240)
+    finally:
+        if migrate.poll() is None:
+            os.killpg(migrate.pid, signal.SIGKILL)
+    assert migrate.returncode == 0, out.decode(errors="replace")[-3000:]
+    # The DAGs must be in Airflow's database for the operator's re-run (no dag-processor runs here).
+    reserialize = subprocess.run([airflow, "dags", "reserialize"], env=env, cwd=ROOT, capture_output=True,
+                                 text=True, timeout=240, check=False, start_new_session=True)  # fmt: skip
+    assert reserialize.returncode == 0, reserialize.stderr[-3000:]
+    api = Group(
+        [airflow, "api-server", "--host", "127.0.0.1", "--port", str(port)], env, tmp / "api-server.log"
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(
+            lambda: (
+                api.alive()
+                and http("GET", f"{url}/api/v2/monitor/health").status == 200
+                or (not api.alive() and pytest.fail(f"api-server exited:\n{api.tail()}"))
+            ),
+            timeout=120,
+            what="the api-server's health endpoint",
+        )
+        yield Server(url=url, home=home, env=env)
+    finally:
+        api.stop()
+        OUTPUT.mkdir(exist_ok=True)
+        shutil.copy(api.log, OUTPUT / "api-server.log")
+
+
+# --- a minimal W3C WebDriver client -------------------------------------------------------------
+
+ELEMENT = "element-6066-11e4-a52e-4f735466cecf"
+
+
+class WebDriver:
+    """Just enough of the W3C WebDriver protocol, over urllib, to log in and read a page."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.session = ""
+
+    def _call(self, method: str, path: str, body: Any = None) -> Any:
+        prefix = f"/session/{self.session}" if self.session and not path.startswith("/session") else ""
+        r = http(
+            method, f"{self.url}{prefix}{path}", body=body if body is not None or method == "GET" else {}
+        )
+        payload = r.json()
+        if r.status >= 400:
+            raise RuntimeError(f"WebDriver {method} {path}: {payload.get('value', payload)}")
+        return payload.get("value")
+
+    def start(self, args: list[str]) -> None:
+        options = {"binary": str(CHROMIUM), "args": args}
+        caps = {"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": options}}}
+        self.session = self._call("POST", "/session", caps)["sessionId"]
+
+    def quit(self) -> None:
+        if self.session:
+            try:
+                self._call("DELETE", "")
+            finally:
+                self.session = ""
+
+    def get(self, url: str) -> None:
+        self._call("POST", "/url", {"url": url})
+
+    @property
+    def current_url(self) -> str:
+        return self._call("GET", "/url")
+
+    def find_all(self, css: str) -> list[str]:
+        return [e[ELEMENT] for e in self._call("POST", "/elements", {"using": "css selector", "value": css})]
+
+    def find(self, css: str) -> str:
+        return self._call("POST", "/element", {"using": "css selector", "value": css})[ELEMENT]
+
+    def type(self, element: str, text: str) -> None:
+        self._call("POST", f"/element/{element}/value", {"text": text})
+
+    def click(self, element: str) -> None:
+        self._call("POST", f"/element/{element}/click")
+
+    def text(self, element: str) -> str:
+        return self._call("GET", f"/element/{element}/text")
+
+    def attribute(self, element: str, name: str) -> str | None:
+        return self._call("GET", f"/element/{element}/attribute/{name}")
+
+    def screenshot(self) -> bytes:
+        return base64.b64decode(self._call("GET", "/screenshot"))
+
+
+@pytest.fixture(scope="module")
+def browser(chromium: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebDriver]:
+    """Headless Chromium behind Debian's chromedriver, both in their own process group."""
+    tmp = tmp_path_factory.mktemp("chromium")
+    port = free_port()
+    driver = Group([str(CHROMEDRIVER), f"--port={port}"], dict(os.environ), tmp / "chromedriver.log")
+    client = WebDriver(f"http://127.0.0.1:{port}")
+    try:
+        wait_for(lambda: http("GET", f"{client.url}/status").json()["value"]["ready"], 30, "chromedriver")
+        client.start([
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            "--disable-dev-shm-usage", "--lang=zh-CN", "--window-size=1440,2000",
+            f"--user-data-dir={tmp / 'profile'}",
+        ])  # fmt: skip
+        yield client
+    finally:
+        try:
+            client.quit()
+        finally:
+            driver.stop()
+
+
+# --- tests --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        pytest.param("/review-calendar/", id="index"),
+        pytest.param(PAGE, id="programme"),
+        pytest.param(f"/review-calendar/api/matrix/{PROGRAMME}/{YEAR}", id="json"),
+        pytest.param("/review-calendar/static/style.css", id="css"),
+        pytest.param(f"/review-calendar/reports/{REPORT}", id="report"),
+    ],
+)
+def test_anonymous_request_gets_401(server: Server, path: str) -> None:
+    response = http("GET", server.url + path, headers={"Accept": "application/json"})
+
+    assert response.status == 401
+    assert response.headers.get("www-authenticate") == "Bearer"
+
+
+def test_anonymous_browser_navigation_is_sent_to_the_login_page(server: Server) -> None:
+    response = http("GET", server.url + PAGE, headers={"Accept": "text/html,application/xhtml+xml"})
+
+    assert response.status == 303
+    assert response.headers["location"] == f"/auth/login?next={quote(PAGE, safe='')}"
+
+
+def test_a_forged_token_gets_401(server: Server) -> None:
+    forged = server.token("reviewer")[:-4] + "AAAA"
+
+    response = http("GET", server.url + PAGE, headers={"Authorization": f"Bearer {forged}"})
+
+    assert response.status == 401
+
+
+def test_reviewer_sees_the_demo_states_in_chromium(server: Server, browser: WebDriver) -> None:
+    # Arrange: log in on Airflow's own login page, which stores the JWT in the _token cookie.
+    browser.get(f"{server.url}/auth/login?next={quote(PAGE, safe='')}")
+    username = wait_for(lambda: browser.find_all("input[name=username]"), 30, "the login form")[0]
+    browser.type(username, "reviewer")
+    browser.type(browser.find("input[name=password]"), server.password("reviewer"))
+    browser.click(browser.find("button[type=submit]"))
+
+    # Act: the login page sends the browser back to the review calendar.
+    wait_for(lambda: PAGE in browser.current_url and browser.find_all("table.matrix"), 30, "the matrix page")
+
+    # Assert: the signed-in reviewer, the legend, and the demo's states in their cells.
+    assert browser.text(browser.find("header .user")).startswith("reviewer")
+    shown = {}
+    for region, column in EXPECTED_CELLS:
+        cell = browser.find(f'td.cell[data-region="{region}"][data-column="{column}"]')
+        shown[(region, column)] = browser.text(cell)
+    assert shown == EXPECTED_CELLS
+    legend = browser.text(browser.find("ul.legend"))
+    assert all(label in legend for label in ("按时提交", "逾期提交", "已退回", "未提交", "待提交", "未到期"))
+    assert browser.find_all("svg.chart")
+    assert not browser.find_all(".rerun form"), "a reviewer's page offers no re-run"
+    OUTPUT.mkdir(exist_ok=True)
+    (OUTPUT / "review-calendar.png").write_bytes(browser.screenshot())
+    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(OUTPUT / "review-calendar.png", SCREENSHOT)
+
+
+def test_the_gate_report_is_served_and_traversal_is_refused(server: Server) -> None:
+    headers = {"Authorization": f"Bearer {server.token('reviewer')}"}
+
+    report = http("GET", f"{server.url}/review-calendar/reports/{REPORT}", headers=headers)
+    escape = http("GET", f"{server.url}/review-calendar/reports/%2e%2e/%2e%2e/review.db", headers=headers)
+
+    assert report.status == 200 and "数据质量闸门" in report.text
+    assert "sandbox" in report.headers["content-security-policy"]
+    assert escape.status == 404
+
+
+def test_reviewer_cannot_rerun_a_cycle(server: Server) -> None:
+    response = http(
+        "POST",
+        f"{server.url}/review-calendar/programmes/{PROGRAMME}/{YEAR}/development_plan/Y/rerun",
+        headers={"Authorization": f"Bearer {server.token('reviewer')}", "Accept": "application/json"},
+    )
+
+    assert response.status == 403, response.text
+
+
+def test_operator_reruns_a_cycle_through_airflow(server: Server) -> None:
+    token = server.token("operator")
+
+    response = http(
+        "POST",
+        f"{server.url}/review-calendar/programmes/{PROGRAMME}/{YEAR}/development_plan/Y/rerun",
+        headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+    )
+
+    assert response.status == 201, response.text
+    run_id = response.json()["dag_run_id"]
+    run = http(
+        "GET",
+        f"{server.url}/api/v2/dags/{CYCLE_DAG}/dagRuns/{quote(run_id, safe='')}",
+        headers={"Authorization": f"Bearer {token}"},
+    ).json()
+    assert run["conf"] == {"programme": PROGRAMME, "year": YEAR, "period": "Y"}
+    assert run["triggering_user_name"] == "operator"
+    assert run["run_type"] == "manual"
+
+
+def test_a_cookie_rerun_from_a_foreign_page_is_refused(server: Server) -> None:
+    cookie = {"Cookie": f"_token={server.token('operator')}", "Accept": "text/html"}
+    url = f"{server.url}/review-calendar/programmes/{PROGRAMME}/{YEAR}/development_plan/Y/rerun"
+
+    forged = http("POST", url, headers={**cookie, "Origin": "http://attacker.example"})
+    same_site = http("POST", url, headers={**cookie, "Origin": server.url})
+
+    assert forged.status == 403
+    assert same_site.status == 303
+    assert "rerun=manual__" in same_site.headers["location"]
+
+
+def test_obligation_page_links_gate_report_summary_and_runs(server: Server) -> None:
+    headers = {"Authorization": f"Bearer {server.token('reviewer')}", "Accept": "text/html"}
+
+    page = http(
+        "GET",
+        f"{server.url}/review-calendar/programmes/{PROGRAMME}/{YEAR}/development_plan/Y",
+        headers=headers,
+    )
+
+    assert page.status == 200, page.text[-2000:]
+    html = page.text
+    assert f'href="/review-calendar/reports/{REPORT}"' in html  # the gate's HTML page
+    assert f'href="/review-calendar/reports/{PROGRAMME}/{YEAR}/development_plan_Y.html"' in html
+    assert f'href="/dags/{CYCLE_DAG}/runs/scheduled__2025-06-30T16%3A00%3A00%2B00%3A00"' in html
+    assert "按时报送率" in html and "40.0%" in html
+    assert "当前角色只能查看" in html and '<form method="post"' not in html
+
+
+def test_the_plugin_registers_the_app_and_the_nav_entry(server: Server) -> None:
+    headers = {"Authorization": f"Bearer {server.token('admin')}"}
+
+    plugins = http("GET", f"{server.url}/api/v2/plugins", headers=headers).json()["plugins"]
+
+    (plugin,) = [p for p in plugins if p["name"] == "review_calendar"]
+    assert [a["url_prefix"] for a in plugin["fastapi_apps"]] == ["/review-calendar"]
+    assert [(v["name"], v["href"], v["destination"]) for v in plugin["external_views"]] == [
+        ("审查日历", "review-calendar/", "nav")
+    ]
+    assert plugin["timetables"], "the timetables are still registered"

@@ -1,0 +1,439 @@
+"""The reviewers' pages' queries (``review_calendar.views``) on a real SQLite review database.
+
+The database is migrated and seeded with the demo province, then each test
+upserts the submissions, gate runs, figures and decisions it reads, as the
+intake and aggregation tasks would.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm import Session
+
+from review_calendar import views
+from review_calendar.cycle import find_instance
+from review_calendar.programmes import Programme, load_programmes
+from review_calendar.storage.db import session_scope, upgrade, upsert
+from review_calendar.storage.models import (
+    Aggregate,
+    Cluster,
+    Decision,
+    Enrolment,
+    GateRun,
+    Submission,
+)
+
+pytestmark = pytest.mark.unit
+ROOT = Path(__file__).resolve().parents[2]
+P = "hebei_smart_cluster"
+YEAR = 2025
+AFTER_ALL = dt.date(2026, 11, 23)  # every 2025 window has closed
+D = dt.date
+
+
+@pytest.fixture(scope="module")
+def programme() -> Programme:
+    return load_programmes(ROOT / "programmes")[P]
+
+
+@pytest.fixture
+def url(tmp_path: Path) -> str:
+    from review_calendar.seed import seed_demo
+
+    url = f"sqlite:///{tmp_path / 'review.db'}"
+    upgrade(url)
+    seed_demo(url)
+    return url
+
+
+@pytest.fixture
+def session(url: str) -> Iterator[Session]:
+    with session_scope(url) as s:
+        yield s
+
+
+def add_files(session: Session, *files: tuple[str, str, dt.date, str, bool, int]) -> None:
+    """Upsert submissions: (obligation, region, received_on, status, is_late, error_count)."""
+    rows = [
+        {"programme_id": P, "cycle_year": YEAR, "obligation_id": o, "period": "Y", "region_code": region,
+         "file_name": f"{region}-{o}-{n}.xlsx", "stored_path": "x", "content_hash": f"{o}{region}{n}".ljust(64, "0"),
+         "size_bytes": 1, "received_on": received, "status": status, "is_late": late, "row_count": 1,
+         "error_count": errors}
+        for n, (o, region, received, status, late, errors) in enumerate(files)
+    ]  # fmt: skip
+    upsert(
+        session, Submission, rows, ["programme_id", "cycle_year", "obligation_id", "period", "content_hash"]
+    )
+    session.flush()
+
+
+def submission(status: str, received: dt.date, late: bool = False, id_: int = 1) -> Submission:
+    return Submission(
+        id=id_, status=status, received_on=received, is_late=late, file_name="f.xlsx", error_count=0
+    )
+
+
+# --- cell state ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("files", "today", "expected"),
+    [
+        pytest.param([submission("accepted", D(2025, 6, 20))], AFTER_ALL, "accepted_on_time", id="on-time"),
+        pytest.param(
+            [submission("accepted", D(2025, 7, 3), late=True)], AFTER_ALL, "accepted_late", id="late"
+        ),
+        pytest.param([submission("rejected", D(2025, 6, 28))], AFTER_ALL, "rejected", id="rejected"),
+        pytest.param(
+            [submission("rejected", D(2025, 6, 28))], D(2025, 6, 29), "rejected", id="rejected-open"
+        ),
+        pytest.param(
+            [submission("rejected", D(2025, 6, 1), id_=1), submission("accepted", D(2025, 6, 5), id_=2)],
+            AFTER_ALL,
+            "accepted_on_time",
+            id="rejected-then-accepted",
+        ),
+        pytest.param([], D(2025, 7, 1), "missing", id="missing-day-after-due"),
+        pytest.param([], D(2025, 6, 30), "open", id="open-on-due-day"),
+        pytest.param([], D(2025, 5, 1), "open", id="open-on-opening-day"),
+        pytest.param([], D(2025, 4, 30), "not_due", id="not-due"),
+        pytest.param(
+            [submission("superseded", D(2025, 6, 1))], D(2025, 7, 1), "missing", id="superseded-only"
+        ),
+    ],
+)
+def test_cell_state(programme: Programme, files: list[Submission], today: dt.date, expected: str) -> None:
+    instance = find_instance(programme, YEAR, "development_plan")  # opens 2025-05-01, due 2025-06-30
+
+    assert views.cell_state(files, instance, today) == expected
+
+
+# --- status matrix ------------------------------------------------------------------------------
+
+
+def test_matrix_columns_are_the_cycle_instances_by_due_date(session: Session, programme: Programme) -> None:
+    matrix = views.status_matrix(session, programme, YEAR, AFTER_ALL)
+
+    assert [c.key for c in matrix.columns] == [
+        "contact_list/Y", "development_plan/Y", "half_year_report/Y", "full_year_report/Y",
+        "performance_evaluation/Y",
+    ]  # fmt: skip
+    assert matrix.columns[-1].effective_due == D(2026, 3, 16)  # 2026-03-15 is a Sunday
+
+
+def test_matrix_rows_are_expected_submitters_grouped_by_city(session: Session, programme: Programme) -> None:
+    matrix = views.status_matrix(session, programme, YEAR, AFTER_ALL)
+
+    groups = {g.city_name: [r.region_name for r in g.rows] for g in matrix.groups}
+    assert groups["保定市"] == ["保定市", "蠡县", "高碑店市"]
+    assert groups["石家庄市"] == ["石家庄市", "藁城区"]
+    assert groups["河北省"] == ["河北省"]  # the evaluator reports for the province
+    assert len(groups) == 14  # 13 cities (incl. 定州, 辛集) and the province
+    assert [g.city_code for g in matrix.groups] == sorted(g.city_code for g in matrix.groups)
+
+
+def test_matrix_shows_each_state_after_the_windows_closed(session: Session, programme: Programme) -> None:
+    add_files(
+        session,
+        ("contact_list", "130100", D(2025, 3, 20), "accepted", False, 0),
+        ("contact_list", "130200", D(2025, 4, 8), "accepted", True, 0),
+        ("contact_list", "130300", D(2025, 3, 28), "rejected", False, 3),
+        ("development_plan", "130635", D(2025, 6, 28), "rejected", False, 5),
+    )
+
+    matrix = views.status_matrix(session, programme, YEAR, AFTER_ALL)
+
+    assert matrix.cell("130100", "contact_list").state == "accepted_on_time"
+    assert matrix.cell("130200", "contact_list").label == "逾期提交"
+    rejected = matrix.cell("130300", "contact_list")
+    assert (rejected.label, rejected.error_count) == ("已退回", 3)
+    assert "3 处错误" in rejected.title
+    assert matrix.cell("130400", "contact_list").label == "未提交"
+    assert matrix.cell("130635", "development_plan").state == "rejected"
+    assert matrix.cell("130635", "contact_list").state == "not_applicable"  # a county owes no contact list
+    assert matrix.counts == {"accepted_on_time": 1, "accepted_late": 1, "rejected": 2, "missing": 29 - 4}
+
+
+def test_matrix_inside_a_window_shows_open_and_not_due(session: Session, programme: Programme) -> None:
+    add_files(session, ("development_plan", "130684", D(2025, 6, 2), "accepted", False, 0))
+
+    matrix = views.status_matrix(session, programme, YEAR, D(2025, 6, 10))
+
+    assert matrix.cell("130684", "development_plan").state == "accepted_on_time"
+    assert matrix.cell("130229", "development_plan").state == "open"
+    assert matrix.cell("130229", "half_year_report").state == "not_due"  # opens 2025-06-25
+    assert matrix.cell("130400", "contact_list").state == "missing"  # closed on 2025-03-31
+    assert [c.phase for c in matrix.columns][:3] == ["closed", "open", "upcoming"]
+
+
+def test_a_county_with_two_clusters_is_one_row_naming_both(session: Session, programme: Programme) -> None:
+    upsert(
+        session, Cluster, [{"id": "gbd_second", "name": "高碑店第二集群", "region_code": "130684"}], ["id"]
+    )
+    upsert(session, Enrolment, [{"programme_id": P, "cluster_id": "gbd_second", "recognised_on": D(2025, 1, 2),
+                                 "valid_until": D(2028, 1, 1), "status": "active"}],
+           ["programme_id", "cluster_id"])  # fmt: skip
+
+    matrix = views.status_matrix(session, programme, YEAR, AFTER_ALL)
+
+    rows = [r for r in matrix.rows if r.region_code == "130684"]
+    assert len(rows) == 1
+    assert rows[0].clusters == ("白沟箱包产业集群", "高碑店第二集群")
+
+
+# --- calendar -----------------------------------------------------------------------------------
+
+
+def test_calendar_splits_past_and_upcoming_deadlines(session: Session, programme: Programme) -> None:
+    add_files(
+        session,
+        ("development_plan", "130684", D(2025, 6, 20), "accepted", False, 0),
+        ("development_plan", "130229", D(2025, 7, 3), "accepted", True, 0),
+        ("development_plan", "130635", D(2025, 6, 28), "rejected", False, 5),
+    )
+
+    (calendar,) = views.calendar_view(session, {P: programme}, YEAR, D(2025, 7, 5))
+
+    assert [e.obligation_id for e in calendar.past] == ["contact_list", "development_plan"]
+    assert [e.phase for e in calendar.upcoming] == ["open", "upcoming", "upcoming"]
+    plan = calendar.entries[1]
+    assert (plan.expected, plan.accepted, plan.late, plan.rejected) == (5, 2, 1, 1)
+    assert plan.dag_id == "review_cycle__hebei_smart_cluster__development_plan"
+    half_year = calendar.entries[2]
+    assert (half_year.phase_label, half_year.days_left) == ("报送中", 10)
+    evaluation = calendar.entries[-1]
+    assert evaluation.shifted and evaluation.due_is_configured
+    assert calendar.dag_id == "programme_calendar__hebei_smart_cluster"
+
+
+def test_calendar_view_covers_every_programme_sorted(session: Session) -> None:
+    programmes = load_programmes(ROOT / "programmes")
+
+    calendars = views.calendar_view(session, programmes, YEAR, AFTER_ALL)
+
+    assert [c.programme_id for c in calendars] == sorted(programmes)
+    assert all(e.phase == "closed" for c in calendars for e in c.entries if e.effective_due < AFTER_ALL)
+
+
+# --- charts' data -------------------------------------------------------------------------------
+
+
+def test_on_time_share_by_city_counts_only_due_cells(session: Session, programme: Programme) -> None:
+    add_files(
+        session,
+        ("contact_list", "130600", D(2025, 3, 20), "accepted", False, 0),
+        ("development_plan", "130684", D(2025, 6, 20), "accepted", False, 0),
+        ("development_plan", "130635", D(2025, 7, 2), "accepted", True, 0),
+    )
+
+    shares = {s.city_name: s for s in views.on_time_share_by_city(session, programme, YEAR, D(2025, 7, 5))}
+
+    baoding = shares["保定市"]  # contact list, two development plans; half-year still open, not counted
+    assert (baoding.due, baoding.on_time, baoding.late, baoding.missing) == (3, 2, 1, 0)
+    assert baoding.share == pytest.approx(2 / 3)
+    assert shares["河北省"].due == 0 and shares["河北省"].share is None
+    assert shares["邯郸市"].missing == 1
+
+
+def test_progress_series_counts_each_region_once_per_instance(session: Session, programme: Programme) -> None:
+    add_files(
+        session,
+        ("development_plan", "130684", D(2025, 6, 20), "accepted", False, 0),
+        ("development_plan", "130684", D(2025, 6, 22), "accepted", False, 0),  # a correction
+        ("development_plan", "130229", D(2025, 6, 20), "accepted", False, 0),
+        ("development_plan", "130635", D(2025, 6, 25), "rejected", False, 2),
+        ("development_plan", "130322", D(2025, 7, 3), "accepted", True, 0),
+        ("contact_list", "130100", D(2025, 3, 20), "accepted", False, 0),
+    )
+
+    series = views.progress_series(session, programme, YEAR, "development_plan", "Y")
+
+    assert [(p.day, p.accepted, p.cumulative) for p in series.points] == [
+        (D(2025, 6, 20), 2, 2),
+        (D(2025, 7, 3), 1, 3),
+    ]
+    assert (series.expected, series.due_dates, series.opens_on) == (5, (D(2025, 6, 30),), D(2025, 5, 1))
+    whole_year = views.progress_series(session, programme, YEAR)
+    assert whole_year.points[-1].cumulative == 4
+    assert whole_year.expected == 13 + 5 * 3 + 1
+
+
+# --- gates, aggregates, decisions ---------------------------------------------------------------
+
+
+def test_gate_results_newest_first_with_report_links(session: Session, tmp_path: Path) -> None:
+    reports = tmp_path / "reports"
+    base = {"programme_id": P, "cycle_year": YEAR, "obligation_id": "development_plan", "period": "Y",
+            "gate": "development_plan", "warnings": 0, "summary": {"rows": 5}}  # fmt: skip
+    upsert(session, GateRun, [
+        {**base, "run_id": "scheduled__a", "success": False, "critical_failures": 2,
+         "html_path": str(reports / "p" / "gate.html"), "created_at": dt.datetime(2025, 7, 1, tzinfo=dt.UTC)},
+        {**base, "run_id": "manual__b", "success": True, "critical_failures": 0,
+         "html_path": "/elsewhere/gate.html", "created_at": dt.datetime(2025, 7, 5, tzinfo=dt.UTC)},
+    ], ["programme_id", "cycle_year", "obligation_id", "period", "gate", "run_id"])  # fmt: skip
+
+    results = views.gate_results(session, P, YEAR, "development_plan", "Y", reports_dir=reports)
+
+    assert [(g.run_id, g.success, g.report) for g in results] == [
+        ("manual__b", True, None),  # outside the reports folder: no link
+        ("scheduled__a", False, "p/gate.html"),
+    ]
+    assert results[0].dag_id == "review_cycle__hebei_smart_cluster__development_plan"
+    assert views.gate_results(session, P, YEAR, "contact_list") == []
+
+
+def test_aggregates_view_lists_province_then_cities_then_counties(session: Session) -> None:
+    key = {"programme_id": P, "cycle_year": YEAR, "obligation_id": "development_plan", "period": "Y"}
+    upsert(session, Aggregate, [
+        {**key, "region_code": "130684", "metric": "accepted", "value": 1.0, "text": ""},
+        {**key, "region_code": "130600", "metric": "accepted", "value": 2.0, "text": ""},
+        {**key, "region_code": "130000", "metric": "accepted", "value": 3.0, "text": ""},
+        {**key, "region_code": "130000", "metric": "note", "value": None, "text": "两县未报"},
+        {**key, "region_code": "130000", "metric": "on_time_rate", "value": 0.4, "text": ""},
+    ], ["programme_id", "cycle_year", "obligation_id", "period", "region_code", "metric"])  # fmt: skip
+
+    table = views.aggregates_view(session, P, YEAR, "development_plan", "Y")
+
+    assert table.metrics == ("accepted", "note", "on_time_rate")
+    assert table.labels == {"accepted": "accepted", "note": "note", "on_time_rate": "按时报送率"}
+    assert [(r.region_name, r.level) for r in table.rows] == [
+        ("河北省", "province"), ("保定市", "city"), ("高碑店市", "county"),
+    ]  # fmt: skip
+    assert table.rows[0].values == {"accepted": 3.0, "note": "两县未报", "on_time_rate": 0.4}
+    assert views.is_ratio("on_time_rate") and not views.is_ratio("accepted")
+
+
+def test_decisions_view_labels_outcomes_and_links_the_deciding_cycle(
+    session: Session, programme: Programme
+) -> None:
+    row = {"programme_id": P, "cycle_year": YEAR, "kind": "evaluation", "rule": "r", "clause": "c",
+           "run_id": "manual__x"}  # fmt: skip
+    upsert(session, Decision, [
+        {**row, "subject": "lixian_fur", "outcome": "revoke", "figures": {"score": 55}},
+        {**row, "subject": "baigou_luggage", "outcome": "continue", "figures": {"score": 86}},
+    ], ["programme_id", "cycle_year", "kind", "subject"])  # fmt: skip
+
+    decisions = views.decisions_view(session, programme, YEAR)
+
+    assert [(d.subject_label, d.outcome_label, d.kind_label) for d in decisions] == [
+        ("白沟箱包产业集群", "继续支持", "绩效评价"),
+        ("蠡县毛皮产业集群", "撤销资格", "绩效评价"),
+    ]
+    assert decisions[0].dag_id == "review_cycle__hebei_smart_cluster__performance_evaluation"
+    assert decisions[1].figures == {"score": 55}
+
+
+def test_cycle_years_are_the_years_with_data(session: Session, programme: Programme) -> None:
+    add_files(session, ("contact_list", "130100", D(2025, 3, 20), "accepted", False, 0))
+
+    assert views.cycle_years(session, P) == [2025]
+    assert views.cycle_years(session, "langfang_digital") == []
+
+
+# --- gate report paths --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("stored", "expected"),
+    [
+        pytest.param("{reports}/hebei/2025/gate.html", "hebei/2025/gate.html", id="absolute-inside"),
+        pytest.param("hebei/2025/gate.html", "hebei/2025/gate.html", id="relative"),
+        pytest.param("hebei/../gate.html", "gate.html", id="relative-normalised"),
+        pytest.param("../secrets.html", None, id="relative-escape"),
+        pytest.param("/etc/passwd", None, id="absolute-outside"),
+        pytest.param("", None, id="empty"),
+    ],
+)
+def test_report_relpath(tmp_path: Path, stored: str, expected: str | None) -> None:
+    reports = tmp_path / "reports"
+
+    assert views.report_relpath(stored.format(reports=reports), reports) == expected
+
+
+@pytest.mark.parametrize(
+    ("relpath", "served"),
+    [
+        pytest.param("p/gate.html", True, id="report"),
+        pytest.param("p/../p/gate.html", True, id="dot-dot-inside"),
+        pytest.param("../review.db", False, id="dot-dot-outside"),
+        pytest.param("p/../../review.db", False, id="dot-dot-deep"),
+        pytest.param("/etc/passwd", False, id="absolute"),
+        pytest.param("p/link.html", False, id="symlink-outside"),
+        pytest.param("p/data.xlsx", False, id="suffix-not-served"),
+        pytest.param("p/absent.html", False, id="missing"),
+        pytest.param("p", False, id="folder"),
+        pytest.param("p/gate.html\x00.png", False, id="nul"),
+    ],
+)
+def test_resolve_report_stays_inside_the_reports_folder(tmp_path: Path, relpath: str, served: bool) -> None:
+    reports = tmp_path / "reports"
+    (reports / "p").mkdir(parents=True)
+    (reports / "p" / "gate.html").write_text("<h1>ok</h1>", encoding="utf-8")
+    (reports / "p" / "data.xlsx").write_bytes(b"x")
+    (tmp_path / "review.db").write_bytes(b"secret")
+    (tmp_path / "outside.html").write_text("secret", encoding="utf-8")
+    (reports / "p" / "link.html").symlink_to(tmp_path / "outside.html")
+
+    resolved = views.resolve_report(reports, relpath)
+
+    assert (resolved == (reports / "p" / "gate.html").resolve()) if served else resolved is None
+
+
+# --- charts -------------------------------------------------------------------------------------
+
+
+def test_charts_are_self_contained_svg_with_escaped_labels() -> None:
+    from review_calendar_airflow.ui.charts import progress_chart, share_chart
+
+    series = views.ProgressSeries(
+        points=(views.ProgressPoint(D(2025, 6, 20), 2, 2), views.ProgressPoint(D(2025, 7, 3), 1, 3)),
+        expected=5,
+        due_dates=(D(2025, 6, 30),),
+        opens_on=D(2025, 5, 1),
+    )
+    shares = [views.CityShare("130600", "<保定>", due=3, on_time=2, late=1, rejected=0, missing=0)]
+
+    progress, share = progress_chart(series), share_chart(shares)
+
+    assert progress.startswith("<svg") and "截止 06-30" in progress and "应报 5" in progress
+    assert "&lt;保定&gt;" in share and "<保定>" not in share and "67%" in share
+    assert "http" not in (progress + share).replace("http://www.w3.org/2000/svg", "")
+    assert "暂无" in share_chart([]) and "暂无" in progress_chart(views.ProgressSeries((), 0, (), None))
+
+
+# --- import hygiene -----------------------------------------------------------------------------
+
+PROBE = r"""
+import json, sys
+before = set(sys.modules)
+import {module}
+print(json.dumps(sorted(m for m in set(sys.modules) - before if m.split(".")[0] in {roots!r})))
+"""
+
+
+def _new_modules(module: str, roots: set[str], baseline: str = "") -> list[str]:
+    code = baseline + PROBE.format(module=module, roots=roots)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "include"), str(ROOT / "plugins")])}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_views_import_neither_airflow_nor_fastapi() -> None:
+    assert _new_modules("review_calendar.views", {"airflow", "fastapi", "starlette"}) == []
+
+
+def test_loading_the_plugin_does_not_import_the_web_app() -> None:
+    # What Airflow itself loads (airflow.sdk) is the baseline, as in tests/dags.
+    new = _new_modules(
+        "review_calendar_plugin", {"fastapi", "starlette", "review_calendar"}, "import airflow.sdk\n"
+    )
+
+    assert new == []
