@@ -51,11 +51,15 @@ class MailCatcher:
                 (catcher.folder / f"{n:05d}.eml").write_bytes(envelope.original_content or envelope.content)
                 return "250 OK"
 
-        self.controller = Controller(Handler(), hostname="127.0.0.1", port=0)
+        import socket
+
+        with socket.socket() as probe:  # aiosmtpd needs a concrete port to check it is up
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
 
     def __enter__(self) -> MailCatcher:
         self.controller.start()
-        self.port = self.controller.server.sockets[0].getsockname()[1]
         return self
 
     def __exit__(self, *exc: object) -> None:
