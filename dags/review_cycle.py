@@ -13,6 +13,7 @@ import datetime as dt
 
 from airflow.providers.standard.sensors.date_time import DateTimeSensorAsync
 from airflow.sdk import Param, dag, get_current_context, task
+from airflow.sdk.exceptions import AirflowFailException
 from review_calendar_airflow.assets import obligation_asset
 from review_calendar_airflow.dag_defaults import DEFAULT_ARGS, START_DATE, programmes, wanted
 from review_calendar_airflow.timetables import DeadlineTimetable
@@ -139,8 +140,13 @@ def build(programme_id: str, obligation_id: str) -> None:
         def check_provincial_gate(instance: dict) -> dict:
             """Run the Great Expectations gate on the assembled provincial dataset; critical failures stop here."""
             from review_calendar.pipeline import run_gate
+            from review_calendar.validation import GateFailed
 
-            return run_gate(instance["key"], instance["as_of"], get_current_context()["run_id"])
+            try:
+                return run_gate(instance["key"], instance["as_of"], get_current_context()["run_id"])
+            except GateFailed as failed:
+                # Bad data does not get better by retrying: fail now, reviewers read why.
+                raise AirflowFailException(str(failed)) from failed
 
         @task(
             task_display_name="按市汇总",

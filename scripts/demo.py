@@ -78,13 +78,30 @@ class MailCatcher:
 class Runner:
     """Runs DAGs with dag.test() and keeps a log of the runs."""
 
-    def __init__(self, dagbag) -> None:  # noqa: ANN001
+    def __init__(self, dagbag, log_file: Path) -> None:  # noqa: ANN001
         self.dagbag = dagbag
+        self.log_file = log_file
         self.runs: list[tuple[str, str, str]] = []
 
     def __call__(self, dag_id: str, label: str, **conf) -> str:  # noqa: ANN003
         started = time.monotonic()
-        run = self.dagbag.dags[dag_id].test(run_conf=conf)
+        # Task logs go to a file (the console keeps one line per run): file descriptors,
+        # because Airflow's log handlers hold on to the original streams.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        saved = os.dup(1), os.dup(2)
+        with self.log_file.open("a", encoding="utf-8") as out:
+            os.dup2(out.fileno(), 1)
+            os.dup2(out.fileno(), 2)
+            try:
+                run = self.dagbag.dags[dag_id].test(run_conf=conf)
+            finally:
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os.dup2(saved[0], 1)
+                os.dup2(saved[1], 2)
+                os.close(saved[0])
+                os.close(saved[1])
         state = str(getattr(run, "state", "unknown")).removeprefix("DagRunState.").lower()
         mark = "✓" if state == "success" else "✗"
         say(f"    {mark} {dag_id:<58} {label:<22} {state:<8} {time.monotonic() - started:5.1f} s")
@@ -145,7 +162,10 @@ def run_year(settings, year: int, mail: MailCatcher) -> int:  # noqa: ANN001, C9
             say(f"IMPORT ERROR {path}: {error}")
         return 1
     say(f"    {len(dagbag.dags)} DAGs: " + ", ".join(sorted(dagbag.dags)))
-    run = Runner(dagbag)
+    dag_log = settings.home / "logs" / "dag-runs.log"
+    dag_log.parent.mkdir(parents=True, exist_ok=True)
+    say(f"    任务日志：{dag_log}")
+    run = Runner(dagbag, dag_log)
     for pid in PROGRAMMES:
         run(f"programme_calendar__{pid}", "年度日历", year=year)
 
@@ -172,7 +192,7 @@ def run_year(settings, year: int, mail: MailCatcher) -> int:  # noqa: ANN001, C9
                            ("逾期提醒", calendar.add_working_days(due, 3))):  # fmt: skip
             if day >= instance.opens_on:
                 run("reminders", f"{label} {day}", as_of=day.isoformat())
-        as_of = (due + dt.timedelta(days=7)).isoformat()
+        as_of = calendar.add_working_days(due, 5).isoformat()
         dag_id = f"review_cycle__{programme.id}__{instance.obligation_id}"
         state = run(
             dag_id, f"截止后汇总 {as_of}", year=instance.cycle_year, period=instance.period, as_of=as_of
@@ -189,9 +209,15 @@ def run_year(settings, year: int, mail: MailCatcher) -> int:  # noqa: ANN001, C9
                 submitter = next(s for s in expected_submitters(session, programme, instance)
                                  if s.region_code == mismatched.region_code)  # fmt: skip
             write_xlsx(fixed, records_for(programme, instance, submitter), obligation.title)
-            set_received(fixed, due + dt.timedelta(days=8))
-            state = run(dag_id, "更正后重跑", year=instance.cycle_year, period=instance.period,
-                        as_of=(due + dt.timedelta(days=8)).isoformat())  # fmt: skip
+            fixed_on = calendar.add_working_days(due, 6)
+            set_received(fixed, fixed_on)
+            state = run(
+                dag_id,
+                "更正后重跑",
+                year=instance.cycle_year,
+                period=instance.period,
+                as_of=fixed_on.isoformat(),
+            )
         failed_unexpectedly += state != "success"
 
     summarise(settings, year, mail, run)
@@ -235,6 +261,7 @@ def summarise(settings, year: int, mail: MailCatcher, run: Runner) -> None:  # n
     say(f"  退回文件及错误说明：   {settings.quarantine_dir}")
     say(f"  已接收文件：           {settings.accepted_dir}")
     say(f"  送达的邮件（.eml）：   {settings.home / 'mail'}")
+    say(f"  DAG 任务日志：         {settings.home / 'logs' / 'dag-runs.log'}")
     say("  Airflow 界面：         scripts/airflow-ui.sh，然后打开 http://localhost:8080（见 README）")
 
 

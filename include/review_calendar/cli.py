@@ -294,6 +294,10 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--by", default="", help="reviewer recording it")
     f.set_defaults(func=cmd_findings_add)
 
+    from review_calendar.notifications.cli import register as register_remind
+
+    register_remind(sub)
+
     p = sub.add_parser("seed", help="load data")
     ssub = p.add_subparsers(dest="action", required=True)
     ssub.add_parser("demo", help="the demo province").set_defaults(func=cmd_seed_demo)
