@@ -172,6 +172,12 @@ def ingest_inbox(key: str, as_of: str, *, run_id: str = "") -> dict[str, Any]:
             record_decision(
                 session, instance.programme_id, instance.cycle_year, "acceptance", verdict, run_id
             )
+        # The official learns at once why the file was rejected (reminders repeat it until corrected).
+        from review_calendar.notifications.outbox import queue_rejection
+
+        for outcome in report.rejected:
+            if outcome.submission_id is not None:
+                queue_rejection(session, programme, instance, outcome.submission_id, created_on=day)
     counts = report.counts()
     log.info("Inbox %s as of %s: %s (%d files)", key, as_of, counts, len(files))
     return {

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙马朱胡郭何高林罗"
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚"
+#: Marks a column an official deleted from the template (``write_xlsx`` leaves it out).
+OMIT = object()
 MISTAKES = ("bad_mobile", "missing_column", "wrong_year", "formula", "not_spreadsheet", "bad_percent")
 
 
@@ -162,7 +164,7 @@ def write_xlsx(path: Path, records: dict[str, list[dict[str, Any]]], title: str)
     for dataset_id, rows in records.items():
         spec = get_dataset(dataset_id)
         ws = wb.create_sheet(spec.sheet)
-        present = [c for c in spec.columns if any(c.key in r for r in rows) or c.required]
+        present = [c for c in spec.columns if not (rows and all(r.get(c.key) is OMIT for r in rows))]
         ws.append([title])
         ws.append([c.header for c in present])
         for r in rows:
@@ -198,9 +200,9 @@ def break_records(
     if mistake == "bad_mobile" and "mobile" in first:
         first["mobile"] = first["mobile"][:-1]
     elif mistake == "missing_column":
+        dropped = next(k for k in first if k not in ("region_code",))
         for r in main:
-            r.pop(next(k for k in r if k not in ("region_code",)), None)
-            r.pop("cluster_name", None)
+            r[dropped] = OMIT
     elif mistake == "wrong_year" and "year" in first:
         first["year"] = year - 1
     elif mistake == "formula":

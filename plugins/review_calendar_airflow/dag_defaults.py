@@ -20,8 +20,36 @@ APPROVED_TAGS = frozenset(
     {"review_calendar", "cycle", "reminders", "calendar", "evaluation", "re_review", "bulletin"}
 )
 
+def alert_operators(context: Any) -> None:
+    """Failure callback: e-mail the platform operators through the SMTP connection (SmtpNotifier).
+
+    Separate from the county e-mails (those go through the outbox). Addresses come
+    from ``REVIEW_CALENDAR_OPERATORS`` (comma-separated), read when a task fails,
+    never at parse time. The message names the DAG, task, run and the error.
+    """
+    import os
+
+    from airflow.providers.smtp.notifications.smtp import SmtpNotifier
+
+    to = [a.strip() for a in os.environ.get("REVIEW_CALENDAR_OPERATORS", "").split(",") if a.strip()]
+    if not to:
+        return
+    notifier = SmtpNotifier(
+        to=to,
+        from_email=os.environ.get("REVIEW_CALENDAR_ALERT_FROM", "review-calendar-alerts@localhost"),
+        smtp_conn_id=os.environ.get("REVIEW_CALENDAR_SMTP_CONN_ID", "smtp_default"),
+        subject="[审查日历] 任务失败：{{ ti.dag_id }}.{{ ti.task_id }}",
+        html_content=(
+            "<p>DAG <b>{{ ti.dag_id }}</b> 的任务 <b>{{ ti.task_id }}</b> 运行失败（运行 {{ run_id }}，"
+            "第 {{ ti.try_number }} 次尝试）。</p><p>{{ exception | e }}</p>"
+        ),
+    )
+    notifier(context)
+
+
 DEFAULT_ARGS: dict[str, Any] = {
     "owner": "review-calendar",
+    "on_failure_callback": alert_operators,
     "retries": 2,
     "retry_delay": dt.timedelta(minutes=5),
     "retry_exponential_backoff": True,

@@ -12,11 +12,11 @@ import pytest
 from sqlalchemy import select
 
 from review_calendar.notifications.cli import register
+from review_calendar.notifications.local_server import LocalSmtpServer
 from review_calendar.notifications.recipients import ROLE_DIVISION, ROLE_LEADER
 from review_calendar.seed import seed_demo
 from review_calendar.storage.db import session_scope, upgrade, upsert
 from review_calendar.storage.models import Contact, OutboxMessage
-from tests.smtp_server import LocalSmtpServer
 
 pytestmark = pytest.mark.unit
 

@@ -1,7 +1,7 @@
 """The outbox end to end: plan on a real review database, deliver to a real local SMTP server.
 
 Databases: SQLite and PostgreSQL (``migrated_url`` from conftest). SMTP: the
-aiosmtpd server of ``tests/smtp_server.py`` on 127.0.0.1; nothing is mocked.
+aiosmtpd server of ``review_calendar.notifications.local_server`` on 127.0.0.1; nothing is mocked.
 Two tests wrap the real ``send`` to stop the server or to crash right after
 the server accepted a message; they say so.
 """
@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from review_calendar.config import get_settings
 from review_calendar.cycle import find_instance
+from review_calendar.notifications.local_server import LocalSmtpServer, ReceivedMail
 from review_calendar.notifications.outbox import (
     DeliveryReport,
     SmtpUnavailable,
@@ -34,7 +35,6 @@ from review_calendar.programmes import Programme, load_programme_file
 from review_calendar.seed import seed_demo
 from review_calendar.storage.db import session_scope, upsert
 from review_calendar.storage.models import Contact, OutboxMessage, Submission, SubmissionError
-from tests.smtp_server import LocalSmtpServer, ReceivedMail
 
 pytestmark = pytest.mark.unit
 

@@ -13,7 +13,7 @@ Usage::
     server.messages  # list[EmailMessage]
     server.stop()
 
-or run ``python tests/smtp_server.py --port 2525 --maildir var/mail`` to keep one
+or run ``python -m review_calendar.notifications.local_server --port 2525 --maildir var/mail`` to keep one
 running in the foreground. No pytest import here: the demo script uses it too.
 """
 
