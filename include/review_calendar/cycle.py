@@ -89,7 +89,7 @@ def expected_submitters(
     - ``evaluator``: the province itself (the evaluator reports to it).
     """
     obligation = programme.obligation(instance.obligation_id)
-    province = programme.region_code[:2]
+    province = programme.region_prefix
     regions = {r.code: r for r in session.scalars(select(Region).where(Region.code.like(f"{province}%")))}
     if obligation.applies_to == "cities":
         cities = [r for r in regions.values() if r.level == "city"]

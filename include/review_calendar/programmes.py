@@ -230,6 +230,14 @@ class Programme(_Strict):
                 raise ValueError(f"obligation {o.id!r}: 'after' names unknown obligation {o.after!r}")
         return self
 
+    @property
+    def region_prefix(self) -> str:
+        """Code prefix of the regions the programme's submitters come from ("" for a national programme).
+
+        A city programme (Langfang) still draws on its province's table of regions.
+        """
+        return "" if self.scope == "national" else self.region_code[:2]
+
     def obligation(self, obligation_id: str) -> Obligation:
         """The obligation with that id.
 

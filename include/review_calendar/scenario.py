@@ -67,7 +67,7 @@ def place_submissions(
     with session_scope(url) as session:
         submitters = expected_submitters(session, programme, instance)
         regions = {
-            r.code: r for r in session.query(Region).filter(Region.code.like(f"{programme.region_code[:2]}%"))
+            r.code: r for r in session.query(Region).filter(Region.code.like(f"{programme.region_prefix}%"))
         }
         if obligation.kind == "evaluation":
             from sqlalchemy import select

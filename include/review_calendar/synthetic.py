@@ -95,7 +95,7 @@ def records_for(
         return {ds: [{"region_code": code, "cluster_name": cluster, "year": year,
                       "period": obligation.expects.get("period", "全年"), "planned_investment": f"{planned:,}",
                       "completed_investment": f"{round(planned * share):,}", "revenue_yi": round(rng.uniform(20, 300), 1),
-                      "projects_started": rng.randint(2, 12), "projects_completed": rng.randint(0, 5),
+                      "projects_started": (started := rng.randint(2, 12)), "projects_completed": rng.randint(0, min(5, started)),
                       "progress": "按计划推进，平台一期已上线"}]}  # fmt: skip
     if ds == "annual_info_table":
         return {ds: [{"region_code": code, "cluster_name": cluster, "year": year,

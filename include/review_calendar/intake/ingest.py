@@ -433,7 +433,7 @@ def ingest_files(
         What was accepted, rejected (with every error) and already known.
     """
     with session_scope(url) as session:
-        province = programme.region_code[:2]
+        province = programme.region_prefix
         regions = {r.code: r for r in session.scalars(select(Region).where(Region.code.like(f"{province}%")))}
         from review_calendar.cycle import expected_submitters
 

@@ -281,7 +281,7 @@ class ContactBook:
 
         from review_calendar.storage.models import Contact, Region
 
-        province = programme.region_code[:2]
+        province = programme.region_prefix
         contacts = [
             ContactEntry(c.programme_id, c.cycle_year, c.region_code, c.role, c.name, c.email)
             for c in session.scalars(select(Contact).where(Contact.region_code.like(f"{province}%")))
