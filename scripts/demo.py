@@ -26,7 +26,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 log = logging.getLogger("demo")
-PROGRAMMES = ("hebei_smart_cluster", "miit_sme_cluster", "langfang_digital")
+PROGRAMMES = ("hebei_smart_cluster", "miit_sme_cluster", "henan_demo_base", "langfang_digital")
 
 
 def say(text: str = "") -> None:
@@ -109,6 +109,16 @@ def summarise(settings, year: int, mail, log) -> None:  # noqa: ANN001  # noqa: 
             rows = s.scalars(select(Decision).where(Decision.kind == kind)).all()
             if rows:
                 say(f"    决定（{kind}）：" + "，".join(f"{r.subject} {r.outcome}" for r in rows))
+        from review_calendar.storage.models import Aggregate
+
+        ranks = s.scalars(
+            select(Aggregate)
+            .where(Aggregate.metric == "bulletin_rank", Aggregate.period == "Q3")
+            .order_by(Aggregate.value)
+        ).all()
+        if ranks:
+            say("    河南示范基地三季度通报排名：" + "，".join(
+                f"{int(r.value)}. {r.region_code}{'（本季度无专家指导）' if r.text else ''}" for r in ranks))  # fmt: skip
         sent = s.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "sent"))
         kinds = Counter(k for (k,) in s.execute(select(OutboxMessage.kind)))
     messages = mail.messages
@@ -117,20 +127,20 @@ def summarise(settings, year: int, mail, log) -> None:  # noqa: ANN001  # noqa: 
     )
     alerts = [m for m in messages if str(m["Subject"]).startswith("[审查日历] 任务失败")]
     say(f"    运维告警：{len(alerts)} 封" + (f"（{alerts[0]['Subject']}）" if alerts else ""))
-    seen = set()
-    for m in messages:
-        kind = str(m["Subject"]).split("：")[0]
-        if kind not in seen and not str(m["Subject"]).startswith("[审查日历]"):
-            seen.add(kind)
-            say(f"      例：{m['Subject']}")
-        if len(seen) >= 4:
-            break
-    rejected = [m for m in messages if "退回" in str(m["Subject"])]
-    if rejected:
-        body = rejected[0].get_body(preferencelist=("plain",)).get_content()
-        say("    退回通知示例：")
-        for line in body.splitlines()[:14]:
-            say(f"      | {line}")
+    with session_scope(settings.db_url) as s:
+        examples = {}
+        for row in s.scalars(
+            select(OutboxMessage).where(OutboxMessage.status == "sent").order_by(OutboxMessage.id)
+        ):
+            examples.setdefault(row.kind, row)
+    for kind in ("notice", "reminder", "rejection", "decision", "gap_report"):
+        if kind in examples:
+            say(f"      例（{kind}）：{examples[kind].subject}")
+    for kind, title in (("rejection", "退回通知"), ("reminder", "催报提醒")):
+        if kind in examples:
+            say(f"    {title}正文（节选，{examples[kind].region_code}）：")
+            for line in [x for x in examples[kind].body.splitlines() if x.strip()][:12]:
+                say(f"      | {line}")
     failed = log.failed()
     say(
         f"    DAG 运行：{len(log.runs)} 次，{len(failed)} 次失败"

@@ -49,6 +49,11 @@ def seed_demo(url: str, as_of: dt.date | None = None) -> dict[str, int]:
     as_of = as_of or dt.date(demo["default_year"], 1, 1)
     programmes = load_programmes(get_settings().programmes_dir)
     regions = load_regions(demo["province_code"])
+    wanted = set(demo.get("synthetic_provinces", []))
+    if wanted:
+        from review_calendar.regions import synthetic_national
+
+        regions += [r for r in synthetic_national() if r.province_code in wanted]
     region_rows = [
         {
             "code": r.code,

@@ -72,5 +72,5 @@ def test_db_upgrade_and_seed_demo(review_env: Path, capsys: pytest.CaptureFixtur
 
     out = capsys.readouterr().out
     assert "at revision" in out
-    assert "regions 179, clusters 20, enrolments 21, subsidies 3" in out
+    assert "regions 303, clusters 24, enrolments 25, subsidies 3" in out
     assert (review_env / "review.db").exists()

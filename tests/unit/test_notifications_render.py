@@ -211,3 +211,25 @@ def test_values_cannot_add_lines_to_subject_or_body(
 def test_rendered_refuses_a_multi_line_subject() -> None:
     with pytest.raises(ValueError, match="single line"):
         Rendered("a\r\nBcc: x@evil.example", "")
+
+
+def test_rejection_does_not_repeat_a_location_the_message_already_names() -> None:
+    import datetime as dt
+
+    from review_calendar.cycle import find_instance
+    from review_calendar.notifications.render import Problem, Rejection, render_rejection
+    from review_calendar.pipeline import load_programme
+
+    programme = load_programme("hebei_smart_cluster")
+    instance = find_instance(programme, 2025, "contact_list")
+    problem = Problem(
+        "联系人名单", 3, "手机", "第3行“手机”列的值“1381234567”不是11位手机号码，请填写以1开头的11位数字。"
+    )
+    rejection = Rejection(file_name="a.xlsx", received_on=dt.date(2025, 3, 20), problems=(problem,), total=1)
+
+    body = render_rejection(
+        programme, instance, rejection, region_name="保定市", as_of=dt.date(2025, 3, 21)
+    ).body
+
+    assert "1. 工作表“联系人名单”：第3行“手机”列的值" in body
+    assert body.count("第3行") == 1

@@ -65,7 +65,7 @@ def test_seed_demo_is_idempotent(migrated_url: str) -> None:
         regions = s.scalar(select(func.count()).select_from(Region))
         clusters = s.scalar(select(func.count()).select_from(Cluster))
         enrolments = s.scalar(select(func.count()).select_from(Enrolment))
-    assert (regions, clusters, enrolments) == (179, 20, 21)
+    assert (regions, clusters, enrolments) == (179 + 124, 24, 25)  # Hebei real + Henan synthetic
 
 
 def test_seed_keeps_a_decided_enrolment(migrated_url: str) -> None:
