@@ -146,38 +146,15 @@ def ingest_inbox(key: str, as_of: str, *, run_id: str = "") -> dict[str, Any]:
     """
     import datetime as dt
 
-    from review_calendar.decisions import Verdict, record_decision
     from review_calendar.intake.ingest import _received_on, ingest_files, pending_files
-    from review_calendar.storage.db import session_scope
 
     settings = get_settings()
     programme, instance = instance_of(key)
     day = dt.date.fromisoformat(as_of)
     files = [p for p in pending_files(settings, instance) if _received_on(p) <= day]
-    report = ingest_files(settings.db_url, settings, programme, instance, files, move=True)
-    obligation = programme.obligation(instance.obligation_id)
-    with session_scope(settings.db_url) as session:
-        for outcome in (*report.accepted, *report.rejected):
-            verdict = Verdict(
-                subject=f"{instance.obligation_id}/{instance.period}/{outcome.region_code or '-'}/{outcome.sha256[:12]}",
-                outcome=outcome.status,
-                reason=("逾期提交，予以接收" if outcome.is_late else "按时提交，予以接收")
-                if outcome.status == "accepted"
-                else f"退回：{len(outcome.errors)} 处问题（{'、'.join(sorted({e['code'] for e in outcome.errors}))}）",
-                rule=f"intake: dataset {obligation.dataset} (intake/datasets.py, expectations/{obligation.dataset}.json)",
-                clause=obligation.clause,
-                figures={"file": outcome.file, "submission_id": outcome.submission_id, "is_late": outcome.is_late,
-                         "received_on": outcome.received_on, "errors": len(outcome.errors)},
-            )  # fmt: skip
-            record_decision(
-                session, instance.programme_id, instance.cycle_year, "acceptance", verdict, run_id
-            )
-        # The official learns at once why the file was rejected (reminders repeat it until corrected).
-        from review_calendar.notifications.outbox import queue_rejection
-
-        for outcome in report.rejected:
-            if outcome.submission_id is not None:
-                queue_rejection(session, programme, instance, outcome.submission_id, created_on=day)
+    report = ingest_files(
+        settings.db_url, settings, programme, instance, files, move=True, run_id=run_id, notify_on=day
+    )
     counts = report.counts()
     log.info("Inbox %s as of %s: %s (%d files)", key, as_of, counts, len(files))
     return {

@@ -20,6 +20,7 @@ APPROVED_TAGS = frozenset(
     {"review_calendar", "cycle", "reminders", "calendar", "evaluation", "re_review", "bulletin"}
 )
 
+
 def alert_operators(context: Any) -> None:
     """Failure callback: e-mail the platform operators through the SMTP connection (SmtpNotifier).
 

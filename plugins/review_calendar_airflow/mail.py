@@ -34,14 +34,31 @@ def deliver_outbox(dry_run: bool = False, limit: int | None = None) -> dict[str,
     url = get_settings().db_url
     if dry_run:
         return {"dry_run": True, "queued": pending_count(url)}
+    import smtplib
+
     from airflow.providers.smtp.hooks.smtp import SmtpHook
+    from airflow.sdk.exceptions import AirflowException
+
+    from review_calendar.notifications.outbox import SmtpUnavailable
 
     rate = float(os.environ.get("REVIEW_CALENDAR_SMTP_RATE", "0") or 0) or None
-    with SmtpHook(smtp_conn_id=SMTP_CONN_ID) as hook:
+    if not pending_count(url):
+        return {"queued": 0, "sent": 0}
+    hook = SmtpHook(smtp_conn_id=SMTP_CONN_ID)
+    try:
+        hook.__enter__()
+    except (OSError, smtplib.SMTPException, AirflowException) as exc:
+        # Unreachable before the first message: the same visible failure as mid-batch.
+        raise SmtpUnavailable(
+            f"SMTP 服务器无法连接，{pending_count(url)} 封邮件仍在发件箱中等待下次发送：{type(exc).__name__}"
+        ) from exc
+    try:
         # The hook keeps one authenticated smtplib client while the context is open;
         # we hand it our own EmailMessage (UTF-8 headers, stable Message-ID).
         client = hook._smtp_client  # noqa: SLF001 - the provider exposes no public accessor
         report = deliver(url, client.send_message, limit=limit, rate_per_second=rate)
+    finally:
+        hook.__exit__(None, None, None)
     summary = report.to_dict()
     log.info("Outbox delivery: %s", {k: v for k, v in summary.items() if isinstance(v, int | float | bool)})
     report.raise_for_outage()  # a red task; unsent e-mails stay queued for the next run

@@ -22,9 +22,10 @@ import json
 import logging
 import shutil
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from review_calendar.intake import errors as E
@@ -47,7 +48,6 @@ from review_calendar.storage.models import (
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
-    from pathlib import Path
 
     from review_calendar.config import Settings
     from review_calendar.programmes import ObligationInstance, Programme
@@ -279,12 +279,44 @@ def _gx_row_checks(parsed: list[_Parsed], settings: Settings) -> None:
             target.issues.append(f.to_issue(target.name, target.sheets.get(dataset_id) or sheet))
 
 
+#: Longest file name most file systems allow, in bytes.
+NAME_MAX = 255
+#: Room kept for the suffixes added beside a stored file (``.errors.json``, temporary ``.part`` names).
+SUFFIX_ROOM = 32
+
+
+def stored_name(prefix: str, name: str) -> str:
+    """``prefix + name`` cut to fit the file-name limit, keeping the extension.
+
+    Officials' file names can be long (a whole Chinese sentence); the stored copy and
+    its ``.errors.json`` must still be creatable.
+    """
+    limit = NAME_MAX - SUFFIX_ROOM - len(prefix.encode("utf-8"))
+    stem, dot, ext = name.rpartition(".")
+    if not dot or len(ext) > 10:
+        stem, ext = name, ""
+    ext = f".{ext}" if ext else ""
+    room = limit - len(ext.encode("utf-8"))
+    cut = stem.encode("utf-8")[:room].decode("utf-8", "ignore")
+    return f"{prefix}{cut}{ext}"
+
+
 def _store(src: Path, dest: Path, move: bool) -> None:
+    """Copy ``src`` to ``dest`` atomically (a private temporary name, then rename); idempotent."""
+    import os
+    import tempfile
+
     dest.parent.mkdir(parents=True, exist_ok=True)
     if not dest.exists():
-        tmp = dest.with_name(dest.name + ".part")
-        shutil.copyfile(src, tmp)
-        tmp.replace(dest)
+        # A temporary name of its own per run: two runs storing the same file at once
+        # must not share (and rename away) one ``.part`` file.
+        fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".incoming-", suffix=".part")
+        try:
+            with os.fdopen(fd, "wb") as out, src.open("rb") as inp:
+                shutil.copyfileobj(inp, out)
+            os.replace(tmp, dest)
+        finally:
+            Path(tmp).unlink(missing_ok=True)
     if move:
         src.unlink(missing_ok=True)
 
@@ -299,6 +331,7 @@ def _jsonable(record: dict[str, Any]) -> dict[str, Any]:
 
 def _persist(
     url: str, settings: Settings, programme: Programme, instance: ObligationInstance, p: _Parsed,
+    *, run_id: str = "", notify_on: dt.date | None = None,
 ) -> FileOutcome:  # fmt: skip
     folder = f"{instance.programme_id}/{instance.cycle_year}/{instance.obligation_id}_{instance.period}"
     base = {"programme_id": instance.programme_id, "cycle_year": instance.cycle_year,
@@ -307,13 +340,13 @@ def _persist(
     outcome = FileOutcome(file=p.name, status="rejected" if errors else "accepted", sha256=p.sha256,
                           region_code=p.region_code, received_on=p.received_on.isoformat())  # fmt: skip
     if errors:
-        dest = settings.quarantine_dir / folder / f"{p.sha256[:12]}_{p.name}"
+        dest = settings.quarantine_dir / folder / stored_name(f"{p.sha256[:12]}_", p.name)
         dest.parent.mkdir(parents=True, exist_ok=True)
         (dest.parent / f"{dest.name}.errors.json").write_text(
             json.dumps({"file": p.name, "sha256": p.sha256, "errors": [i.to_dict() for i in p.issues]},
                        ensure_ascii=False, indent=2), encoding="utf-8")  # fmt: skip
     else:
-        dest = settings.accepted_dir / folder / f"{p.region_code}_{p.sha256[:12]}_{p.name}"
+        dest = settings.accepted_dir / folder / stored_name(f"{p.region_code}_{p.sha256[:12]}_", p.name)
     _store(p.path, dest, move=False)
     outcome.stored_path = str(dest)
     outcome.is_late = not errors and p.received_on > instance.effective_due
@@ -326,22 +359,37 @@ def _persist(
         )  # fmt: skip
         existing = session.scalar(select(Submission).where(
             *[getattr(Submission, k) == v for k, v in base.items()], Submission.content_hash == p.sha256))  # fmt: skip
-        if existing is not None:
+        if existing is not None and existing.status != "rejected":
             outcome.status, outcome.submission_id = "duplicate", existing.id
             return outcome
-        sub = Submission(**base, region_code=p.region_code, file_name=p.name, stored_path=str(dest),
-                         content_hash=p.sha256, size_bytes=p.size, received_on=p.received_on,
-                         status=outcome.status, is_late=outcome.is_late,
-                         row_count=sum(len(r) for r in p.records.values()), error_count=len(errors))  # fmt: skip
-        session.add(sub)
+        fields = dict(region_code=p.region_code, file_name=p.name, stored_path=str(dest), size_bytes=p.size,
+                      received_on=p.received_on, status=outcome.status, is_late=outcome.is_late,
+                      row_count=sum(len(r) for r in p.records.values()), error_count=len(errors))  # fmt: skip
+        if existing is not None:
+            # The same bytes were rejected before (e.g. only for an unsafe name or the wrong
+            # upload folder): judge them again and keep one row per content hash.
+            session.execute(delete(SubmissionError).where(SubmissionError.submission_id == existing.id))
+            for k, v in fields.items():
+                setattr(existing, k, v)
+            sub = existing
+        else:
+            sub = Submission(**base, content_hash=p.sha256, **fields)
+            session.add(sub)
         session.flush()
         outcome.submission_id = sub.id
+        _record_acceptance(session, programme, instance, outcome, run_id)
         if errors:
             session.add_all(
                 SubmissionError(submission_id=sub.id, sheet=i.sheet, row=i.row, column=i.column, value=i.value,
                                 code=i.code, message=i.message, severity=i.severity)
                 for i in p.issues
             )  # fmt: skip
+            if notify_on is not None and p.region_code:
+                from review_calendar.notifications.outbox import queue_rejection
+
+                # In the same transaction: the official learns why, exactly once.
+                session.flush()
+                queue_rejection(session, programme, instance, sub.id, created_on=notify_on)
             return outcome
         previous = session.scalars(select(Submission).where(
             *[getattr(Submission, k) == v for k, v in base.items()], Submission.region_code == p.region_code,
@@ -358,6 +406,31 @@ def _persist(
         session.add_all(DatasetRow(**r) for r in rows)
         _side_effects(session, programme, instance, sub.id, p)
     return outcome
+
+
+def _record_acceptance(
+    session: Any, programme: Programme, instance: ObligationInstance, outcome: FileOutcome, run_id: str
+) -> None:
+    """The acceptance or rejection of a file as an audited decision, in the file's own transaction."""
+    from review_calendar.decisions import Verdict, record_decision
+
+    obligation = programme.obligation(instance.obligation_id)
+    if outcome.status == "accepted":
+        reason = "逾期提交，予以接收" if outcome.is_late else "按时提交，予以接收"
+    else:
+        reason = (
+            f"退回：{len(outcome.errors)} 处问题（{'、'.join(sorted({e['code'] for e in outcome.errors}))}）"
+        )
+    verdict = Verdict(
+        subject=f"{instance.obligation_id}/{instance.period}/{outcome.region_code or '-'}/{outcome.sha256[:12]}",
+        outcome=outcome.status,
+        reason=reason,
+        rule=f"intake: dataset {obligation.dataset} (intake/datasets.py, expectations/{obligation.dataset}.json)",
+        clause=obligation.clause,
+        figures={"file": outcome.file, "submission_id": outcome.submission_id, "is_late": outcome.is_late,
+                 "received_on": outcome.received_on, "errors": len(outcome.errors)},
+    )  # fmt: skip
+    record_decision(session, instance.programme_id, instance.cycle_year, "acceptance", verdict, run_id)
 
 
 def _side_effects(
@@ -414,6 +487,8 @@ def ingest_files(
     move: bool = False,
     gx: bool = True,
     progress: Callable[[int], None] | None = None,
+    run_id: str = "",
+    notify_on: dt.date | None = None,
 ) -> IngestReport:
     """Take in a batch of files for one obligation instance.
 
@@ -428,6 +503,8 @@ def ingest_files(
         move: Remove each file from where it was once it is stored (inbox sweeps).
         gx: Run the row-level Great Expectations suites over the batch.
         progress: Called with the number of files done (progress bar).
+        run_id: The run recorded with each acceptance decision (audit trail).
+        notify_on: Queue a rejection notice dated this day for every rejected file (None: no notices).
 
     Returns:
         What was accepted, rejected (with every error) and already known.
@@ -438,14 +515,23 @@ def ingest_files(
         from review_calendar.cycle import expected_submitters
 
         expected = {s.region_code for s in expected_submitters(session, programme, instance)}
+        # Files already accepted (or superseded) are no-ops; a rejected file is judged again,
+        # since it may have been rejected only for its name or the folder it was put in.
         known = set(session.scalars(select(Submission.content_hash).where(
             Submission.programme_id == instance.programme_id, Submission.cycle_year == instance.cycle_year,
-            Submission.obligation_id == instance.obligation_id, Submission.period == instance.period)))  # fmt: skip
+            Submission.obligation_id == instance.obligation_id, Submission.period == instance.period,
+            Submission.status != "rejected")))  # fmt: skip
     report = IngestReport(instance.key)
     parsed: list[_Parsed] = []
     for n, path in enumerate(files, start=1):
         name = names[n - 1] if names else path.name
-        sha, _ = sha256_of(path)
+        try:
+            sha, _ = sha256_of(path)
+        except FileNotFoundError:
+            # Another intake run working on the same inbox took this file in meanwhile.
+            log.info("File %s vanished before intake (taken in by another run)", safe_file_name(name))
+            report.duplicates.append(FileOutcome(file=safe_file_name(name), status="duplicate"))
+            continue
         if sha in known:
             report.duplicates.append(FileOutcome(file=safe_file_name(name), status="duplicate", sha256=sha))
             if move:
@@ -473,7 +559,11 @@ def ingest_files(
         _gx_row_checks(parsed, settings)
     for p in parsed:
         try:
-            outcome = _persist(url, settings, programme, instance, p)
+            outcome = _persist(url, settings, programme, instance, p, run_id=run_id, notify_on=notify_on)
+        except FileNotFoundError:
+            log.info("File %s vanished before it was stored (taken in by another run)", p.name)
+            report.duplicates.append(FileOutcome(file=p.name, status="duplicate", sha256=p.sha256))
+            continue
         except IntegrityError:
             # Another intake run stored the same file first (unique content hash per instance).
             outcome = FileOutcome(file=p.name, status="duplicate", sha256=p.sha256)

@@ -136,7 +136,9 @@ def upsert(session: Session, model: type[Base], rows: Sequence[dict[str, Any]], 
     # multi-row VALUES statement costs seconds for tens of thousands of rows.
     stmt = insert(table)
     if updates:
-        stmt = stmt.on_conflict_do_update(index_elements=list(keys), set_={c: stmt.excluded[c] for c in updates})
+        stmt = stmt.on_conflict_do_update(
+            index_elements=list(keys), set_={c: stmt.excluded[c] for c in updates}
+        )
     else:
         stmt = stmt.on_conflict_do_nothing(index_elements=list(keys))
     session.execute(stmt, list(rows))
