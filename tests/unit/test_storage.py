@@ -91,3 +91,22 @@ def test_demo_pilots_of_2016_completed_their_three_year_period(migrated_url: str
         dt.date(2019, 3, 9),
         "completed",
     )
+
+
+def test_insert_ignore_counts_only_new_rows(migrated_url: str) -> None:
+    from review_calendar.storage.db import insert_ignore
+    from review_calendar.storage.models import Region as R
+
+    row = {
+        "code": "990000",
+        "name": "测试",
+        "level": "province",
+        "parent_code": None,
+        "province_code": "990000",
+    }
+    with session_scope(migrated_url) as s:
+        first = insert_ignore(s, R, [row], ["code"])
+    with session_scope(migrated_url) as s:
+        second = insert_ignore(s, R, [row, {**row, "code": "990100", "level": "city"}], ["code"])
+
+    assert (first, second) == (1, 1)

@@ -161,11 +161,14 @@ def insert_ignore(
     else:
         from sqlalchemy.dialects.sqlite import insert
     inserted = 0
+    table = model.__table__
+    first_key = next(iter(table.primary_key.columns))
     for row in rows:
-        result = session.execute(
-            insert(model.__table__).values(**row).on_conflict_do_nothing(index_elements=list(keys))
+        # RETURNING tells whether the row went in; rowcount is -1 on PostgreSQL for this statement.
+        stmt = (
+            insert(table).values(**row).on_conflict_do_nothing(index_elements=list(keys)).returning(first_key)
         )
-        inserted += result.rowcount or 0
+        inserted += len(session.execute(stmt).all())
     return inserted
 
 
