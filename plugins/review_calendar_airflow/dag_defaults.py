@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import pendulum
@@ -64,23 +63,14 @@ def local_date(moment: dt.datetime) -> dt.date:
     return moment.astimezone(TZ).date()
 
 
-def programmes_dir() -> Path:
-    """Folder of programme files: the configured one, else the repository's ``programmes/``.
-
-    Reads only an environment variable: no database, connection or Variable at parse time.
-    """
-    import os
-
-    configured = os.environ.get("REVIEW_CALENDAR_PROGRAMMES")
-    return Path(configured) if configured else Path(__file__).resolve().parents[2] / "programmes"
-
-
 @cache
 def programmes() -> dict[str, Any]:
     """Every programme, loaded once per parsing process, sorted by id."""
+    from review_calendar.config import get_settings
     from review_calendar.programmes import load_programmes
 
-    return load_programmes(programmes_dir())
+    # Settings read only environment variables: no database, connection or Variable at parse time.
+    return load_programmes(get_settings().programmes_dir)
 
 
 def wanted(dag_id: str) -> bool:

@@ -19,10 +19,9 @@ if TYPE_CHECKING:
 
 
 def _load_programme(programme_id: str) -> Any:
-    from review_calendar.config import get_settings
-    from review_calendar.programmes import load_programme_file
+    from review_calendar.pipeline import load_programme
 
-    return load_programme_file(get_settings().programmes_dir / f"{programme_id}.yaml")
+    return load_programme(programme_id)
 
 
 class DeadlineTimetable(Timetable):

@@ -146,7 +146,7 @@ def pending_files(settings: Settings, instance: ObligationInstance) -> list[Path
     folder = inbox_dir(settings, instance)
     if not folder.exists():
         return []
-    sub_folders = [d for d in folder.iterdir() if d.is_dir() and region_hint(d / "x")]
+    sub_folders = [d for d in folder.iterdir() if d.is_dir() and _is_region_code(d.name)]
     candidates = [*folder.iterdir(), *(q for d in sub_folders for q in d.iterdir())]
     files = [
         p
@@ -159,7 +159,11 @@ def pending_files(settings: Settings, instance: ObligationInstance) -> list[Path
 def region_hint(path: Path) -> str | None:
     """The region code of the inbox sub-folder a file was uploaded to, if any."""
     parent = path.parent.name
-    return parent if len(parent) == 6 and parent.isdigit() else None
+    return parent if _is_region_code(parent) else None
+
+
+def _is_region_code(name: str) -> bool:
+    return len(name) == 6 and name.isdigit()
 
 
 def _received_on(path: Path) -> dt.date:
@@ -216,10 +220,13 @@ def _submitter_region(
 
 def parse_file(
     path: Path, name: str, programme: Programme, instance: ObligationInstance, known_codes: set[str],
-    received_on: dt.date | None = None,
+    received_on: dt.date | None = None, digest: tuple[str, int] | None = None,
 ) -> _Parsed:  # fmt: skip
-    """Read and row-validate one file (every dataset of its template); never raises for bad input."""
-    sha, size = sha256_of(path)
+    """Read and row-validate one file (every dataset of its template); never raises for bad input.
+
+    ``digest`` is the file's (SHA-256, size) when the caller has already hashed it.
+    """
+    sha, size = digest or sha256_of(path)
     parsed = _Parsed(path=path, name=safe_file_name(name), sha256=sha, size=size,
                      received_on=received_on or _received_on(path))  # fmt: skip
     unsafe = check_file_name(name)
@@ -523,10 +530,12 @@ def ingest_files(
             Submission.status != "rejected")))  # fmt: skip
     report = IngestReport(instance.key)
     parsed: list[_Parsed] = []
+    known_codes = set(regions)
     for n, path in enumerate(files, start=1):
         name = names[n - 1] if names else path.name
         try:
-            sha, _ = sha256_of(path)
+            digest = sha256_of(path)
+            sha = digest[0]
         except FileNotFoundError:
             # Another intake run working on the same inbox took this file in meanwhile.
             log.info("File %s vanished before intake (taken in by another run)", safe_file_name(name))
@@ -538,7 +547,7 @@ def ingest_files(
                 path.unlink(missing_ok=True)
         else:
             known.add(sha)
-            p = parse_file(path, name, programme, instance, set(regions), received_on)
+            p = parse_file(path, name, programme, instance, known_codes, received_on, digest)
             if not p.rejected:
                 _submitter_region(p, programme, instance, regions, expected)
             hint = region_hint(path)

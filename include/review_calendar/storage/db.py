@@ -109,6 +109,18 @@ def table_names(url: str) -> list[str]:
     return sorted(inspect(get_engine(url)).get_table_names())
 
 
+def _dialect_insert(session: Session) -> Any:
+    """The ``insert`` construct with ``ON CONFLICT`` support of the session's database."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:  # pragma: no cover - only the two supported backends
+        raise NotImplementedError(f"upserts are not implemented for {dialect}")
+    return insert
+
+
 def upsert(session: Session, model: type[Base], rows: Sequence[dict[str, Any]], keys: Sequence[str]) -> int:
     """Insert rows, or update the non-key columns of rows whose natural key exists.
 
@@ -123,13 +135,7 @@ def upsert(session: Session, model: type[Base], rows: Sequence[dict[str, Any]], 
     """
     if not rows:
         return 0
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    else:  # pragma: no cover - only the two supported backends
-        raise NotImplementedError(f"upsert is not implemented for {dialect}")
+    insert = _dialect_insert(session)
     table = model.__table__
     updates = [c for c in rows[0] if c not in keys]
     # One statement executed for every row (executemany): compiling one huge
@@ -155,11 +161,7 @@ def insert_ignore(
     """
     if not rows:
         return 0
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+    insert = _dialect_insert(session)
     inserted = 0
     table = model.__table__
     first_key = next(iter(table.primary_key.columns))
