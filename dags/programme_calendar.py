@@ -58,7 +58,7 @@ def build(programme_id: str) -> None:
         @task(task_display_name="记录年度报送事项")
         def record_instances() -> dict:
             """Compute every obligation instance of the cycle and store it in the review database."""
-            from review_calendar.pipeline import record_calendar
+            from review_calendar.tasks import record_calendar
 
             context = get_current_context()
             year = context["params"]["year"] or local_date(context["dag_run"].run_after).year + 1

@@ -55,7 +55,7 @@ def reminders() -> None:
     @task(task_display_name="接收新到文件")
     def sweep_inboxes(as_of: str) -> dict:
         """Take in every file that arrived for an open obligation, so reminders reflect them."""
-        from review_calendar.pipeline import sweep_inboxes as run
+        from review_calendar.tasks import sweep_inboxes as run
 
         context = get_current_context()
         return run(as_of, context["params"]["programme"], run_id=context["run_id"])
@@ -63,7 +63,7 @@ def reminders() -> None:
     @task(task_display_name="列出项目")
     def list_programmes(as_of: str) -> list:
         """List the programmes with an open obligation on that day: one mapped planning task each."""
-        from review_calendar.pipeline import open_instances
+        from review_calendar.tasks import open_instances
 
         chosen = get_current_context()["params"]["programme"]
         return sorted({k.split("/")[0] for k in open_instances(as_of, chosen)})
@@ -72,7 +72,7 @@ def reminders() -> None:
           doc_md="Queues one programme's reminders, notices and gap reports for the day in the outbox.")  # fmt: skip
     def plan_reminders(as_of: str, programme_id: str) -> dict:
         """Queue one programme's reminders, notices and gap reports for the day in the outbox."""
-        from review_calendar.pipeline import plan_reminders as run
+        from review_calendar.tasks import plan_reminders as run
 
         return run(programme_id, as_of, dry_run=get_current_context()["params"]["dry_run"])
 

@@ -103,7 +103,7 @@ def build(programme_id: str, obligation_id: str) -> None:
         @task(task_display_name="确定年度和截止日")
         def open_instance() -> dict:
             """Work out which cycle this run handles and record the instance, its deadline and expected submitters."""
-            from review_calendar.pipeline import open_instance as run
+            from review_calendar.tasks import open_instance as run
 
             context = get_current_context()
             params = context["params"]
@@ -132,15 +132,15 @@ def build(programme_id: str, obligation_id: str) -> None:
         @task(task_display_name="接收报送文件")
         def ingest_submissions(instance: dict) -> dict:
             """Take in every file waiting in the inbox of this instance: accept, or quarantine with reasons."""
-            from review_calendar.pipeline import ingest_inbox
+            from review_calendar.tasks import ingest_inbox
 
             return ingest_inbox(instance["key"], instance["as_of"], run_id=get_current_context()["run_id"])
 
         @task(task_display_name="省级数据质量闸门")
         def check_provincial_gate(instance: dict) -> dict:
             """Run the Great Expectations gate on the assembled provincial dataset; critical failures stop here."""
-            from review_calendar.pipeline import run_gate
-            from review_calendar.validation import GateFailed
+            from review_calendar.tasks import run_gate
+            from review_calendar.gate.provincial import GateFailed
 
             try:
                 return run_gate(instance["key"], instance["as_of"], get_current_context()["run_id"])
@@ -155,14 +155,14 @@ def build(programme_id: str, obligation_id: str) -> None:
         )
         def aggregate_city(instance: dict, city_code: str) -> dict:
             """Sum the key figures and submission states of one city's counties."""
-            from review_calendar.pipeline import aggregate_city as run
+            from review_calendar.tasks import aggregate_city as run
 
             return run(instance["key"], instance["as_of"], city_code)
 
         @task(task_display_name="全省汇总和报表", outlets=[obligation_asset(programme_id, obligation_id)])
         def aggregate_province(instance: dict, cities: list) -> dict:
             """Aggregate the province, write the Excel and HTML reports, and publish the Asset for downstream cycles."""
-            from review_calendar.pipeline import aggregate_province as run
+            from review_calendar.tasks import aggregate_province as run
 
             context = get_current_context()
             summary = run(instance["key"], instance["as_of"], context["run_id"])
@@ -174,7 +174,7 @@ def build(programme_id: str, obligation_id: str) -> None:
         @task(task_display_name="作出决定")
         def decide(instance: dict) -> dict:
             """Apply the programme's decision rules (evaluation, re-review, subsidies, bulletin) and record them with their reasons."""
-            from review_calendar.pipeline import decide as run
+            from review_calendar.tasks import decide as run
 
             context = get_current_context()
             return run(
@@ -184,7 +184,7 @@ def build(programme_id: str, obligation_id: str) -> None:
         @task(task_display_name="生成通知")
         def queue_notices(instance: dict) -> dict:
             """Queue the notices of this instance (late or missing submissions, rejections, decisions) in the outbox."""
-            from review_calendar.pipeline import queue_instance_notices
+            from review_calendar.tasks import queue_instance_notices
 
             return queue_instance_notices(instance["key"], instance["as_of"])
 

@@ -136,15 +136,15 @@ def _setup_logging() -> None:
 
 
 def _settings() -> Any:
-    from review_calendar.config import get_settings
+    from review_calendar.settings import get_settings
 
     return get_settings()
 
 
 def _programme(programme_id: str) -> tuple[Any, Any]:
     """The national programme variant and its instance."""
-    from review_calendar.cycle import find_instance
-    from review_calendar.programmes import load_programme_file
+    from review_calendar.store.queries import find_instance
+    from review_calendar.domain.programmes import load_programme_file
 
     programme = load_programme_file(_settings().programmes_dir / f"{programme_id}.yaml")
     return programme, find_instance(programme, CYCLE_YEAR, OBLIGATIONS[programme_id])
@@ -189,7 +189,7 @@ def _write_programmes(folder: Path) -> None:
     """National variants of two real programmes (scope national, region 100000), validated on load."""
     import yaml
 
-    from review_calendar.programmes import load_programme_file
+    from review_calendar.domain.programmes import load_programme_file
 
     folder.mkdir(parents=True, exist_ok=True)
     for programme_id, source in SOURCES.items():
@@ -208,9 +208,9 @@ _PROGRAMMES: dict[str, Any] = {}
 
 def _write_one(task: tuple[str, list[Any], str, str | None, str]) -> None:
     """Write one synthetic submission (a worker of the set-up pool)."""
-    from review_calendar.cycle import Submitter, find_instance
-    from review_calendar.programmes import load_programme_file
-    from review_calendar.synthetic import break_records, records_for, set_received, write_xlsx
+    from review_calendar.store.queries import Submitter, find_instance
+    from review_calendar.domain.programmes import load_programme_file
+    from review_calendar_demo.synthetic import break_records, records_for, set_received, write_xlsx
 
     programme_id, submitter, path, mistake, received = task
     programme = _PROGRAMMES.get(programme_id)
@@ -237,12 +237,12 @@ def child_setup(out: Path, counties: int, clusters: int, workers: int) -> None:
     import random
     from concurrent.futures import ProcessPoolExecutor
 
-    from review_calendar.cycle import find_instance, record_instances
+    from review_calendar.store.queries import find_instance, record_instances
     from review_calendar.intake.ingest import inbox_dir
-    from review_calendar.programmes import load_programme_file
-    from review_calendar.regions import synthetic_national
-    from review_calendar.storage.db import session_scope, upgrade, upsert
-    from review_calendar.storage.models import Cluster, Enrolment, Region
+    from review_calendar.domain.programmes import load_programme_file
+    from review_calendar.domain.regions import synthetic_national
+    from review_calendar.store.db import session_scope, upgrade, upsert
+    from review_calendar.store.models import Cluster, Enrolment, Region
 
     _setup_logging()
     settings = _settings()
@@ -352,13 +352,13 @@ def _run_pipeline(programme_id: str, *, rollup: bool) -> dict[str, Any]:
     """Intake (one batch) + provincial gate + aggregation + reports of one instance, timed by phase."""
     from sqlalchemy import select
 
-    import review_calendar.validation as validation
-    from review_calendar.aggregation import aggregate_province, national_rollup, submission_states
+    import review_calendar.gate.provincial as validation
+    from review_calendar.aggregate.compute import aggregate_province, national_rollup, submission_states
     from review_calendar.intake import ingest
     from review_calendar.intake.ingest import ingest_files, pending_files
-    from review_calendar.reports import write_reports
-    from review_calendar.storage.db import session_scope
-    from review_calendar.storage.models import Region
+    from review_calendar.report.workbook import write_reports
+    from review_calendar.store.db import session_scope
+    from review_calendar.store.models import Region
 
     settings = _settings()
     programme, instance = _programme(programme_id)
@@ -454,9 +454,9 @@ def child_baseline(out: Path, sample: int) -> None:
     from sqlalchemy import select
 
     from review_calendar.intake.ingest import parse_file, pending_files
-    from review_calendar.storage.db import session_scope
-    from review_calendar.storage.models import Region
-    from review_calendar.validation import validate_batch, validate_per_file_baseline
+    from review_calendar.store.db import session_scope
+    from review_calendar.store.models import Region
+    from review_calendar.gate.provincial import validate_batch, validate_per_file_baseline
 
     _setup_logging()
     settings = _settings()

@@ -5,7 +5,7 @@ Seeds a fresh SQLite review database with a synthetic province (code 99…):
 every region. Plans the reminders of 2025-07-18 (3 working days after the
 half-year report's due date, so each reminder also copies the city leader),
 delivers them over one SMTP connection to the aiosmtpd server of
-``review_calendar.notifications.local_server`` (in a child process, like a real server), then runs
+``review_calendar_demo.local_smtp`` (in a child process, like a real server), then runs
 the same day again, which must queue and send nothing. Prints figures;
 asserts nothing.
 
@@ -28,14 +28,14 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "include"), str(ROOT)]
 
-from review_calendar.config import get_settings  # noqa: E402
-from review_calendar.notifications.local_server import LocalSmtpServer, free_port  # noqa: E402
-from review_calendar.notifications.outbox import deliver, plan_reminders  # noqa: E402
-from review_calendar.notifications.recipients import ROLE_DIVISION, ROLE_LEADER  # noqa: E402
-from review_calendar.notifications.smtp import SmtpSettings, smtp_sender  # noqa: E402
-from review_calendar.programmes import Programme, load_programme_file  # noqa: E402
-from review_calendar.storage.db import session_scope, upgrade, upsert  # noqa: E402
-from review_calendar.storage.models import Cluster, Contact, Enrolment, Region  # noqa: E402
+from review_calendar.settings import get_settings  # noqa: E402
+from review_calendar_demo.local_smtp import LocalSmtpServer, free_port  # noqa: E402
+from review_calendar.notify.outbox import deliver, plan_reminders  # noqa: E402
+from review_calendar.notify.recipients import ROLE_DIVISION, ROLE_LEADER  # noqa: E402
+from review_calendar.notify.smtp import SmtpSettings, smtp_sender  # noqa: E402
+from review_calendar.domain.programmes import Programme, load_programme_file  # noqa: E402
+from review_calendar.store.db import session_scope, upgrade, upsert  # noqa: E402
+from review_calendar.store.models import Cluster, Contact, Enrolment, Region  # noqa: E402
 
 AS_OF = dt.date(2025, 7, 18)
 COUNTIES_PER_CITY = 75

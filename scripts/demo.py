@@ -44,13 +44,13 @@ def main() -> int:
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
 
-    from review_calendar.config import get_settings
+    from review_calendar.settings import get_settings
 
     settings = get_settings()
     if not args.keep and settings.home.exists() and settings.db_url.startswith("sqlite:///"):
         shutil.rmtree(settings.home)  # the demo's own working folder (var/), rebuilt below
     from review_calendar.cli import main as cli
-    from review_calendar.seed import demo_data
+    from review_calendar_demo.seed import demo_data
 
     year = args.year or int(demo_data()["default_year"])
     say(f"==> 审查库 {settings.db_url}")
@@ -60,7 +60,7 @@ def main() -> int:
     say(f"\n==> {year} 年度审查日历（节选）")
     cli(["deadlines", "--programme", "hebei_smart_cluster", "--year", str(year)])
 
-    from review_calendar.notifications.local_server import LocalSmtpServer
+    from review_calendar_demo.local_smtp import LocalSmtpServer
 
     # Operator alerts (a failed task) go to this demo address, beside the county e-mails.
     os.environ.setdefault("REVIEW_CALENDAR_OPERATORS", "operators@gxt.hebei.example.cn")
@@ -75,7 +75,7 @@ def main() -> int:
 
 
 def run_demo_year(settings, year: int, mail) -> int:  # noqa: ANN001
-    from review_calendar_airflow.year_run import DagRunner, run_year
+    from review_calendar_demo.year_run import DagRunner, run_year
 
     say("\n==> 加载 DAG")
     dag_log = settings.home / "logs" / "dag-runs.log"
@@ -91,8 +91,8 @@ def run_demo_year(settings, year: int, mail) -> int:  # noqa: ANN001
 def summarise(settings, year: int, mail, log) -> None:  # noqa: ANN001  # noqa: ANN001
     from sqlalchemy import func, select
 
-    from review_calendar.storage.db import session_scope
-    from review_calendar.storage.models import Decision, GateRun, OutboxMessage, Submission
+    from review_calendar.store.db import session_scope
+    from review_calendar.store.models import Decision, GateRun, OutboxMessage, Submission
 
     say("\n==> 结果")
     with session_scope(settings.db_url) as s:
@@ -109,7 +109,7 @@ def summarise(settings, year: int, mail, log) -> None:  # noqa: ANN001  # noqa: 
             rows = s.scalars(select(Decision).where(Decision.kind == kind)).all()
             if rows:
                 say(f"    决定（{kind}）：" + "，".join(f"{r.subject} {r.outcome}" for r in rows))
-        from review_calendar.storage.models import Aggregate
+        from review_calendar.store.models import Aggregate
 
         ranks = s.scalars(
             select(Aggregate)

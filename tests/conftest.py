@@ -51,7 +51,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 @pytest.fixture
 def migrated_url(db_url: str) -> str:
     """A review database at the latest migration."""
-    from review_calendar.storage.db import upgrade
+    from review_calendar.store.db import upgrade
 
     upgrade(db_url)
     return db_url

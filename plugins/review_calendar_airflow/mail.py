@@ -28,8 +28,8 @@ def deliver_outbox(dry_run: bool = False, limit: int | None = None) -> dict[str,
     Raises:
         RuntimeError: The SMTP server could not be reached; what was not sent stays queued.
     """
-    from review_calendar.config import get_settings
-    from review_calendar.notifications.outbox import deliver, pending_count
+    from review_calendar.settings import get_settings
+    from review_calendar.notify.outbox import deliver, pending_count
 
     url = get_settings().db_url
     if dry_run:
@@ -39,7 +39,7 @@ def deliver_outbox(dry_run: bool = False, limit: int | None = None) -> dict[str,
     from airflow.providers.smtp.hooks.smtp import SmtpHook
     from airflow.sdk.exceptions import AirflowException
 
-    from review_calendar.notifications.outbox import SmtpUnavailable
+    from review_calendar.notify.outbox import SmtpUnavailable
 
     rate = float(os.environ.get("REVIEW_CALENDAR_SMTP_RATE", "0") or 0) or None
     if not pending_count(url):

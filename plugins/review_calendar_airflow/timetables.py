@@ -1,4 +1,4 @@
-"""Timetables that delegate to the calendar engine (``review_calendar.schedule``).
+"""Timetables that delegate to the calendar engine (``review_calendar.domain.schedule``).
 
 Registered through ``plugins/review_calendar_plugin.py`` so they serialise.
 ``airflow.sdk.EventsTimetable`` does not serialise on Airflow 3.3.0-3.3.2, and
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 
 def _load_programme(programme_id: str) -> Any:
-    from review_calendar.pipeline import load_programme
+    from review_calendar.tasks import load_programme
 
     return load_programme(programme_id)
 
@@ -51,8 +51,8 @@ class DeadlineTimetable(Timetable):
     def infer_manual_data_interval(self, *, run_after: DateTime) -> DataInterval:
         # A manual run covers the latest window that has closed by run_after
         # (re-running a past cycle uses the params form instead).
-        from review_calendar.programmes import instances_for_year
-        from review_calendar.schedule import deadline_run
+        from review_calendar.domain.programmes import instances_for_year
+        from review_calendar.domain.schedule import deadline_run
 
         programme = _load_programme(self.programme_id)
         runs = [
@@ -68,7 +68,7 @@ class DeadlineTimetable(Timetable):
     def next_dagrun_info(
         self, *, last_automated_data_interval: DataInterval | None, restriction: TimeRestriction
     ) -> DagRunInfo | None:
-        from review_calendar.schedule import next_deadline_run
+        from review_calendar.domain.schedule import next_deadline_run
 
         earliest = restriction.earliest
         if not restriction.catchup:
@@ -108,7 +108,7 @@ class WorkingDayTimetable(Timetable):
     def next_dagrun_info(
         self, *, last_automated_data_interval: DataInterval | None, restriction: TimeRestriction
     ) -> DagRunInfo | None:
-        from review_calendar.schedule import next_working_day_run
+        from review_calendar.domain.schedule import next_working_day_run
 
         if last_automated_data_interval is not None:
             after = last_automated_data_interval.end

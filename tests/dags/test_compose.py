@@ -35,7 +35,7 @@ COMPOSE_FILE = ROOT / "docker-compose.yaml"
 DOCKERFILE = ROOT / "Dockerfile"
 DOCKERIGNORE = ROOT / ".dockerignore"
 ENV_EXAMPLE = ROOT / ".env.example"
-PROJECT_CONFIG = ROOT / "include" / "review_calendar" / "config.py"
+PROJECT_CONFIG = ROOT / "include" / "review_calendar" / "settings.py"
 LOCK_FILE = ROOT / "requirements.lock"
 
 AIRFLOW_SERVICES = (
@@ -745,7 +745,7 @@ def test_init_job_succeeds(init_runs: dict[str, Any], run: int) -> None:
 def test_init_job_migrates_the_review_database_to_head(init_runs: dict[str, Any]) -> None:
     from alembic.script import ScriptDirectory
 
-    from review_calendar.storage.db import alembic_config, current_revision
+    from review_calendar.store.db import alembic_config, current_revision
 
     url = init_runs["env"]["REVIEW_CALENDAR_DB_URL"]
 
@@ -756,8 +756,8 @@ def test_init_job_migrates_the_review_database_to_head(init_runs: dict[str, Any]
 def test_init_job_loads_the_demo_when_asked(init_runs: dict[str, Any]) -> None:
     from sqlalchemy import func, select
 
-    from review_calendar.storage.db import session_scope
-    from review_calendar.storage.models import Region
+    from review_calendar.store.db import session_scope
+    from review_calendar.store.models import Region
 
     with session_scope(init_runs["env"]["REVIEW_CALENDAR_DB_URL"]) as session:
         regions = session.scalar(select(func.count()).select_from(Region))

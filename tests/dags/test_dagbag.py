@@ -27,7 +27,7 @@ def dagbag():  # noqa: ANN201
 
 @pytest.fixture(scope="module")
 def programme_tags() -> set[str]:
-    from review_calendar.programmes import load_programmes
+    from review_calendar.domain.programmes import load_programmes
 
     return {t for p in load_programmes(ROOT / "programmes").values() for t in p.tags}
 

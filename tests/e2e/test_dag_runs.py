@@ -30,9 +30,9 @@ class Year:
 
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def year(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, airflow_db: Path):  # noqa: ANN201
-    from review_calendar.notifications.local_server import LocalSmtpServer
-    from review_calendar.seed import seed_demo
-    from review_calendar.storage.db import upgrade
+    from review_calendar_demo.local_smtp import LocalSmtpServer
+    from review_calendar_demo.seed import seed_demo
+    from review_calendar.store.db import upgrade
 
     home = tmp_path_factory.mktemp(f"year-{request.param}")
     url = (
@@ -53,7 +53,7 @@ def year(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
                                               "extra": {"disable_ssl": True, "disable_tls": True, "timeout": 10}}),
     )  # fmt: skip
     try:
-        from review_calendar_airflow.year_run import DagRunner, run_year
+        from review_calendar_demo.year_run import DagRunner, run_year
 
         upgrade(url)
         seed_demo(url)
@@ -71,7 +71,7 @@ def year(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
 
 
 def _count(url: str, model, *where) -> int:  # noqa: ANN001
-    from review_calendar.storage.db import session_scope
+    from review_calendar.store.db import session_scope
 
     with session_scope(url) as s:
         return s.scalar(select(func.count()).select_from(model).where(*where))
@@ -86,8 +86,8 @@ def test_every_dag_ran_and_only_the_planned_gate_stop_failed(year: Year) -> None
 
 
 def test_submission_states_cover_on_time_late_rejected_superseded(year: Year) -> None:
-    from review_calendar.storage.db import session_scope
-    from review_calendar.storage.models import Submission
+    from review_calendar.store.db import session_scope
+    from review_calendar.store.models import Submission
 
     with session_scope(year.url) as s:
         states = Counter((r.status, r.is_late) for r in s.scalars(select(Submission)))
@@ -98,8 +98,8 @@ def test_submission_states_cover_on_time_late_rejected_superseded(year: Year) ->
 
 
 def test_rejected_files_are_kept_in_quarantine_with_their_errors(year: Year) -> None:
-    from review_calendar.storage.db import session_scope
-    from review_calendar.storage.models import Submission, SubmissionError
+    from review_calendar.store.db import session_scope
+    from review_calendar.store.models import Submission, SubmissionError
 
     with session_scope(year.url) as s:
         rejected = s.scalars(select(Submission).where(Submission.status == "rejected")).all()
@@ -112,8 +112,8 @@ def test_rejected_files_are_kept_in_quarantine_with_their_errors(year: Year) -> 
 
 
 def test_gate_stopped_the_bad_plan_and_passed_after_correction(year: Year) -> None:
-    from review_calendar.storage.db import session_scope
-    from review_calendar.storage.models import GateRun
+    from review_calendar.store.db import session_scope
+    from review_calendar.store.models import GateRun
 
     with session_scope(year.url) as s:
         plan = s.scalars(
@@ -126,8 +126,8 @@ def test_gate_stopped_the_bad_plan_and_passed_after_correction(year: Year) -> No
 
 
 def test_reports_written_for_every_aggregated_instance(year: Year) -> None:
-    from review_calendar.storage.db import session_scope
-    from review_calendar.storage.models import ObligationInstanceRow
+    from review_calendar.store.db import session_scope
+    from review_calendar.store.models import ObligationInstanceRow
 
     with session_scope(year.url) as s:
         aggregated = s.scalars(
@@ -143,8 +143,8 @@ def test_reports_written_for_every_aggregated_instance(year: Year) -> None:
 
 
 def test_evaluation_revoked_the_low_score_and_clawed_back_its_subsidy(year: Year) -> None:
-    from review_calendar.storage.db import session_scope
-    from review_calendar.storage.models import Decision, Enrolment, Subsidy
+    from review_calendar.store.db import session_scope
+    from review_calendar.store.models import Decision, Enrolment, Subsidy
 
     with session_scope(year.url) as s:
         outcomes = {
@@ -169,8 +169,8 @@ def test_evaluation_revoked_the_low_score_and_clawed_back_its_subsidy(year: Year
 def test_re_review_extended_or_revoked_every_expiring_cluster(year: Year) -> None:
     import datetime as dt
 
-    from review_calendar.storage.db import session_scope
-    from review_calendar.storage.models import Decision, Enrolment
+    from review_calendar.store.db import session_scope
+    from review_calendar.store.models import Decision, Enrolment
 
     with session_scope(year.url) as s:
         decisions = {d.subject: d for d in s.scalars(select(Decision).where(Decision.kind == "re_review"))}
@@ -196,8 +196,8 @@ def test_re_review_extended_or_revoked_every_expiring_cluster(year: Year) -> Non
 
 
 def test_every_decision_is_audited_with_rule_clause_and_run(year: Year) -> None:
-    from review_calendar.storage.db import session_scope
-    from review_calendar.storage.models import Decision
+    from review_calendar.store.db import session_scope
+    from review_calendar.store.models import Decision
 
     with session_scope(year.url) as s:
         rows = s.scalars(select(Decision)).all()
@@ -207,8 +207,8 @@ def test_every_decision_is_audited_with_rule_clause_and_run(year: Year) -> None:
 
 
 def test_emails_delivered_once_each(year: Year) -> None:
-    from review_calendar.storage.db import session_scope
-    from review_calendar.storage.models import OutboxMessage
+    from review_calendar.store.db import session_scope
+    from review_calendar.store.models import OutboxMessage
 
     ids = [m["Message-ID"] for m in year.smtp.messages if not str(m["Subject"]).startswith(ALERT)]
     with session_scope(year.url) as s:
@@ -237,7 +237,7 @@ def test_lagging_county_got_a_reminder_naming_the_deadline(year: Year) -> None:
 
 
 def test_rerunning_a_day_and_a_cycle_adds_nothing(year: Year) -> None:
-    from review_calendar.storage.models import Decision, OutboxMessage, Submission
+    from review_calendar.store.models import Decision, OutboxMessage, Submission
 
     before = (
         len(year.smtp.messages),

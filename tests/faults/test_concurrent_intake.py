@@ -24,12 +24,12 @@ from typing import Any
 
 import pytest
 
-from review_calendar.config import get_settings
-from review_calendar.cycle import record_instances
+from review_calendar.settings import get_settings
+from review_calendar.store.queries import record_instances
 from review_calendar.intake.ingest import IngestReport, inbox_dir, ingest_files, pending_files
-from review_calendar.seed import seed_demo
-from review_calendar.storage.db import upgrade
-from review_calendar.synthetic import set_received
+from review_calendar_demo.seed import seed_demo
+from review_calendar.store.db import upgrade
+from review_calendar_demo.synthetic import set_received
 from tests.faults import RECEIVED, Ledger, contact_list_instance, fill_inbox, ledger, sha256
 
 pytestmark = pytest.mark.unit

@@ -31,12 +31,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from review_calendar.config import get_settings
-from review_calendar.cycle import record_instances
-from review_calendar.pipeline import ingest_inbox
-from review_calendar.seed import seed_demo
-from review_calendar.storage.db import get_engine, session_scope
-from review_calendar.storage.models import Decision, Submission
+from review_calendar.settings import get_settings
+from review_calendar.store.queries import record_instances
+from review_calendar.tasks import ingest_inbox
+from review_calendar_demo.seed import seed_demo
+from review_calendar.store.db import get_engine, session_scope
+from review_calendar.store.models import Decision, Submission
 from tests.faults import AS_OF, contact_list_instance, fill_inbox, ledger
 
 pytestmark = pytest.mark.unit

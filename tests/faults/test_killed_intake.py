@@ -50,7 +50,7 @@ def _kill_self(*_: Any) -> None:
 
 def child(mode: str) -> None:
     """The intake process: sweep the contact-list inbox, dying at ``mode`` (see the module docstring)."""
-    from review_calendar.config import get_settings
+    from review_calendar.settings import get_settings
     from review_calendar.intake import ingest
     from review_calendar.intake.ingest import ingest_files, pending_files
 
@@ -87,8 +87,8 @@ def child(mode: str) -> None:
 def count_submissions(url: str) -> int:
     from sqlalchemy import func, select
 
-    from review_calendar.storage.db import session_scope
-    from review_calendar.storage.models import Submission
+    from review_calendar.store.db import session_scope
+    from review_calendar.store.models import Submission
 
     with session_scope(url) as session:
         return session.scalar(select(func.count()).select_from(Submission)) or 0
@@ -132,11 +132,11 @@ class Killed:
     + [pytest.param(("postgres", m), id=f"postgres-{m}", marks=pytest.mark.postgres) for m in MODES],
 )
 def killed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Killed:
-    from review_calendar.config import get_settings
-    from review_calendar.cycle import record_instances
-    from review_calendar.pipeline import ingest_inbox
-    from review_calendar.seed import seed_demo
-    from review_calendar.storage.db import upgrade
+    from review_calendar.settings import get_settings
+    from review_calendar.store.queries import record_instances
+    from review_calendar.tasks import ingest_inbox
+    from review_calendar_demo.seed import seed_demo
+    from review_calendar.store.db import upgrade
 
     backend, mode = request.param
     home = tmp_path_factory.mktemp(f"killed-{backend}-{mode}")

@@ -20,14 +20,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from review_calendar.notifications.local_server import LocalSmtpServer
-from review_calendar.notifications.outbox import DeliveryReport, SmtpUnavailable, deliver, pending_count
-from review_calendar.notifications.recipients import ROLE_DIVISION, ROLE_LEADER
-from review_calendar.notifications.smtp import SmtpSettings, smtp_sender
-from review_calendar.pipeline import plan_reminders
-from review_calendar.seed import seed_demo
-from review_calendar.storage.db import session_scope, upsert
-from review_calendar.storage.models import Contact, OutboxMessage
+from review_calendar_demo.local_smtp import LocalSmtpServer
+from review_calendar.notify.outbox import DeliveryReport, SmtpUnavailable, deliver, pending_count
+from review_calendar.notify.recipients import ROLE_DIVISION, ROLE_LEADER
+from review_calendar.notify.smtp import SmtpSettings, smtp_sender
+from review_calendar.tasks import plan_reminders
+from review_calendar_demo.seed import seed_demo
+from review_calendar.store.db import session_scope, upsert
+from review_calendar.store.models import Contact, OutboxMessage
 
 pytestmark = pytest.mark.unit
 

@@ -43,13 +43,13 @@ def submit_contact_lists(url: str) -> list[str]:
     Returns:
         Every phone number and e-mail address in them, as written.
     """
-    from review_calendar.config import get_settings
-    from review_calendar.cycle import expected_submitters, find_instance
+    from review_calendar.settings import get_settings
+    from review_calendar.store.queries import expected_submitters, find_instance
     from review_calendar.intake.ingest import inbox_dir
-    from review_calendar.pipeline import load_programme
-    from review_calendar.storage.db import session_scope
-    from review_calendar.storage.models import Region
-    from review_calendar.synthetic import records_for, set_received, write_xlsx
+    from review_calendar.tasks import load_programme
+    from review_calendar.store.db import session_scope
+    from review_calendar.store.models import Region
+    from review_calendar_demo.synthetic import records_for, set_received, write_xlsx
 
     programme = load_programme(PROGRAMME)
     instance = find_instance(programme, 2025, "contact_list")
@@ -93,8 +93,8 @@ class Flow:
 
 @pytest.fixture
 def flow(migrated_url: str, review_env: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flow]:
-    from review_calendar.notifications.local_server import LocalSmtpServer
-    from review_calendar.seed import seed_demo
+    from review_calendar_demo.local_smtp import LocalSmtpServer
+    from review_calendar_demo.seed import seed_demo
 
     monkeypatch.setenv("REVIEW_CALENDAR_DB_URL", migrated_url)
     seed_demo(migrated_url)
@@ -116,15 +116,15 @@ def logged_text(caplog: pytest.LogCaptureFixture) -> str:
 
 
 def take_in_lists() -> dict[str, Any]:
-    from review_calendar.pipeline import ingest_inbox
+    from review_calendar.tasks import ingest_inbox
 
     return ingest_inbox(f"{PROGRAMME}/2025/contact_list/Y", LIST_DAY, run_id="logs-test")
 
 
 def remind_and_send(flow: Flow, *, dry_run: bool = False) -> tuple[dict[str, Any], dict[str, Any]]:
-    from review_calendar.notifications.outbox import deliver
-    from review_calendar.notifications.smtp import SmtpSettings, smtp_sender
-    from review_calendar.pipeline import plan_reminders
+    from review_calendar.notify.outbox import deliver
+    from review_calendar.notify.smtp import SmtpSettings, smtp_sender
+    from review_calendar.tasks import plan_reminders
 
     planned = plan_reminders(PROGRAMME, REMINDER_DAY, dry_run=dry_run)
     with smtp_sender(SmtpSettings(host=flow.smtp.host, port=flow.smtp.port, timeout=5)) as send:
@@ -181,9 +181,9 @@ def child(workdir: Path) -> None:
     os.environ.update(REVIEW_CALENDAR_HOME=str(home), REVIEW_CALENDAR_DB_URL=url)
     from airflow.dag_processing.dagbag import DagBag
 
-    from review_calendar.notifications.local_server import LocalSmtpServer
-    from review_calendar.seed import seed_demo
-    from review_calendar.storage.db import upgrade
+    from review_calendar_demo.local_smtp import LocalSmtpServer
+    from review_calendar_demo.seed import seed_demo
+    from review_calendar.store.db import upgrade
 
     upgrade(url)
     seed_demo(url)

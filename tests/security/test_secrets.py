@@ -139,7 +139,7 @@ def test_scan_covers_the_repository() -> None:
         "pyproject.toml",
         "docker-compose.yaml",
         ".env.example",
-        "include/review_calendar/config.py",
+        "include/review_calendar/settings.py",
     } <= names
 
 
@@ -206,7 +206,7 @@ def test_database_password_is_hidden_in_the_migration_log(
     password: str,
     caplog: pytest.LogCaptureFixture,  # noqa: ANN001
 ) -> None:
-    from review_calendar.storage.db import upgrade
+    from review_calendar.store.db import upgrade
 
     url = make_url(pg_server.create_database()).set(password=password).render_as_string(hide_password=False)
     caplog.set_level(logging.DEBUG, logger="review_calendar")
@@ -241,8 +241,8 @@ def test_unreachable_database_error_does_not_show_the_password(
 ) -> None:
     from sqlalchemy import text
 
-    from review_calendar.notifications.local_server import free_port
-    from review_calendar.storage.db import session_scope
+    from review_calendar_demo.local_smtp import free_port
+    from review_calendar.store.db import session_scope
 
     url = f"postgresql://review:{password}@127.0.0.1:{free_port()}/review"
     caplog.set_level(logging.DEBUG)
@@ -257,10 +257,10 @@ def test_unreachable_database_error_does_not_show_the_password(
 def test_smtp_password_is_never_shown(
     password: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from review_calendar.notifications.local_server import LocalSmtpServer
-    from review_calendar.notifications.outbox import deliver, queue
-    from review_calendar.notifications.smtp import SmtpSettings, smtp_sender
-    from review_calendar.storage.db import session_scope, upgrade
+    from review_calendar_demo.local_smtp import LocalSmtpServer
+    from review_calendar.notify.outbox import deliver, queue
+    from review_calendar.notify.smtp import SmtpSettings, smtp_sender
+    from review_calendar.store.db import session_scope, upgrade
 
     url = f"sqlite:///{tmp_path / 'review.db'}"
     upgrade(url)

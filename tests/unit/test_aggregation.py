@@ -11,19 +11,19 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
-from review_calendar.aggregation import (
+from review_calendar.aggregate.compute import (
     NATIONAL_CODE,
     aggregate_city,
     aggregate_province,
     national_rollup,
     submission_states,
 )
-from review_calendar.cycle import Submitter, find_instance
-from review_calendar.programmes import ObligationInstance, load_programme_file
-from review_calendar.regions import PROVINCES, synthetic_national
-from review_calendar.seed import seed_demo
-from review_calendar.storage.db import session_scope
-from review_calendar.storage.models import Aggregate, DatasetRow, Submission
+from review_calendar.store.queries import Submitter, find_instance
+from review_calendar.domain.programmes import ObligationInstance, load_programme_file
+from review_calendar.domain.regions import PROVINCES, synthetic_national
+from review_calendar_demo.seed import seed_demo
+from review_calendar.store.db import session_scope
+from review_calendar.store.models import Aggregate, DatasetRow, Submission
 
 pytestmark = pytest.mark.unit
 PROGRAMMES = Path(__file__).resolve().parents[2] / "programmes"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from review_calendar.calendar import (
+from review_calendar.domain.calendar import (
     HolidayTableError,
     WorkingCalendar,
     cycle_year_of,
@@ -59,7 +59,7 @@ def test_due_date_without_shift_rule_keeps_statutory_date(calendar: WorkingCalen
 def test_year_without_data_falls_back_to_weekends_with_one_warning(
     calendar: WorkingCalendar, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="review_calendar.calendar")
+    caplog.set_level(logging.WARNING, logger="review_calendar.domain.calendar")
 
     saturday = calendar.next_working_day(D(2031, 5, 3))
     again = calendar.next_working_day(D(2031, 10, 4))

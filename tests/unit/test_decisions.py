@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from review_calendar.decisions import (
+from review_calendar.decide.rules import (
     ReReviewInput,
     bulletin_ranking,
     check_criteria,
@@ -18,9 +18,9 @@ from review_calendar.decisions import (
     stage_target_progress,
     subsidy_for_claim,
 )
-from review_calendar.programmes import load_programme_file
-from review_calendar.storage.db import session_scope
-from review_calendar.storage.models import Decision
+from review_calendar.domain.programmes import load_programme_file
+from review_calendar.store.db import session_scope
+from review_calendar.store.models import Decision
 
 pytestmark = pytest.mark.unit
 PROGRAMMES = Path(__file__).resolve().parents[2] / "programmes"

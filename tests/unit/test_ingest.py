@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from review_calendar.config import get_settings
-from review_calendar.cycle import expected_submitters, find_instance, record_instances
+from review_calendar.settings import get_settings
+from review_calendar.store.queries import expected_submitters, find_instance, record_instances
 from review_calendar.intake.ingest import inbox_dir, ingest_files, pending_files
-from review_calendar.pipeline import load_programme
-from review_calendar.seed import seed_demo
-from review_calendar.storage.db import session_scope
-from review_calendar.storage.models import Contact, DatasetRow, Submission, SubmissionError
-from review_calendar.synthetic import break_records, records_for, set_received, write_xlsx
+from review_calendar.tasks import load_programme
+from review_calendar_demo.seed import seed_demo
+from review_calendar.store.db import session_scope
+from review_calendar.store.models import Contact, DatasetRow, Submission, SubmissionError
+from review_calendar_demo.synthetic import break_records, records_for, set_received, write_xlsx
 
 pytestmark = pytest.mark.unit
 A = load_programme("hebei_smart_cluster")
@@ -135,7 +135,7 @@ def test_region_outside_the_programme_is_rejected(env, tmp_path: Path) -> None: 
 
 
 def test_inbox_sweep_moves_files_and_leaves_future_ones_pending(env, tmp_path: Path) -> None:  # noqa: ANN001
-    from review_calendar.pipeline import ingest_inbox
+    from review_calendar.tasks import ingest_inbox
 
     url, settings = env
     instance, county = _submitter(url, "half_year_report", "130109")

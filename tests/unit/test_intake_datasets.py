@@ -17,7 +17,7 @@ from review_calendar.intake import (
     read_submission,
     validate_rows,
 )
-from review_calendar.intake import errors as E
+from review_calendar.intake import issues as E
 from review_calendar.intake.datasets import parse_cell
 from review_calendar.intake.templates import example_value
 from tests.unit.intake_cases import KNOWN_REGIONS, contact_rows, rejected, write_csv

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from review_calendar.intake import errors as E
+from review_calendar.intake import issues as E
 from review_calendar.intake.normalize import (
     ValueProblem,
     check_choice,

@@ -19,7 +19,7 @@ from review_calendar.intake import (
     read_table,
     safe_file_name,
 )
-from review_calendar.intake import errors as E
+from review_calendar.intake import issues as E
 from tests.unit.intake_cases import (
     CONTACT_HEADERS,
     CONTACT_ROWS,

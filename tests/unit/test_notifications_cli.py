@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from review_calendar.notifications.cli import register
-from review_calendar.notifications.local_server import LocalSmtpServer
-from review_calendar.notifications.recipients import ROLE_DIVISION, ROLE_LEADER
-from review_calendar.seed import seed_demo
-from review_calendar.storage.db import session_scope, upgrade, upsert
-from review_calendar.storage.models import Contact, OutboxMessage
+from review_calendar.cli.remind import register
+from review_calendar_demo.local_smtp import LocalSmtpServer
+from review_calendar.notify.recipients import ROLE_DIVISION, ROLE_LEADER
+from review_calendar_demo.seed import seed_demo
+from review_calendar.store.db import session_scope, upgrade, upsert
+from review_calendar.store.models import Contact, OutboxMessage
 
 pytestmark = pytest.mark.unit
 

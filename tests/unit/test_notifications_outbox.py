@@ -1,7 +1,7 @@
 """The outbox end to end: plan on a real review database, deliver to a real local SMTP server.
 
 Databases: SQLite and PostgreSQL (``migrated_url`` from conftest). SMTP: the
-aiosmtpd server of ``review_calendar.notifications.local_server`` on 127.0.0.1; nothing is mocked.
+aiosmtpd server of ``review_calendar_demo.local_smtp`` on 127.0.0.1; nothing is mocked.
 Two tests wrap the real ``send`` to stop the server or to crash right after
 the server accepted a message; they say so.
 """
@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from review_calendar.config import get_settings
-from review_calendar.cycle import find_instance
-from review_calendar.notifications.local_server import LocalSmtpServer, ReceivedMail
-from review_calendar.notifications.outbox import (
+from review_calendar.settings import get_settings
+from review_calendar.store.queries import find_instance
+from review_calendar_demo.local_smtp import LocalSmtpServer, ReceivedMail
+from review_calendar.notify.outbox import (
     DeliveryReport,
     SmtpUnavailable,
     deliver,
@@ -28,13 +28,13 @@ from review_calendar.notifications.outbox import (
     queue_decision,
     queue_rejection,
 )
-from review_calendar.notifications.recipients import ROLE_DIVISION, ROLE_LEADER
-from review_calendar.notifications.render import DecisionNotice
-from review_calendar.notifications.smtp import SmtpSettings, smtp_sender
-from review_calendar.programmes import Programme, load_programme_file
-from review_calendar.seed import seed_demo
-from review_calendar.storage.db import session_scope, upsert
-from review_calendar.storage.models import Contact, OutboxMessage, Submission, SubmissionError
+from review_calendar.notify.recipients import ROLE_DIVISION, ROLE_LEADER
+from review_calendar.notify.render import DecisionNotice
+from review_calendar.notify.smtp import SmtpSettings, smtp_sender
+from review_calendar.domain.programmes import Programme, load_programme_file
+from review_calendar_demo.seed import seed_demo
+from review_calendar.store.db import session_scope, upsert
+from review_calendar.store.models import Contact, OutboxMessage, Submission, SubmissionError
 
 pytestmark = pytest.mark.unit
 
@@ -583,7 +583,7 @@ def test_sender_can_be_fixed_for_all_programmes(
 def test_commit_mode_delivers_the_same_and_leaves_the_connection_as_it_was(
     url: str, programme: Programme, smtp: LocalSmtpServer, fast_commit: bool
 ) -> None:
-    from review_calendar.storage.db import get_engine
+    from review_calendar.store.db import get_engine
 
     plan_reminders(url, programme, 2025, OVERDUE_3)
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from review_calendar.config import get_settings
-from review_calendar.cycle import Submitter
-from review_calendar.notifications.recipients import (
+from review_calendar.settings import get_settings
+from review_calendar.store.queries import Submitter
+from review_calendar.notify.recipients import (
     ROLE_DIVISION,
     ROLE_LEADER,
     ContactBook,
@@ -18,7 +18,7 @@ from review_calendar.notifications.recipients import (
     mask_contacts,
     valid_address,
 )
-from review_calendar.programmes import Programme, load_programme_file
+from review_calendar.domain.programmes import Programme, load_programme_file
 
 pytestmark = pytest.mark.unit
 

@@ -6,11 +6,11 @@ import datetime as dt
 
 import pytest
 
-from review_calendar.calendar import WorkingCalendar
-from review_calendar.config import get_settings
-from review_calendar.cycle import find_instance
-from review_calendar.notifications.recipients import ContactGap
-from review_calendar.notifications.render import (
+from review_calendar.domain.calendar import WorkingCalendar
+from review_calendar.settings import get_settings
+from review_calendar.store.queries import find_instance
+from review_calendar.notify.recipients import ContactGap
+from review_calendar.notify.render import (
     DecisionNotice,
     Problem,
     Rejection,
@@ -21,8 +21,8 @@ from review_calendar.notifications.render import (
     render_rejection,
     render_reminder,
 )
-from review_calendar.notifications.stages import Stage
-from review_calendar.programmes import ObligationInstance, Programme, instances_for_year, load_programme_file
+from review_calendar.notify.stages import Stage
+from review_calendar.domain.programmes import ObligationInstance, Programme, instances_for_year, load_programme_file
 
 pytestmark = pytest.mark.unit
 
@@ -216,9 +216,9 @@ def test_rendered_refuses_a_multi_line_subject() -> None:
 def test_rejection_does_not_repeat_a_location_the_message_already_names() -> None:
     import datetime as dt
 
-    from review_calendar.cycle import find_instance
-    from review_calendar.notifications.render import Problem, Rejection, render_rejection
-    from review_calendar.pipeline import load_programme
+    from review_calendar.store.queries import find_instance
+    from review_calendar.notify.render import Problem, Rejection, render_rejection
+    from review_calendar.tasks import load_programme
 
     programme = load_programme("hebei_smart_cluster")
     instance = find_instance(programme, 2025, "contact_list")

@@ -6,9 +6,9 @@ import datetime as dt
 
 import pytest
 
-from review_calendar.calendar import WorkingCalendar
-from review_calendar.notifications.stages import escalation_for, reminder_stage
-from review_calendar.programmes import ReminderSchedule
+from review_calendar.domain.calendar import WorkingCalendar
+from review_calendar.notify.stages import escalation_for, reminder_stage
+from review_calendar.domain.programmes import ReminderSchedule
 
 pytestmark = pytest.mark.unit
 

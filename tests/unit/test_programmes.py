@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from review_calendar.calendar import WorkingCalendar
-from review_calendar.programmes import (
+from review_calendar.domain.calendar import WorkingCalendar
+from review_calendar.domain.programmes import (
     ProgrammeError,
     check_programmes,
     instances_for_year,

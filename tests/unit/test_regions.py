@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from review_calendar.regions import (
+from review_calendar.domain.regions import (
     PROVINCES,
     Region,
     RegionDataError,

@@ -11,14 +11,14 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from review_calendar.aggregation import aggregate_province, submission_states
-from review_calendar.charts import line_svg, stacked_bars_svg
-from review_calendar.cycle import find_instance
-from review_calendar.programmes import ObligationInstance, Programme, load_programme_file
-from review_calendar.reports import neutralise, write_reports
-from review_calendar.seed import seed_demo
-from review_calendar.storage.db import session_scope
-from review_calendar.storage.models import DatasetRow, Submission
+from review_calendar.aggregate.compute import aggregate_province, submission_states
+from review_calendar.report.charts import line_svg, stacked_bars_svg
+from review_calendar.store.queries import find_instance
+from review_calendar.domain.programmes import ObligationInstance, Programme, load_programme_file
+from review_calendar.report.workbook import neutralise, write_reports
+from review_calendar_demo.seed import seed_demo
+from review_calendar.store.db import session_scope
+from review_calendar.store.models import DatasetRow, Submission
 
 pytestmark = pytest.mark.unit
 PROGRAMMES = Path(__file__).resolve().parents[2] / "programmes"

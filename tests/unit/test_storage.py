@@ -7,9 +7,9 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from review_calendar.seed import seed_demo
-from review_calendar.storage.db import current_revision, session_scope, table_names, upgrade, upsert
-from review_calendar.storage.models import Aggregate, Base, Cluster, Enrolment, Region
+from review_calendar_demo.seed import seed_demo
+from review_calendar.store.db import current_revision, session_scope, table_names, upgrade, upsert
+from review_calendar.store.models import Aggregate, Base, Cluster, Enrolment, Region
 
 pytestmark = pytest.mark.unit
 
@@ -23,7 +23,7 @@ def test_migrations_match_the_models(migrated_url: str) -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
 
-    from review_calendar.storage.db import get_engine
+    from review_calendar.store.db import get_engine
 
     with get_engine(migrated_url).connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
@@ -94,8 +94,8 @@ def test_demo_pilots_of_2016_completed_their_three_year_period(migrated_url: str
 
 
 def test_insert_ignore_counts_only_new_rows(migrated_url: str) -> None:
-    from review_calendar.storage.db import insert_ignore
-    from review_calendar.storage.models import Region as R
+    from review_calendar.store.db import insert_ignore
+    from review_calendar.store.models import Region as R
 
     row = {
         "code": "990000",

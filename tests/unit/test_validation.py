@@ -16,16 +16,16 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
-from review_calendar.config import get_settings
-from review_calendar.cycle import find_instance
+from review_calendar.settings import get_settings
+from review_calendar.store.queries import find_instance
 from review_calendar.intake import CODES, DATASETS, get_dataset
 from review_calendar.intake.datasets import parse_cell
 from review_calendar.intake.templates import TEMPLATE_DATASETS, example_value
-from review_calendar.programmes import ObligationInstance, Programme, load_programme_file, load_programmes
-from review_calendar.seed import seed_demo
-from review_calendar.storage.db import session_scope
-from review_calendar.storage.models import DatasetRow, GateRun, Region, Submission
-from review_calendar.validation import (
+from review_calendar.domain.programmes import ObligationInstance, Programme, load_programme_file, load_programmes
+from review_calendar_demo.seed import seed_demo
+from review_calendar.store.db import session_scope
+from review_calendar.store.models import DatasetRow, GateRun, Region, Submission
+from review_calendar.gate.provincial import (
     COMPANION_DATASETS,
     GATE_CODES,
     PROVINCIAL_GATE,

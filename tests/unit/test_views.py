@@ -1,4 +1,4 @@
-"""The reviewers' pages' queries (``review_calendar.views``) on a real SQLite review database.
+"""The reviewers' pages' queries (``review_calendar.reviewer_pages.views``) on a real SQLite review database.
 
 The database is migrated and seeded with the demo province, then each test
 upserts the submissions, gate runs, figures and decisions it reads, as the
@@ -18,11 +18,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session
 
-from review_calendar import views
-from review_calendar.cycle import find_instance
-from review_calendar.programmes import Programme, load_programmes
-from review_calendar.storage.db import session_scope, upgrade, upsert
-from review_calendar.storage.models import (
+from review_calendar.reviewer_pages import views
+from review_calendar.store.queries import find_instance
+from review_calendar.domain.programmes import Programme, load_programmes
+from review_calendar.store.db import session_scope, upgrade, upsert
+from review_calendar.store.models import (
     Aggregate,
     Cluster,
     Decision,
@@ -46,7 +46,7 @@ def programme() -> Programme:
 
 @pytest.fixture
 def url(tmp_path: Path) -> str:
-    from review_calendar.seed import seed_demo
+    from review_calendar_demo.seed import seed_demo
 
     url = f"sqlite:///{tmp_path / 'review.db'}"
     upgrade(url)
@@ -427,7 +427,7 @@ def _new_modules(module: str, roots: set[str], baseline: str = "") -> list[str]:
 
 
 def test_views_import_neither_airflow_nor_fastapi() -> None:
-    assert _new_modules("review_calendar.views", {"airflow", "fastapi", "starlette"}) == []
+    assert _new_modules("review_calendar.reviewer_pages.views", {"airflow", "fastapi", "starlette"}) == []
 
 
 def test_loading_the_plugin_does_not_import_the_web_app() -> None:

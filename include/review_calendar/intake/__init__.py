@@ -6,7 +6,7 @@ quarantine call :func:`read_submission` (or :func:`read_table` +
 :class:`IntakeIssue` records of a rejection.
 
 Modules:
-    errors: issue type, stable error codes, ``IntakeRejected``.
+    issues: issue type, stable error codes, ``IntakeRejected``.
     reader: ``read_table`` for .xlsx and .csv (encoding detected from bytes).
     normalize: value normalisers (dates, numbers, percents, phones...).
     datasets: dataset specs and ``validate_rows``.
@@ -23,7 +23,7 @@ from review_calendar.intake.datasets import (
     read_submission,
     validate_rows,
 )
-from review_calendar.intake.errors import CODES, IntakeIssue, IntakeRejected, has_errors
+from review_calendar.intake.issues import CODES, IntakeIssue, IntakeRejected, has_errors
 from review_calendar.intake.normalize import ValueProblem
 from review_calendar.intake.reader import (
     RawTable,

@@ -23,8 +23,8 @@ from functools import cache, cached_property
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Literal, NamedTuple
 
-from review_calendar.intake import errors as E
-from review_calendar.intake.errors import IntakeIssue, IntakeRejected, has_errors
+from review_calendar.intake import issues as E
+from review_calendar.intake.issues import IntakeIssue, IntakeRejected, has_errors
 from review_calendar.intake.normalize import (
     ValueProblem,
     check_choice,

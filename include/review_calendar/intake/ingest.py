@@ -11,7 +11,7 @@ then (for inbox sweeps) remove it from the inbox. A file still in the inbox
 is pending; a re-run finds its hash recorded and only removes it.
 
 Row-level Great Expectations suites run once over all new rows of a batch
-(``review_calendar.validation.validate_batch``), not once per file.
+(``review_calendar.gate.provincial.validate_batch``), not once per file.
 """
 
 from __future__ import annotations
@@ -28,13 +28,13 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
-from review_calendar.intake import errors as E
+from review_calendar.intake import issues as E
 from review_calendar.intake.datasets import get_dataset, read_submission
-from review_calendar.intake.errors import IntakeIssue, IntakeRejected
+from review_calendar.intake.issues import IntakeIssue, IntakeRejected
 from review_calendar.intake.reader import check_file_name, safe_file_name
 from review_calendar.intake.templates import template_datasets
-from review_calendar.storage.db import session_scope, upsert
-from review_calendar.storage.models import (
+from review_calendar.store.db import session_scope, upsert
+from review_calendar.store.models import (
     Cluster,
     Contact,
     DatasetRow,
@@ -49,8 +49,8 @@ from review_calendar.storage.models import (
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
-    from review_calendar.config import Settings
-    from review_calendar.programmes import ObligationInstance, Programme
+    from review_calendar.domain.programmes import ObligationInstance, Programme
+    from review_calendar.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -167,7 +167,7 @@ def _is_region_code(name: str) -> bool:
 
 
 def _received_on(path: Path) -> dt.date:
-    from review_calendar.schedule import TZ
+    from review_calendar.domain.schedule import TZ
 
     return dt.datetime.fromtimestamp(path.stat().st_mtime, tz=TZ).date()
 
@@ -268,7 +268,7 @@ def _gx_row_checks(parsed: list[_Parsed], settings: Settings) -> None:
     """One Great Expectations run per dataset over every new row of the batch."""
     import pandas as pd
 
-    from review_calendar.validation import validate_batch
+    from review_calendar.gate.provincial import validate_batch
 
     by_dataset: dict[str, list[dict[str, Any]]] = {}
     for index, p in enumerate(parsed):
@@ -392,7 +392,7 @@ def _persist(
                 for i in p.issues
             )  # fmt: skip
             if notify_on is not None and p.region_code:
-                from review_calendar.notifications.outbox import queue_rejection
+                from review_calendar.notify.outbox import queue_rejection
 
                 # In the same transaction: the official learns why, exactly once.
                 session.flush()
@@ -419,7 +419,7 @@ def _record_acceptance(
     session: Any, programme: Programme, instance: ObligationInstance, outcome: FileOutcome, run_id: str
 ) -> None:
     """The acceptance or rejection of a file as an audited decision, in the file's own transaction."""
-    from review_calendar.decisions import Verdict, record_decision
+    from review_calendar.decide.rules import Verdict, record_decision
 
     obligation = programme.obligation(instance.obligation_id)
     if outcome.status == "accepted":
@@ -519,7 +519,7 @@ def ingest_files(
     with session_scope(url) as session:
         province = programme.region_prefix
         regions = {r.code: r for r in session.scalars(select(Region).where(Region.code.like(f"{province}%")))}
-        from review_calendar.cycle import expected_submitters
+        from review_calendar.store.queries import expected_submitters
 
         expected = {s.region_code for s in expected_submitters(session, programme, instance)}
         # Files already accepted (or superseded) are no-ops; a rejected file is judged again,

@@ -4,7 +4,7 @@ Each function takes one cell (text from the reader, or a number/date object)
 and returns the normalised value, or raises :class:`ValueProblem` with a
 stable code and the end of a Chinese sentence. The dataset layer prefixes the
 sentence with the cell's position ("第12行“手机”列的值“…”") and turns it into
-an :class:`~review_calendar.intake.errors.IntakeIssue`.
+an :class:`~review_calendar.intake.issues.IntakeIssue`.
 
 Units are never parsed out of values: a column's unit is fixed by its template
 header (e.g. ``计划总投资（万元）``), so ``"12万元"`` is rejected with a hint
@@ -20,7 +20,7 @@ import unicodedata
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from review_calendar.intake import errors as E
+from review_calendar.intake import issues as E
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -48,7 +48,7 @@ class ValueProblem(ValueError):
     """A cell value that does not fit its column.
 
     Attributes:
-        code: Stable error code (``review_calendar.intake.errors``).
+        code: Stable error code (``review_calendar.intake.issues``).
         fragment: The end of a Chinese sentence that follows the quoted value,
             e.g. ``"不是11位手机号码，请填写以1开头的11位数字。"``.
     """

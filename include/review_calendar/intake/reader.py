@@ -11,8 +11,8 @@ memory: which cells hold formulas, and how far the used range really extends
 a cell in XFD1048576 would abort the process rather than raise). Merged cells
 come from calamine; openpyxl is not needed on the read path.
 
-Every problem becomes an :class:`~review_calendar.intake.errors.IntakeIssue`
-inside an :class:`~review_calendar.intake.errors.IntakeRejected`; no other
+Every problem becomes an :class:`~review_calendar.intake.issues.IntakeIssue`
+inside an :class:`~review_calendar.intake.issues.IntakeRejected`; no other
 exception type escapes :func:`read_table`.
 """
 
@@ -38,8 +38,8 @@ from typing import TYPE_CHECKING, Literal
 
 from python_calamine import CalamineWorkbook
 
-from review_calendar.intake import errors as E
-from review_calendar.intake.errors import IntakeIssue, IntakeRejected
+from review_calendar.intake import issues as E
+from review_calendar.intake.issues import IntakeIssue, IntakeRejected
 from review_calendar.intake.normalize import is_formula, normalize_header
 
 if TYPE_CHECKING:

@@ -5,7 +5,7 @@ Mounted by Airflow's api-server under ``/review-calendar`` (see
 :func:`~review_calendar_airflow.ui.auth.require_reader`; the only state change
 (re-run a cycle) also needs Airflow's permission to trigger that DAG. Pages
 read the review database (``get_settings().db_url``) through the pure queries
-of :mod:`review_calendar.views`; charts are inline SVG; no script, no CDN.
+of :mod:`review_calendar.reviewer_pages.views`; charts are inline SVG; no script, no CDN.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from review_calendar_airflow.ui.auth import (
 )
 
 if TYPE_CHECKING:
-    from review_calendar.programmes import Programme
+    from review_calendar.domain.programmes import Programme
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ def _environment() -> Environment:
 
 
 def _number(value: Any, metric: str = "") -> str:
-    from review_calendar.views import is_ratio
+    from review_calendar.reviewer_pages.views import is_ratio
 
     if value is None:
         return "—"
@@ -106,13 +106,13 @@ def _today(raw: str | None) -> dt.date:
 
 
 def _settings() -> Any:
-    from review_calendar.config import get_settings
+    from review_calendar.settings import get_settings
 
     return get_settings()
 
 
 def _programmes() -> dict[str, Programme]:
-    from review_calendar.programmes import load_programmes
+    from review_calendar.domain.programmes import load_programmes
 
     return load_programmes(_settings().programmes_dir)
 
@@ -125,7 +125,7 @@ def _programme(programme_id: str) -> Programme:
 
 
 def _instance(programme: Programme, year: int, obligation_id: str, period: str) -> Any:
-    from review_calendar.cycle import find_instance
+    from review_calendar.store.queries import find_instance
 
     try:
         return find_instance(programme, year, obligation_id, period)
@@ -139,7 +139,7 @@ def _read(fn: Any) -> Any:
     """Run ``fn(session)`` in a read transaction; a broken database becomes a 503 page."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from review_calendar.storage.db import session_scope
+    from review_calendar.store.db import session_scope
 
     try:
         with session_scope(_settings().db_url) as session:
@@ -150,7 +150,7 @@ def _read(fn: Any) -> Any:
 
 
 def _default_year(session: Any, today: dt.date, programme_id: str | None = None) -> int:
-    from review_calendar.views import cycle_years
+    from review_calendar.reviewer_pages.views import cycle_years
 
     years = [y for y in cycle_years(session, programme_id) if y <= today.year]
     return years[0] if years else today.year
@@ -175,7 +175,7 @@ class Pages:
         self.env = _environment()
 
     def render(self, request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
-        from review_calendar.views import PHASE_LABELS, STATE_HINTS, STATE_LABELS
+        from review_calendar.reviewer_pages.views import PHASE_LABELS, STATE_HINTS, STATE_LABELS
 
         prefix = request.scope.get("root_path", "").rstrip("/")
         caller: Caller | None = getattr(request.state, "caller", None)
@@ -241,7 +241,7 @@ def create_app() -> FastAPI:
     @app.get("/", response_class=HTMLResponse, name="index")
     def index(request: Request, year: int | None = None, today: str | None = None) -> HTMLResponse:
         """Every programme's deadlines of a cycle year, past and upcoming."""
-        from review_calendar.views import calendar_view, cycle_years
+        from review_calendar.reviewer_pages.views import calendar_view, cycle_years
 
         day = _today(today)
         programmes = _programmes()
@@ -264,7 +264,7 @@ def create_app() -> FastAPI:
         request: Request, programme_id: str, year: int, today: str | None = None
     ) -> HTMLResponse:
         """One programme's cycle: calendar, status matrix, charts, decisions."""
-        from review_calendar.views import (
+        from review_calendar.reviewer_pages.views import (
             decisions_view,
             on_time_share_by_city,
             programme_calendar,
@@ -315,7 +315,7 @@ def create_app() -> FastAPI:
         rerun: str | None = None,
     ) -> HTMLResponse:
         """One obligation instance: who submitted, gate results, aggregate figures, re-run."""
-        from review_calendar.views import (
+        from review_calendar.reviewer_pages.views import (
             aggregates_view,
             cycle_dag_id,
             gate_results,
@@ -343,7 +343,7 @@ def create_app() -> FastAPI:
 
         data = _read(load)
         dag_id = cycle_dag_id(programme.id, obligation_id)
-        # The provincial summary (review_calendar.reports): <programme>/<year>/<obligation>_<period>.html
+        # The provincial summary (review_calendar.report.workbook): <programme>/<year>/<obligation>_<period>.html
         summary = f"{programme.id}/{year}/{obligation_id}_{period}.html"
         caller: Caller = request.state.caller
         return pages.render(
@@ -374,7 +374,7 @@ def create_app() -> FastAPI:
         user, op or admin; a viewer gets 403). Airflow records the caller as the
         run's triggering user and in its audit log.
         """
-        from review_calendar.views import cycle_dag_id
+        from review_calendar.reviewer_pages.views import cycle_dag_id
         from review_calendar_airflow.ui.airflow_api import trigger_dag_run
 
         caller: Caller = request.state.caller
@@ -411,7 +411,7 @@ def create_app() -> FastAPI:
     @app.get("/api/matrix/{programme_id}/{year}", name="matrix_json")
     def matrix_json(programme_id: str, year: int, today: str | None = None) -> dict[str, Any]:
         """The status matrix as JSON: ``{region_code: {obligation/period: state}}`` plus columns and counts."""
-        from review_calendar.views import status_matrix
+        from review_calendar.reviewer_pages.views import status_matrix
 
         day = _today(today)
         _check_year(year)
@@ -432,7 +432,7 @@ def create_app() -> FastAPI:
     @app.get("/reports/{relpath:path}", name="report")
     def report(relpath: str) -> Response:
         """A gate's HTML report (or a file next to it) from the reports folder, path-traversal guarded."""
-        from review_calendar.views import REPORT_MEDIA_TYPES, resolve_report
+        from review_calendar.reviewer_pages.views import REPORT_MEDIA_TYPES, resolve_report
 
         target = resolve_report(_settings().reports_dir, relpath)
         if target is None:

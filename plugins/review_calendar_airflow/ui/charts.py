@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from review_calendar.views import CityShare, ProgressSeries
+    from review_calendar.reviewer_pages.views import CityShare, ProgressSeries
 
 
 def _svg(width: int, height: int, body: list[str], label: str) -> str:
@@ -29,7 +29,7 @@ def progress_chart(series: ProgressSeries, width: int = 640, height: int = 240) 
     """Cumulative accepted submissions over time, against the expected total and the due dates.
 
     Args:
-        series: From :func:`review_calendar.views.progress_series`.
+        series: From :func:`review_calendar.reviewer_pages.views.progress_series`.
         width: Pixels.
         height: Pixels.
     """
@@ -104,7 +104,7 @@ def share_chart(shares: Sequence[CityShare], width: int = 640, bar: int = 18) ->
     """Per city, the due submissions split into on time / late / rejected / missing, with the on-time share.
 
     Args:
-        shares: From :func:`review_calendar.views.on_time_share_by_city`.
+        shares: From :func:`review_calendar.reviewer_pages.views.on_time_share_by_city`.
         width: Pixels.
         bar: Height of one bar in pixels.
     """

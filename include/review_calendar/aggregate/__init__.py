@@ -1,0 +1,1 @@
+"""Provincial aggregation: submission states and figures per region, city and province."""

@@ -1,0 +1,1 @@
+"""Decisions: pure verdicts of the programmes' rules, and their application to the review database."""

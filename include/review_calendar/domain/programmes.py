@@ -1,0 +1,403 @@
+"""Programmes as data: the typed schema and loader of ``programmes/*.yaml``.
+
+A programme file describes one supervision programme (who submits what to whom,
+by when, with which template, how reminders run and how decisions are taken).
+A new province's programme is a new file, never new code. Files are validated
+on load; an invalid file raises :class:`ProgrammeError` naming the file, the
+key and what is wrong.
+
+This module is light on purpose (pydantic + PyYAML): DAG files import it at
+parse time to generate one DAG per programme.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from pathlib import Path
+
+ID_PATTERN = r"^[a-z][a-z0-9_]*$"
+Level = Literal["province", "city", "county", "evaluator", "ministry", "firm"]
+Kind = Literal["submission", "evaluation", "re_review", "bulletin", "meeting"]
+
+
+class ProgrammeError(ValueError):
+    """A programme file is invalid; the message names the file, the key and the problem."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DateSpec(_Strict):
+    """A statutory due date relative to the cycle year (e.g. Jan 15 of the next year)."""
+
+    month: Annotated[int, Field(ge=1, le=12)]
+    day: Annotated[int, Field(ge=1, le=31)]
+    year_offset: Annotated[int, Field(ge=0, le=3)] = 0
+    period: Annotated[str, Field(pattern=r"^[A-Z0-9]{1,3}$")] = "Y"
+
+    @model_validator(mode="after")
+    def _real_date(self) -> DateSpec:
+        try:
+            dt.date(2024, self.month, self.day)  # 2024 is a leap year: allows Feb 29
+        except ValueError:
+            raise ValueError(f"{self.month}-{self.day} is not a calendar date") from None
+        return self
+
+
+class ReminderSchedule(_Strict):
+    """When lagging submitters are reminded, and when the reminder escalates."""
+
+    days_before: list[Annotated[int, Field(ge=1, le=90)]] = [14, 7, 3, 1]
+    on_due_day: bool = True
+    overdue_every_working_days: Annotated[int, Field(ge=1, le=30)] = 3
+    escalate_city_after_days: Annotated[int, Field(ge=0, le=365)] = 3
+    escalate_province_after_days: Annotated[int, Field(ge=0, le=365)] = 10
+    stop_after_days: Annotated[int, Field(ge=1, le=365)] = 60
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ReminderSchedule:
+        if self.escalate_province_after_days < self.escalate_city_after_days:
+            raise ValueError("escalate_province_after_days must not be before escalate_city_after_days")
+        return self
+
+
+class Office(_Strict):
+    """The programme authority's responsible division (receives escalations and gap reports)."""
+
+    division: str
+    email: Annotated[str, Field(pattern=r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")]
+    sender: Annotated[str, Field(pattern=r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")]
+
+
+class Source(_Strict):
+    """A source document whose clauses the rules cite."""
+
+    id: Annotated[str, Field(pattern=ID_PATTERN)]
+    title: str
+    number: str = ""
+    file: str = ""
+
+
+class Obligation(_Strict):
+    """One recurring obligation of a programme."""
+
+    id: Annotated[str, Field(pattern=ID_PATTERN)]
+    title: Annotated[str, Field(min_length=2)]
+    kind: Kind = "submission"
+    submitter: Level
+    via: Level | None = None
+    recipient: Level
+    due: list[DateSpec]
+    due_is_configured: bool = False
+    opens_days_before: Annotated[int, Field(ge=0, le=366)] = 30
+    template: str | None = None
+    dataset: str | None = None
+    applies_to: Literal["cities", "enrolled_counties", "enrolments_expiring", "evaluator"] = (
+        "enrolled_counties"
+    )
+    clause: Annotated[str, Field(min_length=2)]
+    content: str = ""
+    deadline_shift: Literal["next_working_day", "none"] = "next_working_day"
+    reminders: ReminderSchedule | None = None
+    completeness_threshold: Annotated[float, Field(ge=0, le=1)] = 1.0
+    after: str | None = None
+    data_year_offset: Annotated[int, Field(ge=-1, le=0)] = 0
+    expects: dict[str, str] = {}
+
+    @field_validator("due", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, dict) else value
+
+    @model_validator(mode="after")
+    def _unique_periods(self) -> Obligation:
+        periods = [d.period for d in self.due]
+        if not periods:
+            raise ValueError("due must list at least one date")
+        if len(set(periods)) != len(periods):
+            raise ValueError(f"due periods repeat: {periods}")
+        return self
+
+
+class Validity(_Strict):
+    """How long a recognised status lasts and how it is extended."""
+
+    years: Annotated[int, Field(ge=1, le=10)] = 3
+    extension_years: Annotated[int, Field(ge=0, le=10)] = 3
+    max_pilot_years: Annotated[int, Field(ge=1, le=10)] | None = None
+    clause: str = ""
+
+
+class EvaluationRules(_Strict):
+    """Decision rules of the yearly third-party performance evaluation."""
+
+    evaluator: str
+    continue_min_score: Annotated[float, Field(ge=0, le=100)] = 80
+    rectify_min_score: Annotated[float, Field(ge=0, le=100)] = 60
+    rectify_days: Annotated[int, Field(ge=1, le=365)] = 30
+    revoke_on_violation: bool = True
+    claw_back_subsidy: bool = True
+    clause: str
+
+    @model_validator(mode="after")
+    def _bands(self) -> EvaluationRules:
+        if self.rectify_min_score > self.continue_min_score:
+            raise ValueError("rectify_min_score must not exceed continue_min_score")
+        return self
+
+
+class ReReviewRules(_Strict):
+    """How the three-year re-review decides (seed 002 第十六条, 第十七条)."""
+
+    min_target_completion: Annotated[float, Field(ge=0, le=1)] = 0.8
+    require_criteria: bool = True
+    clause: str
+
+
+class Criterion(_Strict):
+    """A numeric recognition criterion checked on submitted indicators."""
+
+    id: Annotated[str, Field(pattern=ID_PATTERN)]
+    title: str
+    field: str
+    op: Literal[">=", ">", "<=", "<", "=="]
+    threshold: float
+    unit: str = ""
+    years: Annotated[int, Field(ge=1, le=5)] = 1
+    clause: str = ""
+
+
+class SubsidyRule(_Strict):
+    """A subsidy band: share of eligible investment, capped, optionally once only."""
+
+    category: str
+    share: Annotated[float, Field(gt=0, le=1)]
+    cap_wan_yuan: Annotated[float, Field(gt=0)]
+    once: bool = False
+    clause: str = ""
+
+
+class StageTarget(_Strict):
+    """A programme's stage target for a year (e.g. ≥ 20 pilot firms by 2023)."""
+
+    year: int
+    metric: str
+    title: str
+    minimum: float
+
+
+class Programme(_Strict):
+    """A supervision programme loaded from ``programmes/<id>.yaml``."""
+
+    id: Annotated[str, Field(pattern=ID_PATTERN)]
+    name: str
+    short_name: str
+    authority: str
+    scope: Literal["national", "province", "city"]
+    region_code: Annotated[str, Field(pattern=r"^\d{6}$")]
+    summary: str
+    office: Office
+    sources: list[Source]
+    first_year: Annotated[int, Field(ge=2000, le=2100)]
+    validity: Validity = Validity()
+    reminders: ReminderSchedule = ReminderSchedule()
+    obligations: list[Obligation]
+    evaluation: EvaluationRules | None = None
+    re_review: ReReviewRules | None = None
+    criteria: list[Criterion] = []
+    subsidy_rules: list[SubsidyRule] = []
+    stage_targets: list[StageTarget] = []
+    bulletin_indicators: list[str] = []
+    tags: list[str] = []
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Programme:
+        ids = [o.id for o in self.obligations]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"obligation ids repeat: {sorted(i for i in ids if ids.count(i) > 1)}")
+        for o in self.obligations:
+            if o.after is not None and o.after not in ids:
+                raise ValueError(f"obligation {o.id!r}: 'after' names unknown obligation {o.after!r}")
+        return self
+
+    @property
+    def region_prefix(self) -> str:
+        """Code prefix of the regions the programme's submitters come from ("" for a national programme).
+
+        A city programme (Langfang) still draws on its province's table of regions.
+        """
+        return "" if self.scope == "national" else self.region_code[:2]
+
+    def obligation(self, obligation_id: str) -> Obligation:
+        """The obligation with that id.
+
+        Raises:
+            KeyError: No such obligation in this programme.
+        """
+        for o in self.obligations:
+            if o.id == obligation_id:
+                return o
+        raise KeyError(f"programme {self.id!r} has no obligation {obligation_id!r}")
+
+    def reminders_for(self, obligation: Obligation) -> ReminderSchedule:
+        """The obligation's reminder schedule, or the programme default."""
+        return obligation.reminders or self.reminders
+
+
+@dataclass(frozen=True, slots=True)
+class ObligationInstance:
+    """One obligation of one cycle and period, with its computed dates."""
+
+    programme_id: str
+    cycle_year: int
+    obligation_id: str
+    period: str
+    title: str
+    kind: str
+    submitter: str
+    via: str | None
+    recipient: str
+    statutory_due: dt.date
+    effective_due: dt.date
+    opens_on: dt.date
+    clause: str
+    due_is_configured: bool
+
+    @property
+    def key(self) -> str:
+        """Natural key ``programme/year/obligation/period`` used across the database."""
+        return f"{self.programme_id}/{self.cycle_year}/{self.obligation_id}/{self.period}"
+
+
+def instances_for_year(
+    programme: Programme, cycle_year: int, calendar: Any = None
+) -> list[ObligationInstance]:
+    """Every obligation instance of a cycle, sorted by effective due date.
+
+    Args:
+        programme: The programme.
+        cycle_year: The cycle (the Jan 15 full-year report of 2024 belongs to 2024).
+        calendar: A :class:`review_calendar.domain.calendar.WorkingCalendar`; the default when omitted.
+
+    Returns:
+        Instances with statutory and effective due dates.
+    """
+    from review_calendar.domain.calendar import due_date, statutory_date
+
+    out: list[ObligationInstance] = []
+    for o in programme.obligations:
+        for spec in o.due:
+            statutory = statutory_date(cycle_year, spec.month, spec.day, spec.year_offset)
+            effective = due_date(statutory, o.deadline_shift, calendar)
+            out.append(
+                ObligationInstance(
+                    programme_id=programme.id,
+                    cycle_year=cycle_year,
+                    obligation_id=o.id,
+                    period=spec.period,
+                    title=o.title,
+                    kind=o.kind,
+                    submitter=o.submitter,
+                    via=o.via,
+                    recipient=o.recipient,
+                    statutory_due=statutory,
+                    effective_due=effective,
+                    opens_on=statutory - dt.timedelta(days=o.opens_days_before),
+                    clause=o.clause,
+                    due_is_configured=o.due_is_configured,
+                )
+            )
+    return sorted(out, key=lambda i: (i.effective_due, i.obligation_id, i.period))
+
+
+def _format_loc(loc: Iterable[Any]) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "(top level)"
+
+
+def parse_programme(text: str, *, source: str, expected_id: str | None = None) -> Programme:
+    """Parse and validate one programme file's text.
+
+    Args:
+        text: YAML text.
+        source: File name for error messages.
+        expected_id: The id the file must declare (its stem).
+
+    Returns:
+        The validated programme.
+
+    Raises:
+        ProgrammeError: Invalid YAML, schema violation (every problem listed
+            with its key), or an id that differs from the file name.
+    """
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        raise ProgrammeError(f"{source}:{where} is not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    if not isinstance(data, dict):
+        raise ProgrammeError(f"{source}: (top level): expected a mapping of keys, got {type(data).__name__}")
+    try:
+        programme = Programme.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(f"{_format_loc(e['loc'])}: {e['msg']}" for e in exc.errors())
+        raise ProgrammeError(f"{source}: {problems}") from None
+    if expected_id is not None and programme.id != expected_id:
+        raise ProgrammeError(f"{source}: id: {programme.id!r} must equal the file name {expected_id!r}")
+    return programme
+
+
+def load_programme_file(path: Path) -> Programme:
+    """Load and validate ``path``; its stem is the programme id.
+
+    Raises:
+        ProgrammeError: See :func:`parse_programme`; also for an unreadable file.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ProgrammeError(f"{path.name}: cannot be read: {exc}") from None
+    return parse_programme(text, source=path.name, expected_id=path.stem)
+
+
+def programme_files(directory: Path) -> list[Path]:
+    """Programme files of a folder in sorted order (``_*.yaml`` are ignored as drafts)."""
+    return sorted(p for p in directory.glob("*.yaml") if not p.name.startswith("_"))
+
+
+def load_programmes(directory: Path) -> dict[str, Programme]:
+    """Load every programme of ``directory``, sorted by id.
+
+    Raises:
+        ProgrammeError: The first invalid file (use :func:`check_programmes` to see all).
+    """
+    return {p.stem: load_programme_file(p) for p in programme_files(directory)}
+
+
+def check_programmes(directory: Path) -> list[str]:
+    """Validate every programme file and return one message per invalid file (empty when all valid)."""
+    problems = []
+    for path in programme_files(directory):
+        try:
+            load_programme_file(path)
+        except ProgrammeError as exc:
+            problems.append(str(exc))
+    return problems
+
+
+def slug(text: str) -> str:
+    """ASCII snake_case id from a label (for generated task ids)."""
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")

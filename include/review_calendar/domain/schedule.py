@@ -1,0 +1,133 @@
+"""When the pipelines run: pure functions behind the Airflow timetables.
+
+The timetables in ``plugins/`` only convert between these dates and Airflow's
+run information, so the scheduling rules are tested here without Airflow.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from review_calendar.domain.calendar import TIMEZONE, WorkingCalendar, default_calendar
+from review_calendar.domain.programmes import ObligationInstance, Programme, instances_for_year
+
+TZ = ZoneInfo(TIMEZONE)
+
+
+@dataclass(frozen=True, slots=True)
+class DeadlineRun:
+    """One run of an obligation's cycle DAG: the window of an instance.
+
+    The window opens at 00:00 on ``opens_on`` and closes at 00:00 on the day
+    after the effective due date, when the run is scheduled: a submission made
+    on the due day is on time.
+    """
+
+    instance: ObligationInstance
+    start: dt.datetime
+    end: dt.datetime
+
+
+def deadline_run(instance: ObligationInstance) -> DeadlineRun:
+    """The run window of ``instance`` in Asia/Shanghai."""
+    start = dt.datetime.combine(instance.opens_on, dt.time.min, tzinfo=TZ)
+    end = dt.datetime.combine(instance.effective_due + dt.timedelta(days=1), dt.time.min, tzinfo=TZ)
+    return DeadlineRun(instance, start, end)
+
+
+def next_deadline_run(
+    programme: Programme,
+    obligation_id: str,
+    after: dt.datetime | None,
+    earliest: dt.datetime | None,
+    calendar: WorkingCalendar | None = None,
+    horizon_years: int = 3,
+) -> DeadlineRun | None:
+    """The first run of an obligation that ends after ``after`` and not before ``earliest``.
+
+    Args:
+        programme: The programme.
+        obligation_id: The obligation whose deadlines schedule the DAG.
+        after: End of the last scheduled run (None for the first run).
+        earliest: Runs ending before this are skipped (DAG start date, or now without catch-up).
+        calendar: Working calendar (default: configured one).
+        horizon_years: How many cycles ahead to look.
+
+    Returns:
+        The next run, or None if the programme has no such obligation instance in the horizon.
+    """
+    calendar = calendar or default_calendar()
+    bound = max((x for x in (after, earliest) if x is not None), default=None)
+    start_year = bound.astimezone(TZ).year - 2 if bound else programme.first_year
+    for year in range(
+        max(start_year, programme.first_year), (bound.year if bound else start_year) + horizon_years + 1
+    ):
+        for instance in instances_for_year(programme, year, calendar):
+            if instance.obligation_id != obligation_id:
+                continue
+            run = deadline_run(instance)
+            if after is not None and run.end <= after:
+                continue
+            if earliest is not None and run.end < earliest:
+                continue
+            return run
+    return None
+
+
+def next_working_day_run(
+    after: dt.datetime, hour: int, minute: int, calendar: WorkingCalendar | None = None
+) -> dt.datetime:
+    """The first working day at ``hour:minute`` Asia/Shanghai strictly after ``after``."""
+    calendar = calendar or default_calendar()
+    local = after.astimezone(TZ)
+    day = local.date()
+    candidate = dt.datetime.combine(day, dt.time(hour, minute), tzinfo=TZ)
+    if candidate <= local:
+        day += dt.timedelta(days=1)
+    day = calendar.next_working_day(day)
+    return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=TZ)
+
+
+def resolve_instance(
+    programme: Programme,
+    obligation_id: str,
+    *,
+    year: int | None,
+    period: str | None,
+    interval_end: dt.datetime | None,
+    calendar: WorkingCalendar | None = None,
+) -> ObligationInstance:
+    """Which instance a DAG run works on.
+
+    An explicit ``year`` (and ``period``) from the run's params wins (re-runs and
+    back-fills); otherwise the instance whose window closes at ``interval_end``
+    (a run scheduled by :class:`DeadlineTimetable`).
+
+    Raises:
+        ValueError: Neither identifies an instance of the obligation.
+    """
+    calendar = calendar or default_calendar()
+    if year is not None:
+        candidates = [
+            i for i in instances_for_year(programme, year, calendar) if i.obligation_id == obligation_id
+        ]
+        chosen = [i for i in candidates if period in (None, "", i.period)]
+        if not chosen:
+            raise ValueError(f"{programme.id}/{obligation_id}: no period {period!r} in {year}")
+        return chosen[0]
+    if interval_end is not None:
+        closes = interval_end.astimezone(TZ).date()
+        for y in (closes.year - 1, closes.year, closes.year - 2):
+            for i in instances_for_year(programme, y, calendar):
+                if i.obligation_id == obligation_id and i.effective_due + dt.timedelta(days=1) == closes:
+                    return i
+    raise ValueError(
+        f"{programme.id}/{obligation_id}: give a year (no scheduled window ends at {interval_end})"
+    )
+
+
+def closes_at(instance: ObligationInstance) -> dt.datetime:
+    """The moment the submission window of ``instance`` closes (00:00 after the effective due date)."""
+    return deadline_run(instance).end

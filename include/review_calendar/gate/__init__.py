@@ -1,0 +1,1 @@
+"""The provincial data-quality gate (Great Expectations) that runs before every aggregation."""

@@ -1,0 +1,1 @@
+"""Reports: Excel workbooks, HTML pages and SVG charts written for reviewers."""

@@ -1,0 +1,1 @@
+"""Read model of the reviewers' 审查日历 pages."""

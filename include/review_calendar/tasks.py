@@ -1,0 +1,415 @@
+"""Entry points the DAG tasks call: one function per task, settings resolved here.
+
+Each function takes plain arguments (programme id, year, dates, run id),
+returns a small JSON-serialisable summary for XCom (ids, counts, paths: never
+rows), and does all I/O through the review database and the working folder.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from review_calendar.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+
+def load_programme(programme_id: str) -> Any:
+    """The programme ``programme_id`` from the configured folder."""
+    from review_calendar.domain.programmes import load_programme_file
+
+    return load_programme_file(get_settings().programmes_dir / f"{programme_id}.yaml")
+
+
+def record_calendar(programme_id: str, year: int) -> dict[str, Any]:
+    """Record the obligation instances of a cycle; warn about years without holiday data.
+
+    Returns:
+        ``{"programme", "year", "instances": [{"obligation", "period", "statutory_due", "effective_due"}], "warnings"}``
+    """
+    from review_calendar.domain.calendar import default_calendar
+    from review_calendar.store.db import upgrade
+    from review_calendar.store.queries import record_instances
+
+    settings = get_settings()
+    upgrade(settings.db_url)
+    programme = load_programme(programme_id)
+    instances = record_instances(settings.db_url, programme, year)
+    warnings = default_calendar().warnings({year, year + 1})
+    for w in warnings:
+        log.warning(w)
+    return {
+        "programme": programme_id,
+        "year": year,
+        "instances": [
+            {
+                "obligation": i.obligation_id,
+                "period": i.period,
+                "statutory_due": i.statutory_due.isoformat(),
+                "effective_due": i.effective_due.isoformat(),
+            }
+            for i in instances
+        ],
+        "warnings": warnings,
+    }
+
+
+def parse_key(key: str) -> tuple[str, int, str, str]:
+    """Split an instance key ``programme/year/obligation/period``.
+
+    Raises:
+        ValueError: The key is not in that form.
+    """
+    parts = key.split("/")
+    if len(parts) != 4 or not parts[1].isdigit():
+        raise ValueError(f"not an instance key: {key!r}")
+    return parts[0], int(parts[1]), parts[2], parts[3]
+
+
+def instance_of(key: str) -> tuple[Any, Any]:
+    """The programme and obligation instance named by ``key``."""
+    from review_calendar.store.queries import find_instance
+
+    programme_id, year, obligation_id, period = parse_key(key)
+    programme = load_programme(programme_id)
+    return programme, find_instance(programme, year, obligation_id, period)
+
+
+def open_instance(
+    programme_id: str,
+    obligation_id: str,
+    *,
+    year: int | None,
+    period: str | None,
+    as_of: str | None,
+    interval_end: Any,
+    run_id: str,
+) -> dict[str, Any]:
+    """Resolve and record the instance a cycle run works on.
+
+    Args:
+        programme_id: Programme.
+        obligation_id: Obligation of the DAG.
+        year: Cycle year from the run's params or the triggering Asset (None: from the schedule).
+        period: Period (``Y``, ``Q1``...), None for the first/only one.
+        as_of: ``YYYY-MM-DD`` the run computes as of (None: the day the window closes).
+        interval_end: The run's data interval end (scheduled runs).
+        run_id: The Airflow run id (for the log only).
+
+    Returns:
+        ``key``, ``cycle_year``, ``period``, ``closes_at`` (ISO datetime), ``as_of``,
+        ``cities`` (city codes with expected submitters, for the per-city fan-out),
+        ``expected`` (number of expected submitters).
+    """
+    import datetime as dt
+
+    from review_calendar.domain.schedule import closes_at, resolve_instance
+    from review_calendar.store.db import session_scope, upgrade
+    from review_calendar.store.queries import expected_submitters, record_instances
+
+    settings = get_settings()
+    upgrade(settings.db_url)
+    programme = load_programme(programme_id)
+    instance = resolve_instance(programme, obligation_id, year=year, period=period, interval_end=interval_end)
+    record_instances(settings.db_url, programme, instance.cycle_year)
+    closes = closes_at(instance)
+    day = dt.date.fromisoformat(as_of) if as_of else closes.date()
+    with session_scope(settings.db_url) as session:
+        submitters = expected_submitters(session, programme, instance)
+    cities = sorted({s.city_code for s in submitters})
+    log.info(
+        "Run %s handles %s: due %s (statutory %s), as of %s, %d expected submitters in %d cities",
+        run_id, instance.key, instance.effective_due, instance.statutory_due, day, len(submitters), len(cities),
+    )  # fmt: skip
+    return {
+        "key": instance.key,
+        "cycle_year": instance.cycle_year,
+        "period": instance.period,
+        "closes_at": closes.isoformat(),
+        "as_of": day.isoformat(),
+        "cities": cities or [programme.region_code],
+        "expected": len(submitters),
+    }
+
+
+def ingest_inbox(key: str, as_of: str, *, run_id: str = "") -> dict[str, Any]:
+    """Sweep the instance's inbox: take in every file received on or before ``as_of``.
+
+    Files dated after ``as_of`` (by their modification time, i.e. upload time)
+    stay pending, so a back-fill of a past day sees only what had arrived.
+    Each accepted or rejected file is also recorded as an ``acceptance``
+    decision for the audit trail.
+
+    Returns:
+        Counts and the rejected files with their error codes (no contact data).
+    """
+    import datetime as dt
+
+    from review_calendar.intake.ingest import _received_on, ingest_files, pending_files
+
+    settings = get_settings()
+    programme, instance = instance_of(key)
+    day = dt.date.fromisoformat(as_of)
+    files = [p for p in pending_files(settings, instance) if _received_on(p) <= day]
+    report = ingest_files(
+        settings.db_url, settings, programme, instance, files, move=True, run_id=run_id, notify_on=day
+    )
+    counts = report.counts()
+    log.info("Inbox %s as of %s: %s (%d files)", key, as_of, counts, len(files))
+    return {
+        "key": key,
+        **counts,
+        "rejected_files": [
+            {"file": o.file, "codes": sorted({e["code"] for e in o.errors})} for o in report.rejected
+        ],
+    }
+
+
+def decide(key: str, as_of: str, run_id: str, *, dry_run: bool = False) -> dict[str, Any]:
+    """Apply the decision rules of the instance's obligation, if it decides anything.
+
+    Returns:
+        A small summary: kind and counts of outcomes.
+    """
+    from review_calendar.decide import apply as outcomes
+    from review_calendar.store.db import session_scope
+
+    settings = get_settings()
+    programme, instance = instance_of(key)
+    obligation = programme.obligation(instance.obligation_id)
+    with session_scope(settings.db_url) as session:
+        if obligation.kind == "evaluation":
+            return outcomes.decide_evaluations(session, programme, instance, run_id, dry_run)
+        if obligation.kind == "re_review":
+            return outcomes.decide_re_reviews(session, programme, instance, run_id, dry_run)
+        if obligation.dataset == "subsidy_claims":
+            return outcomes.decide_subsidies(session, programme, instance, run_id, dry_run)
+        if obligation.dataset == "henan_quarterly":
+            return outcomes.publish_bulletin(session, programme, instance, run_id)
+    return {"kind": "none", "note": f"{obligation.title}：本事项无需作出决定"}
+
+
+def open_instances(as_of: str, programme_id: str | None = None) -> list[str]:
+    """Keys of instances whose submission window is open or recently closed on ``as_of``.
+
+    Open means ``opens_on <= as_of`` and no more than the reminder schedule's
+    ``stop_after_days`` after the effective due date (late files are still taken in).
+    """
+    import datetime as dt
+
+    from review_calendar.domain.programmes import instances_for_year, load_programmes
+
+    day = dt.date.fromisoformat(as_of)
+    keys = []
+    for pid, programme in load_programmes(get_settings().programmes_dir).items():
+        if programme_id not in (None, pid):
+            continue
+        for year in (day.year - 1, day.year):
+            for i in instances_for_year(programme, year):
+                obligation = programme.obligation(i.obligation_id)
+                stop = programme.reminders_for(obligation).stop_after_days
+                if obligation.dataset and i.opens_on <= day <= i.effective_due + dt.timedelta(days=stop):
+                    keys.append(i.key)
+    return keys
+
+
+def sweep_inboxes(as_of: str, programme_id: str | None = None, run_id: str = "") -> dict[str, Any]:
+    """Take in the files of every open instance (files arrive any day, not only at the deadline)."""
+    totals = {"instances": 0, "accepted": 0, "rejected": 0, "duplicates": 0}
+    for key in open_instances(as_of, programme_id):
+        result = ingest_inbox(key, as_of, run_id=run_id)
+        totals["instances"] += 1
+        for k in ("accepted", "rejected", "duplicates"):
+            totals[k] += result[k]
+    return totals
+
+
+def template_file(instance: Any) -> Any:
+    """The official template of an instance as an .xlsx under ``<home>/templates`` (written once)."""
+    from review_calendar.intake.templates import write_template
+
+    programme = load_programme(instance.programme_id)
+    obligation = programme.obligation(instance.obligation_id)
+    if not obligation.template:
+        return None
+    due = instance.effective_due
+    path = (
+        get_settings().home
+        / "templates"
+        / instance.programme_id
+        / str(instance.cycle_year)
+        / (
+            f"{obligation.title}（{instance.period}）模板.xlsx"
+            if instance.period != "Y"
+            else f"{obligation.title}模板.xlsx"
+        )
+    )
+    if not path.exists():
+        write_template(obligation.template, path, programme_title=programme.name, obligation_title=obligation.title,
+                       due=f"{due.year}年{due.month}月{due.day}日")  # fmt: skip
+    return path
+
+
+def plan_reminders(programme_id: str, as_of: str, *, dry_run: bool = False) -> dict[str, Any]:
+    """Queue the day's reminders of a programme (every open cycle) in the outbox.
+
+    Returns:
+        Counts per kind and stage; with ``dry_run`` the lines that would be sent
+        (addresses masked) and nothing queued.
+    """
+    import datetime as dt
+
+    from review_calendar.notify.outbox import plan_reminders as plan
+
+    settings = get_settings()
+    programme = load_programme(programme_id)
+    day = dt.date.fromisoformat(as_of)
+    totals: dict[str, Any] = {"programme": programme_id, "as_of": as_of, "queued": 0, "lines": []}
+    for year in sorted({int(k.split("/")[1]) for k in open_instances(as_of, programme_id)}):
+        result = plan(settings.db_url, programme, year, day, dry_run=dry_run, template_for=template_file)
+        totals["queued"] += result.queued
+        totals["lines"] += list(result.lines)[:50] if dry_run else []
+    return totals
+
+
+def aggregate_city(key: str, as_of: str, city_code: str) -> dict[str, Any]:
+    """Submission states and key figures of one city's regions (a mapped task per city)."""
+    import datetime as dt
+
+    from review_calendar.aggregate import compute as aggregation
+    from review_calendar.store.db import session_scope
+
+    programme, instance = instance_of(key)
+    with session_scope(get_settings().db_url) as session:
+        return aggregation.aggregate_city(
+            session, programme, instance, dt.date.fromisoformat(as_of), city_code
+        )
+
+
+def aggregate_province(key: str, as_of: str, run_id: str) -> dict[str, Any]:
+    """Aggregate the province, write the Excel and HTML reports, record the instance as aggregated.
+
+    Returns:
+        The aggregate's small summary plus ``cycle_year``, ``period`` and the report paths.
+    """
+    import datetime as dt
+
+    from sqlalchemy import select
+
+    from review_calendar.aggregate import compute as aggregation
+    from review_calendar.report.workbook import write_reports
+    from review_calendar.store.db import session_scope
+    from review_calendar.store.models import GateRun, ObligationInstanceRow
+
+    settings = get_settings()
+    programme, instance = instance_of(key)
+    day = dt.date.fromisoformat(as_of)
+    with session_scope(settings.db_url) as session:
+        result = aggregation.aggregate_province(session, programme, instance, day)
+        states = aggregation.submission_states(session, programme, instance, day)
+        gate = session.scalar(
+            select(GateRun.html_path)
+            .where(GateRun.programme_id == instance.programme_id, GateRun.cycle_year == instance.cycle_year,
+                   GateRun.obligation_id == instance.obligation_id, GateRun.period == instance.period,
+                   GateRun.run_id == run_id)
+            .order_by(GateRun.id.desc())
+        )  # fmt: skip
+        row = session.scalar(
+            select(ObligationInstanceRow).where(
+                ObligationInstanceRow.programme_id == instance.programme_id,
+                ObligationInstanceRow.cycle_year == instance.cycle_year,
+                ObligationInstanceRow.obligation_id == instance.obligation_id,
+                ObligationInstanceRow.period == instance.period,
+            )
+        )
+        if row is not None:
+            row.state = "aggregated"
+    paths = write_reports(settings.reports_dir, programme, instance, result, states, gate)
+    summary = result.summary()
+    log.info("Aggregated %s as of %s: reports %s", key, as_of, sorted(paths.values()))
+    return {**summary, "cycle_year": instance.cycle_year, "period": instance.period, "reports": paths}
+
+
+def run_gate(key: str, as_of: str, run_id: str) -> dict[str, Any]:
+    """The provincial data-quality gate of an instance; record its verdict, stop on critical findings.
+
+    Returns:
+        The gate's small summary (counts, HTML page path).
+
+    Raises:
+        review_calendar.gate.provincial.GateFailed: A critical finding; the message
+            names dataset, region, row and field in Chinese. The gate run and its
+            page are stored first, so reviewers can open them.
+    """
+    from sqlalchemy import select
+
+    from review_calendar.decide.rules import Verdict, record_decision
+    from review_calendar.gate.provincial import run_gate as gate
+    from review_calendar.store.db import session_scope
+    from review_calendar.store.models import Region
+
+    settings = get_settings()
+    programme, instance = instance_of(key)
+    obligation = programme.obligation(instance.obligation_id)
+    with session_scope(settings.db_url) as session:
+        known = set(session.scalars(select(Region.code)))
+        result = gate(
+            session, programme, instance, run_id=run_id, expectations_dir=settings.expectations_dir,
+            reports_dir=settings.reports_dir, known_region_codes=known,
+        )  # fmt: skip
+        verdict = Verdict(
+            subject=f"{instance.obligation_id}/{instance.period}",
+            outcome="passed" if result.success else "failed",
+            reason=f"严重问题 {len(result.critical)} 项，提示 {len(result.warnings)} 项",
+            rule=f"expectations/{obligation.dataset}__provincial.json + structural checks (validation.run_gate)",
+            clause=obligation.clause,
+            figures={
+                "critical": len(result.critical),
+                "warnings": len(result.warnings),
+                "html": result.html_path,
+            },
+        )
+        record_decision(session, instance.programme_id, instance.cycle_year, "gate", verdict, run_id)
+    log.info("Gate %s: %s (%d critical, %d warnings) %s", key, verdict.outcome, len(result.critical),
+             len(result.warnings), result.html_path)  # fmt: skip
+    result.raise_if_failed()
+    return {"key": key, "success": result.success, "critical": len(result.critical),
+            "warnings": len(result.warnings), "html": result.html_path}  # fmt: skip
+
+
+def queue_instance_notices(key: str, as_of: str) -> dict[str, Any]:
+    """Queue the decision notices of an instance (evaluation, re-review outcomes) to each cluster's region.
+
+    Rejection notices are queued at intake, reminders by the daily reminders DAG;
+    the outbox's natural keys make every call idempotent.
+    """
+    import datetime as dt
+
+    from sqlalchemy import select
+
+    from review_calendar.notify.outbox import queue_decision
+    from review_calendar.notify.render import DecisionNotice
+    from review_calendar.store.db import session_scope
+    from review_calendar.store.models import Decision
+
+    settings = get_settings()
+    programme, instance = instance_of(key)
+    obligation = programme.obligation(instance.obligation_id)
+    kind = {"evaluation": "evaluation", "re_review": "re_review"}.get(obligation.kind)
+    queued = 0
+    if kind:
+        with session_scope(settings.db_url) as session:
+            rows = session.scalars(
+                select(Decision).where(Decision.programme_id == programme.id, Decision.cycle_year == instance.cycle_year,
+                                       Decision.kind == kind)
+            ).all()  # fmt: skip
+            for d in rows:
+                if d.outcome == "missing" or not d.figures.get("region_code"):
+                    continue
+                notice = DecisionNotice(kind=kind, cycle_year=d.cycle_year, subject=d.subject,
+                                        subject_name=d.figures.get("cluster", d.subject), outcome=d.outcome,
+                                        reason=d.figures.get("reason", ""), clause=d.clause)  # fmt: skip
+                queued += queue_decision(session, programme, notice, instance_key=key,
+                                         region_code=d.figures["region_code"], created_on=dt.date.fromisoformat(as_of))  # fmt: skip
+    return {"key": key, "decision_notices": queued}

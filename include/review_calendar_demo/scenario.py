@@ -1,0 +1,161 @@
+"""The demonstration year: who submits what, when, and which mistakes they make.
+
+Deterministic: for an instance, its expected submitters in code order follow a
+fixed pattern (on time, corrected after a rejection, late, missing, rejected
+and never corrected), so the demo and the end-to-end tests show every state.
+Files go into the instance's inbox dated (modification time) on the day they
+are "received".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from review_calendar.intake.ingest import inbox_dir
+from review_calendar.store.db import session_scope
+from review_calendar.store.models import Region
+from review_calendar.store.queries import expected_submitters
+from review_calendar_demo.synthetic import (
+    MISTAKES,
+    break_records,
+    evaluation_records,
+    records_for,
+    set_received,
+    write_xlsx,
+)
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from review_calendar.domain.programmes import ObligationInstance, Programme
+    from review_calendar.settings import Settings
+
+#: Pattern by position (modulo 7) of a submitter among the instance's submitters.
+PATTERN = ("on_time", "corrected", "on_time", "late", "on_time", "missing", "rejected")
+EVALUATION_SCORES = (91.0, 88.0, 86.0, 52.0, 73.0, 95.0, 82.0, 65.0, 90.0)
+
+
+@dataclass(frozen=True, slots=True)
+class Placed:
+    """A file put in an inbox."""
+
+    path: Path
+    region_code: str
+    received_on: dt.date
+    role: str  # on_time, late, broken, corrected
+
+
+def _place(path: Path, day: dt.date, region: str, role: str, out: list[Placed]) -> None:
+    set_received(path, day)
+    out.append(Placed(path, region, day, role))
+
+
+def place_submissions(
+    url: str, settings: Settings, programme: Programme, instance: ObligationInstance
+) -> list[Placed]:
+    """Write the demo's files for ``instance`` into its inbox.
+
+    Returns:
+        The files placed, with their receipt dates.
+    """
+    obligation = programme.obligation(instance.obligation_id)
+    due = instance.effective_due
+    folder = inbox_dir(settings, instance)
+    placed: list[Placed] = []
+    with session_scope(url) as session:
+        submitters = expected_submitters(session, programme, instance)
+        regions = {
+            r.code: r for r in session.query(Region).filter(Region.code.like(f"{programme.region_prefix}%"))
+        }
+        if obligation.kind == "evaluation":
+            from sqlalchemy import select
+
+            from review_calendar.store.models import Cluster, Enrolment
+
+            rows = session.execute(
+                select(Cluster.id, Cluster.region_code, Cluster.name)
+                .join(Enrolment, Enrolment.cluster_id == Cluster.id)
+                .where(Enrolment.programme_id == programme.id, Enrolment.status.in_(("active", "extended")),
+                       Enrolment.valid_until >= dt.date(instance.cycle_year, 1, 1),
+                       Enrolment.recognised_on <= dt.date(instance.cycle_year, 12, 31))
+                .order_by(Cluster.id)
+            ).all()  # fmt: skip
+    if obligation.kind == "evaluation":
+        clusters = [tuple(r) for r in rows]
+        scores = {
+            cid: EVALUATION_SCORES[i % len(EVALUATION_SCORES)] for i, (cid, _, _) in enumerate(clusters)
+        }
+        path = write_xlsx(folder / f"{instance.cycle_year}年度绩效评价评分表.xlsx",
+                          evaluation_records(programme, instance, clusters, scores), "第三方评估评分表")  # fmt: skip
+        _place(path, due - dt.timedelta(days=5), programme.region_code, "on_time", placed)
+        return placed
+    for i, s in enumerate(submitters):
+        role = PATTERN[i % len(PATTERN)]
+        if obligation.kind == "re_review" and role in ("corrected", "rejected", "late"):
+            role = "on_time"
+        if obligation.kind == "re_review" and i == 2:
+            role = "missing"  # no re-review application: article 17 (1)
+        if role == "missing":
+            continue
+        counties = sorted(
+            ((r.code, r.name) for r in regions.values() if r.parent_code == s.region_code and r.level == "county"),
+        )[:2] if obligation.submitter == "city" else None  # fmt: skip
+        records = records_for(programme, instance, s, counties=counties)
+        if obligation.kind == "re_review" and i == 1:
+            records["rereview_materials"][0]["targets_completed"] = (
+                records["rereview_materials"][0]["targets_total"] // 2
+            )
+        stem = f"{s.region_name}_{obligation.title}"
+        sub = folder / s.region_code
+        if role in ("corrected", "rejected"):
+            mistake = (
+                MISTAKES[(i // 7) % len(MISTAKES)] if role == "rejected" else MISTAKES[i % len(MISTAKES)]
+            )
+            bad = break_records(records, mistake, instance.cycle_year + obligation.data_year_offset)
+            path = write_xlsx(sub / f"{stem}.xlsx", bad, obligation.title)
+            if mistake == "not_spreadsheet":
+                path.write_bytes(b"%PDF-1.4 not a spreadsheet")
+            _place(
+                path,
+                due - dt.timedelta(days=8 if role == "corrected" else 4),
+                s.region_code,
+                "broken",
+                placed,
+            )
+            if role == "rejected":
+                continue
+            path = write_xlsx(sub / f"{stem}（更正）.xlsx", records, obligation.title)
+            _place(path, due - dt.timedelta(days=2), s.region_code, "corrected", placed)
+            continue
+        path = write_xlsx(sub / f"{stem}.xlsx", records, obligation.title)
+        day = due + dt.timedelta(days=3) if role == "late" else due - dt.timedelta(days=3 + i % 4)
+        _place(path, day, s.region_code, role, placed)
+    return placed
+
+
+def mismatch_plan_totals(
+    placed: list[Placed], settings: Settings, programme: Programme, instance: ObligationInstance
+) -> Placed | None:
+    """Demo of a failing provincial gate: one county's plan total no longer equals its projects' sum.
+
+    Rewrites the first on-time development plan with a wrong total (each sheet is
+    valid on its own, so intake accepts it; the provincial gate must catch it).
+
+    Returns:
+        The rewritten file, or None when there is none.
+    """
+    from openpyxl import load_workbook
+
+    target = next((p for p in placed if p.role == "on_time"), None)
+    if target is None:
+        return None
+    wb = load_workbook(target.path)
+    ws = wb["专项发展规划"]
+    headers = [c.value for c in ws[2]]
+    col = next(i for i, h in enumerate(headers, start=1) if h and "计划总投资" in str(h))
+    ws.cell(row=3, column=col, value="99,999")
+    wb.save(target.path)
+    set_received(target.path, target.received_on)
+    return target
