@@ -356,7 +356,7 @@ def _run_pipeline(programme_id: str, *, rollup: bool) -> dict[str, Any]:
     from review_calendar.aggregate.compute import aggregate_province, national_rollup, submission_states
     from review_calendar.intake import ingest
     from review_calendar.intake.ingest import ingest_files, pending_files
-    from review_calendar.report.workbook import write_reports
+    from review_calendar.report.publish import write_reports
     from review_calendar.store.db import session_scope
     from review_calendar.store.models import Region
 

@@ -298,7 +298,7 @@ def aggregate_province(key: str, as_of: str, run_id: str) -> dict[str, Any]:
     from sqlalchemy import select
 
     from review_calendar.aggregate import compute as aggregation
-    from review_calendar.report.workbook import write_reports
+    from review_calendar.report.publish import write_reports
     from review_calendar.store.db import session_scope
     from review_calendar.store.models import GateRun, ObligationInstanceRow
 
@@ -344,9 +344,10 @@ def run_gate(key: str, as_of: str, run_id: str) -> dict[str, Any]:
     """
     from sqlalchemy import select
 
-    from review_calendar.decide.rules import Verdict, record_decision
+    from review_calendar.domain.verdicts import Verdict
     from review_calendar.gate.provincial import run_gate as gate
     from review_calendar.store.db import session_scope
+    from review_calendar.store.decision_log import record_decision
     from review_calendar.store.models import Region
 
     settings = get_settings()

@@ -184,7 +184,7 @@ def test_re_review_extended_or_revoked_every_expiring_cluster(year: Year) -> Non
     # Recognised 2022-11-30, valid until 2025-11-29; one was already revoked by the September
     # monitoring evaluation (score below 60) and is no longer re-reviewed.
     expiring = {"anping_wire_mesh", "botou_casting", "pingxiang_bicycle", "xinji_leather"}
-    assert set(decisions) == {c for c in expiring if monitoring.get(c) != "revoke"}
+    assert set(decisions) == {c for c in expiring if monitoring.get(c) != "revoke_recognition"}
     assert len(decisions) >= 3
     for cluster, d in decisions.items():
         e = enrolments[cluster]
@@ -192,7 +192,7 @@ def test_re_review_extended_or_revoked_every_expiring_cluster(year: Year) -> Non
             assert (e.status, e.valid_until) == ("extended", dt.date(2028, 11, 29))
         else:
             assert e.status == "revoked" and d.figures["conditions"]
-    assert {d.outcome for d in decisions.values()} == {"extend", "revoke"}
+    assert {d.outcome for d in decisions.values()} == {"extend", "revoke_recognition"}
 
 
 def test_every_decision_is_audited_with_rule_clause_and_run(year: Year) -> None:

@@ -1,9 +1,13 @@
-"""Decision rules: evaluation bands, re-review under article 17, criteria, subsidies, bulletin."""
+"""Decision rules: evaluation bands, re-review under 第十七条, criteria, subsidies, bulletin; the decision log."""
 
 from __future__ import annotations
 
 import datetime as dt
+import os
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -11,15 +15,18 @@ from sqlalchemy import func, select
 from review_calendar.decide.rules import (
     ReReviewInput,
     bulletin_ranking,
-    check_criteria,
     evaluation_verdict,
     re_review_verdict,
-    record_decision,
+    revocation_outcome,
     stage_target_progress,
     subsidy_for_claim,
 )
-from review_calendar.domain.programmes import load_programme_file
+from review_calendar.domain.criteria import check_criteria
+from review_calendar.domain.labels import OUTCOMES
+from review_calendar.domain.programmes import Programme, load_programme_file
+from review_calendar.domain.verdicts import Verdict
 from review_calendar.store.db import session_scope
+from review_calendar.store.decision_log import record_decision
 from review_calendar.store.models import Decision
 
 pytestmark = pytest.mark.unit
@@ -61,8 +68,22 @@ def test_revocation_claws_back_granted_subsidy() -> None:
     verdict = evaluation_verdict(A, "c1", 41.0, False, granted_wan_yuan=150.0)
 
     assert verdict.figures["clawback_wan_yuan"] == 150.0
-    assert "追回补贴资金 150 万元" in verdict.reason
+    assert verdict.reason == "评分 41 低于 60 分，取消建设试点资格，追回补贴资金 150 万元"
     assert verdict.clause.startswith("冀工信产业〔2016〕93号")
+
+
+@pytest.mark.parametrize(
+    ("programme", "outcome", "words"),
+    [
+        pytest.param(A, "revoke", "取消建设试点资格", id="A-pilot-status-seed-000-5"),
+        pytest.param(B, "revoke_recognition", "撤销认定", id="B-recognition-article-17"),
+    ],
+)
+def test_revocation_is_named_in_the_documents_words(programme: Programme, outcome: str, words: str) -> None:
+    verdict = evaluation_verdict(programme, "c1", None, True)
+
+    assert (revocation_outcome(programme), verdict.outcome, OUTCOMES[outcome]) == (outcome, outcome, words)
+    assert verdict.reason == f"存在违规情形，{words}"
 
 
 def test_rectify_names_the_deadline() -> None:
@@ -84,7 +105,7 @@ def test_criteria_unknown_when_not_reported() -> None:
     assert results["area"] is True and results["sme_share"] is None
 
 
-def _input(**changes) -> ReReviewInput:  # noqa: ANN003
+def _input(**changes: Any) -> ReReviewInput:
     base = dict(
         cluster_id="botou_casting", applied=True, targets_total=10, targets_completed=9,
         indicators=GOOD_INDICATORS, annual_table_on_time=True, findings=(),
@@ -113,10 +134,11 @@ def test_passed_re_review_extends_three_years() -> None:
         pytest.param({"findings": ("major_incident",)}, "major_incident", "（五）", id="cond-5"),
     ],
 )  # fmt: skip
-def test_article_17_conditions_revoke(changes: dict, condition: str, words: str) -> None:
+def test_article_17_conditions_revoke_the_recognition(changes: dict, condition: str, words: str) -> None:
     verdict = re_review_verdict(B, _input(**changes), dt.date(2025, 11, 29))
 
-    assert verdict.outcome == "revoke"
+    assert verdict.outcome == "revoke_recognition"
+    assert verdict.reason.startswith("撤销认定：")
     assert condition in verdict.figures["conditions"]
     assert words in verdict.reason
 
@@ -190,3 +212,30 @@ def test_changed_decision_replaces_and_keeps_previous_outcome(migrated_url: str)
         row = s.scalars(select(Decision)).one()
     assert count == 1
     assert (row.outcome, row.figures["previous_outcome"], row.run_id) == ("revoke", "continue", "r2")
+
+
+def test_a_verdict_from_any_stage_is_logged_with_its_reason(migrated_url: str) -> None:
+    verdict = Verdict(
+        "half_year_report/Y", "passed", "严重问题 0 项，提示 2 项", "expectations", "五", {"warnings": 2}
+    )
+
+    with session_scope(migrated_url) as s:
+        written = record_decision(s, "hebei_smart_cluster", 2025, "gate", verdict, "run-1")
+    with session_scope(migrated_url) as s:
+        row = s.scalars(select(Decision)).one()
+
+    assert written
+    assert (row.kind, row.subject, row.outcome) == ("gate", "half_year_report/Y", "passed")
+    assert row.figures == {"warnings": 2, "reason": "严重问题 0 项，提示 2 项"}
+
+
+def test_rules_are_pure_and_load_no_database_library() -> None:
+    code = (
+        "import sys, review_calendar.decide.rules; print(sorted({'sqlalchemy', 'pandas'} & set(sys.modules)))"
+    )
+
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+
+    assert result.stdout.strip() == "[]"

@@ -10,15 +10,17 @@ from typing import Any
 
 import pytest
 from openpyxl import load_workbook
+from review_calendar_demo.seed import seed_demo
 
 from review_calendar.aggregate.compute import aggregate_province, submission_states
-from review_calendar.report.charts import line_svg, stacked_bars_svg
-from review_calendar.store.queries import find_instance
+from review_calendar.domain.labels import SUBMISSION_STATES
 from review_calendar.domain.programmes import ObligationInstance, Programme, load_programme_file
-from review_calendar.report.workbook import neutralise, write_reports
-from review_calendar_demo.seed import seed_demo
+from review_calendar.report.charts import line_svg, stacked_bars_svg
+from review_calendar.report.publish import write_reports
+from review_calendar.report.workbook import neutralise
 from review_calendar.store.db import session_scope
 from review_calendar.store.models import DatasetRow, Submission
+from review_calendar.store.queries import find_instance
 
 pytestmark = pytest.mark.unit
 PROGRAMMES = Path(__file__).resolve().parents[2] / "programmes"
@@ -87,11 +89,6 @@ def cells(path: str, sheet: str) -> list[list[Any]]:
     return [[c for c in row] for row in ws.iter_rows()]
 
 
-# ---------------------------------------------------------------------------
-# neutralise
-# ---------------------------------------------------------------------------
-
-
 @pytest.mark.parametrize(
     ("value", "expected"),
     [
@@ -114,11 +111,6 @@ def cells(path: str, sheet: str) -> list[list[Any]]:
 )
 def test_neutralise(value: Any, expected: Any) -> None:
     assert neutralise(value) == expected
-
-
-# ---------------------------------------------------------------------------
-# Workbook
-# ---------------------------------------------------------------------------
 
 
 def test_reports_go_under_programme_year_and_instance(paths: dict[str, str], tmp_path: Path) -> None:
@@ -180,7 +172,7 @@ def test_numbers_remain_numeric(paths: dict[str, str]) -> None:
 def test_lagging_sheet_lists_the_rejected_region(paths: dict[str, str]) -> None:
     rows = [[c.value for c in row] for row in cells(paths["xlsx"], "滞后地区")[1:]]
 
-    assert [(r[0], r[1], r[4], r[6]) for r in rows] == [("保定市", "130635", "退回未通过", SCRIPT)]
+    assert [(r[0], r[1], r[4], r[6]) for r in rows] == [("保定市", "130635", "已退回", SCRIPT)]
 
 
 def test_criteria_sheet_marks_each_criterion(migrated_url: str, tmp_path: Path) -> None:
@@ -207,11 +199,18 @@ def test_criteria_sheet_marks_each_criterion(migrated_url: str, tmp_path: Path) 
         "达标",
     )
     assert marks["全部达标"] == "否"
+    html = Path(paths["html"]).read_text(encoding="utf-8")
+    assert '<td class="no">未达标</td>' in html and '<td class="yes">达标</td>' in html
 
 
-# ---------------------------------------------------------------------------
-# HTML
-# ---------------------------------------------------------------------------
+def test_both_reports_name_states_in_the_one_vocabulary(paths: dict[str, str]) -> None:
+    detail = [row[4].value for row in cells(paths["xlsx"], "明细")[1:]]
+    html = Path(paths["html"]).read_text(encoding="utf-8")
+
+    assert set(detail) <= set(SUBMISSION_STATES.values())
+    assert {"按时提交", "已退回"} <= set(detail)
+    assert '<span class="tag rejected">已退回</span>' in html
+    assert "滞后地区（逾期提交、未提交、已退回）" in html
 
 
 def test_html_contains_the_svg_chart(paths: dict[str, str]) -> None:
@@ -257,10 +256,6 @@ def test_html_says_when_the_window_is_still_open(migrated_url: str, tmp_path: Pa
 
     assert "报送期尚未结束" in Path(paths["html"]).read_text(encoding="utf-8")
 
-
-# ---------------------------------------------------------------------------
-# Charts
-# ---------------------------------------------------------------------------
 
 COLOURS = {"按时": "#2e7d32", "逾期": "#f9a825"}
 

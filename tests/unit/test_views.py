@@ -325,7 +325,7 @@ def test_decisions_view_labels_outcomes_and_links_the_deciding_cycle(
 
     assert [(d.subject_label, d.outcome_label, d.kind_label) for d in decisions] == [
         ("白沟箱包产业集群", "继续支持", "绩效评价"),
-        ("蠡县毛皮产业集群", "撤销资格", "绩效评价"),
+        ("蠡县毛皮产业集群", "取消建设试点资格", "绩效评价"),
     ]
     assert decisions[0].dag_id == "review_cycle__hebei_smart_cluster__performance_evaluation"
     assert decisions[1].figures == {"score": 55}

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 from sqlalchemy import delete, select, tuple_
 
-from review_calendar.decide.rules import check_criteria
+from review_calendar.domain.criteria import check_criteria
 from review_calendar.domain.regions import PROVINCES
 from review_calendar.intake.datasets import DATASETS
 from review_calendar.store.db import upsert

@@ -2,54 +2,58 @@
 
 :mod:`review_calendar.decide.rules` holds the pure rules; this module gathers
 their inputs from our records (scores, submissions, reviewers' findings, the
-subsidy ledger), records every verdict once with its rule and figures, and
-(unless a dry run) applies it: enrolment status and validity, claw-backs,
-grants.
+subsidy ledger), records every verdict once with its rule and figures
+(:func:`review_calendar.store.decision_log.record_decision`), and, unless a dry
+run, applies it: enrolment status and validity, claw-backs, grants.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
 from review_calendar.decide.rules import (
+    REVOCATIONS,
     ReReviewInput,
-    Verdict,
     bulletin_ranking,
     evaluation_verdict,
     re_review_verdict,
-    record_decision,
     stage_target_progress,
     subsidy_for_claim,
 )
+from review_calendar.domain.labels import CRITERION_RESULTS, OUTCOMES
+from review_calendar.domain.verdicts import Verdict
 from review_calendar.store.db import upsert
+from review_calendar.store.decision_log import record_decision
 from review_calendar.store.frames import load_instance_frame
-from review_calendar.store.models import (
-    Aggregate,
-    Cluster,
-    Enrolment,
-    Evaluation,
-    Finding,
-    Submission,
-    Subsidy,
-)
-from review_calendar.store.queries import find_instance
+from review_calendar.store.models import Aggregate, Cluster, Enrolment, Evaluation, Finding, Subsidy
+from review_calendar.store.queries import accepted_regions, find_instance
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    import pandas as pd
     from sqlalchemy.orm import Session
 
     from review_calendar.domain.programmes import ObligationInstance, Programme
 
 log = logging.getLogger(__name__)
 ACTIVE = ("active", "extended")
+#: Key columns of the ``aggregates`` table (upserts of stage targets and bulletin ranks).
+AGGREGATE_KEY = ["programme_id", "cycle_year", "obligation_id", "period", "region_code", "metric"]
+SUBSIDY_KEY = ["programme_id", "beneficiary", "cycle_year", "kind"]
+#: Subsidy claim categories (廊坊 programme file) and the stage-target metric each counts towards.
+CATEGORY_METRICS = {"平台": "platforms", "示范": "demonstration_firms", "试点": "pilot_firms"}
 
 
 def _enrolments_in_cycle(
     session: Session, programme: Programme, year: int
 ) -> list[tuple[Enrolment, Cluster]]:
+    """Active or extended enrolments whose validity overlaps ``year``, by region and cluster."""
     start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
     stmt = (
         select(Enrolment, Cluster)
@@ -64,121 +68,211 @@ def _enrolments_in_cycle(
     return [(e, c) for e, c in session.execute(stmt) if e.status in ACTIVE]
 
 
+def _granted_wan_yuan(session: Session, programme: Programme, beneficiary: str) -> float:
+    """Subsidy granted to ``beneficiary`` so far, in 万元."""
+    granted = session.scalar(
+        select(func.coalesce(func.sum(Subsidy.amount_wan_yuan), 0.0)).where(
+            Subsidy.programme_id == programme.id,
+            Subsidy.beneficiary == beneficiary,
+            Subsidy.kind == "granted",
+        )
+    )
+    return float(granted or 0)
+
+
+def _claw_back(
+    session: Session, programme: Programme, year: int, cluster: Cluster, verdict: Verdict, run_id: str
+) -> None:
+    """Book the claw-back of a revoked pilot's subsidy and record it as a decision of its own."""
+    amount = verdict.figures.get("clawback_wan_yuan") or 0.0
+    if not amount:
+        return
+    row = {
+        "programme_id": programme.id,
+        "beneficiary": cluster.id,
+        "region_code": cluster.region_code,
+        "cycle_year": year,
+        "kind": "clawback",
+        "amount_wan_yuan": amount,
+        "rule": verdict.rule,
+    }
+    upsert(session, Subsidy, [row], SUBSIDY_KEY)
+    reason = f"{OUTCOMES['clawback']} {amount:g} 万元"
+    clawback = Verdict(
+        cluster.id, "clawback", reason, verdict.rule, verdict.clause, {"amount_wan_yuan": amount}
+    )
+    record_decision(session, programme.id, year, "clawback", clawback, run_id)
+
+
 def decide_evaluations(
     session: Session, programme: Programme, instance: ObligationInstance, run_id: str, dry_run: bool
 ) -> dict[str, Any]:
-    """Evaluation outcome of every enrolled cluster (seed 000 五): continue, rectify, revoke + claw back."""
+    """Evaluation outcome of every enrolled cluster: continue, rectify, or revoke and claw back.
+
+    冀工信产业〔2016〕93号 五 for the Hebei pilots; the same bands, configured in the
+    programme file, for MIIT's monitoring evaluation.
+
+    Args:
+        session: Open session; the caller commits.
+        programme: Programme with ``evaluation`` rules.
+        instance: The evaluation instance (its cycle year selects the scores).
+        run_id: The deciding run, kept with each decision.
+        dry_run: Record the verdicts but change no enrolment and book no claw-back.
+
+    Returns:
+        ``{"kind": "evaluation", "outcomes": {outcome: count}, "dry_run": ...}``.
+    """
+    year = instance.cycle_year
     scores = {
         e.cluster_id: e
         for e in session.scalars(
-            select(Evaluation).where(
-                Evaluation.programme_id == programme.id, Evaluation.cycle_year == instance.cycle_year
-            )
+            select(Evaluation).where(Evaluation.programme_id == programme.id, Evaluation.cycle_year == year)
         )
     }
     outcomes: dict[str, int] = {}
-    for enrolment, cluster in _enrolments_in_cycle(session, programme, instance.cycle_year):
-        granted = session.scalar(
-            select(func.coalesce(func.sum(Subsidy.amount_wan_yuan), 0.0)).where(
-                Subsidy.programme_id == programme.id,
-                Subsidy.beneficiary == cluster.id,
-                Subsidy.kind == "granted",
-            )
-        )
+    for enrolment, cluster in _enrolments_in_cycle(session, programme, year):
         score = scores.get(cluster.id)
         verdict = evaluation_verdict(
             programme,
             cluster.id,
             score.score if score else None,
             bool(score and score.violation),
-            float(granted or 0),
+            _granted_wan_yuan(session, programme, cluster.id),
         )
         verdict.figures.update(cluster=cluster.name, region_code=cluster.region_code)
-        record_decision(session, programme.id, instance.cycle_year, "evaluation", verdict, run_id)
+        record_decision(session, programme.id, year, "evaluation", verdict, run_id)
         outcomes[verdict.outcome] = outcomes.get(verdict.outcome, 0) + 1
         if dry_run:
             continue
-        if verdict.outcome == "revoke":
+        if verdict.outcome in REVOCATIONS:
             enrolment.status, enrolment.status_reason = "revoked", verdict.reason
-            clawback = verdict.figures.get("clawback_wan_yuan") or 0.0
-            if clawback:
-                upsert(session, Subsidy, [{
-                    "programme_id": programme.id, "beneficiary": cluster.id, "region_code": cluster.region_code,
-                    "cycle_year": instance.cycle_year, "kind": "clawback", "amount_wan_yuan": clawback,
-                    "rule": verdict.rule}], ["programme_id", "beneficiary", "cycle_year", "kind"])  # fmt: skip
-                record_decision(session, programme.id, instance.cycle_year, "clawback",
-                                Verdict(cluster.id, "clawback", f"追回补贴资金 {clawback:g} 万元", verdict.rule,
-                                        verdict.clause, {"amount_wan_yuan": clawback}), run_id)  # fmt: skip
+            _claw_back(session, programme, year, cluster, verdict, run_id)
         elif verdict.outcome == "rectify":
             enrolment.status_reason = verdict.reason
     return {"kind": "evaluation", "outcomes": outcomes, "dry_run": dry_run}
 
 
-def _rows_by_region(frame: Any) -> dict[str, dict[str, Any]]:
+def _rows_by_region(frame: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    """The rows of an instance frame keyed by region code (one row per region)."""
     if frame.empty:
         return {}
     return {r["region_code"]: r for r in frame.to_dict("records")}
 
 
-def decide_re_reviews(
-    session: Session, programme: Programme, instance: ObligationInstance, run_id: str, dry_run: bool
-) -> dict[str, Any]:
-    """Three-year re-review (seed 002 第十六条, 第十七条): extend by three years or revoke."""
+@dataclass
+class _ReReviewRecords:
+    """What our records hold for the re-reviews of a year, keyed by region code."""
+
+    materials: dict[str, dict[str, Any]] = field(default_factory=dict)
+    tables: dict[str, dict[str, Any]] = field(default_factory=dict)
+    history: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    table_on_time: dict[str, bool] = field(default_factory=dict)
+
+
+def _re_review_records(
+    session: Session, programme: Programme, instance: ObligationInstance
+) -> _ReReviewRecords:
+    """The re-review materials, the year's annual tables, the two years before, and which table came on time."""
     year = instance.cycle_year
-    materials = _rows_by_region(load_instance_frame(session, instance, "rereview_materials"))
+    records = _ReReviewRecords(
+        materials=_rows_by_region(load_instance_frame(session, instance, "rereview_materials"))
+    )
     annual_ids = [o.id for o in programme.obligations if o.dataset == "annual_info_table"]
-    annual = find_instance(programme, year, annual_ids[0]) if annual_ids else None
-    table_rows = _rows_by_region(load_instance_frame(session, annual)) if annual else {}
-    history = {}
+    if not annual_ids:
+        return records
+    annual = find_instance(programme, year, annual_ids[0])
+    records.tables = _rows_by_region(load_instance_frame(session, annual))
     for back in (2, 1):
-        if annual is None:
-            break
         try:
             past = find_instance(programme, year - back, annual.obligation_id)
         except KeyError:
             continue
         for code, row in _rows_by_region(load_instance_frame(session, past)).items():
-            history.setdefault(code, []).append(row)
-    on_time = {
-        s.region_code: not s.is_late
-        for s in session.scalars(
-            select(Submission).where(
-                Submission.programme_id == programme.id, Submission.cycle_year == year,
-                Submission.obligation_id == (annual.obligation_id if annual else ""), Submission.status == "accepted",
-            )
+            records.history.setdefault(code, []).append(row)
+    records.table_on_time = {code: not s.is_late for code, s in accepted_regions(session, annual).items()}
+    return records
+
+
+def _expiring_enrolments(
+    session: Session, programme: Programme, year: int
+) -> list[tuple[Enrolment, Cluster]]:
+    """Active or extended enrolments whose validity ends in ``year``, by cluster id."""
+    stmt = (
+        select(Enrolment, Cluster)
+        .join(Cluster, Cluster.id == Enrolment.cluster_id)
+        .where(Enrolment.programme_id == programme.id)
+    )
+    expiring = [(e, c) for e, c in session.execute(stmt) if e.valid_until.year == year and e.status in ACTIVE]
+    return sorted(expiring, key=lambda ec: ec[1].id)
+
+
+def _indicators(
+    materials: Mapping[str, Any], table: Mapping[str, Any], past: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """Criterion indicators of one cluster: this year's table, with three-year series.
+
+    Output comes from the re-review materials (three yearly figures) or else from
+    the annual tables of the last three years; growth rates from those tables.
+    """
+    indicators = {k: v for k, v in table.items() if k != "region_code"}
+    outputs = [materials.get(f"output_year{i}_yi") for i in (1, 2, 3)] if materials else []
+    indicators["output_yi"] = outputs or (
+        [*[p.get("output_yi") for p in past], table.get("output_yi")] if table else []
+    )
+    for key in ("output_growth", "sme_rd_growth"):
+        indicators[key] = [*[p.get(key) for p in past], table.get(key)] if table else []
+    return indicators
+
+
+def _re_review_input(
+    session: Session, programme: Programme, records: _ReReviewRecords, enrolment: Enrolment, cluster: Cluster
+) -> ReReviewInput:
+    """What the re-review of one cluster knows: materials, indicators, table on time, findings."""
+    code = cluster.region_code
+    materials, table = records.materials.get(code, {}), records.tables.get(code, {})
+    found = session.scalars(
+        select(Finding.condition).where(
+            Finding.programme_id == programme.id,
+            Finding.cluster_id == cluster.id,
+            Finding.cycle_year >= enrolment.recognised_on.year,
         )
-    }  # fmt: skip
+    )
+    incident = ("major_incident",) if table.get("major_incident") == "是" else ()
+    return ReReviewInput(
+        cluster_id=cluster.id,
+        applied=materials.get("applies") == "是",
+        targets_total=materials.get("targets_total"),
+        targets_completed=materials.get("targets_completed"),
+        indicators=_indicators(materials, table, records.history.get(code, [])),
+        annual_table_on_time=records.table_on_time.get(code, False),
+        findings=tuple(found) + incident,
+    )
+
+
+def decide_re_reviews(
+    session: Session, programme: Programme, instance: ObligationInstance, run_id: str, dry_run: bool
+) -> dict[str, Any]:
+    """Three-year re-review of every expiring recognition: extend, or revoke under 第十七条.
+
+    工信部企业〔2022〕119号 第十五条 (re-review at expiry, +3 years on passing) and
+    第十七条 (the grounds for 撤销认定).
+
+    Args:
+        session: Open session; the caller commits.
+        programme: Programme with ``re_review`` rules.
+        instance: The re-review instance (its cycle year selects the expiring recognitions).
+        run_id: The deciding run, kept with each decision.
+        dry_run: Record the verdicts but change no enrolment.
+
+    Returns:
+        ``{"kind": "re_review", "outcomes": {outcome: count}, "expiring": n, "dry_run": ...}``.
+    """
+    year = instance.cycle_year
+    records = _re_review_records(session, programme, instance)
+    expiring = _expiring_enrolments(session, programme, year)
     outcomes: dict[str, int] = {}
-    expiring = [
-        (e, c)
-        for e, c in session.execute(
-            select(Enrolment, Cluster)
-            .join(Cluster, Cluster.id == Enrolment.cluster_id)
-            .where(Enrolment.programme_id == programme.id)
-        )
-        if e.valid_until.year == year and e.status in ACTIVE
-    ]
-    for enrolment, cluster in sorted(expiring, key=lambda ec: ec[1].id):
-        m = materials.get(cluster.region_code, {})
-        t = table_rows.get(cluster.region_code, {})
-        past = history.get(cluster.region_code, [])
-        outputs = [m.get(f"output_year{i}_yi") for i in (1, 2, 3)] if m else []
-        indicators = {k: v for k, v in t.items() if k not in ("region_code",)}
-        indicators["output_yi"] = outputs or (
-            [*[p.get("output_yi") for p in past], t.get("output_yi")] if t else []
-        )
-        for key in ("output_growth", "sme_rd_growth"):
-            indicators[key] = [*[p.get(key) for p in past], t.get(key)] if t else []
-        findings = tuple(
-            session.scalars(select(Finding.condition).where(
-                Finding.programme_id == programme.id, Finding.cluster_id == cluster.id,
-                Finding.cycle_year >= enrolment.recognised_on.year))
-        ) + (("major_incident",) if t.get("major_incident") == "是" else ())  # fmt: skip
-        data = ReReviewInput(
-            cluster_id=cluster.id, applied=m.get("applies") == "是",
-            targets_total=m.get("targets_total"), targets_completed=m.get("targets_completed"),
-            indicators=indicators, annual_table_on_time=on_time.get(cluster.region_code, False), findings=findings,
-        )  # fmt: skip
+    for enrolment, cluster in expiring:
+        data = _re_review_input(session, programme, records, enrolment, cluster)
         verdict = re_review_verdict(programme, data, enrolment.valid_until)
         verdict.figures.update(cluster=cluster.name, region_code=cluster.region_code)
         record_decision(session, programme.id, year, "re_review", verdict, run_id)
@@ -193,69 +287,149 @@ def decide_re_reviews(
     return {"kind": "re_review", "outcomes": outcomes, "expiring": len(expiring), "dry_run": dry_run}
 
 
+def _granted_before(session: Session, programme: Programme, beneficiary: str, year: int) -> bool:
+    """``beneficiary`` had a grant in a year before ``year`` (once-only subsidies)."""
+    count = session.scalar(
+        select(func.count())
+        .select_from(Subsidy)
+        .where(
+            Subsidy.programme_id == programme.id,
+            Subsidy.beneficiary == beneficiary,
+            Subsidy.kind == "granted",
+            Subsidy.cycle_year < year,
+        )
+    )
+    return bool(count)
+
+
+def _subsidy_verdict(programme: Programme, claim: Mapping[str, Any], granted_before: bool) -> Verdict:
+    """The verdict on one subsidy claim (``granted`` with its amount, or ``refused``)."""
+    category = claim["category"]
+    eligible = float(claim.get("equipment_wan") or 0) + float(claim.get("software_wan") or 0)
+    amount, why = subsidy_for_claim(
+        programme.subsidy_rules, category, eligible, float(claim.get("claimed_wan") or 0), granted_before
+    )
+    figures = {
+        "eligible_wan_yuan": eligible,
+        "claimed_wan_yuan": claim.get("claimed_wan"),
+        "amount_wan_yuan": amount,
+        "region_code": claim["region_code"],
+        "category": category,
+    }
+    return Verdict(
+        claim["firm_name"],
+        "granted" if amount else "refused",
+        f"核定奖补 {amount:g} 万元：{why}",
+        f"programmes/{programme.id}.yaml: subsidy_rules[{category}]",
+        next((s.clause for s in programme.subsidy_rules if s.category == category), ""),
+        figures,
+    )
+
+
+def _record_stage_targets(
+    session: Session, programme: Programme, instance: ObligationInstance, counts: dict[str, int], total: float
+) -> list[dict[str, Any]]:
+    """Store the year's stage-target progress and the subsidy total as province aggregates."""
+    progress = stage_target_progress(programme.stage_targets, instance.cycle_year, counts)
+    base = {
+        "programme_id": programme.id,
+        "cycle_year": instance.cycle_year,
+        "obligation_id": instance.obligation_id,
+        "period": instance.period,
+        "region_code": programme.region_code,
+    }
+    rows = []
+    for p in progress:
+        mark = CRITERION_RESULTS["met" if p["met"] else "not_met"]
+        text = f"{p['title']}：{p['actual']}/{p['minimum']:g}（{mark}）"
+        rows.append({**base, "metric": f"stage_{p['metric']}", "value": float(p["actual"]), "text": text})
+    rows.append({**base, "metric": "subsidy_total_wan_yuan", "value": total, "text": "核定奖补合计（万元）"})
+    upsert(session, Aggregate, rows, AGGREGATE_KEY)
+    return progress
+
+
 def decide_subsidies(
     session: Session, programme: Programme, instance: ObligationInstance, run_id: str, dry_run: bool
 ) -> dict[str, Any]:
-    """Langfang subsidies per claim (seed 004) and the year's stage-target progress."""
+    """Langfang subsidies per claim and the year's stage-target progress.
+
+    廊坊市产业集群数字化智能化转型推进方案: shares and caps per category, platforms once.
+
+    Args:
+        session: Open session; the caller commits.
+        programme: Programme with ``subsidy_rules`` and ``stage_targets``.
+        instance: The claims instance.
+        run_id: The deciding run, kept with each decision.
+        dry_run: Record the verdicts but book no grant.
+
+    Returns:
+        ``{"kind": "subsidy", "claims": n, "total_wan_yuan": ..., "stage_targets": [...]}``.
+    """
+    year = instance.cycle_year
     frame = load_instance_frame(session, instance, "subsidy_claims")
     total, counts = 0.0, {"platforms": 0, "demonstration_firms": 0, "pilot_firms": 0}
-    for r in frame.to_dict("records"):
-        once = bool(session.scalar(select(func.count()).select_from(Subsidy).where(
-            Subsidy.programme_id == programme.id, Subsidy.beneficiary == r["firm_name"], Subsidy.kind == "granted",
-            Subsidy.cycle_year < instance.cycle_year)))  # fmt: skip
-        eligible = float(r.get("equipment_wan") or 0) + float(r.get("software_wan") or 0)
-        amount, why = subsidy_for_claim(
-            programme.subsidy_rules, r["category"], eligible, float(r.get("claimed_wan") or 0), once
+    for claim in frame.to_dict("records"):
+        verdict = _subsidy_verdict(
+            programme, claim, _granted_before(session, programme, claim["firm_name"], year)
         )
-        metric = {"平台": "platforms", "示范": "demonstration_firms", "试点": "pilot_firms"}.get(
-            r["category"]
-        )
+        metric = CATEGORY_METRICS.get(claim["category"])
         if metric:
             counts[metric] += 1
-        verdict = Verdict(r["firm_name"], "granted" if amount else "refused", f"核定奖补 {amount:g} 万元：{why}",
-                          f"programmes/{programme.id}.yaml: subsidy_rules[{r['category']}]",
-                          next((s.clause for s in programme.subsidy_rules if s.category == r["category"]), ""),
-                          {"eligible_wan_yuan": eligible, "claimed_wan_yuan": r.get("claimed_wan"), "amount_wan_yuan": amount,
-                           "region_code": r["region_code"], "category": r["category"]})  # fmt: skip
-        record_decision(session, programme.id, instance.cycle_year, "subsidy", verdict, run_id)
+        record_decision(session, programme.id, year, "subsidy", verdict, run_id)
+        amount = verdict.figures["amount_wan_yuan"]
         total += amount
         if not dry_run and amount:
-            upsert(session, Subsidy, [{"programme_id": programme.id, "beneficiary": r["firm_name"],
-                                       "region_code": r["region_code"], "cycle_year": instance.cycle_year,
-                                       "kind": "granted", "amount_wan_yuan": amount, "rule": verdict.rule}],
-                   ["programme_id", "beneficiary", "cycle_year", "kind"])  # fmt: skip
+            grant = {
+                "programme_id": programme.id,
+                "beneficiary": claim["firm_name"],
+                "region_code": claim["region_code"],
+                "cycle_year": year,
+                "kind": "granted",
+                "amount_wan_yuan": amount,
+                "rule": verdict.rule,
+            }
+            upsert(session, Subsidy, [grant], SUBSIDY_KEY)
     counts["pilot_or_demonstration_firms"] = counts["pilot_firms"] + counts["demonstration_firms"]
-    progress = stage_target_progress(programme.stage_targets, instance.cycle_year, counts)
-    base = {"programme_id": programme.id, "cycle_year": instance.cycle_year, "obligation_id": instance.obligation_id,
-            "period": instance.period, "region_code": programme.region_code}  # fmt: skip
-    upsert(session, Aggregate,
-           [{**base, "metric": f"stage_{p['metric']}", "value": float(p["actual"]),
-             "text": f"{p['title']}：{p['actual']}/{p['minimum']:g}（{'达标' if p['met'] else '未达标'}）"} for p in progress]
-           + [{**base, "metric": "subsidy_total_wan_yuan", "value": total, "text": "核定奖补合计（万元）"}],
-           ["programme_id", "cycle_year", "obligation_id", "period", "region_code", "metric"])  # fmt: skip
+    progress = _record_stage_targets(session, programme, instance, counts, total)
     return {"kind": "subsidy", "claims": len(frame), "total_wan_yuan": total, "stage_targets": progress}
 
 
 def publish_bulletin(
     session: Session, programme: Programme, instance: ObligationInstance, run_id: str
 ) -> dict[str, Any]:
-    """Quarterly bulletin ranking (seed 001: 每季度通报), bases without a counselling visit flagged."""
+    """Quarterly bulletin ranking, bases without a counselling visit flagged.
+
+    豫工信办〔2012〕7号: the province ranks the bases' progress every quarter (每季度通报).
+
+    Args:
+        session: Open session; the caller commits.
+        programme: Programme with ``bulletin_indicators``.
+        instance: The quarterly instance.
+        run_id: The deciding run (unused: ranks are aggregates, not decisions).
+
+    Returns:
+        ``{"kind": "bulletin", "ranked": n, "no_visit": n}``.
+    """
     frame = load_instance_frame(session, instance, "henan_quarterly")
-    ranking = (
-        bulletin_ranking(frame.to_dict("records"), programme.bulletin_indicators, key="region_code")
-        if len(frame)
-        else []
-    )
-    base = {"programme_id": programme.id, "cycle_year": instance.cycle_year, "obligation_id": instance.obligation_id,
-            "period": instance.period}  # fmt: skip
-    rows = [{**base, "region_code": r["region_code"], "metric": "bulletin_rank", "value": float(r["rank"]),
-             "text": ("本季度无专家指导" if r["no_counselling_visit"] else "")} for r in ranking]  # fmt: skip
-    upsert(
-        session,
-        Aggregate,
-        rows,
-        ["programme_id", "cycle_year", "obligation_id", "period", "region_code", "metric"],
-    )
+    records = frame.to_dict("records") if len(frame) else []
+    ranking = bulletin_ranking(records, programme.bulletin_indicators, key="region_code") if records else []
+    base = {
+        "programme_id": programme.id,
+        "cycle_year": instance.cycle_year,
+        "obligation_id": instance.obligation_id,
+        "period": instance.period,
+    }
+    rows = [
+        {
+            **base,
+            "region_code": r["region_code"],
+            "metric": "bulletin_rank",
+            "value": float(r["rank"]),
+            "text": "本季度无专家指导" if r["no_counselling_visit"] else "",
+        }
+        for r in ranking
+    ]
+    upsert(session, Aggregate, rows, AGGREGATE_KEY)
     return {
         "kind": "bulletin",
         "ranked": len(ranking),

@@ -1,92 +1,68 @@
-"""Decision rules: evaluations, three-year re-reviews, recognition criteria, subsidies, bulletins.
+"""Decision rules: evaluations, three-year re-reviews, subsidies, stage targets, bulletins.
 
-The rules are pure functions over typed inputs; every threshold comes from the
-programme file, and every verdict carries the rule it applied, the clause of
-the source document and the figures it used, so a reviewer can read why.
-:func:`record_decision` stores a verdict once: a re-run that reaches the same
-verdict does not record it twice.
+The rules are pure functions over typed inputs (no database, no files); every
+threshold comes from the programme file, and every verdict carries the rule it
+applied, the clause of the source document and the figures it used, so a
+reviewer can read why. Outcomes are named in the documents' words
+(``domain.labels.OUTCOMES``): a Hebei smart-cluster pilot loses its pilot status
+(取消建设试点资格, 冀工信产业〔2016〕93号 五), an MIIT-recognised cluster its
+recognition (撤销认定, 工信部企业〔2022〕119号 第十七条).
+:mod:`review_calendar.decide.apply` gathers the inputs and applies the verdicts.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import operator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
-
-from review_calendar.store.models import Decision
+from review_calendar.domain.calendar import extend_validity
+from review_calendar.domain.criteria import check_criteria
+from review_calendar.domain.labels import CRITERION_RESULTS, OUTCOMES
+from review_calendar.domain.verdicts import Verdict
 
 if TYPE_CHECKING:
+    import datetime as dt
     from collections.abc import Iterable, Mapping, Sequence
 
-    from sqlalchemy.orm import Session
-
     from review_calendar.domain.programmes import (
-        Criterion,
         EvaluationRules,
         Programme,
+        ReReviewRules,
         StageTarget,
         SubsidyRule,
     )
 
-OPS = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt, "==": operator.eq}
-
-#: Seed 002 第十七条: the five revocation conditions, in the words of the measure.
+#: 工信部企业〔2022〕119号 第十七条: the five grounds for revoking a recognition, paraphrased.
 ARTICLE_17 = {
     "no_application": "（一）期满未申请复核或复核不通过",
     "failed_re_review": "（一）期满未申请复核或复核不通过",
     "false_declaration": "（二）弄虚作假、违规申报",
     "annual_table_missing": "（三）未按时报送年度培育情况信息表或拒不接受监测",
     "unreported_change": "（四）主导产业、空间范围、运营主体等发生重大变化未及时报告",
-    "major_incident": "（五）发生重大安全、质量、环境污染、网络和数据安全事故，偷漏税或严重失信行为",
+    "major_incident": "（五）发生较大及以上安全、质量、环境污染事故或重大及以上网络和数据安全事件，"
+    "偷漏税或严重失信行为",
 }
+#: Grounds that only a reviewer's finding can establish (our records cannot).
 FINDING_CONDITIONS = ("false_declaration", "unreported_change", "major_incident")
+#: Outcome codes that end a cluster's status.
+REVOCATIONS = ("revoke", "revoke_recognition")
 
 
-@dataclass(frozen=True, slots=True)
-class Verdict:
-    """A decision about one subject, with its reason in Chinese and its audit data."""
+def revocation_outcome(programme: Programme) -> str:
+    """The outcome code of a revocation in ``programme``, named as its document names it.
 
-    subject: str
-    outcome: str
-    reason: str
-    rule: str
-    clause: str
-    figures: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class CriterionResult:
-    """Whether one numeric recognition criterion is met."""
-
-    id: str
-    title: str
-    met: bool | None
-    value: Any
-    threshold: float
-    clause: str
-
-
-def check_criteria(criteria: Sequence[Criterion], indicators: Mapping[str, Any]) -> list[CriterionResult]:
-    """Mark each criterion met / not met / unknown (None: the indicator was not reported).
+    A pilot programme (its validity sets a pilot period, 冀工信产业〔2016〕93号 三)
+    revokes the pilot status: ``revoke``, 取消建设试点资格 (五). A recognition that
+    is re-reviewed at expiry (工信部企业〔2022〕119号 第十五条) is revoked by MIIT:
+    ``revoke_recognition``, 撤销认定 (第十七条).
 
     Args:
-        criteria: The programme's criteria.
-        indicators: Indicator values by field; a criterion with ``years > 1`` takes a
-            list of the last ``years`` yearly values and must hold in every one.
+        programme: The programme.
+
+    Returns:
+        ``revoke`` or ``revoke_recognition``.
     """
-    results = []
-    for c in criteria:
-        value = indicators.get(c.field)
-        values = value if isinstance(value, list | tuple) else [value]
-        if c.years > 1 and len(values) < c.years or any(v is None for v in values):
-            met = None
-        else:
-            met = all(OPS[c.op](float(v), c.threshold) for v in values[-c.years :])
-        results.append(CriterionResult(c.id, c.title, met, value, c.threshold, c.clause))
-    return results
+    return "revoke" if programme.validity.max_pilot_years is not None else "revoke_recognition"
 
 
 def evaluation_verdict(
@@ -94,16 +70,21 @@ def evaluation_verdict(
 ) -> Verdict:
     """Decide the outcome of a yearly performance evaluation.
 
-    Seed 000 五: the evaluation is the basis for continued support; a pilot
-    that does not meet the requirements in construction or use of funds loses
-    its status and the subsidy is clawed back. Bands come from the programme file.
+    冀工信产业〔2016〕93号 五: the evaluation is the basis for continued support; a
+    pilot that does not meet the requirements in construction or use of funds
+    loses its pilot status and the subsidy is recovered. No document sets score
+    bands: they come from the programme file (provincial configuration).
 
     Args:
         programme: Programme with ``evaluation`` rules.
         cluster_id: The evaluated cluster.
-        score: The evaluator's score (None: no score submitted).
+        score: The evaluator's score, 0-100 (None: no score submitted).
         violation: A violation recorded by the evaluator or a reviewer.
-        granted_wan_yuan: Subsidy granted so far (clawed back on revocation).
+        granted_wan_yuan: Subsidy granted so far, in 万元 (recovered on revocation
+            when the programme claws back).
+
+    Returns:
+        ``continue``, ``rectify``, ``missing`` or the programme's revocation outcome.
 
     Raises:
         ValueError: The programme has no evaluation rules.
@@ -111,7 +92,7 @@ def evaluation_verdict(
     rules: EvaluationRules | None = programme.evaluation
     if rules is None:
         raise ValueError(f"programme {programme.id} has no evaluation rules")
-    figures = {
+    figures: dict[str, Any] = {
         "score": score,
         "violation": violation,
         "continue_min_score": rules.continue_min_score,
@@ -119,43 +100,52 @@ def evaluation_verdict(
     }
     rule_file = f"programmes/{programme.id}.yaml: evaluation"
     if score is None and not violation:
-        return Verdict(
-            cluster_id,
-            "missing",
-            "第三方评估机构未报送该集群的评分",
-            f"{rule_file} (无评分)",
-            rules.clause,
-            figures,
-        )
+        reason = "第三方评估机构未报送该集群的评分"
+        return Verdict(cluster_id, "missing", reason, f"{rule_file} (无评分)", rules.clause, figures)
     if violation and rules.revoke_on_violation or score is not None and score < rules.rectify_min_score:
-        clawback = granted_wan_yuan if rules.claw_back_subsidy else 0.0
-        figures["clawback_wan_yuan"] = clawback
-        why = "存在违规情形" if violation else f"评分 {score:g} 低于 {rules.rectify_min_score:g} 分"
-        extra = f"，追回补贴资金 {clawback:g} 万元" if clawback else ""
-        return Verdict(
-            cluster_id, "revoke", f"{why}，取消试点资格{extra}", f"{rule_file}.rectify_min_score / revoke_on_violation",
-            rules.clause, figures,
-        )  # fmt: skip
+        return _revocation(programme, rules, cluster_id, score, violation, granted_wan_yuan, figures)
     assert score is not None
+    rule = f"{rule_file}.continue_min_score"
     if score < rules.continue_min_score:
         figures["rectify_days"] = rules.rectify_days
-        return Verdict(
-            cluster_id, "rectify", f"评分 {score:g} 分，限期 {rules.rectify_days} 天整改",
-            f"{rule_file}.continue_min_score", rules.clause, figures,
-        )  # fmt: skip
-    return Verdict(
-        cluster_id,
-        "continue",
-        f"评分 {score:g} 分，继续支持",
-        f"{rule_file}.continue_min_score",
-        rules.clause,
-        figures,
-    )
+        reason = f"评分 {score:g} 分，限期 {rules.rectify_days} 天整改"
+        return Verdict(cluster_id, "rectify", reason, rule, rules.clause, figures)
+    reason = f"评分 {score:g} 分，{OUTCOMES['continue']}"
+    return Verdict(cluster_id, "continue", reason, rule, rules.clause, figures)
+
+
+def _revocation(
+    programme: Programme,
+    rules: EvaluationRules,
+    cluster_id: str,
+    score: float | None,
+    violation: bool,
+    granted_wan_yuan: float,
+    figures: dict[str, Any],
+) -> Verdict:
+    """The revocation verdict of an evaluation, with the subsidy to recover if the programme claws back."""
+    outcome = revocation_outcome(programme)
+    clawback = granted_wan_yuan if rules.claw_back_subsidy else 0.0
+    figures["clawback_wan_yuan"] = clawback
+    why = "存在违规情形" if violation else f"评分 {score:g} 低于 {rules.rectify_min_score:g} 分"
+    extra = f"，{OUTCOMES['clawback']} {clawback:g} 万元" if clawback else ""
+    rule = f"programmes/{programme.id}.yaml: evaluation.rectify_min_score / revoke_on_violation"
+    return Verdict(cluster_id, outcome, f"{why}，{OUTCOMES[outcome]}{extra}", rule, rules.clause, figures)
 
 
 @dataclass(frozen=True, slots=True)
 class ReReviewInput:
-    """What the re-review of one cluster knows (our records plus reviewers' findings)."""
+    """What the re-review of one cluster knows (our records plus reviewers' findings).
+
+    Attributes:
+        cluster_id: The cluster.
+        applied: The cluster applied for the re-review.
+        targets_total: Number of targets in its three-year development plan (None: not reported).
+        targets_completed: Number of those targets completed (None: not reported).
+        indicators: Indicator values by criterion field; multi-year criteria take lists.
+        annual_table_on_time: The year's 年度培育情况信息表 arrived on time.
+        findings: Grounds of 第十七条 established by reviewers (keys of :data:`ARTICLE_17`).
+    """
 
     cluster_id: str
     applied: bool
@@ -166,37 +156,55 @@ class ReReviewInput:
     findings: tuple[str, ...] = ()
 
 
-def re_review_verdict(programme: Programme, data: ReReviewInput, valid_until: dt.date) -> Verdict:
-    """Extend by the programme's extension years, or revoke under article 17.
+def _target_completion(data: ReReviewInput) -> float | None:
+    """Share of the three-year plan's targets completed (None when not reported)."""
+    if data.targets_total and data.targets_completed is not None:
+        return data.targets_completed / data.targets_total
+    return None
 
-    Seed 002 第十六条: at expiry the cluster is re-reviewed, including completion
-    of its three-year plan targets; passing extends recognition by three years.
-    第十七条: conditions (1) and (3) come from our records, (2), (4), (5) from findings.
+
+def _revocation_grounds(
+    rules: ReReviewRules, data: ReReviewInput, completion: float | None, failed_criteria: list[str]
+) -> list[str]:
+    """The grounds of 第十七条 that hold: (一) and (三) from our records, (二), (四), (五) from findings."""
+    conditions: list[str] = []
+    if not data.applied:
+        conditions.append("no_application")
+    elif completion is None or completion < rules.min_target_completion or failed_criteria:
+        conditions.append("failed_re_review")
+    if not data.annual_table_on_time:
+        conditions.append("annual_table_missing")
+    return conditions + [f for f in FINDING_CONDITIONS if f in data.findings]
+
+
+def re_review_verdict(programme: Programme, data: ReReviewInput, valid_until: dt.date) -> Verdict:
+    """Extend the recognition by the programme's extension years, or revoke it under 第十七条.
+
+    工信部企业〔2022〕119号 第十五条: at expiry the cluster is re-reviewed, including
+    completion of its three-year development plan targets; passing extends the
+    recognition by three years. 第十七条: any of its five grounds revokes the
+    recognition (撤销认定, MIIT's decision). The completion threshold is the
+    programme file's configuration; the document sets none.
+
+    Args:
+        programme: Programme with ``re_review`` rules and its recognition criteria.
+        data: What the re-review knows about the cluster.
+        valid_until: Last day of the current recognition.
+
+    Returns:
+        ``extend`` (figures carry ``new_valid_until``) or ``revoke_recognition``
+        (figures carry the ``conditions`` that hold).
 
     Raises:
         ValueError: The programme has no re-review rules.
     """
-    from review_calendar.domain.calendar import extend_validity
-
     rules = programme.re_review
     if rules is None:
         raise ValueError(f"programme {programme.id} has no re_review rules")
-    conditions: list[str] = []
-    completion = (
-        data.targets_completed / data.targets_total
-        if data.targets_total and data.targets_completed is not None
-        else None
-    )
+    completion = _target_completion(data)
     criteria = check_criteria(programme.criteria, data.indicators) if rules.require_criteria else []
     failed_criteria = [c.title for c in criteria if c.met is False]
-    if not data.applied:
-        conditions.append("no_application")
-    else:
-        if completion is None or completion < rules.min_target_completion or failed_criteria:
-            conditions.append("failed_re_review")
-    if not data.annual_table_on_time:
-        conditions.append("annual_table_missing")
-    conditions += [f for f in FINDING_CONDITIONS if f in data.findings]
+    conditions = _revocation_grounds(rules, data, completion, failed_criteria)
     figures: dict[str, Any] = {
         "applied": data.applied,
         "target_completion": None if completion is None else round(completion, 4),
@@ -211,26 +219,18 @@ def re_review_verdict(programme: Programme, data: ReReviewInput, valid_until: dt
     if conditions:
         figures["conditions"] = conditions
         reasons = "；".join(dict.fromkeys(ARTICLE_17[c] for c in conditions))
-        detail = f"（未达标：{'、'.join(failed_criteria)}）" if failed_criteria else ""
-        if (
-            "failed_re_review" in conditions
-            and completion is not None
-            and completion < rules.min_target_completion
-        ):
-            detail += f"（三年目标完成率 {completion:.0%}，低于 {rules.min_target_completion:.0%}）"
-        return Verdict(
-            data.cluster_id, "revoke", f"取消认定：{reasons}{detail}", rule_file, rules.clause, figures
+        detail = (
+            f"（{CRITERION_RESULTS['not_met']}：{'、'.join(failed_criteria)}）" if failed_criteria else ""
         )
+        low = completion is not None and completion < rules.min_target_completion
+        if "failed_re_review" in conditions and low:
+            detail += f"（三年目标完成率 {completion:.0%}，低于 {rules.min_target_completion:.0%}）"
+        reason = f"{OUTCOMES['revoke_recognition']}：{reasons}{detail}"
+        return Verdict(data.cluster_id, "revoke_recognition", reason, rule_file, rules.clause, figures)
     new_end = extend_validity(valid_until, programme.validity.extension_years)
     figures["new_valid_until"] = new_end.isoformat()
-    return Verdict(
-        data.cluster_id,
-        "extend",
-        f"复核通过，有效期延长至 {new_end.isoformat()}",
-        rule_file,
-        rules.clause,
-        figures,
-    )
+    reason = f"复核通过，有效期延长至 {new_end.isoformat()}"
+    return Verdict(data.cluster_id, "extend", reason, rule_file, rules.clause, figures)
 
 
 def subsidy_for_claim(
@@ -242,8 +242,16 @@ def subsidy_for_claim(
 ) -> tuple[float, str]:
     """Subsidy for one Langfang claim: share of eligible investment, capped, platforms once only.
 
-    Seed 004: pilot and demonstration projects up to 20 % of equipment and software
-    investment, at most 2 m yuan; recognised platforms up to 30 %, at most 5 m yuan, once.
+    廊坊市产业集群数字化智能化转型推进方案: pilot and demonstration projects up to
+    20 % of equipment and software investment, at most 2 m yuan; recognised
+    platforms up to 30 %, at most 5 m yuan, once.
+
+    Args:
+        rules: The programme's subsidy bands.
+        category: The claim's category (试点, 示范, 平台).
+        eligible_wan_yuan: Equipment and software investment, in 万元.
+        claimed_wan_yuan: The amount claimed, in 万元.
+        already_granted_once: The beneficiary had a grant in an earlier year.
 
     Returns:
         (amount in 万元, explanation in Chinese).
@@ -264,23 +272,49 @@ def subsidy_for_claim(
 def stage_target_progress(
     targets: Iterable[StageTarget], year: int, counts: Mapping[str, float]
 ) -> list[dict[str, Any]]:
-    """Progress against the stage targets of ``year`` (met when the count reaches the minimum)."""
-    return [
-        {"metric": t.metric, "title": t.title, "minimum": t.minimum, "actual": counts.get(t.metric, 0),
-         "met": counts.get(t.metric, 0) >= t.minimum}
-        for t in targets
-        if t.year == year
-    ]  # fmt: skip
+    """Progress against the stage targets of ``year`` (met when the count reaches the minimum).
+
+    Args:
+        targets: The programme's stage targets (cumulative counts).
+        year: The year whose targets are checked.
+        counts: Counts by metric (``platforms``, ``pilot_firms``...).
+
+    Returns:
+        One dict per target of ``year``: metric, title, minimum, actual, met.
+    """
+    progress = []
+    for t in targets:
+        if t.year != year:
+            continue
+        actual = counts.get(t.metric, 0)
+        progress.append(
+            {
+                "metric": t.metric,
+                "title": t.title,
+                "minimum": t.minimum,
+                "actual": actual,
+                "met": actual >= t.minimum,
+            }
+        )
+    return progress
 
 
 def bulletin_ranking(
     rows: Sequence[Mapping[str, Any]], indicators: Sequence[str], key: str = "base"
 ) -> list[dict[str, Any]]:
-    """Rank bases for the quarterly bulletin (seed 001: 每季度通报).
+    """Rank bases for the quarterly bulletin (豫工信办〔2012〕7号: 每季度通报).
 
     Each indicator ranks the bases (higher is better); the bulletin orders them by
     the sum of ranks, ties by name. Bases with no counselling visit in the quarter
-    are flagged (seed 001: experts visit every base at least once a quarter).
+    are flagged (the expert group visits at least once a quarter).
+
+    Args:
+        rows: One row per base with the indicator values and ``counselling_visits``.
+        indicators: The indicator columns that rank.
+        key: The column naming the base.
+
+    Returns:
+        The rows with ``rank_sum``, ``rank`` and ``no_counselling_visit``, best first.
     """
     ranked: dict[str, dict[str, Any]] = {str(r[key]): {"base": str(r[key]), "rank_sum": 0, **r} for r in rows}
     for ind in indicators:
@@ -292,42 +326,3 @@ def bulletin_ranking(
         r["rank"] = position
         r["no_counselling_visit"] = not float(r.get("counselling_visits") or 0)
     return out
-
-
-def record_decision(
-    session: Session, programme_id: str, cycle_year: int, kind: str, verdict: Verdict, run_id: str
-) -> bool:
-    """Store ``verdict`` keyed by (programme, year, kind, subject).
-
-    A re-run that reaches the same outcome keeps the first record (its run and
-    time stay those of the run that decided); a different outcome replaces it and
-    keeps the previous outcome in the figures.
-
-    Returns:
-        True when something was written.
-    """
-    existing = session.scalar(
-        select(Decision).where(
-            Decision.programme_id == programme_id,
-            Decision.cycle_year == cycle_year,
-            Decision.kind == kind,
-            Decision.subject == verdict.subject,
-        )
-    )
-    figures = {**verdict.figures, "reason": verdict.reason}
-    if existing is not None:
-        if existing.outcome == verdict.outcome and existing.figures == figures:
-            return False
-        figures["previous_outcome"] = existing.outcome
-        existing.outcome, existing.rule, existing.clause = verdict.outcome, verdict.rule, verdict.clause
-        existing.figures, existing.run_id = figures, run_id
-        existing.decided_at = dt.datetime.now(dt.UTC)
-        return True
-    session.add(
-        Decision(
-            programme_id=programme_id, cycle_year=cycle_year, kind=kind, subject=verdict.subject,
-            outcome=verdict.outcome, rule=verdict.rule, clause=verdict.clause, figures=figures, run_id=run_id,
-        )
-    )  # fmt: skip
-    session.flush()
-    return True

@@ -83,7 +83,16 @@ OUTCOMES: dict[str, str] = {
     "accepted": "受理",
     "rejected": "退回",
     "granted": "给予补贴",
+    "refused": "不予补贴",
     "clawback": "追回补贴资金",
+}
+
+#: Whether a recognition criterion or a stage target is met (``unknown``: not reported).
+CRITERION_RESULTS: dict[str, str] = {
+    "met": "达标",
+    "not_met": "未达标",
+    "unknown": "无法判断",
+    "not_reported": "未报送",
 }
 
 #: Kinds of outgoing messages.

@@ -419,7 +419,8 @@ def _record_acceptance(
     session: Any, programme: Programme, instance: ObligationInstance, outcome: FileOutcome, run_id: str
 ) -> None:
     """The acceptance or rejection of a file as an audited decision, in the file's own transaction."""
-    from review_calendar.decide.rules import Verdict, record_decision
+    from review_calendar.domain.verdicts import Verdict
+    from review_calendar.store.decision_log import record_decision
 
     obligation = programme.obligation(instance.obligation_id)
     if outcome.status == "accepted":

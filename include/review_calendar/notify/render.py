@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from review_calendar.domain.labels import OUTCOMES
+
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
@@ -48,13 +50,6 @@ LEVELS = {
     "firm": "企业",
 }
 DECISION_KINDS = {"evaluation": "年度绩效评价结果", "re_review": "复核结果"}
-OUTCOMES = {
-    "continue": "继续支持",
-    "rectify": "限期整改",
-    "revoke": "取消资格",
-    "missing": "未收到评分",
-    "extend": "复核通过，延长有效期",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,8 +100,8 @@ class DecisionNotice:
         cycle_year: The cycle decided.
         subject: The decision's subject (the cluster id).
         subject_name: The cluster's name.
-        outcome: ``continue``, ``rectify``, ``revoke``, ``missing``, ``extend``...
-        reason: The reason in Chinese (from :class:`review_calendar.decide.rules.Verdict`).
+        outcome: ``continue``, ``rectify``, ``revoke``, ``revoke_recognition``, ``extend``...
+        reason: The reason in Chinese (from :class:`review_calendar.domain.verdicts.Verdict`).
         clause: The clause the rule comes from.
     """
 

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
+from review_calendar.domain.labels import OUTCOMES
 from review_calendar.domain.programmes import instances_for_year
 from review_calendar.store.models import (
     Aggregate,
@@ -86,19 +87,6 @@ KIND_LABELS = {
     "bulletin": "通报",
 }
 
-OUTCOME_LABELS = {
-    "continue": "继续支持",
-    "rectify": "限期整改",
-    "revoke": "撤销资格",
-    "extend": "复核通过，延期",
-    "missing": "缺少材料",
-    "pass": "通过",
-    "fail": "未通过",
-    "accepted": "受理",
-    "rejected": "退回",
-    "granted": "给予补贴",
-    "clawback": "追回补贴",
-}
 
 #: Files a gate report page may be served as (suffix -> media type).
 REPORT_MEDIA_TYPES = {
@@ -882,7 +870,7 @@ def decisions_view(
                 subject=d.subject,
                 subject_label=clusters.get(d.subject, d.subject),
                 outcome=d.outcome,
-                outcome_label=OUTCOME_LABELS.get(d.outcome, d.outcome),
+                outcome_label=OUTCOMES.get(d.outcome, d.outcome),
                 rule=d.rule,
                 clause=d.clause,
                 figures=figures,

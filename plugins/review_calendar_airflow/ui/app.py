@@ -343,7 +343,7 @@ def create_app() -> FastAPI:
 
         data = _read(load)
         dag_id = cycle_dag_id(programme.id, obligation_id)
-        # The provincial summary (review_calendar.report.workbook): <programme>/<year>/<obligation>_<period>.html
+        # The provincial summary (review_calendar.report.publish): <programme>/<year>/<obligation>_<period>.html
         summary = f"{programme.id}/{year}/{obligation_id}_{period}.html"
         caller: Caller = request.state.caller
         return pages.render(

@@ -1,0 +1,32 @@
+"""A verdict: what was decided about one subject, why, under which rule and clause.
+
+The rules of ``decide`` return verdicts, intake and the gate produce them too, and
+``store.decision_log`` records them. The type lives here, below every stage, so
+each of them can build or store a verdict without importing a later stage.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """A decision about one subject, with its reason in Chinese and its audit data.
+
+    Attributes:
+        subject: What the decision is about (a cluster id, a firm, a file, ``obligation/period``).
+        outcome: The outcome code; its Chinese label is ``domain.labels.OUTCOMES[outcome]``.
+        reason: Why, in Chinese, with the figures that decided it.
+        rule: Where the rule is configured (``programmes/<id>.yaml: evaluation``...).
+        clause: The clause of the source document the rule applies.
+        figures: The figures the rule used (scores, shares, amounts in 万元, dates as ISO text).
+    """
+
+    subject: str
+    outcome: str
+    reason: str
+    rule: str
+    clause: str
+    figures: dict[str, Any] = field(default_factory=dict)
