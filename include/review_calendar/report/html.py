@@ -178,9 +178,14 @@ def _criteria_tables(programme: Programme, aggregate: ProvinceAggregate) -> dict
         codes = [criterion_code(r.get(c.id), bool(r["reported"])) for c in programme.criteria]
         marks = [{"text": CRITERION_RESULTS[code], "css": _MARK_CSS.get(code, "")} for code in codes]
         clusters.append(
-            {"cluster": r["cluster"], "region": r["region_name"], "city": r["city_name"], "marks": marks,
-             "met_all": bool(r["met_all"])}
-        )  # fmt: skip
+            {
+                "cluster": r["cluster"],
+                "region": r["region_name"],
+                "city": r["city_name"],
+                "marks": marks,
+                "met_all": bool(r["met_all"]),
+            }
+        )
     titles = [c.title for c in programme.criteria] if clusters else []
     return {"criteria": criteria, "clusters": clusters, "criteria_titles": titles}
 

@@ -252,10 +252,18 @@ def _criteria_sheet(wb: Workbook, programme: Programme, aggregate: ProvinceAggre
     rows: list[list[Any]] = []
     for r in aggregate.clusters.to_dict("records"):
         marks = [criterion_mark(r.get(c.id), bool(r["reported"])) for c in criteria]
+        met_all = "是" if r["met_all"] else "否"
         rows.append(
-            [r["region_code"], r["region_name"], r["city_name"], r["cluster"], state_label(r["state"]), *marks,
-             "是" if r["met_all"] else "否"]
-        )  # fmt: skip
+            [
+                r["region_code"],
+                r["region_name"],
+                r["city_name"],
+                r["cluster"],
+                state_label(r["state"]),
+                *marks,
+                met_all,
+            ]
+        )
     summary = aggregate.criteria.set_index("id") if len(aggregate.criteria) else None
     for title, column in (
         ("达标集群数", "met"),
@@ -263,10 +271,10 @@ def _criteria_sheet(wb: Workbook, programme: Programme, aggregate: ProvinceAggre
         ("无法判断或未报送", "unknown"),
     ):
         counts = [None if summary is None else int(summary.loc[c.id, column]) for c in criteria]
-        met_all = (
+        all_met = (
             int(aggregate.clusters["met_all"].sum()) if column == "met" and len(aggregate.clusters) else None
         )
-        rows.append(["", title, "", "", "", *counts, met_all])
+        rows.append(["", title, "", "", "", *counts, all_met])
     _sheet(wb, "认定标准", headers, rows, [None] * 5 + ["0"] * (len(criteria) + 1), total_rows=3)
 
 
