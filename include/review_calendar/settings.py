@@ -1,24 +1,84 @@
-"""Deployment settings, read from the environment.
+"""Deployment settings: every ``REVIEW_CALENDAR_*`` environment variable, read in one place.
 
-Three tiers of configuration exist (STYLE.md point 9): deployment settings here
-(environment variables, see ``.env.example``), per-run parameters (DAG params
-and CLI flags) and domain data (programme files). Nothing here is read when a
-DAG file is parsed; callers ask for :func:`get_settings` inside a task.
+Configuration comes in three tiers: deployment settings here (environment
+variables, listed with their defaults in ``.env.example``), per-run parameters
+(DAG params and CLI flags) and domain data (programme files). No other module
+reads these variables. Nothing is read when this module is imported: callers
+ask for :func:`get_settings` inside a task, a callback or a command, and the
+environment is read at that moment (never a database, connection or Variable).
+
+The variables:
+
+=====================================  ==============================================================
+``REVIEW_CALENDAR_HOME``               working folder (inboxes, quarantine, accepted files, reports)
+``REVIEW_CALENDAR_DB_URL``             SQLAlchemy URL of the review database
+``REVIEW_CALENDAR_PROGRAMMES``         folder of the programme files
+``REVIEW_CALENDAR_HOLIDAYS``           holiday table extending chinese-calendar
+``REVIEW_CALENDAR_EXPECTATIONS``       folder of the Great Expectations suites
+``REVIEW_CALENDAR_SMTP_HOST``          SMTP server of the command line's sender (``remind --send``)
+``REVIEW_CALENDAR_SMTP_PORT``          its port (default 465 with SSL, 587 with STARTTLS, else 25)
+``REVIEW_CALENDAR_SMTP_USER``          its login (empty: no authentication)
+``REVIEW_CALENDAR_SMTP_PASSWORD``      its password
+``REVIEW_CALENDAR_SMTP_SSL``           connect with implicit TLS (true/false)
+``REVIEW_CALENDAR_SMTP_STARTTLS``      upgrade the connection with STARTTLS (true/false)
+``REVIEW_CALENDAR_SMTP_TIMEOUT``       socket timeout in seconds
+``REVIEW_CALENDAR_SMTP_CONN_ID``       Airflow SMTP connection of the outbox task and operator alerts
+``REVIEW_CALENDAR_SMTP_RATE``          at most this many e-mails per second (empty or 0: no limit)
+``REVIEW_CALENDAR_OPERATORS``          operators' addresses, comma-separated, e-mailed when a task fails
+``REVIEW_CALENDAR_ALERT_FROM``         From address of those alerts
+=====================================  ==============================================================
+
+The Airflow tasks send through the SMTP connection (``REVIEW_CALENDAR_SMTP_CONN_ID``);
+the ``REVIEW_CALENDAR_SMTP_HOST`` group configures only the plain ``smtplib`` sender of
+the command line, the demo and the benchmark.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 #: The repository root when running from a checkout (include/review_calendar/..).
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
+_TRUE = {"1", "true", "yes", "on"}
+
+
+class SettingsError(ValueError):
+    """A deployment variable has a value that cannot be used; the message names the variable."""
+
+
+@dataclass(frozen=True, slots=True)
+class SmtpSettings:
+    """Where and how the command line's ``smtplib`` sender connects.
+
+    Attributes:
+        host: Server name or address.
+        port: Port (25, 587 with STARTTLS, 465 with implicit TLS).
+        user: Login (None: no authentication).
+        password: Password (never shown in ``repr``).
+        starttls: Upgrade the connection with STARTTLS before logging in.
+        ssl: Connect with implicit TLS (``SMTP_SSL``).
+        timeout: Socket timeout in seconds.
+    """
+
+    host: str = "localhost"
+    port: int = 25
+    user: str | None = None
+    password: str | None = field(default=None, repr=False)
+    starttls: bool = False
+    ssl: bool = False
+    timeout: float = 30.0
+
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    """Where the review calendar keeps its files and data.
+    """The deployment settings of the review calendar.
 
     Attributes:
         home: Working folder for the review database, inboxes, quarantine and reports.
@@ -26,6 +86,11 @@ class Settings:
         programmes_dir: Folder of programme configuration files.
         holidays_file: Extra holiday table (YAML) extending chinese-calendar.
         expectations_dir: Folder of the Great Expectations suites.
+        smtp: The command line's SMTP server (the Airflow tasks use ``smtp_conn_id``).
+        smtp_conn_id: Airflow SMTP connection of the outbox task and the operator alerts.
+        smtp_rate: At most this many e-mails per second (None: no limit).
+        operators: Addresses e-mailed when a task fails (empty: no alerts).
+        alert_from: From address of those alerts.
     """
 
     home: Path
@@ -33,26 +98,35 @@ class Settings:
     programmes_dir: Path
     holidays_file: Path
     expectations_dir: Path
+    smtp: SmtpSettings = SmtpSettings()
+    smtp_conn_id: str = "smtp_default"
+    smtp_rate: float | None = None
+    operators: tuple[str, ...] = ()
+    alert_from: str = "review-calendar-alerts@localhost"
 
     @property
     def inbox_dir(self) -> Path:
+        """Where submitted files arrive."""
         return self.home / "inbox"
 
     @property
     def quarantine_dir(self) -> Path:
+        """Where rejected files are kept."""
         return self.home / "quarantine"
 
     @property
     def accepted_dir(self) -> Path:
+        """Content-addressed copies of accepted files."""
         return self.home / "accepted"
 
     @property
     def reports_dir(self) -> Path:
+        """Generated reports and gate pages."""
         return self.home / "reports"
 
 
-def get_settings(env: dict[str, str] | None = None) -> Settings:
-    """Build the settings from environment variables.
+def get_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Build the settings from the environment variables listed in the module docstring.
 
     Args:
         env: Mapping to read instead of ``os.environ`` (tests).
@@ -60,14 +134,65 @@ def get_settings(env: dict[str, str] | None = None) -> Settings:
     Returns:
         The settings; the default review database is an embedded SQLite file
         under ``REVIEW_CALENDAR_HOME`` (default ``<project>/var``).
+
+    Raises:
+        SettingsError: A number is not a number, or both SSL and STARTTLS are set.
     """
     env = dict(os.environ if env is None else env)
     home = Path(env.get("REVIEW_CALENDAR_HOME", PROJECT_ROOT / "var")).resolve()
     db_url = env.get("REVIEW_CALENDAR_DB_URL") or f"sqlite:///{home / 'review.db'}"
+    operators = env.get("REVIEW_CALENDAR_OPERATORS", "").split(",")
+    rate = _number(env, "REVIEW_CALENDAR_SMTP_RATE", 0.0)
     return Settings(
         home=home,
         db_url=db_url,
         programmes_dir=Path(env.get("REVIEW_CALENDAR_PROGRAMMES", PROJECT_ROOT / "programmes")),
         holidays_file=Path(env.get("REVIEW_CALENDAR_HOLIDAYS", PROJECT_ROOT / "config" / "holidays.yaml")),
         expectations_dir=Path(env.get("REVIEW_CALENDAR_EXPECTATIONS", PROJECT_ROOT / "expectations")),
+        smtp=_smtp(env),
+        smtp_conn_id=_text(env, "REVIEW_CALENDAR_SMTP_CONN_ID") or "smtp_default",
+        smtp_rate=rate if rate > 0 else None,
+        operators=tuple(a.strip() for a in operators if a.strip()),
+        alert_from=_text(env, "REVIEW_CALENDAR_ALERT_FROM") or "review-calendar-alerts@localhost",
     )
+
+
+def _smtp(env: Mapping[str, str]) -> SmtpSettings:
+    """The ``REVIEW_CALENDAR_SMTP_HOST`` group; the port defaults to 465 with SSL, 587 with STARTTLS, else 25."""
+    use_ssl = _text(env, "REVIEW_CALENDAR_SMTP_SSL").lower() in _TRUE
+    starttls = _text(env, "REVIEW_CALENDAR_SMTP_STARTTLS").lower() in _TRUE
+    if use_ssl and starttls:
+        raise SettingsError("REVIEW_CALENDAR_SMTP_SSL and REVIEW_CALENDAR_SMTP_STARTTLS exclude each other")
+    default_port = 465 if use_ssl else 587 if starttls else 25
+    return SmtpSettings(
+        host=_text(env, "REVIEW_CALENDAR_SMTP_HOST") or "localhost",
+        port=int(_number(env, "REVIEW_CALENDAR_SMTP_PORT", default_port, whole=True)),
+        user=_text(env, "REVIEW_CALENDAR_SMTP_USER") or None,
+        password=env.get("REVIEW_CALENDAR_SMTP_PASSWORD") or None,
+        starttls=starttls,
+        ssl=use_ssl,
+        timeout=_number(env, "REVIEW_CALENDAR_SMTP_TIMEOUT", 30.0),
+    )
+
+
+def _text(env: Mapping[str, str], name: str) -> str:
+    """The variable without surrounding spaces ("" when unset)."""
+    return (env.get(name) or "").strip()
+
+
+def _number(env: Mapping[str, str], name: str, default: float, *, whole: bool = False) -> float:
+    """The variable as a number; ``default`` when unset or empty.
+
+    Raises:
+        SettingsError: The value is not a (whole, when ``whole``) non-negative number.
+    """
+    text = _text(env, name)
+    if not text:
+        return default
+    try:
+        value = int(text) if whole else float(text)
+    except ValueError:
+        raise SettingsError(f"{name} must be a {'whole ' if whole else ''}number, not {text!r}") from None
+    if value < 0:
+        raise SettingsError(f"{name} must not be negative, not {text!r}")
+    return value

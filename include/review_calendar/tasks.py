@@ -260,7 +260,7 @@ def plan_reminders(programme_id: str, as_of: str, *, dry_run: bool = False) -> d
     """
     import datetime as dt
 
-    from review_calendar.notify.outbox import plan_reminders as plan
+    from review_calendar.notify.reminders import plan_reminders as plan
 
     settings = get_settings()
     programme = load_programme(programme_id)
@@ -389,7 +389,7 @@ def queue_instance_notices(key: str, as_of: str) -> dict[str, Any]:
 
     from sqlalchemy import select
 
-    from review_calendar.notify.outbox import queue_decision
+    from review_calendar.notify.notices import queue_decision
     from review_calendar.notify.render import DecisionNotice
     from review_calendar.store.db import session_scope
     from review_calendar.store.models import Decision

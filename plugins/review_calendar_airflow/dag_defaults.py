@@ -24,20 +24,20 @@ def alert_operators(context: Any) -> None:
     """Failure callback: e-mail the platform operators through the SMTP connection (SmtpNotifier).
 
     Separate from the county e-mails (those go through the outbox). Addresses come
-    from ``REVIEW_CALENDAR_OPERATORS`` (comma-separated), read when a task fails,
+    from the deployment settings (``REVIEW_CALENDAR_OPERATORS``), read when a task fails,
     never at parse time. The message names the DAG, task, run and the error.
     """
-    import os
-
     from airflow.providers.smtp.notifications.smtp import SmtpNotifier
 
-    to = [a.strip() for a in os.environ.get("REVIEW_CALENDAR_OPERATORS", "").split(",") if a.strip()]
-    if not to:
+    from review_calendar.settings import get_settings
+
+    settings = get_settings()
+    if not settings.operators:
         return
     notifier = SmtpNotifier(
-        to=to,
-        from_email=os.environ.get("REVIEW_CALENDAR_ALERT_FROM", "review-calendar-alerts@localhost"),
-        smtp_conn_id=os.environ.get("REVIEW_CALENDAR_SMTP_CONN_ID", "smtp_default"),
+        to=list(settings.operators),
+        from_email=settings.alert_from,
+        smtp_conn_id=settings.smtp_conn_id,
         subject="[审查日历] 任务失败：{{ ti.dag_id }}.{{ ti.task_id }}",
         html_content=(
             "<p>DAG <b>{{ ti.dag_id }}</b> 的任务 <b>{{ ti.task_id }}</b> 运行失败（运行 {{ run_id }}，"

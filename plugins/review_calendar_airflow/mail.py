@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import logging
-import os
 from typing import Any
 
 log = logging.getLogger(__name__)
 
-SMTP_CONN_ID = os.environ.get("REVIEW_CALENDAR_SMTP_CONN_ID", "smtp_default")
-
 
 def deliver_outbox(dry_run: bool = False, limit: int | None = None) -> dict[str, Any]:
-    """Send every queued e-mail over one connection of the SMTP connection ``smtp_default``.
+    """Send every queued e-mail over one connection of the deployment's SMTP connection.
 
-    The provider's hook opens (and authenticates, per the connection's TLS/SSL
-    extras) one client for the whole batch; ``review_calendar`` builds each
-    message and keeps the outbox ledger, so a retry or re-run sends nothing twice.
+    The connection id and the send rate come from the deployment settings
+    (``Settings.smtp_conn_id``, default ``smtp_default``; ``Settings.smtp_rate``),
+    read when the task runs. The provider's hook opens (and authenticates, per
+    the connection's TLS/SSL extras) one client for the whole batch;
+    ``review_calendar`` builds each message and keeps the outbox ledger, so a
+    retry or re-run sends nothing twice.
 
     Args:
         dry_run: Count what is queued without sending.
@@ -26,25 +26,31 @@ def deliver_outbox(dry_run: bool = False, limit: int | None = None) -> dict[str,
         The delivery report as a dict (counts only: no addresses).
 
     Raises:
-        RuntimeError: The SMTP server could not be reached; what was not sent stays queued.
+        SmtpUnavailable: The SMTP server could not be reached; what was not sent stays queued.
     """
+    from review_calendar.notify.outbox import pending_count
     from review_calendar.settings import get_settings
-    from review_calendar.notify.outbox import deliver, pending_count
 
-    url = get_settings().db_url
+    settings = get_settings()
+    url = settings.db_url
     if dry_run:
         return {"dry_run": True, "queued": pending_count(url)}
+    if not pending_count(url):
+        return {"queued": 0, "sent": 0}
+    return _send_batch(url, settings.smtp_conn_id, settings.smtp_rate, limit)
+
+
+def _send_batch(url: str, conn_id: str, rate: float | None, limit: int | None) -> dict[str, Any]:
+    """Open the hook's client once, deliver through it, close it; fail the task on an outage."""
     import smtplib
 
     from airflow.providers.smtp.hooks.smtp import SmtpHook
     from airflow.sdk.exceptions import AirflowException
 
-    from review_calendar.notify.outbox import SmtpUnavailable
+    from review_calendar.notify.delivery import SmtpUnavailable, deliver
+    from review_calendar.notify.outbox import pending_count
 
-    rate = float(os.environ.get("REVIEW_CALENDAR_SMTP_RATE", "0") or 0) or None
-    if not pending_count(url):
-        return {"queued": 0, "sent": 0}
-    hook = SmtpHook(smtp_conn_id=SMTP_CONN_ID)
+    hook = SmtpHook(smtp_conn_id=conn_id)
     try:
         hook.__enter__()
     except (OSError, smtplib.SMTPException, AirflowException) as exc:
@@ -53,9 +59,10 @@ def deliver_outbox(dry_run: bool = False, limit: int | None = None) -> dict[str,
             f"SMTP 服务器无法连接，{pending_count(url)} 封邮件仍在发件箱中等待下次发送：{type(exc).__name__}"
         ) from exc
     try:
-        # The hook keeps one authenticated smtplib client while the context is open;
-        # we hand it our own EmailMessage (UTF-8 headers, stable Message-ID).
-        client = hook._smtp_client  # noqa: SLF001 - the provider exposes no public accessor
+        # The hook keeps one authenticated smtplib client while the context is open; the
+        # provider has no public accessor for it. We hand it our own EmailMessage (UTF-8
+        # headers, stable Message-ID).
+        client = hook._smtp_client
         report = deliver(url, client.send_message, limit=limit, rate_per_second=rate)
     finally:
         hook.__exit__(None, None, None)

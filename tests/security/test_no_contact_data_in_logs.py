@@ -122,8 +122,9 @@ def take_in_lists() -> dict[str, Any]:
 
 
 def remind_and_send(flow: Flow, *, dry_run: bool = False) -> tuple[dict[str, Any], dict[str, Any]]:
-    from review_calendar.notify.outbox import deliver
-    from review_calendar.notify.smtp import SmtpSettings, smtp_sender
+    from review_calendar.notify.delivery import deliver
+    from review_calendar.notify.smtp import smtp_sender
+    from review_calendar.settings import SmtpSettings
     from review_calendar.tasks import plan_reminders
 
     planned = plan_reminders(PROGRAMME, REMINDER_DAY, dry_run=dry_run)

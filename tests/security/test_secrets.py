@@ -258,8 +258,10 @@ def test_smtp_password_is_never_shown(
     password: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     from review_calendar_demo.local_smtp import LocalSmtpServer
-    from review_calendar.notify.outbox import deliver, queue
-    from review_calendar.notify.smtp import SmtpSettings, smtp_sender
+    from review_calendar.notify.delivery import deliver
+    from review_calendar.notify.outbox import queue
+    from review_calendar.notify.smtp import smtp_sender
+    from review_calendar.settings import SmtpSettings
     from review_calendar.store.db import session_scope, upgrade
 
     url = f"sqlite:///{tmp_path / 'review.db'}"

@@ -2,8 +2,8 @@
 
 ``--dry-run`` shows who would get what (roles and masked addresses) without
 queueing or sending; without it the messages are queued in the outbox, and
-``--send`` also delivers them through the SMTP server of the
-``REVIEW_CALENDAR_SMTP_*`` environment variables (:class:`.smtp.SmtpSettings`).
+``--send`` also delivers them through the SMTP server of the deployment
+settings (``get_settings().smtp``, :class:`review_calendar.settings.SmtpSettings`).
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import argparse
 import datetime as dt
 import json
 import logging
-import os
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -119,13 +118,17 @@ def cmd_remind(args: argparse.Namespace) -> int:
         UsageError: Unknown programme or invalid SMTP settings (exit code 2).
     """
     from review_calendar.cli import EXIT_DOMAIN, EXIT_OK, UsageError, _programme
-    from review_calendar.notify.outbox import deliver, plan_reminders
-    from review_calendar.notify.smtp import SmtpSettings, smtp_sender
+    from review_calendar.notify.delivery import deliver
+    from review_calendar.notify.reminders import plan_reminders
+    from review_calendar.notify.smtp import smtp_sender
     from review_calendar.settings import get_settings
     from review_calendar.store.db import upgrade
 
+    try:
+        settings = get_settings()
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     programme = _programme(args.programme)
-    settings = get_settings()
     url = settings.db_url
     upgrade(url)
     years = sorted(set(args.year)) if args.year else [args.as_of.year - 1, args.as_of.year]
@@ -136,12 +139,8 @@ def cmd_remind(args: argparse.Namespace) -> int:
     ]
     report = None
     if args.send:
-        try:
-            smtp = SmtpSettings.from_env()
-            rate = args.rate or float(os.environ.get("REVIEW_CALENDAR_SMTP_RATE") or 0) or None
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
-        with smtp_sender(smtp) as send:
+        rate = args.rate or settings.smtp_rate
+        with smtp_sender(settings.smtp) as send:
             report = deliver(url, send, programme_id=programme.id, limit=args.limit, rate_per_second=rate)
     if args.json:
         print(

@@ -392,7 +392,7 @@ def _persist(
                 for i in p.issues
             )  # fmt: skip
             if notify_on is not None and p.region_code:
-                from review_calendar.notify.outbox import queue_rejection
+                from review_calendar.notify.notices import queue_rejection
 
                 # In the same transaction: the official learns why, exactly once.
                 session.flush()

@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from email.headerregistry import Address
 from typing import TYPE_CHECKING, Any
 
+from review_calendar.domain.privacy import mask_email
+
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
@@ -48,8 +50,6 @@ CITY_CC_ROLES = (ROLE_LEADER, ROLE_DIVISION)
 _ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _ADDR_SPEC = re.compile(rf"{_ATEXT}(?:\.{_ATEXT})*@(?:{_LABEL}\.)+[A-Za-z]{{2,63}}")
-_EMAIL_IN_TEXT = re.compile(r"([A-Za-z0-9._%+!#$&'*/=?^`{|}~-]+)@([A-Za-z0-9.-]+\.[A-Za-z]{2,63})")
-_PHONE_IN_TEXT = re.compile(r"(?<!\d)(?:\+?86[- ]?)?(?:\d[- ]?){7,}\d(?!\d)")
 _MAX_NAME = 64
 
 
@@ -102,20 +102,6 @@ def clean_display_name(value: Any) -> str:
     return " ".join(text.split())[:_MAX_NAME]
 
 
-def mask_address(address: str) -> str:
-    """Hide an address for logs and dry runs: ``zhang@example.cn`` → ``z***@example.cn``."""
-    local, at, domain = address.partition("@")
-    if not at:
-        return "***"
-    return f"{local[:1]}***@{domain}"
-
-
-def mask_contacts(text: str) -> str:
-    """Mask every e-mail address and phone number in free text (error messages, log lines)."""
-    text = _EMAIL_IN_TEXT.sub(lambda m: f"{m.group(1)[:1]}***@{m.group(2)}", text)
-    return _PHONE_IN_TEXT.sub("***", text)
-
-
 @dataclass(frozen=True, slots=True)
 class Mailbox:
     """A validated recipient; build it with :func:`mailbox`.
@@ -138,7 +124,7 @@ class Mailbox:
 
     def masked(self) -> str:
         """Role and masked address, safe for logs and dry-run output."""
-        return f"{self.role or '收件人'} {mask_address(self.addr)}"
+        return f"{self.role or '收件人'} {mask_email(self.addr)}"
 
     def to_json(self) -> dict[str, str]:
         """The form stored in the outbox (``to_addrs`` / ``cc_addrs``)."""

@@ -1,8 +1,9 @@
 """E-mail texts: pure functions over data and Jinja2 templates (Simplified Chinese, plain text).
 
 Each function returns a :class:`Rendered` subject and body and touches
-neither the database nor SMTP, so the wording is tested directly (STYLE.md
-point 11). Templates live in ``notifications/templates/*.txt.j2``.
+neither the database nor SMTP, so the wording is tested directly. Templates
+live in ``notify/templates/*.txt.j2``; every label (levels, periods, decision
+kinds, outcomes) comes from :mod:`review_calendar.domain.labels`.
 
 Values come partly from submitted spreadsheets (file names, error messages).
 Autoescaping is off (plain text), but every interpolated value is flattened to
@@ -20,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from review_calendar.domain.labels import OUTCOMES
+from review_calendar.domain.labels import DECISION_KINDS, LEVELS, OUTCOMES, label, period_label
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -32,24 +33,6 @@ if TYPE_CHECKING:
 #: At most this many problems of a rejected file are listed in an e-mail.
 MAX_LISTED_ERRORS = 10
 WEEKDAYS = "一二三四五六日"
-PERIODS = {
-    "Y": "",
-    "H1": "上半年",
-    "H2": "下半年",
-    "Q1": "第一季度",
-    "Q2": "第二季度",
-    "Q3": "第三季度",
-    "Q4": "第四季度",
-}
-LEVELS = {
-    "county": "县（市、区）",
-    "city": "市工业和信息化局",
-    "province": "省级主管部门",
-    "evaluator": "第三方评估机构",
-    "ministry": "工业和信息化部",
-    "firm": "企业",
-}
-DECISION_KINDS = {"evaluation": "年度绩效评价结果", "re_review": "复核结果"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +83,8 @@ class DecisionNotice:
         cycle_year: The cycle decided.
         subject: The decision's subject (the cluster id).
         subject_name: The cluster's name.
-        outcome: ``continue``, ``rectify``, ``revoke``, ``revoke_recognition``, ``extend``...
+        outcome: A code of :data:`~review_calendar.domain.labels.OUTCOMES` (``continue``, ``rectify``,
+            ``revoke``, ``revoke_recognition``, ``extend``...).
         reason: The reason in Chinese (from :class:`review_calendar.domain.verdicts.Verdict`).
         clause: The clause the rule comes from.
     """
@@ -180,7 +164,7 @@ def _common(programme: Programme, instance: ObligationInstance, as_of: dt.date) 
         "office": programme.office,
         "instance": instance,
         "title": instance.title,
-        "period": PERIODS.get(instance.period, instance.period),
+        "period": period_label(instance.period),
         "content": obligation.content,
         "clause": instance.clause,
         "statutory_due": instance.statutory_due,
@@ -189,7 +173,7 @@ def _common(programme: Programme, instance: ObligationInstance, as_of: dt.date) 
         "as_of": as_of,
         "days_left": (instance.effective_due - as_of).days,
         "route": " → ".join(
-            LEVELS.get(x, x) for x in (instance.submitter, instance.via, instance.recipient) if x
+            label(LEVELS, x) for x in (instance.submitter, instance.via, instance.recipient) if x
         ),
     }
 
@@ -341,7 +325,7 @@ def render_decision(
     Returns:
         Subject and body.
     """
-    kind = DECISION_KINDS.get(decision.kind, "审查决定")
+    kind = f"{label(DECISION_KINDS, decision.kind)}结果"
     subject = _subject(programme, f"{decision.cycle_year}年度{kind}：{decision.subject_name}")
     body = _body(
         "decision.txt.j2",
@@ -350,7 +334,7 @@ def render_decision(
         addressee=_addressee(region_name, via_city),
         decision=decision,
         kind=kind,
-        outcome=OUTCOMES.get(decision.outcome, decision.outcome),
+        outcome=label(OUTCOMES, decision.outcome),
         via_city=via_city,
         region_name=region_name,
     )

@@ -7,8 +7,12 @@ import datetime as dt
 import pytest
 
 from review_calendar.domain.calendar import WorkingCalendar
-from review_calendar.settings import get_settings
-from review_calendar.store.queries import find_instance
+from review_calendar.domain.programmes import (
+    ObligationInstance,
+    Programme,
+    instances_for_year,
+    load_programme_file,
+)
 from review_calendar.notify.recipients import ContactGap
 from review_calendar.notify.render import (
     DecisionNotice,
@@ -22,7 +26,8 @@ from review_calendar.notify.render import (
     render_reminder,
 )
 from review_calendar.notify.stages import Stage
-from review_calendar.domain.programmes import ObligationInstance, Programme, instances_for_year, load_programme_file
+from review_calendar.settings import get_settings
+from review_calendar.store.queries import find_instance
 
 pytestmark = pytest.mark.unit
 
@@ -176,6 +181,56 @@ def test_decision_notice_gives_outcome_reason_and_clause(programme: Programme) -
     assert "依据：冀工信产业〔2016〕93号 五" in text.body
 
 
+@pytest.mark.parametrize(
+    ("kind", "outcome", "subject", "label"),
+    [
+        pytest.param(
+            "evaluation",
+            "revoke",
+            "2025年度年度绩效评价结果：藁城宫灯产业集群",
+            "取消建设试点资格",
+            id="revoke",
+        ),
+        pytest.param(
+            "evaluation", "continue", "2025年度年度绩效评价结果：藁城宫灯产业集群", "继续支持", id="continue"
+        ),
+        pytest.param(
+            "re_review",
+            "extend",
+            "2025年度期满复核结果：藁城宫灯产业集群",
+            "复核通过，有效期延长3年",
+            id="extend",
+        ),
+        pytest.param(
+            "re_review",
+            "revoke_recognition",
+            "2025年度期满复核结果：藁城宫灯产业集群",
+            "撤销认定",
+            id="revoke-recognition",
+        ),
+    ],
+)
+def test_decision_notice_speaks_the_one_vocabulary(
+    programme: Programme, kind: str, outcome: str, subject: str, label: str
+) -> None:
+    decision = DecisionNotice(kind, 2025, "gaocheng_lanterns", "藁城宫灯产业集群", outcome, "理由", "条款")
+
+    text = render_decision(programme, decision, region_name="藁城区")
+
+    assert text.subject == f"【智慧集群试点】{subject}"
+    assert f"结果：{label}\n" in text.body
+
+
+def test_revocation_notice_says_whom_to_contact(programme: Programme) -> None:
+    decision = DecisionNotice(
+        "re_review", 2025, "x", "藁城宫灯产业集群", "revoke_recognition", "理由", "条款"
+    )
+
+    body = render_decision(programme, decision, region_name="藁城区").body
+
+    assert "如对结果有异议，请与" in body
+
+
 def test_gap_report_lists_regions_without_contact_data(
     programme: Programme, half_year: ObligationInstance
 ) -> None:
@@ -216,8 +271,8 @@ def test_rendered_refuses_a_multi_line_subject() -> None:
 def test_rejection_does_not_repeat_a_location_the_message_already_names() -> None:
     import datetime as dt
 
-    from review_calendar.store.queries import find_instance
     from review_calendar.notify.render import Problem, Rejection, render_rejection
+    from review_calendar.store.queries import find_instance
     from review_calendar.tasks import load_programme
 
     programme = load_programme("hebei_smart_cluster")

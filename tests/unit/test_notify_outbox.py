@@ -15,26 +15,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from review_calendar_demo.local_smtp import LocalSmtpServer, ReceivedMail
+from review_calendar_demo.seed import seed_demo
 from sqlalchemy import select
 
-from review_calendar.settings import get_settings
-from review_calendar.store.queries import find_instance
-from review_calendar_demo.local_smtp import LocalSmtpServer, ReceivedMail
-from review_calendar.notify.outbox import (
-    DeliveryReport,
-    SmtpUnavailable,
-    deliver,
-    plan_reminders,
-    queue_decision,
-    queue_rejection,
-)
-from review_calendar.notify.recipients import ROLE_DIVISION, ROLE_LEADER
-from review_calendar.notify.render import DecisionNotice
-from review_calendar.notify.smtp import SmtpSettings, smtp_sender
 from review_calendar.domain.programmes import Programme, load_programme_file
-from review_calendar_demo.seed import seed_demo
+from review_calendar.notify.delivery import DeliveryReport, SmtpUnavailable, deliver
+from review_calendar.notify.notices import queue_decision, queue_rejection
+from review_calendar.notify.recipients import ROLE_DIVISION, ROLE_LEADER
+from review_calendar.notify.reminders import plan_reminders
+from review_calendar.notify.render import DecisionNotice
+from review_calendar.notify.smtp import smtp_sender
+from review_calendar.settings import SmtpSettings, get_settings
 from review_calendar.store.db import session_scope, upsert
 from review_calendar.store.models import Contact, OutboxMessage, Submission, SubmissionError
+from review_calendar.store.queries import find_instance
 
 pytestmark = pytest.mark.unit
 

@@ -9,12 +9,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from review_calendar_demo.local_smtp import LocalSmtpServer
+from review_calendar_demo.seed import seed_demo
 from sqlalchemy import select
 
 from review_calendar.cli.remind import register
-from review_calendar_demo.local_smtp import LocalSmtpServer
 from review_calendar.notify.recipients import ROLE_DIVISION, ROLE_LEADER
-from review_calendar_demo.seed import seed_demo
 from review_calendar.store.db import session_scope, upgrade, upsert
 from review_calendar.store.models import Contact, OutboxMessage
 

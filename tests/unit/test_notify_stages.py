@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 
 from review_calendar.domain.calendar import WorkingCalendar
-from review_calendar.notify.stages import escalation_for, reminder_stage
 from review_calendar.domain.programmes import ReminderSchedule
+from review_calendar.notify.stages import escalation_for, reminder_stage
 
 pytestmark = pytest.mark.unit
 

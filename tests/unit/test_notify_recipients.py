@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import smtplib
+
 import pytest
 
-from review_calendar.settings import get_settings
-from review_calendar.store.queries import Submitter
+from review_calendar.domain.programmes import Programme, load_programme_file
+from review_calendar.notify.delivery import describe_error
 from review_calendar.notify.recipients import (
     ROLE_DIVISION,
     ROLE_LEADER,
@@ -14,11 +16,10 @@ from review_calendar.notify.recipients import (
     RegionEntry,
     clean_display_name,
     mailbox,
-    mask_address,
-    mask_contacts,
     valid_address,
 )
-from review_calendar.domain.programmes import Programme, load_programme_file
+from review_calendar.settings import get_settings
+from review_calendar.store.queries import Submitter
 
 pytestmark = pytest.mark.unit
 
@@ -90,12 +91,22 @@ def test_clean_display_name(raw: object, expected: str) -> None:
     assert clean_display_name(raw) == expected
 
 
-def test_masking_hides_addresses_and_phones() -> None:
-    text = mask_contacts("550 <zhang@gxt.example.cn> unknown; call 0311-87803218 or 13812345678")
+def test_dry_run_form_of_a_mailbox_is_its_role_and_masked_address() -> None:
+    box = mailbox("张三", "zhang@gxt.example.cn", ROLE_DIVISION)
 
-    assert mask_address("zhang@gxt.example.cn") == "z***@gxt.example.cn"
-    assert "zhang@" not in text and "87803218" not in text and "13812345678" not in text
-    assert "z***@gxt.example.cn" in text
+    assert box is not None and box.masked() == "责任处室负责同志 z***@gxt.example.cn"
+
+
+def test_sending_error_is_masked_with_the_one_rule() -> None:
+    error = smtplib.SMTPResponseException(
+        550, b"<zhang@gxt.example.cn> unknown; call 0311-87803218 or 13812345678"
+    )
+
+    text = describe_error(error)
+
+    assert (
+        text == "SMTPResponseException: 550 <z***@gxt.example.cn> unknown; call 0311-****3218 or 138****5678"
+    )
 
 
 def test_mailbox_refuses_an_invalid_address() -> None:

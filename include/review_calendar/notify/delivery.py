@@ -1,0 +1,373 @@
+"""Delivering the outbox: each queued message once, paced, an outage losing nothing.
+
+:func:`deliver` sends what is queued (or failed before), oldest first, through
+a ``send`` callable (one SMTP connection for the batch:
+:func:`review_calendar.notify.smtp.smtp_sender`, or the Airflow provider's
+``SmtpHook``).
+
+Exactly once, and the one window left. Each message is delivered in its own
+database transaction: a conditional ``UPDATE ... WHERE status IN ('queued',
+'failed')`` claims the row (it holds the row lock on PostgreSQL and the write
+lock on SQLite, so a concurrent delivery waits, then finds the row sent and
+skips it), the message is handed to the server, the row is marked ``sent`` and
+the transaction commits at once. If the process dies after the server accepted
+the message but before the commit, the row is still queued and the next run
+sends it again. SMTP offers no two-phase commit, so that window cannot be
+closed; the repeat carries the same ``Message-ID`` (derived from the natural
+key), so mail systems and clients that deduplicate by Message-ID show it once.
+By default the "sent" marks are committed without waiting for the disk flush
+(``deliver(fast_commit=True)``): an application crash still loses nothing, but
+a power loss or a database-server crash may forget the last marks, which then
+repeat the same way, with the same Message-ID.
+
+An SMTP outage loses nothing: the batch stops at the first connection error,
+the message that met it records the attempt and the error, the rest stay
+queued untouched, and the report says ``server_unreachable`` so the calling
+task can fail visibly after the state is saved. Other errors (a refused
+recipient, a missing attachment) mark that message ``failed`` with the reason
+and the batch goes on; failed messages are retried by the next delivery.
+
+Errors are masked by :func:`review_calendar.domain.privacy.mask_text` before
+they are stored, logged or reported.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import smtplib
+import time
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select, update
+
+from review_calendar.domain.privacy import mask_text
+from review_calendar.notify.message import MessageError, build_message
+from review_calendar.notify.outbox import PENDING, pending_count
+from review_calendar.notify.recipients import InvalidAddress, Mailbox, mailbox
+from review_calendar.notify.render import one_line
+from review_calendar.store.db import get_engine
+from review_calendar.store.models import OutboxMessage
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+    from email.message import EmailMessage
+
+    from sqlalchemy import Connection
+
+log = logging.getLogger(__name__)
+
+
+class SmtpUnavailable(RuntimeError):
+    """The SMTP server could not be reached; unsent messages stay queued for the next run."""
+
+
+@dataclass
+class DeliveryReport:
+    """The outcome of one delivery batch (counts and masked errors only).
+
+    Attributes:
+        attempted: Messages claimed and tried.
+        sent: Accepted by the server and marked sent.
+        failed: Marked failed (refused, unreadable attachment...); retried next time.
+        skipped: Already handled by a concurrent delivery.
+        remaining: Messages still queued or failed after the batch.
+        seconds: Duration of the batch.
+        server_unreachable: The batch stopped because the server could not be reached.
+        error: The connection error (masked) when it did.
+        failures: ``{"id", "kind", "region_code", "error"}`` per failed message.
+    """
+
+    attempted: int = 0
+    sent: int = 0
+    failed: int = 0
+    skipped: int = 0
+    remaining: int = 0
+    seconds: float = 0.0
+    server_unreachable: bool = False
+    error: str = ""
+    failures: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def rate(self) -> float:
+        """Messages sent per second."""
+        return self.sent / self.seconds if self.seconds else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (for XCom and ``--json``)."""
+        return {**asdict(self), "seconds": round(self.seconds, 3)}
+
+    def raise_for_outage(self) -> None:
+        """Raise when the batch stopped on an unreachable server (after the state was saved).
+
+        Raises:
+            SmtpUnavailable: ``server_unreachable`` is set.
+        """
+        if self.server_unreachable:
+            raise SmtpUnavailable(
+                f"SMTP 服务器无法连接，{self.remaining} 封邮件仍在发件箱中等待下次发送：{self.error}"
+            )
+
+
+def describe_error(exc: BaseException) -> str:
+    """A short, masked description of a sending error (no addresses, no phones).
+
+    Args:
+        exc: The error ``send`` raised.
+
+    Returns:
+        At most 500 characters on one line.
+    """
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = sorted({str(code) for code, _ in exc.recipients.values()})
+        text = f"SMTPRecipientsRefused: {len(exc.recipients)} 个收件人被拒收（{'/'.join(codes)}）"
+    elif isinstance(exc, smtplib.SMTPResponseException):
+        reply = (
+            exc.smtp_error.decode("utf-8", "replace")
+            if isinstance(exc.smtp_error, bytes)
+            else str(exc.smtp_error)
+        )
+        text = f"{type(exc).__name__}: {exc.smtp_code} {reply}"
+    else:
+        text = f"{type(exc).__name__}: {exc}"
+    return mask_text(one_line(text))[:500]
+
+
+def deliver(
+    url: str,
+    send: Callable[[EmailMessage], Any],
+    *,
+    sender: str | None = None,
+    sender_name: str | None = None,
+    limit: int | None = None,
+    rate_per_second: float | None = None,
+    programme_id: str | None = None,
+    fast_commit: bool = True,
+) -> DeliveryReport:
+    """Send every queued or failed message, oldest first, each in its own transaction.
+
+    Per message: claim the row, build the message, hand it to the server, mark
+    it sent (or failed, with the reason) and commit at once (module docstring).
+
+    ``fast_commit`` lets those commits return before the database has flushed
+    them to disk (SQLite ``synchronous=NORMAL`` in WAL mode for this batch's
+    connection; PostgreSQL ``synchronous_commit=off`` for these transactions).
+    The database stays consistent and an application crash loses nothing; only
+    a power loss or a crash of the database server may forget the last "sent"
+    marks, and those messages go out again with the same Message-ID. It is what
+    makes 3,000 messages fit in a few seconds (one fsync per message otherwise).
+
+    Args:
+        url: Review database URL.
+        send: Hands one message to the SMTP server (one connection for the batch);
+            may return ``smtplib``'s dict of refused recipients.
+        sender: From address for every message; None: each programme's ``office.sender``.
+        sender_name: From display name; None: the programme's division.
+        limit: Try at most this many messages.
+        rate_per_second: At most this many messages per second (None: no limit).
+        programme_id: Only this programme's messages (None: all).
+        fast_commit: Do not wait for the disk flush of each "sent" mark (see above).
+
+    Returns:
+        Counts; ``server_unreachable`` when the batch stopped on a connection
+        error (call :meth:`DeliveryReport.raise_for_outage` to fail the task).
+
+    Raises:
+        InvalidAddress: ``sender`` is not a plain addr-spec.
+    """
+    batch = _Batch(send, _Senders(sender, sender_name), _Pace(rate_per_second), DeliveryReport())
+    started = time.monotonic()
+    with get_engine(url).connect() as conn:
+        pending = _pending_rows(conn, programme_id, limit)
+        with _commit_mode(conn, fast_commit) as setup:
+            for row in pending:
+                with conn.begin():
+                    if setup:
+                        conn.exec_driver_sql(setup)
+                    if not batch.deliver_one(conn, row):
+                        break
+    report = batch.report
+    report.remaining = pending_count(url, programme_id)
+    report.seconds = time.monotonic() - started
+    _log_report(report)
+    return report
+
+
+def _pending_rows(conn: Connection, programme_id: str | None, limit: int | None) -> list[Any]:
+    """The rows waiting for delivery, oldest first (read, then the read transaction ended)."""
+    table = OutboxMessage.__table__
+    stmt = select(table).where(table.c.status.in_(PENDING)).order_by(table.c.created_on, table.c.id)
+    if programme_id is not None:
+        stmt = stmt.where(table.c.programme_id == programme_id)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    rows = list(conn.execute(stmt))
+    conn.rollback()
+    return rows
+
+
+def _log_report(report: DeliveryReport) -> None:
+    """One summary line per batch (counts only, no addresses)."""
+    log.info(
+        "Outbox delivery: %d sent, %d failed, %d skipped, %d still waiting, %.1f s%s",
+        report.sent,
+        report.failed,
+        report.skipped,
+        report.remaining,
+        report.seconds,
+        " (stopped: SMTP server unreachable)" if report.server_unreachable else "",
+    )
+
+
+def _is_connection_error(exc: Exception) -> bool:
+    """Whether nothing more can be sent on this connection (the batch stops) rather than this one message."""
+    if isinstance(
+        exc, smtplib.SMTPServerDisconnected | smtplib.SMTPConnectError | smtplib.SMTPAuthenticationError
+    ):
+        return True
+    if isinstance(exc, smtplib.SMTPNotSupportedError):
+        return True  # e.g. STARTTLS required by the settings but not offered: nothing can be sent
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return exc.smtp_code == 421  # "service not available, closing transmission channel"
+    if isinstance(exc, smtplib.SMTPException):
+        return False
+    return isinstance(exc, OSError)  # refused, reset, timeout, unknown host
+
+
+class _Senders:
+    """The From mailbox of each programme (fixed, or the programme's ``office.sender``)."""
+
+    def __init__(self, sender: str | None, sender_name: str | None) -> None:
+        self.fixed: Mailbox | None = None
+        if sender is not None:
+            box = mailbox(sender_name or "", sender)
+            if box is None:
+                raise InvalidAddress("sender is not a plain addr-spec")
+            self.fixed = box
+        self.name = sender_name
+        self.cache: dict[str, Mailbox | None] = {}
+
+    def __call__(self, programme_id: str) -> Mailbox:
+        """The From mailbox of a programme's messages.
+
+        Raises:
+            MessageError: The programme's file cannot be loaded.
+        """
+        if self.fixed is not None:
+            return self.fixed
+        if programme_id not in self.cache:
+            from review_calendar.domain.programmes import ProgrammeError, load_programme_file
+            from review_calendar.settings import get_settings
+
+            try:
+                office = load_programme_file(get_settings().programmes_dir / f"{programme_id}.yaml").office
+                self.cache[programme_id] = mailbox(self.name or office.division, office.sender)
+            except ProgrammeError:
+                self.cache[programme_id] = None
+        box = self.cache[programme_id]
+        if box is None:
+            raise MessageError(f"找不到项目 {programme_id} 的配置，无法确定发件人")
+        return box
+
+
+class _Pace:
+    """Spaces the sends to at most ``rate`` per second."""
+
+    def __init__(self, rate: float | None) -> None:
+        self.interval = 1.0 / rate if rate else 0.0
+        self.next_slot = time.monotonic()
+
+    def wait(self) -> None:
+        """Sleep until the next send is allowed."""
+        if not self.interval:
+            return
+        now = time.monotonic()
+        if now < self.next_slot:
+            time.sleep(self.next_slot - now)
+        self.next_slot = max(now, self.next_slot) + self.interval
+
+
+@dataclass
+class _Batch:
+    """One delivery batch: the sender, the From mailboxes, the pacing and the running report."""
+
+    send: Callable[[EmailMessage], Any]
+    senders: _Senders
+    pace: _Pace
+    report: DeliveryReport
+
+    def deliver_one(self, conn: Connection, row: Any) -> bool:
+        """Claim, send and mark one message inside the caller's transaction; False stops the batch."""
+        table = OutboxMessage.__table__
+        this = table.c.id == row.id
+        # Claim: only one delivery can move a pending row (see the module docstring).
+        claim = update(table).where(this, table.c.status.in_(PENDING)).values(attempts=table.c.attempts + 1)
+        if conn.execute(claim).rowcount != 1:
+            self.report.skipped += 1
+            return True
+        self.report.attempted += 1
+        try:
+            msg = build_message(row, self.senders(row.programme_id))
+        except MessageError as exc:
+            return self._fail(conn, row, mask_text(str(exc)))
+        self.pace.wait()
+        try:
+            refused = self.send(msg)
+        except Exception as exc:
+            error = describe_error(exc)
+            if not _is_connection_error(exc):
+                return self._fail(conn, row, error)
+            # The row keeps its status (queued or failed) with the error; the rest stay untouched.
+            conn.execute(update(table).where(this).values(last_error=error))
+            self.report.server_unreachable, self.report.error = True, error
+            log.error("SMTP server unreachable, batch stopped: %s", error)
+            return False
+        note = f"部分收件人被拒收（{len(refused)} 个）" if isinstance(refused, dict) and refused else ""
+        sent = {"status": "sent", "sent_at": dt.datetime.now(dt.UTC), "last_error": note}
+        conn.execute(update(table).where(this).values(**sent))
+        self.report.sent += 1
+        return True
+
+    def _fail(self, conn: Connection, row: Any, error: str) -> bool:
+        """Mark the message failed with its (masked) reason; the batch goes on."""
+        table = OutboxMessage.__table__
+        conn.execute(update(table).where(table.c.id == row.id).values(status="failed", last_error=error))
+        self.report.failed += 1
+        self.report.failures.append(
+            {"id": row.id, "kind": row.kind, "region_code": row.region_code, "error": error}
+        )
+        log.warning("Outbox message %d (%s) not sent: %s", row.id, row.kind, error)
+        return True
+
+
+@contextmanager
+def _commit_mode(conn: Connection, fast: bool) -> Iterator[str]:
+    """Relax the disk flush of the batch's commits (see :func:`deliver`); restore it afterwards.
+
+    Yields:
+        The statement to run at the start of each transaction ("" for none).
+    """
+    dialect = conn.dialect.name
+    if not fast or dialect not in ("sqlite", "postgresql"):
+        yield ""
+        return
+    if dialect == "postgresql":
+        yield "SET LOCAL synchronous_commit TO OFF"  # this transaction only
+        return
+    # SQLite: connection-wide, so only in WAL mode (where NORMAL never corrupts) and restored after.
+    journal = str(conn.exec_driver_sql("PRAGMA journal_mode").scalar()).lower()
+    previous = int(conn.exec_driver_sql("PRAGMA synchronous").scalar() or 2)
+    conn.commit()
+    if journal != "wal" or previous <= 1:
+        yield ""
+        return
+    conn.exec_driver_sql("PRAGMA synchronous=NORMAL")
+    conn.commit()
+    try:
+        yield ""
+    finally:
+        conn.rollback()
+        conn.exec_driver_sql(f"PRAGMA synchronous={previous}")
+        conn.commit()

@@ -1,0 +1,120 @@
+"""Building the MIME message of an outbox row.
+
+UTF-8 subject and display names are RFC 2047-encoded by ``email.policy.SMTP``;
+the body is UTF-8 base64; the Message-ID is derived from the natural key, so a
+repeated send carries the same one; the Date is Beijing time
+(:data:`review_calendar.domain.calendar.TZ`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.policy
+import mimetypes
+from email.message import EmailMessage
+from email.utils import format_datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from review_calendar.domain.calendar import TZ
+from review_calendar.notify.outbox import message_id
+from review_calendar.notify.recipients import InvalidAddress, Mailbox
+from review_calendar.notify.render import one_line
+
+#: ``email.policy.SMTP`` (CRLF, 78-column folding, RFC 2047) that keeps the headers
+#: :func:`_header` already folded instead of parsing and folding them a second time.
+POLICY = email.policy.SMTP.clone(refold_source="none")
+
+
+class MessageError(ValueError):
+    """A queued message cannot be built (missing attachment, bad stored address, unknown sender)."""
+
+
+class OutgoingMessage(EmailMessage):
+    """An e-mail built from an outbox row, carrying the envelope it was built from.
+
+    ``envelope_from`` and ``envelope_to`` (To and Cc, validated addresses) let a
+    sender call ``smtplib.SMTP.sendmail`` without parsing the headers back
+    (:func:`review_calendar.notify.smtp.smtp_sender` does);
+    ``smtplib.SMTP.send_message`` works on it as on any message.
+    """
+
+    envelope_from: str = ""
+    envelope_to: tuple[str, ...] = ()
+
+
+def build_message(row: Any, sender: Mailbox) -> OutgoingMessage:
+    """The e-mail of an outbox row, ready for ``smtplib``.
+
+    Args:
+        row: An ``outbox`` row (ORM object or Core row with the same columns).
+        sender: The From mailbox.
+
+    Returns:
+        The message.
+
+    Raises:
+        MessageError: A stored address is invalid, a header value has a line
+            break, or an attachment cannot be read.
+    """
+    try:
+        to = [Mailbox.from_json(v) for v in row.to_addrs]
+        cc = [Mailbox.from_json(v) for v in row.cc_addrs or ()]
+    except InvalidAddress as exc:
+        raise MessageError(str(exc)) from None
+    if not to:
+        raise MessageError("no To recipient")
+    msg = OutgoingMessage(policy=POLICY)
+    msg.envelope_from = sender.addr
+    msg.envelope_to = tuple(dict.fromkeys(m.addr for m in [*to, *cc]))
+    msg.set_raw("From", _address_header("From", (sender,)))
+    msg.set_raw("To", _address_header("To", tuple(to)))
+    if cc:
+        msg.set_raw("Cc", _address_header("Cc", tuple(cc)))
+    msg.set_raw("Subject", _header("Subject", one_line(row.subject)))
+    msg.set_raw("Date", format_datetime(dt.datetime.now(TZ)))
+    msg.set_raw("Message-ID", message_id(row.natural_key, sender.addr.rpartition("@")[2]))
+    msg.set_raw("Auto-Submitted", "auto-generated")  # RFC 3834: no auto-replies to reminders
+    msg.set_content(row.body, charset="utf-8", cte="base64")
+    for path in row.attachments or ():
+        _attach(msg, Path(path))
+    return msg
+
+
+def _attach(msg: EmailMessage, file: Path) -> None:
+    """Attach a file under its own name, typed by its extension.
+
+    Raises:
+        MessageError: The file cannot be read.
+    """
+    try:
+        data = file.read_bytes()
+    except OSError:
+        raise MessageError(f"附件无法读取：{file.name}") from None
+    ctype = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+    maintype, _, subtype = ctype.partition("/")
+    msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=file.name)
+
+
+def _header(name: str, value: Any) -> str:
+    """A header value encoded (RFC 2047) and folded by the e-mail policy, for ``set_raw``.
+
+    The policy's header classes do the work that ``msg[name] = value`` would do;
+    the result is stored as-is, so the generator does not fold it again (the
+    costliest step of building a message). CR and LF are refused first, as the
+    policy itself would.
+
+    Raises:
+        MessageError: A text value contains CR or LF.
+    """
+    if isinstance(value, str) and ("\r" in value or "\n" in value):
+        raise MessageError(f"{name} must be a single line")
+    folded = POLICY.header_factory(name, value).fold(policy=POLICY)
+    return folded[len(name) + 2 : -len(POLICY.linesep)]
+
+
+@lru_cache(maxsize=4096)
+def _address_header(name: str, boxes: tuple[Mailbox, ...]) -> str:
+    """An address header; a batch repeats its From and its Cc (the city leaders), so each list is folded once."""
+    return _header(name, tuple(m.header() for m in boxes))

@@ -1,0 +1,180 @@
+"""Notices that follow an event: a rejected file, a decision on a cluster.
+
+Each is queued in the outbox (:func:`review_calendar.notify.outbox.queue`)
+under a natural key, so a retried task queues nothing twice. The caller
+(the task entry points) decides when: intake's rejections in the file's own
+transaction, decision notices once the decisions are recorded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+
+from review_calendar.notify.outbox import queue
+from review_calendar.notify.recipients import ContactBook
+from review_calendar.notify.render import (
+    MAX_LISTED_ERRORS,
+    Problem,
+    Rejection,
+    render_decision,
+    render_rejection,
+)
+from review_calendar.store.models import Submission, SubmissionError
+
+if TYPE_CHECKING:
+    import datetime as dt
+
+    from sqlalchemy.orm import Session
+
+    from review_calendar.domain.programmes import ObligationInstance, Programme
+    from review_calendar.notify.render import DecisionNotice
+
+log = logging.getLogger(__name__)
+
+
+def rejection_of(session: Session, submission_id: int, file_name: str, received_on: dt.date) -> Rejection:
+    """A rejected file with the problems intake recorded (errors before warnings, at most 10 listed).
+
+    Args:
+        session: Open session.
+        submission_id: The rejected submission.
+        file_name: Its file name as the county named it.
+        received_on: When it was received.
+
+    Returns:
+        The rejection; ``total`` counts every error (or every warning when there is no error).
+    """
+    rows = list(
+        session.scalars(
+            select(SubmissionError)
+            .where(SubmissionError.submission_id == submission_id)
+            .order_by(SubmissionError.id)
+        )
+    )
+    errors = [e for e in rows if e.severity == "error"] or rows
+    problems = tuple(Problem(e.sheet, e.row, e.column, e.message) for e in errors[:MAX_LISTED_ERRORS])
+    return Rejection(file_name, received_on, problems, len(errors))
+
+
+def queue_rejection(
+    session: Session,
+    programme: Programme,
+    instance: ObligationInstance,
+    submission_id: int,
+    *,
+    created_on: dt.date,
+    book: ContactBook | None = None,
+) -> bool:
+    """Queue the notice that a submitted file was rejected, with its problems.
+
+    Args:
+        session: Open session.
+        programme: The programme.
+        instance: The instance the file was submitted for.
+        submission_id: The rejected submission.
+        created_on: The day of the notice.
+        book: Contacts already loaded (planning many notices); loaded when omitted.
+
+    Returns:
+        True when queued; False when already queued, not a rejected file of a
+        region, or the region cannot be reached (logged).
+    """
+    sub = session.get(Submission, submission_id)
+    if sub is None or sub.status != "rejected" or not sub.region_code:
+        return False
+    book = book or ContactBook.load(session, programme, instance.cycle_year)
+    submitter = book.submitter(sub.region_code)
+    rec = book.resolve(submitter)
+    if not rec.to:
+        log.warning(
+            "Rejection of submission %d not sent: region %s has no valid contact", sub.id, sub.region_code
+        )
+        return False
+    rendered = render_rejection(
+        programme,
+        instance,
+        rejection_of(session, sub.id, sub.file_name, sub.received_on),
+        region_name=submitter.region_name,
+        as_of=created_on,
+        via_city=book.region_name(submitter.city_code) if rec.via_city else None,
+    )
+    return queue(
+        session,
+        kind="rejection",
+        programme_id=programme.id,
+        instance_key=instance.key,
+        region_code=sub.region_code,
+        stage=f"file_{sub.id}",
+        to=rec.to,
+        cc=rec.cc,
+        subject=rendered.subject,
+        body=rendered.body,
+        created_on=created_on,
+    )
+
+
+def queue_decision(
+    session: Session,
+    programme: Programme,
+    decision: DecisionNotice,
+    *,
+    instance_key: str,
+    region_code: str,
+    created_on: dt.date,
+    book: ContactBook | None = None,
+) -> bool:
+    """Queue the notice of an evaluation or re-review outcome to the cluster's region.
+
+    The city bureau's leader in charge is copied: the city bureaus supervise the
+    pilots (冀工信产业〔2016〕93号 一). A changed outcome is a new message.
+
+    Args:
+        session: Open session.
+        programme: The programme.
+        decision: The outcome, reason and clause.
+        instance_key: The instance that decided (e.g. the evaluation's).
+        region_code: The cluster's region.
+        created_on: The day of the notice.
+        book: Contacts already loaded; loaded when omitted.
+
+    Returns:
+        True when queued; False when already queued or the region cannot be reached (logged).
+    """
+    book = book or ContactBook.load(session, programme, decision.cycle_year)
+    submitter = book.submitter(region_code)
+    rec = book.resolve(submitter, "city")
+    if not rec.to:
+        log.warning("Decision on %s not sent: region %s has no valid contact", decision.subject, region_code)
+        return False
+    rendered = render_decision(
+        programme,
+        decision,
+        region_name=submitter.region_name,
+        via_city=book.region_name(submitter.city_code) if rec.via_city else None,
+    )
+    return queue(
+        session,
+        kind="decision",
+        programme_id=programme.id,
+        instance_key=instance_key,
+        region_code=region_code,
+        stage=decision_stage(decision),
+        to=rec.to,
+        cc=rec.cc,
+        subject=rendered.subject,
+        body=rendered.body,
+        created_on=created_on,
+    )
+
+
+def decision_stage(decision: DecisionNotice) -> str:
+    """The stage part of a decision notice's natural key: kind, outcome and the subject's digest.
+
+    A changed outcome gives a new key (a new message); the digest keeps clusters apart.
+    """
+    digest = hashlib.sha256(decision.subject.encode()).hexdigest()[:8]
+    return f"{decision.kind}_{decision.outcome}"[:23] + f"_{digest}"
