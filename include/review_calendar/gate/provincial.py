@@ -7,6 +7,28 @@ returns a :class:`GateResult`. :meth:`GateResult.raise_if_failed` raises
 :class:`GateFailed` when a critical finding stops the aggregation. The
 reviewers' HTML page of the run is written by the caller
 (``review_calendar.report.gate_page``) at :attr:`GateResult.html_path`.
+
+The checks of :func:`run_gate`, each with its severity:
+
+- the provincial GX suite ``<dataset>__provincial.json`` (and that of a
+  companion dataset, e.g. ``plan_projects`` with ``development_plan``),
+  severity per expectation as in the suite;
+- one accepted submission per region (critical), rows whose key repeats
+  across submissions (critical, in the suite), region codes that are in
+  ``known_region_codes`` (critical), values that are not numbers (critical);
+- totals that reconcile: per region the project investments add up to the
+  plan's total investment within 1 % (critical; a plan without projects is
+  a warning), projects outside the plan period (warning), completed
+  investment above 3 × planned (warning), subsidy claims above the
+  investment (critical), both contact roles per region (warning);
+- completeness: accepted expected submitters / expected. Severity policy:
+  when the obligation keeps the default threshold 1.0, any gap is a
+  WARNING, because a missing county is a fact for reviewers (reminders,
+  revocation under 第十七条(三)) and the aggregation is what lists it.
+  When the obligation sets a threshold below 1, falling below it is
+  CRITICAL (the programme declared the aggregate meaningless then); gaps
+  above it are warnings. Accepted submitters outside the expected list
+  are warnings.
 """
 
 from __future__ import annotations
@@ -100,28 +122,7 @@ def run_gate(
 ) -> GateResult:
     """Run the provincial gate on the assembled dataset of one obligation instance.
 
-    Checks, each with its severity:
-
-    - the provincial GX suite ``<dataset>__provincial.json`` (and that of a
-      companion dataset, e.g. ``plan_projects`` with ``development_plan``),
-      severity per expectation as in the suite;
-    - one accepted submission per region (critical), rows whose key repeats
-      across submissions (critical, in the suite), region codes that are in
-      ``known_region_codes`` (critical), values that are not numbers (critical);
-    - totals that reconcile: per region the project investments add up to the
-      plan's total investment within 1 % (critical; a plan without projects is
-      a warning), projects outside the plan period (warning), completed
-      investment above 3 × planned (warning), subsidy claims above the
-      investment (critical), both contact roles per region (warning);
-    - completeness: accepted expected submitters / expected. Severity policy:
-      when the obligation keeps the default threshold 1.0, any gap is a
-      WARNING, because a missing county is a fact for reviewers (reminders,
-      revocation under 第十七条(三)) and the aggregation is what lists it.
-      When the obligation sets a threshold below 1, falling below it is
-      CRITICAL (the programme declared the aggregate meaningless then); gaps
-      above it are warnings. Accepted submitters outside the expected list
-      are warnings.
-
+    The checks and their severities are listed in the module docstring.
     Stores one ``GateRun`` row (upserted on programme, year, obligation,
     period, gate and ``run_id``: a retried task does not duplicate it); flushes
     but does not commit ``session``. The HTML page is not written here: the
