@@ -139,8 +139,8 @@ def build(programme_id: str, obligation_id: str) -> None:
         @task(task_display_name="省级数据质量闸门")
         def check_provincial_gate(instance: dict) -> dict:
             """Run the Great Expectations gate on the assembled provincial dataset; critical failures stop here."""
+            from review_calendar.gate.errors import GateFailed
             from review_calendar.tasks import run_gate
-            from review_calendar.gate.provincial import GateFailed
 
             try:
                 return run_gate(instance["key"], instance["as_of"], get_current_context()["run_id"])

@@ -15,7 +15,7 @@ code is 0 unless a step crashed.
    (generating them is set-up, not measured), taken in as one batch (one Great
    Expectations run over all rows), gated, aggregated, reports written.
    Side by side, in its own process, the one-GX-context-per-file baseline
-   (``validation.validate_per_file_baseline``) on a sample of the same files,
+   (``row_checks.validate_per_file_baseline``) on a sample of the same files,
    extrapolated to all of them.
 3. Programme B's national roll-up: the annual information tables of about 200
    clusters spread over the 31 provinces, taken in, gated, aggregated and
@@ -352,10 +352,11 @@ def _run_pipeline(programme_id: str, *, rollup: bool) -> dict[str, Any]:
     """Intake (one batch) + provincial gate + aggregation + reports of one instance, timed by phase."""
     from sqlalchemy import select
 
-    import review_calendar.gate.provincial as validation
     from review_calendar.aggregate.compute import aggregate_province, national_rollup, submission_states
-    from review_calendar.intake import ingest
+    from review_calendar.gate.provincial import run_gate
+    from review_calendar.intake import ingest, row_checks
     from review_calendar.intake.ingest import ingest_files, pending_files
+    from review_calendar.report.gate_page import write_gate_page
     from review_calendar.report.publish import write_reports
     from review_calendar.store.db import session_scope
     from review_calendar.store.models import Region
@@ -363,7 +364,7 @@ def _run_pipeline(programme_id: str, *, rollup: bool) -> dict[str, Any]:
     settings = _settings()
     programme, instance = _programme(programme_id)
     gx_runs: list[dict[str, Any]] = []
-    original = validation.validate_batch
+    original = row_checks.validate_batch
 
     def timed_batch(dataset_id: str, frame: Any, **kwargs: Any) -> Any:
         # ingest imports validate_batch when it runs, so this wrapper is what it calls.
@@ -372,7 +373,7 @@ def _run_pipeline(programme_id: str, *, rollup: bool) -> dict[str, Any]:
         gx_runs.append({"dataset": dataset_id, "rows": len(frame), "s": time.perf_counter() - started})
         return failures
 
-    validation.validate_batch = timed_batch
+    row_checks.validate_batch = timed_batch
     # Where intake's time goes: reading + row checks per file, and one transaction per file.
     intake_parts = {"read_s": 0.0, "persist_s": 0.0}
     for name, key in (("parse_file", "read_s"), ("_persist", "persist_s")):
@@ -386,10 +387,11 @@ def _run_pipeline(programme_id: str, *, rollup: bool) -> dict[str, Any]:
     started = time.perf_counter()
     with session_scope(settings.db_url) as session:
         known = set(session.scalars(select(Region.code)))
-        gate = validation.run_gate(
+        gate = run_gate(
             session, programme, instance, run_id=RUN_ID, expectations_dir=settings.expectations_dir,
             reports_dir=settings.reports_dir, known_region_codes=known,
         )  # fmt: skip
+        write_gate_page(programme, instance, RUN_ID, gate)
     phases["gate_s"] = time.perf_counter() - started
 
     as_of = instance.effective_due + dt.timedelta(days=14)
@@ -454,9 +456,9 @@ def child_baseline(out: Path, sample: int) -> None:
     from sqlalchemy import select
 
     from review_calendar.intake.ingest import parse_file, pending_files
+    from review_calendar.intake.row_checks import validate_batch, validate_per_file_baseline
     from review_calendar.store.db import session_scope
     from review_calendar.store.models import Region
-    from review_calendar.gate.provincial import validate_batch, validate_per_file_baseline
 
     _setup_logging()
     settings = _settings()

@@ -338,7 +338,7 @@ def run_gate(key: str, as_of: str, run_id: str) -> dict[str, Any]:
         The gate's small summary (counts, HTML page path).
 
     Raises:
-        review_calendar.gate.provincial.GateFailed: A critical finding; the message
+        review_calendar.gate.errors.GateFailed: A critical finding; the message
             names dataset, region, row and field in Chinese. The gate run and its
             page are stored first, so reviewers can open them.
     """
@@ -346,6 +346,7 @@ def run_gate(key: str, as_of: str, run_id: str) -> dict[str, Any]:
 
     from review_calendar.domain.verdicts import Verdict
     from review_calendar.gate.provincial import run_gate as gate
+    from review_calendar.report.gate_page import write_gate_page
     from review_calendar.store.db import session_scope
     from review_calendar.store.decision_log import record_decision
     from review_calendar.store.models import Region
@@ -359,11 +360,12 @@ def run_gate(key: str, as_of: str, run_id: str) -> dict[str, Any]:
             session, programme, instance, run_id=run_id, expectations_dir=settings.expectations_dir,
             reports_dir=settings.reports_dir, known_region_codes=known,
         )  # fmt: skip
+        write_gate_page(programme, instance, run_id, result)
         verdict = Verdict(
             subject=f"{instance.obligation_id}/{instance.period}",
             outcome="passed" if result.success else "failed",
             reason=f"严重问题 {len(result.critical)} 项，提示 {len(result.warnings)} 项",
-            rule=f"expectations/{obligation.dataset}__provincial.json + structural checks (validation.run_gate)",
+            rule=f"expectations/{obligation.dataset}__provincial.json + structural checks (gate.provincial.run_gate)",
             clause=obligation.clause,
             figures={
                 "critical": len(result.critical),

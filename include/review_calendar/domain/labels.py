@@ -105,6 +105,13 @@ MESSAGE_KINDS: dict[str, str] = {
 }
 
 
+#: Severities of a data-quality finding.
+SEVERITIES: dict[str, str] = {"critical": "严重", "warning": "警告"}
+
+#: Kinds of numeric values a template column takes, as messages name them.
+VALUE_KINDS: dict[str, str] = {"number": "数值", "int": "整数", "percent": "百分比", "year": "年份"}
+
+
 def label(vocabulary: dict[str, str], code: str | None) -> str:
     """The Chinese label of ``code`` in ``vocabulary``; an unknown code is returned as it is.
 

@@ -11,7 +11,7 @@ then (for inbox sweeps) remove it from the inbox. A file still in the inbox
 is pending; a re-run finds its hash recorded and only removes it.
 
 Row-level Great Expectations suites run once over all new rows of a batch
-(``review_calendar.gate.provincial.validate_batch``), not once per file.
+(``review_calendar.intake.row_checks.validate_batch``), not once per file.
 """
 
 from __future__ import annotations
@@ -268,7 +268,7 @@ def _gx_row_checks(parsed: list[_Parsed], settings: Settings) -> None:
     """One Great Expectations run per dataset over every new row of the batch."""
     import pandas as pd
 
-    from review_calendar.gate.provincial import validate_batch
+    from review_calendar.intake.row_checks import validate_batch
 
     by_dataset: dict[str, list[dict[str, Any]]] = {}
     for index, p in enumerate(parsed):
