@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 
 from review_calendar.settings import Settings
 from review_calendar.store.queries import expected_submitters, find_instance
-from review_calendar.intake.ingest import inbox_dir, pending_files
+from review_calendar.intake.inbox import inbox_dir, pending_files
 from review_calendar.tasks import load_programme
 from review_calendar.domain.programmes import ObligationInstance, Programme
 from review_calendar.store.db import session_scope

@@ -28,7 +28,7 @@ from sqlalchemy import update
 
 from review_calendar.settings import get_settings
 from review_calendar.store.queries import expected_submitters, find_instance, record_instances
-from review_calendar.intake.ingest import inbox_dir
+from review_calendar.intake.inbox import inbox_dir
 from review_calendar.tasks import aggregate_province, ingest_inbox, load_programme
 from review_calendar.report.workbook import FORMULA_TRIGGERS
 from review_calendar_demo.seed import seed_demo

@@ -45,7 +45,7 @@ def submit_contact_lists(url: str) -> list[str]:
     """
     from review_calendar.settings import get_settings
     from review_calendar.store.queries import expected_submitters, find_instance
-    from review_calendar.intake.ingest import inbox_dir
+    from review_calendar.intake.inbox import inbox_dir
     from review_calendar.tasks import load_programme
     from review_calendar.store.db import session_scope
     from review_calendar.store.models import Region

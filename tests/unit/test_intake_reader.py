@@ -14,6 +14,7 @@ from openpyxl import load_workbook
 from review_calendar.intake import (
     IntakeRejected,
     ReadLimits,
+    RowContext,
     check_file_name,
     read_submission,
     read_table,
@@ -395,7 +396,9 @@ def test_contact_data_never_reaches_the_log(tmp_path: Path, caplog: pytest.LogCa
     )
     caplog.set_level(logging.DEBUG, logger="review_calendar")
 
-    rejected(lambda: read_submission(path, "contact_list", known_region_codes=KNOWN_REGIONS))
+    rejected(
+        lambda: read_submission(path, "contact_list", context=RowContext(known_region_codes=KNOWN_REGIONS))
+    )
 
     assert caplog.records, "intake logs its outcome"
     for secret in ("1381234567", "87803219", "13912345678", "zhangsan@example.gov.cn", "张三"):

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from review_calendar.settings import get_settings
 from review_calendar.store.queries import find_instance
 from review_calendar.intake import CODES, DATASETS, get_dataset
-from review_calendar.intake.datasets import parse_cell
+from review_calendar.intake.columns import parse_cell
 from review_calendar.intake.templates import TEMPLATE_DATASETS, example_value
 from review_calendar.domain.programmes import ObligationInstance, Programme, load_programme_file, load_programmes
 from review_calendar_demo.seed import seed_demo
