@@ -211,8 +211,6 @@ def ingest_files(
         The batch's :class:`~review_calendar.intake.ingest.IngestReport`: what was
         accepted, rejected (with every error) and already known.
     """
-    from sqlalchemy.exc import IntegrityError
-
     from review_calendar.intake import ingest
     from review_calendar.store.accept import intake_scope
     from review_calendar.store.db import session_scope
@@ -229,20 +227,43 @@ def ingest_files(
     if gx:
         ingest.run_row_checks(batch.parsed, settings.expectations_dir)
     for parsed in batch.parsed:
-        try:
-            outcome = _take_in_file(url, settings, programme, instance, parsed, run_id, notify_on)
-        except FileNotFoundError:
-            log.info("File %s vanished before it was stored (taken in by another run)", parsed.name)
+        outcome = _take_in_or_skip(url, settings, programme, instance, parsed, run_id, notify_on)
+        if outcome is None:
             report.add(ingest.FileOutcome(file=parsed.name, status="duplicate", sha256=parsed.sha256))
             continue
-        except IntegrityError:
-            # Another intake run stored the same file first (unique content hash per instance).
-            outcome = ingest.FileOutcome(file=parsed.name, status="duplicate", sha256=parsed.sha256)
         report.add(outcome)
         if move:
             parsed.path.unlink(missing_ok=True)
     log.info("Intake %s: %s", instance.key, report.counts())
     return report
+
+
+def _take_in_or_skip(
+    url: str,
+    settings: Any,
+    programme: Any,
+    instance: Any,
+    parsed: Any,
+    run_id: str,
+    notify_on: dt.date | None,
+) -> Any:
+    """:func:`_take_in_file`, or None when another intake run took the file in first.
+
+    A file gone from the inbox was taken by another run (None); a content hash
+    recorded meanwhile makes the file a duplicate.
+    """
+    from sqlalchemy.exc import IntegrityError
+
+    from review_calendar.intake.ingest import FileOutcome
+
+    try:
+        return _take_in_file(url, settings, programme, instance, parsed, run_id, notify_on)
+    except FileNotFoundError:
+        log.info("File %s vanished before it was stored (taken in by another run)", parsed.name)
+        return None
+    except IntegrityError:
+        # Another intake run stored the same file first (unique content hash per instance).
+        return FileOutcome(file=parsed.name, status="duplicate", sha256=parsed.sha256)
 
 
 def _take_in_file(

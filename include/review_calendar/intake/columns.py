@@ -13,14 +13,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from review_calendar.intake.normalize import (
+from review_calendar.intake.identifiers import (
     check_choice,
     check_code,
     check_email,
     check_mobile,
     check_office_phone,
-    check_range,
     check_region_code,
+)
+from review_calendar.intake.normalize import (
+    check_range,
     to_date,
     to_int,
     to_number,

@@ -147,8 +147,7 @@ class IntakeScope:
     """What the files of one instance are judged against, read from the review database.
 
     Attributes:
-        regions: The province's regions by code (any object with ``name``,
-            ``level`` and ``parent_code``).
+        regions: The province's regions by code.
         expected: Codes of the regions that owe the submission (empty: no restriction).
         known_hashes: Content hashes already accepted or superseded for the
             instance: such files are duplicates. A file rejected before is judged

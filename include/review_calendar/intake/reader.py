@@ -183,8 +183,29 @@ def read_table(
         raise IntakeRejected([unsafe])
     if content is None:
         content = _read_or_reject(path, label, limits)
+    table = _parse_or_reject(content, label, sheet, expected_columns, limits, other_layouts)
+    log.debug(
+        "intake: read %s (%s, %d rows, %d cell issues) in %.1f ms",
+        label,
+        table.format,
+        len(table.rows),
+        len(table.issues),
+        (time.perf_counter() - started) * 1000,
+    )
+    return table
+
+
+def _parse_or_reject(
+    content: FileContent,
+    label: str,
+    sheet: str | None,
+    expected: Sequence[str],
+    limits: ReadLimits,
+    other_layouts: Mapping[str, Sequence[str]] | None,
+) -> RawTable:
+    """The table of the bytes with their hash and size; every failure a rejection that carries the hash."""
     try:
-        table = _parse(content, label, sheet, expected_columns, limits, other_layouts)
+        table = _parse(content, label, sheet, expected, limits, other_layouts)
     except FileProblem as problem:
         raise IntakeRejected([problem.to_issue(label)], sha256=content.sha256) from None
     except IntakeRejected as rejected:
@@ -199,16 +220,7 @@ def read_table(
             sheet=sheet,
         )
         raise IntakeRejected([corrupt.to_issue(label)], sha256=content.sha256) from exc
-    table = replace(table, sha256=content.sha256 or "", size=content.size)
-    log.debug(
-        "intake: read %s (%s, %d rows, %d cell issues) in %.1f ms",
-        label,
-        table.format,
-        len(table.rows),
-        len(table.issues),
-        (time.perf_counter() - started) * 1000,
-    )
-    return table
+    return replace(table, sha256=content.sha256 or "", size=content.size)
 
 
 def _read_or_reject(path: Path, label: str, limits: ReadLimits) -> FileContent:

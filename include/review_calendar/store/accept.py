@@ -187,17 +187,7 @@ def record_submission(
     Raises:
         sqlalchemy.exc.IntegrityError: Another run recorded the same bytes first.
     """
-    errors = parsed.errors
-    outcome = FileOutcome(
-        file=parsed.name,
-        status="rejected" if errors else "accepted",
-        sha256=parsed.sha256,
-        region_code=parsed.region_code,
-        is_late=not errors and parsed.received_on > instance.effective_due,
-        received_on=parsed.received_on.isoformat(),
-        stored_path=str(dest),
-        errors=[i.to_dict() for i in errors],
-    )
+    outcome = _outcome(instance, parsed, dest)
     session.execute(
         select(ObligationInstanceRow.id)
         .where(*instance_filter(ObligationInstanceRow, instance))
@@ -213,7 +203,7 @@ def record_submission(
         return outcome
     submission = _write_submission(session, instance, parsed, outcome, existing)
     outcome.submission_id = submission.id
-    if errors:
+    if outcome.status == "rejected":
         session.add_all(
             SubmissionError(
                 submission_id=submission.id, sheet=i.sheet, row=i.row, column=i.column, value=i.value,
@@ -227,6 +217,24 @@ def record_submission(
     session.add_all(_dataset_rows(submission.id, parsed))
     project(session, programme, instance, submission.id, parsed.records)
     return outcome
+
+
+def _outcome(instance: ObligationInstance, parsed: ParsedFile, dest: Path) -> FileOutcome:
+    """The file's outcome before the database is asked: rejected or accepted, late or on time.
+
+    A file is late when it was received after the instance's effective due date.
+    """
+    errors = parsed.errors
+    return FileOutcome(
+        file=parsed.name,
+        status="rejected" if errors else "accepted",
+        sha256=parsed.sha256,
+        region_code=parsed.region_code,
+        is_late=not errors and parsed.received_on > instance.effective_due,
+        received_on=parsed.received_on.isoformat(),
+        stored_path=str(dest),
+        errors=[i.to_dict() for i in errors],
+    )
 
 
 def _write_submission(
