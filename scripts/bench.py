@@ -143,8 +143,8 @@ def _settings() -> Any:
 
 def _programme(programme_id: str) -> tuple[Any, Any]:
     """The national programme variant and its instance."""
-    from review_calendar.store.queries import find_instance
     from review_calendar.domain.programmes import load_programme_file
+    from review_calendar.store.queries import find_instance
 
     programme = load_programme_file(_settings().programmes_dir / f"{programme_id}.yaml")
     return programme, find_instance(programme, CYCLE_YEAR, OBLIGATIONS[programme_id])
@@ -208,9 +208,10 @@ _PROGRAMMES: dict[str, Any] = {}
 
 def _write_one(task: tuple[str, list[Any], str, str | None, str]) -> None:
     """Write one synthetic submission (a worker of the set-up pool)."""
-    from review_calendar.store.queries import Submitter, find_instance
-    from review_calendar.domain.programmes import load_programme_file
     from review_calendar_demo.synthetic import break_records, records_for, set_received, write_xlsx
+
+    from review_calendar.domain.programmes import load_programme_file
+    from review_calendar.store.queries import Submitter, find_instance
 
     programme_id, submitter, path, mistake, received = task
     programme = _PROGRAMMES.get(programme_id)
@@ -237,12 +238,12 @@ def child_setup(out: Path, counties: int, clusters: int, workers: int) -> None:
     import random
     from concurrent.futures import ProcessPoolExecutor
 
-    from review_calendar.store.queries import find_instance, record_instances
-    from review_calendar.intake.ingest import inbox_dir
     from review_calendar.domain.programmes import load_programme_file
     from review_calendar.domain.regions import synthetic_national
+    from review_calendar.intake.inbox import inbox_dir
     from review_calendar.store.db import session_scope, upgrade, upsert
     from review_calendar.store.models import Cluster, Enrolment, Region
+    from review_calendar.store.queries import find_instance, record_instances
 
     _setup_logging()
     settings = _settings()
@@ -312,7 +313,7 @@ def child_setup(out: Path, counties: int, clusters: int, workers: int) -> None:
                 f"{programme_id}_{r.code}",
                 f"{r.name}{suffix[programme_id]}",
             ]
-            # One upload folder per region, as the portal delivers them (ingest.region_hint).
+            # One upload folder per region, as the portal delivers them (inbox.region_hint).
             path = folder / r.code / f"{r.code}{r.name}{instance.title}.xlsx"
             tasks.append((programme_id, who, str(path), mistake, received.isoformat()))
             counts["files"] += 1
@@ -352,10 +353,11 @@ def _run_pipeline(programme_id: str, *, rollup: bool) -> dict[str, Any]:
     """Intake (one batch) + provincial gate + aggregation + reports of one instance, timed by phase."""
     from sqlalchemy import select
 
+    from review_calendar import tasks
     from review_calendar.aggregate.compute import aggregate_province, national_rollup, submission_states
     from review_calendar.gate.provincial import run_gate
     from review_calendar.intake import ingest, row_checks
-    from review_calendar.intake.ingest import ingest_files, pending_files
+    from review_calendar.intake.inbox import pending_files
     from review_calendar.report.gate_page import write_gate_page
     from review_calendar.report.publish import write_reports
     from review_calendar.store.db import session_scope
@@ -376,12 +378,12 @@ def _run_pipeline(programme_id: str, *, rollup: bool) -> dict[str, Any]:
     row_checks.validate_batch = timed_batch
     # Where intake's time goes: reading + row checks per file, and one transaction per file.
     intake_parts = {"read_s": 0.0, "persist_s": 0.0}
-    for name, key in (("parse_file", "read_s"), ("_persist", "persist_s")):
-        setattr(ingest, name, _timed(getattr(ingest, name), intake_parts, key))
+    for module, name, key in ((ingest, "parse_file", "read_s"), (tasks, "_take_in_file", "persist_s")):
+        setattr(module, name, _timed(getattr(module, name), intake_parts, key))
     phases: dict[str, float] = {}
     started = time.perf_counter()
     files = pending_files(settings, instance)
-    report = ingest_files(settings.db_url, settings, programme, instance, files)
+    report = tasks.ingest_files(settings.db_url, settings, programme, instance, files)
     phases["ingest_s"] = time.perf_counter() - started
 
     started = time.perf_counter()
@@ -455,7 +457,8 @@ def child_baseline(out: Path, sample: int) -> None:
     import pandas as pd
     from sqlalchemy import select
 
-    from review_calendar.intake.ingest import parse_file, pending_files
+    from review_calendar.intake.inbox import pending_files
+    from review_calendar.intake.ingest import parse_file
     from review_calendar.intake.row_checks import validate_batch, validate_per_file_baseline
     from review_calendar.store.db import session_scope
     from review_calendar.store.models import Region

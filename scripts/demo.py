@@ -49,8 +49,9 @@ def main() -> int:
     settings = get_settings()
     if not args.keep and settings.home.exists() and settings.db_url.startswith("sqlite:///"):
         shutil.rmtree(settings.home)  # the demo's own working folder (var/), rebuilt below
-    from review_calendar.cli import main as cli
     from review_calendar_demo.seed import demo_data
+
+    from review_calendar.cli import main as cli
 
     year = args.year or int(demo_data()["default_year"])
     say(f"==> 审查库 {settings.db_url}")

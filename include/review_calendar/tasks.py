@@ -8,9 +8,15 @@ rows), and does all I/O through the review database and the working folder.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
 from review_calendar.settings import get_settings
+
+if TYPE_CHECKING:
+    import datetime as dt
+    from collections.abc import Callable, Sequence
+    from pathlib import Path
 
 log = logging.getLogger(__name__)
 
@@ -139,19 +145,19 @@ def ingest_inbox(key: str, as_of: str, *, run_id: str = "") -> dict[str, Any]:
     Files dated after ``as_of`` (by their modification time, i.e. upload time)
     stay pending, so a back-fill of a past day sees only what had arrived.
     Each accepted or rejected file is also recorded as an ``acceptance``
-    decision for the audit trail.
+    decision for the audit trail, and each rejected one gets a rejection notice.
 
     Returns:
         Counts and the rejected files with their error codes (no contact data).
     """
     import datetime as dt
 
-    from review_calendar.intake.ingest import _received_on, ingest_files, pending_files
+    from review_calendar.intake.inbox import pending_files, received_on
 
     settings = get_settings()
     programme, instance = instance_of(key)
     day = dt.date.fromisoformat(as_of)
-    files = [p for p in pending_files(settings, instance) if _received_on(p) <= day]
+    files = [p for p in pending_files(settings, instance) if received_on(p) <= day]
     report = ingest_files(
         settings.db_url, settings, programme, instance, files, move=True, run_id=run_id, notify_on=day
     )
@@ -164,6 +170,129 @@ def ingest_inbox(key: str, as_of: str, *, run_id: str = "") -> dict[str, Any]:
             {"file": o.file, "codes": sorted({e["code"] for e in o.errors})} for o in report.rejected
         ],
     }
+
+
+def ingest_files(
+    url: str,
+    settings: Any,
+    programme: Any,
+    instance: Any,
+    files: Sequence[Path],
+    *,
+    names: Sequence[str] | None = None,
+    received_on: dt.date | None = None,
+    move: bool = False,
+    gx: bool = True,
+    progress: Callable[[int], None] | None = None,
+    run_id: str = "",
+    notify_on: dt.date | None = None,
+) -> Any:
+    """Take in a batch of files for one obligation instance: read, row-check, store, decide, notify.
+
+    The files are read and row-checked together (one Great Expectations run per
+    dataset), then each is stored in a transaction of its own: its copy, its
+    rows, its acceptance decision and its rejection notice commit together.
+
+    Args:
+        url: Review database URL (migrated).
+        settings: Folders (quarantine, accepted) and the expectations folder.
+        programme: The programme.
+        instance: The obligation instance the files are for.
+        files: Paths of the files.
+        names: The names the submitters gave the files (default: the paths' names).
+        received_on: Date of receipt (default: each file's modification date, Asia/Shanghai).
+        move: Remove each file from where it was once it is stored (inbox sweeps).
+        gx: Run the row-level Great Expectations suites over the batch.
+        progress: Called with the number of files read (progress bar).
+        run_id: The run recorded with each acceptance decision (audit trail).
+        notify_on: Queue a rejection notice dated this day for every rejected file (None: no notices).
+
+    Returns:
+        The batch's :class:`~review_calendar.intake.ingest.IngestReport`: what was
+        accepted, rejected (with every error) and already known.
+    """
+    from review_calendar.intake import ingest
+    from review_calendar.store.accept import intake_scope
+    from review_calendar.store.db import session_scope
+
+    with session_scope(url) as session:
+        scope = intake_scope(session, programme, instance)
+    batch = ingest.parse_batch(
+        programme, instance, files, scope, names=names, received_on=received_on, progress=progress
+    )
+    report = ingest.IngestReport(instance.key, duplicates=batch.duplicates)
+    if move:
+        for path in batch.recorded:
+            path.unlink(missing_ok=True)
+    if gx:
+        ingest.run_row_checks(batch.parsed, settings.expectations_dir)
+    for parsed in batch.parsed:
+        outcome = _take_in_or_skip(url, settings, programme, instance, parsed, run_id, notify_on)
+        if outcome is None:
+            report.add(ingest.FileOutcome(file=parsed.name, status="duplicate", sha256=parsed.sha256))
+            continue
+        report.add(outcome)
+        if move:
+            parsed.path.unlink(missing_ok=True)
+    log.info("Intake %s: %s", instance.key, report.counts())
+    return report
+
+
+def _take_in_or_skip(
+    url: str,
+    settings: Any,
+    programme: Any,
+    instance: Any,
+    parsed: Any,
+    run_id: str,
+    notify_on: dt.date | None,
+) -> Any:
+    """:func:`_take_in_file`, or None when another intake run took the file in first.
+
+    A file gone from the inbox was taken by another run (None); a content hash
+    recorded meanwhile makes the file a duplicate.
+    """
+    from sqlalchemy.exc import IntegrityError
+
+    from review_calendar.intake.ingest import FileOutcome
+
+    try:
+        return _take_in_file(url, settings, programme, instance, parsed, run_id, notify_on)
+    except FileNotFoundError:
+        log.info("File %s vanished before it was stored (taken in by another run)", parsed.name)
+        return None
+    except IntegrityError:
+        # Another intake run stored the same file first (unique content hash per instance).
+        return FileOutcome(file=parsed.name, status="duplicate", sha256=parsed.sha256)
+
+
+def _take_in_file(
+    url: str,
+    settings: Any,
+    programme: Any,
+    instance: Any,
+    parsed: Any,
+    run_id: str,
+    notify_on: dt.date | None,
+) -> Any:
+    """Store one parsed file; its rows, acceptance decision and rejection notice in one transaction."""
+    from review_calendar.domain.verdicts import Verdict
+    from review_calendar.notify.notices import queue_rejection
+    from review_calendar.store import accept
+    from review_calendar.store.db import session_scope
+    from review_calendar.store.decision_log import record_decision
+
+    dest = accept.store_copy(settings, instance, parsed)
+    with session_scope(url) as session:
+        outcome = accept.record_submission(session, programme, instance, parsed, dest)
+        if outcome.status == "duplicate":
+            return outcome
+        verdict = Verdict(**accept.acceptance_record(programme, instance, outcome))
+        record_decision(session, instance.programme_id, instance.cycle_year, "acceptance", verdict, run_id)
+        if outcome.status == "rejected" and notify_on is not None and parsed.region_code:
+            # In the file's transaction: the official learns why, exactly once.
+            queue_rejection(session, programme, instance, outcome.submission_id, created_on=notify_on)
+    return outcome
 
 
 def decide(key: str, as_of: str, run_id: str, *, dry_run: bool = False) -> dict[str, Any]:
@@ -225,32 +354,6 @@ def sweep_inboxes(as_of: str, programme_id: str | None = None, run_id: str = "")
     return totals
 
 
-def template_file(instance: Any) -> Any:
-    """The official template of an instance as an .xlsx under ``<home>/templates`` (written once)."""
-    from review_calendar.intake.templates import write_template
-
-    programme = load_programme(instance.programme_id)
-    obligation = programme.obligation(instance.obligation_id)
-    if not obligation.template:
-        return None
-    due = instance.effective_due
-    path = (
-        get_settings().home
-        / "templates"
-        / instance.programme_id
-        / str(instance.cycle_year)
-        / (
-            f"{obligation.title}（{instance.period}）模板.xlsx"
-            if instance.period != "Y"
-            else f"{obligation.title}模板.xlsx"
-        )
-    )
-    if not path.exists():
-        write_template(obligation.template, path, programme_title=programme.name, obligation_title=obligation.title,
-                       due=f"{due.year}年{due.month}月{due.day}日")  # fmt: skip
-    return path
-
-
 def plan_reminders(programme_id: str, as_of: str, *, dry_run: bool = False) -> dict[str, Any]:
     """Queue the day's reminders of a programme (every open cycle) in the outbox.
 
@@ -260,14 +363,16 @@ def plan_reminders(programme_id: str, as_of: str, *, dry_run: bool = False) -> d
     """
     import datetime as dt
 
+    from review_calendar.intake.templates import template_for
     from review_calendar.notify.reminders import plan_reminders as plan
 
     settings = get_settings()
     programme = load_programme(programme_id)
     day = dt.date.fromisoformat(as_of)
+    attachment = partial(template_for, programme, folder=settings.home / "templates")
     totals: dict[str, Any] = {"programme": programme_id, "as_of": as_of, "queued": 0, "lines": []}
     for year in sorted({int(k.split("/")[1]) for k in open_instances(as_of, programme_id)}):
-        result = plan(settings.db_url, programme, year, day, dry_run=dry_run, template_for=template_file)
+        result = plan(settings.db_url, programme, year, day, dry_run=dry_run, template_for=attachment)
         totals["queued"] += result.queued
         totals["lines"] += list(result.lines)[:50] if dry_run else []
     return totals

@@ -13,7 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from review_calendar.intake.ingest import inbox_dir
+from review_calendar.intake.inbox import inbox_dir
 from review_calendar.store.db import session_scope
 from review_calendar.store.models import Region
 from review_calendar.store.queries import expected_submitters

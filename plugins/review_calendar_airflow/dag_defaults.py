@@ -66,8 +66,8 @@ def local_date(moment: dt.datetime) -> dt.date:
 @cache
 def programmes() -> dict[str, Any]:
     """Every programme, loaded once per parsing process, sorted by id."""
-    from review_calendar.settings import get_settings
     from review_calendar.domain.programmes import load_programmes
+    from review_calendar.settings import get_settings
 
     # Settings read only environment variables: no database, connection or Variable at parse time.
     return load_programmes(get_settings().programmes_dir)

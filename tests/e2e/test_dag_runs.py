@@ -32,6 +32,7 @@ class Year:
 def year(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, airflow_db: Path):  # noqa: ANN201
     from review_calendar_demo.local_smtp import LocalSmtpServer
     from review_calendar_demo.seed import seed_demo
+
     from review_calendar.store.db import upgrade
 
     home = tmp_path_factory.mktemp(f"year-{request.param}")

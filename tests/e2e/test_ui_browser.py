@@ -94,11 +94,12 @@ EXPECTED_CELLS = {
 
 def fill_demo_states(db_url: str, reports_dir: Path) -> None:
     """Migrate and seed the review database, then upsert the demo year's files, gates, figures, decisions."""
-    from review_calendar.store.queries import record_instances
-    from review_calendar.domain.programmes import load_programmes
     from review_calendar_demo.seed import seed_demo
+
+    from review_calendar.domain.programmes import load_programmes
     from review_calendar.store.db import session_scope, upgrade, upsert
     from review_calendar.store.models import Aggregate, Decision, GateRun, Submission
+    from review_calendar.store.queries import record_instances
 
     upgrade(db_url)
     seed_demo(db_url)

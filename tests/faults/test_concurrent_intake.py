@@ -23,13 +23,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from review_calendar.settings import get_settings
-from review_calendar.store.queries import record_instances
-from review_calendar.intake.ingest import IngestReport, inbox_dir, ingest_files, pending_files
 from review_calendar_demo.seed import seed_demo
-from review_calendar.store.db import upgrade
 from review_calendar_demo.synthetic import set_received
+
+from review_calendar.intake.inbox import inbox_dir, pending_files
+from review_calendar.intake.ingest import IngestReport
+from review_calendar.settings import get_settings
+from review_calendar.store.db import upgrade
+from review_calendar.store.queries import record_instances
+from review_calendar.tasks import ingest_files
 from tests.faults import RECEIVED, Ledger, contact_list_instance, fill_inbox, ledger, sha256
 
 pytestmark = pytest.mark.unit

@@ -1,7 +1,7 @@
 """An intake process killed halfway through an inbox sweep: the re-run ends consistent.
 
 A child process (this module run with ``python -m``) takes in 40 contact lists
-from the inbox with ``ingest_files(move=True)`` and is killed with SIGKILL:
+from the inbox with ``tasks.ingest_files(move=True)`` and is killed with SIGKILL:
 
 - ``during-parse``: while reading the files, before anything is written;
 - ``after-copy``: right after the 10th file was copied to accepted/ or
@@ -12,12 +12,13 @@ from the inbox with ``ingest_files(move=True)`` and is killed with SIGKILL:
   (the child waits 50 ms after each file so the kill lands mid-batch, at
   whatever point the process happens to be).
 
-The three precise points are reached by wrapping one private function of the
-intake module *in the child only* so that it kills its own process there; the
-signal is a real SIGKILL, nothing in the parent is patched. The child skips
-the Great Expectations row checks (they run before the first write, so they
-do not change what a kill can leave behind). The re-run is the DAG's own task
-function, ``pipeline.ingest_inbox``, in the test process.
+The three precise points are reached by wrapping one function *in the child
+only* (``store.accept.copy_file``, the copy; ``tasks._take_in_file``, one file's
+transaction) so that it kills its own process there; the signal is a real
+SIGKILL, nothing in the parent is patched. The child skips the Great
+Expectations row checks (they run before the first write, so they do not
+change what a kill can leave behind). The re-run is the DAG's own task
+function, ``tasks.ingest_inbox``, in the test process.
 """
 
 from __future__ import annotations
@@ -50,17 +51,18 @@ def _kill_self(*_: Any) -> None:
 
 def child(mode: str) -> None:
     """The intake process: sweep the contact-list inbox, dying at ``mode`` (see the module docstring)."""
+    from review_calendar import tasks
+    from review_calendar.intake.inbox import pending_files
     from review_calendar.settings import get_settings
-    from review_calendar.intake import ingest
-    from review_calendar.intake.ingest import ingest_files, pending_files
+    from review_calendar.store import accept
 
     settings = get_settings()
     programme, instance = contact_list_instance()
     progress = None
     calls = Counter[str]()
 
-    def after(name: str, then: Any) -> None:
-        real = getattr(ingest, name)
+    def after(module: Any, name: str, then: Any) -> None:
+        real = getattr(module, name)
 
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             result = real(*args, **kwargs)
@@ -68,18 +70,18 @@ def child(mode: str) -> None:
             then(calls[name])
             return result
 
-        setattr(ingest, name, wrapper)
+        setattr(module, name, wrapper)
 
     if mode == "during-parse":
         progress = lambda n: n == KILL_AT and _kill_self()  # noqa: E731
     elif mode == "after-copy":
-        after("_store", lambda n: n == KILL_AT and _kill_self())
+        after(accept, "copy_file", lambda n: n == KILL_AT and _kill_self())
     elif mode == "after-commit":
-        after("_persist", lambda n: n == KILL_AT and _kill_self())
+        after(tasks, "_take_in_file", lambda n: n == KILL_AT and _kill_self())
     else:
-        after("_persist", lambda n: time.sleep(0.05))
+        after(tasks, "_take_in_file", lambda n: time.sleep(0.05))
     files = pending_files(settings, instance)
-    ingest_files(
+    tasks.ingest_files(
         settings.db_url, settings, programme, instance, files, move=True, gx=False, progress=progress
     )
 
@@ -132,11 +134,12 @@ class Killed:
     + [pytest.param(("postgres", m), id=f"postgres-{m}", marks=pytest.mark.postgres) for m in MODES],
 )
 def killed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Killed:
+    from review_calendar_demo.seed import seed_demo
+
     from review_calendar.settings import get_settings
+    from review_calendar.store.db import upgrade
     from review_calendar.store.queries import record_instances
     from review_calendar.tasks import ingest_inbox
-    from review_calendar_demo.seed import seed_demo
-    from review_calendar.store.db import upgrade
 
     backend, mode = request.param
     home = tmp_path_factory.mktemp(f"killed-{backend}-{mode}")

@@ -18,18 +18,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from review_calendar_demo.local_smtp import LocalSmtpServer
+from review_calendar_demo.seed import seed_demo
 from sqlalchemy import select
 
-from review_calendar_demo.local_smtp import LocalSmtpServer
 from review_calendar.notify.delivery import DeliveryReport, SmtpUnavailable, deliver
 from review_calendar.notify.outbox import pending_count
 from review_calendar.notify.recipients import ROLE_DIVISION, ROLE_LEADER
 from review_calendar.notify.smtp import smtp_sender
 from review_calendar.settings import SmtpSettings
-from review_calendar.tasks import plan_reminders
-from review_calendar_demo.seed import seed_demo
 from review_calendar.store.db import session_scope, upsert
 from review_calendar.store.models import Contact, OutboxMessage
+from review_calendar.tasks import plan_reminders
 
 pytestmark = pytest.mark.unit
 

@@ -43,13 +43,14 @@ def submit_contact_lists(url: str) -> list[str]:
     Returns:
         Every phone number and e-mail address in them, as written.
     """
+    from review_calendar_demo.synthetic import records_for, set_received, write_xlsx
+
+    from review_calendar.intake.inbox import inbox_dir
     from review_calendar.settings import get_settings
-    from review_calendar.store.queries import expected_submitters, find_instance
-    from review_calendar.intake.ingest import inbox_dir
-    from review_calendar.tasks import load_programme
     from review_calendar.store.db import session_scope
     from review_calendar.store.models import Region
-    from review_calendar_demo.synthetic import records_for, set_received, write_xlsx
+    from review_calendar.store.queries import expected_submitters, find_instance
+    from review_calendar.tasks import load_programme
 
     programme = load_programme(PROGRAMME)
     instance = find_instance(programme, 2025, "contact_list")
@@ -181,9 +182,9 @@ def child(workdir: Path) -> None:
     url = f"sqlite:///{home / 'review.db'}"
     os.environ.update(REVIEW_CALENDAR_HOME=str(home), REVIEW_CALENDAR_DB_URL=url)
     from airflow.dag_processing.dagbag import DagBag
-
     from review_calendar_demo.local_smtp import LocalSmtpServer
     from review_calendar_demo.seed import seed_demo
+
     from review_calendar.store.db import upgrade
 
     upgrade(url)

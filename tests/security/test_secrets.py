@@ -239,9 +239,9 @@ def test_database_password_is_hidden_by_the_cli(
 def test_unreachable_database_error_does_not_show_the_password(
     password: str, caplog: pytest.LogCaptureFixture
 ) -> None:
+    from review_calendar_demo.local_smtp import free_port
     from sqlalchemy import text
 
-    from review_calendar_demo.local_smtp import free_port
     from review_calendar.store.db import session_scope
 
     url = f"postgresql://review:{password}@127.0.0.1:{free_port()}/review"
@@ -258,6 +258,7 @@ def test_smtp_password_is_never_shown(
     password: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     from review_calendar_demo.local_smtp import LocalSmtpServer
+
     from review_calendar.notify.delivery import deliver
     from review_calendar.notify.outbox import queue
     from review_calendar.notify.smtp import smtp_sender

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from review_calendar.gate.provincial import run_gate
 from review_calendar.intake import get_dataset
-from review_calendar.intake.datasets import parse_cell
+from review_calendar.intake.columns import parse_cell
 from review_calendar.intake.templates import example_value
 from review_calendar.store.db import session_scope
 from review_calendar.store.models import DatasetRow, Region, Submission

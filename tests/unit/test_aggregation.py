@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from review_calendar_demo.seed import seed_demo
 from sqlalchemy import func, select
 
 from review_calendar.aggregate.compute import (
@@ -18,12 +19,11 @@ from review_calendar.aggregate.compute import (
     national_rollup,
     submission_states,
 )
-from review_calendar.store.queries import Submitter, find_instance
 from review_calendar.domain.programmes import ObligationInstance, load_programme_file
 from review_calendar.domain.regions import PROVINCES, synthetic_national
-from review_calendar_demo.seed import seed_demo
 from review_calendar.store.db import session_scope
 from review_calendar.store.models import Aggregate, DatasetRow, Submission
+from review_calendar.store.queries import Submitter, find_instance
 
 pytestmark = pytest.mark.unit
 PROGRAMMES = Path(__file__).resolve().parents[2] / "programmes"

@@ -7,16 +7,16 @@ import json
 from pathlib import Path
 
 import pytest
+from review_calendar_demo.seed import seed_demo
+from review_calendar_demo.synthetic import break_records, records_for, set_received, write_xlsx
 from sqlalchemy import select
 
+from review_calendar.intake.inbox import inbox_dir, pending_files
 from review_calendar.settings import get_settings
-from review_calendar.store.queries import expected_submitters, find_instance, record_instances
-from review_calendar.intake.ingest import inbox_dir, ingest_files, pending_files
-from review_calendar.tasks import load_programme
-from review_calendar_demo.seed import seed_demo
 from review_calendar.store.db import session_scope
 from review_calendar.store.models import Contact, DatasetRow, Submission, SubmissionError
-from review_calendar_demo.synthetic import break_records, records_for, set_received, write_xlsx
+from review_calendar.store.queries import expected_submitters, find_instance, record_instances
+from review_calendar.tasks import ingest_files, load_programme
 
 pytestmark = pytest.mark.unit
 A = load_programme("hebei_smart_cluster")

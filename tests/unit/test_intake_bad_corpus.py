@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from review_calendar.intake import CODES, IntakeRejected, read_submission
+from review_calendar.intake import CODES, IntakeRejected, RowContext, read_submission
+from review_calendar.tasks import load_programme
 from tests.data.make_bad_corpus import BAD_DIR, EXPECTED_CSV, EXPECTED_YEAR, KNOWN_REGIONS, build_generated
 
 if TYPE_CHECKING:
@@ -29,6 +30,8 @@ def load_expected() -> list[dict[str, str]]:
 
 
 EXPECTED = load_expected()
+#: The corpus's development plans are Programme A's (its validity.max_pilot_years).
+PILOT_YEARS = load_programme("hebei_smart_cluster").validity.max_pilot_years
 
 
 @pytest.mark.parametrize("case", [pytest.param(c, id=c["file"]) for c in EXPECTED])
@@ -45,9 +48,12 @@ def test_bad_submission_is_rejected_with_its_code(case: dict[str, str], tmp_path
             path,
             case["dataset"],
             name=case["submitted_name"] or None,
-            known_region_codes=KNOWN_REGIONS,
-            expected_year=EXPECTED_YEAR,
-            expected_period=case["expected_period"] or None,
+            context=RowContext(
+                known_region_codes=KNOWN_REGIONS,
+                expected_year=EXPECTED_YEAR,
+                expected_period=case["expected_period"] or None,
+                max_pilot_years=PILOT_YEARS,
+            ),
         )
     # Assert
     issues = caught.value.issues

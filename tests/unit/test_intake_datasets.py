@@ -13,19 +13,24 @@ from review_calendar.intake import (
     DATASETS,
     IntakeIssue,
     RawTable,
+    RowContext,
     get_dataset,
     read_submission,
     validate_rows,
 )
 from review_calendar.intake import issues as E
-from review_calendar.intake.datasets import parse_cell
+from review_calendar.intake.columns import parse_cell
 from review_calendar.intake.templates import example_value
+from review_calendar.tasks import load_programme
 from tests.unit.intake_cases import KNOWN_REGIONS, contact_rows, rejected, write_csv
 
 pytestmark = pytest.mark.unit
 
 ROOT = Path(__file__).resolve().parents[2]
 CONTACT = get_dataset("contact_list")
+PLAN = get_dataset("development_plan")
+#: Programme A's pilot period (validity.max_pilot_years, 冀工信产业〔2016〕93号 三).
+PILOT_YEARS = load_programme("hebei_smart_cluster").validity.max_pilot_years
 
 
 def table_of(
@@ -268,7 +273,9 @@ def test_negative_growth_is_allowed_but_negative_share_is_not() -> None:
 
 def test_unknown_region_code() -> None:
     _, issues = validate_rows(
-        table_of("contact_list", [contact(行政区划代码="139999")]), CONTACT, known_region_codes=KNOWN_REGIONS
+        table_of("contact_list", [contact(行政区划代码="139999")]),
+        CONTACT,
+        RowContext(known_region_codes=KNOWN_REGIONS),
     )
 
     assert codes(issues) == [(E.REGION_UNKNOWN, 4, "行政区划代码")]
@@ -284,7 +291,7 @@ def test_year_mismatch() -> None:
     _, issues = validate_rows(
         table_of("progress_report", [progress(年度="2024")]),
         get_dataset("progress_report"),
-        expected_year=2025,
+        RowContext(expected_year=2025),
     )
 
     assert [(i.code, i.row, i.column, i.value) for i in issues] == [(E.YEAR_MISMATCH, 4, "年度", "2024")]
@@ -294,7 +301,7 @@ def test_period_mismatch_is_an_obligation_mismatch() -> None:
     _, issues = validate_rows(
         table_of("progress_report", [progress(报告期="全年")]),
         get_dataset("progress_report"),
-        expected_period="上半年",
+        RowContext(expected_period="上半年"),
     )
 
     assert codes(issues) == [(E.OBLIGATION_MISMATCH, 4, "报告期")]
@@ -313,7 +320,7 @@ def test_quarter_spellings_match_the_obligation_period(typed: str, expected_peri
     row = {c.header: example_value(c) for c in henan.columns} | {"季度": typed}
 
     records, issues = validate_rows(
-        table_of("henan_quarterly", [row]), henan, expected_period=expected_period
+        table_of("henan_quarterly", [row]), henan, RowContext(expected_period=expected_period)
     )
 
     assert (records[0]["quarter"], issues) == ("一季度", [])
@@ -322,7 +329,9 @@ def test_quarter_spellings_match_the_obligation_period(typed: str, expected_peri
 def test_an_expected_period_that_is_no_choice_is_a_programming_error() -> None:
     with pytest.raises(ValueError, match="expected_period"):
         validate_rows(
-            table_of("progress_report", [progress()]), get_dataset("progress_report"), expected_period="Q3"
+            table_of("progress_report", [progress()]),
+            get_dataset("progress_report"),
+            RowContext(expected_period="Q3"),
         )
 
 
@@ -375,13 +384,44 @@ def test_total_row_that_does_not_add_up() -> None:
     ]
 
 
-def test_plan_period_over_three_years() -> None:
-    plan = get_dataset("development_plan")
-    row = {c.header: example_value(c) for c in plan.columns} | {"规划截止年份": "2028"}
+def test_programme_a_allows_a_pilot_period_of_three_years() -> None:
+    assert PILOT_YEARS == 3
 
-    _, issues = validate_rows(table_of("development_plan", [row]), plan)
 
-    assert codes(issues) == [(E.VALUE_INCONSISTENT, 4, "规划截止年份")]
+@pytest.mark.parametrize(
+    ("start", "end", "max_years", "expected"),
+    [
+        pytest.param("2025", "2027", PILOT_YEARS, [], id="three-years-of-programme-a"),
+        pytest.param(
+            "2025", "2028", PILOT_YEARS, [(E.VALUE_INCONSISTENT, 4, "规划截止年份")], id="four-years"
+        ),
+        pytest.param(
+            "2025", "2027", 2, [(E.VALUE_INCONSISTENT, 4, "规划截止年份")], id="over-a-shorter-limit"
+        ),
+        pytest.param("2025", "2040", None, [], id="no-limit-in-the-programme"),
+        pytest.param(
+            "2027", "2025", None, [(E.VALUE_INCONSISTENT, 4, "规划截止年份")], id="ends-before-it-starts"
+        ),
+    ],
+)
+def test_plan_period_follows_the_programmes_pilot_period(
+    start: str, end: str, max_years: int | None, expected: list[tuple[str, int, str]]
+) -> None:
+    row = {c.header: example_value(c) for c in PLAN.columns} | {"规划起始年份": start, "规划截止年份": end}
+
+    _, issues = validate_rows(
+        table_of("development_plan", [row]), PLAN, RowContext(max_pilot_years=max_years)
+    )
+
+    assert codes(issues) == expected
+
+
+def test_plan_period_message_names_the_programmes_limit() -> None:
+    row = {c.header: example_value(c) for c in PLAN.columns} | {"规划截止年份": "2028"}
+
+    _, issues = validate_rows(table_of("development_plan", [row]), PLAN, RowContext(max_pilot_years=3))
+
+    assert "超过3年，试点期原则上不超过3年" in issues[0].message
 
 
 def test_approved_plan_needs_its_approval_date() -> None:
@@ -450,7 +490,7 @@ def test_column_the_table_lacks_is_reported() -> None:
 def test_read_submission_accepts_a_clean_file(tmp_path: Path) -> None:
     path = write_csv(tmp_path / "名单.csv", contact_rows(), encoding="gbk")
 
-    submission = read_submission(path, "contact_list", known_region_codes=KNOWN_REGIONS)
+    submission = read_submission(path, "contact_list", context=RowContext(known_region_codes=KNOWN_REGIONS))
 
     assert (submission.dataset_id, len(submission.records), submission.warnings, submission.encoding) == (
         "contact_list",

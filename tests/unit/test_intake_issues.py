@@ -7,7 +7,15 @@ import pickle
 import pytest
 
 from review_calendar.intake import issues as E
-from review_calendar.intake.issues import CODES, IntakeIssue, IntakeRejected, has_errors
+from review_calendar.intake.issues import (
+    CODES,
+    FileProblem,
+    IntakeIssue,
+    IntakeRejected,
+    IssueFactory,
+    has_errors,
+    issue,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -65,3 +73,41 @@ def test_rejection_survives_pickling_with_its_issues() -> None:
     rejection = pickle.loads(pickle.dumps(IntakeRejected([ISSUE], sha256="cd" * 32)))
 
     assert (rejection.issues, rejection.sha256) == ([ISSUE], "cd" * 32)
+
+
+def test_issue_factory_places_issues_by_name() -> None:
+    new = IssueFactory("名单.xlsx", "联系人名单")
+
+    made = new(E.MOBILE_INVALID, "第12行……", row=12, column="手机", value="1381234567")
+
+    assert (
+        made
+        == ISSUE
+        == issue(
+            "名单.xlsx",
+            E.MOBILE_INVALID,
+            "第12行……",
+            sheet="联系人名单",
+            row=12,
+            column="手机",
+            value="1381234567",
+        )
+    )
+
+
+def test_file_problem_names_the_file_in_its_issue() -> None:
+    problem = FileProblem(E.FILE_EMPTY, "文件“{file}”是空文件。", value="0")
+
+    made = problem.to_issue("名单.xlsx")
+
+    assert (made.file, made.code, made.message, made.value) == (
+        "名单.xlsx",
+        E.FILE_EMPTY,
+        "文件“名单.xlsx”是空文件。",
+        "0",
+    )
+
+
+@pytest.mark.parametrize("code", [E.REGION_MIXED, E.REGION_NOT_EXPECTED, E.REGION_MISMATCH])
+def test_submitter_region_codes_are_intake_codes(code: str) -> None:
+    assert code in CODES

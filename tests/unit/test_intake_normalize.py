@@ -7,15 +7,17 @@ import datetime as dt
 import pytest
 
 from review_calendar.intake import issues as E
-from review_calendar.intake.normalize import (
-    ValueProblem,
+from review_calendar.intake.identifiers import (
     check_choice,
     check_code,
     check_email,
     check_mobile,
     check_office_phone,
-    check_range,
     check_region_code,
+)
+from review_calendar.intake.normalize import (
+    ValueProblem,
+    check_range,
     is_formula,
     normalize_header,
     to_date,

@@ -14,17 +14,21 @@ from openpyxl import load_workbook
 from review_calendar.intake import (
     IntakeRejected,
     ReadLimits,
+    RowContext,
     check_file_name,
     read_submission,
     read_table,
     safe_file_name,
 )
 from review_calendar.intake import issues as E
+from review_calendar.intake.reader import read_file
+from review_calendar.intake.templates import template_datasets
 from tests.unit.intake_cases import (
     CONTACT_HEADERS,
     CONTACT_ROWS,
     KNOWN_REGIONS,
     contact_rows,
+    fill_template,
     progress_rows,
     read_contacts,
     rejected,
@@ -395,7 +399,9 @@ def test_contact_data_never_reaches_the_log(tmp_path: Path, caplog: pytest.LogCa
     )
     caplog.set_level(logging.DEBUG, logger="review_calendar")
 
-    rejected(lambda: read_submission(path, "contact_list", known_region_codes=KNOWN_REGIONS))
+    rejected(
+        lambda: read_submission(path, "contact_list", context=RowContext(known_region_codes=KNOWN_REGIONS))
+    )
 
     assert caplog.records, "intake logs its outcome"
     for secret in ("1381234567", "87803219", "13912345678", "zhangsan@example.gov.cn", "张三"):
@@ -504,3 +510,49 @@ def test_random_bytes_are_rejected_not_crashed(tmp_path: Path, head: bytes) -> N
             codes.update(i.code for i in error.issues)
 
     assert codes and codes <= set(E.CODES)
+
+
+# --- the bytes, read once ---------------------------------------------------
+
+
+def test_read_file_returns_the_bytes_with_their_hash(tmp_path: Path) -> None:
+    path = write_xlsx(tmp_path / "名单.xlsx", contact_rows())
+
+    content = read_file(path)
+
+    assert (content.data, content.sha256, content.size) == (
+        path.read_bytes(),
+        hashlib.sha256(path.read_bytes()).hexdigest(),
+        path.stat().st_size,
+    )
+
+
+def test_read_file_does_not_read_a_file_over_the_limit(tmp_path: Path) -> None:
+    path = write_xlsx(tmp_path / "名单.xlsx", contact_rows())
+
+    content = read_file(path, ReadLimits(max_bytes=1000))
+
+    assert (content.data, content.sha256, content.size) == (None, None, path.stat().st_size)
+
+
+def test_table_is_read_from_bytes_already_read(tmp_path: Path) -> None:
+    path = write_xlsx(tmp_path / "名单.xlsx", contact_rows())
+    content = read_file(path)
+    path.unlink()
+
+    table = read_contacts(path, content=content)
+
+    assert (len(table.rows), table.sha256) == (4, content.sha256)
+
+
+def test_every_dataset_of_a_template_is_read_from_the_same_bytes(tmp_path: Path) -> None:
+    path = fill_template("development_plan", tmp_path / "规划.xlsx")
+    content = read_file(path)
+    path.unlink()
+
+    submissions = [read_submission(path, d, content=content) for d in template_datasets("development_plan")]
+
+    assert [(s.dataset_id, len(s.records)) for s in submissions] == [
+        ("development_plan", 1),
+        ("plan_projects", 1),
+    ]

@@ -8,15 +8,27 @@ from typing import TYPE_CHECKING
 import pytest
 from openpyxl import load_workbook
 
-from review_calendar.intake import DATASETS, get_dataset, read_submission, read_table, validate_rows
+from review_calendar.domain.labels import period_label
+from review_calendar.intake import (
+    DATASETS,
+    RowContext,
+    get_dataset,
+    read_submission,
+    read_table,
+    validate_rows,
+)
 from review_calendar.intake.templates import (
     DATA_FIRST_ROW,
     HEADER_ROW,
     TEMPLATE_DATASETS,
     header_label,
     template_datasets,
+    template_for,
+    template_name,
     write_template,
 )
+from review_calendar.store.queries import find_instance
+from review_calendar.tasks import load_programme
 from tests.unit.intake_cases import example_row, fill_template, rejected
 
 if TYPE_CHECKING:
@@ -74,7 +86,9 @@ def test_contact_template_with_both_roles_of_two_regions(tmp_path: Path) -> None
     ]
     path = fill_template("contact_list", tmp_path / "contacts.xlsx", {"联系人名单": rows})
 
-    submission = read_submission(path, "contact_list", known_region_codes={"130100", "131125"})
+    submission = read_submission(
+        path, "contact_list", context=RowContext(known_region_codes={"130100", "131125"})
+    )
 
     assert [(r["region_code"], r["role"]) for r in submission.records] == [
         ("130100", "主管领导"),
@@ -181,3 +195,35 @@ def test_empty_template_is_header_only(tmp_path: Path) -> None:
 def test_unknown_dataset_has_no_template(tmp_path: Path) -> None:
     with pytest.raises(KeyError):
         template(tmp_path, "nope")
+
+
+# --- the template attached to notices ---------------------------------------
+
+
+def test_template_name_of_a_yearly_obligation() -> None:
+    programme = load_programme("hebei_smart_cluster")
+    instance = find_instance(programme, 2025, "half_year_report")
+
+    assert template_name(instance) == "上半年试点建设进展情况报送模板.xlsx"
+
+
+def test_template_name_of_a_periodic_obligation_names_the_period_in_chinese() -> None:
+    programme = load_programme("henan_demo_base")
+    obligation = next(o for o in programme.obligations if len(o.due) > 1)
+    instance = find_instance(programme, 2025, obligation.id, obligation.due[0].period)
+
+    assert template_name(instance) == f"{obligation.title}（{period_label(instance.period)}）报送模板.xlsx"
+
+
+def test_template_for_writes_the_template_once_and_reuses_it(tmp_path: Path) -> None:
+    programme = load_programme("hebei_smart_cluster")
+    instance = find_instance(programme, 2025, "half_year_report")
+    first = template_for(programme, instance, tmp_path)
+    assert first is not None
+    written = first.stat().st_mtime_ns
+
+    again = template_for(programme, instance, tmp_path)
+
+    assert again == first == tmp_path / "hebei_smart_cluster" / "2025" / template_name(instance)
+    assert again.stat().st_mtime_ns == written
+    assert load_workbook(again).sheetnames[0] == get_dataset("progress_report").sheet

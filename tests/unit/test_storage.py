@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from review_calendar_demo.seed import seed_demo
 from sqlalchemy import func, select
 
-from review_calendar_demo.seed import seed_demo
 from review_calendar.store.db import current_revision, session_scope, table_names, upgrade, upsert
 from review_calendar.store.models import Aggregate, Base, Cluster, Enrolment, Region
 

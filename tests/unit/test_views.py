@@ -18,9 +18,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session
 
-from review_calendar.reviewer_pages import views
-from review_calendar.store.queries import find_instance
 from review_calendar.domain.programmes import Programme, load_programmes
+from review_calendar.reviewer_pages import views
 from review_calendar.store.db import session_scope, upgrade, upsert
 from review_calendar.store.models import (
     Aggregate,
@@ -30,6 +29,7 @@ from review_calendar.store.models import (
     GateRun,
     Submission,
 )
+from review_calendar.store.queries import find_instance
 
 pytestmark = pytest.mark.unit
 ROOT = Path(__file__).resolve().parents[2]

@@ -164,9 +164,9 @@ def _instance(args: argparse.Namespace):  # noqa: ANN202 - (Programme, Obligatio
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     """Take in submitted files for one obligation instance; exit 1 when any file is rejected."""
-    from review_calendar.intake.ingest import ingest_files
     from review_calendar.store.db import upgrade
     from review_calendar.store.queries import record_instances
+    from review_calendar.tasks import ingest_files
 
     programme, instance = _instance(args)
     paths = [Path(f) for f in args.files]

@@ -13,13 +13,8 @@ import datetime as dt
 import json
 import logging
 import sys
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from collections.abc import Callable
-    from pathlib import Path
-
-    from review_calendar.domain.programmes import ObligationInstance, Programme
+from functools import partial
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -63,47 +58,6 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     return p
 
 
-def template_writer(folder: Path, programme: Programme) -> Callable[[ObligationInstance], Path | None]:
-    """Attachments for notices and reminders: the official template of each instance.
-
-    The template is written once per instance under ``folder`` (intake's
-    :func:`~review_calendar.intake.templates.write_template`) and reused.
-
-    Args:
-        folder: Where templates are kept (``<home>/templates``).
-        programme: The programme.
-
-    Returns:
-        A function giving the template path of an instance, or None when its
-        obligation has no dataset template.
-    """
-
-    def template_for(instance: ObligationInstance) -> Path | None:
-        from review_calendar.intake.templates import write_template
-        from review_calendar.notify.render import cn_date
-
-        dataset = programme.obligation(instance.obligation_id).dataset
-        if not dataset:
-            return None
-        period = "" if instance.period == "Y" else f"（{instance.period}）"
-        path = folder / programme.id / str(instance.cycle_year) / f"{instance.title}{period}报送模板.xlsx"
-        if path.exists():
-            return path
-        try:
-            return write_template(
-                dataset,
-                path,
-                programme_title=programme.name,
-                obligation_title=instance.title,
-                due=cn_date(instance.effective_due, weekday=False),
-            )
-        except KeyError:
-            log.warning("No template for dataset %s: %s notices go without attachment", dataset, instance.key)
-            return None
-
-    return template_for
-
-
 def cmd_remind(args: argparse.Namespace) -> int:
     """Plan the day's notices and reminders of a programme; optionally send them.
 
@@ -118,6 +72,7 @@ def cmd_remind(args: argparse.Namespace) -> int:
         UsageError: Unknown programme or invalid SMTP settings (exit code 2).
     """
     from review_calendar.cli import EXIT_DOMAIN, EXIT_OK, UsageError, _programme
+    from review_calendar.intake.templates import template_for
     from review_calendar.notify.delivery import deliver
     from review_calendar.notify.reminders import plan_reminders
     from review_calendar.notify.smtp import smtp_sender
@@ -132,9 +87,11 @@ def cmd_remind(args: argparse.Namespace) -> int:
     url = settings.db_url
     upgrade(url)
     years = sorted(set(args.year)) if args.year else [args.as_of.year - 1, args.as_of.year]
-    template_for = None if args.dry_run else template_writer(settings.home / "templates", programme)
+    attachment = (
+        None if args.dry_run else partial(template_for, programme, folder=settings.home / "templates")
+    )
     plans = [
-        plan_reminders(url, programme, year, args.as_of, dry_run=args.dry_run, template_for=template_for)
+        plan_reminders(url, programme, year, args.as_of, dry_run=args.dry_run, template_for=attachment)
         for year in years
     ]
     report = None

@@ -4,8 +4,14 @@ Every problem found in a county's file becomes an :class:`IntakeIssue`: where
 it is (file, sheet, 1-based spreadsheet row, column header), what the official
 typed, a stable machine code and a message in plain Simplified Chinese that
 says what to fix. Storage keeps the issues of a rejected file next to the
-quarantined file; the CLI prints them as JSON (issue 3); the codes are the
-contract with the database and the tests, so they never change meaning.
+quarantined file; the CLI prints them as JSON (``ingest --json``); the codes
+are the contract with the database and the tests, so they never change
+meaning.
+
+Issues are made with :func:`issue` or an :class:`IssueFactory` bound to one
+file and sheet, never by position. The readers raise :class:`FileProblem`
+for a problem of the whole file before its display name is settled;
+:meth:`FileProblem.to_issue` names the file.
 """
 
 from __future__ import annotations
@@ -64,6 +70,10 @@ YEAR_MISMATCH = "YEAR_MISMATCH"
 ROW_DUPLICATE = "ROW_DUPLICATE"
 TOTAL_MISMATCH = "TOTAL_MISMATCH"
 VALUE_INCONSISTENT = "VALUE_INCONSISTENT"
+# Submitter: which region a file speaks for.
+REGION_MIXED = "REGION_MIXED"
+REGION_NOT_EXPECTED = "REGION_NOT_EXPECTED"
+REGION_MISMATCH = "REGION_MISMATCH"
 
 # One line per code, in Chinese, for the code table of reports and README pages.
 CODES: dict[str, str] = {
@@ -110,6 +120,9 @@ CODES: dict[str, str] = {
     ROW_DUPLICATE: "重复行",
     TOTAL_MISMATCH: "合计数与明细不符",
     VALUE_INCONSISTENT: "同一行内数据互相矛盾",
+    REGION_MIXED: "一个文件包含多个地区",
+    REGION_NOT_EXPECTED: "地区不在本期报送范围内",
+    REGION_MISMATCH: "报送目录与表内地区不符",
 }
 
 
@@ -147,6 +160,107 @@ class IntakeIssue:
             "message": self.message,
             "severity": self.severity,
         }
+
+
+def issue(
+    file: str,
+    code: str,
+    message: str,
+    *,
+    sheet: str | None = None,
+    row: int | None = None,
+    column: str | None = None,
+    value: str | None = None,
+    severity: Severity = "error",
+) -> IntakeIssue:
+    """One issue of a file, its place given by name.
+
+    Args:
+        file: Safe display name of the file.
+        code: One of the codes of this module.
+        message: What to fix, in Chinese.
+        sheet: Sheet, None for a CSV or a problem of the whole file.
+        row: 1-based spreadsheet row.
+        column: The template's header of the column.
+        value: What the official typed, as text.
+        severity: ``"error"`` rejects the file; ``"warning"`` keeps it with a note.
+
+    Returns:
+        The issue.
+    """
+    return IntakeIssue(file, sheet, row, column, value, code, message, severity)
+
+
+@dataclass(frozen=True, slots=True)
+class IssueFactory:
+    """Makes the issues of one file and sheet: callers give code, message and cell.
+
+    Attributes:
+        file: Safe display name of the file.
+        sheet: Sheet the issues are on (None for a CSV or the whole file).
+    """
+
+    file: str
+    sheet: str | None = None
+
+    def __call__(
+        self,
+        code: str,
+        message: str,
+        *,
+        row: int | None = None,
+        column: str | None = None,
+        value: str | None = None,
+        severity: Severity = "error",
+    ) -> IntakeIssue:
+        """An issue of this file and sheet (see :func:`issue`)."""
+        return IntakeIssue(self.file, self.sheet, row, column, value, code, message, severity)
+
+
+class FileProblem(Exception):
+    """One problem that makes a whole file or sheet unreadable, raised while reading it.
+
+    The message may hold ``{file}``, replaced by the file's display name when
+    the problem becomes an issue (the readers do not know that name).
+
+    Attributes:
+        code: One of the codes of this module.
+        message: What to fix, in Chinese.
+        sheet: Sheet concerned, if any.
+        row: 1-based row concerned, if any.
+        column: Header concerned, if any.
+        value: The offending value, as text.
+    """
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        *,
+        sheet: str | None = None,
+        row: int | None = None,
+        column: str | None = None,
+        value: str | None = None,
+    ) -> None:
+        super().__init__(code)
+        self.code = code
+        self.message = message
+        self.sheet = sheet
+        self.row = row
+        self.column = column
+        self.value = value
+
+    def to_issue(self, file: str) -> IntakeIssue:
+        """This problem as an issue of the file shown as ``file``."""
+        return issue(
+            file,
+            self.code,
+            self.message.replace("{file}", file),
+            sheet=self.sheet,
+            row=self.row,
+            column=self.column,
+            value=self.value,
+        )
 
 
 def has_errors(issues: Sequence[IntakeIssue]) -> bool:

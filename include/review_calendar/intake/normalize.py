@@ -6,6 +6,9 @@ stable code and the end of a Chinese sentence. The dataset layer prefixes the
 sentence with the cell's position ("第12行“手机”列的值“…”") and turns it into
 an :class:`~review_calendar.intake.issues.IntakeIssue`.
 
+Identifiers (phones, e-mail addresses, codes, choices) are checked by
+:mod:`~review_calendar.intake.identifiers`.
+
 Units are never parsed out of values: a column's unit is fixed by its template
 header (e.g. ``计划总投资（万元）``), so ``"12万元"`` is rejected with a hint
 rather than guessed at.
@@ -18,21 +21,11 @@ import math
 import re
 import unicodedata
 from functools import lru_cache
-from typing import TYPE_CHECKING
 
 from review_calendar.intake import issues as E
 
-if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
-
 __all__ = [
     "ValueProblem",
-    "check_choice",
-    "check_code",
-    "check_email",
-    "check_mobile",
-    "check_office_phone",
-    "check_region_code",
     "is_formula",
     "normalize_header",
     "to_date",
@@ -383,182 +376,3 @@ def to_percent(value: object, *, minimum: float | None = 0.0, maximum: float | N
             E.PERCENT_OUT_OF_RANGE, f"超过{_percent_text(maximum)}，请核对（百分比请按“75%”的格式填写）。"
         )
     return fraction
-
-
-# Area codes: 010 and 02X are three digits, all others four (03XX-09XX).
-_OFFICE_PHONE = re.compile(
-    r"\(?(010|02\d|0[3-9]\d{2})\)?-?([2-9]\d{6,7})"  # area code, local number
-    r"(?:(?:-?(?:转|分机|ext\.?|x|#)-?|-)(\d{1,6}))?",  # extension
-    re.IGNORECASE,
-)
-_MOBILE = re.compile(r"1[3-9]\d{9}")
-_PHONE_JOINERS = re.compile(r"[\s—–_]+")
-_SEVERAL = re.compile(r"[/、,;，；]|\d\s*或")
-
-
-def check_office_phone(value: object) -> str:
-    """An office landline with area code, optionally with an extension.
-
-    Accepts ``0311-87803218``, ``0311 87803218``, ``(0311)87803218``,
-    ``031187803218``, ``010-12345678``, and extensions written
-    ``0311-87803218-123``, ``0311-87803218转123`` or ``…分机123``.
-
-    Args:
-        value: A cell, not blank.
-
-    Returns:
-        ``"0311-87803218"`` or ``"0311-87803218-123"``.
-
-    Raises:
-        ValueProblem: PHONE_INVALID.
-    """
-    text = to_text(value) or ""
-    if _SEVERAL.search(text):
-        raise ValueProblem(E.PHONE_INVALID, "包含多个号码，请只填写一个办公电话。")
-    compact = _PHONE_JOINERS.sub("-", text).replace("--", "-")
-    compact = compact.replace("(-", "(").replace("-)", ")").replace(")-", ")")
-    match = _OFFICE_PHONE.fullmatch(compact)
-    if match:
-        area, number, extension = match.groups()
-        return f"{area}-{number}-{extension}" if extension else f"{area}-{number}"
-    digits = re.sub(r"\D", "", text)
-    if _MOBILE.fullmatch(digits):
-        raise ValueProblem(E.PHONE_INVALID, "是手机号码，本列请填写带区号的办公电话，如“0311-87803218”。")
-    if re.fullmatch(r"[2-9]\d{6,7}", digits):
-        raise ValueProblem(E.PHONE_INVALID, "缺少区号，请按“0311-87803218”的格式填写。")
-    raise ValueProblem(
-        E.PHONE_INVALID,
-        "不是有效的办公电话，请按“0311-87803218”的格式填写（分机号可写成“0311-87803218-123”）。",
-    )
-
-
-def check_mobile(value: object) -> str:
-    """A mainland mobile number: 11 digits starting with 1.
-
-    Spaces and dashes are removed (``138 1234 5678``, ``138-1234-5678``) and a
-    ``+86``/``86`` prefix is dropped.
-
-    Args:
-        value: A cell, not blank.
-
-    Returns:
-        The 11 digits.
-
-    Raises:
-        ValueProblem: MOBILE_INVALID.
-    """
-    text = to_text(value) or ""
-    digits = _PHONE_JOINERS.sub("", text).replace("-", "")
-    for prefix in ("+86", "0086", "86"):
-        if digits.startswith(prefix) and len(digits) == 11 + len(prefix):
-            digits = digits[len(prefix) :]
-            break
-    if _MOBILE.fullmatch(digits):
-        return digits
-    raise ValueProblem(E.MOBILE_INVALID, "不是11位手机号码，请填写以1开头的11位数字。")
-
-
-_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z]{2,}")
-
-
-def check_email(value: object) -> str:
-    """An e-mail address; the domain is lower-cased.
-
-    Args:
-        value: A cell, not blank (``ZhangSan@Example.GOV.cn``, ``mailto:…``).
-
-    Returns:
-        The address, e.g. ``"ZhangSan@example.gov.cn"``.
-
-    Raises:
-        ValueProblem: EMAIL_INVALID.
-    """
-    text = (to_text(value) or "").replace(" ", "")
-    if text.lower().startswith("mailto:"):
-        text = text[7:]
-    if _EMAIL.fullmatch(text) and ".." not in text:
-        local, domain = text.rsplit("@", 1)
-        return f"{local}@{domain.lower()}"
-    if "@" not in text:
-        raise ValueProblem(
-            E.EMAIL_INVALID, "缺少“@”，不是有效的电子邮箱，请按“name@example.gov.cn”的格式填写。"
-        )
-    if "。" in text:
-        raise ValueProblem(E.EMAIL_INVALID, "含有中文句号“。”，请改为英文句点“.”。")
-    raise ValueProblem(E.EMAIL_INVALID, "不是有效的电子邮箱，请按“name@example.gov.cn”的格式填写。")
-
-
-_REGION = re.compile(r"[1-8]\d{5}")
-
-
-def check_region_code(value: object) -> str:
-    """A 6-digit administrative division code (GB/T 2260), e.g. ``130100``.
-
-    Args:
-        value: A cell, not blank (a leading apostrophe, Excel's text marker,
-            is dropped).
-
-    Returns:
-        The 6 digits.
-
-    Raises:
-        ValueProblem: CODE_INVALID (a 12-digit statistical code gets its own hint).
-    """
-    text = (to_text(value) or "").lstrip("'").replace(" ", "")
-    if _REGION.fullmatch(text):
-        return text
-    if re.fullmatch(r"[1-8]\d{11}", text):
-        raise ValueProblem(E.CODE_INVALID, "是12位统计用区划代码，请填写6位行政区划代码（如“130100”）。")
-    raise ValueProblem(E.CODE_INVALID, "不是6位行政区划代码，请填写6位数字，如“130100”。")
-
-
-_CODE = re.compile(r"[A-Z0-9][A-Z0-9_-]{0,39}")
-
-
-def check_code(value: object) -> str:
-    """An identifier such as a cluster or base number: letters, digits, ``-``, ``_``.
-
-    Args:
-        value: A cell, not blank.
-
-    Returns:
-        The code upper-cased.
-
-    Raises:
-        ValueProblem: CODE_INVALID.
-    """
-    text = (to_text(value) or "").lstrip("'").upper()
-    if _CODE.fullmatch(text):
-        return text
-    raise ValueProblem(E.CODE_INVALID, "不是有效编号，请只使用字母、数字和“-”，不要包含空格或汉字。")
-
-
-_YES_NO_ALIASES = {"Y": "是", "YES": "是", "TRUE": "是", "N": "否", "NO": "否", "FALSE": "否"}
-
-
-def check_choice(value: object, choices: Sequence[str], aliases: Mapping[str, str] | None = None) -> str:
-    """One of the template's drop-down choices.
-
-    Spaces inside are ignored (``"主管 领导"``); a 是/否 column also takes
-    Y/N and TRUE/FALSE (Excel booleans); ``aliases`` maps further spellings
-    (``第一季度`` → ``一季度``).
-
-    Args:
-        value: A cell, not blank.
-        choices: The allowed values.
-        aliases: Extra accepted spellings and the choice each stands for.
-
-    Returns:
-        The canonical choice.
-
-    Raises:
-        ValueProblem: CHOICE_INVALID.
-    """
-    text = (to_text(value) or "").replace(" ", "")
-    if text in choices:
-        return text
-    if aliases and text in aliases:
-        return aliases[text]
-    if "是" in choices and "否" in choices and text.upper() in _YES_NO_ALIASES:
-        return _YES_NO_ALIASES[text.upper()]
-    raise ValueProblem(E.CHOICE_INVALID, f"不在可选范围内，请从“{'、'.join(choices)}”中选择一项。")

@@ -5,7 +5,8 @@ a line with the deadline, one bold header row (required columns marked
 ``*``), column formats that keep codes and phone numbers as text, drop-down
 lists for choices, and a 填表说明 sheet that explains every column. A filled
 template reads back through ``read_table``/``validate_rows`` without issues
-(``tests/unit/test_intake_templates.py``).
+(``tests/unit/test_intake_templates.py``). :func:`template_for` gives the one
+template file of an obligation instance that notices and reminders attach.
 """
 
 from __future__ import annotations
@@ -18,13 +19,17 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from review_calendar.intake.datasets import Column, Dataset, get_dataset
-from review_calendar.intake.reader import INSTRUCTION_SHEET
+from review_calendar.domain.labels import period_label
+from review_calendar.intake.datasets import Dataset, get_dataset
+from review_calendar.intake.table import INSTRUCTION_SHEET
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     from openpyxl.worksheet.worksheet import Worksheet
+
+    from review_calendar.domain.programmes import ObligationInstance, Programme
+    from review_calendar.intake.columns import Column
 
 __all__ = [
     "DATA_FIRST_ROW",
@@ -34,6 +39,8 @@ __all__ = [
     "example_value",
     "header_label",
     "template_datasets",
+    "template_for",
+    "template_name",
     "write_template",
 ]
 
@@ -169,9 +176,60 @@ def write_template(
     return out
 
 
+def template_name(instance: ObligationInstance) -> str:
+    """The file name of an instance's template, as officials receive it attached to notices.
+
+    Args:
+        instance: The obligation instance.
+
+    Returns:
+        ``<obligation title>报送模板.xlsx``, with the period in Chinese for
+        periodic obligations: ``河南季度报送（第一季度）报送模板.xlsx``.
+    """
+    period = period_label(instance.period)
+    return f"{instance.title}（{period}）报送模板.xlsx" if period else f"{instance.title}报送模板.xlsx"
+
+
+def template_for(programme: Programme, instance: ObligationInstance, folder: Path) -> Path | None:
+    """The official template of an instance, written once under ``folder`` and reused.
+
+    The one attachment of notices and reminders, whether the DAG or the CLI
+    plans them.
+
+    Args:
+        programme: The programme.
+        instance: The obligation instance.
+        folder: Where templates are kept (``<home>/templates``).
+
+    Returns:
+        ``folder/<programme>/<year>/<template_name(instance)>``, or None when
+        the obligation has no template (nothing is submitted) or its dataset
+        is unknown (logged; notices then go without attachment).
+    """
+    template = programme.obligation(instance.obligation_id).template
+    if not template:
+        return None
+    path = folder / programme.id / str(instance.cycle_year) / template_name(instance)
+    if path.exists():
+        return path
+    due = instance.effective_due
+    try:
+        return write_template(
+            template,
+            path,
+            programme_title=programme.name,
+            obligation_title=instance.title,
+            due=f"{due.year}年{due.month}月{due.day}日",
+        )
+    except KeyError:
+        log.warning("No template for dataset %s: %s notices go without attachment", template, instance.key)
+        return None
+
+
 def _data_sheet(
     sheet: Worksheet, dataset: Dataset, programme_title: str, obligation_title: str, due: str
 ) -> None:
+    """The data sheet: title, deadline line, header, column formats and drop-downs."""
     width = len(dataset.columns)
     last = get_column_letter(width)
     sheet["A1"] = f"{programme_title}——{obligation_title}（{dataset.title}）"
@@ -218,6 +276,7 @@ def _data_sheet(
 def _instructions(
     sheet: Worksheet, datasets: tuple[Dataset, ...], programme_title: str, obligation_title: str, due: str
 ) -> None:
+    """The 填表说明 sheet: general rules, then every column of every data sheet."""
     sheet["A1"] = f"{INSTRUCTION_SHEET}：{programme_title}——{obligation_title}"
     sheet["A1"].font = Font(bold=True, size=14)
     sheets = "、".join(f"“{d.sheet}”" for d in datasets)

@@ -1,0 +1,389 @@
+"""The .xlsx container: checked part by part before python-calamine parses it.
+
+A workbook is a zip of XML parts. Before calamine sees it, the zip's declared
+sizes and compression ratios are bounded (zip bombs), its package is checked
+to be a spreadsheet without macros or encryption, and every XML part calamine
+parses is inflated once with its size capped and its CRC verified. Two things
+calamine cannot tell are taken from the worksheet XML already in memory: which
+cells hold formulas, and how far the used range really extends (calamine
+allocates the whole rectangle up front, so a two-cell workbook with a cell in
+XFD1048576 would abort the process rather than raise). Merged cells come from
+calamine; openpyxl is not needed on the read path.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import re
+import struct
+import xml.etree.ElementTree as ET
+import zipfile
+import zlib
+from typing import TYPE_CHECKING, Literal
+
+from python_calamine import CalamineWorkbook
+
+from review_calendar.intake import issues as E
+from review_calendar.intake.grid import Sheet, column_index, column_letter
+from review_calendar.intake.issues import FileProblem
+from review_calendar.intake.table import build_table
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from review_calendar.intake.reader import ReadLimits
+    from review_calendar.intake.table import RawTable
+
+__all__ = ["read_xlsx"]
+
+_CELL_REF = re.compile(rb"""\sr=["']([A-Z]{1,3})([0-9]{1,7})["']""")
+_CELL_OPEN = re.compile(rb"<(?:\w+:)?c[\s>/]")
+_HAS_FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
+
+
+def _local(tag: str) -> str:
+    """An XML tag without its namespace."""
+    return tag.rsplit("}", 1)[-1]
+
+
+def read_xlsx(
+    data: bytes,
+    label: str,
+    sheet: str | None,
+    expected: Sequence[str],
+    limits: ReadLimits,
+    other_layouts: Mapping[str, Sequence[str]] | None,
+) -> RawTable:
+    """The table of an .xlsx workbook's data sheet.
+
+    Args:
+        data: The file's bytes (a zip).
+        label: Safe display name of the file.
+        sheet: The template's sheet name; None takes the first sheet with the header.
+        expected: The template's headers.
+        limits: Zip, sheet and cell bounds.
+        other_layouts: Headers of the other templates, by title.
+
+    Returns:
+        The table (cell issues inside).
+
+    Raises:
+        FileProblem: The container, the workbook or the sheet is unusable.
+        IntakeRejected: The header's columns do not match the template.
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            infos = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError):
+        # The local header is there but not the central directory at the end:
+        # an interrupted upload or copy.
+        raise FileProblem(
+            E.FILE_TRUNCATED,
+            "文件“{file}”不完整（可能上传或复制时中断），无法打开，请重新保存后再提交。",
+        ) from None
+    _check_zip(infos, limits)
+    _check_package({i.filename for i in infos}, infos)
+    parts = _inflate_parts(data, infos)
+    sheets = _workbook_sheets(parts)
+    if not sheets:
+        raise FileProblem(E.SHEET_MISSING, "文件“{file}”中没有工作表，请使用下发的模板填写。")
+    workbook = _open_calamine(data)
+    with workbook:
+        source = _Workbook(parts, workbook, dict(sheets), limits)
+        names = [n for n, _ in sheets]
+        return build_table(source, names, label, sheet, expected, limits, other_layouts)
+
+
+def _open_calamine(data: bytes) -> CalamineWorkbook:
+    """The workbook as calamine opens it; its failures become problems of the file."""
+    try:
+        return CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except Exception as exc:  # CalamineError, PasswordError, XmlError, ZipError, ValueError...
+        if type(exc).__name__ == "PasswordError":
+            raise FileProblem(E.FILE_ENCRYPTED, "文件“{file}”设置了密码，请取消密码后重新提交。") from None
+        raise FileProblem(
+            E.FILE_CORRUPT, "文件“{file}”已损坏，无法读取，请用Excel或WPS打开检查后另存为.xlsx重新提交。"
+        ) from None
+
+
+def _check_zip(infos: list[zipfile.ZipInfo], limits: ReadLimits) -> None:
+    """Bound the number of parts, their declared sizes and compression ratios (zip bombs)."""
+    if len(infos) > limits.max_zip_members:
+        raise FileProblem(
+            E.FILE_ZIP_BOMB,
+            f"文件“{{file}}”内部包含{len(infos)}个部件，结构异常，已拒收。请使用下发的模板重新填写。",
+        )
+    total = 0
+    for info in infos:
+        total += info.file_size
+        if info.file_size >= limits.ratio_min_bytes:
+            ratio = info.file_size / max(info.compress_size, 1)
+            if ratio > limits.max_compression_ratio:
+                raise FileProblem(
+                    E.FILE_ZIP_BOMB,
+                    f"文件“{{file}}”解压后体积异常（压缩比约{ratio:.0f}倍），疑似“压缩炸弹”，已拒收。请使用下发的模板重新填写。",
+                    value=f"{info.filename}: {info.file_size} / {info.compress_size}",
+                )
+    if total > limits.max_uncompressed_bytes:
+        raise FileProblem(
+            E.FILE_ZIP_BOMB,
+            f"文件“{{file}}”解压后超过{limits.max_uncompressed_bytes // 1024 // 1024}MB，体积异常，已拒收。"
+            "请删除无关内容后重新提交。",
+            value=str(total),
+        )
+
+
+def _check_package(names: set[str], infos: list[zipfile.ZipInfo]) -> None:
+    """The zip is a spreadsheet (not Word, ODS, xlsb...), not encrypted, without macros."""
+    if "xl/workbook.xml" not in names:
+        if "word/document.xml" in names:
+            what, code = "Word文档", E.FILE_NOT_SPREADSHEET
+        elif "ppt/presentation.xml" in names:
+            what, code = "PowerPoint文档", E.FILE_NOT_SPREADSHEET
+        elif "content.xml" in names and "mimetype" in names:
+            what, code = "OpenDocument（.ods等）文件", E.FILE_FORMAT_UNSUPPORTED
+        elif "xl/workbook.bin" in names:
+            what, code = "Excel二进制工作簿（.xlsb）", E.FILE_FORMAT_UNSUPPORTED
+        else:
+            what, code = "普通压缩包", E.FILE_NOT_SPREADSHEET
+        raise FileProblem(
+            code, f"文件“{{file}}”是{what}，不是.xlsx电子表格，请按下发的模板填写并保存为.xlsx后提交。"
+        )
+    if any(i.flag_bits & 0x1 for i in infos):
+        raise FileProblem(E.FILE_ENCRYPTED, "文件“{file}”内部经过加密，无法读取，请取消密码后重新提交。")
+    if any(n.rsplit("/", 1)[-1].lower() == "vbaproject.bin" for n in names):
+        raise FileProblem(
+            E.FILE_HAS_MACROS,
+            "文件“{file}”包含宏（VBA代码），出于安全考虑不予接收，请“另存为”不含宏的.xlsx格式后重新提交。",
+        )
+
+
+_LOCAL_HEADER = struct.Struct("<4s22xHH")
+
+
+def _inflate_parts(data: bytes, infos: list[zipfile.ZipInfo]) -> dict[str, bytes]:
+    """Decompress every XML part that calamine parses and verify it.
+
+    Inflation is capped at the declared size plus one byte and the CRC is
+    checked, so a part whose header understates its size (a zip bomb that
+    passes the declared-size check) or a damaged part is rejected here,
+    before calamine decompresses anything.
+    The inflated parts are kept: the workbook index and the data sheet are
+    parsed from them without a second decompression.
+    """
+    parts: dict[str, bytes] = {}
+    view = memoryview(data)
+    for info in infos:
+        name = info.filename
+        # Only what calamine parses: the xl/ XML parts (not the theme, not
+        # media, not docProps). Parts nobody inflates cannot hurt.
+        if not name.startswith("xl/") or not name.endswith((".xml", ".rels")) or name.startswith("xl/theme/"):
+            continue
+        try:
+            magic, name_len, extra_len = _LOCAL_HEADER.unpack_from(data, info.header_offset)
+            if magic != b"PK\x03\x04":
+                raise ValueError("no local header")
+            begin = info.header_offset + _LOCAL_HEADER.size + name_len + extra_len
+            raw = view[begin : begin + info.compress_size]
+            if len(raw) != info.compress_size:
+                raise ValueError("part cut off")
+            if info.compress_type == zipfile.ZIP_STORED:
+                content = bytes(raw)
+            elif info.compress_type == zipfile.ZIP_DEFLATED:
+                content = zlib.decompressobj(-zlib.MAX_WBITS).decompress(raw, info.file_size + 1)
+            else:
+                raise ValueError("compression method")
+        except (struct.error, zlib.error, ValueError):
+            raise FileProblem(
+                E.FILE_CORRUPT, "文件“{file}”内部数据已损坏，请用Excel或WPS重新保存为.xlsx后提交。"
+            ) from None
+        if len(content) != info.file_size or zlib.crc32(content) != info.CRC:
+            raise FileProblem(
+                E.FILE_CORRUPT,
+                "文件“{file}”内部数据校验失败（已损坏或被篡改），请用Excel或WPS重新保存为.xlsx后提交。",
+                value=name,
+            )
+        parts[name] = content
+    return parts
+
+
+_SHEET_TAG = re.compile(rb"<(?:\w+:)?sheet\s([^>]*)>")
+_REL_TAG = re.compile(rb"<(?:\w+:)?Relationship\s([^>]*)>")
+_ATTR = re.compile(rb"""([\w:]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+
+
+def _attributes(text: bytes) -> dict[str, str]:
+    """The attributes of one XML start tag, entities resolved."""
+    out: dict[str, str] = {}
+    for key, double, single in _ATTR.findall(text):
+        value = (double or single).decode("utf-8", "replace")
+        out[key.decode("ascii", "replace")] = html.unescape(value) if "&" in value else value
+    return out
+
+
+def _workbook_sheets(parts: Mapping[str, bytes]) -> list[tuple[str, str | None]]:
+    """(sheet name, worksheet part path) in workbook order."""
+    workbook = parts.get("xl/workbook.xml")
+    if workbook is None:
+        raise FileProblem(
+            E.FILE_CORRUPT, "文件“{file}”的工作簿结构已损坏，请用Excel或WPS重新保存为.xlsx后提交。"
+        )
+    targets: dict[str, str] = {}
+    for match in _REL_TAG.finditer(parts.get("xl/_rels/workbook.xml.rels", b"")):
+        attrs = _attributes(match.group(1))
+        rid, target = attrs.get("Id"), attrs.get("Target")
+        if rid and target:
+            targets[rid] = _part_path(target)
+    out: list[tuple[str, str | None]] = []
+    for match in _SHEET_TAG.finditer(workbook):
+        attrs = _attributes(match.group(1))
+        sheet_name = attrs.get("name")
+        rid = next((v for k, v in attrs.items() if k.endswith(":id") or k == "id"), None)
+        if sheet_name is not None:
+            target = targets.get(rid or "")
+            out.append((sheet_name, target if target in parts else None))
+    return out
+
+
+def _part_path(target: str) -> str:
+    """A relationship target of xl/workbook.xml as a path inside the zip."""
+    path = target[1:] if target.startswith("/") else "xl/" + target
+    pieces: list[str] = []
+    for piece in path.split("/"):
+        if piece == "..":
+            if pieces:
+                pieces.pop()
+        elif piece and piece != ".":
+            pieces.append(piece)
+    return "/".join(pieces)
+
+
+class _Workbook:
+    """The workbook's sheets, loaded on demand; the data sheet is usually the only one loaded."""
+
+    def __init__(
+        self,
+        parts: Mapping[str, bytes],
+        workbook: CalamineWorkbook,
+        sheet_parts: dict[str, str | None],
+        limits: ReadLimits,
+    ) -> None:
+        self.parts = parts
+        self.workbook = workbook
+        self.sheet_parts = sheet_parts
+        self.limits = limits
+        self.format: Literal["xlsx", "csv"] = "xlsx"
+        self.encoding: str | None = None
+
+    def load(self, name: str | None) -> Sheet:
+        """The sheet ``name`` with its formula cells, once its extent is checked.
+
+        Raises:
+            FileProblem: A chart sheet, an unmapped part, a sheet too large
+                or one calamine cannot read.
+        """
+        assert name is not None
+        part = self.sheet_parts.get(name)
+        formulas: dict[tuple[int, int], str] = {}
+        if part is not None:
+            xml = self.parts[part]
+            _check_extent(xml, name, self.limits)
+            if _HAS_FORMULA.search(xml):
+                formulas = _scan_formulas(xml)
+        else:
+            # A chart sheet or a part we could not map: calamine decides, the
+            # extent check cannot run, so only read sheets we could check.
+            raise FileProblem(
+                E.SHEET_MISSING, f"工作表“{name}”不是普通数据表，请使用下发的模板填写。", sheet=name
+            )
+        try:
+            calamine_sheet = self.workbook.get_sheet_by_name(name)
+            cells = calamine_sheet.to_python(skip_empty_area=False)
+            merges = calamine_sheet.merged_cell_ranges or []
+        except Exception:  # calamine's XmlError, ZipError, CalamineError...
+            raise FileProblem(
+                E.FILE_CORRUPT,
+                f"工作表“{name}”已损坏，无法读取，请用Excel或WPS重新保存为.xlsx后提交。",
+                sheet=name,
+            ) from None
+        return Sheet(name=name, cells=cells, merges=list(merges), formulas=formulas)
+
+
+def _check_extent(xml: bytes, sheet: str, limits: ReadLimits) -> None:
+    """Reject sheets whose used rectangle calamine could not allocate."""
+    refs = _CELL_REF.findall(xml)
+    max_row = max((int(r) for _, r in refs), default=0)
+    max_col = max((column_index(c) + 1 for c in {c for c, _ in refs}), default=0)
+    cells_without_ref = len(_CELL_OPEN.findall(xml)) - len(refs)
+    if cells_without_ref > 0:
+        # Positions are implicit (allowed by OOXML, written by a few tools):
+        # count rows and the widest row instead.
+        rows, width = _implicit_extent(xml)
+        max_row, max_col = max(max_row, rows), max(max_col, width)
+    if max_row > limits.max_rows or max_col > limits.max_columns or max_row * max_col > limits.max_cells:
+        raise FileProblem(
+            E.SHEET_TOO_LARGE,
+            f"工作表“{sheet}”的数据区域过大（{max_row}行×{max_col}列，可能有远处的单元格被误填），"
+            f"请删除多余的行列，只保留模板中的表格（上限{limits.max_rows}行、{limits.max_columns}列）。",
+            sheet=sheet,
+            value=f"{column_letter(max(max_col - 1, 0))}{max_row}",
+        )
+
+
+def _implicit_extent(xml: bytes) -> tuple[int, int]:
+    """(rows, widest row) of a sheet whose cells do not all state their position."""
+    rows = width = row_number = 0
+    try:
+        for event, element in ET.iterparse(io.BytesIO(xml), events=("start", "end")):
+            tag = _local(element.tag)
+            if event == "start" and tag == "row":
+                ref = element.get("r")
+                row_number = int(ref) if ref and ref.isdigit() else row_number + 1
+                rows = max(rows, row_number)
+            elif event == "end" and tag == "row":
+                width = max(width, len([c for c in element if _local(c.tag) == "c"]))
+                element.clear()
+    except ET.ParseError:
+        raise FileProblem(
+            E.FILE_CORRUPT, "文件“{file}”的工作表数据已损坏，请重新保存为.xlsx后提交。"
+        ) from None
+    return rows, width
+
+
+def _scan_formulas(xml: bytes) -> dict[tuple[int, int], str]:
+    """0-based (row, column) → ``"=formula"`` for every formula cell of a sheet."""
+    found: dict[tuple[int, int], str] = {}
+    row_number = 0
+    column = -1
+    try:
+        for event, element in ET.iterparse(io.BytesIO(xml), events=("start", "end")):
+            tag = _local(element.tag)
+            if event == "start":
+                if tag == "row":
+                    ref = element.get("r")
+                    row_number = int(ref) if ref and ref.isdigit() else row_number + 1
+                    column = -1
+                elif tag == "c":
+                    ref = element.get("r")
+                    match = re.fullmatch(r"([A-Z]{1,3})(\d+)", ref or "")
+                    if match:
+                        column = column_index(match.group(1))
+                        row_number = int(match.group(2))
+                    else:
+                        column += 1
+                continue
+            if tag == "c":
+                formula = next((child for child in element if _local(child.tag) == "f"), None)
+                if formula is not None:
+                    text = formula.text or ""
+                    # Shared formulas repeat in dependent cells with no text.
+                    found[(row_number - 1, column)] = "=" + text if text else "=（共享公式）"
+                element.clear()
+            elif tag == "row":
+                element.clear()
+    except ET.ParseError:
+        raise FileProblem(
+            E.FILE_CORRUPT, "文件“{file}”的工作表数据已损坏，请重新保存为.xlsx后提交。"
+        ) from None
+    return found

@@ -1,0 +1,359 @@
+"""Accepting a parsed file into the review database, or quarantining it with its reasons.
+
+Every file is recorded with its content hash. The same file twice is a no-op;
+a corrected resubmission of a region supersedes its earlier one and the
+history is kept. A rejected file is copied to the quarantine folder with its
+errors (JSON beside it and rows in ``submission_errors``): never lost.
+
+Order of work per file, so a killed run ends consistent: copy the file to its
+content-addressed place (:func:`store_copy`), then write its database rows in
+one transaction (:func:`record_submission`, with the caller's acceptance
+decision and rejection notice), then (for inbox sweeps) the caller removes it
+from the inbox. A file still in the inbox is pending; a re-run finds its hash
+recorded and only removes it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import delete, select
+
+from review_calendar.domain.regions import Region as RegionInfo
+from review_calendar.intake.filenames import MAX_NAME_BYTES
+from review_calendar.intake.ingest import FileOutcome, IntakeScope, ParsedFile
+from review_calendar.store.models import (
+    DatasetRow,
+    ObligationInstanceRow,
+    Region,
+    Submission,
+    SubmissionError,
+)
+from review_calendar.store.projections import project
+from review_calendar.store.queries import expected_submitters, instance_filter
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from review_calendar.domain.programmes import ObligationInstance, Programme
+    from review_calendar.settings import Settings
+
+__all__ = [
+    "SUFFIX_ROOM",
+    "acceptance_record",
+    "copy_file",
+    "intake_scope",
+    "record_submission",
+    "store_copy",
+    "stored_name",
+]
+
+#: Room kept for the suffixes added beside a stored file (``.errors.json``, temporary ``.part`` names).
+SUFFIX_ROOM = 32
+
+
+def intake_scope(session: Session, programme: Programme, instance: ObligationInstance) -> IntakeScope:
+    """What intake judges the files of ``instance`` against.
+
+    Args:
+        session: Review database session.
+        programme: The programme.
+        instance: The obligation instance.
+
+    Returns:
+        The province's regions, the expected submitters' codes and the content
+        hashes already accepted or superseded for the instance (a rejected file
+        is judged again: it may have been rejected only for its name or folder).
+    """
+    province = programme.region_prefix
+    regions = {
+        r.code: RegionInfo(r.code, r.name, r.level, r.parent_code, r.province_code)  # type: ignore[arg-type]
+        for r in session.scalars(select(Region).where(Region.code.like(f"{province}%")))
+    }
+    expected = {s.region_code for s in expected_submitters(session, programme, instance)}
+    known = set(
+        session.scalars(
+            select(Submission.content_hash).where(
+                *instance_filter(Submission, instance), Submission.status != "rejected"
+            )
+        )
+    )
+    return IntakeScope(regions=regions, expected=expected, known_hashes=known)
+
+
+def stored_name(prefix: str, name: str) -> str:
+    """``prefix + name`` cut to fit the file-name limit, keeping the extension.
+
+    Officials' file names can be long (a whole Chinese sentence); the stored copy and
+    its ``.errors.json`` must still be creatable.
+
+    Args:
+        prefix: ASCII prefix (region code and content hash).
+        name: Safe display name of the file.
+
+    Returns:
+        A name of at most 255 - ``SUFFIX_ROOM`` bytes.
+    """
+    limit = MAX_NAME_BYTES - SUFFIX_ROOM - len(prefix.encode("utf-8"))
+    stem, dot, ext = name.rpartition(".")
+    if not dot or len(ext) > 10:
+        stem, ext = name, ""
+    ext = f".{ext}" if ext else ""
+    room = limit - len(ext.encode("utf-8"))
+    cut = stem.encode("utf-8")[:room].decode("utf-8", "ignore")
+    return f"{prefix}{cut}{ext}"
+
+
+def store_copy(settings: Settings, instance: ObligationInstance, parsed: ParsedFile) -> Path:
+    """Copy a file to its content-addressed place: accepted/, or quarantine/ with its errors beside it.
+
+    Args:
+        settings: The accepted and quarantine folders.
+        instance: The obligation instance.
+        parsed: The file.
+
+    Returns:
+        Where the copy is.
+
+    Raises:
+        FileNotFoundError: The file vanished (another intake run took it in).
+    """
+    folder = f"{instance.programme_id}/{instance.cycle_year}/{instance.obligation_id}_{instance.period}"
+    if parsed.rejected:
+        dest = settings.quarantine_dir / folder / stored_name(f"{parsed.sha256[:12]}_", parsed.name)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        sidecar = {
+            "file": parsed.name,
+            "sha256": parsed.sha256,
+            "errors": [i.to_dict() for i in parsed.issues],
+        }
+        (dest.parent / f"{dest.name}.errors.json").write_text(
+            json.dumps(sidecar, ensure_ascii=False, indent=2), encoding="utf-8"
+        )
+    else:
+        prefix = f"{parsed.region_code}_{parsed.sha256[:12]}_"
+        dest = settings.accepted_dir / folder / stored_name(prefix, parsed.name)
+    copy_file(parsed.path, dest)
+    return dest
+
+
+def copy_file(src: Path, dest: Path) -> None:
+    """Copy ``src`` to ``dest`` atomically (a private temporary name, then rename); idempotent.
+
+    Raises:
+        FileNotFoundError: ``src`` is gone.
+    """
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    if dest.exists():
+        return
+    # A temporary name of its own per run: two runs storing the same file at once
+    # must not share (and rename away) one ``.part`` file.
+    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".incoming-", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as out, src.open("rb") as inp:
+            shutil.copyfileobj(inp, out)
+        os.replace(tmp, dest)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+def record_submission(
+    session: Session, programme: Programme, instance: ObligationInstance, parsed: ParsedFile, dest: Path
+) -> FileOutcome:
+    """Write a stored file's submission row, and its errors or its rows, in the caller's transaction.
+
+    An accepted file supersedes the region's earlier accepted file, adds its
+    dataset rows and updates the tables its dataset feeds (contacts,
+    evaluation scores). Concurrent intake of one instance is serialised by a
+    row lock on the instance (PostgreSQL; SQLite locks the file anyway).
+
+    Args:
+        session: The file's transaction.
+        programme: The programme.
+        instance: The obligation instance.
+        parsed: The file.
+        dest: Where :func:`store_copy` put it.
+
+    Returns:
+        The outcome; ``duplicate`` (nothing written) when the same bytes are
+        already accepted or superseded.
+
+    Raises:
+        sqlalchemy.exc.IntegrityError: Another run recorded the same bytes first.
+    """
+    outcome = _outcome(instance, parsed, dest)
+    session.execute(
+        select(ObligationInstanceRow.id)
+        .where(*instance_filter(ObligationInstanceRow, instance))
+        .with_for_update()
+    )
+    existing = session.scalar(
+        select(Submission).where(
+            *instance_filter(Submission, instance), Submission.content_hash == parsed.sha256
+        )
+    )
+    if existing is not None and existing.status != "rejected":
+        outcome.status, outcome.submission_id = "duplicate", existing.id
+        return outcome
+    submission = _write_submission(session, instance, parsed, outcome, existing)
+    outcome.submission_id = submission.id
+    if outcome.status == "rejected":
+        session.add_all(
+            SubmissionError(
+                submission_id=submission.id, sheet=i.sheet, row=i.row, column=i.column, value=i.value,
+                code=i.code, message=i.message, severity=i.severity,
+            )
+            for i in parsed.issues
+        )  # fmt: skip
+        session.flush()
+        return outcome
+    outcome.superseded = _supersede(session, instance, parsed.region_code, submission.id)
+    session.add_all(_dataset_rows(submission.id, parsed))
+    project(session, programme, instance, submission.id, parsed.records)
+    return outcome
+
+
+def _outcome(instance: ObligationInstance, parsed: ParsedFile, dest: Path) -> FileOutcome:
+    """The file's outcome before the database is asked: rejected or accepted, late or on time.
+
+    A file is late when it was received after the instance's effective due date.
+    """
+    errors = parsed.errors
+    return FileOutcome(
+        file=parsed.name,
+        status="rejected" if errors else "accepted",
+        sha256=parsed.sha256,
+        region_code=parsed.region_code,
+        is_late=not errors and parsed.received_on > instance.effective_due,
+        received_on=parsed.received_on.isoformat(),
+        stored_path=str(dest),
+        errors=[i.to_dict() for i in errors],
+    )
+
+
+def _write_submission(
+    session: Session,
+    instance: ObligationInstance,
+    parsed: ParsedFile,
+    outcome: FileOutcome,
+    existing: Submission | None,
+) -> Submission:
+    """Insert the file's submission row, or update the row of the same bytes rejected before.
+
+    The same bytes rejected before (e.g. only for an unsafe name or the wrong
+    upload folder) are judged again: one row per content hash, its old errors dropped.
+    """
+    fields = {
+        "region_code": parsed.region_code,
+        "file_name": parsed.name,
+        "stored_path": outcome.stored_path,
+        "size_bytes": parsed.size,
+        "received_on": parsed.received_on,
+        "status": outcome.status,
+        "is_late": outcome.is_late,
+        "row_count": sum(len(r) for r in parsed.records.values()),
+        "error_count": len(outcome.errors),
+    }
+    if existing is not None:
+        session.execute(delete(SubmissionError).where(SubmissionError.submission_id == existing.id))
+        for key, value in fields.items():
+            setattr(existing, key, value)
+        submission = existing
+    else:
+        submission = Submission(
+            programme_id=instance.programme_id,
+            cycle_year=instance.cycle_year,
+            obligation_id=instance.obligation_id,
+            period=instance.period,
+            content_hash=parsed.sha256,
+            **fields,
+        )
+        session.add(submission)
+    session.flush()
+    return submission
+
+
+def _supersede(
+    session: Session, instance: ObligationInstance, region_code: str | None, new_id: int
+) -> int | None:
+    """Mark the region's earlier accepted submission superseded by ``new_id``; its id, if any."""
+    previous = session.scalars(
+        select(Submission).where(
+            *instance_filter(Submission, instance),
+            Submission.region_code == region_code,
+            Submission.status == "accepted",
+            Submission.id != new_id,
+        )
+    )
+    superseded = None
+    for old in previous:
+        old.status, old.superseded_by = "superseded", new_id
+        superseded = old.id
+    return superseded
+
+
+def _dataset_rows(submission_id: int, parsed: ParsedFile) -> list[DatasetRow]:
+    """One ``dataset_rows`` row per record of every dataset of the file."""
+    return [
+        DatasetRow(
+            submission_id=submission_id,
+            dataset=dataset_id,
+            sheet=parsed.sheets.get(dataset_id, ""),
+            row_no=int(r.get("_row") or n),
+            region_code=r.get("region_code") or parsed.region_code,
+            data=_jsonable(r),
+        )
+        for dataset_id, records in parsed.records.items()
+        for n, r in enumerate(records, start=1)
+    ]
+
+
+def _jsonable(record: dict[str, Any]) -> dict[str, Any]:
+    """A record as stored: dates as ISO text, without the ``_row`` bookkeeping."""
+    return {
+        k: (v.isoformat() if isinstance(v, dt.date) else v)
+        for k, v in record.items()
+        if not k.startswith("_")
+    }
+
+
+def acceptance_record(
+    programme: Programme, instance: ObligationInstance, outcome: FileOutcome
+) -> dict[str, Any]:
+    """The acceptance or rejection of a file as the fields of an audited decision (kind ``acceptance``).
+
+    Args:
+        programme: The programme.
+        instance: The obligation instance.
+        outcome: The file's outcome, ``accepted`` or ``rejected``.
+
+    Returns:
+        ``subject``, ``outcome``, ``reason`` (Chinese), ``rule``, ``clause`` and
+        ``figures`` of the decision.
+    """
+    obligation = programme.obligation(instance.obligation_id)
+    if outcome.status == "accepted":
+        reason = "逾期提交，予以接收" if outcome.is_late else "按时提交，予以接收"
+    else:
+        codes = "、".join(sorted({e["code"] for e in outcome.errors}))
+        reason = f"退回：{len(outcome.errors)} 处问题（{codes}）"
+    return {
+        "subject": f"{instance.obligation_id}/{instance.period}/{outcome.region_code or '-'}/{outcome.sha256[:12]}",
+        "outcome": outcome.status,
+        "reason": reason,
+        "rule": f"intake: dataset {obligation.dataset} (intake/datasets.py, expectations/{obligation.dataset}.json)",
+        "clause": obligation.clause,
+        "figures": {
+            "file": outcome.file,
+            "submission_id": outcome.submission_id,
+            "is_late": outcome.is_late,
+            "received_on": outcome.received_on,
+            "errors": len(outcome.errors),
+        },
+    }
