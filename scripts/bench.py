@@ -19,7 +19,7 @@ code is 0 unless a step crashed.
    extrapolated to all of them.
 3. Programme B's national roll-up: the annual information tables of about 200
    clusters spread over the 31 provinces, taken in, gated, aggregated and
-   rolled up per province (``aggregation.national_rollup``).
+   rolled up per province (``aggregate.national.national_rollup``).
 4. One national reminder day: ``scripts/bench_reminders.py`` (≈3,000 e-mails to
    a local SMTP server in a child process, then the same day again).
 
@@ -143,8 +143,8 @@ def _settings() -> Any:
 
 def _programme(programme_id: str) -> tuple[Any, Any]:
     """The national programme variant and its instance."""
-    from review_calendar.store.queries import find_instance
     from review_calendar.domain.programmes import load_programme_file
+    from review_calendar.store.queries import find_instance
 
     programme = load_programme_file(_settings().programmes_dir / f"{programme_id}.yaml")
     return programme, find_instance(programme, CYCLE_YEAR, OBLIGATIONS[programme_id])
@@ -208,9 +208,10 @@ _PROGRAMMES: dict[str, Any] = {}
 
 def _write_one(task: tuple[str, list[Any], str, str | None, str]) -> None:
     """Write one synthetic submission (a worker of the set-up pool)."""
-    from review_calendar.store.queries import Submitter, find_instance
-    from review_calendar.domain.programmes import load_programme_file
     from review_calendar_demo.synthetic import break_records, records_for, set_received, write_xlsx
+
+    from review_calendar.domain.programmes import load_programme_file
+    from review_calendar.store.queries import Submitter, find_instance
 
     programme_id, submitter, path, mistake, received = task
     programme = _PROGRAMMES.get(programme_id)
@@ -237,12 +238,12 @@ def child_setup(out: Path, counties: int, clusters: int, workers: int) -> None:
     import random
     from concurrent.futures import ProcessPoolExecutor
 
-    from review_calendar.store.queries import find_instance, record_instances
-    from review_calendar.intake.ingest import inbox_dir
     from review_calendar.domain.programmes import load_programme_file
     from review_calendar.domain.regions import synthetic_national
+    from review_calendar.intake.ingest import inbox_dir
     from review_calendar.store.db import session_scope, upgrade, upsert
     from review_calendar.store.models import Cluster, Enrolment, Region
+    from review_calendar.store.queries import find_instance, record_instances
 
     _setup_logging()
     settings = _settings()
@@ -353,7 +354,8 @@ def _run_pipeline(programme_id: str, *, rollup: bool) -> dict[str, Any]:
     from sqlalchemy import select
 
     import review_calendar.gate.provincial as validation
-    from review_calendar.aggregate.compute import aggregate_province, national_rollup, submission_states
+    from review_calendar.aggregate.national import national_rollup
+    from review_calendar.aggregate.write import aggregate_province
     from review_calendar.intake import ingest
     from review_calendar.intake.ingest import ingest_files, pending_files
     from review_calendar.report.workbook import write_reports
@@ -396,11 +398,10 @@ def _run_pipeline(programme_id: str, *, rollup: bool) -> dict[str, Any]:
     started = time.perf_counter()
     with session_scope(settings.db_url) as session:
         aggregate = aggregate_province(session, programme, instance, as_of)
-        states = submission_states(session, programme, instance, as_of)
     phases["aggregate_s"] = time.perf_counter() - started
 
     started = time.perf_counter()
-    write_reports(settings.reports_dir, programme, instance, aggregate, states, gate.html_path)
+    write_reports(settings.reports_dir, programme, instance, aggregate, aggregate.states, gate.html_path)
     phases["reports_s"] = time.perf_counter() - started
 
     result: dict[str, Any] = {}
@@ -453,10 +454,10 @@ def child_baseline(out: Path, sample: int) -> None:
     import pandas as pd
     from sqlalchemy import select
 
+    from review_calendar.gate.provincial import validate_batch, validate_per_file_baseline
     from review_calendar.intake.ingest import parse_file, pending_files
     from review_calendar.store.db import session_scope
     from review_calendar.store.models import Region
-    from review_calendar.gate.provincial import validate_batch, validate_per_file_baseline
 
     _setup_logging()
     settings = _settings()

@@ -10,15 +10,15 @@ from typing import Any
 
 import pytest
 from openpyxl import load_workbook
-
-from review_calendar.aggregate.compute import aggregate_province, submission_states
-from review_calendar.report.charts import line_svg, stacked_bars_svg
-from review_calendar.store.queries import find_instance
-from review_calendar.domain.programmes import ObligationInstance, Programme, load_programme_file
-from review_calendar.report.workbook import neutralise, write_reports
 from review_calendar_demo.seed import seed_demo
+
+from review_calendar.aggregate.write import aggregate_province
+from review_calendar.domain.programmes import ObligationInstance, Programme, load_programme_file
+from review_calendar.report.charts import line_svg, stacked_bars_svg
+from review_calendar.report.workbook import neutralise, write_reports
 from review_calendar.store.db import session_scope
 from review_calendar.store.models import DatasetRow, Submission
+from review_calendar.store.queries import find_instance
 
 pytestmark = pytest.mark.unit
 PROGRAMMES = Path(__file__).resolve().parents[2] / "programmes"
@@ -64,8 +64,7 @@ def report(url: str, out: Path, programme: Programme, instance: ObligationInstan
            gate: str | None = None) -> dict[str, str]:  # fmt: skip
     with session_scope(url) as s:
         agg = aggregate_province(s, programme, instance, as_of)
-        states = submission_states(s, programme, instance, as_of)
-    return write_reports(out, programme, instance, agg, states, gate)
+    return write_reports(out, programme, instance, agg, agg.states, gate)
 
 
 @pytest.fixture
@@ -180,7 +179,7 @@ def test_numbers_remain_numeric(paths: dict[str, str]) -> None:
 def test_lagging_sheet_lists_the_rejected_region(paths: dict[str, str]) -> None:
     rows = [[c.value for c in row] for row in cells(paths["xlsx"], "滞后地区")[1:]]
 
-    assert [(r[0], r[1], r[4], r[6]) for r in rows] == [("保定市", "130635", "退回未通过", SCRIPT)]
+    assert [(r[0], r[1], r[4], r[6]) for r in rows] == [("保定市", "130635", "已退回", SCRIPT)]
 
 
 def test_criteria_sheet_marks_each_criterion(migrated_url: str, tmp_path: Path) -> None:

@@ -1,8 +1,8 @@
-"""Inline SVG charts for the HTML reports: pure string building, no JavaScript, no CDN.
+"""Inline SVG charts for the HTML reports and the reviewers' pages: pure string building, no JavaScript, no CDN.
 
 The reports are opened from a shared folder or an e-mail attachment, often on
-machines without internet access, so a chart is a self-contained ``<svg>``
-element. Every label is XML-escaped (region names and file names come from
+machines without internet access, and the reviewers' pages forbid scripts, so a
+chart is a self-contained ``<svg>`` element. Every label is XML-escaped (region names and file names come from
 submissions); colours are checked against a strict pattern, so no caller value
 can break out of an attribute.
 """
@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
-__all__ = ["FONT_FAMILY", "line_svg", "stacked_bars_svg"]
+__all__ = ["FONT_FAMILY", "line_svg", "message_svg", "stacked_bars_svg"]
 
 FONT_FAMILY = "'PingFang SC','Microsoft YaHei','Noto Sans CJK SC','Source Han Sans SC',sans-serif"
 
@@ -91,11 +91,13 @@ def stacked_bars_svg(
     series: dict[str, list[float]],
     colors: dict[str, str],
     title: str,
+    *,
+    notes: Sequence[str] | None = None,
 ) -> str:
     """Horizontal stacked bars, one bar per category, one segment per series.
 
     Each segment carries a ``<title>`` (a tooltip without JavaScript) and, when
-    wide enough, its value; the bar's total is written after it.
+    wide enough, its value; the bar's total (or its note) is written after it.
 
     Args:
         categories: Bar labels, top to bottom (e.g. city names).
@@ -104,14 +106,17 @@ def stacked_bars_svg(
         colors: Fill colour per series name (``#rrggbb``, ``#rgb`` or a CSS name);
             series without one get a default palette colour.
         title: Chart title (also the accessible name of the image).
+        notes: Text written after each bar instead of its total (e.g. a share), one per category.
 
     Returns:
         An ``<svg>`` element as a string.
 
     Raises:
-        ValueError: A series has the wrong length or a negative value, or a colour
-            is not a plain colour value.
+        ValueError: A series has the wrong length or a negative value, a colour is
+            not a plain colour value, or there is not one note per category.
     """
+    if notes is not None and len(notes) != len(categories):
+        raise ValueError(f"{len(notes)} notes for {len(categories)} categories")
     names = list(series)
     values = {n: _clean(series[n], n, len(categories), allow_negative=False) for n in names}
     colours = [_colour(colors, n, i) for i, n in enumerate(names)]
@@ -165,10 +170,8 @@ def stacked_bars_svg(
                     f'text-anchor="middle">{label}</text>'
                 )
             x += w
-        out.append(
-            f'<text x="{x + 6:.1f}" y="{y + bar - 4:.1f}" font-size="12" fill="#333">'
-            f"{_number(totals[i])}</text>"
-        )
+        after = _number(totals[i]) if notes is None else _text(notes[i])
+        out.append(f'<text x="{x + 6:.1f}" y="{y + bar - 4:.1f}" font-size="12" fill="#333">{after}</text>')
     out.append("</svg>")
     return "".join(out)
 
@@ -182,11 +185,12 @@ def line_svg(
     y_label: str = "",
     percent: bool = False,
     markers: dict[str, str] | None = None,
+    dots: str = "all",
 ) -> str:
     """Lines over ordered points, e.g. cumulative submissions per day up to the deadline.
 
     A None value leaves a gap in its line. At most about ten x labels are written
-    (evenly spaced, always the first and last); every point has a tooltip.
+    (evenly spaced, always the first and last); every dot has a tooltip.
 
     Args:
         x_labels: Labels of the points, left to right (e.g. ISO dates).
@@ -195,7 +199,10 @@ def line_svg(
         title: Chart title.
         y_label: Unit or axis caption written above the y axis.
         percent: Values are fractions (0..1) shown as percentages.
-        markers: Captions of vertical dashed lines, by x label (e.g. the due date).
+        markers: Captions of vertical dashed lines, by x label (e.g. the due date); the
+            captions of several markers are staggered on three lines.
+        dots: ``all`` draws a dot on every point; ``changes`` only where a series' value
+            differs from the point before, and on its first and last point (for long daily axes).
 
     Returns:
         An ``<svg>`` element as a string.
@@ -254,25 +261,31 @@ def line_svg(
                 f'<text x="{px(i):.1f}" y="{height - bottom + 18:.1f}" font-size="11" text-anchor="middle" '
                 f'fill="#555">{_text(label)}</text>'
             )
-    for label, caption in (markers or {}).items():
-        if label not in x_labels:
-            continue
+    shown = [(label, caption) for label, caption in (markers or {}).items() if label in x_labels]
+    for n, (label, caption) in enumerate(shown):
         x = px(x_labels.index(label))
+        # Captions of markers close together would overwrite each other: three lines, and
+        # on the inner side of a marker in the right half so that none leaves the plot.
+        right_half = x > left + plot_w / 2
         out.append(
             f'<line x1="{x:.1f}" y1="{top - 4:.1f}" x2="{x:.1f}" y2="{top + plot_h:.1f}" stroke="#c62828" '
             f'stroke-dasharray="4 3"/>'
-            f'<text x="{x + 4:.1f}" y="{top + plot_h - 6:.1f}" font-size="11" fill="#c62828">{_text(caption)}</text>'
+            f'<text x="{x + (-4 if right_half else 4):.1f}" y="{top + plot_h - 6 - 13 * (n % 3):.1f}" '
+            f'font-size="11" fill="#c62828" text-anchor="{"end" if right_half else "start"}">{_text(caption)}</text>'
         )
     for name, colour in zip(names, colours, strict=True):
         segment: list[str] = []
         segments: list[list[str]] = []
-        for i, v in enumerate(series[name]):
+        values = series[name]
+        for i, v in enumerate(values):
             if v is None or math.isnan(float(v)):
                 if segment:
                     segments.append(segment)
                 segment = []
                 continue
             segment.append(f"{px(i):.1f},{py(float(v)):.1f}")
+            if dots == "changes" and 0 < i < len(values) - 1 and values[i - 1] == v:
+                continue
             out.append(
                 f'<circle cx="{px(i):.1f}" cy="{py(float(v)):.1f}" r="3" fill="{colour}">'
                 f"<title>{_text(name)} {_text(x_labels[i])}：{fmt(float(v))}</title></circle>"
@@ -286,3 +299,19 @@ def line_svg(
         )
     out.append("</svg>")
     return "".join(out)
+
+
+def message_svg(title: str, message: str, width: int = 640) -> str:
+    """A chart's place when there is nothing to draw: its title (the accessible name) and a short message.
+
+    Args:
+        title: The chart's title.
+        message: What to say instead (暂无数据...).
+        width: Pixels.
+    """
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" aria-label="{_text(title)}" '
+        f'viewBox="0 0 {width} 40" width="{width}" height="40" font-family="{FONT_FAMILY}">'
+        f"<title>{_text(title)}</title>"
+        f'<text x="8" y="24" font-size="12" fill="#555">{_text(message)}</text></svg>'
+    )

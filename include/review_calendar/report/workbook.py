@@ -33,7 +33,10 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from review_calendar.aggregate.compute import LAGGING_STATES, STATE_FIGURES, STATE_LABELS, STATES, Figure
+from review_calendar.aggregate.figures import STATE_COUNTS as STATES
+from review_calendar.aggregate.figures import STATE_FIGURES, Figure
+from review_calendar.aggregate.states import LAGGING_STATES
+from review_calendar.domain.labels import SUBMISSION_STATES as STATE_LABELS
 from review_calendar.report.charts import line_svg, stacked_bars_svg
 
 if TYPE_CHECKING:
