@@ -277,12 +277,12 @@ def aggregate_city(key: str, as_of: str, city_code: str) -> dict[str, Any]:
     """Submission states and key figures of one city's regions (a mapped task per city)."""
     import datetime as dt
 
-    from review_calendar.aggregate.write import aggregate_city as aggregate
+    from review_calendar.aggregate import write as aggregation
     from review_calendar.store.db import session_scope
 
     programme, instance = instance_of(key)
     with session_scope(get_settings().db_url) as session:
-        return aggregate(
+        return aggregation.aggregate_city(
             session, programme, instance, dt.date.fromisoformat(as_of), city_code
         )
 
@@ -297,7 +297,7 @@ def aggregate_province(key: str, as_of: str, run_id: str) -> dict[str, Any]:
 
     from sqlalchemy import select
 
-    from review_calendar.aggregate.write import aggregate_province as aggregate
+    from review_calendar.aggregate import write as aggregation
     from review_calendar.report.workbook import write_reports
     from review_calendar.store.db import session_scope
     from review_calendar.store.models import GateRun, ObligationInstanceRow
@@ -306,7 +306,7 @@ def aggregate_province(key: str, as_of: str, run_id: str) -> dict[str, Any]:
     programme, instance = instance_of(key)
     day = dt.date.fromisoformat(as_of)
     with session_scope(settings.db_url) as session:
-        result = aggregate(session, programme, instance, day)
+        result = aggregation.aggregate_province(session, programme, instance, day)
         gate = session.scalar(
             select(GateRun.html_path)
             .where(GateRun.programme_id == instance.programme_id, GateRun.cycle_year == instance.cycle_year,

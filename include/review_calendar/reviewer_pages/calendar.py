@@ -11,7 +11,7 @@ from sqlalchemy import select
 from review_calendar.aggregate.states import SUBMITTED_STATES, submission_state, window_phase
 from review_calendar.domain.labels import PHASES
 from review_calendar.domain.programmes import instances_for_year
-from review_calendar.reviewer_pages.common import calendar_dag_id, cycle_dag_id, files_by_cell
+from review_calendar.reviewer_pages.common import Cell, calendar_dag_id, cycle_dag_id, files_by_cell
 from review_calendar.store.models import ObligationInstanceRow
 from review_calendar.store.queries import expected_submitters
 
@@ -94,7 +94,7 @@ def _entry(
     programme: Programme,
     instance: ObligationInstance,
     today: dt.date,
-    by_cell: Mapping[tuple[str, str, str], list[Submission]],
+    by_cell: Mapping[Cell, list[Submission]],
     stored: Mapping[tuple[str, str], str],
 ) -> CalendarEntry:
     """One instance's entry: its dates and phase, and its regions counted by state."""
