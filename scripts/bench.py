@@ -19,7 +19,7 @@ code is 0 unless a step crashed.
    extrapolated to all of them.
 3. Programme B's national roll-up: the annual information tables of about 200
    clusters spread over the 31 provinces, taken in, gated, aggregated and
-   rolled up per province (``aggregation.national_rollup``).
+   rolled up per province (``aggregate.national.national_rollup``).
 4. One national reminder day: ``scripts/bench_reminders.py`` (≈3,000 e-mails to
    a local SMTP server in a child process, then the same day again).
 
@@ -354,7 +354,8 @@ def _run_pipeline(programme_id: str, *, rollup: bool) -> dict[str, Any]:
     from sqlalchemy import select
 
     from review_calendar import tasks
-    from review_calendar.aggregate.compute import aggregate_province, national_rollup, submission_states
+    from review_calendar.aggregate.national import national_rollup
+    from review_calendar.aggregate.write import aggregate_province
     from review_calendar.gate.provincial import run_gate
     from review_calendar.intake import ingest, row_checks
     from review_calendar.intake.inbox import pending_files
@@ -400,11 +401,10 @@ def _run_pipeline(programme_id: str, *, rollup: bool) -> dict[str, Any]:
     started = time.perf_counter()
     with session_scope(settings.db_url) as session:
         aggregate = aggregate_province(session, programme, instance, as_of)
-        states = submission_states(session, programme, instance, as_of)
     phases["aggregate_s"] = time.perf_counter() - started
 
     started = time.perf_counter()
-    write_reports(settings.reports_dir, programme, instance, aggregate, states, gate.html_path)
+    write_reports(settings.reports_dir, programme, instance, aggregate, aggregate.states, gate.html_path)
     phases["reports_s"] = time.perf_counter() - started
 
     result: dict[str, Any] = {}

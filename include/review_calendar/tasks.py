@@ -382,7 +382,7 @@ def aggregate_city(key: str, as_of: str, city_code: str) -> dict[str, Any]:
     """Submission states and key figures of one city's regions (a mapped task per city)."""
     import datetime as dt
 
-    from review_calendar.aggregate import compute as aggregation
+    from review_calendar.aggregate import write as aggregation
     from review_calendar.store.db import session_scope
 
     programme, instance = instance_of(key)
@@ -402,7 +402,7 @@ def aggregate_province(key: str, as_of: str, run_id: str) -> dict[str, Any]:
 
     from sqlalchemy import select
 
-    from review_calendar.aggregate import compute as aggregation
+    from review_calendar.aggregate import write as aggregation
     from review_calendar.report.publish import write_reports
     from review_calendar.store.db import session_scope
     from review_calendar.store.models import GateRun, ObligationInstanceRow
@@ -412,7 +412,6 @@ def aggregate_province(key: str, as_of: str, run_id: str) -> dict[str, Any]:
     day = dt.date.fromisoformat(as_of)
     with session_scope(settings.db_url) as session:
         result = aggregation.aggregate_province(session, programme, instance, day)
-        states = aggregation.submission_states(session, programme, instance, day)
         gate = session.scalar(
             select(GateRun.html_path)
             .where(GateRun.programme_id == instance.programme_id, GateRun.cycle_year == instance.cycle_year,
@@ -430,7 +429,7 @@ def aggregate_province(key: str, as_of: str, run_id: str) -> dict[str, Any]:
         )
         if row is not None:
             row.state = "aggregated"
-    paths = write_reports(settings.reports_dir, programme, instance, result, states, gate)
+    paths = write_reports(settings.reports_dir, programme, instance, result, result.states, gate)
     summary = result.summary()
     log.info("Aggregated %s as of %s: reports %s", key, as_of, sorted(paths.values()))
     return {**summary, "cycle_year": instance.cycle_year, "period": instance.period, "reports": paths}

@@ -1,4 +1,7 @@
-"""Provincial aggregation: submission states, sums per city and province, criteria, idempotent writes."""
+"""Provincial aggregation: states per region, sums per city and province, criteria, idempotent writes.
+
+The state rule itself is tabled in ``test_states.py``; here the aggregation's use of it.
+"""
 
 from __future__ import annotations
 
@@ -12,13 +15,9 @@ import pytest
 from review_calendar_demo.seed import seed_demo
 from sqlalchemy import func, select
 
-from review_calendar.aggregate.compute import (
-    NATIONAL_CODE,
-    aggregate_city,
-    aggregate_province,
-    national_rollup,
-    submission_states,
-)
+from review_calendar.aggregate.national import NATIONAL_CODE, national_rollup
+from review_calendar.aggregate.states import submission_states
+from review_calendar.aggregate.write import aggregate_city, aggregate_province
 from review_calendar.domain.programmes import ObligationInstance, load_programme_file
 from review_calendar.domain.regions import PROVINCES, synthetic_national
 from review_calendar.store.db import session_scope
@@ -115,16 +114,15 @@ def aggregate_rows(url: str) -> dict[tuple[str, str], tuple[float | None, str]]:
     ("files", "state"),
     [
         pytest.param([(ON_TIME, "accepted")], "on_time", id="accepted-before-due"),
-        pytest.param([(HALF_YEAR.effective_due, "accepted")], "on_time", id="accepted-on-due-day"),
         pytest.param([(LATE, "accepted")], "late", id="accepted-after-due"),
-        pytest.param([], "missing", id="nothing-received"),
+        pytest.param([(ON_TIME, "superseded"), (LATE, "accepted")], "on_time_corrected", id="corrected-after-due"),
         pytest.param([(ON_TIME, "rejected")], "rejected", id="only-rejected"),
-        pytest.param([(ON_TIME, "rejected"), (LATE, "accepted")], "late", id="rejected-then-accepted-late"),
-        pytest.param([(ON_TIME, "superseded"), (LATE, "accepted")], "on_time", id="on-time-then-late-correction"),
-        pytest.param([(dt.date(2025, 8, 5), "accepted")], "missing", id="received-after-as-of"),
+        pytest.param([], "missing", id="nothing-received"),
     ],
 )  # fmt: skip
-def test_state_of_a_region(url: str, files: list[tuple[dt.date, str]], state: str) -> None:
+def test_the_states_frame_gives_each_region_its_state(
+    url: str, files: list[tuple[dt.date, str]], state: str
+) -> None:
     for received, status in files:
         submit(url, HALF_YEAR, YUTIAN, received, status=status)
 
@@ -150,11 +148,24 @@ def test_rejected_state_names_the_last_rejected_file(url: str) -> None:
     assert (row["state"], row["file_name"], row["error_count"]) == ("rejected", "second.xlsx", 3)
 
 
-def test_missing_before_the_deadline_is_flagged_as_window_open(url: str) -> None:
+def test_nothing_received_before_the_deadline_is_open_and_counted_as_not_reported(url: str) -> None:
     agg = province(url, as_of=dt.date(2025, 7, 1))
 
     assert agg.window_open is True
-    assert agg.totals["missing"] == 5
+    assert set(agg.regions["state"]) == {"open"}
+    assert agg.totals["missing"] == 5  # 未报: not reported (yet)
+    assert len(agg.lagging) == 5
+
+
+def test_a_corrected_on_time_file_counts_as_on_time_with_the_correction_s_figures(url: str) -> None:
+    submit(url, HALF_YEAR, YUTIAN, ON_TIME, status="superseded", rows=progress(9999, 9999))
+    submit(url, HALF_YEAR, YUTIAN, LATE, rows=progress(3000, 1500))
+
+    agg = province(url)
+
+    tangshan = agg.cities.set_index("city_code").loc["130200"]
+    assert (tangshan["on_time"], tangshan["late"], tangshan["planned_investment"]) == (1, 0, 3000.0)
+    assert aggregate_rows(url)[(YUTIAN, "state")][1] == "on_time_corrected"
 
 
 # ---------------------------------------------------------------------------

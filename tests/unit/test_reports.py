@@ -12,7 +12,7 @@ import pytest
 from openpyxl import load_workbook
 from review_calendar_demo.seed import seed_demo
 
-from review_calendar.aggregate.compute import aggregate_province, submission_states
+from review_calendar.aggregate.write import aggregate_province
 from review_calendar.domain.labels import SUBMISSION_STATES
 from review_calendar.domain.programmes import ObligationInstance, Programme, load_programme_file
 from review_calendar.report.charts import line_svg, stacked_bars_svg
@@ -66,8 +66,7 @@ def report(url: str, out: Path, programme: Programme, instance: ObligationInstan
            gate: str | None = None) -> dict[str, str]:  # fmt: skip
     with session_scope(url) as s:
         agg = aggregate_province(s, programme, instance, as_of)
-        states = submission_states(s, programme, instance, as_of)
-    return write_reports(out, programme, instance, agg, states, gate)
+    return write_reports(out, programme, instance, agg, agg.states, gate)
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""The reviewers' pages' queries (``review_calendar.reviewer_pages.views``) on a real SQLite review database.
+"""The reviewers' pages' read model (``review_calendar.reviewer_pages``) on a real SQLite review database.
 
 The database is migrated and seeded with the demo province, then each test
 upserts the submissions, gate runs, figures and decisions it reads, as the
@@ -19,7 +19,23 @@ import pytest
 from sqlalchemy.orm import Session
 
 from review_calendar.domain.programmes import Programme, load_programmes
-from review_calendar.reviewer_pages import views
+from review_calendar.reviewer_pages.calendar import calendar_view
+from review_calendar.reviewer_pages.common import cycle_years
+from review_calendar.reviewer_pages.matrix import status_matrix
+from review_calendar.reviewer_pages.progress import (
+    CityShare,
+    ProgressPoint,
+    ProgressSeries,
+    on_time_share_by_city,
+    progress_series,
+)
+from review_calendar.reviewer_pages.results import (
+    aggregates_view,
+    decisions_view,
+    gate_results,
+    is_ratio,
+    report_relpath,
+)
 from review_calendar.store.db import session_scope, upgrade, upsert
 from review_calendar.store.models import (
     Aggregate,
@@ -29,7 +45,6 @@ from review_calendar.store.models import (
     GateRun,
     Submission,
 )
-from review_calendar.store.queries import find_instance
 
 pytestmark = pytest.mark.unit
 ROOT = Path(__file__).resolve().parents[2]
@@ -75,52 +90,11 @@ def add_files(session: Session, *files: tuple[str, str, dt.date, str, bool, int]
     session.flush()
 
 
-def submission(status: str, received: dt.date, late: bool = False, id_: int = 1) -> Submission:
-    return Submission(
-        id=id_, status=status, received_on=received, is_late=late, file_name="f.xlsx", error_count=0
-    )
-
-
-# --- cell state ---------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("files", "today", "expected"),
-    [
-        pytest.param([submission("accepted", D(2025, 6, 20))], AFTER_ALL, "accepted_on_time", id="on-time"),
-        pytest.param(
-            [submission("accepted", D(2025, 7, 3), late=True)], AFTER_ALL, "accepted_late", id="late"
-        ),
-        pytest.param([submission("rejected", D(2025, 6, 28))], AFTER_ALL, "rejected", id="rejected"),
-        pytest.param(
-            [submission("rejected", D(2025, 6, 28))], D(2025, 6, 29), "rejected", id="rejected-open"
-        ),
-        pytest.param(
-            [submission("rejected", D(2025, 6, 1), id_=1), submission("accepted", D(2025, 6, 5), id_=2)],
-            AFTER_ALL,
-            "accepted_on_time",
-            id="rejected-then-accepted",
-        ),
-        pytest.param([], D(2025, 7, 1), "missing", id="missing-day-after-due"),
-        pytest.param([], D(2025, 6, 30), "open", id="open-on-due-day"),
-        pytest.param([], D(2025, 5, 1), "open", id="open-on-opening-day"),
-        pytest.param([], D(2025, 4, 30), "not_due", id="not-due"),
-        pytest.param(
-            [submission("superseded", D(2025, 6, 1))], D(2025, 7, 1), "missing", id="superseded-only"
-        ),
-    ],
-)
-def test_cell_state(programme: Programme, files: list[Submission], today: dt.date, expected: str) -> None:
-    instance = find_instance(programme, YEAR, "development_plan")  # opens 2025-05-01, due 2025-06-30
-
-    assert views.cell_state(files, instance, today) == expected
-
-
 # --- status matrix ------------------------------------------------------------------------------
 
 
 def test_matrix_columns_are_the_cycle_instances_by_due_date(session: Session, programme: Programme) -> None:
-    matrix = views.status_matrix(session, programme, YEAR, AFTER_ALL)
+    matrix = status_matrix(session, programme, YEAR, AFTER_ALL)
 
     assert [c.key for c in matrix.columns] == [
         "contact_list/Y", "development_plan/Y", "half_year_report/Y", "full_year_report/Y",
@@ -130,7 +104,7 @@ def test_matrix_columns_are_the_cycle_instances_by_due_date(session: Session, pr
 
 
 def test_matrix_rows_are_expected_submitters_grouped_by_city(session: Session, programme: Programme) -> None:
-    matrix = views.status_matrix(session, programme, YEAR, AFTER_ALL)
+    matrix = status_matrix(session, programme, YEAR, AFTER_ALL)
 
     groups = {g.city_name: [r.region_name for r in g.rows] for g in matrix.groups}
     assert groups["保定市"] == ["保定市", "蠡县", "高碑店市"]
@@ -149,9 +123,9 @@ def test_matrix_shows_each_state_after_the_windows_closed(session: Session, prog
         ("development_plan", "130635", D(2025, 6, 28), "rejected", False, 5),
     )
 
-    matrix = views.status_matrix(session, programme, YEAR, AFTER_ALL)
+    matrix = status_matrix(session, programme, YEAR, AFTER_ALL)
 
-    assert matrix.cell("130100", "contact_list").state == "accepted_on_time"
+    assert matrix.cell("130100", "contact_list").state == "on_time"
     assert matrix.cell("130200", "contact_list").label == "逾期提交"
     rejected = matrix.cell("130300", "contact_list")
     assert (rejected.label, rejected.error_count) == ("已退回", 3)
@@ -159,15 +133,15 @@ def test_matrix_shows_each_state_after_the_windows_closed(session: Session, prog
     assert matrix.cell("130400", "contact_list").label == "未提交"
     assert matrix.cell("130635", "development_plan").state == "rejected"
     assert matrix.cell("130635", "contact_list").state == "not_applicable"  # a county owes no contact list
-    assert matrix.counts == {"accepted_on_time": 1, "accepted_late": 1, "rejected": 2, "missing": 29 - 4}
+    assert matrix.counts == {"on_time": 1, "late": 1, "rejected": 2, "missing": 29 - 4}
 
 
 def test_matrix_inside_a_window_shows_open_and_not_due(session: Session, programme: Programme) -> None:
     add_files(session, ("development_plan", "130684", D(2025, 6, 2), "accepted", False, 0))
 
-    matrix = views.status_matrix(session, programme, YEAR, D(2025, 6, 10))
+    matrix = status_matrix(session, programme, YEAR, D(2025, 6, 10))
 
-    assert matrix.cell("130684", "development_plan").state == "accepted_on_time"
+    assert matrix.cell("130684", "development_plan").state == "on_time"
     assert matrix.cell("130229", "development_plan").state == "open"
     assert matrix.cell("130229", "half_year_report").state == "not_due"  # opens 2025-06-25
     assert matrix.cell("130400", "contact_list").state == "missing"  # closed on 2025-03-31
@@ -182,7 +156,7 @@ def test_a_county_with_two_clusters_is_one_row_naming_both(session: Session, pro
                                  "valid_until": D(2028, 1, 1), "status": "active"}],
            ["programme_id", "cluster_id"])  # fmt: skip
 
-    matrix = views.status_matrix(session, programme, YEAR, AFTER_ALL)
+    matrix = status_matrix(session, programme, YEAR, AFTER_ALL)
 
     rows = [r for r in matrix.rows if r.region_code == "130684"]
     assert len(rows) == 1
@@ -200,7 +174,7 @@ def test_calendar_splits_past_and_upcoming_deadlines(session: Session, programme
         ("development_plan", "130635", D(2025, 6, 28), "rejected", False, 5),
     )
 
-    (calendar,) = views.calendar_view(session, {P: programme}, YEAR, D(2025, 7, 5))
+    (calendar,) = calendar_view(session, {P: programme}, YEAR, D(2025, 7, 5))
 
     assert [e.obligation_id for e in calendar.past] == ["contact_list", "development_plan"]
     assert [e.phase for e in calendar.upcoming] == ["open", "upcoming", "upcoming"]
@@ -217,7 +191,7 @@ def test_calendar_splits_past_and_upcoming_deadlines(session: Session, programme
 def test_calendar_view_covers_every_programme_sorted(session: Session) -> None:
     programmes = load_programmes(ROOT / "programmes")
 
-    calendars = views.calendar_view(session, programmes, YEAR, AFTER_ALL)
+    calendars = calendar_view(session, programmes, YEAR, AFTER_ALL)
 
     assert [c.programme_id for c in calendars] == sorted(programmes)
     assert all(e.phase == "closed" for c in calendars for e in c.entries if e.effective_due < AFTER_ALL)
@@ -234,7 +208,7 @@ def test_on_time_share_by_city_counts_only_due_cells(session: Session, programme
         ("development_plan", "130635", D(2025, 7, 2), "accepted", True, 0),
     )
 
-    shares = {s.city_name: s for s in views.on_time_share_by_city(session, programme, YEAR, D(2025, 7, 5))}
+    shares = {s.city_name: s for s in on_time_share_by_city(session, programme, YEAR, D(2025, 7, 5))}
 
     baoding = shares["保定市"]  # contact list, two development plans; half-year still open, not counted
     assert (baoding.due, baoding.on_time, baoding.late, baoding.missing) == (3, 2, 1, 0)
@@ -254,14 +228,14 @@ def test_progress_series_counts_each_region_once_per_instance(session: Session, 
         ("contact_list", "130100", D(2025, 3, 20), "accepted", False, 0),
     )
 
-    series = views.progress_series(session, programme, YEAR, "development_plan", "Y")
+    series = progress_series(session, programme, YEAR, "development_plan", "Y")
 
     assert [(p.day, p.accepted, p.cumulative) for p in series.points] == [
         (D(2025, 6, 20), 2, 2),
         (D(2025, 7, 3), 1, 3),
     ]
     assert (series.expected, series.due_dates, series.opens_on) == (5, (D(2025, 6, 30),), D(2025, 5, 1))
-    whole_year = views.progress_series(session, programme, YEAR)
+    whole_year = progress_series(session, programme, YEAR)
     assert whole_year.points[-1].cumulative == 4
     assert whole_year.expected == 13 + 5 * 3 + 1
 
@@ -280,17 +254,19 @@ def test_gate_results_newest_first_with_report_links(session: Session, tmp_path:
          "html_path": "/elsewhere/gate.html", "created_at": dt.datetime(2025, 7, 5, tzinfo=dt.UTC)},
     ], ["programme_id", "cycle_year", "obligation_id", "period", "gate", "run_id"])  # fmt: skip
 
-    results = views.gate_results(session, P, YEAR, "development_plan", "Y", reports_dir=reports)
+    results = gate_results(session, P, YEAR, "development_plan", "Y", reports_dir=reports)
 
     assert [(g.run_id, g.success, g.report) for g in results] == [
         ("manual__b", True, None),  # outside the reports folder: no link
         ("scheduled__a", False, "p/gate.html"),
     ]
     assert results[0].dag_id == "review_cycle__hebei_smart_cluster__development_plan"
-    assert views.gate_results(session, P, YEAR, "contact_list") == []
+    assert gate_results(session, P, YEAR, "contact_list") == []
 
 
-def test_aggregates_view_lists_province_then_cities_then_counties(session: Session) -> None:
+def test_aggregates_view_lists_province_then_cities_then_counties(
+    session: Session, programme: Programme
+) -> None:
     key = {"programme_id": P, "cycle_year": YEAR, "obligation_id": "development_plan", "period": "Y"}
     upsert(session, Aggregate, [
         {**key, "region_code": "130684", "metric": "accepted", "value": 1.0, "text": ""},
@@ -300,7 +276,7 @@ def test_aggregates_view_lists_province_then_cities_then_counties(session: Sessi
         {**key, "region_code": "130000", "metric": "on_time_rate", "value": 0.4, "text": ""},
     ], ["programme_id", "cycle_year", "obligation_id", "period", "region_code", "metric"])  # fmt: skip
 
-    table = views.aggregates_view(session, P, YEAR, "development_plan", "Y")
+    table = aggregates_view(session, programme, YEAR, "development_plan", "Y")
 
     assert table.metrics == ("accepted", "note", "on_time_rate")
     assert table.labels == {"accepted": "accepted", "note": "note", "on_time_rate": "按时报送率"}
@@ -308,7 +284,7 @@ def test_aggregates_view_lists_province_then_cities_then_counties(session: Sessi
         ("河北省", "province"), ("保定市", "city"), ("高碑店市", "county"),
     ]  # fmt: skip
     assert table.rows[0].values == {"accepted": 3.0, "note": "两县未报", "on_time_rate": 0.4}
-    assert views.is_ratio("on_time_rate") and not views.is_ratio("accepted")
+    assert is_ratio("on_time_rate") and not is_ratio("accepted")
 
 
 def test_decisions_view_labels_outcomes_and_links_the_deciding_cycle(
@@ -321,11 +297,11 @@ def test_decisions_view_labels_outcomes_and_links_the_deciding_cycle(
         {**row, "subject": "baigou_luggage", "outcome": "continue", "figures": {"score": 86}},
     ], ["programme_id", "cycle_year", "kind", "subject"])  # fmt: skip
 
-    decisions = views.decisions_view(session, programme, YEAR)
+    decisions = decisions_view(session, programme, YEAR)
 
     assert [(d.subject_label, d.outcome_label, d.kind_label) for d in decisions] == [
-        ("白沟箱包产业集群", "继续支持", "绩效评价"),
-        ("蠡县毛皮产业集群", "取消建设试点资格", "绩效评价"),
+        ("白沟箱包产业集群", "继续支持", "年度绩效评价"),
+        ("蠡县毛皮产业集群", "取消建设试点资格", "年度绩效评价"),
     ]
     assert decisions[0].dag_id == "review_cycle__hebei_smart_cluster__performance_evaluation"
     assert decisions[1].figures == {"score": 55}
@@ -334,8 +310,8 @@ def test_decisions_view_labels_outcomes_and_links_the_deciding_cycle(
 def test_cycle_years_are_the_years_with_data(session: Session, programme: Programme) -> None:
     add_files(session, ("contact_list", "130100", D(2025, 3, 20), "accepted", False, 0))
 
-    assert views.cycle_years(session, P) == [2025]
-    assert views.cycle_years(session, "langfang_digital") == []
+    assert cycle_years(session, P) == [2025]
+    assert cycle_years(session, "langfang_digital") == []
 
 
 # --- gate report paths --------------------------------------------------------------------------
@@ -355,7 +331,7 @@ def test_cycle_years_are_the_years_with_data(session: Session, programme: Progra
 def test_report_relpath(tmp_path: Path, stored: str, expected: str | None) -> None:
     reports = tmp_path / "reports"
 
-    assert views.report_relpath(stored.format(reports=reports), reports) == expected
+    assert report_relpath(stored.format(reports=reports), reports) == expected
 
 
 @pytest.mark.parametrize(
@@ -374,6 +350,8 @@ def test_report_relpath(tmp_path: Path, stored: str, expected: str | None) -> No
     ],
 )
 def test_resolve_report_stays_inside_the_reports_folder(tmp_path: Path, relpath: str, served: bool) -> None:
+    from review_calendar_airflow.ui.reports import resolve_report
+
     reports = tmp_path / "reports"
     (reports / "p").mkdir(parents=True)
     (reports / "p" / "gate.html").write_text("<h1>ok</h1>", encoding="utf-8")
@@ -382,7 +360,7 @@ def test_resolve_report_stays_inside_the_reports_folder(tmp_path: Path, relpath:
     (tmp_path / "outside.html").write_text("secret", encoding="utf-8")
     (reports / "p" / "link.html").symlink_to(tmp_path / "outside.html")
 
-    resolved = views.resolve_report(reports, relpath)
+    resolved = resolve_report(reports, relpath)
 
     assert (resolved == (reports / "p" / "gate.html").resolve()) if served else resolved is None
 
@@ -391,22 +369,34 @@ def test_resolve_report_stays_inside_the_reports_folder(tmp_path: Path, relpath:
 
 
 def test_charts_are_self_contained_svg_with_escaped_labels() -> None:
-    from review_calendar_airflow.ui.charts import progress_chart, share_chart
+    from review_calendar_airflow.ui.page_charts import progress_chart, share_chart
 
-    series = views.ProgressSeries(
-        points=(views.ProgressPoint(D(2025, 6, 20), 2, 2), views.ProgressPoint(D(2025, 7, 3), 1, 3)),
+    series = ProgressSeries(
+        points=(ProgressPoint(D(2025, 6, 20), 2, 2), ProgressPoint(D(2025, 7, 3), 1, 3)),
         expected=5,
         due_dates=(D(2025, 6, 30),),
         opens_on=D(2025, 5, 1),
     )
-    shares = [views.CityShare("130600", "<保定>", due=3, on_time=2, late=1, rejected=0, missing=0)]
+    shares = [CityShare("130600", "<保定>", due=3, on_time=2, late=1, rejected=0, missing=0)]
 
     progress, share = progress_chart(series), share_chart(shares)
 
     assert progress.startswith("<svg") and "截止 06-30" in progress and "应报 5" in progress
-    assert "&lt;保定&gt;" in share and "<保定>" not in share and "67%" in share
+    assert "&lt;保定&gt;" in share and "<保定>" not in share and "按时 67%" in share
     assert "http" not in (progress + share).replace("http://www.w3.org/2000/svg", "")
-    assert "暂无" in share_chart([]) and "暂无" in progress_chart(views.ProgressSeries((), 0, (), None))
+    assert "暂无" in share_chart([]) and "暂无" in progress_chart(ProgressSeries((), 0, (), None))
+
+
+def test_the_progress_chart_draws_a_dot_where_the_count_changes() -> None:
+    from review_calendar_airflow.ui.page_charts import progress_chart
+
+    series = ProgressSeries((ProgressPoint(D(2025, 6, 20), 2, 2),), 5, (D(2025, 6, 30),), D(2025, 5, 1))
+
+    svg = progress_chart(series)
+
+    # 累计受理: the first day, 06-20 and the last day; 应报: its first and last day.
+    assert svg.count("<circle") == 3 + 2
+    assert "累计受理 2025-06-20：2" in svg
 
 
 # --- import hygiene -----------------------------------------------------------------------------
@@ -426,8 +416,9 @@ def _new_modules(module: str, roots: set[str], baseline: str = "") -> list[str]:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def test_views_import_neither_airflow_nor_fastapi() -> None:
-    assert _new_modules("review_calendar.reviewer_pages.views", {"airflow", "fastapi", "starlette"}) == []
+@pytest.mark.parametrize("module", ["calendar", "common", "matrix", "progress", "results"])
+def test_the_read_model_imports_neither_airflow_nor_fastapi(module: str) -> None:
+    assert _new_modules(f"review_calendar.reviewer_pages.{module}", {"airflow", "fastapi", "starlette"}) == []
 
 
 def test_loading_the_plugin_does_not_import_the_web_app() -> None:

@@ -1,8 +1,8 @@
-"""Inline SVG charts for the HTML reports: pure string building, no JavaScript, no CDN.
+"""Inline SVG charts for the HTML reports and the reviewers' pages: pure string building, no JavaScript, no CDN.
 
 The reports are opened from a shared folder or an e-mail attachment, often on
-machines without internet access, so a chart is a self-contained ``<svg>``
-element. Every label is XML-escaped (region names and file names come from
+machines without internet access, and the reviewers' pages forbid scripts, so a
+chart is a self-contained ``<svg>`` element. Every label is XML-escaped (region names and file names come from
 submissions); colours are checked against a strict pattern, so no caller value
 can break out of an attribute.
 """
@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass
 from html import escape
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
-__all__ = ["FONT_FAMILY", "line_svg", "stacked_bars_svg"]
+__all__ = ["FONT_FAMILY", "line_svg", "message_svg", "stacked_bars_svg"]
 
 FONT_FAMILY = "'PingFang SC','Microsoft YaHei','Noto Sans CJK SC','Source Han Sans SC',sans-serif"
 
@@ -86,16 +87,87 @@ def _legend(names: Sequence[str], colours: Sequence[str], x: float, y: float, si
     return parts
 
 
+def _open(title: str, width: float, height: float, *, heading: bool = True) -> list[str]:
+    """The ``<svg>`` start tag, its ``<title>`` (the accessible name) and, by default, the visible heading."""
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" aria-label="{_text(title)}" '
+        f'viewBox="0 0 {width:.0f} {height:.0f}" width="{width:.0f}" height="{height:.0f}" '
+        f'font-family="{FONT_FAMILY}">',
+        f"<title>{_text(title)}</title>",
+    ]
+    if heading:
+        parts.append(
+            f'<text x="{width / 2:.1f}" y="20" font-size="16" font-weight="bold" text-anchor="middle">'
+            f"{_text(title)}</text>"
+        )
+    return parts
+
+
+@dataclass(frozen=True, slots=True)
+class _Bars:
+    """The geometry of a bar chart: where the plot starts, how wide a unit is, how tall a row and a bar are."""
+
+    label_w: float
+    top: float
+    scale: float
+    row: float = 26.0
+    bar: float = 18.0
+    size: float = 13.0
+
+    def grid(self, ticks: Sequence[float], count: int) -> list[str]:
+        """Vertical grid lines with their values under the plot."""
+        bottom = self.top + self.row * max(1, count)
+        return [
+            f'<line x1="{self.label_w + t * self.scale:.1f}" y1="{self.top - 4:.1f}" '
+            f'x2="{self.label_w + t * self.scale:.1f}" y2="{bottom:.1f}" stroke="#ddd"/>'
+            f'<text x="{self.label_w + t * self.scale:.1f}" y="{bottom + 16:.1f}" font-size="11" '
+            f'text-anchor="middle" fill="#555">{_number(t)}</text>'
+            for t in ticks
+        ]
+
+    def bar_row(
+        self, i: int, category: str, segments: Sequence[tuple[str, str, float]], after: str
+    ) -> list[str]:
+        """Row ``i``: the category's label, one rectangle per (name, colour, value) segment, then ``after``."""
+        y = self.top + i * self.row + (self.row - self.bar) / 2
+        out = [
+            f'<text x="{self.label_w - 8:.1f}" y="{y + self.bar - 4:.1f}" font-size="{self.size:.0f}" '
+            f'text-anchor="end">{_text(category)}</text>'
+        ]
+        x = self.label_w
+        for name, colour, value in segments:
+            if value <= 0:
+                continue
+            w = value * self.scale
+            label = _number(value)
+            out.append(
+                f'<rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{self.bar:.1f}" fill="{colour}">'
+                f"<title>{_text(category)} {_text(name)}：{label}</title></rect>"
+            )
+            if w >= _text_width(label, 11) + 6:
+                out.append(
+                    f'<text x="{x + w / 2:.1f}" y="{y + self.bar - 5:.1f}" font-size="11" fill="#fff" '
+                    f'text-anchor="middle">{label}</text>'
+                )
+            x += w
+        out.append(
+            f'<text x="{x + 6:.1f}" y="{y + self.bar - 4:.1f}" font-size="12" fill="#333">{after}</text>'
+        )
+        return out
+
+
 def stacked_bars_svg(
     categories: list[str],
     series: dict[str, list[float]],
     colors: dict[str, str],
     title: str,
+    *,
+    notes: Sequence[str] | None = None,
 ) -> str:
     """Horizontal stacked bars, one bar per category, one segment per series.
 
     Each segment carries a ``<title>`` (a tooltip without JavaScript) and, when
-    wide enough, its value; the bar's total is written after it.
+    wide enough, its value; the bar's total (or its note) is written after it.
 
     Args:
         categories: Bar labels, top to bottom (e.g. city names).
@@ -104,73 +176,147 @@ def stacked_bars_svg(
         colors: Fill colour per series name (``#rrggbb``, ``#rgb`` or a CSS name);
             series without one get a default palette colour.
         title: Chart title (also the accessible name of the image).
+        notes: Text written after each bar instead of its total (e.g. a share), one per category.
 
     Returns:
         An ``<svg>`` element as a string.
 
     Raises:
-        ValueError: A series has the wrong length or a negative value, or a colour
-            is not a plain colour value.
+        ValueError: A series has the wrong length or a negative value, a colour is
+            not a plain colour value, or there is not one note per category.
     """
+    if notes is not None and len(notes) != len(categories):
+        raise ValueError(f"{len(notes)} notes for {len(categories)} categories")
     names = list(series)
     values = {n: _clean(series[n], n, len(categories), allow_negative=False) for n in names}
     colours = [_colour(colors, n, i) for i, n in enumerate(names)]
-    size, row, bar = 13.0, 26.0, 18.0
-    label_w = min(220.0, max([_text_width(c, size) for c in categories] + [40.0]) + 12)
-    width, right = 760.0, 56.0
-    top = 62.0
-    plot_w = width - label_w - right
     totals = [sum(values[n][i] for n in names) for i in range(len(categories))]
     whole = all(float(v).is_integer() for n in names for v in values[n])
     ticks = _nice_ticks(max(totals, default=0.0), integer=whole)
-    scale = plot_w / ticks[-1]
-    height = top + row * max(1, len(categories)) + 34
+    width, right, top = 760.0, 56.0, 62.0
+    label_w = min(220.0, max([_text_width(c, 13.0) for c in categories] + [40.0]) + 12)
+    bars = _Bars(label_w=label_w, top=top, scale=(width - label_w - right) / ticks[-1])
     out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" aria-label="{_text(title)}" '
-        f'viewBox="0 0 {width:.0f} {height:.0f}" width="{width:.0f}" height="{height:.0f}" '
-        f'font-family="{FONT_FAMILY}">',
-        f"<title>{_text(title)}</title>",
-        f'<text x="{width / 2:.1f}" y="20" font-size="16" font-weight="bold" text-anchor="middle">'
-        f"{_text(title)}</text>",
-        *_legend(names, colours, label_w, 44, size),
+        *_open(title, width, top + bars.row * max(1, len(categories)) + 34),
+        *_legend(names, colours, label_w, 44, bars.size),
+        *bars.grid(ticks, len(categories)),
     ]
-    bottom = top + row * max(1, len(categories))
-    for t in ticks:
-        x = label_w + t * scale
-        out.append(
-            f'<line x1="{x:.1f}" y1="{top - 4:.1f}" x2="{x:.1f}" y2="{bottom:.1f}" stroke="#ddd"/>'
-            f'<text x="{x:.1f}" y="{bottom + 16:.1f}" font-size="11" text-anchor="middle" fill="#555">'
-            f"{_number(t)}</text>"
-        )
     for i, category in enumerate(categories):
-        y = top + i * row + (row - bar) / 2
-        out.append(
-            f'<text x="{label_w - 8:.1f}" y="{y + bar - 4:.1f}" font-size="{size:.0f}" text-anchor="end">'
-            f"{_text(category)}</text>"
-        )
-        x = label_w
-        for name, colour in zip(names, colours, strict=True):
-            value = values[name][i]
-            if value <= 0:
-                continue
-            w = value * scale
-            out.append(
-                f'<rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{bar:.1f}" fill="{colour}">'
-                f"<title>{_text(category)} {_text(name)}：{_number(value)}</title></rect>"
-            )
-            label = _number(value)
-            if w >= _text_width(label, 11) + 6:
-                out.append(
-                    f'<text x="{x + w / 2:.1f}" y="{y + bar - 5:.1f}" font-size="11" fill="#fff" '
-                    f'text-anchor="middle">{label}</text>'
-                )
-            x += w
-        out.append(
-            f'<text x="{x + 6:.1f}" y="{y + bar - 4:.1f}" font-size="12" fill="#333">'
-            f"{_number(totals[i])}</text>"
-        )
+        segments = [(n, c, values[n][i]) for n, c in zip(names, colours, strict=True)]
+        after = _number(totals[i]) if notes is None else _text(notes[i])
+        out.extend(bars.bar_row(i, category, segments, after))
     out.append("</svg>")
     return "".join(out)
+
+
+@dataclass(frozen=True, slots=True)
+class _Lines:
+    """The geometry of a line chart: the plot area, the number of points and the y ticks."""
+
+    points: int
+    ticks: Sequence[float]
+    percent: bool
+    width: float = 760.0
+    height: float = 320.0
+    left: float = 64.0
+    right: float = 48.0
+    top: float = 62.0
+    bottom: float = 44.0
+
+    @property
+    def plot_w(self) -> float:
+        """Width of the plot area."""
+        return self.width - self.left - self.right
+
+    @property
+    def plot_h(self) -> float:
+        """Height of the plot area."""
+        return self.height - self.top - self.bottom
+
+    def fmt(self, v: float) -> str:
+        """A y value as written: a percentage or a number."""
+        return f"{v:.0%}" if self.percent else _number(v)
+
+    def px(self, i: int) -> float:
+        """The x of point ``i`` (a single point sits in the middle)."""
+        if self.points < 2:
+            return self.left + self.plot_w / 2
+        return self.left + i * self.plot_w / (self.points - 1)
+
+    def py(self, v: float) -> float:
+        """The y of value ``v``."""
+        span = (self.ticks[-1] - self.ticks[0]) or 1.0
+        return self.top + self.plot_h - (v - self.ticks[0]) / span * self.plot_h
+
+    def axes(self, x_labels: Sequence[str]) -> list[str]:
+        """Horizontal grid lines with their values, and about ten x labels (always the last)."""
+        out = [
+            f'<line x1="{self.left:.1f}" y1="{self.py(t):.1f}" x2="{self.width - self.right:.1f}" '
+            f'y2="{self.py(t):.1f}" stroke="#ddd"/>'
+            f'<text x="{self.left - 6:.1f}" y="{self.py(t) + 4:.1f}" font-size="11" text-anchor="end" '
+            f'fill="#555">{self.fmt(t)}</text>'
+            for t in self.ticks
+        ]
+        every = max(1, math.ceil(len(x_labels) / 10))
+        last = len(x_labels) - 1
+        for i, label in enumerate(x_labels):
+            # Every ``every``-th label and the last one; a regular label closer to the last is left out.
+            if i == last or (i % every == 0 and last - i >= every):
+                out.append(
+                    f'<text x="{self.px(i):.1f}" y="{self.height - self.bottom + 18:.1f}" font-size="11" '
+                    f'text-anchor="middle" fill="#555">{_text(label)}</text>'
+                )
+        return out
+
+    def markers(self, x_labels: Sequence[str], markers: dict[str, str]) -> list[str]:
+        """A dashed vertical line and its caption at each marked x label.
+
+        Captions of markers close together would overwrite each other: they are
+        staggered on three lines, and written on the inner side of a marker in the
+        right half so that none leaves the plot.
+        """
+        shown = [(label, caption) for label, caption in markers.items() if label in x_labels]
+        out = []
+        for n, (label, caption) in enumerate(shown):
+            x = self.px(list(x_labels).index(label))
+            right_half = x > self.left + self.plot_w / 2
+            out.append(
+                f'<line x1="{x:.1f}" y1="{self.top - 4:.1f}" x2="{x:.1f}" y2="{self.top + self.plot_h:.1f}" '
+                f'stroke="#c62828" stroke-dasharray="4 3"/>'
+                f'<text x="{x + (-4 if right_half else 4):.1f}" y="{self.top + self.plot_h - 6 - 13 * (n % 3):.1f}" '
+                f'font-size="11" fill="#c62828" text-anchor="{"end" if right_half else "start"}">'
+                f"{_text(caption)}</text>"
+            )
+        return out
+
+    def line(
+        self, name: str, colour: str, values: Sequence[float | None], x_labels: Sequence[str], dots: str
+    ) -> list[str]:
+        """One series: a polyline per run of present values, and its dots with tooltips."""
+        out: list[str] = []
+        segment: list[str] = []
+        segments: list[list[str]] = []
+        for i, v in enumerate(values):
+            if v is None or math.isnan(float(v)):
+                if segment:
+                    segments.append(segment)
+                segment = []
+                continue
+            segment.append(f"{self.px(i):.1f},{self.py(float(v)):.1f}")
+            if dots == "changes" and 0 < i < len(values) - 1 and values[i - 1] == v:
+                continue
+            out.append(
+                f'<circle cx="{self.px(i):.1f}" cy="{self.py(float(v)):.1f}" r="3" fill="{colour}">'
+                f"<title>{_text(name)} {_text(x_labels[i])}：{self.fmt(float(v))}</title></circle>"
+            )
+        if segment:
+            segments.append(segment)
+        out.extend(
+            f'<polyline points="{" ".join(s)}" fill="none" stroke="{colour}" stroke-width="2"/>'
+            for s in segments
+            if len(s) > 1
+        )
+        return out
 
 
 def line_svg(
@@ -182,11 +328,12 @@ def line_svg(
     y_label: str = "",
     percent: bool = False,
     markers: dict[str, str] | None = None,
+    dots: str = "all",
 ) -> str:
     """Lines over ordered points, e.g. cumulative submissions per day up to the deadline.
 
     A None value leaves a gap in its line. At most about ten x labels are written
-    (evenly spaced, always the first and last); every point has a tooltip.
+    (evenly spaced, always the last); every dot has a tooltip.
 
     Args:
         x_labels: Labels of the points, left to right (e.g. ISO dates).
@@ -195,7 +342,10 @@ def line_svg(
         title: Chart title.
         y_label: Unit or axis caption written above the y axis.
         percent: Values are fractions (0..1) shown as percentages.
-        markers: Captions of vertical dashed lines, by x label (e.g. the due date).
+        markers: Captions of vertical dashed lines, by x label (e.g. the due date); the
+            captions of several markers are staggered on three lines.
+        dots: ``all`` draws a dot on every point; ``changes`` only where a series' value
+            differs from the point before, and on its first and last point (for long daily axes).
 
     Returns:
         An ``<svg>`` element as a string.
@@ -213,76 +363,27 @@ def line_svg(
     ticks = _nice_ticks(
         max([0.0, *present]) - low, integer=not percent and all(v.is_integer() for v in present)
     )
-    ticks = [t + low for t in ticks]
-    width, height = 760.0, 320.0
-    left, right, top, bottom = 64.0, 48.0, 62.0, 44.0
-    plot_w, plot_h = width - left - right, height - top - bottom
-    span = (ticks[-1] - ticks[0]) or 1.0
-    step_x = plot_w / max(1, len(x_labels) - 1)
-
-    def fmt(v: float) -> str:
-        return f"{v:.0%}" if percent else _number(v)
-
-    def px(i: int) -> float:
-        return left + (i * step_x if len(x_labels) > 1 else plot_w / 2)
-
-    def py(v: float) -> float:
-        return top + plot_h - (v - ticks[0]) / span * plot_h
-
+    plot = _Lines(points=len(x_labels), ticks=[t + low for t in ticks], percent=percent)
     out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" aria-label="{_text(title)}" '
-        f'viewBox="0 0 {width:.0f} {height:.0f}" width="{width:.0f}" height="{height:.0f}" '
-        f'font-family="{FONT_FAMILY}">',
-        f"<title>{_text(title)}</title>",
-        f'<text x="{width / 2:.1f}" y="20" font-size="16" font-weight="bold" text-anchor="middle">'
-        f"{_text(title)}</text>",
-        *_legend(names, colours, left + (_text_width(y_label, 11) + 24 if y_label else 0), 44, 13.0),
+        *_open(title, plot.width, plot.height),
+        *_legend(names, colours, plot.left + (_text_width(y_label, 11) + 24 if y_label else 0), 44, 13.0),
     ]
     if y_label:
         out.append(f'<text x="8" y="44" font-size="11" fill="#555">{_text(y_label)}</text>')
-    for t in ticks:
-        y = py(t)
-        out.append(
-            f'<line x1="{left:.1f}" y1="{y:.1f}" x2="{width - right:.1f}" y2="{y:.1f}" stroke="#ddd"/>'
-            f'<text x="{left - 6:.1f}" y="{y + 4:.1f}" font-size="11" text-anchor="end" fill="#555">'
-            f"{fmt(t)}</text>"
-        )
-    every = max(1, math.ceil(len(x_labels) / 10))
-    for i, label in enumerate(x_labels):
-        if i % every == 0 or i == len(x_labels) - 1:
-            out.append(
-                f'<text x="{px(i):.1f}" y="{height - bottom + 18:.1f}" font-size="11" text-anchor="middle" '
-                f'fill="#555">{_text(label)}</text>'
-            )
-    for label, caption in (markers or {}).items():
-        if label not in x_labels:
-            continue
-        x = px(x_labels.index(label))
-        out.append(
-            f'<line x1="{x:.1f}" y1="{top - 4:.1f}" x2="{x:.1f}" y2="{top + plot_h:.1f}" stroke="#c62828" '
-            f'stroke-dasharray="4 3"/>'
-            f'<text x="{x + 4:.1f}" y="{top + plot_h - 6:.1f}" font-size="11" fill="#c62828">{_text(caption)}</text>'
-        )
+    out += plot.axes(x_labels) + plot.markers(x_labels, markers or {})
     for name, colour in zip(names, colours, strict=True):
-        segment: list[str] = []
-        segments: list[list[str]] = []
-        for i, v in enumerate(series[name]):
-            if v is None or math.isnan(float(v)):
-                if segment:
-                    segments.append(segment)
-                segment = []
-                continue
-            segment.append(f"{px(i):.1f},{py(float(v)):.1f}")
-            out.append(
-                f'<circle cx="{px(i):.1f}" cy="{py(float(v)):.1f}" r="3" fill="{colour}">'
-                f"<title>{_text(name)} {_text(x_labels[i])}：{fmt(float(v))}</title></circle>"
-            )
-        if segment:
-            segments.append(segment)
-        out.extend(
-            f'<polyline points="{" ".join(s)}" fill="none" stroke="{colour}" stroke-width="2"/>'
-            for s in segments
-            if len(s) > 1
-        )
+        out += plot.line(name, colour, series[name], x_labels, dots)
     out.append("</svg>")
     return "".join(out)
+
+
+def message_svg(title: str, message: str, width: int = 640) -> str:
+    """A chart's place when there is nothing to draw: its title (the accessible name) and a short message.
+
+    Args:
+        title: The chart's title.
+        message: What to say instead (暂无数据...).
+        width: Pixels.
+    """
+    body = f'<text x="8" y="24" font-size="12" fill="#555">{_text(message)}</text></svg>'
+    return "".join(_open(title, width, 40, heading=False)) + body

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from review_calendar.aggregate.compute import LAGGING_STATES, STATES
+from review_calendar.aggregate.figures import STATE_COUNTS as STATES
+from review_calendar.aggregate.states import LAGGING_STATES
 from review_calendar.domain.labels import CRITERION_RESULTS, period_label
 from review_calendar.report.charts import line_svg, stacked_bars_svg
 from review_calendar.report.values import (
@@ -39,7 +40,8 @@ if TYPE_CHECKING:
     import pandas as pd
     from jinja2 import Environment
 
-    from review_calendar.aggregate.compute import Figure, ProvinceAggregate
+    from review_calendar.aggregate.compute import ProvinceAggregate
+    from review_calendar.aggregate.figures import Figure
     from review_calendar.domain.programmes import ObligationInstance, Programme
 
 __all__ = ["STATE_COLOURS", "write_html"]

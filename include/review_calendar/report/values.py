@@ -13,11 +13,13 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from review_calendar.aggregate.compute import STATE_FIGURES, STATES
+from review_calendar.aggregate.figures import STATE_COUNTS as STATES
+from review_calendar.aggregate.figures import STATE_FIGURES
 from review_calendar.domain.labels import CRITERION_RESULTS, SUBMISSION_STATES, label
 
 if TYPE_CHECKING:
-    from review_calendar.aggregate.compute import Figure, ProvinceAggregate
+    from review_calendar.aggregate.compute import ProvinceAggregate
+    from review_calendar.aggregate.figures import Figure
 
 #: The count columns of the summaries, in order: expected, one per state, on-time rate.
 COUNT_METRICS = ("expected", *STATES, "on_time_rate")

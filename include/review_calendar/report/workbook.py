@@ -42,7 +42,8 @@ if TYPE_CHECKING:
     import pandas as pd
     from openpyxl.worksheet.worksheet import Worksheet
 
-    from review_calendar.aggregate.compute import Figure, ProvinceAggregate
+    from review_calendar.aggregate.compute import ProvinceAggregate
+    from review_calendar.aggregate.figures import Figure
     from review_calendar.domain.programmes import Programme
 
 __all__ = ["FORMULA_TRIGGERS", "neutralise", "write_workbook"]

@@ -1,1 +1,17 @@
-"""Read model of the reviewers' 审查日历 pages."""
+"""Read model of the reviewers' 审查日历 pages: pure queries over the review database.
+
+Every function takes an open :class:`~sqlalchemy.orm.Session` (and "today" where
+the answer depends on it; nothing here calls ``now()``) and returns frozen
+dataclasses of plain values. The Airflow plugin
+(``plugins/review_calendar_airflow/ui``) renders them; this package imports
+neither Airflow nor FastAPI, so it is tested on SQLite without either.
+
+- :mod:`.calendar`: every deadline of a cycle, with counts per state;
+- :mod:`.matrix`: regions against obligation instances, one state per cell;
+- :mod:`.progress`: the data of the charts (on-time share per city, acceptances per day);
+- :mod:`.results`: gate verdicts, aggregate figures and decisions;
+- :mod:`.common`: DAG links, a cycle's files by cell, the years with data.
+
+A cell's state is :func:`review_calendar.aggregate.states.submission_state`, the
+rule the aggregation and the reports use too.
+"""

@@ -1,0 +1,284 @@
+"""The one submission-state rule: where a region stands for an obligation instance on a day.
+
+The provincial aggregation, the reports, the reviewers' pages and the reminders
+all ask :func:`submission_state`; nothing else decides whether a region was on
+time. The verdicts, for the files a region sent up to the day asked about:
+
+- ``on_time`` (按时提交): an acceptable file arrived by the effective due date
+  (the statutory date moved to the next working day), and that file is still
+  the one whose data counts;
+- ``on_time_corrected`` (按时提交（已更正）): an acceptable file arrived by the due
+  date, and a correction sent after it (when the provincial gate stopped or a
+  reviewer returned the data) replaced it: the correction replaces the data,
+  not the date, so the region stays on time;
+- ``late`` (逾期提交): the first acceptable file arrived after the due date. A file
+  rejected at intake does not count, so a correction of a rejected file that
+  arrives after the due date is late;
+- ``rejected`` (已退回): files arrived but every one was rejected at intake; the
+  region has been told what to fix. This holds before and after the due date,
+  as it always has in the pages and the reports: the region sent something,
+  unlike a missing one;
+- ``missing`` (未提交): nothing arrived and the window has closed;
+- ``open`` (待提交) and ``not_due`` (未到期): nothing arrived yet, the window is
+  open or has not opened;
+- ``not_applicable`` (无需报送): the region owes nothing for the instance (decided
+  by :func:`~review_calendar.store.queries.expected_submitters`, not here).
+
+Whether a file arrived late is decided once, at intake (``Submission.is_late``:
+received after the effective due date), and read here. The labels are those of
+:data:`review_calendar.domain.labels.SUBMISSION_STATES`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+import pandas as pd
+from sqlalchemy import select
+
+from review_calendar.domain.labels import SUBMISSION_STATES
+from review_calendar.store.models import Region, Submission
+from review_calendar.store.queries import expected_submitters, instance_filter
+
+if TYPE_CHECKING:
+    import datetime as dt
+    from collections.abc import Iterable, Sequence
+
+    from sqlalchemy.orm import Session
+
+    from review_calendar.domain.programmes import ObligationInstance, Programme
+    from review_calendar.store.queries import Submitter
+
+__all__ = [
+    "ACCEPTABLE",
+    "COUNTED_AS",
+    "LAGGING_STATES",
+    "ON_TIME_STATES",
+    "OUTSTANDING_STATES",
+    "SUBMITTED_STATES",
+    "ReceivedFile",
+    "RegionState",
+    "region_names",
+    "states_by_region",
+    "submission_state",
+    "submission_states",
+    "window_phase",
+]
+
+#: Statuses of a stored file that make it acceptable: accepted now, or accepted and since
+#: replaced by a correction (``superseded``). A ``rejected`` file never counts.
+ACCEPTABLE = ("accepted", "superseded")
+#: States in which the region has sent an acceptable file.
+SUBMITTED_STATES = ("on_time", "on_time_corrected", "late")
+#: States counted as on time (the on-time rate).
+ON_TIME_STATES = ("on_time", "on_time_corrected")
+#: States in which the region still owes an acceptable file (whom the reminders address).
+OUTSTANDING_STATES = ("rejected", "missing", "open", "not_due")
+#: States the provincial reports list as lagging, in the order of the vocabulary.
+LAGGING_STATES = ("late", "rejected", "missing", "open", "not_due")
+#: The count metric each state adds to in the aggregation (应报 = 按时 + 逾期 + 未报 + 退回):
+#: a corrected on-time file is on time, a region that has sent nothing yet is not reported.
+COUNTED_AS: dict[str, str] = {
+    "on_time": "on_time",
+    "on_time_corrected": "on_time",
+    "late": "late",
+    "rejected": "rejected",
+    "missing": "missing",
+    "open": "missing",
+    "not_due": "missing",
+}
+
+
+class ReceivedFile(Protocol):
+    """What the rule reads of a received file (a :class:`~review_calendar.store.models.Submission`).
+
+    ``id`` breaks ties between files received on one day; ``file_name`` and
+    ``error_count`` are only carried to the pages and reports.
+    """
+
+    id: int | None
+    status: str
+    received_on: dt.date
+    is_late: bool
+    file_name: str
+    error_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class RegionState:
+    """The state of one region for one instance, and the file behind it.
+
+    Attributes:
+        state: A code of :data:`~review_calendar.domain.labels.SUBMISSION_STATES`.
+        file: The file that decides the state: the acceptable file whose data counts
+            (the latest one received), or the last rejected file; None when nothing arrived.
+        attempts: Files the region sent up to the day asked about, any status.
+    """
+
+    state: str
+    file: ReceivedFile | None = None
+    attempts: int = 0
+
+    @property
+    def label(self) -> str:
+        """The state's Chinese label (按时提交...)."""
+        return SUBMISSION_STATES[self.state]
+
+
+def window_phase(instance: ObligationInstance, day: dt.date) -> str:
+    """Where ``day`` falls in the instance's submission window.
+
+    Returns:
+        ``closed`` after the effective due date, ``open`` from the opening day to the
+        due date (both included), ``upcoming`` before the opening day.
+    """
+    if day > instance.effective_due:
+        return "closed"
+    if day >= instance.opens_on:
+        return "open"
+    return "upcoming"
+
+
+_NOTHING_YET = {"closed": "missing", "open": "open", "upcoming": "not_due"}
+
+
+def _order(file: ReceivedFile) -> tuple:
+    """Receipt order; on one day the file still accepted comes last, then the higher id."""
+    return (file.received_on, file.status == "accepted", file.id or 0)
+
+
+def submission_state(
+    files: Iterable[ReceivedFile], instance: ObligationInstance, as_of: dt.date
+) -> RegionState:
+    """The state of one region for one obligation instance on ``as_of`` (see the module docstring).
+
+    Args:
+        files: The region's stored files for the instance, any status (accepted,
+            superseded, rejected). Files received after ``as_of`` are ignored, so a
+            report re-run for an earlier day shows what was known then.
+        instance: The obligation instance (its effective due date and opening day).
+        as_of: The day the state is asked for.
+
+    Returns:
+        The state, the deciding file and the number of files sent up to ``as_of``.
+    """
+    known = sorted((f for f in files if f.received_on <= as_of), key=_order)
+    acceptable = [f for f in known if f.status in ACCEPTABLE]
+    if acceptable:
+        current = acceptable[-1]
+        if not any(not f.is_late for f in acceptable):
+            state = "late"
+        else:
+            state = "on_time_corrected" if current.is_late else "on_time"
+        return RegionState(state, current, len(known))
+    rejected = [f for f in known if f.status == "rejected"]
+    if rejected:
+        return RegionState("rejected", rejected[-1], len(known))
+    return RegionState(_NOTHING_YET[window_phase(instance, as_of)], None, len(known))
+
+
+def _files_by_region(
+    session: Session, instance: ObligationInstance, as_of: dt.date
+) -> dict[str, list[Submission]]:
+    stmt = select(Submission).where(
+        *instance_filter(Submission, instance),
+        Submission.region_code.is_not(None),
+        Submission.received_on <= as_of,
+    )
+    out: dict[str, list[Submission]] = defaultdict(list)
+    for sub in session.scalars(stmt):
+        out[sub.region_code].append(sub)
+    return out
+
+
+def states_by_region(
+    session: Session, instance: ObligationInstance, as_of: dt.date, region_codes: Iterable[str]
+) -> dict[str, RegionState]:
+    """The state of each of ``region_codes`` for ``instance`` on ``as_of``, with one query.
+
+    Args:
+        session: Open session on the review database.
+        instance: The obligation instance.
+        as_of: The day the states are asked for.
+        region_codes: The regions that owe the instance (e.g. the expected submitters').
+
+    Returns:
+        A :class:`RegionState` per region code.
+    """
+    files = _files_by_region(session, instance, as_of)
+    return {code: submission_state(files.get(code, ()), instance, as_of) for code in set(region_codes)}
+
+
+def region_names(session: Session, codes: Iterable[str]) -> dict[str, str]:
+    """The names of region codes found in the ``regions`` table (queried in chunks of 500)."""
+    wanted = sorted(set(codes))
+    names: dict[str, str] = {}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        names.update(
+            dict(session.execute(select(Region.code, Region.name).where(Region.code.in_(chunk))).all())
+        )
+    return names
+
+
+def _state_record(submitter: Submitter, verdict: RegionState) -> dict:
+    file = verdict.file
+    return {
+        "region_code": submitter.region_code,
+        "region_name": submitter.region_name,
+        "city_code": submitter.city_code,
+        "cluster_id": submitter.cluster_id,
+        "cluster": submitter.cluster_name or "",
+        "state": verdict.state,
+        "submission_id": None if file is None else file.id,
+        "received_on": None if file is None else file.received_on,
+        "file_name": "" if file is None else file.file_name,
+        "error_count": 0 if file is None else int(file.error_count or 0),
+    }
+
+
+def submission_states(
+    session: Session,
+    programme: Programme,
+    instance: ObligationInstance,
+    as_of: dt.date,
+    *,
+    submitters: Sequence[Submitter] | None = None,
+) -> pd.DataFrame:
+    """The state of every expected submitter of ``instance`` on ``as_of``, as a frame.
+
+    Each region's state is :func:`submission_state` of its files received up to
+    ``as_of``; a region with two clusters has one row per cluster, in the same state.
+
+    Args:
+        session: Open session on the review database.
+        programme: The programme.
+        instance: The obligation instance.
+        as_of: The day the states are computed for.
+        submitters: Who must submit; default :func:`~review_calendar.store.queries.expected_submitters`
+            (pass a list for a national set or a test).
+
+    Returns:
+        One row per expected submitter, sorted by region code: ``region_code``,
+        ``region_name``, ``city_code``, ``city_name``, ``cluster_id``, ``cluster``,
+        ``state``, ``submission_id`` (the acceptable file whose data counts, or the last
+        rejected one; <NA> when nothing arrived), ``received_on`` (date or None),
+        ``file_name`` ("" when none) and ``error_count`` (of that file).
+    """
+    if submitters is None:
+        submitters = expected_submitters(session, programme, instance)
+    verdicts = states_by_region(session, instance, as_of, (s.region_code for s in submitters))
+    columns = ["region_code", "region_name", "city_code", "cluster_id", "cluster", "state", "submission_id",
+               "received_on", "file_name", "error_count"]  # fmt: skip
+    frame = pd.DataFrame(
+        [_state_record(s, verdicts[s.region_code]) for s in submitters], columns=columns, dtype=object
+    )
+    frame["submission_id"] = pd.to_numeric(frame["submission_id"]).astype("Int64")
+    frame["error_count"] = pd.to_numeric(frame["error_count"]).fillna(0).astype(int)
+    names = region_names(session, frame["city_code"])
+    frame.insert(3, "city_name", frame["city_code"].map(names).fillna(frame["city_code"]).astype(object))
+    return frame.sort_values(["region_code", "cluster_id"], kind="stable", na_position="first").reset_index(
+        drop=True
+    )

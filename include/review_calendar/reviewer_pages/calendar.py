@@ -1,0 +1,183 @@
+"""The calendar pages: every deadline of a programme's cycle, with how far submissions have come."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+
+from review_calendar.aggregate.states import SUBMITTED_STATES, submission_state, window_phase
+from review_calendar.domain.labels import PHASES
+from review_calendar.domain.programmes import instances_for_year
+from review_calendar.reviewer_pages.common import Cell, calendar_dag_id, cycle_dag_id, files_by_cell
+from review_calendar.store.models import ObligationInstanceRow
+from review_calendar.store.queries import expected_submitters
+
+if TYPE_CHECKING:
+    import datetime as dt
+    from collections.abc import Iterable, Mapping
+
+    from sqlalchemy.orm import Session
+
+    from review_calendar.domain.programmes import ObligationInstance, Programme
+    from review_calendar.store.models import Submission
+
+__all__ = ["CalendarEntry", "ProgrammeCalendar", "calendar_view", "programme_calendar"]
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarEntry:
+    """One deadline of a programme's cycle, with how far submissions have come.
+
+    ``accepted`` counts the regions with an acceptable file (on time, corrected or
+    late), ``late`` those late among them, ``rejected`` those with only rejected files.
+    """
+
+    obligation_id: str
+    period: str
+    title: str
+    kind: str
+    statutory_due: dt.date
+    effective_due: dt.date
+    opens_on: dt.date
+    shifted: bool
+    due_is_configured: bool
+    phase: str
+    phase_label: str
+    days_left: int
+    expected: int
+    accepted: int
+    late: int
+    rejected: int
+    state: str
+    dag_id: str
+    clause: str
+
+
+@dataclass(frozen=True, slots=True)
+class ProgrammeCalendar:
+    """A programme's deadlines of one cycle year, split at ``today``."""
+
+    programme_id: str
+    name: str
+    short_name: str
+    authority: str
+    year: int
+    today: dt.date
+    entries: tuple[CalendarEntry, ...]
+    warnings: tuple[str, ...]
+    dag_id: str
+
+    @property
+    def past(self) -> tuple[CalendarEntry, ...]:
+        """Entries whose effective due date has passed."""
+        return tuple(e for e in self.entries if e.phase == "closed")
+
+    @property
+    def upcoming(self) -> tuple[CalendarEntry, ...]:
+        """Entries still open or not yet open."""
+        return tuple(e for e in self.entries if e.phase != "closed")
+
+
+def _stored_states(session: Session, programme_id: str, year: int) -> dict[tuple[str, str], str]:
+    """The pipeline state of each recorded instance (planned, aggregated...)."""
+    stmt = select(ObligationInstanceRow).where(
+        ObligationInstanceRow.programme_id == programme_id, ObligationInstanceRow.cycle_year == year
+    )
+    return {(r.obligation_id, r.period): r.state for r in session.scalars(stmt)}
+
+
+def _entry(
+    session: Session,
+    programme: Programme,
+    instance: ObligationInstance,
+    today: dt.date,
+    by_cell: Mapping[Cell, list[Submission]],
+    stored: Mapping[tuple[str, str], str],
+) -> CalendarEntry:
+    """One instance's entry: its dates and phase, and its regions counted by state."""
+    i = instance
+    regions = {s.region_code for s in expected_submitters(session, programme, i)}
+    states = Counter(
+        submission_state(by_cell.get((i.obligation_id, i.period, r), ()), i, today).state for r in regions
+    )
+    phase = window_phase(i, today)
+    return CalendarEntry(
+        obligation_id=i.obligation_id,
+        period=i.period,
+        title=i.title,
+        kind=i.kind,
+        statutory_due=i.statutory_due,
+        effective_due=i.effective_due,
+        opens_on=i.opens_on,
+        shifted=i.effective_due != i.statutory_due,
+        due_is_configured=i.due_is_configured,
+        phase=phase,
+        phase_label=PHASES[phase],
+        days_left=(i.effective_due - today).days,
+        expected=len(regions),
+        accepted=sum(states[s] for s in SUBMITTED_STATES),
+        late=states["late"],
+        rejected=states["rejected"],
+        state=stored.get((i.obligation_id, i.period), "planned"),
+        dag_id=cycle_dag_id(programme.id, i.obligation_id),
+        clause=i.clause,
+    )
+
+
+def programme_calendar(
+    session: Session, programme: Programme, year: int, today: dt.date, calendar: Any = None
+) -> ProgrammeCalendar:
+    """The deadlines of one programme's cycle, with expected and received counts.
+
+    Args:
+        session: Open session on the review database.
+        programme: The programme.
+        year: Cycle year.
+        today: The day the reviewer looks at.
+        calendar: A working calendar (default: the configured one).
+
+    Returns:
+        Entries sorted by effective due date; warnings name years without holiday data.
+    """
+    from review_calendar.domain.calendar import default_calendar
+
+    calendar = calendar or default_calendar()
+    by_cell = files_by_cell(session, programme.id, year)
+    stored = _stored_states(session, programme.id, year)
+    entries = [
+        _entry(session, programme, i, today, by_cell, stored)
+        for i in instances_for_year(programme, year, calendar)
+    ]
+    years = {year} | {e.effective_due.year for e in entries}
+    return ProgrammeCalendar(
+        programme_id=programme.id,
+        name=programme.name,
+        short_name=programme.short_name,
+        authority=programme.authority,
+        year=year,
+        today=today,
+        entries=tuple(entries),
+        warnings=tuple(calendar.warnings(years)),
+        dag_id=calendar_dag_id(programme.id),
+    )
+
+
+def calendar_view(
+    session: Session, programmes: Mapping[str, Programme] | Iterable[Programme], year: int, today: dt.date
+) -> list[ProgrammeCalendar]:
+    """Past and upcoming deadlines of every programme for a cycle year.
+
+    Args:
+        session: Open session on the review database.
+        programmes: Programmes by id (or an iterable of programmes).
+        year: Cycle year.
+        today: The day the reviewer looks at.
+
+    Returns:
+        One calendar per programme, sorted by programme id.
+    """
+    items = programmes.values() if hasattr(programmes, "values") else programmes
+    return [programme_calendar(session, p, year, today) for p in sorted(items, key=lambda p: p.id)]

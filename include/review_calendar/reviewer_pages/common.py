@@ -1,0 +1,62 @@
+"""What the reviewers' pages share: links to the DAGs, the files of a cycle, the years with data."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+
+from review_calendar.store.models import ObligationInstanceRow, Submission
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+__all__ = ["Cell", "calendar_dag_id", "cycle_dag_id", "cycle_years", "files_by_cell"]
+
+#: A cell of a cycle: (obligation id, period, region code).
+Cell = tuple[str, str, str]
+
+
+def cycle_dag_id(programme_id: str, obligation_id: str) -> str:
+    """The dag_id of the review cycle of one obligation (``dags/review_cycle.py``)."""
+    return f"review_cycle__{programme_id}__{obligation_id}"
+
+
+def calendar_dag_id(programme_id: str) -> str:
+    """The dag_id of a programme's calendar DAG (``dags/programme_calendar.py``)."""
+    return f"programme_calendar__{programme_id}"
+
+
+def files_by_cell(session: Session, programme_id: str, year: int) -> dict[Cell, list[Submission]]:
+    """Every stored file of a cycle that names its region, any status, by cell.
+
+    The pages pass a cell's files to
+    :func:`~review_calendar.aggregate.states.submission_state`, which decides the
+    cell's state (corrections and rejected files included).
+    """
+    stmt = select(Submission).where(
+        Submission.programme_id == programme_id,
+        Submission.cycle_year == year,
+        Submission.region_code.is_not(None),
+    )
+    out: dict[Cell, list[Submission]] = defaultdict(list)
+    for s in session.scalars(stmt):
+        out[(s.obligation_id, s.period, s.region_code)].append(s)
+    return out
+
+
+def cycle_years(session: Session, programme_id: str | None = None) -> list[int]:
+    """Cycle years that have data (instances or submissions), newest first.
+
+    Args:
+        session: Open session on the review database.
+        programme_id: Only this programme's years (default: every programme's).
+    """
+    years: set[int] = set()
+    for model in (ObligationInstanceRow, Submission):
+        stmt = select(model.cycle_year).distinct()
+        if programme_id is not None:
+            stmt = stmt.where(model.programme_id == programme_id)
+        years.update(y for y in session.scalars(stmt) if y is not None)
+    return sorted(years, reverse=True)

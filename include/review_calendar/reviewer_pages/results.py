@@ -1,0 +1,252 @@
+"""What the cycle produced: gate verdicts, aggregate figures and decisions, labelled for reviewers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+
+from review_calendar.aggregate.figures import STATE_FIGURES, figures_for
+from review_calendar.domain.labels import DECISION_KINDS, OUTCOMES
+from review_calendar.reviewer_pages.common import cycle_dag_id
+from review_calendar.store.models import Aggregate, Cluster, Decision, GateRun, Region
+from review_calendar.store.queries import find_instance, instance_filter
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from sqlalchemy.orm import Session
+
+    from review_calendar.domain.programmes import Programme
+
+__all__ = [
+    "AggregateRow",
+    "AggregateTable",
+    "DecisionItem",
+    "GateResult",
+    "aggregates_view",
+    "decisions_view",
+    "gate_results",
+    "is_ratio",
+    "report_relpath",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class GateResult:
+    """One verdict of a data-quality gate, with the path of its HTML report."""
+
+    obligation_id: str
+    period: str
+    gate: str
+    run_id: str
+    success: bool
+    critical_failures: int
+    warnings: int
+    summary: dict[str, Any]
+    report: str | None
+    created_at: dt.datetime | None
+    dag_id: str
+
+
+def report_relpath(html_path: str, reports_dir: Path | None) -> str | None:
+    """The report's path relative to the reports folder, or None when it lies outside.
+
+    Args:
+        html_path: As stored by the gate: absolute, or relative to the reports folder.
+        reports_dir: The reports folder (``Settings.reports_dir``).
+    """
+    if not html_path or reports_dir is None:
+        return None
+    path = PurePosixPath(html_path.replace(os.sep, "/"))
+    base = PurePosixPath(str(reports_dir).replace(os.sep, "/"))
+    if path.is_absolute():
+        try:
+            path = path.relative_to(base)
+        except ValueError:
+            return None
+    normal = PurePosixPath(os.path.normpath(str(path)).replace(os.sep, "/"))
+    if normal.is_absolute() or normal.parts[:1] == ("..",) or str(normal) in ("", "."):
+        return None
+    return str(normal)
+
+
+def gate_results(
+    session: Session,
+    programme_id: str,
+    year: int,
+    obligation_id: str | None = None,
+    period: str | None = None,
+    reports_dir: Path | None = None,
+) -> list[GateResult]:
+    """Gate verdicts of a cycle (or one instance), newest first.
+
+    Args:
+        session: Open session on the review database.
+        programme_id: Programme id.
+        year: Cycle year.
+        obligation_id: Only this obligation.
+        period: Only this period.
+        reports_dir: The reports folder, to turn stored paths into report links.
+    """
+    stmt = select(GateRun).where(GateRun.programme_id == programme_id, GateRun.cycle_year == year)
+    if obligation_id is not None:
+        stmt = stmt.where(GateRun.obligation_id == obligation_id)
+    if period is not None:
+        stmt = stmt.where(GateRun.period == period)
+    runs = sorted(session.scalars(stmt), key=lambda g: (g.created_at or dt.datetime.min, g.id), reverse=True)
+    return [
+        GateResult(
+            obligation_id=g.obligation_id,
+            period=g.period,
+            gate=g.gate,
+            run_id=g.run_id,
+            success=g.success,
+            critical_failures=g.critical_failures,
+            warnings=g.warnings,
+            summary=dict(g.summary or {}),
+            report=report_relpath(g.html_path, reports_dir),
+            created_at=g.created_at,
+            dag_id=cycle_dag_id(programme_id, g.obligation_id),
+        )
+        for g in runs
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class AggregateRow:
+    """The figures of one region."""
+
+    region_code: str
+    region_name: str
+    level: str
+    values: dict[str, float | str | None]
+
+
+@dataclass(frozen=True, slots=True)
+class AggregateTable:
+    """Aggregate figures of one instance: regions (province first) against metrics.
+
+    ``titles`` holds the column title of every metric the aggregation defines
+    (:attr:`~review_calendar.aggregate.figures.Figure.title`); other metrics show their id.
+    """
+
+    metrics: tuple[str, ...]
+    rows: tuple[AggregateRow, ...]
+    titles: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def labels(self) -> dict[str, str]:
+        """Column title of each metric."""
+        return {m: self.titles.get(m, m) for m in self.metrics}
+
+
+_LEVEL_ORDER = {"province": 0, "city": 1, "county": 2}
+
+
+def is_ratio(metric: str) -> bool:
+    """Whether a metric is a share (shown as a percentage)."""
+    return metric.endswith(("_rate", "_share", "_ratio"))
+
+
+def aggregates_view(
+    session: Session, programme: Programme, year: int, obligation_id: str, period: str = "Y"
+) -> AggregateTable:
+    """The aggregate figures of one obligation instance.
+
+    Args:
+        session: Open session on the review database.
+        programme: The programme (its obligation's dataset names the figures).
+        year: Cycle year.
+        obligation_id: Obligation id.
+        period: Period.
+
+    Returns:
+        Metrics sorted by name; rows: province, then cities, then counties, each by
+        code. A value is the number, or the text when the figure has no number.
+
+    Raises:
+        KeyError: The programme has no such obligation or period in ``year``.
+    """
+    instance = find_instance(programme, year, obligation_id, period)
+    figures = list(session.scalars(select(Aggregate).where(*instance_filter(Aggregate, instance))))
+    codes = {a.region_code for a in figures}
+    regions = {r.code: r for r in session.scalars(select(Region).where(Region.code.in_(codes)))}
+    values: dict[str, dict[str, float | str | None]] = defaultdict(dict)
+    for a in figures:
+        values[a.region_code][a.metric] = a.value if a.value is not None else (a.text or None)
+    rows = []
+    for code in codes:
+        region = regions.get(code)
+        level = region.level if region else ("province" if code.endswith("0000") else "county")
+        rows.append(AggregateRow(code, region.name if region else code, level, values[code]))
+    rows.sort(key=lambda r: (_LEVEL_ORDER.get(r.level, 3), r.region_code))
+    dataset = programme.obligation(obligation_id).dataset
+    titles = {f.metric: f.title for f in (*STATE_FIGURES, *figures_for(programme, dataset))}
+    return AggregateTable(tuple(sorted({a.metric for a in figures})), tuple(rows), titles)
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionItem:
+    """An audited decision, with its labels for reviewers."""
+
+    kind: str
+    kind_label: str
+    subject: str
+    subject_label: str
+    outcome: str
+    outcome_label: str
+    rule: str
+    clause: str
+    figures: dict[str, Any]
+    run_id: str
+    decided_at: dt.datetime | None
+    dag_id: str | None
+
+
+def decisions_view(
+    session: Session, programme: Programme, year: int, kind: str | None = None
+) -> list[DecisionItem]:
+    """The decisions of a cycle (evaluations, re-reviews, claw-backs...), by kind and subject.
+
+    Args:
+        session: Open session on the review database.
+        programme: The programme (its obligations tell which cycle DAG decided).
+        year: Cycle year.
+        kind: Only decisions of this kind.
+    """
+    stmt = select(Decision).where(Decision.programme_id == programme.id, Decision.cycle_year == year)
+    if kind is not None:
+        stmt = stmt.where(Decision.kind == kind)
+    by_kind = {o.kind: o.id for o in programme.obligations}
+    decided = list(session.scalars(stmt))
+    clusters = {
+        c.id: c.name
+        for c in session.scalars(select(Cluster).where(Cluster.id.in_({d.subject for d in decided})))
+    }
+    out = []
+    for d in sorted(decided, key=lambda d: (d.kind, d.subject)):
+        figures = dict(d.figures or {})
+        obligation = figures.get("obligation_id") or by_kind.get(d.kind)
+        out.append(
+            DecisionItem(
+                kind=d.kind,
+                kind_label=DECISION_KINDS.get(d.kind, d.kind),
+                subject=d.subject,
+                subject_label=clusters.get(d.subject, d.subject),
+                outcome=d.outcome,
+                outcome_label=OUTCOMES.get(d.outcome, d.outcome),
+                rule=d.rule,
+                clause=d.clause,
+                figures=figures,
+                run_id=d.run_id,
+                decided_at=d.decided_at,
+                dag_id=cycle_dag_id(programme.id, obligation) if obligation and d.run_id else None,
+            )
+        )
+    return out

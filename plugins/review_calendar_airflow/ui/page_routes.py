@@ -1,0 +1,138 @@
+"""The reviewers' HTML pages: the calendar of every programme, one programme's cycle, one instance."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from fastapi import Request  # noqa: TC002 - FastAPI reads the routes' annotations at runtime
+from fastapi.responses import HTMLResponse
+
+from review_calendar_airflow.ui.auth import can_trigger
+from review_calendar_airflow.ui.common import (
+    check_year,
+    instance_or_404,
+    parse_today,
+    programme_or_404,
+    programmes,
+    query_string,
+    read,
+    settings,
+    year_or_default,
+)
+
+if TYPE_CHECKING:
+    import datetime as dt
+
+    from fastapi import FastAPI
+
+    from review_calendar.domain.programmes import ObligationInstance, Programme
+    from review_calendar_airflow.ui.auth import Caller
+    from review_calendar_airflow.ui.rendering import Pages
+
+
+def _calendar_data(session: Any, year: int | None, day: dt.date) -> dict[str, Any]:
+    """The calendars of every programme for the chosen (or latest) year, and the years to choose from."""
+    from review_calendar.reviewer_pages.calendar import calendar_view
+    from review_calendar.reviewer_pages.common import cycle_years
+
+    chosen = year_or_default(year, session, day)
+    return {
+        "year": chosen,
+        "calendars": calendar_view(session, programmes(), chosen, day),
+        "years": sorted({*cycle_years(session), chosen, day.year}, reverse=True),
+    }
+
+
+def _programme_data(session: Any, programme: Programme, year: int, day: dt.date) -> dict[str, Any]:
+    """One programme's cycle: calendar, status matrix, both charts, decisions."""
+    from review_calendar.reviewer_pages.calendar import programme_calendar
+    from review_calendar.reviewer_pages.matrix import status_matrix
+    from review_calendar.reviewer_pages.progress import on_time_share_by_city, progress_series
+    from review_calendar.reviewer_pages.results import decisions_view
+    from review_calendar_airflow.ui.page_charts import progress_chart, share_chart
+
+    matrix = status_matrix(session, programme, year, day)
+    return {
+        "calendar": programme_calendar(session, programme, year, day),
+        "matrix": matrix,
+        "share_svg": share_chart(on_time_share_by_city(session, programme, year, day, matrix)),
+        "progress_svg": progress_chart(progress_series(session, programme, year)),
+        "decisions": decisions_view(session, programme, year),
+    }
+
+
+def _instance_data(
+    session: Any, programme: Programme, instance: ObligationInstance, day: dt.date
+) -> dict[str, Any]:
+    """One instance: its column of the matrix, gate verdicts, aggregate figures, progress chart."""
+    from review_calendar.reviewer_pages.matrix import status_matrix
+    from review_calendar.reviewer_pages.progress import progress_series
+    from review_calendar.reviewer_pages.results import aggregates_view, gate_results
+    from review_calendar_airflow.ui.page_charts import progress_chart
+
+    year, obligation_id, period = instance.cycle_year, instance.obligation_id, instance.period
+    return {
+        "matrix": status_matrix(session, programme, year, day, instances=[instance]),
+        "gates": gate_results(session, programme.id, year, obligation_id, period, settings().reports_dir),
+        "aggregates": aggregates_view(session, programme, year, obligation_id, period),
+        "progress_svg": progress_chart(progress_series(session, programme, year, obligation_id, period)),
+    }
+
+
+def add_page_routes(app: FastAPI, pages: Pages) -> None:
+    """The HTML pages: ``/`` (calendar), ``/programmes/{id}/{year}`` and ``.../{obligation}/{period}``."""
+
+    @app.get("/", response_class=HTMLResponse, name="index")
+    def index(request: Request, year: int | None = None, today: str | None = None) -> HTMLResponse:
+        """Every programme's deadlines of a cycle year, past and upcoming."""
+        day = parse_today(today)
+        data = read(lambda session: _calendar_data(session, year, day))
+        return pages.render(
+            request, "index.html", title=f"{data['year']} 年度审查日历", today=day, as_of=today, **data
+        )
+
+    @app.get("/programmes/{programme_id}/{year}", response_class=HTMLResponse, name="programme")
+    def programme_page(
+        request: Request, programme_id: str, year: int, today: str | None = None
+    ) -> HTMLResponse:
+        """One programme's cycle: calendar, status matrix, charts, decisions."""
+        day = parse_today(today)
+        programme = programme_or_404(programme_id)
+        check_year(year)
+        data = read(lambda session: _programme_data(session, programme, year, day))
+        return pages.render(
+            request, "programme.html", title=f"{programme.short_name} {year} 年度", programme=programme,
+            year=year, today=day, as_of=today, q=query_string(today=today), **data,
+        )  # fmt: skip
+
+    @app.get(
+        "/programmes/{programme_id}/{year}/{obligation_id}/{period}",
+        response_class=HTMLResponse,
+        name="obligation",
+    )
+    def obligation_page(
+        request: Request,
+        programme_id: str,
+        year: int,
+        obligation_id: str,
+        period: str,
+        today: str | None = None,
+        rerun: str | None = None,
+    ) -> HTMLResponse:
+        """One obligation instance: who submitted, gate results, aggregate figures, re-run."""
+        from review_calendar.reviewer_pages.common import cycle_dag_id
+        from review_calendar_airflow.ui.reports import summary_report
+
+        day = parse_today(today)
+        check_year(year)
+        programme = programme_or_404(programme_id)
+        instance = instance_or_404(programme, year, obligation_id, period)
+        data = read(lambda session: _instance_data(session, programme, instance, day))
+        dag_id = cycle_dag_id(programme.id, obligation_id)
+        caller: Caller = request.state.caller
+        return pages.render(
+            request, "obligation.html", title=f"{instance.title}（{year}）", programme=programme,
+            obligation=programme.obligation(obligation_id), instance=instance, year=year, today=day, as_of=today,
+            q=query_string(today=today), dag_id=dag_id, may_rerun=can_trigger(caller, dag_id), rerun=rerun,
+            summary_report=summary_report(settings().reports_dir, instance), **data,
+        )  # fmt: skip
