@@ -11,7 +11,7 @@ code is 0 unless a step crashed.
    ``dags/`` in another (alternated, median of ``--rounds``); then
    ``airflow dags report -o plain`` once.
 2. National intake + provincial gate + aggregation of Programme A's half-year
-   progress report: one .xlsx per county of ``regions.synthetic_national``
+   progress report: one .xlsx per county of ``review_calendar_demo.regions.synthetic_national``
    (generating them is set-up, not measured), taken in as one batch (one Great
    Expectations run over all rows), gated, aggregated, reports written.
    Side by side, in its own process, the one-GX-context-per-file baseline
@@ -143,8 +143,8 @@ def _settings() -> Any:
 
 def _programme(programme_id: str) -> tuple[Any, Any]:
     """The national programme variant and its instance."""
-    from review_calendar.store.queries import find_instance
     from review_calendar.domain.programmes import load_programme_file
+    from review_calendar.store.queries import find_instance
 
     programme = load_programme_file(_settings().programmes_dir / f"{programme_id}.yaml")
     return programme, find_instance(programme, CYCLE_YEAR, OBLIGATIONS[programme_id])
@@ -208,8 +208,8 @@ _PROGRAMMES: dict[str, Any] = {}
 
 def _write_one(task: tuple[str, list[Any], str, str | None, str]) -> None:
     """Write one synthetic submission (a worker of the set-up pool)."""
-    from review_calendar.store.queries import Submitter, find_instance
     from review_calendar.domain.programmes import load_programme_file
+    from review_calendar.store.queries import Submitter, find_instance
     from review_calendar_demo.synthetic import break_records, records_for, set_received, write_xlsx
 
     programme_id, submitter, path, mistake, received = task
@@ -237,12 +237,12 @@ def child_setup(out: Path, counties: int, clusters: int, workers: int) -> None:
     import random
     from concurrent.futures import ProcessPoolExecutor
 
-    from review_calendar.store.queries import find_instance, record_instances
-    from review_calendar.intake.ingest import inbox_dir
     from review_calendar.domain.programmes import load_programme_file
-    from review_calendar.domain.regions import synthetic_national
+    from review_calendar.intake.ingest import inbox_dir
     from review_calendar.store.db import session_scope, upgrade, upsert
     from review_calendar.store.models import Cluster, Enrolment, Region
+    from review_calendar.store.queries import find_instance, record_instances
+    from review_calendar_demo.regions import synthetic_national
 
     _setup_logging()
     settings = _settings()
@@ -453,10 +453,10 @@ def child_baseline(out: Path, sample: int) -> None:
     import pandas as pd
     from sqlalchemy import select
 
+    from review_calendar.gate.provincial import validate_batch, validate_per_file_baseline
     from review_calendar.intake.ingest import parse_file, pending_files
     from review_calendar.store.db import session_scope
     from review_calendar.store.models import Region
-    from review_calendar.gate.provincial import validate_batch, validate_per_file_baseline
 
     _setup_logging()
     settings = _settings()

@@ -23,6 +23,12 @@ import shutil
 import sys
 from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from review_calendar.settings import Settings
+    from review_calendar_demo.local_smtp import LocalSmtpServer
+    from review_calendar_demo.year_run import RunLog
 
 ROOT = Path(__file__).resolve().parents[1]
 log = logging.getLogger("demo")
@@ -50,12 +56,13 @@ def main() -> int:
     if not args.keep and settings.home.exists() and settings.db_url.startswith("sqlite:///"):
         shutil.rmtree(settings.home)  # the demo's own working folder (var/), rebuilt below
     from review_calendar.cli import main as cli
+    from review_calendar_demo.cli import main as demo_cli
     from review_calendar_demo.seed import demo_data
 
     year = args.year or int(demo_data()["default_year"])
     say(f"==> 审查库 {settings.db_url}")
     cli(["db", "upgrade"])
-    cli(["seed", "demo"])
+    demo_cli(["seed"])
     cli(["programmes", "check"])
     say(f"\n==> {year} 年度审查日历（节选）")
     cli(["deadlines", "--programme", "hebei_smart_cluster", "--year", str(year)])
@@ -74,7 +81,7 @@ def main() -> int:
     return code
 
 
-def run_demo_year(settings, year: int, mail) -> int:  # noqa: ANN001
+def run_demo_year(settings: Settings, year: int, mail: LocalSmtpServer) -> int:
     from review_calendar_demo.year_run import DagRunner, run_year
 
     say("\n==> 加载 DAG")
@@ -88,7 +95,7 @@ def run_demo_year(settings, year: int, mail) -> int:  # noqa: ANN001
     return 1 if unexpected else 0
 
 
-def summarise(settings, year: int, mail, log) -> None:  # noqa: ANN001  # noqa: ANN001
+def summarise(settings: Settings, year: int, mail: LocalSmtpServer, log: RunLog) -> None:
     from sqlalchemy import func, select
 
     from review_calendar.store.db import session_scope

@@ -24,15 +24,15 @@ from typing import Any
 
 import pytest
 
-from review_calendar.settings import get_settings
-from review_calendar.store.queries import record_instances
 from review_calendar.intake.ingest import IngestReport, inbox_dir, ingest_files, pending_files
-from review_calendar_demo.seed import seed_demo
+from review_calendar.settings import get_settings
 from review_calendar.store.db import upgrade
+from review_calendar.store.queries import record_instances
+from review_calendar_demo.seed import seed_demo
 from review_calendar_demo.synthetic import set_received
 from tests.faults import RECEIVED, Ledger, contact_list_instance, fill_inbox, ledger, sha256
 
-pytestmark = pytest.mark.unit
+pytestmark = pytest.mark.faults
 
 FILES = 40
 
@@ -60,7 +60,7 @@ def run_at_once(url: str, tags: tuple[str, ...] = ("a", "b")) -> dict[str, Inges
                 f"{url}?application_name=intake_{tag}", settings, programme, instance, files,
                 move=True, gx=False, progress=progress,
             )  # fmt: skip
-        except BaseException as exc:  # noqa: BLE001 - reported to the test, not swallowed
+        except BaseException as exc:
             outcomes[tag] = exc
 
     threads = [threading.Thread(target=run, args=(tag,)) for tag in tags]

@@ -32,14 +32,14 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from review_calendar.settings import get_settings
+from review_calendar.store.db import get_engine, session_scope
+from review_calendar.store.models import Decision, Submission
 from review_calendar.store.queries import record_instances
 from review_calendar.tasks import ingest_inbox
 from review_calendar_demo.seed import seed_demo
-from review_calendar.store.db import get_engine, session_scope
-from review_calendar.store.models import Decision, Submission
 from tests.faults import AS_OF, contact_list_instance, fill_inbox, ledger
 
-pytestmark = pytest.mark.unit
+pytestmark = pytest.mark.faults
 
 FILES = 20
 COMMITTED_BEFORE_FAULT = 5

@@ -36,7 +36,7 @@ import pytest
 
 from tests.faults import AS_OF, Ledger, contact_list_instance, fill_inbox, ledger, sha256
 
-pytestmark = pytest.mark.unit
+pytestmark = pytest.mark.faults
 
 ROOT = Path(__file__).resolve().parents[2]
 FILES = 40
@@ -50,9 +50,9 @@ def _kill_self(*_: Any) -> None:
 
 def child(mode: str) -> None:
     """The intake process: sweep the contact-list inbox, dying at ``mode`` (see the module docstring)."""
-    from review_calendar.settings import get_settings
     from review_calendar.intake import ingest
     from review_calendar.intake.ingest import ingest_files, pending_files
+    from review_calendar.settings import get_settings
 
     settings = get_settings()
     programme, instance = contact_list_instance()
@@ -133,10 +133,10 @@ class Killed:
 )
 def killed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Killed:
     from review_calendar.settings import get_settings
+    from review_calendar.store.db import upgrade
     from review_calendar.store.queries import record_instances
     from review_calendar.tasks import ingest_inbox
     from review_calendar_demo.seed import seed_demo
-    from review_calendar.store.db import upgrade
 
     backend, mode = request.param
     home = tmp_path_factory.mktemp(f"killed-{backend}-{mode}")

@@ -28,17 +28,17 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from review_calendar.settings import Settings, get_settings
-from review_calendar.store.queries import expected_submitters, find_instance
 from review_calendar.intake.ingest import FileOutcome, ingest_files
-from review_calendar.tasks import load_programme
-from review_calendar_demo.seed import seed_demo
+from review_calendar.settings import Settings, get_settings
 from review_calendar.store.db import session_scope, upgrade
 from review_calendar.store.models import Submission, SubmissionError
+from review_calendar.store.queries import expected_submitters, find_instance
+from review_calendar.tasks import load_programme
+from review_calendar_demo.seed import seed_demo
 from review_calendar_demo.synthetic import records_for, write_xlsx
 from tests.data.make_bad_corpus import BAD_DIR, EXPECTED_CSV, build_generated
 
-pytestmark = pytest.mark.unit
+pytestmark = pytest.mark.security
 
 RECEIVED = dt.date(2025, 3, 20)
 with EXPECTED_CSV.open(encoding="utf-8", newline="") as fh:

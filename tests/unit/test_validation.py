@@ -10,11 +10,10 @@ import datetime as dt
 import json
 import re
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from review_calendar.settings import get_settings
 from review_calendar.store.queries import find_instance
@@ -24,7 +23,8 @@ from review_calendar.intake.templates import TEMPLATE_DATASETS, example_value
 from review_calendar.domain.programmes import ObligationInstance, Programme, load_programme_file, load_programmes
 from review_calendar_demo.seed import seed_demo
 from review_calendar.store.db import session_scope
-from review_calendar.store.models import DatasetRow, GateRun, Region, Submission
+from review_calendar.store.models import GateRun, Region
+from tests.support.builders import submit
 from review_calendar.gate.provincial import (
     COMPANION_DATASETS,
     GATE_CODES,
@@ -132,10 +132,6 @@ def seeded_url(migrated_url: str) -> str:
     return migrated_url
 
 
-def _json_ready(record: dict[str, object]) -> dict[str, Any]:
-    return {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in record.items()}
-
-
 def add_submission(
     url: str,
     instance: ObligationInstance,
@@ -145,35 +141,7 @@ def add_submission(
     first_row: int = 4,
 ) -> int:
     """Insert an accepted submission of ``region`` with rows per dataset; returns its id."""
-    with session_scope(url) as session:
-        count = session.scalar(select(func.count()).select_from(Submission)) or 0
-        sub = Submission(
-            programme_id=instance.programme_id,
-            cycle_year=instance.cycle_year,
-            obligation_id=instance.obligation_id,
-            period=instance.period,
-            region_code=region,
-            file_name=f"{region}.xlsx",
-            stored_path=f"/accepted/{region}-{count}.xlsx",
-            content_hash=f"{count:064d}",
-            received_on=dt.date(YEAR, 7, 10),
-            status="accepted",
-        )
-        session.add(sub)
-        session.flush()
-        for dataset_id, records in rows.items():
-            for n, record in enumerate(records):
-                session.add(
-                    DatasetRow(
-                        submission_id=sub.id,
-                        dataset=dataset_id,
-                        sheet=get_dataset(dataset_id).sheet,
-                        row_no=first_row + n,
-                        region_code=str(record.get("region_code") or region),
-                        data=_json_ready(record),
-                    )
-                )
-        return sub.id
+    return submit(url, instance, region, dt.date(YEAR, 7, 10), rows=rows, first_row=first_row, is_late=False)
 
 
 def progress_row(region: str, **changes: object) -> dict[str, object]:

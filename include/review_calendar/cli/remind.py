@@ -8,28 +8,22 @@ queueing or sending; without it the messages are queued in the outbox, and
 
 from __future__ import annotations
 
-import argparse
-import datetime as dt
 import json
 import logging
 import os
 import sys
 from typing import TYPE_CHECKING, Any
 
+from review_calendar.cli.common import EXIT_DOMAIN, EXIT_OK, UsageError, iso_date, programme_named
+
 if TYPE_CHECKING:
+    import argparse
     from collections.abc import Callable
     from pathlib import Path
 
     from review_calendar.domain.programmes import ObligationInstance, Programme
 
 log = logging.getLogger(__name__)
-
-
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
 
 
 def register(subparsers: Any) -> argparse.ArgumentParser:
@@ -49,7 +43,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         action="append",
         help="cycle year, repeatable (default: the as-of year and the one before)",
     )
-    p.add_argument("--as-of", required=True, type=_date, dest="as_of", help="planning day, YYYY-MM-DD")
+    p.add_argument("--as-of", required=True, type=iso_date, dest="as_of", help="planning day, YYYY-MM-DD")
     mode = p.add_mutually_exclusive_group()
     mode.add_argument(
         "--dry-run", action="store_true", help="show who would get what; queue and send nothing"
@@ -118,13 +112,12 @@ def cmd_remind(args: argparse.Namespace) -> int:
     Raises:
         UsageError: Unknown programme or invalid SMTP settings (exit code 2).
     """
-    from review_calendar.cli import EXIT_DOMAIN, EXIT_OK, UsageError, _programme
     from review_calendar.notify.outbox import deliver, plan_reminders
     from review_calendar.notify.smtp import SmtpSettings, smtp_sender
     from review_calendar.settings import get_settings
     from review_calendar.store.db import upgrade
 
-    programme = _programme(args.programme)
+    programme = programme_named(args.programme)
     settings = get_settings()
     url = settings.db_url
     upgrade(url)

@@ -233,7 +233,7 @@ def create_app() -> FastAPI:
 
     @app.exception_handler(DatabaseUnavailable)
     async def _db_error(request: Request, exc: DatabaseUnavailable) -> Response:
-        message = "审查数据库不可用或尚未初始化（请先运行 review-calendar db upgrade 和 seed demo）。"
+        message = "审查数据库不可用或尚未初始化（请先运行 review-calendar db upgrade 和 review-calendar regions load）。"
         if wants_html(request):
             return pages.render(request, "error.html", 503, message=message, title="数据库不可用")
         return JSONResponse({"detail": message}, status_code=503)
