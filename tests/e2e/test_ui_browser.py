@@ -49,7 +49,7 @@ CYCLE_DAG = f"review_cycle__{PROGRAMME}__development_plan"
 PAGE = f"/review-calendar/programmes/{PROGRAMME}/{YEAR}"
 REPORT = f"{PROGRAMME}/{YEAR}/development_plan/Y/gate.html"
 
-# --- demo states --------------------------------------------------------------------------------
+# Demo states.
 
 D = dt.date
 #: (obligation, region, [(received_on, status, is_late, errors), ...]); a region absent is missing.
@@ -157,7 +157,7 @@ def fill_demo_states(db_url: str, reports_dir: Path) -> None:
         upsert(session, Decision, decisions, ["programme_id", "cycle_year", "kind", "subject"])
 
 
-# --- processes ----------------------------------------------------------------------------------
+# Processes.
 
 
 def free_port() -> int:
@@ -345,7 +345,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         shutil.copy(api.log, OUTPUT / "api-server.log")
 
 
-# --- a minimal W3C WebDriver client -------------------------------------------------------------
+# A minimal W3C WebDriver client.
 
 ELEMENT = "element-6066-11e4-a52e-4f735466cecf"
 
@@ -429,9 +429,6 @@ def browser(chromium: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
             client.quit()
         finally:
             driver.stop()
-
-
-# --- tests --------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(

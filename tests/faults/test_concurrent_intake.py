@@ -115,7 +115,7 @@ def test_two_runs_at_once_leave_whole_submissions_and_one_accepted_list_per_city
     assert found.statuses == Counter({"accepted": 13, "superseded": 19, "rejected": 8})
 
 
-# --- known failures ----------------------------------------------------------------------------
+# Known failures.
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ The faults are real:
 
 The fault starts right after the 5th file's transaction committed (a
 SQLAlchemy session event counts them); the sweep is the DAG's own task
-function, ``pipeline.ingest_inbox``.
+function, ``tasks.ingest_inbox``.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ intake module *in the child only* so that it kills its own process there; the
 signal is a real SIGKILL, nothing in the parent is patched. The child skips
 the Great Expectations row checks (they run before the first write, so they
 do not change what a kill can leave behind). The re-run is the DAG's own task
-function, ``pipeline.ingest_inbox``, in the test process.
+function, ``tasks.ingest_inbox``, in the test process.
 """
 
 from __future__ import annotations

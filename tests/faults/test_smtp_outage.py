@@ -130,7 +130,7 @@ def test_run_after_a_restart_on_the_same_port_delivers_each_email_once(
     assert {r.status for r in rows} == {"sent"}
 
 
-# --- the DAG's send task: Airflow's SmtpHook over the smtp_default connection ---------------------
+# The DAG's send task: Airflow's SmtpHook over the smtp_default connection.
 
 
 @pytest.fixture

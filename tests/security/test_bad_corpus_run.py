@@ -219,7 +219,7 @@ def test_corpus_run_writes_only_into_the_quarantine(corpus_run: CorpusRun) -> No
     assert not Path("/tmp/联系人名单.xlsx").exists() and not Path("/etc/cron.d/联系人名单.xlsx").exists()
 
 
-# --- known failures ----------------------------------------------------------------------------
+# Known failures.
 
 
 @pytest.fixture

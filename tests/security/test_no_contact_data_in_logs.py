@@ -85,7 +85,7 @@ def leaks(text: str, values: list[str]) -> list[str]:
     return found
 
 
-# --- in process: the review_calendar loggers at DEBUG ------------------------------------------
+# In process: the review_calendar loggers at DEBUG.
 
 
 class Flow:
@@ -170,7 +170,7 @@ def test_task_results_carry_no_contact_data(flow: Flow, dry_run: bool) -> None:
     assert leaks(results, flow.values) == []
 
 
-# --- end to end: the reminders DAG's task logs ---------------------------------------------------
+# End to end: the reminders DAG's task logs.
 
 
 def child(workdir: Path) -> None:

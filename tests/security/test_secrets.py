@@ -192,7 +192,7 @@ def test_example_env_files_leave_every_secret_empty() -> None:
     assert examples and filled == []
 
 
-# --- credentials at run time -------------------------------------------------------------------
+# Credentials at run time.
 
 
 @pytest.fixture

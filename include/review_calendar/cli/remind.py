@@ -3,7 +3,8 @@
 ``--dry-run`` shows who would get what (roles and masked addresses) without
 queueing or sending; without it the messages are queued in the outbox, and
 ``--send`` also delivers them through the SMTP server of the
-``REVIEW_CALENDAR_SMTP_*`` environment variables (:class:`.smtp.SmtpSettings`).
+``REVIEW_CALENDAR_SMTP_*`` environment variables
+(:class:`review_calendar.notify.smtp.SmtpSettings`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from review_calendar.domain.programmes import ObligationInstance, Programme
+    from review_calendar.notify.outbox import DeliveryReport, ReminderPlan
 
 log = logging.getLogger(__name__)
 
@@ -112,8 +114,7 @@ def cmd_remind(args: argparse.Namespace) -> int:
     Raises:
         UsageError: Unknown programme or invalid SMTP settings (exit code 2).
     """
-    from review_calendar.notify.outbox import deliver, plan_reminders
-    from review_calendar.notify.smtp import SmtpSettings, smtp_sender
+    from review_calendar.notify.outbox import plan_reminders
     from review_calendar.settings import get_settings
     from review_calendar.store.db import upgrade
 
@@ -127,45 +128,18 @@ def cmd_remind(args: argparse.Namespace) -> int:
         plan_reminders(url, programme, year, args.as_of, dry_run=args.dry_run, template_for=template_for)
         for year in years
     ]
-    report = None
-    if args.send:
-        try:
-            smtp = SmtpSettings.from_env()
-            rate = args.rate or float(os.environ.get("REVIEW_CALENDAR_SMTP_RATE") or 0) or None
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
-        with smtp_sender(smtp) as send:
-            report = deliver(url, send, programme_id=programme.id, limit=args.limit, rate_per_second=rate)
+    report = _send(url, programme, args) if args.send else None
     if args.json:
-        print(
-            json.dumps(
-                {
-                    "programme": programme.id,
-                    "as_of": args.as_of.isoformat(),
-                    "dry_run": args.dry_run,
-                    "plans": [p.to_dict() for p in plans],
-                    "delivery": report.to_dict() if report else None,
-                },
-                ensure_ascii=False,
-                indent=2,
-            )
-        )
+        document = {
+            "programme": programme.id,
+            "as_of": args.as_of.isoformat(),
+            "dry_run": args.dry_run,
+            "plans": [p.to_dict() for p in plans],
+            "delivery": report.to_dict() if report else None,
+        }
+        print(json.dumps(document, ensure_ascii=False, indent=2))
     else:
-        mode = "（试运行：不排队、不发送）" if args.dry_run else ""
-        print(f"{programme.short_name}（{programme.id}）{args.as_of.isoformat()} 通知和催报{mode}")
-        for p in plans:
-            print(
-                f"{p.cycle_year} 年度：{p.instances} 个事项，新增 {p.queued} 封，已在发件箱 {p.existing} 封，"
-                f"无法送达 {p.without_recipient} 个地区，联系人缺失 {p.gaps} 处"
-            )
-            if args.dry_run:
-                for line in p.lines:
-                    print(f"  {line}")
-        if report is not None:
-            print(
-                f"发送：已发送 {report.sent} 封，失败 {report.failed} 封，仍待发送 {report.remaining} 封，"
-                f"用时 {report.seconds:.1f} 秒"
-            )
+        _print_summary(programme, args, plans, report)
     if report is not None and report.server_unreachable:
         print(
             f"review-calendar: error: SMTP 服务器无法连接，邮件仍在发件箱中：{report.error}", file=sys.stderr
@@ -173,3 +147,42 @@ def cmd_remind(args: argparse.Namespace) -> int:
     if report is not None and (report.server_unreachable or report.failed):
         return EXIT_DOMAIN
     return EXIT_OK
+
+
+def _send(url: str, programme: Programme, args: argparse.Namespace) -> DeliveryReport:
+    """Deliver the programme's queued messages through the SMTP server of the environment.
+
+    Raises:
+        UsageError: The SMTP settings or the rate are invalid (exit code 2).
+    """
+    from review_calendar.notify.outbox import deliver
+    from review_calendar.notify.smtp import SmtpSettings, smtp_sender
+
+    try:
+        smtp = SmtpSettings.from_env()
+        rate = args.rate or float(os.environ.get("REVIEW_CALENDAR_SMTP_RATE") or 0) or None
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    with smtp_sender(smtp) as send:
+        return deliver(url, send, programme_id=programme.id, limit=args.limit, rate_per_second=rate)
+
+
+def _print_summary(
+    programme: Programme, args: argparse.Namespace, plans: list[ReminderPlan], report: DeliveryReport | None
+) -> None:
+    """One line per cycle year (and, in a dry run, who would get what); one line about sending."""
+    mode = "（试运行：不排队、不发送）" if args.dry_run else ""
+    print(f"{programme.short_name}（{programme.id}）{args.as_of.isoformat()} 通知和催报{mode}")
+    for p in plans:
+        print(
+            f"{p.cycle_year} 年度：{p.instances} 个事项，新增 {p.queued} 封，已在发件箱 {p.existing} 封，"
+            f"无法送达 {p.without_recipient} 个地区，联系人缺失 {p.gaps} 处"
+        )
+        if args.dry_run:
+            for line in p.lines:
+                print(f"  {line}")
+    if report is not None:
+        print(
+            f"发送：已发送 {report.sent} 封，失败 {report.failed} 封，仍待发送 {report.remaining} 封，"
+            f"用时 {report.seconds:.1f} 秒"
+        )
