@@ -14,8 +14,10 @@ COPY --chown=airflow:0 requirements.lock /tmp/requirements.lock
 RUN pip install --no-cache-dir "apache-airflow==${AIRFLOW_VERSION}" -r /tmp/requirements.lock
 
 # The review_calendar package (console script `review-calendar`). Its dependencies are
-# all in the lock, hence --no-deps. docker-compose.yaml also mounts ./include on
-# PYTHONPATH, so a running stack uses the checked-out code without a rebuild.
+# all in the lock, hence --no-deps. The demo and test support (include/review_calendar_demo)
+# is neither in the build context (.dockerignore) nor in the distribution (pyproject.toml).
+# docker-compose.yaml also mounts ./include on PYTHONPATH, so a running stack uses the
+# checked-out code without a rebuild (and can load the demo province when asked).
 COPY --chown=airflow:0 pyproject.toml README.md /tmp/review-calendar/
 COPY --chown=airflow:0 include/ /tmp/review-calendar/include/
 RUN pip install --no-cache-dir --no-deps /tmp/review-calendar \

@@ -11,7 +11,7 @@ code is 0 unless a step crashed.
    ``dags/`` in another (alternated, median of ``--rounds``); then
    ``airflow dags report -o plain`` once.
 2. National intake + provincial gate + aggregation of Programme A's half-year
-   progress report: one .xlsx per county of ``regions.synthetic_national``
+   progress report: one .xlsx per county of ``review_calendar_demo.regions.synthetic_national``
    (generating them is set-up, not measured), taken in as one batch (one Great
    Expectations run over all rows), gated, aggregated, reports written.
    Side by side, in its own process, the one-GX-context-per-file baseline
@@ -208,10 +208,9 @@ _PROGRAMMES: dict[str, Any] = {}
 
 def _write_one(task: tuple[str, list[Any], str, str | None, str]) -> None:
     """Write one synthetic submission (a worker of the set-up pool)."""
-    from review_calendar_demo.synthetic import break_records, records_for, set_received, write_xlsx
-
     from review_calendar.domain.programmes import load_programme_file
     from review_calendar.store.queries import Submitter, find_instance
+    from review_calendar_demo.synthetic import break_records, records_for, set_received, write_xlsx
 
     programme_id, submitter, path, mistake, received = task
     programme = _PROGRAMMES.get(programme_id)
@@ -239,11 +238,11 @@ def child_setup(out: Path, counties: int, clusters: int, workers: int) -> None:
     from concurrent.futures import ProcessPoolExecutor
 
     from review_calendar.domain.programmes import load_programme_file
-    from review_calendar.domain.regions import synthetic_national
     from review_calendar.intake.inbox import inbox_dir
     from review_calendar.store.db import session_scope, upgrade, upsert
     from review_calendar.store.models import Cluster, Enrolment, Region
     from review_calendar.store.queries import find_instance, record_instances
+    from review_calendar_demo.regions import synthetic_national
 
     _setup_logging()
     settings = _settings()

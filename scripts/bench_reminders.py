@@ -28,8 +28,6 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "include"), str(ROOT)]
 
-from review_calendar_demo.local_smtp import LocalSmtpServer, free_port  # noqa: E402
-
 from review_calendar.domain.programmes import Programme, load_programme_file  # noqa: E402
 from review_calendar.notify.delivery import deliver  # noqa: E402
 from review_calendar.notify.recipients import ROLE_DIVISION, ROLE_LEADER  # noqa: E402
@@ -38,6 +36,7 @@ from review_calendar.notify.smtp import smtp_sender  # noqa: E402
 from review_calendar.settings import SmtpSettings, get_settings  # noqa: E402
 from review_calendar.store.db import session_scope, upgrade, upsert  # noqa: E402
 from review_calendar.store.models import Cluster, Contact, Enrolment, Region  # noqa: E402
+from review_calendar_demo.local_smtp import LocalSmtpServer, free_port  # noqa: E402
 
 AS_OF = dt.date(2025, 7, 18)
 COUNTIES_PER_CITY = 75

@@ -23,6 +23,12 @@ import shutil
 import sys
 from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from review_calendar.settings import Settings
+    from review_calendar_demo.local_smtp import LocalSmtpServer
+    from review_calendar_demo.year_run import RunLog
 
 ROOT = Path(__file__).resolve().parents[1]
 log = logging.getLogger("demo")
@@ -49,14 +55,14 @@ def main() -> int:
     settings = get_settings()
     if not args.keep and settings.home.exists() and settings.db_url.startswith("sqlite:///"):
         shutil.rmtree(settings.home)  # the demo's own working folder (var/), rebuilt below
-    from review_calendar_demo.seed import demo_data
-
     from review_calendar.cli import main as cli
+    from review_calendar_demo.cli import main as demo_cli
+    from review_calendar_demo.seed import demo_data
 
     year = args.year or int(demo_data()["default_year"])
     say(f"==> 审查库 {settings.db_url}")
     cli(["db", "upgrade"])
-    cli(["seed", "demo"])
+    demo_cli(["seed"])
     cli(["programmes", "check"])
     say(f"\n==> {year} 年度审查日历（节选）")
     cli(["deadlines", "--programme", "hebei_smart_cluster", "--year", str(year)])
@@ -75,7 +81,7 @@ def main() -> int:
     return code
 
 
-def run_demo_year(settings, year: int, mail) -> int:  # noqa: ANN001
+def run_demo_year(settings: Settings, year: int, mail: LocalSmtpServer) -> int:
     from review_calendar_demo.year_run import DagRunner, run_year
 
     say("\n==> 加载 DAG")
@@ -89,13 +95,26 @@ def run_demo_year(settings, year: int, mail) -> int:  # noqa: ANN001
     return 1 if unexpected else 0
 
 
-def summarise(settings, year: int, mail, log) -> None:  # noqa: ANN001  # noqa: ANN001
-    from sqlalchemy import func, select
+def summarise(settings: Settings, year: int, mail: LocalSmtpServer, log: RunLog) -> None:
+    """Print what the year left behind and where to look at it."""
+    say("\n==> 结果")
+    say_records(settings, year)
+    say_mail(settings, mail)
+    failed = log.failed()
+    say(
+        f"    DAG 运行：{len(log.runs)} 次，{len(failed)} 次失败"
+        + (f"（{[r[0] for r in failed]}，闸门拦截后已重跑）" if failed else "")
+    )
+    say_where(settings)
+
+
+def say_records(settings: Settings, year: int) -> None:
+    """Submissions by outcome, gate runs, decisions and the Henan bulletin ranking of the year."""
+    from sqlalchemy import select
 
     from review_calendar.store.db import session_scope
-    from review_calendar.store.models import Decision, GateRun, OutboxMessage, Submission
+    from review_calendar.store.models import Aggregate, Decision, GateRun, Submission
 
-    say("\n==> 结果")
     with session_scope(settings.db_url) as s:
         subs = Counter(
             (r.status, r.is_late) for r in s.scalars(select(Submission).where(Submission.cycle_year == year))
@@ -110,8 +129,6 @@ def summarise(settings, year: int, mail, log) -> None:  # noqa: ANN001  # noqa: 
             rows = s.scalars(select(Decision).where(Decision.kind == kind)).all()
             if rows:
                 say(f"    决定（{kind}）：" + "，".join(f"{r.subject} {r.outcome}" for r in rows))
-        from review_calendar.store.models import Aggregate
-
         ranks = s.scalars(
             select(Aggregate)
             .where(Aggregate.metric == "bulletin_rank", Aggregate.period == "Q3")
@@ -120,20 +137,29 @@ def summarise(settings, year: int, mail, log) -> None:  # noqa: ANN001  # noqa: 
         if ranks:
             say("    河南示范基地三季度通报排名：" + "，".join(
                 f"{int(r.value)}. {r.region_code}{'（本季度无专家指导）' if r.text else ''}" for r in ranks))  # fmt: skip
+
+
+def say_mail(settings: Settings, mail: LocalSmtpServer) -> None:
+    """The outbox against what the SMTP server received, operator alerts, one example of each kind."""
+    from sqlalchemy import func, select
+
+    from review_calendar.store.db import session_scope
+    from review_calendar.store.models import OutboxMessage
+
+    with session_scope(settings.db_url) as s:
         sent = s.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "sent"))
         kinds = Counter(k for (k,) in s.execute(select(OutboxMessage.kind)))
+        examples = {}
+        for row in s.scalars(
+            select(OutboxMessage).where(OutboxMessage.status == "sent").order_by(OutboxMessage.id)
+        ):
+            examples.setdefault(row.kind, row)
     messages = mail.messages
     say(
         f"    邮件：发件箱 {sum(kinds.values())} 封（{dict(kinds)}），SMTP 服务器收到 {len(messages)} 封，已发送 {sent} 封"
     )
     alerts = [m for m in messages if str(m["Subject"]).startswith("[审查日历] 任务失败")]
     say(f"    运维告警：{len(alerts)} 封" + (f"（{alerts[0]['Subject']}）" if alerts else ""))
-    with session_scope(settings.db_url) as s:
-        examples = {}
-        for row in s.scalars(
-            select(OutboxMessage).where(OutboxMessage.status == "sent").order_by(OutboxMessage.id)
-        ):
-            examples.setdefault(row.kind, row)
     for kind in ("notice", "reminder", "rejection", "decision", "gap_report"):
         if kind in examples:
             say(f"      例（{kind}）：{examples[kind].subject}")
@@ -142,11 +168,10 @@ def summarise(settings, year: int, mail, log) -> None:  # noqa: ANN001  # noqa: 
             say(f"    {title}正文（节选，{examples[kind].region_code}）：")
             for line in [x for x in examples[kind].body.splitlines() if x.strip()][:12]:
                 say(f"      | {line}")
-    failed = log.failed()
-    say(
-        f"    DAG 运行：{len(log.runs)} 次，{len(failed)} 次失败"
-        + (f"（{[r[0] for r in failed]}，闸门拦截后已重跑）" if failed else "")
-    )
+
+
+def say_where(settings: Settings) -> None:
+    """Where the demo's database, reports, files, e-mails and logs are."""
     say("\n==> 去哪里看")
     say(f"  审查库（SQLite）：     {settings.db_url}")
     say(f"  报表（Excel/HTML）：   {settings.reports_dir}")

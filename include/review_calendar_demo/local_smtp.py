@@ -72,13 +72,13 @@ class _Handler:
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list
-    ) -> str:  # noqa: N802
+    ) -> str:
         if address.lower() in self.server.refuse:
             return "550 5.1.1 Mailbox unavailable"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         raw = bytes(envelope.original_content or envelope.content)
         self.server._store(ReceivedMail(envelope.mail_from, tuple(envelope.rcpt_tos), raw))
         return "250 Message accepted for delivery"

@@ -13,9 +13,11 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from sqlalchemy import select
+
 from review_calendar.intake.inbox import inbox_dir
 from review_calendar.store.db import session_scope
-from review_calendar.store.models import Region
+from review_calendar.store.models import Cluster, Enrolment, Region
 from review_calendar.store.queries import expected_submitters
 from review_calendar_demo.synthetic import (
     MISTAKES,
@@ -29,8 +31,11 @@ from review_calendar_demo.synthetic import (
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from review_calendar.domain.programmes import ObligationInstance, Programme
+    from sqlalchemy.orm import Session
+
+    from review_calendar.domain.programmes import Obligation, ObligationInstance, Programme
     from review_calendar.settings import Settings
+    from review_calendar.store.queries import Submitter
 
 #: Pattern by position (modulo 7) of a submitter among the instance's submitters.
 PATTERN = ("on_time", "corrected", "on_time", "late", "on_time", "missing", "rejected")
@@ -52,6 +57,85 @@ def _place(path: Path, day: dt.date, region: str, role: str, out: list[Placed]) 
     out.append(Placed(path, region, day, role))
 
 
+def _role(obligation: Obligation, position: int) -> str:
+    """What the submitter at ``position`` does: :data:`PATTERN`, except that re-review applicants are on time."""
+    role = PATTERN[position % len(PATTERN)]
+    if obligation.kind == "re_review" and role in ("corrected", "rejected", "late"):
+        role = "on_time"
+    if obligation.kind == "re_review" and position == 2:
+        role = "missing"  # no re-review application: article 17 (1)
+    return role
+
+
+def _enrolled_clusters(session: Session, programme: Programme, instance: ObligationInstance) -> list[tuple]:
+    """(cluster id, region code, name) of the clusters enrolled in the programme during the cycle year."""
+    rows = session.execute(
+        select(Cluster.id, Cluster.region_code, Cluster.name)
+        .join(Enrolment, Enrolment.cluster_id == Cluster.id)
+        .where(Enrolment.programme_id == programme.id, Enrolment.status.in_(("active", "extended")),
+               Enrolment.valid_until >= dt.date(instance.cycle_year, 1, 1),
+               Enrolment.recognised_on <= dt.date(instance.cycle_year, 12, 31))
+        .order_by(Cluster.id)
+    ).all()  # fmt: skip
+    return [tuple(r) for r in rows]
+
+
+def _place_evaluation(
+    folder: Path, programme: Programme, instance: ObligationInstance, clusters: list[tuple]
+) -> list[Placed]:
+    """The evaluator's score sheet of every enrolled cluster, five days before the due date."""
+    scores = {cid: EVALUATION_SCORES[i % len(EVALUATION_SCORES)] for i, (cid, _, _) in enumerate(clusters)}
+    path = write_xlsx(folder / f"{instance.cycle_year}年度绩效评价评分表.xlsx",
+                      evaluation_records(programme, instance, clusters, scores), "第三方评估评分表")  # fmt: skip
+    placed: list[Placed] = []
+    _place(path, instance.effective_due - dt.timedelta(days=5), programme.region_code, "on_time", placed)
+    return placed
+
+
+def _place_one(
+    folder: Path,
+    programme: Programme,
+    instance: ObligationInstance,
+    submitter: Submitter,
+    position: int,
+    counties: list[tuple[str, str]] | None,
+    placed: list[Placed],
+) -> None:
+    """The files of the submitter at ``position``: on time, late, broken then corrected, or broken only."""
+    obligation = programme.obligation(instance.obligation_id)
+    due = instance.effective_due
+    role = _role(obligation, position)
+    if role == "missing":
+        return
+    records = records_for(programme, instance, submitter, counties=counties)
+    if obligation.kind == "re_review" and position == 1:
+        records["rereview_materials"][0]["targets_completed"] = (
+            records["rereview_materials"][0]["targets_total"] // 2
+        )
+    stem = f"{submitter.region_name}_{obligation.title}"
+    sub = folder / submitter.region_code
+    if role in ("corrected", "rejected"):
+        mistake = (
+            MISTAKES[(position // 7) % len(MISTAKES)]
+            if role == "rejected"
+            else MISTAKES[position % len(MISTAKES)]
+        )
+        bad = break_records(records, mistake, instance.cycle_year + obligation.data_year_offset)
+        path = write_xlsx(sub / f"{stem}.xlsx", bad, obligation.title)
+        if mistake == "not_spreadsheet":
+            path.write_bytes(b"%PDF-1.4 not a spreadsheet")
+        broken_on = due - dt.timedelta(days=8 if role == "corrected" else 4)
+        _place(path, broken_on, submitter.region_code, "broken", placed)
+        if role == "rejected":
+            return
+        path = write_xlsx(sub / f"{stem}（更正）.xlsx", records, obligation.title)
+        _place(path, due - dt.timedelta(days=2), submitter.region_code, "corrected", placed)
+        return
+    path = write_xlsx(sub / f"{stem}.xlsx", records, obligation.title)
+    day = due + dt.timedelta(days=3) if role == "late" else due - dt.timedelta(days=3 + position % 4)
+    _place(path, day, submitter.region_code, role, placed)
+
+
 def place_submissions(
     url: str, settings: Settings, programme: Programme, instance: ObligationInstance
 ) -> list[Placed]:
@@ -61,77 +145,22 @@ def place_submissions(
         The files placed, with their receipt dates.
     """
     obligation = programme.obligation(instance.obligation_id)
-    due = instance.effective_due
     folder = inbox_dir(settings, instance)
-    placed: list[Placed] = []
     with session_scope(url) as session:
+        if obligation.kind == "evaluation":
+            return _place_evaluation(
+                folder, programme, instance, _enrolled_clusters(session, programme, instance)
+            )
         submitters = expected_submitters(session, programme, instance)
         regions = {
             r.code: r for r in session.query(Region).filter(Region.code.like(f"{programme.region_prefix}%"))
         }
-        if obligation.kind == "evaluation":
-            from sqlalchemy import select
-
-            from review_calendar.store.models import Cluster, Enrolment
-
-            rows = session.execute(
-                select(Cluster.id, Cluster.region_code, Cluster.name)
-                .join(Enrolment, Enrolment.cluster_id == Cluster.id)
-                .where(Enrolment.programme_id == programme.id, Enrolment.status.in_(("active", "extended")),
-                       Enrolment.valid_until >= dt.date(instance.cycle_year, 1, 1),
-                       Enrolment.recognised_on <= dt.date(instance.cycle_year, 12, 31))
-                .order_by(Cluster.id)
-            ).all()  # fmt: skip
-    if obligation.kind == "evaluation":
-        clusters = [tuple(r) for r in rows]
-        scores = {
-            cid: EVALUATION_SCORES[i % len(EVALUATION_SCORES)] for i, (cid, _, _) in enumerate(clusters)
-        }
-        path = write_xlsx(folder / f"{instance.cycle_year}年度绩效评价评分表.xlsx",
-                          evaluation_records(programme, instance, clusters, scores), "第三方评估评分表")  # fmt: skip
-        _place(path, due - dt.timedelta(days=5), programme.region_code, "on_time", placed)
-        return placed
-    for i, s in enumerate(submitters):
-        role = PATTERN[i % len(PATTERN)]
-        if obligation.kind == "re_review" and role in ("corrected", "rejected", "late"):
-            role = "on_time"
-        if obligation.kind == "re_review" and i == 2:
-            role = "missing"  # no re-review application: article 17 (1)
-        if role == "missing":
-            continue
+    placed: list[Placed] = []
+    for position, submitter in enumerate(submitters):
         counties = sorted(
-            ((r.code, r.name) for r in regions.values() if r.parent_code == s.region_code and r.level == "county"),
+            ((r.code, r.name) for r in regions.values() if r.parent_code == submitter.region_code and r.level == "county"),
         )[:2] if obligation.submitter == "city" else None  # fmt: skip
-        records = records_for(programme, instance, s, counties=counties)
-        if obligation.kind == "re_review" and i == 1:
-            records["rereview_materials"][0]["targets_completed"] = (
-                records["rereview_materials"][0]["targets_total"] // 2
-            )
-        stem = f"{s.region_name}_{obligation.title}"
-        sub = folder / s.region_code
-        if role in ("corrected", "rejected"):
-            mistake = (
-                MISTAKES[(i // 7) % len(MISTAKES)] if role == "rejected" else MISTAKES[i % len(MISTAKES)]
-            )
-            bad = break_records(records, mistake, instance.cycle_year + obligation.data_year_offset)
-            path = write_xlsx(sub / f"{stem}.xlsx", bad, obligation.title)
-            if mistake == "not_spreadsheet":
-                path.write_bytes(b"%PDF-1.4 not a spreadsheet")
-            _place(
-                path,
-                due - dt.timedelta(days=8 if role == "corrected" else 4),
-                s.region_code,
-                "broken",
-                placed,
-            )
-            if role == "rejected":
-                continue
-            path = write_xlsx(sub / f"{stem}（更正）.xlsx", records, obligation.title)
-            _place(path, due - dt.timedelta(days=2), s.region_code, "corrected", placed)
-            continue
-        path = write_xlsx(sub / f"{stem}.xlsx", records, obligation.title)
-        day = due + dt.timedelta(days=3) if role == "late" else due - dt.timedelta(days=3 + i % 4)
-        _place(path, day, s.region_code, role, placed)
+        _place_one(folder, programme, instance, submitter, position, counties, placed)
     return placed
 
 

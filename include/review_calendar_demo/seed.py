@@ -5,14 +5,20 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from review_calendar.domain.calendar import valid_until
 from review_calendar.domain.regions import load_regions
-from review_calendar.store.db import session_scope, upsert
-from review_calendar.store.models import Cluster, Enrolment, Region, Subsidy
+from review_calendar.store.db import insert_ignore, session_scope, upsert
+from review_calendar.store.models import Cluster, Enrolment, Subsidy
+from review_calendar.store.regions import save_regions
+from review_calendar_demo.regions import synthetic_national
+
+if TYPE_CHECKING:
+    from review_calendar.domain.programmes import Programme
+    from review_calendar.domain.regions import Region
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +32,52 @@ def demo_data() -> dict[str, Any]:
 def enrolment_status(valid_to: dt.date, as_of: dt.date) -> str:
     """Status of an untouched enrolment on ``as_of``: active, or completed once its period has ended."""
     return "active" if valid_to >= as_of else "completed"
+
+
+def _regions(demo: dict[str, Any]) -> list[Region]:
+    """The demo province's real regions, plus the synthetic provinces the demo names."""
+    regions = load_regions(demo["province_code"])
+    wanted = set(demo.get("synthetic_provinces", []))
+    if wanted:
+        regions += [r for r in synthetic_national() if r.province_code in wanted]
+    return regions
+
+
+def _cluster_rows(demo: dict[str, Any]) -> list[dict[str, Any]]:
+    """Rows of the ``clusters`` table for the demo's clusters."""
+    return [
+        {
+            "id": c["id"],
+            "name": c["name"],
+            "region_code": c["region_code"],
+            "industry": c.get("industry", ""),
+            "synthetic": bool(c.get("synthetic", False)),
+        }
+        for c in demo["clusters"]
+    ]
+
+
+def _enrolment_rows(
+    demo: dict[str, Any], programmes: dict[str, Programme], as_of: dt.date
+) -> list[dict[str, Any]]:
+    """Rows of the ``enrolments`` table: validity from each programme's period, status on ``as_of``."""
+    rows = []
+    for programme_id, entries in demo["enrolments"].items():
+        years = programmes[programme_id].validity.years
+        for e in entries:
+            recognised = e["recognised_on"]
+            end = valid_until(recognised, years)
+            rows.append(
+                {
+                    "programme_id": programme_id,
+                    "cluster_id": e["cluster_id"],
+                    "recognised_on": recognised,
+                    "valid_until": end,
+                    "status": enrolment_status(end, as_of),
+                    "category": e.get("category", ""),
+                }
+            )
+    return rows
 
 
 def seed_demo(url: str, as_of: dt.date | None = None) -> dict[str, int]:
@@ -47,63 +99,20 @@ def seed_demo(url: str, as_of: dt.date | None = None) -> dict[str, int]:
 
     demo = demo_data()
     as_of = as_of or dt.date(demo["default_year"], 1, 1)
-    programmes = load_programmes(get_settings().programmes_dir)
-    regions = load_regions(demo["province_code"])
-    wanted = set(demo.get("synthetic_provinces", []))
-    if wanted:
-        from review_calendar.domain.regions import synthetic_national
-
-        regions += [r for r in synthetic_national() if r.province_code in wanted]
-    region_rows = [
-        {
-            "code": r.code,
-            "name": r.name,
-            "level": r.level,
-            "parent_code": r.parent_code,
-            "province_code": r.province_code,
-        }
-        for r in regions
+    regions = _regions(demo)
+    cluster_rows = _cluster_rows(demo)
+    enrolment_rows = _enrolment_rows(demo, load_programmes(get_settings().programmes_dir), as_of)
+    subsidy_rows = [
+        {**s, "kind": "granted", "rule": "demo: 试点专项资金补贴（示例）"} for s in demo.get("subsidies", [])
     ]
-    cluster_rows = [
-        {
-            "id": c["id"],
-            "name": c["name"],
-            "region_code": c["region_code"],
-            "industry": c.get("industry", ""),
-            "synthetic": bool(c.get("synthetic", False)),
-        }
-        for c in demo["clusters"]
-    ]
-    enrolment_rows = []
-    for programme_id, entries in demo["enrolments"].items():
-        years = programmes[programme_id].validity.years
-        for e in entries:
-            recognised = e["recognised_on"]
-            end = valid_until(recognised, years)
-            enrolment_rows.append(
-                {
-                    "programme_id": programme_id,
-                    "cluster_id": e["cluster_id"],
-                    "recognised_on": recognised,
-                    "valid_until": end,
-                    "status": enrolment_status(end, as_of),
-                    "category": e.get("category", ""),
-                }
-            )
     with session_scope(url) as session:
-        upsert(session, Region, region_rows, ["code"])
+        save_regions(session, regions)
         upsert(session, Cluster, cluster_rows, ["id"])
-        from review_calendar.store.db import insert_ignore
-
         insert_ignore(session, Enrolment, enrolment_rows, ["programme_id", "cluster_id"])
-        subsidy_rows = [
-            {**s, "kind": "granted", "rule": "demo: 试点专项资金补贴（示例）"}
-            for s in demo.get("subsidies", [])
-        ]
         upsert(session, Subsidy, subsidy_rows, ["programme_id", "beneficiary", "cycle_year", "kind"])
-    log.info("Demo seeded: %d regions, %d clusters", len(region_rows), len(cluster_rows))
+    log.info("Demo seeded: %d regions, %d clusters", len(regions), len(cluster_rows))
     return {
-        "regions": len(region_rows),
+        "regions": len(regions),
         "clusters": len(cluster_rows),
         "enrolments": len(enrolment_rows),
         "subsidies": len(subsidy_rows),

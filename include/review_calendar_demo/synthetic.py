@@ -2,7 +2,7 @@
 
 Values are plausible, deterministic for a seed, and written the way officials
 fill the official templates (a title row above the header, Chinese headers).
-``break_file`` applies one of the mistakes officials really make, so the demo
+``break_records`` applies one of the mistakes officials really make, so the demo
 and the tests exercise rejection, quarantine and correction.
 """
 
@@ -11,14 +11,16 @@ from __future__ import annotations
 import datetime as dt
 import os
 import random
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from review_calendar.intake.datasets import get_dataset
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from pathlib import Path
 
-    from review_calendar.domain.programmes import ObligationInstance, Programme
+    from review_calendar.domain.programmes import Obligation, ObligationInstance, Programme
     from review_calendar.store.queries import Submitter
 
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙马朱胡郭何高林罗"
@@ -50,6 +52,106 @@ def _contact_rows(
     return rows
 
 
+@dataclass(frozen=True, slots=True)
+class _Filler:
+    """What one submitter's records are made of; ``rng`` is drawn from in a fixed order per dataset."""
+
+    submitter: Submitter
+    obligation: Obligation
+    instance: ObligationInstance
+    rng: random.Random
+    year: int
+    cluster: str
+    counties: list[tuple[str, str]]
+
+    @property
+    def code(self) -> str:
+        return self.submitter.region_code
+
+
+def _contact_list(f: _Filler) -> dict[str, list[dict[str, Any]]]:
+    return {"contact_list": _contact_rows(f.submitter, f.counties, f.rng)}
+
+
+def _development_plan(f: _Filler) -> dict[str, list[dict[str, Any]]]:
+    rng, code, cluster, year = f.rng, f.code, f.cluster, f.year
+    projects = [
+        {"region_code": code, "project_name": f"{cluster}数字化项目{i}", "content": "建设集群公共服务平台和智能化车间",
+         "investor": f"{f.submitter.region_name}某某科技有限公司", "targets": f"服务企业{rng.randint(50, 300)}家",
+         "year": year + (i % 3), "investment": rng.randint(300, 3000), "funding_source": "企业自筹、省级专项资金"}
+        for i in range(1, rng.randint(3, 6))
+    ]  # fmt: skip
+    total = sum(p["investment"] for p in projects)
+    plan = {"region_code": code, "cluster_name": cluster, "period_start": year, "period_end": year + 2,
+            "overall_approach": "以数字化改造带动集群整体升级", "goals": f"到{year + 2}年建成集群工业互联网平台",
+            "main_tasks": "一是建设公共服务平台；二是推进企业上云", "safeguards": "成立工作专班，落实专项资金",
+            "approved": "是", "approval_date": f"{year}年5月{rng.randint(6, 28)}日", "total_investment": f"{total:,}"}  # fmt: skip
+    return {"development_plan": [plan], "plan_projects": projects}
+
+
+def _progress_report(f: _Filler) -> dict[str, list[dict[str, Any]]]:
+    rng, expects = f.rng, f.obligation.expects
+    planned = rng.randint(2000, 20000)
+    share = rng.uniform(0.35, 0.7) if expects.get("period") == "上半年" else rng.uniform(0.7, 1.1)
+    return {"progress_report": [{"region_code": f.code, "cluster_name": f.cluster, "year": f.year,
+                  "period": expects.get("period", "全年"), "planned_investment": f"{planned:,}",
+                  "completed_investment": f"{round(planned * share):,}", "revenue_yi": round(rng.uniform(20, 300), 1),
+                  "projects_started": (started := rng.randint(2, 12)), "projects_completed": rng.randint(0, min(5, started)),
+                  "progress": "按计划推进，平台一期已上线"}]}  # fmt: skip
+
+
+def _annual_info_table(f: _Filler) -> dict[str, list[dict[str, Any]]]:
+    rng = f.rng
+    return {"annual_info_table": [{"region_code": f.code, "cluster_name": f.cluster, "year": f.year,
+                  "area_km2": round(rng.uniform(15, 95), 1), "output_yi": round(rng.uniform(42, 180), 1),
+                  "sme_output_share": f"{rng.randint(72, 95)}%", "leading_industry_share": f"{rng.randint(71, 92)}%",
+                  "output_growth": f"{rng.uniform(10.5, 18):.1f}%", "champion_firms": rng.randint(1, 4),
+                  "specialised_smes": rng.randint(10, 40), "high_tech_firms": rng.randint(10, 60),
+                  "sme_rd_growth": f"{rng.uniform(10.5, 20):.1f}%", "invention_patents": rng.randint(200, 900),
+                  "patents_per_10k": round(rng.uniform(15.5, 30), 1),
+                  "invention_patent_growth": f"{rng.uniform(15, 25):.1f}%",
+                  "platform_adoption": f"{rng.randint(16, 40)}%", "major_incident": "否", "has_three_year_plan": "是"}]}  # fmt: skip
+
+
+def _rereview_materials(f: _Filler) -> dict[str, list[dict[str, Any]]]:
+    rng = f.rng
+    total = rng.randint(6, 10)
+    return {"rereview_materials": [{"region_code": f.code, "cluster_name": f.cluster,
+                  "validity_end_year": f.instance.cycle_year,
+                  "applies": "是", "targets_total": total, "targets_completed": total - rng.randint(0, 1),
+                  "output_year1_yi": round(rng.uniform(42, 100), 1), "output_year2_yi": round(rng.uniform(45, 120), 1),
+                  "output_year3_yi": round(rng.uniform(48, 140), 1), "explanation": ""}]}  # fmt: skip
+
+
+def _subsidy_claims(f: _Filler) -> dict[str, list[dict[str, Any]]]:
+    rng = f.rng
+    return {"subsidy_claims": [{"firm_name": f"{f.submitter.region_name}{name}有限公司", "region_code": f.code,
+                  "category": cat, "equipment_wan": rng.randint(200, 3000), "software_wan": rng.randint(50, 800),
+                  "claimed_wan": rng.randint(50, 600)}
+                 for name, cat in (("某某木业", "试点"), ("某某家居", "示范"), ("某某工业互联网", "平台"))]}  # fmt: skip
+
+
+def _henan_quarterly(f: _Filler) -> dict[str, list[dict[str, Any]]]:
+    rng, code = f.rng, f.code
+    q = {"Q1": "一季度", "Q2": "二季度", "Q3": "三季度", "Q4": "四季度"}[f.instance.period]
+    return {"henan_quarterly": [{"base_code": f"HN-{code}", "region_code": code, "base_name": f.cluster,
+                  "year": f.year, "quarter": q,
+                  "output_yi": round(rng.uniform(20, 200), 1), "investment_wan": rng.randint(5000, 60000),
+                  "counselling_visits": rng.choice([0, 1, 1, 2]), "progress": "新引进项目若干"}]}  # fmt: skip
+
+
+#: The filler of each dataset a submitter fills in (the evaluator's scores: :func:`evaluation_records`).
+_FILLERS: dict[str, Callable[[_Filler], dict[str, list[dict[str, Any]]]]] = {
+    "contact_list": _contact_list,
+    "development_plan": _development_plan,
+    "progress_report": _progress_report,
+    "annual_info_table": _annual_info_table,
+    "rereview_materials": _rereview_materials,
+    "subsidy_claims": _subsidy_claims,
+    "henan_quarterly": _henan_quarterly,
+}
+
+
 def records_for(
     programme: Programme, instance: ObligationInstance, submitter: Submitter, seed: int = 0,
     counties: list[tuple[str, str]] | None = None,
@@ -65,65 +167,25 @@ def records_for(
 
     Returns:
         Records by dataset id, keyed by column key, values as an official types them.
+
+    Raises:
+        ValueError: The obligation's dataset has no synthetic records.
     """
     obligation = programme.obligation(instance.obligation_id)
-    rng = random.Random(f"{seed}|{instance.key}|{submitter.region_code}|{submitter.cluster_id}")
-    year = instance.cycle_year + obligation.data_year_offset
-    cluster = submitter.cluster_name or f"{submitter.region_name}产业集群"
-    code = submitter.region_code
-    ds = obligation.dataset
-    if ds == "contact_list":
-        return {ds: _contact_rows(submitter, counties or [], rng)}
-    if ds == "development_plan":
-        projects = [
-            {"region_code": code, "project_name": f"{cluster}数字化项目{i}", "content": "建设集群公共服务平台和智能化车间",
-             "investor": f"{submitter.region_name}某某科技有限公司", "targets": f"服务企业{rng.randint(50, 300)}家",
-             "year": year + (i % 3), "investment": rng.randint(300, 3000), "funding_source": "企业自筹、省级专项资金"}
-            for i in range(1, rng.randint(3, 6))
-        ]  # fmt: skip
-        total = sum(p["investment"] for p in projects)
-        plan = {"region_code": code, "cluster_name": cluster, "period_start": year, "period_end": year + 2,
-                "overall_approach": "以数字化改造带动集群整体升级", "goals": f"到{year + 2}年建成集群工业互联网平台",
-                "main_tasks": "一是建设公共服务平台；二是推进企业上云", "safeguards": "成立工作专班，落实专项资金",
-                "approved": "是", "approval_date": f"{year}年5月{rng.randint(6, 28)}日", "total_investment": f"{total:,}"}  # fmt: skip
-        return {"development_plan": [plan], "plan_projects": projects}
-    if ds == "progress_report":
-        planned = rng.randint(2000, 20000)
-        share = (
-            rng.uniform(0.35, 0.7) if obligation.expects.get("period") == "上半年" else rng.uniform(0.7, 1.1)
+    fill = _FILLERS.get(obligation.dataset or "")
+    if fill is None:
+        raise ValueError(f"no synthetic records for dataset {obligation.dataset!r}")
+    return fill(
+        _Filler(
+            submitter=submitter,
+            obligation=obligation,
+            instance=instance,
+            rng=random.Random(f"{seed}|{instance.key}|{submitter.region_code}|{submitter.cluster_id}"),
+            year=instance.cycle_year + obligation.data_year_offset,
+            cluster=submitter.cluster_name or f"{submitter.region_name}产业集群",
+            counties=counties or [],
         )
-        return {ds: [{"region_code": code, "cluster_name": cluster, "year": year,
-                      "period": obligation.expects.get("period", "全年"), "planned_investment": f"{planned:,}",
-                      "completed_investment": f"{round(planned * share):,}", "revenue_yi": round(rng.uniform(20, 300), 1),
-                      "projects_started": (started := rng.randint(2, 12)), "projects_completed": rng.randint(0, min(5, started)),
-                      "progress": "按计划推进，平台一期已上线"}]}  # fmt: skip
-    if ds == "annual_info_table":
-        return {ds: [{"region_code": code, "cluster_name": cluster, "year": year,
-                      "area_km2": round(rng.uniform(15, 95), 1), "output_yi": round(rng.uniform(42, 180), 1),
-                      "sme_output_share": f"{rng.randint(72, 95)}%", "leading_industry_share": f"{rng.randint(71, 92)}%",
-                      "output_growth": f"{rng.uniform(10.5, 18):.1f}%", "champion_firms": rng.randint(1, 4),
-                      "specialised_smes": rng.randint(10, 40), "high_tech_firms": rng.randint(10, 60),
-                      "sme_rd_growth": f"{rng.uniform(10.5, 20):.1f}%", "invention_patents": rng.randint(200, 900),
-                      "patents_per_10k": round(rng.uniform(15.5, 30), 1),
-                      "invention_patent_growth": f"{rng.uniform(15, 25):.1f}%",
-                      "platform_adoption": f"{rng.randint(16, 40)}%", "major_incident": "否", "has_three_year_plan": "是"}]}  # fmt: skip
-    if ds == "rereview_materials":
-        total = rng.randint(6, 10)
-        return {ds: [{"region_code": code, "cluster_name": cluster, "validity_end_year": instance.cycle_year,
-                      "applies": "是", "targets_total": total, "targets_completed": total - rng.randint(0, 1),
-                      "output_year1_yi": round(rng.uniform(42, 100), 1), "output_year2_yi": round(rng.uniform(45, 120), 1),
-                      "output_year3_yi": round(rng.uniform(48, 140), 1), "explanation": ""}]}  # fmt: skip
-    if ds == "subsidy_claims":
-        return {ds: [{"firm_name": f"{submitter.region_name}{name}有限公司", "region_code": code, "category": cat,
-                      "equipment_wan": rng.randint(200, 3000), "software_wan": rng.randint(50, 800),
-                      "claimed_wan": rng.randint(50, 600)}
-                     for name, cat in (("某某木业", "试点"), ("某某家居", "示范"), ("某某工业互联网", "平台"))]}  # fmt: skip
-    if ds == "henan_quarterly":
-        q = {"Q1": "一季度", "Q2": "二季度", "Q3": "三季度", "Q4": "四季度"}[instance.period]
-        return {ds: [{"base_code": f"HN-{code}", "region_code": code, "base_name": cluster, "year": year, "quarter": q,
-                      "output_yi": round(rng.uniform(20, 200), 1), "investment_wan": rng.randint(5000, 60000),
-                      "counselling_visits": rng.choice([0, 1, 1, 2]), "progress": "新引进项目若干"}]}  # fmt: skip
-    raise ValueError(f"no synthetic records for dataset {ds!r}")
+    )
 
 
 def evaluation_records(

@@ -23,6 +23,10 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from review_calendar.domain.calendar import WorkingCalendar
+    from review_calendar.domain.programmes import ObligationInstance, Programme
+    from review_calendar_demo.scenario import Placed
+
 DAGS = Path(__file__).resolve().parents[2] / "dags"
 
 
@@ -33,6 +37,7 @@ class RunLog:
     runs: list[tuple[str, str, str, float]] = field(default_factory=list)
 
     def failed(self) -> list[tuple[str, str, str, float]]:
+        """The runs that did not end in success."""
         return [r for r in self.runs if r[2] != "success"]
 
 
@@ -51,6 +56,11 @@ class DagRunner:
         log_file.parent.mkdir(parents=True, exist_ok=True)
 
     def __call__(self, dag_id: str, label: str, **conf: Any) -> str:
+        """Run one DAG with ``conf`` as its params; say one line about it.
+
+        Returns:
+            The run's state, e.g. ``"success"`` or ``"failed"``.
+        """
         started = time.monotonic()
         # File descriptors, because Airflow's log handlers hold on to the original streams.
         sys.stdout.flush()
@@ -76,6 +86,66 @@ class DagRunner:
         return state
 
 
+def _timeline(programmes: dict[str, Programme], year: int) -> list[tuple[ObligationInstance, Programme]]:
+    """Every instance of the year that asks for a file, in order of effective due date."""
+    from review_calendar.domain.programmes import instances_for_year
+
+    return sorted(
+        (
+            (i, p)
+            for p in programmes.values()
+            for i in instances_for_year(p, year)
+            if p.obligation(i.obligation_id).dataset
+        ),
+        key=lambda ip: (ip[0].effective_due, ip[0].programme_id),
+    )
+
+
+def _remind(run: DagRunner, calendar: WorkingCalendar, instance: ObligationInstance) -> None:
+    """The reminders DAG a week before, on the due day and three working days after, once the window opened."""
+    due = instance.effective_due
+    for label, day in (
+        ("提前一周提醒", due - dt.timedelta(days=7)),
+        ("截止日提醒", due),
+        ("逾期提醒", calendar.add_working_days(due, 3)),
+    ):
+        if day >= instance.opens_on:
+            run("reminders", f"{label} {day}", as_of=day.isoformat())
+
+
+def _correct_and_rerun(
+    run: DagRunner,
+    calendar: WorkingCalendar,
+    programme: Programme,
+    instance: ObligationInstance,
+    mismatched: Placed,
+) -> None:
+    """The county re-submits its plan with reconciled totals; the operator re-runs the instance's cycle."""
+    from review_calendar.settings import get_settings
+    from review_calendar.store.db import session_scope
+    from review_calendar.store.queries import expected_submitters
+    from review_calendar_demo.synthetic import records_for, set_received, write_xlsx
+
+    obligation = programme.obligation(instance.obligation_id)
+    with session_scope(get_settings().db_url) as session:
+        submitter = next(
+            s
+            for s in expected_submitters(session, programme, instance)
+            if s.region_code == mismatched.region_code
+        )
+    fixed = mismatched.path.with_name(mismatched.path.stem + "（总投资更正）.xlsx")
+    write_xlsx(fixed, records_for(programme, instance, submitter), obligation.title)
+    fixed_on = calendar.add_working_days(instance.effective_due, 6)
+    set_received(fixed, fixed_on)
+    run(
+        f"review_cycle__{programme.id}__{instance.obligation_id}",
+        "更正后重跑",
+        year=instance.cycle_year,
+        period=instance.period,
+        as_of=fixed_on.isoformat(),
+    )
+
+
 def run_year(
     run: DagRunner, year: int, programme_ids: tuple[str, ...], say: Callable[[str], None] = lambda _: None
 ) -> RunLog:
@@ -86,29 +156,15 @@ def run_year(
         followed by a successful re-run.
     """
     from review_calendar.domain.calendar import default_calendar
-    from review_calendar.domain.programmes import instances_for_year
     from review_calendar.settings import get_settings
-    from review_calendar.store.db import session_scope
-    from review_calendar.store.queries import expected_submitters
     from review_calendar.tasks import load_programme
     from review_calendar_demo.scenario import mismatch_plan_totals, place_submissions
-    from review_calendar_demo.synthetic import records_for, set_received, write_xlsx
 
     settings = get_settings()
     calendar = default_calendar()
     for pid in programme_ids:
         run(f"programme_calendar__{pid}", "年度日历", year=year)
-    programmes = {pid: load_programme(pid) for pid in programme_ids}
-    timeline = sorted(
-        (
-            (i, p)
-            for p in programmes.values()
-            for i in instances_for_year(p, year)
-            if p.obligation(i.obligation_id).dataset
-        ),
-        key=lambda ip: (ip[0].effective_due, ip[0].programme_id),
-    )
-    for instance, programme in timeline:
+    for instance, programme in _timeline({pid: load_programme(pid) for pid in programme_ids}, year):
         obligation = programme.obligation(instance.obligation_id)
         due = instance.effective_due
         moved = "，顺延" if due != instance.statutory_due else ""
@@ -122,17 +178,10 @@ def run_year(
         mismatched = None
         if obligation.dataset == "development_plan":
             mismatched = mismatch_plan_totals(placed, settings, programme, instance)
-        for label, day in (
-            ("提前一周提醒", due - dt.timedelta(days=7)),
-            ("截止日提醒", due),
-            ("逾期提醒", calendar.add_working_days(due, 3)),
-        ):
-            if day >= instance.opens_on:
-                run("reminders", f"{label} {day}", as_of=day.isoformat())
-        dag_id = f"review_cycle__{programme.id}__{instance.obligation_id}"
+        _remind(run, calendar, instance)
         as_of = calendar.add_working_days(due, 5)
         state = run(
-            dag_id,
+            f"review_cycle__{programme.id}__{instance.obligation_id}",
             f"截止后汇总 {as_of}",
             year=instance.cycle_year,
             period=instance.period,
@@ -140,21 +189,5 @@ def run_year(
         )
         if state != "success" and mismatched is not None:
             say("    省级闸门拦截：规划总投资与项目投资合计不一致；县里更正后重新报送，运维人员重跑本期：")
-            with session_scope(settings.db_url) as session:
-                submitter = next(
-                    s
-                    for s in expected_submitters(session, programme, instance)
-                    if s.region_code == mismatched.region_code
-                )
-            fixed = mismatched.path.with_name(mismatched.path.stem + "（总投资更正）.xlsx")
-            write_xlsx(fixed, records_for(programme, instance, submitter), obligation.title)
-            fixed_on = calendar.add_working_days(due, 6)
-            set_received(fixed, fixed_on)
-            run(
-                dag_id,
-                "更正后重跑",
-                year=instance.cycle_year,
-                period=instance.period,
-                as_of=fixed_on.isoformat(),
-            )
+            _correct_and_rerun(run, calendar, programme, instance, mismatched)
     return run.log

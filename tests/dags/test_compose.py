@@ -564,7 +564,7 @@ def test_init_migrates_then_checks_then_seeds(compose: dict[str, Any]) -> None:
         "airflow db migrate",
         "review-calendar db upgrade",
         "review-calendar programmes check",
-        "review-calendar seed demo",
+        "python -m review_calendar_demo seed",
     ]
 
     positions = [script.find(step) for step in steps]
@@ -576,11 +576,11 @@ def test_init_seeds_the_demo_only_when_asked(compose: dict[str, Any]) -> None:
     script = compose["services"]["airflow-init"]["command"][-1]
 
     guarded = re.search(
-        r'if \[\[ "\$\$\{REVIEW_CALENDAR_LOAD_DEMO:-false\}" == "true" \]\]; then\s+review-calendar seed demo\s+fi',
+        r'if \[\[ "\$\$\{REVIEW_CALENDAR_LOAD_DEMO:-false\}" == "true" \]\]; then\s+python -m review_calendar_demo seed\s+fi',
         script,
     )
 
-    assert guarded and script.count("review-calendar seed demo") == 1
+    assert guarded and script.count("review_calendar_demo seed") == 1
 
 
 def _dockerfile_instructions() -> list[tuple[str, str]]:

@@ -24,16 +24,15 @@ PROGRAMMES = ("hebei_smart_cluster", "miit_sme_cluster", "langfang_digital", "he
 class Year:
     """What one year's run left behind."""
 
-    def __init__(self, url: str, home: Path, log, smtp) -> None:  # noqa: ANN001
+    def __init__(self, url: str, home: Path, log, smtp) -> None:
         self.url, self.home, self.log, self.smtp = url, home, log, smtp
 
 
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def year(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, airflow_db: Path):  # noqa: ANN201
+def year(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, airflow_db: Path):
+    from review_calendar.store.db import upgrade
     from review_calendar_demo.local_smtp import LocalSmtpServer
     from review_calendar_demo.seed import seed_demo
-
-    from review_calendar.store.db import upgrade
 
     home = tmp_path_factory.mktemp(f"year-{request.param}")
     url = (
@@ -71,7 +70,7 @@ def year(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
     del log
 
 
-def _count(url: str, model, *where) -> int:  # noqa: ANN001
+def _count(url: str, model, *where) -> int:
     from review_calendar.store.db import session_scope
 
     with session_scope(url) as s:

@@ -49,7 +49,7 @@ CYCLE_DAG = f"review_cycle__{PROGRAMME}__development_plan"
 PAGE = f"/review-calendar/programmes/{PROGRAMME}/{YEAR}"
 REPORT = f"{PROGRAMME}/{YEAR}/development_plan/Y/gate.html"
 
-# --- demo states --------------------------------------------------------------------------------
+# Demo states.
 
 D = dt.date
 #: (obligation, region, [(received_on, status, is_late, errors), ...]); a region absent is missing.
@@ -94,28 +94,24 @@ EXPECTED_CELLS = {
 
 def fill_demo_states(db_url: str, reports_dir: Path) -> None:
     """Migrate and seed the review database, then upsert the demo year's files, gates, figures, decisions."""
-    from review_calendar_demo.seed import seed_demo
-
     from review_calendar.domain.programmes import load_programmes
     from review_calendar.store.db import session_scope, upgrade, upsert
     from review_calendar.store.models import Aggregate, Decision, GateRun, Submission
     from review_calendar.store.queries import record_instances
+    from review_calendar_demo.seed import seed_demo
+    from tests.support.builders import Key, submission_values
 
     upgrade(db_url)
     seed_demo(db_url)
     programme = load_programmes(ROOT / "programmes")[PROGRAMME]
     record_instances(db_url, programme, YEAR)
-    submissions = []
-    for obligation, region, files in DEMO_FILES:
-        for n, (received, status, late, errors) in enumerate(files):
-            name = f"{region}_{obligation}_{n}.xlsx"
-            submissions.append({
-                "programme_id": PROGRAMME, "cycle_year": YEAR, "obligation_id": obligation, "period": "Y",
-                "region_code": region, "file_name": name, "stored_path": f"accepted/{name}",
-                "content_hash": f"{region}{obligation}{n}".ljust(64, "0"), "size_bytes": 2048,
-                "received_on": received, "status": status, "is_late": late, "row_count": 12,
-                "error_count": errors,
-            })  # fmt: skip
+    submissions = [
+        submission_values(Key(PROGRAMME, YEAR, obligation), region, received, name, status=status, is_late=late,
+                          error_count=errors, stored_path=f"accepted/{name}", size_bytes=2048, row_count=12)
+        for obligation, region, files in DEMO_FILES
+        for n, (received, status, late, errors) in enumerate(files)
+        for name in [f"{region}_{obligation}_{n}.xlsx"]
+    ]  # fmt: skip
     report = reports_dir / REPORT
     report.parent.mkdir(parents=True, exist_ok=True)
     report.write_text(
@@ -161,7 +157,7 @@ def fill_demo_states(db_url: str, reports_dir: Path) -> None:
         upsert(session, Decision, decisions, ["programme_id", "cycle_year", "kind", "subject"])
 
 
-# --- processes ----------------------------------------------------------------------------------
+# Processes.
 
 
 def free_port() -> int:
@@ -211,7 +207,7 @@ def wait_for(check: Callable[[], Any], timeout: float, what: str, interval: floa
             value = check()
             if value:
                 return value
-        except Exception as exc:  # noqa: BLE001 - retried until the deadline
+        except Exception as exc:
             last = exc
         time.sleep(interval)
     raise TimeoutError(f"timed out after {timeout:.0f} s waiting for {what} (last error: {last!r})")
@@ -349,7 +345,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         shutil.copy(api.log, OUTPUT / "api-server.log")
 
 
-# --- a minimal W3C WebDriver client -------------------------------------------------------------
+# A minimal W3C WebDriver client.
 
 ELEMENT = "element-6066-11e4-a52e-4f735466cecf"
 
@@ -433,9 +429,6 @@ def browser(chromium: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
             client.quit()
         finally:
             driver.stop()
-
-
-# --- tests --------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(

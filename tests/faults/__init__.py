@@ -15,7 +15,6 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from review_calendar_demo.synthetic import break_records, records_for, set_received, write_xlsx
 from sqlalchemy import func, select
 
 from review_calendar.domain.programmes import ObligationInstance, Programme
@@ -25,6 +24,7 @@ from review_calendar.store.db import session_scope
 from review_calendar.store.models import DatasetRow, Submission, SubmissionError
 from review_calendar.store.queries import expected_submitters, find_instance
 from review_calendar.tasks import load_programme
+from review_calendar_demo.synthetic import break_records, records_for, set_received, write_xlsx
 
 PROGRAMME_ID = "hebei_smart_cluster"
 RECEIVED = dt.date(2025, 3, 20)

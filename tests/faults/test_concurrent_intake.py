@@ -23,8 +23,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from review_calendar_demo.seed import seed_demo
-from review_calendar_demo.synthetic import set_received
 
 from review_calendar.intake.inbox import inbox_dir, pending_files
 from review_calendar.intake.ingest import IngestReport
@@ -32,9 +30,11 @@ from review_calendar.settings import get_settings
 from review_calendar.store.db import upgrade
 from review_calendar.store.queries import record_instances
 from review_calendar.tasks import ingest_files
+from review_calendar_demo.seed import seed_demo
+from review_calendar_demo.synthetic import set_received
 from tests.faults import RECEIVED, Ledger, contact_list_instance, fill_inbox, ledger, sha256
 
-pytestmark = pytest.mark.unit
+pytestmark = pytest.mark.faults
 
 FILES = 40
 
@@ -62,7 +62,7 @@ def run_at_once(url: str, tags: tuple[str, ...] = ("a", "b")) -> dict[str, Inges
                 f"{url}?application_name=intake_{tag}", settings, programme, instance, files,
                 move=True, gx=False, progress=progress,
             )  # fmt: skip
-        except BaseException as exc:  # noqa: BLE001 - reported to the test, not swallowed
+        except BaseException as exc:
             outcomes[tag] = exc
 
     threads = [threading.Thread(target=run, args=(tag,)) for tag in tags]
@@ -117,7 +117,7 @@ def test_two_runs_at_once_leave_whole_submissions_and_one_accepted_list_per_city
     assert found.statuses == Counter({"accepted": 13, "superseded": 19, "rejected": 8})
 
 
-# --- known failures ----------------------------------------------------------------------------
+# Known failures.
 
 
 @pytest.fixture

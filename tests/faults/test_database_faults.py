@@ -13,7 +13,7 @@ The faults are real:
 
 The fault starts right after the 5th file's transaction committed (a
 SQLAlchemy session event counts them); the sweep is the DAG's own task
-function, ``pipeline.ingest_inbox``.
+function, ``tasks.ingest_inbox``.
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import pytest
-from review_calendar_demo.seed import seed_demo
 from sqlalchemy import event, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
@@ -37,9 +36,10 @@ from review_calendar.store.db import get_engine, session_scope
 from review_calendar.store.models import Decision, Submission
 from review_calendar.store.queries import record_instances
 from review_calendar.tasks import ingest_inbox
+from review_calendar_demo.seed import seed_demo
 from tests.faults import AS_OF, contact_list_instance, fill_inbox, ledger
 
-pytestmark = pytest.mark.unit
+pytestmark = pytest.mark.faults
 
 FILES = 20
 COMMITTED_BEFORE_FAULT = 5

@@ -12,12 +12,20 @@ from the inbox with ``tasks.ingest_files(move=True)`` and is killed with SIGKILL
   (the child waits 50 ms after each file so the kill lands mid-batch, at
   whatever point the process happens to be).
 
+<<<<<<< ours
 The three precise points are reached by wrapping one function *in the child
 only* (``store.accept.copy_file``, the copy; ``tasks._take_in_file``, one file's
 transaction) so that it kills its own process there; the signal is a real
 SIGKILL, nothing in the parent is patched. The child skips the Great
 Expectations row checks (they run before the first write, so they do not
 change what a kill can leave behind). The re-run is the DAG's own task
+=======
+The three precise points are reached by wrapping one private function of the
+intake module *in the child only* so that it kills its own process there; the
+signal is a real SIGKILL, nothing in the parent is patched. The child skips
+the Great Expectations row checks (they run before the first write, so they
+do not change what a kill can leave behind). The re-run is the DAG's own task
+>>>>>>> theirs
 function, ``tasks.ingest_inbox``, in the test process.
 """
 
@@ -37,7 +45,7 @@ import pytest
 
 from tests.faults import AS_OF, Ledger, contact_list_instance, fill_inbox, ledger, sha256
 
-pytestmark = pytest.mark.unit
+pytestmark = pytest.mark.faults
 
 ROOT = Path(__file__).resolve().parents[2]
 FILES = 40
@@ -134,12 +142,11 @@ class Killed:
     + [pytest.param(("postgres", m), id=f"postgres-{m}", marks=pytest.mark.postgres) for m in MODES],
 )
 def killed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Killed:
-    from review_calendar_demo.seed import seed_demo
-
     from review_calendar.settings import get_settings
     from review_calendar.store.db import upgrade
     from review_calendar.store.queries import record_instances
     from review_calendar.tasks import ingest_inbox
+    from review_calendar_demo.seed import seed_demo
 
     backend, mode = request.param
     home = tmp_path_factory.mktemp(f"killed-{backend}-{mode}")

@@ -2,7 +2,7 @@
 
 The unit tests of the outbox cover one ``deliver()`` call against a stopped
 server and a server lost mid-batch. Here the day's reminder run goes through
-the task entry points instead: ``pipeline.plan_reminders`` (what the
+the task entry points instead: ``tasks.plan_reminders`` (what the
 reminders DAG's planning task calls) and a delivery through the plain SMTP
 sender (CLI) or through Airflow's ``SmtpHook`` (the DAG's send task,
 ``review_calendar_airflow.mail.deliver_outbox``). The SMTP server is the real
@@ -18,8 +18,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from review_calendar_demo.local_smtp import LocalSmtpServer
-from review_calendar_demo.seed import seed_demo
 from sqlalchemy import select
 
 from review_calendar.notify.delivery import DeliveryReport, SmtpUnavailable, deliver
@@ -27,11 +25,14 @@ from review_calendar.notify.outbox import pending_count
 from review_calendar.notify.recipients import ROLE_DIVISION, ROLE_LEADER
 from review_calendar.notify.smtp import smtp_sender
 from review_calendar.settings import SmtpSettings
-from review_calendar.store.db import session_scope, upsert
-from review_calendar.store.models import Contact, OutboxMessage
+from review_calendar.store.db import session_scope
+from review_calendar.store.models import OutboxMessage
 from review_calendar.tasks import plan_reminders
+from review_calendar_demo.local_smtp import LocalSmtpServer
+from review_calendar_demo.seed import seed_demo
+from tests.support.builders import contact_values, set_contacts
 
-pytestmark = pytest.mark.unit
+pytestmark = pytest.mark.faults
 
 PROGRAMME = "hebei_smart_cluster"
 #: A working day with notices of the half-year report and overdue reminders of the development plan.
@@ -45,14 +46,14 @@ def url(migrated_url: str, review_env: Path, monkeypatch: pytest.MonkeyPatch) ->
     """The demo province with contacts for the lagging pilot counties and their cities."""
     monkeypatch.setenv("REVIEW_CALENDAR_DB_URL", migrated_url)
     seed_demo(migrated_url)
-    rows = [
-        {"programme_id": PROGRAMME, "cycle_year": 2025, "region_code": code, "role": role, "name": "张伟",
-         "post": "", "office_phone": "0311-87800000", "mobile": "13800000000", "email": f"{prefix}.{code}@gx.example.cn"}
-        for code in (*LAGGING, *CITIES)
-        for role, prefix in ((ROLE_DIVISION, "div"), (ROLE_LEADER, "lead"))
-    ]  # fmt: skip
-    with session_scope(migrated_url) as session:
-        upsert(session, Contact, rows, ["programme_id", "cycle_year", "region_code", "role"])
+    set_contacts(
+        migrated_url,
+        [
+            contact_values(PROGRAMME, 2025, code, role, email=f"{prefix}.{code}@gx.example.cn")
+            for code in (*LAGGING, *CITIES)
+            for role, prefix in ((ROLE_DIVISION, "div"), (ROLE_LEADER, "lead"))
+        ],
+    )
     return migrated_url
 
 
@@ -131,7 +132,7 @@ def test_run_after_a_restart_on_the_same_port_delivers_each_email_once(
     assert {r.status for r in rows} == {"sent"}
 
 
-# --- the DAG's send task: Airflow's SmtpHook over the smtp_default connection ---------------------
+# The DAG's send task: Airflow's SmtpHook over the smtp_default connection.
 
 
 @pytest.fixture

@@ -26,8 +26,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from review_calendar_demo.seed import seed_demo
-from review_calendar_demo.synthetic import records_for, write_xlsx
 from sqlalchemy import select
 
 from review_calendar.intake.ingest import FileOutcome
@@ -36,9 +34,11 @@ from review_calendar.store.db import session_scope, upgrade
 from review_calendar.store.models import Submission, SubmissionError
 from review_calendar.store.queries import expected_submitters, find_instance
 from review_calendar.tasks import ingest_files, load_programme
+from review_calendar_demo.seed import seed_demo
+from review_calendar_demo.synthetic import records_for, write_xlsx
 from tests.data.make_bad_corpus import BAD_DIR, EXPECTED_CSV, build_generated
 
-pytestmark = pytest.mark.unit
+pytestmark = pytest.mark.security
 
 RECEIVED = dt.date(2025, 3, 20)
 with EXPECTED_CSV.open(encoding="utf-8", newline="") as fh:
@@ -219,7 +219,7 @@ def test_corpus_run_writes_only_into_the_quarantine(corpus_run: CorpusRun) -> No
     assert not Path("/tmp/联系人名单.xlsx").exists() and not Path("/etc/cron.d/联系人名单.xlsx").exists()
 
 
-# --- known failures ----------------------------------------------------------------------------
+# Known failures.
 
 
 @pytest.fixture

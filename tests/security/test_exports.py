@@ -9,7 +9,7 @@ see the bad corpus), so hostile text reaches the reports another way:
   written to the review database directly here.
 
 The provincial reports are then written by the aggregation task function
-(``pipeline.aggregate_province``), and the workbook is read back both with
+(``tasks.aggregate_province``), and the workbook is read back both with
 openpyxl and as raw sheet XML.
 """
 
@@ -24,19 +24,20 @@ from typing import Any
 
 import pytest
 from openpyxl import load_workbook
-from review_calendar_demo.seed import seed_demo
-from review_calendar_demo.synthetic import break_records, records_for, set_received, write_xlsx
 from sqlalchemy import update
 
 from review_calendar.intake.inbox import inbox_dir
 from review_calendar.report.workbook import FORMULA_TRIGGERS
 from review_calendar.settings import get_settings
 from review_calendar.store.db import session_scope
-from review_calendar.store.models import Cluster, DatasetRow, Submission
+from review_calendar.store.models import Cluster
 from review_calendar.store.queries import expected_submitters, find_instance, record_instances
 from review_calendar.tasks import aggregate_province, ingest_inbox, load_programme
+from review_calendar_demo.seed import seed_demo
+from review_calendar_demo.synthetic import break_records, records_for, set_received, write_xlsx
+from tests.support.builders import submit
 
-pytestmark = pytest.mark.unit
+pytestmark = pytest.mark.security
 
 AS_OF = "2025-07-31"
 #: County -> (file name it submits its half-year report under, whether the file is broken).
@@ -91,19 +92,10 @@ def annual_info_table(url: str) -> Export:
     """Programme B's annual information table: a cluster's row written to the database directly."""
     programme = load_programme("miit_sme_cluster")
     instance = find_instance(programme, 2025, "annual_info_table")
-    with session_scope(url) as session:
-        sub = Submission(
-            programme_id=programme.id, cycle_year=2025, obligation_id=instance.obligation_id, period="Y",
-            region_code="130981", file_name="泊头.xlsx", stored_path="/kept/泊头.xlsx", content_hash="b" * 64,
-            received_on=instance.effective_due, status="accepted", row_count=1,
-        )  # fmt: skip
-        session.add(sub)
-        session.flush()
-        session.add(
-            DatasetRow(submission_id=sub.id, dataset="annual_info_table", sheet="基本信息表", row_no=3,
-                       region_code="130981", data={"region_code": "130981", "cluster_name": CLUSTER_NAMES["botou_casting"],
-                                                   "area_km2": 60.0, "output_yi": 120.0, "platform_adoption": 0.3})
-        )  # fmt: skip
+    row = {"cluster_name": CLUSTER_NAMES["botou_casting"], "area_km2": 60.0, "output_yi": 120.0,
+           "platform_adoption": 0.3}  # fmt: skip
+    submit(url, instance, "130981", instance.effective_due, "泊头.xlsx", rows={"annual_info_table": [row]},
+           first_row=3, row_count=1)  # fmt: skip
     reports = aggregate_province(instance.key, instance.effective_due.isoformat(), "exports")["reports"]
     return Export(Path(reports["xlsx"]), [CLUSTER_NAMES["botou_casting"]])
 

@@ -30,6 +30,8 @@ import pytest
 
 from tests.security import ROOT, migrated_airflow_home
 
+pytestmark = pytest.mark.security
+
 PROGRAMME = "hebei_smart_cluster"
 LIST_DAY, REMINDER_DAY = "2025-03-28", "2025-07-08"
 #: Cities that send their list and the pilot counties each list covers (demo enrolments).
@@ -43,14 +45,13 @@ def submit_contact_lists(url: str) -> list[str]:
     Returns:
         Every phone number and e-mail address in them, as written.
     """
-    from review_calendar_demo.synthetic import records_for, set_received, write_xlsx
-
     from review_calendar.intake.inbox import inbox_dir
     from review_calendar.settings import get_settings
     from review_calendar.store.db import session_scope
     from review_calendar.store.models import Region
     from review_calendar.store.queries import expected_submitters, find_instance
     from review_calendar.tasks import load_programme
+    from review_calendar_demo.synthetic import records_for, set_received, write_xlsx
 
     programme = load_programme(PROGRAMME)
     instance = find_instance(programme, 2025, "contact_list")
@@ -84,7 +85,7 @@ def leaks(text: str, values: list[str]) -> list[str]:
     return found
 
 
-# --- in process: the review_calendar loggers at DEBUG ------------------------------------------
+# In process: the review_calendar loggers at DEBUG.
 
 
 class Flow:
@@ -134,7 +135,6 @@ def remind_and_send(flow: Flow, *, dry_run: bool = False) -> tuple[dict[str, Any
     return planned, delivered
 
 
-@pytest.mark.unit
 def test_intake_of_contact_lists_logs_no_contact_data(
     flow: Flow, debug_log: pytest.LogCaptureFixture
 ) -> None:
@@ -145,7 +145,6 @@ def test_intake_of_contact_lists_logs_no_contact_data(
     assert leaks(logged_text(debug_log), flow.values) == []
 
 
-@pytest.mark.unit
 def test_reminders_to_the_submitted_contacts_log_no_contact_data(
     flow: Flow, debug_log: pytest.LogCaptureFixture
 ) -> None:
@@ -159,7 +158,6 @@ def test_reminders_to_the_submitted_contacts_log_no_contact_data(
     assert leaks(logged_text(debug_log), flow.values) == []
 
 
-@pytest.mark.unit
 @pytest.mark.parametrize(
     "dry_run", [pytest.param(True, id="dry-run"), pytest.param(False, id="queue-and-send")]
 )
@@ -173,7 +171,7 @@ def test_task_results_carry_no_contact_data(flow: Flow, dry_run: bool) -> None:
     assert leaks(results, flow.values) == []
 
 
-# --- end to end: the reminders DAG's task logs ---------------------------------------------------
+# End to end: the reminders DAG's task logs.
 
 
 def child(workdir: Path) -> None:
@@ -182,10 +180,10 @@ def child(workdir: Path) -> None:
     url = f"sqlite:///{home / 'review.db'}"
     os.environ.update(REVIEW_CALENDAR_HOME=str(home), REVIEW_CALENDAR_DB_URL=url)
     from airflow.dag_processing.dagbag import DagBag
-    from review_calendar_demo.local_smtp import LocalSmtpServer
-    from review_calendar_demo.seed import seed_demo
 
     from review_calendar.store.db import upgrade
+    from review_calendar_demo.local_smtp import LocalSmtpServer
+    from review_calendar_demo.seed import seed_demo
 
     upgrade(url)
     seed_demo(url)

@@ -27,7 +27,7 @@ from sqlalchemy.engine import make_url
 
 from tests.security import ROOT
 
-pytestmark = pytest.mark.unit
+pytestmark = pytest.mark.security
 
 KEY_MATERIAL = {
     "private-key": re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"),
@@ -192,7 +192,7 @@ def test_example_env_files_leave_every_secret_empty() -> None:
     assert examples and filled == []
 
 
-# --- credentials at run time -------------------------------------------------------------------
+# Credentials at run time.
 
 
 @pytest.fixture
@@ -204,7 +204,7 @@ def password() -> str:
 def test_database_password_is_hidden_in_the_migration_log(
     pg_server,
     password: str,
-    caplog: pytest.LogCaptureFixture,  # noqa: ANN001
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     from review_calendar.store.db import upgrade
 
@@ -222,7 +222,7 @@ def test_database_password_is_hidden_by_the_cli(
     pg_server,
     password: str,
     monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],  # noqa: ANN001
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     from review_calendar.cli import main
 
@@ -239,10 +239,10 @@ def test_database_password_is_hidden_by_the_cli(
 def test_unreachable_database_error_does_not_show_the_password(
     password: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from review_calendar_demo.local_smtp import free_port
     from sqlalchemy import text
 
     from review_calendar.store.db import session_scope
+    from review_calendar_demo.local_smtp import free_port
 
     url = f"postgresql://review:{password}@127.0.0.1:{free_port()}/review"
     caplog.set_level(logging.DEBUG)
@@ -257,13 +257,12 @@ def test_unreachable_database_error_does_not_show_the_password(
 def test_smtp_password_is_never_shown(
     password: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from review_calendar_demo.local_smtp import LocalSmtpServer
-
     from review_calendar.notify.delivery import deliver
     from review_calendar.notify.outbox import queue
     from review_calendar.notify.smtp import smtp_sender
     from review_calendar.settings import SmtpSettings
     from review_calendar.store.db import session_scope, upgrade
+    from review_calendar_demo.local_smtp import LocalSmtpServer
 
     url = f"sqlite:///{tmp_path / 'review.db'}"
     upgrade(url)

@@ -18,7 +18,7 @@ import pytest
 
 from tests.security import migrated_airflow_home
 
-pytestmark = pytest.mark.unit
+pytestmark = pytest.mark.security
 
 ROUTES = [
     pytest.param("GET", "/", id="calendar"),

@@ -6,23 +6,24 @@ The state rule itself is tabled in ``test_states.py``; here the aggregation's us
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
-from review_calendar_demo.seed import seed_demo
 from sqlalchemy import func, select
 
 from review_calendar.aggregate.national import NATIONAL_CODE, national_rollup
 from review_calendar.aggregate.states import submission_states
 from review_calendar.aggregate.write import aggregate_city, aggregate_province
-from review_calendar.domain.programmes import ObligationInstance, load_programme_file
-from review_calendar.domain.regions import PROVINCES, synthetic_national
+from review_calendar.domain.programmes import load_programme_file
+from review_calendar.domain.regions import PROVINCES
 from review_calendar.store.db import session_scope
-from review_calendar.store.models import Aggregate, DatasetRow, Submission
+from review_calendar.store.models import Aggregate
 from review_calendar.store.queries import Submitter, find_instance
+from review_calendar_demo.regions import synthetic_national
+from review_calendar_demo.seed import seed_demo
+from tests.support.builders import submit
 
 pytestmark = pytest.mark.unit
 PROGRAMMES = Path(__file__).resolve().parents[2] / "programmes"
@@ -34,44 +35,6 @@ AS_OF = dt.date(2025, 7, 31)
 ON_TIME, LATE = dt.date(2025, 7, 10), dt.date(2025, 7, 20)
 # Programme A's 2025 pilots (data/demo.yaml): two in 保定市, one each in 石家庄, 唐山, 秦皇岛.
 GAOCHENG, YUTIAN, CHANGLI, LIXIAN, GAOBEIDIAN = "130109", "130229", "130322", "130635", "130684"
-_hashes = itertools.count()
-
-
-def submit(
-    url: str,
-    instance: ObligationInstance,
-    region: str,
-    received: dt.date,
-    *,
-    status: str = "accepted",
-    file_name: str = "report.xlsx",
-    rows: dict[str, list[dict[str, Any]]] | None = None,
-) -> int:
-    """Record a received file as intake would (lateness against the effective due date) and its rows."""
-    with session_scope(url) as s:
-        sub = Submission(
-            programme_id=instance.programme_id, cycle_year=instance.cycle_year,
-            obligation_id=instance.obligation_id, period=instance.period, region_code=region,
-            file_name=file_name, stored_path=f"/kept/{file_name}", content_hash=f"sha-{next(_hashes)}",
-            received_on=received, status=status,
-            is_late=status != "rejected" and received > instance.effective_due,
-            error_count=3 if status == "rejected" else 0,
-        )  # fmt: skip
-        s.add(sub)
-        s.flush()
-        for dataset, records in (rows or {}).items():
-            s.add_all(
-                DatasetRow(
-                    submission_id=sub.id,
-                    dataset=dataset,
-                    sheet=dataset,
-                    row_no=n,
-                    region_code=region,
-                    data={"region_code": region, **r},
-                )  # fmt: skip
-                for n, r in enumerate(records, start=2)
-            )
-        return sub.id
 
 
 def progress(planned: float, completed: float, revenue: float = 10.0) -> dict[str, list[dict[str, Any]]]:

@@ -1,15 +1,26 @@
-"""The operators' command line: output, JSON and exit codes."""
+"""The operators' command line (output, JSON, exit codes, loading the region table) and the demo's own."""
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 
 from review_calendar.cli import main
+from review_calendar.store.db import session_scope, upgrade
+from review_calendar.store.models import Region
+from review_calendar_demo.cli import main as demo_main
 
 pytestmark = pytest.mark.unit
+
+ROOT = Path(__file__).resolve().parents[2]
+HEBEI_TABLE = ROOT / "include" / "review_calendar" / "data" / "regions" / "hebei.csv"
 
 
 def test_deadlines_json_lists_effective_dates(capsys: pytest.CaptureFixture[str]) -> None:
@@ -66,11 +77,175 @@ def test_programmes_check_passes_on_shipped_files(capsys: pytest.CaptureFixture[
     assert capsys.readouterr().out.count("ok ") == 4
 
 
-def test_db_upgrade_and_seed_demo(review_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_db_upgrade_and_demo_seed(review_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["db", "upgrade"]) == 0
-    assert main(["seed", "demo"]) == 0
+    assert demo_main(["seed"]) == 0
 
     out = capsys.readouterr().out
     assert "at revision" in out
     assert "regions 303, clusters 24, enrolments 25, subsidies 3" in out
     assert (review_env / "review.db").exists()
+
+
+def test_the_demo_is_not_a_command_of_the_product(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["seed", "demo"])
+
+    assert exit_info.value.code == 2
+    assert "invalid choice: 'seed'" in capsys.readouterr().err
+
+
+def test_demo_seed_runs_as_a_module(review_env: Path) -> None:
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "include"), os.environ.get("PYTHONPATH", "")]),
+    }
+
+    done = subprocess.run(
+        [sys.executable, "-m", "review_calendar_demo", "seed"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "demo data loaded: regions 303" in done.stdout
+
+
+@pytest.fixture
+def cli_db(db_url: str, review_env: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The review database the command line writes to: an empty one on SQLite, then on PostgreSQL."""
+    monkeypatch.setenv("REVIEW_CALENDAR_DB_URL", db_url)
+    return db_url
+
+
+@pytest.fixture
+def table(tmp_path: Path) -> Path:
+    """The official Hebei region table as an operator has it on disk."""
+    path = tmp_path / "河北省行政区划.csv"
+    shutil.copyfile(HEBEI_TABLE, path)
+    return path
+
+
+def edit_line(path: Path, line: int, old: str, new: str) -> None:
+    """Replace ``old`` by ``new`` on 1-based ``line`` of a UTF-8 file."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert old in lines[line - 1]
+    lines[line - 1] = lines[line - 1].replace(old, new)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def region_names(url: str) -> dict[str, str]:
+    with session_scope(url) as session:
+        return dict(session.execute(select(Region.code, Region.name)).tuples().all())
+
+
+def test_regions_load_fills_an_empty_database(
+    cli_db: str, table: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["regions", "load", str(table)])
+
+    names = region_names(cli_db)
+    assert code == 0
+    assert (
+        "行政区划已载入 河北省行政区划.csv：河北省（130000）179 条，新增 179，更新 0，未变 0"
+        in capsys.readouterr().out
+    )
+    assert (len(names), names["130000"], names["130683"], names["130682"]) == (
+        179,
+        "河北省",
+        "安国市",
+        "定州市",
+    )
+
+
+def test_regions_load_twice_changes_nothing(
+    cli_db: str, table: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    main(["regions", "load", str(table)])
+    before = region_names(cli_db)
+
+    code = main(["regions", "load", str(table)])
+
+    assert code == 0
+    assert capsys.readouterr().out.splitlines()[-1].endswith("新增 0，更新 0，未变 179")
+    assert region_names(cli_db) == before
+
+
+def test_regions_load_updates_a_renamed_region(
+    cli_db: str, table: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    main(["regions", "load", str(table)])
+    edit_line(table, 4, "长安区", "长安新区")
+
+    code = main(["regions", "load", str(table), "--province", "130000"])
+
+    assert code == 0
+    assert capsys.readouterr().out.splitlines()[-1].endswith("新增 0，更新 1，未变 178")
+    assert region_names(cli_db)["130102"] == "长安新区"
+
+
+@pytest.mark.parametrize(
+    ("line", "old", "new", "message"),
+    [
+        pytest.param(4, "county", "town", "第 4 行，字段 level：层级 'town' 无效", id="level"),
+        pytest.param(4, "130102", "13010", "第 4 行，字段 code：代码 '13010' 不是 6 位数字", id="code"),
+        pytest.param(
+            4,
+            ",130100",
+            ",130199",
+            "第 4 行，字段 parent_code：上级 130199 不是本文件中的市级单位",
+            id="parent",
+        ),
+        pytest.param(4, "长安区", "", "第 4 行，字段 name：名称为空", id="name"),
+    ],
+)
+def test_a_malformed_table_is_refused_whole_naming_file_row_and_field(
+    cli_db: str, table: Path, capsys: pytest.CaptureFixture[str], line: int, old: str, new: str, message: str
+) -> None:
+    edit_line(table, line, old, new)
+
+    code = main(["regions", "load", str(table)])
+
+    upgrade(cli_db)
+    assert code == 1
+    assert f"行政区划文件有误，未载入：河北省行政区划.csv {message}" in capsys.readouterr().err
+    assert region_names(cli_db) == {}
+
+
+def test_a_table_of_another_province_names_the_first_wrong_code(
+    cli_db: str, table: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["regions", "load", str(table), "--province", "140000"])
+
+    assert code == 1
+    assert "河北省行政区划.csv 第 2 行，字段 code：代码 130000 不属于 140000" in capsys.readouterr().err
+
+
+def test_regions_load_of_a_missing_file_is_a_usage_error(
+    review_env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["regions", "load", str(tmp_path / "nope.csv")]) == 2
+    assert "no such file" in capsys.readouterr().err
+
+
+def test_regions_load_refuses_a_code_that_is_not_a_province() -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["regions", "load", "x.csv", "--province", "130100"])
+
+    assert exit_info.value.code == 2
+
+
+def test_regions_loaded_by_the_operator_are_the_demo_province_s_real_ones(
+    cli_db: str, table: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    main(["regions", "load", str(table)])
+    demo_main(["seed"])
+
+    with session_scope(cli_db) as session:
+        hebei = session.scalar(
+            select(func.count()).select_from(Region).where(Region.province_code == "130000")
+        )
+    assert hebei == 179
+    assert "新增 179" in capsys.readouterr().out

@@ -6,13 +6,13 @@ import re
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from review_calendar_demo.seed import seed_demo
 
 from review_calendar.domain.programmes import Programme, load_programme_file
 from review_calendar.gate.errors import GateFinding, GateResult
 from review_calendar.report import gate_page
 from review_calendar.report.gate_page import render_gate_page, write_gate_page
 from review_calendar.settings import get_settings
+from review_calendar_demo.seed import seed_demo
 from tests.unit.gate_cases import add_submission, gate, half_year, progress_row, submit_all_progress
 
 if TYPE_CHECKING:

@@ -10,7 +10,6 @@ import json
 from pathlib import Path
 
 import pytest
-from review_calendar_demo.seed import seed_demo
 from sqlalchemy import select
 
 from review_calendar.domain.programmes import Programme, load_programme_file, load_programmes
@@ -21,6 +20,7 @@ from review_calendar.settings import get_settings
 from review_calendar.store.db import session_scope
 from review_calendar.store.models import GateRun
 from review_calendar.store.queries import find_instance
+from review_calendar_demo.seed import seed_demo
 from tests.unit.gate_cases import (
     EXPECTED,
     YEAR,

@@ -7,8 +7,6 @@ import json
 from pathlib import Path
 
 import pytest
-from review_calendar_demo.seed import seed_demo
-from review_calendar_demo.synthetic import break_records, records_for, set_received, write_xlsx
 from sqlalchemy import select
 
 from review_calendar.intake.inbox import inbox_dir, pending_files
@@ -17,6 +15,8 @@ from review_calendar.store.db import session_scope
 from review_calendar.store.models import Contact, DatasetRow, Submission, SubmissionError
 from review_calendar.store.queries import expected_submitters, find_instance, record_instances
 from review_calendar.tasks import ingest_files, load_programme
+from review_calendar_demo.seed import seed_demo
+from review_calendar_demo.synthetic import break_records, records_for, set_received, write_xlsx
 
 pytestmark = pytest.mark.unit
 A = load_programme("hebei_smart_cluster")

@@ -9,14 +9,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from review_calendar_demo.local_smtp import LocalSmtpServer
-from review_calendar_demo.seed import seed_demo
 from sqlalchemy import select
 
 from review_calendar.cli.remind import register
 from review_calendar.notify.recipients import ROLE_DIVISION, ROLE_LEADER
-from review_calendar.store.db import session_scope, upgrade, upsert
-from review_calendar.store.models import Contact, OutboxMessage
+from review_calendar.store.db import session_scope, upgrade
+from review_calendar.store.models import OutboxMessage
+from review_calendar_demo.local_smtp import LocalSmtpServer
+from review_calendar_demo.seed import seed_demo
+from tests.support.builders import contact_values, set_contacts
 
 pytestmark = pytest.mark.unit
 
@@ -50,20 +51,14 @@ def url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, smtp: LocalSmtpServer) 
     monkeypatch.setenv("REVIEW_CALENDAR_SMTP_TIMEOUT", "5")
     upgrade(db)
     seed_demo(db)
-    rows = [
-        {
-            "programme_id": "hebei_smart_cluster",
-            "cycle_year": 2025,
-            "region_code": code,
-            "role": role,
-            "name": "张伟",
-            "email": f"{prefix}.{code}@gx.example.cn",
-        }
-        for code in REGIONS
-        for role, prefix in ((ROLE_DIVISION, "div"), (ROLE_LEADER, "lead"))
-    ]
-    with session_scope(db) as session:
-        upsert(session, Contact, rows, ["programme_id", "cycle_year", "region_code", "role"])
+    set_contacts(
+        db,
+        [
+            contact_values("hebei_smart_cluster", 2025, code, role, email=f"{prefix}.{code}@gx.example.cn")
+            for code in REGIONS
+            for role, prefix in ((ROLE_DIVISION, "div"), (ROLE_LEADER, "lead"))
+        ],
+    )
     return db
 
 

@@ -15,8 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from review_calendar_demo.local_smtp import LocalSmtpServer, ReceivedMail
-from review_calendar_demo.seed import seed_demo
 from sqlalchemy import select
 
 from review_calendar.domain.programmes import Programme, load_programme_file
@@ -27,9 +25,12 @@ from review_calendar.notify.reminders import plan_reminders
 from review_calendar.notify.render import DecisionNotice
 from review_calendar.notify.smtp import smtp_sender
 from review_calendar.settings import SmtpSettings, get_settings
-from review_calendar.store.db import session_scope, upsert
-from review_calendar.store.models import Contact, OutboxMessage, Submission, SubmissionError
+from review_calendar.store.db import session_scope
+from review_calendar.store.models import OutboxMessage
 from review_calendar.store.queries import find_instance
+from review_calendar_demo.local_smtp import LocalSmtpServer, ReceivedMail
+from review_calendar_demo.seed import seed_demo
+from tests.support.builders import contact_values, set_contacts, submit
 
 pytestmark = pytest.mark.unit
 
@@ -55,25 +56,6 @@ def lead(code: str) -> str:
     return f"lead.{code}@gx.example.cn"
 
 
-def contact(code: str, role: str, email: str, name: str) -> dict[str, Any]:
-    return {
-        "programme_id": PROGRAMME,
-        "cycle_year": 2025,
-        "region_code": code,
-        "role": role,
-        "name": name,
-        "post": "",
-        "office_phone": "0311-87800000",
-        "mobile": "13800000000",
-        "email": email,
-    }
-
-
-def set_contacts(url: str, rows: list[dict[str, Any]]) -> None:
-    with session_scope(url) as session:
-        upsert(session, Contact, rows, ["programme_id", "cycle_year", "region_code", "role"])
-
-
 @pytest.fixture(scope="module")
 def programme() -> Programme:
     """The Hebei pilots with one obligation, the half-year report due Tue 2025-07-15."""
@@ -88,8 +70,8 @@ def url(migrated_url: str) -> str:
     rows = []
     for code in [*COUNTIES, *CITIES]:
         rows += [
-            contact(code, ROLE_DIVISION, div(code), "张伟"),
-            contact(code, ROLE_LEADER, lead(code), "李强"),
+            contact_values(PROGRAMME, 2025, code, ROLE_DIVISION, email=div(code), name="张伟"),
+            contact_values(PROGRAMME, 2025, code, ROLE_LEADER, email=lead(code), name="李强"),
         ]
     set_contacts(migrated_url, rows)
     return migrated_url
@@ -194,33 +176,25 @@ def test_reminder_states_deadlines_days_overdue_and_what_is_missing(
 def test_reminder_gives_the_reasons_the_last_file_was_rejected(
     url: str, programme: Programme, smtp: LocalSmtpServer
 ) -> None:
-    with session_scope(url) as session:
-        sub = Submission(
-            programme_id=PROGRAMME,
-            cycle_year=2025,
-            obligation_id="half_year_report",
-            period="Y",
-            region_code="130109",
-            file_name="藁城区上半年.xlsx",
-            stored_path="/q/1.xlsx",
-            content_hash="h1",
-            received_on=dt.date(2025, 7, 16),
-            status="rejected",
-            error_count=12,
-        )
-        session.add(sub)
-        session.flush()
-        session.add_all(
-            SubmissionError(
-                submission_id=sub.id,
-                sheet="进展情况",
-                row=4 + i,
-                column="本年完成投资（万元）",
-                code="not_a_number",
-                message=f"第{i + 1}个问题：应为数字",
-            )
+    submit(
+        url,
+        find_instance(programme, 2025, "half_year_report"),
+        "130109",
+        dt.date(2025, 7, 16),
+        "藁城区上半年.xlsx",
+        status="rejected",
+        error_count=12,
+        errors=[
+            {
+                "sheet": "进展情况",
+                "row": 4 + i,
+                "column": "本年完成投资（万元）",
+                "code": "not_a_number",
+                "message": f"第{i + 1}个问题：应为数字",
+            }
             for i in range(12)
-        )
+        ],
+    )
     plan_reminders(url, programme, 2025, OVERDUE_3)
 
     send_all(url, smtp)
@@ -235,21 +209,7 @@ def test_reminder_gives_the_reasons_the_last_file_was_rejected(
 
 
 def test_region_with_an_accepted_submission_is_not_reminded(url: str, programme: Programme) -> None:
-    with session_scope(url) as session:
-        session.add(
-            Submission(
-                programme_id=PROGRAMME,
-                cycle_year=2025,
-                obligation_id="half_year_report",
-                period="Y",
-                region_code="130109",
-                file_name="ok.xlsx",
-                stored_path="/a/1.xlsx",
-                content_hash="h2",
-                received_on=dt.date(2025, 7, 10),
-                status="accepted",
-            )
-        )
+    submit(url, find_instance(programme, 2025, "half_year_report"), "130109", dt.date(2025, 7, 10), "ok.xlsx")
 
     plan_reminders(url, programme, 2025, OVERDUE_3)
 
@@ -354,7 +314,19 @@ def test_crash_after_server_accept_resends_with_the_same_message_id(
 
 
 def test_contact_name_cannot_inject_a_header(url: str, programme: Programme, smtp: LocalSmtpServer) -> None:
-    set_contacts(url, [contact("130109", ROLE_DIVISION, div("130109"), "张伟\r\nBcc: spy@evil.example")])
+    set_contacts(
+        url,
+        [
+            contact_values(
+                PROGRAMME,
+                2025,
+                "130109",
+                ROLE_DIVISION,
+                email=div("130109"),
+                name="张伟\r\nBcc: spy@evil.example",
+            )
+        ],
+    )
     plan_reminders(url, programme, 2025, OVERDUE_3)
 
     send_all(url, smtp)
@@ -371,7 +343,11 @@ def test_injected_address_is_refused_and_the_region_reported(
 ) -> None:
     bad = f"{div('130229')}\r\nBcc: spy@evil.example"
     set_contacts(
-        url, [contact("130229", ROLE_DIVISION, bad, "张伟"), contact("130229", ROLE_LEADER, "", "李强")]
+        url,
+        [
+            contact_values(PROGRAMME, 2025, "130229", ROLE_DIVISION, email=bad, name="张伟"),
+            contact_values(PROGRAMME, 2025, "130229", ROLE_LEADER, email="", name="李强"),
+        ],
     )
     plan_reminders(url, programme, 2025, OVERDUE_3)
 
@@ -491,35 +467,26 @@ def test_rejection_notice_is_queued_once_and_lists_the_problems(
     url: str, programme: Programme, smtp: LocalSmtpServer
 ) -> None:
     instance = find_instance(programme, 2025, "half_year_report")
+    error = {
+        "sheet": "进展情况",
+        "row": 5,
+        "column": "所属市",
+        "code": "unknown_region",
+        "message": "“秦皇岛”不是有效的市",
+    }
+    sub_id = submit(
+        url,
+        instance,
+        "130322",
+        dt.date(2025, 7, 9),
+        "昌黎.xlsx",
+        status="rejected",
+        error_count=1,
+        errors=[error],
+    )
     with session_scope(url) as session:
-        sub = Submission(
-            programme_id=PROGRAMME,
-            cycle_year=2025,
-            obligation_id="half_year_report",
-            period="Y",
-            region_code="130322",
-            file_name="昌黎.xlsx",
-            stored_path="/q/2.xlsx",
-            content_hash="h3",
-            received_on=dt.date(2025, 7, 9),
-            status="rejected",
-            error_count=1,
-        )
-        session.add(sub)
-        session.flush()
-        session.add(
-            SubmissionError(
-                submission_id=sub.id,
-                sheet="进展情况",
-                row=5,
-                column="所属市",
-                code="unknown_region",
-                message="“秦皇岛”不是有效的市",
-            )
-        )
-    with session_scope(url) as session:
-        first = queue_rejection(session, programme, instance, sub.id, created_on=dt.date(2025, 7, 9))
-        second = queue_rejection(session, programme, instance, sub.id, created_on=dt.date(2025, 7, 10))
+        first = queue_rejection(session, programme, instance, sub_id, created_on=dt.date(2025, 7, 9))
+        second = queue_rejection(session, programme, instance, sub_id, created_on=dt.date(2025, 7, 10))
 
     send_all(url, smtp)
 

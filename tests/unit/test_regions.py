@@ -1,4 +1,4 @@
-"""Region tables: the shipped Hebei data, forwarding cities, malformed files, the synthetic nation."""
+"""Region tables: the shipped Hebei data, forwarding cities, malformed files; the demo's synthetic nation."""
 
 from __future__ import annotations
 
@@ -17,8 +17,9 @@ from review_calendar.domain.regions import (
     index_regions,
     load_regions,
     load_regions_file,
-    synthetic_national,
+    province_code_of,
 )
+from review_calendar_demo.regions import synthetic_national
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -236,6 +237,33 @@ def test_wrong_header_is_rejected(tmp_path: Path) -> None:
     path = write_csv(tmp_path, ["code,name,level", *VALID_ROWS[1:]])
 
     with pytest.raises(RegionDataError, match="header must be code,name,level,parent_code"):
+        load_regions_file(path, "130000")
+
+
+def test_load_regions_file_takes_the_province_from_the_first_code(tmp_path: Path) -> None:
+    path = write_csv(tmp_path, VALID_ROWS)
+
+    regions = load_regions_file(path)
+
+    assert {r.province_code for r in regions} == {"130000"}
+    assert province_code_of("130683") == "130000"
+
+
+def test_a_row_of_another_province_is_named_when_the_province_is_inferred(tmp_path: Path) -> None:
+    path = write_csv(tmp_path, [*VALID_ROWS, "140683,某县,county,130600"])
+
+    with pytest.raises(RegionDataError) as caught:
+        load_regions_file(path)
+
+    assert (caught.value.row, caught.value.field) == (5, "code")
+    assert "regions.csv 第 5 行，字段 code：代码 140683 不属于 130000" in str(caught.value)
+
+
+def test_a_file_in_another_encoding_is_rejected_in_words(tmp_path: Path) -> None:
+    path = tmp_path / "regions.csv"
+    path.write_bytes("\n".join(VALID_ROWS).encode("gb18030"))
+
+    with pytest.raises(RegionDataError, match="regions.csv 不是 UTF-8 编码的 CSV 文件"):
         load_regions_file(path, "130000")
 
 

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 from openpyxl import load_workbook
-from review_calendar_demo.seed import seed_demo
 
 from review_calendar.aggregate.write import aggregate_province
 from review_calendar.domain.labels import SUBMISSION_STATES
@@ -19,8 +17,9 @@ from review_calendar.report.charts import line_svg, stacked_bars_svg
 from review_calendar.report.publish import write_reports
 from review_calendar.report.workbook import neutralise
 from review_calendar.store.db import session_scope
-from review_calendar.store.models import DatasetRow, Submission
 from review_calendar.store.queries import find_instance
+from review_calendar_demo.seed import seed_demo
+from tests.support.builders import submit
 
 pytestmark = pytest.mark.unit
 PROGRAMMES = Path(__file__).resolve().parents[2] / "programmes"
@@ -30,36 +29,6 @@ HALF_YEAR = find_instance(A, 2025, "half_year_report")
 AS_OF = dt.date(2025, 7, 31)
 PAYLOADS = ['=HYPERLINK("http://x","y")', "+1", "@SUM(A1)", "-2+3"]
 SCRIPT = "<script>alert(1)</script>.xlsx"
-_hashes = itertools.count()
-
-
-def submit(
-    url: str, instance: ObligationInstance, region: str, received: dt.date, file_name: str, *,
-    status: str = "accepted", rows: dict[str, list[dict[str, Any]]] | None = None,
-) -> None:  # fmt: skip
-    """Record a received file and its rows directly, as intake would."""
-    with session_scope(url) as s:
-        sub = Submission(
-            programme_id=instance.programme_id, cycle_year=instance.cycle_year,
-            obligation_id=instance.obligation_id, period=instance.period, region_code=region,
-            file_name=file_name, stored_path="/kept", content_hash=f"sha-{next(_hashes)}", received_on=received,
-            status=status, is_late=status == "accepted" and received > instance.effective_due,
-            error_count=2 if status == "rejected" else 0,
-        )  # fmt: skip
-        s.add(sub)
-        s.flush()
-        for dataset, records in (rows or {}).items():
-            s.add_all(
-                DatasetRow(
-                    submission_id=sub.id,
-                    dataset=dataset,
-                    sheet=dataset,
-                    row_no=n,
-                    region_code=region,
-                    data={"region_code": region, **r},
-                )  # fmt: skip
-                for n, r in enumerate(records, start=2)
-            )
 
 
 def report(url: str, out: Path, programme: Programme, instance: ObligationInstance, as_of: dt.date,

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from review_calendar_demo.seed import seed_demo
 
 from review_calendar.aggregate.states import (
     COUNTED_AS,
@@ -33,6 +32,7 @@ from review_calendar.reviewer_pages.matrix import status_matrix
 from review_calendar.store.db import session_scope
 from review_calendar.store.models import Submission
 from review_calendar.store.queries import find_instance
+from review_calendar_demo.seed import seed_demo
 
 pytestmark = pytest.mark.unit
 A = load_programme_file(Path(__file__).resolve().parents[2] / "programmes" / "hebei_smart_cluster.yaml")

@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from review_calendar_demo.seed import seed_demo
 from sqlalchemy import func, select
 
 from review_calendar.store.db import current_revision, session_scope, table_names, upgrade, upsert
 from review_calendar.store.models import Aggregate, Base, Cluster, Enrolment, Region
+from review_calendar_demo.seed import seed_demo
+from tests.support.builders import region_values
 
 pytestmark = pytest.mark.unit
 
@@ -97,16 +98,34 @@ def test_insert_ignore_counts_only_new_rows(migrated_url: str) -> None:
     from review_calendar.store.db import insert_ignore
     from review_calendar.store.models import Region as R
 
-    row = {
-        "code": "990000",
-        "name": "测试",
-        "level": "province",
-        "parent_code": None,
-        "province_code": "990000",
-    }
+    row = region_values("990000", "测试", "province")
     with session_scope(migrated_url) as s:
         first = insert_ignore(s, R, [row], ["code"])
     with session_scope(migrated_url) as s:
         second = insert_ignore(s, R, [row, {**row, "code": "990100", "level": "city"}], ["code"])
 
     assert (first, second) == (1, 1)
+
+
+def test_save_regions_counts_added_changed_unchanged_and_kept(migrated_url: str) -> None:
+    from dataclasses import replace
+
+    from review_calendar.domain.regions import load_regions
+    from review_calendar.store.regions import SavedRegions, save_regions
+
+    hebei = load_regions("130000")
+    renamed = [
+        replace(r, name="安国市（新）") if r.code == "130683" else r for r in hebei if r.code != "131182"
+    ]
+    with session_scope(migrated_url) as s:
+        first = save_regions(s, hebei)
+    with session_scope(migrated_url) as s:
+        second = save_regions(s, hebei)
+    with session_scope(migrated_url) as s:
+        third = save_regions(s, renamed)
+        names = dict(s.execute(select(Region.code, Region.name)).tuples().all())
+
+    assert first == SavedRegions(added=179, changed=0, unchanged=0, kept=0)
+    assert second == SavedRegions(added=0, changed=0, unchanged=179, kept=0)
+    assert third == SavedRegions(added=0, changed=1, unchanged=177, kept=1)
+    assert (names["130683"], names["131182"], len(names)) == ("安国市（新）", "深州市", 179)

@@ -39,12 +39,10 @@ from review_calendar.reviewer_pages.results import (
 from review_calendar.store.db import session_scope, upgrade, upsert
 from review_calendar.store.models import (
     Aggregate,
-    Cluster,
     Decision,
-    Enrolment,
     GateRun,
-    Submission,
 )
+from tests.support.builders import Key, add_cluster, add_enrolment, add_submission
 
 pytestmark = pytest.mark.unit
 ROOT = Path(__file__).resolve().parents[2]
@@ -76,18 +74,10 @@ def session(url: str) -> Iterator[Session]:
 
 
 def add_files(session: Session, *files: tuple[str, str, dt.date, str, bool, int]) -> None:
-    """Upsert submissions: (obligation, region, received_on, status, is_late, error_count)."""
-    rows = [
-        {"programme_id": P, "cycle_year": YEAR, "obligation_id": o, "period": "Y", "region_code": region,
-         "file_name": f"{region}-{o}-{n}.xlsx", "stored_path": "x", "content_hash": f"{o}{region}{n}".ljust(64, "0"),
-         "size_bytes": 1, "received_on": received, "status": status, "is_late": late, "row_count": 1,
-         "error_count": errors}
-        for n, (o, region, received, status, late, errors) in enumerate(files)
-    ]  # fmt: skip
-    upsert(
-        session, Submission, rows, ["programme_id", "cycle_year", "obligation_id", "period", "content_hash"]
-    )
-    session.flush()
+    """Add submissions: (obligation, region, received_on, status, is_late, error_count)."""
+    for n, (o, region, received, status, late, errors) in enumerate(files):
+        add_submission(session, Key(P, YEAR, o), region, received, f"{region}-{o}-{n}.xlsx", status=status,
+                       is_late=late, error_count=errors, stored_path="x", size_bytes=1, row_count=1)  # fmt: skip
 
 
 # --- status matrix ------------------------------------------------------------------------------
@@ -149,12 +139,8 @@ def test_matrix_inside_a_window_shows_open_and_not_due(session: Session, program
 
 
 def test_a_county_with_two_clusters_is_one_row_naming_both(session: Session, programme: Programme) -> None:
-    upsert(
-        session, Cluster, [{"id": "gbd_second", "name": "高碑店第二集群", "region_code": "130684"}], ["id"]
-    )
-    upsert(session, Enrolment, [{"programme_id": P, "cluster_id": "gbd_second", "recognised_on": D(2025, 1, 2),
-                                 "valid_until": D(2028, 1, 1), "status": "active"}],
-           ["programme_id", "cluster_id"])  # fmt: skip
+    add_cluster(session, "gbd_second", "高碑店第二集群", "130684")
+    add_enrolment(session, P, "gbd_second", D(2025, 1, 2), D(2028, 1, 1))
 
     matrix = status_matrix(session, programme, YEAR, AFTER_ALL)
 

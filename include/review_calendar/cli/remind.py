@@ -8,22 +8,23 @@ settings (``get_settings().smtp``, :class:`review_calendar.settings.SmtpSettings
 
 from __future__ import annotations
 
-import argparse
-import datetime as dt
 import json
 import logging
 import sys
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from review_calendar.cli.common import EXIT_DOMAIN, EXIT_OK, UsageError, iso_date, programme_named
+
+if TYPE_CHECKING:
+    import argparse
+
+    from review_calendar.domain.programmes import Programme
+    from review_calendar.notify.delivery import DeliveryReport
+    from review_calendar.notify.reminders import ReminderPlan
+    from review_calendar.settings import Settings
 
 log = logging.getLogger(__name__)
-
-
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
 
 
 def register(subparsers: Any) -> argparse.ArgumentParser:
@@ -43,7 +44,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         action="append",
         help="cycle year, repeatable (default: the as-of year and the one before)",
     )
-    p.add_argument("--as-of", required=True, type=_date, dest="as_of", help="planning day, YYYY-MM-DD")
+    p.add_argument("--as-of", required=True, type=iso_date, dest="as_of", help="planning day, YYYY-MM-DD")
     mode = p.add_mutually_exclusive_group()
     mode.add_argument(
         "--dry-run", action="store_true", help="show who would get what; queue and send nothing"
@@ -71,11 +72,8 @@ def cmd_remind(args: argparse.Namespace) -> int:
     Raises:
         UsageError: Unknown programme or invalid SMTP settings (exit code 2).
     """
-    from review_calendar.cli import EXIT_DOMAIN, EXIT_OK, UsageError, _programme
     from review_calendar.intake.templates import template_for
-    from review_calendar.notify.delivery import deliver
     from review_calendar.notify.reminders import plan_reminders
-    from review_calendar.notify.smtp import smtp_sender
     from review_calendar.settings import get_settings
     from review_calendar.store.db import upgrade
 
@@ -83,7 +81,7 @@ def cmd_remind(args: argparse.Namespace) -> int:
         settings = get_settings()
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    programme = _programme(args.programme)
+    programme = programme_named(args.programme)
     url = settings.db_url
     upgrade(url)
     years = sorted(set(args.year)) if args.year else [args.as_of.year - 1, args.as_of.year]
@@ -94,41 +92,18 @@ def cmd_remind(args: argparse.Namespace) -> int:
         plan_reminders(url, programme, year, args.as_of, dry_run=args.dry_run, template_for=attachment)
         for year in years
     ]
-    report = None
-    if args.send:
-        rate = args.rate or settings.smtp_rate
-        with smtp_sender(settings.smtp) as send:
-            report = deliver(url, send, programme_id=programme.id, limit=args.limit, rate_per_second=rate)
+    report = _send(settings, programme, args) if args.send else None
     if args.json:
-        print(
-            json.dumps(
-                {
-                    "programme": programme.id,
-                    "as_of": args.as_of.isoformat(),
-                    "dry_run": args.dry_run,
-                    "plans": [p.to_dict() for p in plans],
-                    "delivery": report.to_dict() if report else None,
-                },
-                ensure_ascii=False,
-                indent=2,
-            )
-        )
+        document = {
+            "programme": programme.id,
+            "as_of": args.as_of.isoformat(),
+            "dry_run": args.dry_run,
+            "plans": [p.to_dict() for p in plans],
+            "delivery": report.to_dict() if report else None,
+        }
+        print(json.dumps(document, ensure_ascii=False, indent=2))
     else:
-        mode = "（试运行：不排队、不发送）" if args.dry_run else ""
-        print(f"{programme.short_name}（{programme.id}）{args.as_of.isoformat()} 通知和催报{mode}")
-        for p in plans:
-            print(
-                f"{p.cycle_year} 年度：{p.instances} 个事项，新增 {p.queued} 封，已在发件箱 {p.existing} 封，"
-                f"无法送达 {p.without_recipient} 个地区，联系人缺失 {p.gaps} 处"
-            )
-            if args.dry_run:
-                for line in p.lines:
-                    print(f"  {line}")
-        if report is not None:
-            print(
-                f"发送：已发送 {report.sent} 封，失败 {report.failed} 封，仍待发送 {report.remaining} 封，"
-                f"用时 {report.seconds:.1f} 秒"
-            )
+        _print_summary(programme, args, plans, report)
     if report is not None and report.server_unreachable:
         print(
             f"review-calendar: error: SMTP 服务器无法连接，邮件仍在发件箱中：{report.error}", file=sys.stderr
@@ -136,3 +111,36 @@ def cmd_remind(args: argparse.Namespace) -> int:
     if report is not None and (report.server_unreachable or report.failed):
         return EXIT_DOMAIN
     return EXIT_OK
+
+
+def _send(settings: Settings, programme: Programme, args: argparse.Namespace) -> DeliveryReport:
+    """Deliver the programme's queued messages through the SMTP server of the deployment settings."""
+    from review_calendar.notify.delivery import deliver
+    from review_calendar.notify.smtp import smtp_sender
+
+    rate = args.rate or settings.smtp_rate
+    with smtp_sender(settings.smtp) as send:
+        return deliver(
+            settings.db_url, send, programme_id=programme.id, limit=args.limit, rate_per_second=rate
+        )
+
+
+def _print_summary(
+    programme: Programme, args: argparse.Namespace, plans: list[ReminderPlan], report: DeliveryReport | None
+) -> None:
+    """One line per cycle year (and, in a dry run, who would get what); one line about sending."""
+    mode = "（试运行：不排队、不发送）" if args.dry_run else ""
+    print(f"{programme.short_name}（{programme.id}）{args.as_of.isoformat()} 通知和催报{mode}")
+    for p in plans:
+        print(
+            f"{p.cycle_year} 年度：{p.instances} 个事项，新增 {p.queued} 封，已在发件箱 {p.existing} 封，"
+            f"无法送达 {p.without_recipient} 个地区，联系人缺失 {p.gaps} 处"
+        )
+        if args.dry_run:
+            for line in p.lines:
+                print(f"  {line}")
+    if report is not None:
+        print(
+            f"发送：已发送 {report.sent} 封，失败 {report.failed} 封，仍待发送 {report.remaining} 封，"
+            f"用时 {report.seconds:.1f} 秒"
+        )

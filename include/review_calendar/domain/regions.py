@@ -1,23 +1,20 @@
 """Administrative regions: the province, its cities and the counties that submit.
 
-Reports flow county → city bureau → provincial department (DOMAIN.md, "Who is
-who"). The city that forwards a county's report is its prefecture city; the
-county-level cities that Hebei administers directly, 定州 (130682) and 辛集
-(130181), forward their own reports and so are modelled as cities with no
-counties below them.
+Reports flow county → city bureau → provincial department. The city that
+forwards a county's report is its prefecture city; the county-level cities that
+Hebei administers directly, 定州 (130682) and 辛集 (130181), forward their own
+reports and so are modelled as cities with no counties below them.
 
 The real data ships as one CSV per province under ``data/regions/`` (header
 ``code,name,level,parent_code``, 6-digit GB/T 2260 codes); ``scripts/build_regions.py``
-documents where it came from. ``synthetic_national`` builds a seeded,
-nation-sized set around the real Hebei data for scale tests.
+documents where it came from, and ``review-calendar regions load FILE`` loads such
+a table into the review database.
 """
 
 from __future__ import annotations
 
 import csv
 import logging
-import math
-import random
 from dataclasses import dataclass
 from importlib import resources
 from typing import TYPE_CHECKING, Literal, cast, get_args
@@ -69,9 +66,6 @@ PROVINCES: tuple[tuple[str, str], ...] = (
     ("640000", "宁夏回族自治区"),
     ("650000", "新疆维吾尔自治区"),
 )
-
-# Two code digits each for city and county: at most 99 of each below a parent.
-_MAX_CHILDREN = 99
 
 
 class RegionDataError(ValueError):
@@ -199,46 +193,70 @@ def _check_structure(regions: list[Region], rows: dict[str, int], source: str) -
         raise RegionDataError(f"{source} 缺少省级行 / {source} has no province row", source=source)
 
 
-def load_regions_file(path: Path, province_code: str) -> list[Region]:
+def province_code_of(code: str) -> str:
+    """The code of the province a region code belongs to: its first two digits and ``0000``.
+
+    Args:
+        code: A 6-digit GB/T 2260 code, e.g. ``"130683"``.
+
+    Returns:
+        The provincial code, e.g. ``"130000"``.
+    """
+    return f"{code[:2]}0000"
+
+
+def load_regions_file(path: Path, province_code: str | None = None) -> list[Region]:
     """Read one province's region table.
 
     Args:
-        path: CSV file with the header ``code,name,level,parent_code`` in UTF-8.
-        province_code: 6-digit code of the province the file describes.
+        path: CSV file with the header ``code,name,level,parent_code`` in UTF-8 (with or without BOM).
+        province_code: 6-digit code of the province the file describes; None takes
+            it from the code of the file's first row.
 
     Returns:
         The regions of the file, sorted by code.
 
     Raises:
-        RegionDataError: The header is wrong, or a row is malformed (the message
-            names file, line and field), duplicated, or points to a missing or
-            wrong-level parent.
+        RegionDataError: The file is not UTF-8, the header is wrong, or a row is
+            malformed (the message names file, line and field), duplicated, or
+            points to a missing or wrong-level parent.
         OSError: The file cannot be read.
     """
     source = path.name
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.DictReader(handle)
-        if tuple(reader.fieldnames or ()) != HEADER:
-            raise RegionDataError(
-                f"{source} 表头应为 {','.join(HEADER)} / {source} header must be {','.join(HEADER)}, "
-                f"got {','.join(reader.fieldnames or ())}",
-                source=source,
-                row=1,
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            return _read_table(csv.DictReader(handle), source, province_code)
+    except UnicodeDecodeError:
+        raise RegionDataError(
+            f"{source} 不是 UTF-8 编码的 CSV 文件 / {source} is not a UTF-8 CSV file", source=source
+        ) from None
+
+
+def _read_table(reader: csv.DictReader[str], source: str, province_code: str | None) -> list[Region]:
+    """Parse and check every row of an open region table; see :func:`load_regions_file`."""
+    if tuple(reader.fieldnames or ()) != HEADER:
+        raise RegionDataError(
+            f"{source} 表头应为 {','.join(HEADER)} / {source} header must be {','.join(HEADER)}, "
+            f"got {','.join(reader.fieldnames or ())}",
+            source=source,
+            row=1,
+        )
+    regions: list[Region] = []
+    rows: dict[str, int] = {}
+    for raw in reader:
+        if province_code is None:
+            province_code = province_code_of((raw.get("code") or "").strip())
+        region = _parse_row(raw, source, reader.line_num, province_code)
+        if region.code in rows:
+            raise _row_error(
+                source,
+                reader.line_num,
+                "code",
+                f"代码 {region.code} 与第 {rows[region.code]} 行重复",
+                f"{region.code} repeats row {rows[region.code]}",
             )
-        regions: list[Region] = []
-        rows: dict[str, int] = {}
-        for raw in reader:
-            region = _parse_row(raw, source, reader.line_num, province_code)
-            if region.code in rows:
-                raise _row_error(
-                    source,
-                    reader.line_num,
-                    "code",
-                    f"代码 {region.code} 与第 {rows[region.code]} 行重复",
-                    f"{region.code} repeats row {rows[region.code]}",
-                )
-            rows[region.code] = reader.line_num
-            regions.append(region)
+        rows[region.code] = reader.line_num
+        regions.append(region)
     _check_structure(regions, rows, source)
     regions.sort(key=lambda r: r.code)
     log.debug("Loaded %d regions of %s from %s", len(regions), province_code, source)
@@ -341,88 +359,3 @@ def counties_of(city_code: str, regions: Iterable[Region]) -> list[Region]:
     return sorted(
         (r for r in regions if r.level == "county" and r.parent_code == city_code), key=lambda r: r.code
     )
-
-
-def _split(total: int, parts: int, rng: random.Random) -> list[int]:
-    """Split ``total`` into ``parts`` near-equal counts, the remainder going to random parts."""
-    base, extra = divmod(total, parts)
-    counts = [base] * parts
-    for i in rng.sample(range(parts), extra):
-        counts[i] += 1
-    return counts
-
-
-def _province_shares(total: int, parts: int, rng: random.Random) -> list[int]:
-    """Split ``total`` counties over ``parts`` provinces with uneven random weights, each at most 99×99."""
-    cap = _MAX_CHILDREN * _MAX_CHILDREN
-    weights = [rng.uniform(0.5, 2.0) for _ in range(parts)]
-    scale = total / sum(weights)
-    shares = [min(cap, math.floor(w * scale)) for w in weights]
-    leftover = total - sum(shares)
-    order = rng.sample(range(parts), parts)
-    while leftover:
-        for i in order:
-            if leftover and shares[i] < cap:
-                shares[i] += 1
-                leftover -= 1
-    return shares
-
-
-def synthetic_national(seed: int = 2024, counties_total: int = 2850) -> list[Region]:
-    """Build a deterministic nation-sized region set for scale tests.
-
-    The 31 provincial-level units carry their real codes and names; Hebei is
-    exactly the shipped table. Every other province gets synthetic cities
-    (``PPCC00``, named ``<province>合成市CC``) and counties (``PPCCXX``, named
-    ``<province>合成县CCXX``), so that codes are unique 6-digit strings and each
-    county's parent is a city of its own province.
-
-    Args:
-        seed: Seed of the ``random.Random`` that sizes provinces and cities.
-        counties_total: Number of regions of level ``"county"`` in the result,
-            Hebei's included (定州 and 辛集 count as cities, as in the shipped table).
-
-    Returns:
-        All regions, sorted by code.
-
-    Raises:
-        ValueError: ``counties_total`` is below Hebei's county count or above
-            what two code digits each for city and county can hold.
-        RegionDataError: The shipped Hebei table is malformed.
-    """
-    rng = random.Random(seed)
-    hebei = load_regions("130000")
-    others = [(code, name) for code, name in PROVINCES if code != "130000"]
-    remaining = counties_total - sum(r.level == "county" for r in hebei)
-    capacity = len(others) * _MAX_CHILDREN * _MAX_CHILDREN
-    if not 0 <= remaining <= capacity:
-        raise ValueError(
-            f"counties_total={counties_total} must leave 0..{capacity} counties outside Hebei, "
-            f"got {remaining}"
-        )
-    regions = list(hebei)
-    for (province_code, province_name), share in zip(
-        others, _province_shares(remaining, len(others), rng), strict=True
-    ):
-        pp = province_code[:2]
-        regions.append(Region(province_code, province_name, "province", None, province_code))
-        cities = max(1, math.ceil(share / rng.randint(6, 16)), math.ceil(share / _MAX_CHILDREN))
-        cities = min(cities, _MAX_CHILDREN)
-        for cc, county_count in enumerate(_split(share, cities, rng), start=1):
-            city_code = f"{pp}{cc:02d}00"
-            regions.append(
-                Region(city_code, f"{province_name}合成市{cc:02d}", "city", province_code, province_code)
-            )
-            regions.extend(
-                Region(
-                    f"{pp}{cc:02d}{xx:02d}",
-                    f"{province_name}合成县{cc:02d}{xx:02d}",
-                    "county",
-                    city_code,
-                    province_code,
-                )
-                for xx in range(1, county_count + 1)
-            )
-    regions.sort(key=lambda r: r.code)
-    log.debug("Built %d synthetic regions (seed %d, %d counties)", len(regions), seed, counties_total)
-    return regions

@@ -24,7 +24,9 @@ from review_calendar_airflow.ui.rendering import HERE, Pages
 from review_calendar_airflow.ui.reports import add_report_routes
 
 #: What a broken or empty review database looks like to a reviewer.
-DATABASE_MESSAGE = "审查数据库不可用或尚未初始化（请先运行 review-calendar db upgrade 和 seed demo）。"
+DATABASE_MESSAGE = (
+    "审查数据库不可用或尚未初始化（请先运行 review-calendar db upgrade 和 review-calendar regions load）。"
+)
 
 
 def _add_error_handlers(app: FastAPI, pages: Pages) -> None:

@@ -1,0 +1,64 @@
+"""``review-calendar findings add``: a reviewer's finding for the re-review."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from review_calendar.cli.common import EXIT_OK, UsageError, programme_named
+from review_calendar.settings import get_settings
+
+if TYPE_CHECKING:
+    import argparse
+
+#: The conditions of seed 002 第十七条 that only a reviewer can establish: (2), (4) and (5).
+FINDING_CHOICES = ("false_declaration", "unreported_change", "major_incident")
+
+
+def register(subparsers: Any) -> None:
+    """Add ``findings add`` to the ``review-calendar`` parser.
+
+    Args:
+        subparsers: The object ``ArgumentParser.add_subparsers()`` returned.
+    """
+    p = subparsers.add_parser(
+        "findings", help="reviewers' findings for the re-review (article 17 (2), (4), (5))"
+    )
+    fsub = p.add_subparsers(dest="action", required=True)
+    f = fsub.add_parser("add", help="record a finding")
+    f.add_argument("--programme", required=True)
+    f.add_argument("--cluster", required=True)
+    f.add_argument("--year", required=True, type=int)
+    f.add_argument("--condition", required=True, choices=FINDING_CHOICES)
+    f.add_argument("--note", default="")
+    f.add_argument("--by", default="", help="reviewer recording it")
+    f.set_defaults(func=cmd_findings_add)
+
+
+def cmd_findings_add(args: argparse.Namespace) -> int:
+    """Record a reviewer's finding (seed 002 第十七条 conditions 2, 4, 5) for the re-review.
+
+    Recording the same finding again updates its note and reviewer.
+
+    Args:
+        args: ``programme``, ``cluster``, ``year``, ``condition``, ``note``, ``by``.
+
+    Returns:
+        0.
+
+    Raises:
+        UsageError: Unknown programme or cluster (exit code 2).
+    """
+    from review_calendar.store.db import session_scope, upgrade, upsert
+    from review_calendar.store.models import Cluster, Finding
+
+    programme = programme_named(args.programme)
+    settings = get_settings()
+    upgrade(settings.db_url)
+    with session_scope(settings.db_url) as session:
+        if session.get(Cluster, args.cluster) is None:
+            raise UsageError(f"unknown cluster {args.cluster!r}")
+        upsert(session, Finding, [{"programme_id": programme.id, "cluster_id": args.cluster, "cycle_year": args.year,
+                                   "condition": args.condition, "note": args.note, "recorded_by": args.by}],
+               ["programme_id", "cluster_id", "cycle_year", "condition"])  # fmt: skip
+    print(f"finding recorded: {programme.id} {args.cluster} {args.year} {args.condition}")
+    return EXIT_OK

@@ -1,0 +1,133 @@
+"""``review-calendar ingest`` and ``review-calendar template``: files in, templates out."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from review_calendar.cli.common import EXIT_DOMAIN, EXIT_OK, UsageError, instance_named, iso_date
+from review_calendar.settings import get_settings
+
+if TYPE_CHECKING:
+    import argparse
+
+    from review_calendar.intake.ingest import IngestReport
+
+
+def register(subparsers: Any) -> None:
+    """Add ``ingest`` and ``template`` to the ``review-calendar`` parser.
+
+    Args:
+        subparsers: The object ``ArgumentParser.add_subparsers()`` returned.
+    """
+    p = subparsers.add_parser("ingest", help="take in submitted files (accept, or quarantine with reasons)")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--programme", required=True)
+    p.add_argument("--year", required=True, type=int, help="cycle year")
+    p.add_argument("--obligation", required=True)
+    p.add_argument("--period", help="period (Q1..Q4, H1, H2) for obligations with several")
+    p.add_argument(
+        "--received-on",
+        type=iso_date,
+        help="date of receipt YYYY-MM-DD (default: each file's modification date)",
+    )
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_ingest)
+
+    p = subparsers.add_parser("template", help="write the official Excel template of an obligation")
+    p.add_argument("obligation")
+    p.add_argument("--programme", required=True)
+    p.add_argument(
+        "--year", type=int, default=dt.date.today().year, help="cycle year (for the deadline shown)"
+    )
+    p.add_argument("--period")
+    p.add_argument("--out", required=True, help="output .xlsx path")
+    p.set_defaults(func=cmd_template)
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    """Take in submitted files for one obligation instance.
+
+    Args:
+        args: ``files``, ``programme``, ``year``, ``obligation``, ``period``,
+            ``received_on`` (a date or None), ``json``.
+
+    Returns:
+        0 when every file was accepted (or already known), 1 when any was rejected.
+
+    Raises:
+        UsageError: Unknown programme, obligation or period, or a file that does not exist (exit code 2).
+    """
+    from review_calendar.store.db import upgrade
+    from review_calendar.store.queries import record_instances
+    from review_calendar.tasks import ingest_files
+
+    programme, instance = instance_named(args.programme, args.year, args.obligation, args.period)
+    paths = [Path(f) for f in args.files]
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        raise UsageError(f"no such file: {', '.join(missing)}")
+    settings = get_settings()
+    upgrade(settings.db_url)
+    record_instances(settings.db_url, programme, instance.cycle_year)
+    if sys.stderr.isatty() and not args.json and len(paths) > 1:
+        from rich.progress import Progress
+
+        with Progress(transient=True) as bar:
+            job = bar.add_task("接收报送文件", total=len(paths))
+            report = ingest_files(settings.db_url, settings, programme, instance, paths, received_on=args.received_on,
+                                  progress=lambda n: bar.update(job, completed=n))  # fmt: skip
+    else:
+        report = ingest_files(
+            settings.db_url, settings, programme, instance, paths, received_on=args.received_on
+        )
+    if args.json:
+        print(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
+    else:
+        _print_outcomes(report)
+    return EXIT_DOMAIN if report.rejected else EXIT_OK
+
+
+def _print_outcomes(report: IngestReport) -> None:
+    """One line per accepted or known file; every error of a rejected file, with sheet and row."""
+    for o in report.accepted:
+        print(f"已接收 {o.file}（{o.region_code}{'，逾期' if o.is_late else ''}）")
+    for o in report.duplicates:
+        print(f"已存在 {o.file}（相同文件已接收过，未重复处理）")
+    for o in report.rejected:
+        print(f"已退回 {o.file}：")
+        for e in o.errors:
+            where = "".join(
+                f"{x} " for x in (e.get("sheet"), f"第{e['row']}行" if e.get("row") else None) if x
+            )
+            print(f"  [{e['code']}] {where}{e['message']}")
+        print(f"  原文件已保存在 {o.stored_path}")
+
+
+def cmd_template(args: argparse.Namespace) -> int:
+    """Write the official Excel template of an obligation, with its 填表说明 sheet.
+
+    Args:
+        args: ``obligation``, ``programme``, ``year``, ``period``, ``out``.
+
+    Returns:
+        0.
+
+    Raises:
+        UsageError: Unknown programme, obligation or period, or an obligation
+            with nothing to submit (exit code 2).
+    """
+    from review_calendar.intake.templates import write_template
+
+    programme, instance = instance_named(args.programme, args.year, args.obligation, args.period)
+    obligation = programme.obligation(args.obligation)
+    if not obligation.template:
+        raise UsageError(f"obligation {obligation.id!r} has no template (nothing is submitted)")
+    due = instance.effective_due
+    path = write_template(obligation.template, Path(args.out), programme_title=programme.name,
+                          obligation_title=obligation.title, due=f"{due.year}年{due.month}月{due.day}日")  # fmt: skip
+    print(f"template written: {path}")
+    return EXIT_OK

@@ -1,0 +1,1 @@
+"""Test support shared by every suite: :mod:`tests.support.builders` arranges rows of the review database."""
