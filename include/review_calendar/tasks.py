@@ -406,6 +406,7 @@ def aggregate_province(key: str, as_of: str, run_id: str) -> dict[str, Any]:
     from review_calendar.report.publish import write_reports
     from review_calendar.store.db import session_scope
     from review_calendar.store.models import GateRun, ObligationInstanceRow
+    from review_calendar.store.queries import instance_filter
 
     settings = get_settings()
     programme, instance = instance_of(key)
@@ -414,18 +415,11 @@ def aggregate_province(key: str, as_of: str, run_id: str) -> dict[str, Any]:
         result = aggregation.aggregate_province(session, programme, instance, day)
         gate = session.scalar(
             select(GateRun.html_path)
-            .where(GateRun.programme_id == instance.programme_id, GateRun.cycle_year == instance.cycle_year,
-                   GateRun.obligation_id == instance.obligation_id, GateRun.period == instance.period,
-                   GateRun.run_id == run_id)
+            .where(*instance_filter(GateRun, instance), GateRun.run_id == run_id)
             .order_by(GateRun.id.desc())
-        )  # fmt: skip
+        )
         row = session.scalar(
-            select(ObligationInstanceRow).where(
-                ObligationInstanceRow.programme_id == instance.programme_id,
-                ObligationInstanceRow.cycle_year == instance.cycle_year,
-                ObligationInstanceRow.obligation_id == instance.obligation_id,
-                ObligationInstanceRow.period == instance.period,
-            )
+            select(ObligationInstanceRow).where(*instance_filter(ObligationInstanceRow, instance))
         )
         if row is not None:
             row.state = "aggregated"

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
+from review_calendar.aggregate.states import ON_TIME_STATES, states_by_region
 from review_calendar.decide.rules import (
     REVOCATIONS,
     ReReviewInput,
@@ -189,7 +190,10 @@ def _re_review_records(
             continue
         for code, row in _rows_by_region(load_instance_frame(session, past)).items():
             records.history.setdefault(code, []).append(row)
-    records.table_on_time = {code: not s.is_late for code, s in accepted_regions(session, annual).items()}
+    # On time by the one submission-state rule: a table corrected after an on-time file stays on time.
+    received = accepted_regions(session, annual)
+    states = states_by_region(session, annual, dt.date.max, received)
+    records.table_on_time = {code: states[code].state in ON_TIME_STATES for code in received}
     return records
 
 

@@ -83,6 +83,8 @@ OUTCOMES: dict[str, str] = {
     "missing": "未收到材料",
     "pass": "通过",
     "fail": "未通过",
+    "passed": "通过",
+    "failed": "未通过",
     "accepted": "受理",
     "rejected": "退回",
     "granted": "给予补贴",

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
+from review_calendar.aggregate.states import OUTSTANDING_STATES, states_by_region
 from review_calendar.domain.labels import MESSAGE_KINDS
 from review_calendar.domain.programmes import instances_for_year
 from review_calendar.notify.notices import rejection_of
@@ -37,7 +38,7 @@ from review_calendar.notify.render import (
 from review_calendar.notify.stages import Stage, reminder_stage
 from review_calendar.store.db import session_scope
 from review_calendar.store.models import OutboxMessage, Submission
-from review_calendar.store.queries import accepted_regions, expected_submitters, instance_filter
+from review_calendar.store.queries import expected_submitters, instance_filter
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -215,13 +216,19 @@ def latest_rejections(session: Session, instance: ObligationInstance) -> dict[st
 
 
 def _lagging(
-    session: Session, programme: Programme, instance: ObligationInstance
+    session: Session, programme: Programme, instance: ObligationInstance, as_of: dt.date
 ) -> dict[str, tuple[Submitter, list[str]]]:
-    """Expected submitters without an accepted file, by region, with their clusters' names."""
-    accepted = accepted_regions(session, instance)
+    """Expected submitters that still owe an acceptable file on ``as_of``, with their clusters' names.
+
+    Whom to remind is decided by the one submission-state rule
+    (:func:`~review_calendar.aggregate.states.states_by_region`): a region in one of
+    the :data:`~review_calendar.aggregate.states.OUTSTANDING_STATES`.
+    """
+    submitters = expected_submitters(session, programme, instance)
+    states = states_by_region(session, instance, as_of, (s.region_code for s in submitters))
     out: dict[str, tuple[Submitter, list[str]]] = {}
-    for s in expected_submitters(session, programme, instance):
-        if s.region_code in accepted:
+    for s in submitters:
+        if states[s.region_code].state not in OUTSTANDING_STATES:
             continue
         _, clusters = out.setdefault(s.region_code, (s, []))
         if s.cluster_name:
@@ -258,7 +265,7 @@ class _InstancePlanner:
 
     def run(self, stage: Stage | None) -> None:
         """Plan the instance's day: who lags, what is queued already, each region, the gap report."""
-        lagging = _lagging(self.session, self.programme, self.instance)
+        lagging = _lagging(self.session, self.programme, self.instance, self.as_of)
         if not lagging:
             return
         self._read_outbox()

@@ -147,6 +147,13 @@ def _city_table(aggregate: ProvinceAggregate) -> dict[str, Any]:
     }
 
 
+def _listed_lagging_states(aggregate: ProvinceAggregate) -> tuple[str, ...]:
+    """The states the 滞后地区 table can hold: after the deadline nobody is still 待提交 or 未到期."""
+    if aggregate.as_of > aggregate.effective_due:
+        return ("late", "missing", "rejected")
+    return LAGGING_STATES
+
+
 def _lagging_rows(aggregate: ProvinceAggregate) -> list[dict[str, Any]]:
     """滞后地区: one row per late, missing or rejected region, with its note."""
     rows = []
@@ -248,7 +255,7 @@ def write_html(
         "progress": Markup(progress) if progress else None,
         **_city_table(aggregate),
         "lagging": _lagging_rows(aggregate),
-        "lagging_states": [state_label(s) for s in LAGGING_STATES],
+        "lagging_states": [state_label(s) for s in _listed_lagging_states(aggregate)],
         **_criteria_tables(programme, aggregate),
         "colours": STATE_COLOURS,
         "gate": gate,

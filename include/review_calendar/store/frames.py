@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from review_calendar.store.models import DatasetRow, Submission
+from review_calendar.store.queries import instance_filter
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -40,13 +41,7 @@ def load_instance_frame(
     stmt = (
         select(DatasetRow, Submission)
         .join(Submission, Submission.id == DatasetRow.submission_id)
-        .where(
-            Submission.programme_id == instance.programme_id,
-            Submission.cycle_year == instance.cycle_year,
-            Submission.obligation_id == instance.obligation_id,
-            Submission.period == instance.period,
-            Submission.status == "accepted",
-        )
+        .where(*instance_filter(Submission, instance), Submission.status == "accepted")
         .order_by(Submission.region_code, DatasetRow.sheet, DatasetRow.row_no)
     )
     if dataset is not None:

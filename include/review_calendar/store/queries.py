@@ -124,13 +124,7 @@ def expected_submitters(
 
 def accepted_regions(session: Session, instance: ObligationInstance) -> dict[str, Submission]:
     """The accepted (latest, not superseded) submission of each region for ``instance``."""
-    stmt = select(Submission).where(
-        Submission.programme_id == instance.programme_id,
-        Submission.cycle_year == instance.cycle_year,
-        Submission.obligation_id == instance.obligation_id,
-        Submission.period == instance.period,
-        Submission.status == "accepted",
-    )
+    stmt = select(Submission).where(*instance_filter(Submission, instance), Submission.status == "accepted")
     return {s.region_code: s for s in session.scalars(stmt) if s.region_code}
 
 
