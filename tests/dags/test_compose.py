@@ -558,12 +558,13 @@ def test_init_names_only_existing_airflow_commands(
     assert unknown_words(airflow_parser, words) == []
 
 
-def test_init_migrates_then_checks_then_seeds(compose: dict[str, Any]) -> None:
+def test_init_migrates_checks_loads_regions_then_seeds(compose: dict[str, Any]) -> None:
     script = compose["services"]["airflow-init"]["command"][-1]
     steps = [
         "airflow db migrate",
         "review-calendar db upgrade",
         "review-calendar programmes check",
+        "review-calendar regions load",
         "python -m review_calendar_demo seed",
     ]
 

@@ -19,7 +19,7 @@ HEAVY = ("pandas", "great_expectations", "sqlalchemy", "openpyxl", "python_calam
 
 
 @pytest.fixture(scope="module")
-def dagbag():  # noqa: ANN201
+def dagbag():
     from airflow.dag_processing.dagbag import DagBag
 
     return DagBag(dag_folder=str(ROOT / "dags"))
@@ -32,19 +32,19 @@ def programme_tags() -> set[str]:
     return {t for p in load_programmes(ROOT / "programmes").values() for t in p.tags}
 
 
-def test_no_import_errors(dagbag) -> None:  # noqa: ANN001
+def test_no_import_errors(dagbag) -> None:
     assert dagbag.import_errors == {}
     assert len(dagbag.dags) >= 4
 
 
-def test_one_calendar_dag_per_programme_file(dagbag) -> None:  # noqa: ANN001
+def test_one_calendar_dag_per_programme_file(dagbag) -> None:
     stems = sorted(p.stem for p in (ROOT / "programmes").glob("*.yaml"))
     assert [d for d in sorted(dagbag.dags) if d.startswith("programme_calendar__")] == [
         f"programme_calendar__{s}" for s in stems
     ]
 
 
-def test_every_dag_has_the_house_header(dagbag, programme_tags: set[str]) -> None:  # noqa: ANN001
+def test_every_dag_has_the_house_header(dagbag, programme_tags: set[str]) -> None:
     from review_calendar_airflow.dag_defaults import APPROVED_TAGS
 
     problems = []
@@ -117,7 +117,7 @@ def test_parsing_has_no_side_effects_and_no_heavy_imports(path: Path, tmp_path: 
     assert report == {"events": [], "heavy": []}
 
 
-def test_every_dag_serialises_and_round_trips(dagbag) -> None:  # noqa: ANN001
+def test_every_dag_serialises_and_round_trips(dagbag) -> None:
     from airflow.serialization.serialized_objects import DagSerialization
 
     for dag_id, dag in dagbag.dags.items():

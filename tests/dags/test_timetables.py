@@ -11,13 +11,13 @@ pytestmark = pytest.mark.dagbag
 TZ = pendulum.timezone("Asia/Shanghai")
 
 
-def _restriction(earliest: dt.datetime, catchup: bool = True):  # noqa: ANN202
+def _restriction(earliest: dt.datetime, catchup: bool = True):
     from airflow.timetables.base import TimeRestriction
 
     return TimeRestriction(earliest=pendulum.instance(earliest), latest=None, catchup=catchup)
 
 
-def _walk(timetable, earliest: dt.datetime, count: int) -> list:  # noqa: ANN001
+def _walk(timetable, earliest: dt.datetime, count: int) -> list:
     runs, last = [], None
     for _ in range(count):
         info = timetable.next_dagrun_info(
@@ -85,7 +85,7 @@ def test_reminders_run_at_nine_on_working_days_only() -> None:
         pytest.param(lambda m: m.WorkingDayTimetable(9, 30), id="working-day"),
     ],
 )
-def test_timetables_serialise_and_are_registered(make) -> None:  # noqa: ANN001
+def test_timetables_serialise_and_are_registered(make) -> None:
     from airflow import plugins_manager
     from airflow.serialization.serialized_objects import decode_timetable, encode_timetable
     from review_calendar_airflow import timetables

@@ -58,7 +58,7 @@ def states_on(url: str, as_of: dt.date = AS_OF) -> pd.DataFrame:
         return submission_states(s, A, HALF_YEAR, as_of)
 
 
-def province(url: str, programme=A, instance=HALF_YEAR, as_of: dt.date = AS_OF, **kwargs: Any):  # noqa: ANN001, ANN201
+def province(url: str, programme=A, instance=HALF_YEAR, as_of: dt.date = AS_OF, **kwargs: Any):
     with session_scope(url) as s:
         return aggregate_province(s, programme, instance, as_of, **kwargs)
 
@@ -347,7 +347,7 @@ def annual(url: str) -> str:
     return url
 
 
-def b_province(url: str):  # noqa: ANN201
+def b_province(url: str):
     instance = ANNUAL[2025]
     return province(url, B, instance, instance.effective_due + dt.timedelta(days=1))
 

@@ -1,4 +1,4 @@
-"""The calendar engine against every example of DOMAIN.md and the cycle/validity rules."""
+"""The calendar engine against the documented due-date examples and the cycle/validity rules."""
 
 from __future__ import annotations
 

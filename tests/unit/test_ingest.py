@@ -23,14 +23,14 @@ A = load_programme("hebei_smart_cluster")
 
 
 @pytest.fixture
-def env(migrated_url: str, review_env: Path, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
+def env(migrated_url: str, review_env: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("REVIEW_CALENDAR_DB_URL", migrated_url)
     seed_demo(migrated_url)
     record_instances(migrated_url, A, 2025)
     return migrated_url, get_settings()
 
 
-def _submitter(url: str, obligation: str, region: str):  # noqa: ANN202
+def _submitter(url: str, obligation: str, region: str):
     instance = find_instance(A, 2025, obligation)
     with session_scope(url) as s:
         return instance, next(x for x in expected_submitters(s, A, instance) if x.region_code == region)
@@ -42,7 +42,7 @@ def _file(tmp_path: Path, name: str, records: dict, day: dt.date) -> Path:
     return path
 
 
-def test_good_file_is_accepted_with_rows_and_contacts(env, tmp_path: Path) -> None:  # noqa: ANN001
+def test_good_file_is_accepted_with_rows_and_contacts(env, tmp_path: Path) -> None:
     url, settings = env
     instance, city = _submitter(url, "contact_list", "130600")
     path = _file(
@@ -62,7 +62,7 @@ def test_good_file_is_accepted_with_rows_and_contacts(env, tmp_path: Path) -> No
     assert Path(report.accepted[0].stored_path).read_bytes() == path.read_bytes()
 
 
-def test_same_file_twice_is_a_no_op(env, tmp_path: Path) -> None:  # noqa: ANN001
+def test_same_file_twice_is_a_no_op(env, tmp_path: Path) -> None:
     url, settings = env
     instance, city = _submitter(url, "contact_list", "130600")
     path = _file(tmp_path, "保定.xlsx", records_for(A, instance, city), dt.date(2025, 3, 20))
@@ -75,7 +75,7 @@ def test_same_file_twice_is_a_no_op(env, tmp_path: Path) -> None:  # noqa: ANN00
         assert len(s.scalars(select(Submission)).all()) == 1
 
 
-def test_corrected_resubmission_supersedes_and_keeps_history(env, tmp_path: Path) -> None:  # noqa: ANN001
+def test_corrected_resubmission_supersedes_and_keeps_history(env, tmp_path: Path) -> None:
     url, settings = env
     instance, county = _submitter(url, "half_year_report", "130109")
     first = _file(tmp_path, "v1.xlsx", records_for(A, instance, county, seed=1), dt.date(2025, 7, 1))
@@ -90,7 +90,7 @@ def test_corrected_resubmission_supersedes_and_keeps_history(env, tmp_path: Path
     assert rows[0].superseded_by == rows[1].id == report.accepted[0].submission_id
 
 
-def test_rejected_file_is_quarantined_with_its_errors(env, tmp_path: Path) -> None:  # noqa: ANN001
+def test_rejected_file_is_quarantined_with_its_errors(env, tmp_path: Path) -> None:
     url, settings = env
     instance, city = _submitter(url, "contact_list", "130600")
     bad = break_records(records_for(A, instance, city), "bad_mobile", 2025)
@@ -110,7 +110,7 @@ def test_rejected_file_is_quarantined_with_its_errors(env, tmp_path: Path) -> No
     assert [(e.code, e.row, e.column) for e in errors] == [("MOBILE_INVALID", 3, "手机")]
 
 
-def test_file_after_the_due_date_is_late(env, tmp_path: Path) -> None:  # noqa: ANN001
+def test_file_after_the_due_date_is_late(env, tmp_path: Path) -> None:
     url, settings = env
     instance, county = _submitter(url, "half_year_report", "130109")
     path = _file(
@@ -122,7 +122,7 @@ def test_file_after_the_due_date_is_late(env, tmp_path: Path) -> None:  # noqa: 
     assert report.accepted[0].is_late is True
 
 
-def test_region_outside_the_programme_is_rejected(env, tmp_path: Path) -> None:  # noqa: ANN001
+def test_region_outside_the_programme_is_rejected(env, tmp_path: Path) -> None:
     url, settings = env
     instance, county = _submitter(url, "half_year_report", "130109")
     records = records_for(A, instance, county)
@@ -134,7 +134,7 @@ def test_region_outside_the_programme_is_rejected(env, tmp_path: Path) -> None: 
     assert report.rejected[0].errors[0]["code"] == "REGION_NOT_EXPECTED"
 
 
-def test_inbox_sweep_moves_files_and_leaves_future_ones_pending(env, tmp_path: Path) -> None:  # noqa: ANN001
+def test_inbox_sweep_moves_files_and_leaves_future_ones_pending(env, tmp_path: Path) -> None:
     from review_calendar.tasks import ingest_inbox
 
     url, settings = env
@@ -151,7 +151,7 @@ def test_inbox_sweep_moves_files_and_leaves_future_ones_pending(env, tmp_path: P
     assert [p.name for p in pending_files(settings, instance)] == ["later.xlsx"]
 
 
-def test_unreadable_file_in_region_folder_is_attributed_to_that_region(env, tmp_path: Path) -> None:  # noqa: ANN001
+def test_unreadable_file_in_region_folder_is_attributed_to_that_region(env, tmp_path: Path) -> None:
     url, settings = env
     instance, _ = _submitter(url, "half_year_report", "130109")
     path = inbox_dir(settings, instance) / "130109" / "坏文件.xlsx"

@@ -99,3 +99,30 @@ def test_modules_are_rooms_not_floors(path: Path) -> None:
     assert len(text.splitlines()) <= MAX_MODULE_LINES
     assert not re.search(r"^\s*# ?[-=]{5,}", text, re.M), "banner comment"
     assert not re.search(r"STYLE\.md|AIRFLOW3_NOTES|LAYOUT\.md|DOMAIN\.md|\.\./shared|\bissue \d", text)
+
+
+def _tracked_text_files() -> list[Path]:
+    import subprocess
+
+    names = subprocess.run(
+        ["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    suffixes = {".py", ".md", ".sh", ".yaml", ".yml", ".toml", ".j2", ".html", ".txt", ".example"}
+    return [
+        ROOT / n
+        for n in names
+        if Path(n).suffix in suffixes
+        and not n.startswith("tests/data/bad/")
+        and n != "tests/unit/test_layout.py"
+    ]
+
+
+def test_no_file_points_to_documents_outside_the_repository() -> None:
+    pattern = re.compile(r"STYLE\.md|AIRFLOW3_NOTES|LAYOUT\.md|DOMAIN\.md|\.\./shared|\bissue \d")
+    offenders = [
+        str(p.relative_to(ROOT))
+        for p in _tracked_text_files()
+        if p.exists() and pattern.search(p.read_text(encoding="utf-8", errors="replace"))
+    ]
+
+    assert offenders == []

@@ -69,7 +69,7 @@ def test_quarterly_obligation_has_four_instances() -> None:
     assert periods == ["Q1", "Q2", "Q3", "Q4"]
 
 
-def _write_variant(tmp_path: Path, mutate, name: str = "hebei_smart_cluster") -> Path:  # noqa: ANN001
+def _write_variant(tmp_path: Path, mutate, name: str = "hebei_smart_cluster") -> Path:
     data = yaml.safe_load((PROGRAMMES / "hebei_smart_cluster.yaml").read_text(encoding="utf-8"))
     mutate(data)
     path = tmp_path / f"{name}.yaml"
@@ -124,7 +124,7 @@ def _write_variant(tmp_path: Path, mutate, name: str = "hebei_smart_cluster") ->
         ),
     ],
 )
-def test_invalid_programme_error_names_file_and_key(tmp_path: Path, mutate, fragment: str) -> None:  # noqa: ANN001
+def test_invalid_programme_error_names_file_and_key(tmp_path: Path, mutate, fragment: str) -> None:
     path = _write_variant(tmp_path, mutate)
 
     with pytest.raises(ProgrammeError) as err:

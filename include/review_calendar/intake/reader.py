@@ -97,7 +97,7 @@ class NotARegularFile(OSError):
     """The path names a directory, a device or a pipe, not a file."""
 
 
-def read_file(path: Path, limits: ReadLimits = ReadLimits()) -> FileContent:  # noqa: B008 - frozen default
+def read_file(path: Path, limits: ReadLimits = ReadLimits()) -> FileContent:
     """Read and hash one file, unless it is over the size limit.
 
     Args:
@@ -144,7 +144,7 @@ def read_table(
     *,
     sheet: str | None,
     expected_columns: Sequence[str],
-    limits: ReadLimits = ReadLimits(),  # noqa: B008 - frozen, immutable default
+    limits: ReadLimits = ReadLimits(),
     name: str | None = None,
     other_layouts: Mapping[str, Sequence[str]] | None = None,
     content: FileContent | None = None,
