@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
-__all__ = ["FONT_FAMILY", "line_svg", "message_svg", "stacked_bars_svg"]
+__all__ = ["FONT_FAMILY", "STATE_COLOURS", "line_svg", "message_svg", "stacked_bars_svg"]
 
 FONT_FAMILY = "'PingFang SC','Microsoft YaHei','Noto Sans CJK SC','Source Han Sans SC',sans-serif"
 
@@ -26,6 +26,17 @@ _COLOUR = re.compile(r"^(#[0-9a-fA-F]{3}|#[0-9a-fA-F]{6}|[a-zA-Z]{3,20})$")
 # Characters XML 1.0 does not allow (a browser would refuse the whole SVG).
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _FALLBACK_COLOURS = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1")
+
+#: Colour of each submission state in every chart and page (reports and the reviewers' pages).
+STATE_COLOURS = {
+    "on_time": "#2e7d32",
+    "on_time_corrected": "#2e7d32",
+    "late": "#f9a825",
+    "missing": "#c62828",
+    "rejected": "#6a1b9a",
+    "open": "#90a4ae",
+    "not_due": "#cfd8dc",
+}
 
 
 def _text(value: object) -> str:

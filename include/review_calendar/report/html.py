@@ -20,7 +20,7 @@ from urllib.parse import quote
 from review_calendar.aggregate.figures import STATE_COUNTS as STATES
 from review_calendar.aggregate.states import LAGGING_STATES
 from review_calendar.domain.labels import CRITERION_RESULTS, period_label
-from review_calendar.report.charts import line_svg, stacked_bars_svg
+from review_calendar.report.charts import STATE_COLOURS, line_svg, stacked_bars_svg
 from review_calendar.report.values import (
     COUNT_METRICS,
     RECEIVED_STATES,
@@ -44,16 +44,8 @@ if TYPE_CHECKING:
     from review_calendar.aggregate.figures import Figure
     from review_calendar.domain.programmes import ObligationInstance, Programme
 
-__all__ = ["STATE_COLOURS", "write_html"]
+__all__ = ["write_html"]
 
-#: Colour of each submission state on the page and in its charts.
-STATE_COLOURS = {
-    "on_time": "#2e7d32",
-    "on_time_corrected": "#2e7d32",
-    "late": "#f9a825",
-    "missing": "#c62828",
-    "rejected": "#6a1b9a",
-}
 _EXPECTED_COLOUR = "#888888"
 _MARK_CSS = {"met": "yes", "not_met": "no"}
 

@@ -43,7 +43,7 @@ def progress_chart(series: ProgressSeries) -> str:
     Returns:
         An ``<svg>`` element (a short message when there is nothing to draw).
     """
-    from review_calendar.report.workbook import STATE_COLOURS
+    from review_calendar.report.charts import STATE_COLOURS
 
     accepted = series.points[-1].cumulative if series.points else 0
     title = f"受理进度：已受理 {accepted} / 应报 {series.expected}"
@@ -75,7 +75,7 @@ def share_chart(shares: Sequence[CityShare]) -> str:
     Returns:
         An ``<svg>`` element (a short message when nothing is due yet).
     """
-    from review_calendar.report.workbook import STATE_COLOURS
+    from review_calendar.report.charts import STATE_COLOURS
 
     rows = [s for s in shares if s.due]
     title = "各市按时报送率"
