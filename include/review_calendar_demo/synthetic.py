@@ -283,7 +283,7 @@ def break_records(
 
 def set_received(path: Path, day: dt.date) -> None:
     """Date a file as received on ``day`` (10:00 Asia/Shanghai) through its modification time."""
-    from review_calendar.domain.schedule import TZ
+    from review_calendar.domain.calendar import TZ
 
     moment = dt.datetime.combine(day, dt.time(10, 0), tzinfo=TZ).timestamp()
     os.utime(path, (moment, moment))

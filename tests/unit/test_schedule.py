@@ -9,7 +9,8 @@ import pytest
 
 from review_calendar.domain.calendar import WorkingCalendar
 from review_calendar.domain.programmes import load_programme_file
-from review_calendar.domain.schedule import TZ, next_deadline_run, next_working_day_run
+from review_calendar.domain.calendar import TZ
+from review_calendar.domain.schedule import next_deadline_run, next_working_day_run
 
 pytestmark = pytest.mark.unit
 PROGRAMMES = Path(__file__).resolve().parents[2] / "programmes"

@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
-from review_calendar.domain.calendar import TIMEZONE, WorkingCalendar, default_calendar
+from review_calendar.domain.calendar import TZ, WorkingCalendar, default_calendar
 from review_calendar.domain.programmes import ObligationInstance, Programme, instances_for_year
 
-TZ = ZoneInfo(TIMEZONE)
 
 
 @dataclass(frozen=True, slots=True)
