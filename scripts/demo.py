@@ -154,6 +154,11 @@ def summarise(settings, year: int, mail, log) -> None:  # noqa: ANN001  # noqa: 
     say(f"  送达的邮件（.eml）：   {settings.home / 'mail'}")
     say(f"  DAG 任务日志：         {settings.home / 'logs' / 'dag-runs.log'}")
     say("  Airflow 界面：         scripts/airflow-ui.sh，然后打开 http://localhost:8080（见 README）")
+    say(f"\n==> 在真实调度器上运行 {year} 年度：scripts/airflow-ui.sh（换端口：AIRFLOW__API__PORT=8095）")
+    say("  以 operator 登录，先解除暂停 review_cycle__hebei_smart_cluster__performance_evaluation，")
+    say("  再解除暂停 review_cycle__hebei_smart_cluster__full_year_report：调度器立即运行")
+    say("  最近一个已截止的全年报告，全省汇总发布数据资产后绩效评价自动运行；指定年度时触发并填写")
+    say(f'  参数 {{"year": {year}}}（不填逻辑日期）。详见 docs/real-scheduler.md')
 
 
 if __name__ == "__main__":

@@ -58,16 +58,11 @@ DEFAULT_ARGS: dict[str, Any] = {
 START_DATE = pendulum.datetime(2024, 1, 1, tz=TZ)
 
 
-def local_date(moment: dt.datetime) -> dt.date:
-    """The Asia/Shanghai calendar date of an aware datetime (run_after, data interval bounds)."""
-    return moment.astimezone(TZ).date()
-
-
 @cache
 def programmes() -> dict[str, Any]:
     """Every programme, loaded once per parsing process, sorted by id."""
-    from review_calendar.settings import get_settings
     from review_calendar.domain.programmes import load_programmes
+    from review_calendar.settings import get_settings
 
     # Settings read only environment variables: no database, connection or Variable at parse time.
     return load_programmes(get_settings().programmes_dir)
