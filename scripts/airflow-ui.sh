@@ -29,6 +29,8 @@ case "$AIRFLOW__API__HOST" in
   *) reach="$AIRFLOW__API__HOST" ;;
 esac
 export AIRFLOW__CORE__EXECUTION_API_SERVER_URL="${AIRFLOW__CORE__EXECUTION_API_SERVER_URL:-http://$reach:$AIRFLOW__API__PORT/execution/}"
+# Everything shares this machine's cores: give a busy api-server 30 s (not 5) to answer a task.
+export AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT="${AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT:-30}"
 url="http://$reach:$AIRFLOW__API__PORT"
 logs="$AIRFLOW_HOME/logs"
 mkdir -p "$logs"

@@ -1,4 +1,4 @@
-"""The header every review-calendar DAG shares (STYLE.md point 8), checked by tests/dags.
+"""The header every review-calendar DAG shares (doc, tags, start date, retries, alerts), checked by tests/dags.
 
 Light on purpose: imported at DAG parse time, so only the standard library,
 pendulum and the programme loader.

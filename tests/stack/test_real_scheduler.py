@@ -95,6 +95,25 @@ def choose_chain(now: dt.datetime) -> tuple[str, str, str, Any]:
     raise AssertionError(f"no chain has both windows closed on {now}")
 
 
+@pytest.mark.parametrize(
+    ("day", "programme_id", "year"),
+    [
+        pytest.param(
+            dt.date(2026, 11, 30), "hebei_smart_cluster", 2025, id="after-the-evaluation-of-the-full-year"
+        ),
+        pytest.param(dt.date(2027, 2, 1), "miit_sme_cluster", 2026, id="while-that-evaluation-is-open"),
+        pytest.param(dt.date(2027, 3, 20), "hebei_smart_cluster", 2026, id="once-it-closed"),
+        pytest.param(dt.date(2027, 6, 1), "hebei_smart_cluster", 2026, id="while-the-monitoring-is-open"),
+    ],
+)
+def test_a_chain_with_both_windows_closed_exists_on_any_day(
+    day: dt.date, programme_id: str, year: int
+) -> None:
+    chosen = choose_chain(dt.datetime.combine(day, dt.time(12), tzinfo=TZ))
+
+    assert (chosen[0], chosen[3].instance.cycle_year) == (programme_id, year)
+
+
 def place_files(stack: Stack, programme_id: str, year: int, obligations: tuple[str, ...]) -> None:
     """The demo scenario's files for these instances, in the stack's inboxes (dated on their receipt days)."""
     from review_calendar_demo.scenario import place_submissions

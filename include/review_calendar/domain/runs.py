@@ -27,7 +27,7 @@ CycleSource = Literal["params", "asset", "interval"]
 
 
 class CycleUnknown(ValueError):
-    """A run cannot tell which cycle it serves; the message says, in Chinese, what to fill in."""
+    """A run cannot tell which cycle (or day) it serves; the message says, in Chinese, what to fill in."""
 
 
 @dataclass(frozen=True, slots=True)
