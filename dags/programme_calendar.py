@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 from airflow.sdk import Param, dag, get_current_context, task
-from review_calendar_airflow.dag_defaults import DEFAULT_ARGS, START_DATE, local_date, programmes, wanted
+from review_calendar_airflow.dag_defaults import DEFAULT_ARGS, START_DATE, programmes, wanted
 
 DOC = """
 ### {name}：年度审查日历
@@ -57,12 +57,14 @@ def build(programme_id: str) -> None:
     def programme_calendar() -> None:
         @task(task_display_name="记录年度报送事项")
         def record_instances() -> dict:
-            """Compute every obligation instance of the cycle and store it in the review database."""
+            """计算本年度全部报送事项的法定截止日和顺延后的截止日，记入审查库；年度留空为运行日的下一年度。"""
+            from review_calendar.domain.runs import calendar_year
             from review_calendar.tasks import record_calendar
 
             context = get_current_context()
-            year = context["params"]["year"] or local_date(context["dag_run"].run_after).year + 1
-            return record_calendar(programme_id, int(year))
+            return record_calendar(
+                programme_id, calendar_year(context["params"]["year"], context["dag_run"].run_after)
+            )
 
         record_instances()
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 import datetime as dt
 
 from airflow.sdk import Param, dag, get_current_context, task
-from review_calendar_airflow.dag_defaults import DEFAULT_ARGS, START_DATE, local_date, programmes
+from airflow.sdk.exceptions import AirflowFailException
+from review_calendar_airflow.dag_defaults import DEFAULT_ARGS, START_DATE, programmes
 from review_calendar_airflow.timetables import WorkingDayTimetable
 
 DOC = """
@@ -48,13 +49,18 @@ DOC = """
 def reminders() -> None:
     @task(task_display_name="确定日期")
     def resolve_day() -> str:
-        """Decide the day the reminders are computed for: the as_of param, else the run's day."""
+        """确定按哪一天计算提醒：触发参数 as_of，留空则为本次运行当天（北京时间）。"""
+        from review_calendar.domain.runs import CycleUnknown, reminder_day
+
         context = get_current_context()
-        return context["params"]["as_of"] or local_date(context["dag_run"].run_after).isoformat()
+        try:
+            return reminder_day(context["params"]["as_of"], context["dag_run"].run_after).isoformat()
+        except CycleUnknown as bad:
+            raise AirflowFailException(str(bad)) from bad
 
     @task(task_display_name="接收新到文件")
     def sweep_inboxes(as_of: str) -> dict:
-        """Take in every file that arrived for an open obligation, so reminders reflect them."""
+        """接收各开放事项收件箱中新到的文件，提醒只发给确实尚未报送的地区。"""
         from review_calendar.tasks import sweep_inboxes as run
 
         context = get_current_context()
@@ -62,23 +68,23 @@ def reminders() -> None:
 
     @task(task_display_name="列出项目")
     def list_programmes(as_of: str) -> list:
-        """List the programmes with an open obligation on that day: one mapped planning task each."""
+        """列出当天有开放报送事项的项目，每个项目一个生成提醒任务。"""
         from review_calendar.tasks import open_instances
 
         chosen = get_current_context()["params"]["programme"]
         return sorted({k.split("/")[0] for k in open_instances(as_of, chosen)})
 
     @task(task_display_name="生成提醒", map_index_template="{{ task.op_kwargs['programme_id'] }}",
-          doc_md="Queues one programme's reminders, notices and gap reports for the day in the outbox.")  # fmt: skip
+          doc_md="为一个项目生成当天的催报提醒、开放通知和联系人缺口报告，登记到发件箱。")  # fmt: skip
     def plan_reminders(as_of: str, programme_id: str) -> dict:
-        """Queue one programme's reminders, notices and gap reports for the day in the outbox."""
+        """为一个项目生成当天的催报提醒、开放通知和联系人缺口报告，登记到发件箱。"""
         from review_calendar.tasks import plan_reminders as run
 
         return run(programme_id, as_of, dry_run=get_current_context()["params"]["dry_run"])
 
     @task(task_display_name="发送邮件")
     def send_emails() -> dict:
-        """Deliver the outbox through the Airflow SMTP connection, each message once."""
+        """通过 Airflow 的 SMTP 连接发送发件箱中的邮件，每封只发一次。"""
         from review_calendar_airflow.mail import deliver_outbox
 
         return deliver_outbox(dry_run=get_current_context()["params"]["dry_run"])

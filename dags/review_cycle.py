@@ -10,6 +10,7 @@ publish the Asset that starts the downstream cycle.
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from airflow.providers.standard.sensors.date_time import DateTimeSensorAsync
 from airflow.sdk import Param, dag, get_current_context, task
@@ -17,6 +18,9 @@ from airflow.sdk.exceptions import AirflowFailException
 from review_calendar_airflow.assets import obligation_asset
 from review_calendar_airflow.dag_defaults import DEFAULT_ARGS, START_DATE, programmes, wanted
 from review_calendar_airflow.timetables import DeadlineTimetable
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
 
 LEVELS = {"county": "县（市、区）", "city": "市工业和信息化局", "province": "省级主管部门", "evaluator": "第三方评估机构",
           "ministry": "工业和信息化部", "firm": "企业"}  # fmt: skip
@@ -35,19 +39,33 @@ DOC = """
 每次运行处理一个年度（期次）的报送事项：等待截止日（不占用工作槽位）→ 接收收件箱中的报送文件 →
 省级数据质量闸门（Great Expectations）→ 按市汇总 → 全省汇总和报表 → {decide}发送通知 → 发布数据资产。
 
-运维人员可在触发表单中填写 `year`（及 `period`）重跑或补跑任意年度；`dry_run` 只计算不发邮件、不改变认定状态。
+手动触发（重跑、补跑任意年度）须在触发表单中填写 `year`（多期事项还要填写 `period`）；没有年度的手动运行会立即失败并说明要填写什么。
+`as_of` 可留空：按运行当天计算，最早为截止日次日。`dry_run` 只计算不发邮件、不改变认定状态。
 """
+
+
+def _asset_extras(context: Context) -> list[dict]:
+    """The ``extra`` of each Asset event that started the run, oldest first (empty for other runs)."""
+    events = [e for group in (context.get("triggering_asset_events") or {}).values() for e in group]
+    return [dict(e.extra or {}) for e in sorted(events, key=lambda e: e.timestamp)]
 
 
 def _params(programme_id: str, periods: list[str]) -> dict:
     return {
         "programme": Param(programme_id, type="string", enum=[programme_id], title="项目"),
         "year": Param(
-            None, type=["null", "integer"], minimum=2000, maximum=2100, title="年度（留空：按计划时间确定）"
+            None,
+            type=["null", "integer"],
+            minimum=2000,
+            maximum=2100,
+            title="年度（手动触发必填；计划运行和上游启动时留空）",
         ),
         "period": Param(None, type=["null", "string"], enum=[None, *periods], title="期次"),
         "as_of": Param(
-            None, type=["null", "string"], format="date", title="按此日期计算（留空：截止日次日）"
+            None,
+            type=["null", "string"],
+            format="date",
+            title="按此日期计算（留空：运行当天，最早为截止日次日）",
         ),
         "dry_run": Param(False, type="boolean", title="试运行（不发邮件、不改变认定状态）"),
     }
@@ -102,43 +120,50 @@ def build(programme_id: str, obligation_id: str) -> None:
     def review_cycle() -> None:
         @task(task_display_name="确定年度和截止日")
         def open_instance() -> dict:
-            """Work out which cycle this run handles and record the instance, its deadline and expected submitters."""
+            """确定本次运行处理的年度和期次（触发参数、上游数据资产或计划时间），登记截止日和应报送地区；无法确定时立即失败并说明要填写什么。"""
+            from review_calendar.domain.runs import CycleUnknown
             from review_calendar.tasks import open_instance as run
 
             context = get_current_context()
-            params = context["params"]
-            year, period = params["year"], params["period"]
-            for event in (context.get("triggering_asset_events") or {}).values():
-                if event and year is None:
-                    year, period = event[-1].extra.get("cycle_year"), event[-1].extra.get("period")
-            return run(
-                programme_id, obligation_id, year=year, period=period, as_of=params["as_of"],
-                interval_end=context["data_interval_end"], run_id=context["run_id"],
-            )  # fmt: skip
+            try:
+                return run(
+                    programme_id, obligation_id, params=dict(context["params"]), asset_extras=_asset_extras(context),
+                    interval_end=context.get("data_interval_end"), run_after=context["dag_run"].run_after,
+                    run_id=context["run_id"],
+                )  # fmt: skip
+            except CycleUnknown as unknown:
+                # Retrying cannot tell the cycle either: fail now, the message says what to fill in.
+                raise AirflowFailException(str(unknown)) from unknown
 
         instance = open_instance()
         wait = DateTimeSensorAsync(
             task_id="wait_for_deadline",
             task_display_name="等待截止日",
-            doc_md="Waits, deferred in the triggerer, until the submission window closes (00:00 after the effective due date).",
-            target_time="{{ ti.xcom_pull(task_ids='open_instance')['closes_at'] }}",
+            doc_md="在触发器（triggerer）中等待报送窗口关闭（顺延后截止日次日零时），不占用工作槽位；已过截止日则立即继续。",
+            # One XCom by map index: the triggerer, which renders this, answers only single pulls.
+            target_time="{{ ti.xcom_pull(task_ids='open_instance', map_indexes=-1)['closes_at'] }}",
+            # The wait starts and ends in the triggerer, no worker involved: a worker that deferred
+            # a deadline already passed raced the trigger's immediate resumption and lost its try
+            # (apache/airflow#72716, state mismatch after defer).
+            start_from_trigger=True,
+            end_from_trigger=True,
         )
 
         @task(task_display_name="列出各市")
         def list_cities(instance: dict) -> list:
-            """List the cities whose regions owe this instance: one mapped aggregation task each."""
+            """列出本期有应报送地区的各市，每市一个汇总任务。"""
             return instance["cities"]
 
         @task(task_display_name="接收报送文件")
         def ingest_submissions(instance: dict) -> dict:
-            """Take in every file waiting in the inbox of this instance: accept, or quarantine with reasons."""
+            """接收本期收件箱中的全部报送文件：合格的接收，不合格的退回并隔离，注明原因。"""
             from review_calendar.tasks import ingest_inbox
 
             return ingest_inbox(instance["key"], instance["as_of"], run_id=get_current_context()["run_id"])
 
         @task(task_display_name="省级数据质量闸门")
         def check_provincial_gate(instance: dict) -> dict:
-            """Run the Great Expectations gate on the assembled provincial dataset; critical failures stop here."""
+            """对全省数据运行数据质量闸门（Great Expectations）；发现严重问题即在此停止，闸门报告列明地区、行和字段。"""
             from review_calendar.gate.errors import GateFailed
             from review_calendar.tasks import run_gate
 
@@ -151,29 +176,31 @@ def build(programme_id: str, obligation_id: str) -> None:
         @task(
             task_display_name="按市汇总",
             map_index_template="{{ task.op_kwargs['city_code'] }}",
-            doc_md="Sums the key figures and submission states of one city's counties.",
+            doc_md="汇总一个市所辖县（市、区）的报送状态和关键指标。",  # mapped: the docstring is not shown
         )
         def aggregate_city(instance: dict, city_code: str) -> dict:
-            """Sum the key figures and submission states of one city's counties."""
+            """汇总一个市所辖县（市、区）的报送状态和关键指标。"""
             from review_calendar.tasks import aggregate_city as run
 
             return run(instance["key"], instance["as_of"], city_code)
 
         @task(task_display_name="全省汇总和报表", outlets=[obligation_asset(programme_id, obligation_id)])
         def aggregate_province(instance: dict, cities: list) -> dict:
-            """Aggregate the province, write the Excel and HTML reports, and publish the Asset for downstream cycles."""
+            """全省汇总，生成 Excel 和 HTML 报表，发布数据资产以启动下游审查事项。"""
             from review_calendar.tasks import aggregate_province as run
 
             context = get_current_context()
             summary = run(instance["key"], instance["as_of"], context["run_id"])
+            # The downstream cycle reads its cycle from this extra (it has no data interval).
             context["outlet_events"][obligation_asset(programme_id, obligation_id)].extra = {
+                "programme": programme_id, "obligation": obligation_id,
                 "cycle_year": summary["cycle_year"], "period": summary["period"],
             }  # fmt: skip
             return summary
 
         @task(task_display_name="作出决定")
         def decide(instance: dict) -> dict:
-            """Apply the programme's decision rules (evaluation, re-review, subsidies, bulletin) and record them with their reasons."""
+            """按项目的决定规则（绩效评价、复核、补贴、通报排名）作出决定，记录理由和依据。"""
             from review_calendar.tasks import decide as run
 
             context = get_current_context()
@@ -183,14 +210,14 @@ def build(programme_id: str, obligation_id: str) -> None:
 
         @task(task_display_name="生成通知")
         def queue_notices(instance: dict) -> dict:
-            """Queue the notices of this instance (late or missing submissions, rejections, decisions) in the outbox."""
+            """将本期的决定通知（评价、复核结果）登记到发件箱。"""
             from review_calendar.tasks import queue_instance_notices
 
             return queue_instance_notices(instance["key"], instance["as_of"])
 
         @task(task_display_name="发送邮件")
         def send_emails() -> dict:
-            """Deliver the outbox through the Airflow SMTP connection, each message once."""
+            """通过 Airflow 的 SMTP 连接发送发件箱中的邮件，每封只发一次。"""
             from review_calendar_airflow.mail import deliver_outbox
 
             return deliver_outbox(dry_run=get_current_context()["params"]["dry_run"])

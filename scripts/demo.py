@@ -105,7 +105,7 @@ def summarise(settings: Settings, year: int, mail: LocalSmtpServer, log: RunLog)
         f"    DAG 运行：{len(log.runs)} 次，{len(failed)} 次失败"
         + (f"（{[r[0] for r in failed]}，闸门拦截后已重跑）" if failed else "")
     )
-    say_where(settings)
+    say_where(settings, year)
 
 
 def say_records(settings: Settings, year: int) -> None:
@@ -170,7 +170,7 @@ def say_mail(settings: Settings, mail: LocalSmtpServer) -> None:
                 say(f"      | {line}")
 
 
-def say_where(settings: Settings) -> None:
+def say_where(settings: Settings, year: int) -> None:
     """Where the demo's database, reports, files, e-mails and logs are."""
     say("\n==> 去哪里看")
     say(f"  审查库（SQLite）：     {settings.db_url}")
@@ -180,6 +180,11 @@ def say_where(settings: Settings) -> None:
     say(f"  送达的邮件（.eml）：   {settings.home / 'mail'}")
     say(f"  DAG 任务日志：         {settings.home / 'logs' / 'dag-runs.log'}")
     say("  Airflow 界面：         scripts/airflow-ui.sh，然后打开 http://localhost:8080（见 README）")
+    say(f"\n==> 在真实调度器上运行 {year} 年度：scripts/airflow-ui.sh（换端口：AIRFLOW__API__PORT=8095）")
+    say("  以 operator 登录，先解除暂停 review_cycle__hebei_smart_cluster__performance_evaluation，")
+    say("  再解除暂停 review_cycle__hebei_smart_cluster__full_year_report：调度器立即运行")
+    say("  最近一个已截止的全年报告，全省汇总发布数据资产后绩效评价自动运行；指定年度时触发并填写")
+    say(f'  参数 {{"year": {year}}}（不填逻辑日期）。详见 docs/real-scheduler.md')
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from review_calendar.settings import get_settings
 
 if TYPE_CHECKING:
     import datetime as dt
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Mapping, Sequence
     from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -86,10 +86,10 @@ def open_instance(
     programme_id: str,
     obligation_id: str,
     *,
-    year: int | None,
-    period: str | None,
-    as_of: str | None,
-    interval_end: Any,
+    params: Mapping[str, Any],
+    asset_extras: Sequence[Mapping[str, Any]],
+    interval_end: dt.datetime | None,
+    run_after: dt.datetime,
     run_id: str,
 ) -> dict[str, Any]:
     """Resolve and record the instance a cycle run works on.
@@ -97,45 +97,52 @@ def open_instance(
     Args:
         programme_id: Programme.
         obligation_id: Obligation of the DAG.
-        year: Cycle year from the run's params or the triggering Asset (None: from the schedule).
-        period: Period (``Y``, ``Q1``...), None for the first/only one.
-        as_of: ``YYYY-MM-DD`` the run computes as of (None: the day the window closes).
-        interval_end: The run's data interval end (scheduled runs).
+        params: The run's params (``year``, ``period``, ``as_of``).
+        asset_extras: ``extra`` of each triggering Asset event, oldest first (empty if none).
+        interval_end: The run's data interval end (None: the run has no data interval).
+        run_after: The run's own time.
         run_id: The Airflow run id (for the log only).
 
     Returns:
         ``key``, ``cycle_year``, ``period``, ``closes_at`` (ISO datetime), ``as_of``,
         ``cities`` (city codes with expected submitters, for the per-city fan-out),
-        ``expected`` (number of expected submitters).
-    """
-    import datetime as dt
+        ``expected`` (number of expected submitters), ``source`` (params, asset or interval).
 
-    from review_calendar.domain.schedule import closes_at, resolve_instance
+    Raises:
+        review_calendar.domain.runs.CycleUnknown: The run cannot tell which cycle it
+            serves (see :func:`review_calendar.domain.runs.resolve_cycle`).
+    """
+    from review_calendar.domain.runs import resolve_cycle
+    from review_calendar.domain.schedule import closes_at
     from review_calendar.store.db import session_scope, upgrade
     from review_calendar.store.queries import expected_submitters, record_instances
 
     settings = get_settings()
-    upgrade(settings.db_url)
     programme = load_programme(programme_id)
-    instance = resolve_instance(programme, obligation_id, year=year, period=period, interval_end=interval_end)
+    cycle = resolve_cycle(
+        programme, obligation_id, params=params, asset_extras=asset_extras, interval_end=interval_end,
+        run_after=run_after,
+    )  # fmt: skip
+    instance = cycle.instance
+    upgrade(settings.db_url)
     record_instances(settings.db_url, programme, instance.cycle_year)
-    closes = closes_at(instance)
-    day = dt.date.fromisoformat(as_of) if as_of else closes.date()
     with session_scope(settings.db_url) as session:
         submitters = expected_submitters(session, programme, instance)
     cities = sorted({s.city_code for s in submitters})
     log.info(
-        "Run %s handles %s: due %s (statutory %s), as of %s, %d expected submitters in %d cities",
-        run_id, instance.key, instance.effective_due, instance.statutory_due, day, len(submitters), len(cities),
+        "Run %s handles %s (from %s): due %s (statutory %s), as of %s, %d expected submitters in %d cities",
+        run_id, instance.key, cycle.source, instance.effective_due, instance.statutory_due, cycle.as_of,
+        len(submitters), len(cities),
     )  # fmt: skip
     return {
         "key": instance.key,
         "cycle_year": instance.cycle_year,
         "period": instance.period,
-        "closes_at": closes.isoformat(),
-        "as_of": day.isoformat(),
+        "closes_at": closes_at(instance).isoformat(),
+        "as_of": cycle.as_of.isoformat(),
         "cities": cities or [programme.region_code],
         "expected": len(submitters),
+        "source": cycle.source,
     }
 
 

@@ -1,4 +1,4 @@
-"""The header every review-calendar DAG shares (STYLE.md point 8), checked by tests/dags.
+"""The header every review-calendar DAG shares (doc, tags, start date, retries, alerts), checked by tests/dags.
 
 Light on purpose: imported at DAG parse time, so only the standard library,
 pendulum and the programme loader.
@@ -56,11 +56,6 @@ DEFAULT_ARGS: dict[str, Any] = {
 }
 
 START_DATE = pendulum.datetime(2024, 1, 1, tz=TZ)
-
-
-def local_date(moment: dt.datetime) -> dt.date:
-    """The Asia/Shanghai calendar date of an aware datetime (run_after, data interval bounds)."""
-    return moment.astimezone(TZ).date()
 
 
 @cache

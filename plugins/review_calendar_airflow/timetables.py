@@ -49,33 +49,45 @@ class DeadlineTimetable(Timetable):
         return cls(data["programme_id"], data["obligation_id"])
 
     def infer_manual_data_interval(self, *, run_after: DateTime) -> DataInterval:
-        # A manual run covers the latest window that has closed by run_after
-        # (re-running a past cycle uses the params form instead).
-        from review_calendar.domain.programmes import instances_for_year
-        from review_calendar.domain.schedule import deadline_run
+        # A manual run with a logical date covers the latest window closed by run_after; one
+        # without a logical date has no interval and names its cycle in the params.
+        from review_calendar.domain.runs import latest_deadline_run
+        from review_calendar.domain.schedule import next_deadline_run
 
         programme = _load_programme(self.programme_id)
-        runs = [
-            deadline_run(i)
-            for year in range(run_after.year - 2, run_after.year + 1)
-            for i in instances_for_year(programme, year)
-            if i.obligation_id == self.obligation_id
-        ]
-        closed = [r for r in runs if r.end <= run_after] or runs[:1]
-        last = max(closed, key=lambda r: r.end)
-        return DataInterval(pendulum_instance(last.start), pendulum_instance(last.end))
+        run = latest_deadline_run(programme, self.obligation_id, run_after) or next_deadline_run(
+            programme, self.obligation_id, None, run_after
+        )
+        if run is None:
+            return DataInterval.exact(run_after)
+        return DataInterval(pendulum_instance(run.start), pendulum_instance(run.end))
 
     def next_dagrun_info(
         self, *, last_automated_data_interval: DataInterval | None, restriction: TimeRestriction
     ) -> DagRunInfo | None:
+        """The next window to run; without catch-up the latest closed one at once, as Airflow's own timetables.
+
+        A DAG unpaused after a deadline runs that cycle now instead of waiting a
+        year for the next one; windows skipped in between are not run.
+        """
+        from review_calendar.domain.runs import latest_deadline_run
         from review_calendar.domain.schedule import next_deadline_run
 
+        programme = _load_programme(self.programme_id)
         earliest = restriction.earliest
+        after = last_automated_data_interval.end if last_automated_data_interval else None
+        run = None
         if not restriction.catchup:
             now = dt.datetime.now(dt.UTC)
+            latest = latest_deadline_run(programme, self.obligation_id, now)
+            if (
+                latest
+                and (after is None or latest.end > after)
+                and (earliest is None or latest.end >= earliest)
+            ):
+                run = latest
             earliest = max(earliest, now) if earliest else now
-        after = last_automated_data_interval.end if last_automated_data_interval else None
-        run = next_deadline_run(_load_programme(self.programme_id), self.obligation_id, after, earliest)
+        run = run or next_deadline_run(programme, self.obligation_id, after, earliest)
         if run is None:
             return None
         if restriction.latest is not None and run.end > restriction.latest:
@@ -108,6 +120,7 @@ class WorkingDayTimetable(Timetable):
     def next_dagrun_info(
         self, *, last_automated_data_interval: DataInterval | None, restriction: TimeRestriction
     ) -> DagRunInfo | None:
+        from review_calendar.domain.runs import previous_working_day_run
         from review_calendar.domain.schedule import next_working_day_run
 
         if last_automated_data_interval is not None:
@@ -117,7 +130,9 @@ class WorkingDayTimetable(Timetable):
         else:
             after = restriction.earliest - dt.timedelta(microseconds=1)
         if not restriction.catchup:
-            after = max(after, dt.datetime.now(dt.UTC) - dt.timedelta(microseconds=1))
+            # Without catch-up the last working-day slot that has passed runs at once (as cron schedules do).
+            latest = previous_working_day_run(dt.datetime.now(dt.UTC), self.hour, self.minute)
+            after = max(after, latest - dt.timedelta(microseconds=1))
         run_at = pendulum_instance(next_working_day_run(after, self.hour, self.minute))
         if restriction.latest is not None and run_at > restriction.latest:
             return None

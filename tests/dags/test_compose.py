@@ -270,17 +270,36 @@ def test_long_running_service_has_a_healthcheck(compose: dict[str, Any], service
     assert compose["services"][service]["healthcheck"]["test"]
 
 
-def test_apiserver_healthcheck_calls_the_rest_api(compose: dict[str, Any]) -> None:
-    check = " ".join(compose["services"]["airflow-apiserver"]["healthcheck"]["test"])
+def _apiserver_ports(compose: dict[str, Any], env: Mapping[str, str]) -> dict[str, int]:
+    """Every port that must be the api-server's, after interpolation with ``env``."""
+    from urllib.parse import urlsplit
 
-    assert re.search(r"http://localhost:8080/api/v2/(version|monitor/health)\b", check)
+    service = compose["services"]["airflow-apiserver"]
+    common = {k: interpolate(str(v), env) for k, v in compose["x-airflow-common"]["environment"].items()}
+    check = interpolate(" ".join(service["healthcheck"]["test"]), env)
+    (published,) = [interpolate(str(p), env).split(":") for p in service["ports"]]
+    return {
+        "listens": int(common["AIRFLOW__API__PORT"]),
+        "execution API": urlsplit(common["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"]).port or 80,
+        "health check": int(
+            re.search(r"http://localhost:(\d+)/api/v2/(?:version|monitor/health)\b", check)[1]
+        ),
+        "published": int(published[-1]),
+        "on the host": int(published[-2]),
+    }
 
 
-def test_apiserver_publishes_the_ui_port(compose: dict[str, Any]) -> None:
-    assert any(
-        str(p).endswith(":8080:8080") or str(p) == "8080:8080"
-        for p in compose["services"]["airflow-apiserver"]["ports"]
-    )
+@pytest.mark.parametrize("port", [pytest.param("8080", id="default"), pytest.param("8095", id="8095")])
+def test_apiserver_port_moves_every_use_of_it_together(
+    compose: dict[str, Any], filled_env: dict[str, str], port: str
+) -> None:
+    ports = _apiserver_ports(compose, {**filled_env, "AIRFLOW_API_PORT": port})
+
+    assert ports == dict.fromkeys(ports, int(port))
+
+
+def test_apiserver_is_published_on_this_machine_only(compose: dict[str, Any]) -> None:
+    assert all(str(p).startswith("127.0.0.1:") for p in compose["services"]["airflow-apiserver"]["ports"])
 
 
 def test_executor_is_celery(common_env: dict[str, str]) -> None:
@@ -297,7 +316,11 @@ def test_celery_broker_is_the_redis_service(common_env: dict[str, str], compose:
 
 
 def test_workers_reach_the_execution_api_on_the_apiserver(common_env: dict[str, str]) -> None:
-    assert common_env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] == "http://airflow-apiserver:8080/execution/"
+    from urllib.parse import urlsplit
+
+    url = urlsplit(common_env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"])
+
+    assert (url.scheme, url.hostname, url.path) == ("http", "airflow-apiserver", "/execution/")
 
 
 @pytest.mark.parametrize(

@@ -125,3 +125,24 @@ def test_every_dag_serialises_and_round_trips(dagbag) -> None:
         restored = DagSerialization.from_dict(data)
         assert restored.dag_id == dag_id
         assert type(restored.timetable).__name__ == type(dag.timetable).__name__
+
+
+def test_every_task_has_a_chinese_name_and_doc_for_reviewers(dagbag) -> None:
+    untranslated = [
+        f"{dag_id}.{task.task_id}"
+        for dag_id, dag in sorted(dagbag.dags.items())
+        for task in dag.tasks
+        if task.task_display_name.isascii() or not task.doc_md or task.doc_md.isascii()
+    ]
+
+    assert untranslated == []
+
+
+def test_deadline_wait_starts_and_ends_in_the_triggerer(dagbag) -> None:
+    waits = [
+        d.get_task("wait_for_deadline") for i, d in dagbag.dags.items() if i.startswith("review_cycle__")
+    ]
+
+    assert waits
+    assert all(w.start_from_trigger and w.end_from_trigger for w in waits)
+    assert all("map_indexes=-1" in w.target_time for w in waits)  # the triggerer answers single pulls only

@@ -55,15 +55,70 @@ def test_annual_table_2023_waits_for_the_labour_day_holiday() -> None:
     assert runs[0].run_after.in_timezone(TZ).date().isoformat() == "2023-05-05"
 
 
-def test_without_catchup_the_next_run_is_in_the_future() -> None:
+def test_without_catchup_an_unpaused_cycle_runs_its_latest_closed_window_at_once() -> None:
     from review_calendar_airflow.timetables import DeadlineTimetable
 
-    info = DeadlineTimetable("hebei_smart_cluster", "half_year_report").next_dagrun_info(
-        last_automated_data_interval=None,
-        restriction=_restriction(dt.datetime(2023, 1, 1, tzinfo=TZ), catchup=False),
+    timetable = DeadlineTimetable("hebei_smart_cluster", "half_year_report")
+    restriction = _restriction(dt.datetime(2023, 1, 1, tzinfo=TZ), catchup=False)
+
+    first = timetable.next_dagrun_info(last_automated_data_interval=None, restriction=restriction)
+    following = timetable.next_dagrun_info(
+        last_automated_data_interval=first.data_interval, restriction=restriction
     )
 
-    assert info.run_after > pendulum.now("UTC")
+    now = pendulum.now("UTC")
+    assert first.run_after <= now < following.run_after
+    assert first.data_interval.end.in_timezone(TZ).month == 7  # the window of a July 15 report
+    assert (following.run_after - first.run_after).in_days() in range(364, 368)
+
+
+def test_without_catchup_windows_missed_while_paused_are_skipped() -> None:
+    from airflow.timetables.base import DataInterval
+    from review_calendar_airflow.timetables import DeadlineTimetable
+
+    long_ago = DataInterval(pendulum.datetime(2023, 6, 16, tz=TZ), pendulum.datetime(2023, 7, 18, tz=TZ))
+    restriction = _restriction(dt.datetime(2023, 1, 1, tzinfo=TZ), catchup=False)
+
+    info = DeadlineTimetable("hebei_smart_cluster", "half_year_report").next_dagrun_info(
+        last_automated_data_interval=long_ago, restriction=restriction
+    )
+
+    assert pendulum.now("UTC").subtract(days=366) < info.run_after <= pendulum.now("UTC")
+
+
+def test_without_catchup_reminders_run_the_last_working_day_slot_at_once() -> None:
+    from review_calendar_airflow.timetables import WorkingDayTimetable
+
+    from review_calendar.domain.runs import previous_working_day_run
+
+    restriction = _restriction(dt.datetime(2024, 1, 1, tzinfo=TZ), catchup=False)
+
+    first = WorkingDayTimetable(9, 0).next_dagrun_info(
+        last_automated_data_interval=None, restriction=restriction
+    )
+    following = WorkingDayTimetable(9, 0).next_dagrun_info(
+        last_automated_data_interval=first.data_interval, restriction=restriction
+    )
+
+    now = pendulum.now("UTC")
+    assert first.run_after == previous_working_day_run(now, 9, 0)
+    assert following.run_after > now
+
+
+def test_manual_run_with_a_logical_date_covers_the_latest_closed_window() -> None:
+    from review_calendar_airflow.timetables import DeadlineTimetable
+
+    interval = DeadlineTimetable("hebei_smart_cluster", "contact_list").infer_manual_data_interval(
+        run_after=pendulum.datetime(2024, 5, 20, 10, tz=TZ)
+    )
+
+    assert (
+        interval.start.in_timezone(TZ).date().isoformat(),
+        interval.end.in_timezone(TZ).date().isoformat(),
+    ) == (
+        "2024-03-01",
+        "2024-04-02",
+    )
 
 
 def test_reminders_run_at_nine_on_working_days_only() -> None:

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from review_calendar.domain.calendar import WorkingCalendar
+from review_calendar.domain.calendar import TZ, WorkingCalendar
 from review_calendar.domain.programmes import load_programme_file
-from review_calendar.domain.calendar import TZ
 from review_calendar.domain.schedule import next_deadline_run, next_working_day_run
 
 pytestmark = pytest.mark.unit

@@ -13,7 +13,6 @@ from review_calendar.domain.calendar import TZ, WorkingCalendar, default_calenda
 from review_calendar.domain.programmes import ObligationInstance, Programme, instances_for_year
 
 
-
 @dataclass(frozen=True, slots=True)
 class DeadlineRun:
     """One run of an obligation's cycle DAG: the window of an instance.

@@ -1,0 +1,314 @@
+"""The DAGs on Airflow's real scheduler, as an operator runs them after the main job.
+
+The path the main job prints: start ``scripts/airflow-ui.sh`` (here on a free,
+non-default port), unpause the DAGs, trigger a cycle with its params through
+the REST API without a logical date. Once per database, with several runs at
+the same time:
+
+- unpausing an upstream cycle (the full-year report; the annual information
+  table in the weeks when the evaluation of the last full-year cycle is still
+  open) runs its latest closed window at once: a timetable-scheduled run after
+  its deadline, whose deadline wait starts and ends in the triggerer;
+- its real completion publishes the Asset, and the downstream evaluation cycle
+  runs from the Asset event (no logical date, no data interval) to success;
+- the same evaluation triggered by hand through ``/api/v2`` with ``{"year": ...}``
+  and no logical date runs to success, and one without a year fails at once,
+  saying in Chinese what to fill in (and the operators get that by e-mail);
+- unpausing the reminders DAG runs its last working-day 09:00 slot at once.
+
+Which cycle the scheduler picks depends on today's date, as in production; the
+suite computes it with the same calendar rules and places that cycle's files.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from review_calendar.domain.calendar import TZ
+from tests.stack.airflow_stack import wait_for
+from tests.stack.conftest import OPERATORS, Stack
+
+pytestmark = [pytest.mark.e2e, pytest.mark.stack]
+
+#: (programme, upstream obligation, downstream evaluation), in order of preference.
+CHAINS = (
+    ("hebei_smart_cluster", "full_year_report", "performance_evaluation"),
+    ("miit_sme_cluster", "annual_info_table", "monitoring_evaluation"),
+)
+REMINDERS = "reminders"
+#: Whole scenario on a busy two-core machine; about three minutes when it is idle.
+RUNS_TIMEOUT = 1200
+
+
+@dataclass
+class Scenario:
+    """What the scheduler ran, and the cycle it was expected to run."""
+
+    stack: Stack
+    programme_id: str
+    upstream: str
+    downstream: str
+    year: int
+    closes_at: dt.datetime
+    unpaused_at: dt.datetime
+    manual_run: str = ""
+    no_year_run: str = ""
+    runs: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+    def dag(self, obligation: str) -> str:
+        return f"review_cycle__{self.programme_id}__{obligation}"
+
+    def run(self, dag_id: str, run_type: str) -> dict[str, Any]:
+        (found,) = [r for r in self.runs[dag_id] if r["run_type"] == run_type]
+        return found
+
+
+def choose_chain(now: dt.datetime) -> tuple[str, str, str, Any]:
+    """The first chain whose upstream's latest closed window has a closed downstream window too.
+
+    The scheduler runs the upstream's latest closed window when the DAG is unpaused;
+    the downstream then runs to its end only if its own deadline has passed.
+    """
+    from review_calendar.domain.programmes import instances_for_year
+    from review_calendar.domain.runs import latest_deadline_run
+    from review_calendar.domain.schedule import closes_at
+    from review_calendar.tasks import load_programme
+
+    for programme_id, upstream, downstream in CHAINS:
+        programme = load_programme(programme_id)
+        latest = latest_deadline_run(programme, upstream, now)
+        assert latest is not None
+        (after,) = [
+            i
+            for i in instances_for_year(programme, latest.instance.cycle_year)
+            if i.obligation_id == downstream
+        ]
+        # An hour of margin: the run must not reach its wait just before the window closes.
+        if closes_at(after) <= now - dt.timedelta(hours=1):
+            return programme_id, upstream, downstream, latest
+    raise AssertionError(f"no chain has both windows closed on {now}")
+
+
+@pytest.mark.parametrize(
+    ("day", "programme_id", "year"),
+    [
+        pytest.param(
+            dt.date(2026, 11, 30), "hebei_smart_cluster", 2025, id="after-the-evaluation-of-the-full-year"
+        ),
+        pytest.param(dt.date(2027, 2, 1), "miit_sme_cluster", 2026, id="while-that-evaluation-is-open"),
+        pytest.param(dt.date(2027, 3, 20), "hebei_smart_cluster", 2026, id="once-it-closed"),
+        pytest.param(dt.date(2027, 6, 1), "hebei_smart_cluster", 2026, id="while-the-monitoring-is-open"),
+    ],
+)
+def test_a_chain_with_both_windows_closed_exists_on_any_day(
+    day: dt.date, programme_id: str, year: int
+) -> None:
+    chosen = choose_chain(dt.datetime.combine(day, dt.time(12), tzinfo=TZ))
+
+    assert (chosen[0], chosen[3].instance.cycle_year) == (programme_id, year)
+
+
+def place_files(stack: Stack, programme_id: str, year: int, obligations: tuple[str, ...]) -> None:
+    """The demo scenario's files for these instances, in the stack's inboxes (dated on their receipt days)."""
+    from review_calendar.domain.programmes import instances_for_year
+    from review_calendar.settings import get_settings
+    from review_calendar.tasks import load_programme
+    from review_calendar_demo.scenario import place_submissions
+
+    settings = get_settings(
+        {
+            **os.environ,
+            "REVIEW_CALENDAR_HOME": str(stack.review_home),
+            "REVIEW_CALENDAR_DB_URL": stack.review_url,
+        }
+    )
+    programme = load_programme(programme_id)
+    for instance in instances_for_year(programme, year):
+        if instance.obligation_id in obligations:
+            assert place_submissions(stack.review_url, settings, programme, instance)
+
+
+@pytest.fixture(scope="module")
+def scenario(stack: Stack) -> Scenario:
+    """Unpause and trigger as an operator would, then wait until every run has finished."""
+    from review_calendar.domain.schedule import closes_at
+
+    airflow = stack.airflow
+    now = dt.datetime.now(dt.UTC)
+    programme_id, upstream, downstream, latest = choose_chain(now)
+    year = latest.instance.cycle_year
+    place_files(stack, programme_id, year, (upstream, downstream))
+    s = Scenario(stack, programme_id, upstream, downstream, year, closes_at(latest.instance), now)
+    # The downstream first, so that the upstream's Asset event finds it unpaused.
+    airflow.unpause(s.dag(downstream))
+    s.no_year_run = airflow.trigger(s.dag(downstream), {}, note="没有填写年度")
+    s.manual_run = airflow.trigger(s.dag(downstream), {"year": year}, note="运维人员重跑")
+    s.unpaused_at = dt.datetime.now(dt.UTC)
+    airflow.unpause(s.dag(upstream))
+    airflow.unpause(REMINDERS)
+
+    def every_run_finished(dag_id: str, count: int) -> Any:
+        return airflow.wait_for_runs(
+            lambda runs: len(runs) >= count and all(r["state"] in ("success", "failed") for r in runs),
+            dag_id, RUNS_TIMEOUT, f"{count} finished runs of {dag_id}",
+        )  # fmt: skip
+
+    s.runs[s.dag(upstream)] = every_run_finished(s.dag(upstream), 1)
+    s.runs[s.dag(downstream)] = every_run_finished(s.dag(downstream), 3)
+    s.runs[REMINDERS] = every_run_finished(REMINDERS, 1)
+    return s
+
+
+def _xcom(s: Scenario, dag_id: str, run: dict[str, Any], task_id: str = "open_instance") -> Any:
+    return s.stack.airflow.xcom(dag_id, run["dag_run_id"], task_id)
+
+
+def test_the_stack_serves_on_a_non_default_port_and_tasks_follow_it(scenario: Scenario) -> None:
+    airflow = scenario.stack.airflow
+    printed = airflow.output.read_text(encoding="utf-8")
+
+    assert airflow.port != 8080
+    assert f"execution API http://127.0.0.1:{airflow.port}/execution/" in printed
+    # Every task reached the execution API on that port: the runs below finished.
+    assert scenario.run(scenario.dag(scenario.upstream), "scheduled")["state"] == "success"
+
+
+def test_unpaused_cycle_runs_its_latest_closed_window_after_the_deadline(scenario: Scenario) -> None:
+    dag_id = scenario.dag(scenario.upstream)
+    run = scenario.run(dag_id, "scheduled")
+    opened = _xcom(scenario, dag_id, run)
+
+    assert run["state"] == "success"
+    assert dt.datetime.fromisoformat(run["data_interval_end"]) == scenario.closes_at
+    assert (opened["source"], opened["cycle_year"]) == ("interval", scenario.year)
+    assert opened["as_of"] == scenario.closes_at.astimezone(TZ).date().isoformat()
+
+
+def test_deadline_wait_runs_on_the_triggerer_not_on_a_worker(scenario: Scenario) -> None:
+    dag_id = scenario.dag(scenario.upstream)
+    run = scenario.run(dag_id, "scheduled")
+    (wait,) = [t for t in scenario.stack.airflow.task_instances(dag_id, run["dag_run_id"])
+               if t["task_id"] == "wait_for_deadline"]  # fmt: skip
+    log = scenario.stack.airflow.task_log(dag_id, run["dag_run_id"], "wait_for_deadline")
+
+    assert (wait["state"], wait["try_number"]) == ("success", 1)
+    assert (wait["queued_when"], wait["hostname"]) == (None, "")  # never sent to a worker
+    assert ".trigger." in log and "Trigger fired event" in log
+
+
+def test_upstream_completion_publishes_the_asset_with_its_cycle(scenario: Scenario) -> None:
+    dag_id = scenario.dag(scenario.upstream)
+    run = scenario.run(dag_id, "scheduled")
+
+    events = scenario.stack.airflow.api("GET", f"/assets/events?source_dag_id={dag_id}").ok()["asset_events"]
+
+    assert [(e["source_run_id"], e["extra"]) for e in events] == [
+        (
+            run["dag_run_id"],
+            {"programme": scenario.programme_id, "obligation": scenario.upstream,
+             "cycle_year": scenario.year, "period": "Y"},
+        )
+    ]  # fmt: skip
+    assert [d["dag_id"] for d in events[0]["created_dagruns"]] == [scenario.dag(scenario.downstream)]
+
+
+def test_downstream_cycle_started_by_the_asset_runs_to_success(scenario: Scenario) -> None:
+    dag_id = scenario.dag(scenario.downstream)
+    run = scenario.run(dag_id, "asset_triggered")
+    opened = _xcom(scenario, dag_id, run)
+
+    assert run["state"] == "success"
+    assert run["logical_date"] is None and run["data_interval_end"] is None
+    assert (opened["source"], opened["cycle_year"]) == ("asset", scenario.year)
+
+
+def test_manual_run_without_a_logical_date_runs_to_success(scenario: Scenario) -> None:
+    dag_id = scenario.dag(scenario.downstream)
+    (run,) = [r for r in scenario.runs[dag_id] if r["dag_run_id"] == scenario.manual_run]
+    opened = _xcom(scenario, dag_id, run)
+    started = dt.datetime.fromisoformat(run["run_after"]).astimezone(TZ).date()
+
+    assert (run["run_type"], run["state"], run["logical_date"]) == ("manual", "success", None)
+    assert (opened["source"], opened["cycle_year"], opened["as_of"]) == (
+        "params",
+        scenario.year,
+        started.isoformat(),
+    )
+
+
+def test_manual_run_without_a_year_fails_at_once_saying_what_to_fill_in(scenario: Scenario) -> None:
+    airflow = scenario.stack.airflow
+    dag_id = scenario.dag(scenario.downstream)
+    (run,) = [r for r in scenario.runs[dag_id] if r["dag_run_id"] == scenario.no_year_run]
+    states = {
+        t["task_id"]: (t["state"], t["try_number"]) for t in airflow.task_instances(dag_id, run["dag_run_id"])
+    }
+    log = airflow.task_log(dag_id, run["dag_run_id"], "open_instance")
+
+    assert run["state"] == "failed"
+    assert states["open_instance"] == ("failed", 1)  # no retries
+    assert "无法确定本次运行处理哪一期" in log and "year（年度）" in log
+
+
+def test_operators_are_told_what_to_fill_in(scenario: Scenario) -> None:
+    def alert() -> Any:
+        return [m for m in scenario.stack.smtp.messages if "任务失败" in str(m["Subject"])]
+
+    (mail,) = wait_for(alert, 60, "the operators' alert e-mail")
+    body = mail.get_body(preferencelist=("html", "plain")).get_content()
+
+    assert str(mail["Subject"]).endswith(f"{scenario.dag(scenario.downstream)}.open_instance")
+    assert OPERATORS in str(mail["To"])
+    assert "year（年度）" in body
+
+
+def test_reminders_run_their_last_working_day_slot(scenario: Scenario) -> None:
+    from review_calendar.domain.runs import previous_working_day_run
+
+    run = scenario.run(REMINDERS, "scheduled")
+    day = _xcom(scenario, REMINDERS, run, "resolve_day")
+    run_after = dt.datetime.fromisoformat(run["run_after"])
+
+    assert run["state"] == "success"
+    assert run_after == previous_working_day_run(run_after, 9, 0)
+    assert run_after <= scenario.unpaused_at
+    assert day == run_after.astimezone(TZ).date().isoformat()
+
+
+def test_the_cycles_left_their_results_in_the_review_database(scenario: Scenario) -> None:
+    from review_calendar.store.db import session_scope
+    from review_calendar.store.models import Decision, ObligationInstanceRow, Submission
+
+    with session_scope(scenario.stack.review_url) as s:
+        accepted = s.scalar(select(func.count()).select_from(Submission).where(
+            Submission.programme_id == scenario.programme_id, Submission.cycle_year == scenario.year,
+            Submission.obligation_id == scenario.upstream, Submission.status == "accepted"))  # fmt: skip
+        aggregated = set(s.scalars(select(ObligationInstanceRow.obligation_id).where(
+            ObligationInstanceRow.programme_id == scenario.programme_id,
+            ObligationInstanceRow.cycle_year == scenario.year, ObligationInstanceRow.state == "aggregated")))  # fmt: skip
+        evaluations = s.scalar(select(func.count()).select_from(Decision).where(
+            Decision.programme_id == scenario.programme_id, Decision.cycle_year == scenario.year,
+            Decision.kind == "evaluation"))  # fmt: skip
+
+    assert accepted > 0
+    assert {scenario.upstream, scenario.downstream} <= aggregated
+    assert evaluations > 0
+
+
+def test_no_other_run_failed(scenario: Scenario) -> None:
+    airflow = scenario.stack.airflow
+    dags = airflow.api("GET", "/dags?limit=100").ok()["dags"]
+    failed = [
+        (d["dag_id"], r["dag_run_id"])
+        for d in dags
+        for r in airflow.runs(d["dag_id"])
+        if r["state"] != "success"
+    ]
+
+    assert failed == [(scenario.dag(scenario.downstream), scenario.no_year_run)]
