@@ -352,7 +352,6 @@ def _run_pipeline(programme_id: str, *, rollup: bool) -> dict[str, Any]:
     """Intake (one batch) + provincial gate + aggregation + reports of one instance, timed by phase."""
     from sqlalchemy import select
 
-    from review_calendar import tasks
     from review_calendar.aggregate.national import national_rollup
     from review_calendar.aggregate.write import aggregate_province
     from review_calendar.gate.provincial import run_gate
@@ -362,6 +361,7 @@ def _run_pipeline(programme_id: str, *, rollup: bool) -> dict[str, Any]:
     from review_calendar.report.publish import write_reports
     from review_calendar.store.db import session_scope
     from review_calendar.store.models import Region
+    from review_calendar.tasks import intake as tasks
 
     settings = _settings()
     programme, instance = _programme(programme_id)

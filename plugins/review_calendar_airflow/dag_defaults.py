@@ -12,7 +12,9 @@ from typing import Any
 
 import pendulum
 
-TZ = pendulum.timezone("Asia/Shanghai")
+from review_calendar.domain import TIMEZONE
+
+TZ = pendulum.timezone(TIMEZONE)
 
 #: Tags a DAG may carry besides its programme's own tags (programme files list those).
 APPROVED_TAGS = frozenset(

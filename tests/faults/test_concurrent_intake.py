@@ -29,7 +29,7 @@ from review_calendar.intake.ingest import IngestReport
 from review_calendar.settings import get_settings
 from review_calendar.store.db import upgrade
 from review_calendar.store.queries import record_instances
-from review_calendar.tasks import ingest_files
+from review_calendar.tasks.intake import ingest_files
 from review_calendar_demo.seed import seed_demo
 from review_calendar_demo.synthetic import set_received
 from tests.faults import RECEIVED, Ledger, contact_list_instance, fill_inbox, ledger, sha256

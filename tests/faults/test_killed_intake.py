@@ -1,7 +1,7 @@
 """An intake process killed halfway through an inbox sweep: the re-run ends consistent.
 
 A child process (this module run with ``python -m``) takes in 40 contact lists
-from the inbox with ``tasks.ingest_files(move=True)`` and is killed with SIGKILL:
+from the inbox with ``tasks.intake.ingest_files(move=True)`` and is killed with SIGKILL:
 
 - ``during-parse``: while reading the files, before anything is written;
 - ``after-copy``: right after the 10th file was copied to accepted/ or
@@ -14,7 +14,7 @@ from the inbox with ``tasks.ingest_files(move=True)`` and is killed with SIGKILL
 
 <<<<<<< ours
 The three precise points are reached by wrapping one function *in the child
-only* (``store.accept.copy_file``, the copy; ``tasks._take_in_file``, one file's
+only* (``store.accept.copy_file``, the copy; ``tasks.intake._take_in_file``, one file's
 transaction) so that it kills its own process there; the signal is a real
 SIGKILL, nothing in the parent is patched. The child skips the Great
 Expectations row checks (they run before the first write, so they do not
@@ -59,10 +59,10 @@ def _kill_self(*_: Any) -> None:
 
 def child(mode: str) -> None:
     """The intake process: sweep the contact-list inbox, dying at ``mode`` (see the module docstring)."""
-    from review_calendar import tasks
     from review_calendar.intake.inbox import pending_files
     from review_calendar.settings import get_settings
     from review_calendar.store import accept
+    from review_calendar.tasks import intake as tasks
 
     settings = get_settings()
     programme, instance = contact_list_instance()

@@ -33,7 +33,8 @@ from review_calendar.settings import Settings, get_settings
 from review_calendar.store.db import session_scope, upgrade
 from review_calendar.store.models import Submission, SubmissionError
 from review_calendar.store.queries import expected_submitters, find_instance
-from review_calendar.tasks import ingest_files, load_programme
+from review_calendar.tasks import load_programme
+from review_calendar.tasks.intake import ingest_files
 from review_calendar_demo.seed import seed_demo
 from review_calendar_demo.synthetic import records_for, write_xlsx
 from tests.data.make_bad_corpus import BAD_DIR, EXPECTED_CSV, build_generated

@@ -63,7 +63,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     """
     from review_calendar.store.db import upgrade
     from review_calendar.store.queries import record_instances
-    from review_calendar.tasks import ingest_files
+    from review_calendar.tasks.intake import ingest_files
 
     programme, instance = instance_named(args.programme, args.year, args.obligation, args.period)
     paths = [Path(f) for f in args.files]

@@ -21,13 +21,14 @@ from zoneinfo import ZoneInfo
 import chinese_calendar
 import yaml
 
+from review_calendar.domain import TIMEZONE
+
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
     from pathlib import Path
 
 log = logging.getLogger(__name__)
 
-TIMEZONE = "Asia/Shanghai"
 #: The one time zone of every date and time the project shows or computes (Beijing time).
 TZ = ZoneInfo(TIMEZONE)
 
