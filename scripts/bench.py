@@ -1,7 +1,7 @@
 """Benchmark of the review calendar on the synthetic national set; prints a Markdown table.
 
-Issue 7 ("Benchmarks"), with the performance goals of issues 3 and 5. Every
-measured step runs in a fresh child process; its wall time and peak memory
+The performance goals of intake, gates, aggregation and reminders
+(docs/benchmarks.md). Every measured step runs in a fresh child process; its wall time and peak memory
 (the largest resident set of the step's process tree, from ``os.wait4``) are
 taken by this process. Figures are printed; nothing is asserted, and the exit
 code is 0 unless a step crashed.
@@ -74,9 +74,7 @@ VERSIONS = (
 )
 
 
-# ---------------------------------------------------------------------------
 # Measuring a child process
-# ---------------------------------------------------------------------------
 
 
 @dataclass
@@ -124,9 +122,7 @@ def measure(argv: list[str], env: dict[str, str], cwd: Path, result_file: Path |
     return measured
 
 
-# ---------------------------------------------------------------------------
 # Child steps (run as ``bench.py _child STEP ...``)
-# ---------------------------------------------------------------------------
 
 
 def _setup_logging() -> None:
@@ -528,9 +524,7 @@ def run_child(argv: list[str]) -> None:
     steps[args.step]()
 
 
-# ---------------------------------------------------------------------------
 # Orchestration and the table
-# ---------------------------------------------------------------------------
 
 
 def machine() -> dict[str, str]:

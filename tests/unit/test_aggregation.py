@@ -68,9 +68,7 @@ def aggregate_rows(url: str) -> dict[tuple[str, str], tuple[float | None, str]]:
         return {(r.region_code, r.metric): (r.value, r.text) for r in s.scalars(select(Aggregate))}
 
 
-# ---------------------------------------------------------------------------
 # States
-# ---------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -131,9 +129,7 @@ def test_a_corrected_on_time_file_counts_as_on_time_with_the_correction_s_figure
     assert aggregate_rows(url)[(YUTIAN, "state")][1] == "on_time_corrected"
 
 
-# ---------------------------------------------------------------------------
 # Sums per city and province
-# ---------------------------------------------------------------------------
 
 
 @pytest.fixture
@@ -245,9 +241,7 @@ def test_aggregate_city_writes_only_its_own_regions(half_year: str) -> None:
     assert codes == {"130600", LIXIAN, GAOBEIDIAN}
 
 
-# ---------------------------------------------------------------------------
 # Idempotence
-# ---------------------------------------------------------------------------
 
 
 def test_rerun_writes_the_same_rows(half_year: str) -> None:
@@ -314,9 +308,7 @@ def test_subsidy_claims_sum_per_category(url: str) -> None:
     assert agg.totals["claimed_share"] == pytest.approx(400 / 1600)
 
 
-# ---------------------------------------------------------------------------
 # Programme B: recognition criteria
-# ---------------------------------------------------------------------------
 
 ANNUAL = {year: find_instance(B, year, "annual_info_table") for year in (2023, 2024, 2025)}
 GOOD = {
@@ -394,9 +386,7 @@ def test_criteria_summary_counts_unknown(annual: str) -> None:
     assert (output["met"], output["not_met"], output["unknown"]) == (2, 0, len(agg.clusters) - 2)
 
 
-# ---------------------------------------------------------------------------
 # National roll-up
-# ---------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")

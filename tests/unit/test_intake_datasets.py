@@ -85,7 +85,7 @@ def codes(issues: list[IntakeIssue]) -> list[tuple[str, int | None, str | None]]
     return [(i.code, i.row, i.column) for i in issues]
 
 
-# --- specs ------------------------------------------------------------------
+# specs
 
 
 def test_contact_list_has_exactly_the_template_columns_in_order() -> None:
@@ -159,7 +159,7 @@ def test_unknown_dataset_lists_the_known_ones() -> None:
         get_dataset("nope")
 
 
-# --- validate_rows ----------------------------------------------------------
+# validate_rows
 
 
 def test_records_are_typed_and_normalised() -> None:
@@ -484,7 +484,7 @@ def test_column_the_table_lacks_is_reported() -> None:
     assert codes(issues) == [(E.COLUMN_MISSING, 3, "电子邮箱")]
 
 
-# --- read_submission --------------------------------------------------------
+# read_submission
 
 
 def test_read_submission_accepts_a_clean_file(tmp_path: Path) -> None:

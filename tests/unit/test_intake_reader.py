@@ -512,7 +512,7 @@ def test_random_bytes_are_rejected_not_crashed(tmp_path: Path, head: bytes) -> N
     assert codes and codes <= set(E.CODES)
 
 
-# --- the bytes, read once ---------------------------------------------------
+# the bytes, read once
 
 
 def test_read_file_returns_the_bytes_with_their_hash(tmp_path: Path) -> None:

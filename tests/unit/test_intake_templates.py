@@ -197,7 +197,7 @@ def test_unknown_dataset_has_no_template(tmp_path: Path) -> None:
         template(tmp_path, "nope")
 
 
-# --- the template attached to notices ---------------------------------------
+# the template attached to notices
 
 
 def test_template_name_of_a_yearly_obligation() -> None:

@@ -80,7 +80,7 @@ def add_files(session: Session, *files: tuple[str, str, dt.date, str, bool, int]
                        is_late=late, error_count=errors, stored_path="x", size_bytes=1, row_count=1)  # fmt: skip
 
 
-# --- status matrix ------------------------------------------------------------------------------
+# status matrix
 
 
 def test_matrix_columns_are_the_cycle_instances_by_due_date(session: Session, programme: Programme) -> None:
@@ -149,7 +149,7 @@ def test_a_county_with_two_clusters_is_one_row_naming_both(session: Session, pro
     assert rows[0].clusters == ("白沟箱包产业集群", "高碑店第二集群")
 
 
-# --- calendar -----------------------------------------------------------------------------------
+# calendar
 
 
 def test_calendar_splits_past_and_upcoming_deadlines(session: Session, programme: Programme) -> None:
@@ -183,7 +183,7 @@ def test_calendar_view_covers_every_programme_sorted(session: Session) -> None:
     assert all(e.phase == "closed" for c in calendars for e in c.entries if e.effective_due < AFTER_ALL)
 
 
-# --- charts' data -------------------------------------------------------------------------------
+# charts' data
 
 
 def test_on_time_share_by_city_counts_only_due_cells(session: Session, programme: Programme) -> None:
@@ -226,7 +226,7 @@ def test_progress_series_counts_each_region_once_per_instance(session: Session, 
     assert whole_year.expected == 13 + 5 * 3 + 1
 
 
-# --- gates, aggregates, decisions ---------------------------------------------------------------
+# gates, aggregates, decisions
 
 
 def test_gate_results_newest_first_with_report_links(session: Session, tmp_path: Path) -> None:
@@ -300,7 +300,7 @@ def test_cycle_years_are_the_years_with_data(session: Session, programme: Progra
     assert cycle_years(session, "langfang_digital") == []
 
 
-# --- gate report paths --------------------------------------------------------------------------
+# gate report paths
 
 
 @pytest.mark.parametrize(
@@ -351,7 +351,25 @@ def test_resolve_report_stays_inside_the_reports_folder(tmp_path: Path, relpath:
     assert (resolved == (reports / "p" / "gate.html").resolve()) if served else resolved is None
 
 
-# --- charts -------------------------------------------------------------------------------------
+def test_the_obligation_page_finds_the_summary_the_aggregation_wrote(tmp_path: Path) -> None:
+    from review_calendar_airflow.ui.reports import summary_report
+
+    from review_calendar.domain.programmes import load_programme_file
+    from review_calendar.report.publish import report_paths
+    from review_calendar.store.queries import find_instance
+
+    programme = load_programme_file(
+        Path(__file__).resolve().parents[2] / "programmes" / "hebei_smart_cluster.yaml"
+    )
+    instance = find_instance(programme, 2025, "half_year_report")
+    written = report_paths(tmp_path, instance)["html"]
+    written.parent.mkdir(parents=True)
+    written.write_text("<h1>汇总</h1>", encoding="utf-8")
+
+    assert summary_report(tmp_path, instance) == written.relative_to(tmp_path).as_posix()
+
+
+# charts
 
 
 def test_charts_are_self_contained_svg_with_escaped_labels() -> None:
@@ -385,7 +403,7 @@ def test_the_progress_chart_draws_a_dot_where_the_count_changes() -> None:
     assert "累计受理 2025-06-20：2" in svg
 
 
-# --- import hygiene -----------------------------------------------------------------------------
+# import hygiene
 
 PROBE = r"""
 import json, sys

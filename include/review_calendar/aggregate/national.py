@@ -1,6 +1,6 @@
 """The national roll-up of Programme B: one row per province, for MIIT.
 
-Seed 002 第十四条: clusters report their annual tables by Apr 30 and the
+工信部企业〔2022〕119号 第十六条: clusters report their annual tables by Apr 30 and the
 provincial departments forward them to MIIT. The roll-up sums region-level
 results per province (the first two digits of the GB/T 2260 code) and over the
 country, and recomputes the ratios from the sums.

@@ -10,7 +10,7 @@ from review_calendar.settings import get_settings
 if TYPE_CHECKING:
     import argparse
 
-#: The conditions of seed 002 第十七条 that only a reviewer can establish: (2), (4) and (5).
+#: The conditions of 工信部企业〔2022〕119号 第十七条 that only a reviewer can establish: (2), (4) and (5).
 FINDING_CHOICES = ("false_declaration", "unreported_change", "major_incident")
 
 
@@ -35,7 +35,7 @@ def register(subparsers: Any) -> None:
 
 
 def cmd_findings_add(args: argparse.Namespace) -> int:
-    """Record a reviewer's finding (seed 002 第十七条 conditions 2, 4, 5) for the re-review.
+    """Record a reviewer's finding (工信部企业〔2022〕119号 第十七条 conditions 2, 4, 5) for the re-review.
 
     Recording the same finding again updates its note and reviewer.
 

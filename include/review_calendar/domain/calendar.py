@@ -242,7 +242,7 @@ def cycle_year_of(report_date: dt.date, year_offset: int) -> int:
 def valid_until(recognised_on: dt.date, years: int) -> dt.date:
     """Last day of validity of a status recognised on ``recognised_on`` for ``years`` years.
 
-    Seed 002 第十五条: recognition is valid for three years; the last valid day
+    工信部企业〔2022〕119号 第十五条: recognition is valid for three years; the last valid day
     is the day before the same date ``years`` later.
     """
     try:
@@ -263,5 +263,5 @@ def expires_in_year(end: dt.date, year: int) -> bool:
 
 
 def pilot_period_ok(start_year: int, end_year: int, max_years: int) -> bool:
-    """Seed 000 第三条: a pilot's implementation period is in principle at most ``max_years`` years."""
+    """冀工信产业〔2016〕93号 第三条: a pilot's implementation period is in principle at most ``max_years`` years."""
     return 0 < end_year - start_year + 1 <= max_years

@@ -157,7 +157,7 @@ class EvaluationRules(_Strict):
 
 
 class ReReviewRules(_Strict):
-    """How the three-year re-review decides (seed 002 第十六条, 第十七条)."""
+    """How the three-year re-review decides (工信部企业〔2022〕119号 第十五条, 第十七条)."""
 
     min_target_completion: Annotated[float, Field(ge=0, le=1)] = 0.8
     require_criteria: bool = True

@@ -100,7 +100,7 @@ def check_plan_totals(
 ) -> tuple[list[GateFinding], list[GateCheck]]:
     """Project investments per region equal the plans' declared total.
 
-    Seed 000 二、三: the implementation plan lists each project's investment by
+    冀工信产业〔2016〕93号 二、三: the implementation plan lists each project's investment by
     year, and the plan declares the total.
 
     Args:
@@ -242,7 +242,7 @@ def check_completion(frame: pd.DataFrame) -> tuple[list[GateFinding], GateCheck]
 
 
 def check_claims(frame: pd.DataFrame) -> tuple[list[GateFinding], GateCheck]:
-    """A subsidy claim above the equipment and software investment it is a share of (seed 004 （四））.
+    """A subsidy claim above the equipment and software investment it is a share of (《廊坊市产业集群数字化智能化转型工作的推进方案（试行）》 （四））.
 
     Args:
         frame: Typed ``subsidy_claims`` rows.
@@ -275,7 +275,7 @@ def check_claims(frame: pd.DataFrame) -> tuple[list[GateFinding], GateCheck]:
 
 
 def check_contact_roles(frame: pd.DataFrame) -> tuple[list[GateFinding], GateCheck]:
-    """Every city and pilot county names both roles (seed 000 七).
+    """Every city and pilot county names both roles (冀工信产业〔2016〕93号 七).
 
     Args:
         frame: Typed ``contact_list`` rows.

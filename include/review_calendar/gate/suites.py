@@ -40,7 +40,7 @@ __all__ = [
 ]
 
 #: Datasets gated together with an obligation's own dataset: the implementation
-#: plan's project list belongs to the development plan (seed 000 二、三).
+#: plan's project list belongs to the development plan (冀工信产业〔2016〕93号 二、三).
 COMPANION_DATASETS: dict[str, tuple[str, ...]] = {"development_plan": ("plan_projects",)}
 
 _DESCRIBE = {

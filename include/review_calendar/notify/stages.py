@@ -1,7 +1,7 @@
 """Which reminder, if any, a lagging submitter gets on a given day.
 
 Pure functions over a :class:`~review_calendar.domain.programmes.ReminderSchedule`,
-an effective due date and the working calendar. The seeds fix the due dates
+an effective due date and the working calendar. The source documents fix the due dates
 (e.g. 冀工信产业〔2016〕93号 五: 7月15日、1月15日前报送) but say nothing about
 reminders; the schedule is programme data (``reminders:`` in the programme
 file) and the rules here are ours:

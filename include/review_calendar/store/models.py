@@ -252,7 +252,7 @@ class Evaluation(Base):
 
 
 class Finding(Base):
-    """A reviewer's recorded finding (seed 002 第十七条 conditions 2, 4, 5)."""
+    """A reviewer's recorded finding (工信部企业〔2022〕119号 第十七条 conditions 2, 4, 5)."""
 
     __tablename__ = "findings"
     __table_args__ = (UniqueConstraint("programme_id", "cluster_id", "cycle_year", "condition"),)

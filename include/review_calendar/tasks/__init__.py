@@ -366,11 +366,12 @@ def run_gate(key: str, as_of: str, run_id: str) -> dict[str, Any]:
             "warnings": len(result.warnings), "html": result.html_path}  # fmt: skip
 
 
-def queue_instance_notices(key: str, as_of: str) -> dict[str, Any]:
+def queue_instance_notices(key: str, as_of: str, *, dry_run: bool = False) -> dict[str, Any]:
     """Queue the decision notices of an instance (evaluation, re-review outcomes) to each cluster's region.
 
     Rejection notices are queued at intake, reminders by the daily reminders DAG;
-    the outbox's natural keys make every call idempotent.
+    the outbox's natural keys make every call idempotent. A dry run queues nothing:
+    its decisions were computed for a look, not to be announced.
     """
     import datetime as dt
 
@@ -386,7 +387,7 @@ def queue_instance_notices(key: str, as_of: str) -> dict[str, Any]:
     obligation = programme.obligation(instance.obligation_id)
     kind = {"evaluation": "evaluation", "re_review": "re_review"}.get(obligation.kind)
     queued = 0
-    if kind:
+    if kind and not dry_run:
         with session_scope(settings.db_url) as session:
             rows = session.scalars(
                 select(Decision).where(Decision.programme_id == programme.id, Decision.cycle_year == instance.cycle_year,

@@ -67,7 +67,7 @@ def summary_report(reports_dir: Path, instance: ObligationInstance) -> str | Non
 
     Args:
         reports_dir: The reports folder.
-        instance: The obligation instance (:func:`review_calendar.report.workbook.report_paths`
+        instance: The obligation instance (:func:`review_calendar.report.publish.report_paths`
             names its summary).
 
     Returns:
@@ -75,7 +75,7 @@ def summary_report(reports_dir: Path, instance: ObligationInstance) -> str | Non
     """
     from pathlib import PurePath
 
-    from review_calendar.report.workbook import report_paths
+    from review_calendar.report.publish import report_paths
 
     relpath = report_paths(PurePath(), instance)["html"].as_posix()
     return relpath if resolve_report(reports_dir, relpath) else None

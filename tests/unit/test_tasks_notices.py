@@ -1,0 +1,56 @@
+"""Decision notices of a cycle: queued once for a real run, never for a dry run (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from review_calendar.store.db import session_scope
+from review_calendar.store.models import Decision, OutboxMessage
+from review_calendar.store.queries import find_instance
+from review_calendar.tasks import load_programme, queue_instance_notices
+from review_calendar_demo.seed import seed_demo
+from tests.support.builders import contact_values, set_contacts
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.fixture
+def evaluated(migrated_url: str, review_env: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The demo province with one recorded 2025 evaluation of a Hebei pilot; the instance key."""
+    monkeypatch.setenv("REVIEW_CALENDAR_DB_URL", migrated_url)
+    seed_demo(migrated_url)
+    programme = load_programme("hebei_smart_cluster")
+    instance = find_instance(programme, 2025, "performance_evaluation")
+    with session_scope(migrated_url) as session:
+        session.add(
+            Decision(
+                programme_id=programme.id, cycle_year=2025, kind="evaluation", subject="anguo_tcm",
+                outcome="continue", rule="provincial configuration", clause="冀工信产业〔2016〕93号 五",
+                figures={"region_code": "130683", "cluster": "安国中药产业集群", "reason": "评价得分 85"},
+            )
+        )  # fmt: skip
+    set_contacts(migrated_url, [contact_values(programme.id, 2025, "130683", "责任处室负责同志")])
+    return instance.key
+
+
+def _outbox_count(url: str) -> int:
+    with session_scope(url) as session:
+        return session.scalar(select(func.count()).select_from(OutboxMessage))
+
+
+def test_a_dry_run_queues_no_decision_notice(evaluated: str, migrated_url: str) -> None:
+    summary = queue_instance_notices(evaluated, "2026-03-02", dry_run=True)
+
+    assert summary["decision_notices"] == 0
+    assert _outbox_count(migrated_url) == 0
+
+
+def test_a_real_run_queues_the_notice_once(evaluated: str, migrated_url: str) -> None:
+    first = queue_instance_notices(evaluated, "2026-03-02")
+    again = queue_instance_notices(evaluated, "2026-03-02")
+
+    assert (first["decision_notices"], again["decision_notices"]) == (1, 0)
+    assert _outbox_count(migrated_url) == 1
