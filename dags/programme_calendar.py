@@ -11,6 +11,8 @@ import datetime as dt
 from airflow.sdk import Param, dag, get_current_context, task
 from review_calendar_airflow.dag_defaults import DEFAULT_ARGS, START_DATE, programmes, wanted
 
+from review_calendar.domain.labels import LEVELS
+
 DOC = """
 ### {name}：年度审查日历
 
@@ -30,7 +32,7 @@ def build(programme_id: str) -> None:
     """Define the calendar DAG of one programme."""
     programme = programmes()[programme_id]
     rows = "\n".join(
-        f"| {o.title} | {' → '.join(x for x in (o.submitter, o.via, o.recipient) if x)} | "
+        f"| {o.title} | {' → '.join(LEVELS[x] for x in (o.submitter, o.via, o.recipient) if x)} | "
         f"{'、'.join(f'{d.month}月{d.day}日' + ('（次年）' if d.year_offset else '') for d in o.due)} | {o.clause} |"
         for o in programme.obligations
     )

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from review_calendar.cli.common import EXIT_DOMAIN, EXIT_OK, programme_named
+from review_calendar.domain.labels import LEVELS
 from review_calendar.settings import get_settings
 
 if TYPE_CHECKING:
@@ -86,7 +87,7 @@ def cmd_deadlines(args: argparse.Namespace) -> int:
         print(f"警告：{w}")
     print(f"{'事项':<24}{'期次':<5}{'法定截止':<12}{'顺延后截止':<12}{'报送路径'}")
     for i in instances:
-        route = " → ".join(x for x in (i.submitter, i.via, i.recipient) if x)
+        route = " → ".join(LEVELS.get(x, x) for x in (i.submitter, i.via, i.recipient) if x)
         moved = "" if i.effective_due == i.statutory_due else " (顺延)"
         configured = " [配置日期]" if i.due_is_configured else ""
         print(
