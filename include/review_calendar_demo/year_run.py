@@ -156,8 +156,8 @@ def run_year(
         followed by a successful re-run.
     """
     from review_calendar.domain.calendar import default_calendar
+    from review_calendar.domain.programmes import load_programme
     from review_calendar.settings import get_settings
-    from review_calendar.tasks import load_programme
     from review_calendar_demo.scenario import mismatch_plan_totals, place_submissions
 
     settings = get_settings()

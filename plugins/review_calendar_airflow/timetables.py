@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 
 def _load_programme(programme_id: str) -> Any:
-    from review_calendar.tasks import load_programme
+    from review_calendar.domain.programmes import load_programme
 
     return load_programme(programme_id)
 

@@ -75,10 +75,9 @@ def choose_chain(now: dt.datetime) -> tuple[str, str, str, Any]:
     The scheduler runs the upstream's latest closed window when the DAG is unpaused;
     the downstream then runs to its end only if its own deadline has passed.
     """
-    from review_calendar.domain.programmes import instances_for_year
+    from review_calendar.domain.programmes import instances_for_year, load_programme
     from review_calendar.domain.runs import latest_deadline_run
     from review_calendar.domain.schedule import closes_at
-    from review_calendar.tasks import load_programme
 
     for programme_id, upstream, downstream in CHAINS:
         programme = load_programme(programme_id)
@@ -116,9 +115,8 @@ def test_a_chain_with_both_windows_closed_exists_on_any_day(
 
 def place_files(stack: Stack, programme_id: str, year: int, obligations: tuple[str, ...]) -> None:
     """The demo scenario's files for these instances, in the stack's inboxes (dated on their receipt days)."""
-    from review_calendar.domain.programmes import instances_for_year
+    from review_calendar.domain.programmes import instances_for_year, load_programme
     from review_calendar.settings import get_settings
-    from review_calendar.tasks import load_programme
     from review_calendar_demo.scenario import place_submissions
 
     settings = get_settings(

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from review_calendar.domain.programmes import load_programme
 from review_calendar.intake import CODES, IntakeRejected, RowContext, read_submission
-from review_calendar.tasks import load_programme
 from tests.data.make_bad_corpus import BAD_DIR, EXPECTED_CSV, EXPECTED_YEAR, KNOWN_REGIONS, build_generated
 
 if TYPE_CHECKING:

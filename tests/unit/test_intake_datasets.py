@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from review_calendar.domain.programmes import load_programme
 from review_calendar.intake import (
     DATASETS,
     IntakeIssue,
@@ -21,7 +22,6 @@ from review_calendar.intake import (
 from review_calendar.intake import issues as E
 from review_calendar.intake.columns import parse_cell
 from review_calendar.intake.templates import example_value
-from review_calendar.tasks import load_programme
 from tests.unit.intake_cases import KNOWN_REGIONS, contact_rows, rejected, write_csv
 
 pytestmark = pytest.mark.unit

@@ -271,9 +271,9 @@ def test_rendered_refuses_a_multi_line_subject() -> None:
 def test_rejection_does_not_repeat_a_location_the_message_already_names() -> None:
     import datetime as dt
 
+    from review_calendar.domain.programmes import load_programme
     from review_calendar.notify.render import Problem, Rejection, render_rejection
     from review_calendar.store.queries import find_instance
-    from review_calendar.tasks import load_programme
 
     programme = load_programme("hebei_smart_cluster")
     instance = find_instance(programme, 2025, "contact_list")

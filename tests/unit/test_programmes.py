@@ -161,3 +161,16 @@ def test_check_programmes_lists_every_invalid_file(tmp_path: Path) -> None:
     assert len(problems) == 2
     assert problems[0].startswith("hebei_smart_cluster.yaml: name: Field required")
     assert problems[1].startswith("other.yaml: (top level)")
+
+
+def test_an_unknown_programme_names_the_known_ones() -> None:
+    from review_calendar.domain.programmes import UnknownProgramme, load_programme
+
+    with pytest.raises(UnknownProgramme, match="known: .*hebei_smart_cluster"):
+        load_programme("no_such_programme", ROOT / "programmes")
+
+
+def test_one_way_to_load_a_programme_by_id() -> None:
+    from review_calendar.domain.programmes import load_programme
+
+    assert load_programme("miit_sme_cluster", ROOT / "programmes").id == "miit_sme_cluster"

@@ -11,8 +11,6 @@ import argparse
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from review_calendar.settings import get_settings
-
 if TYPE_CHECKING:
     from review_calendar.domain.programmes import ObligationInstance, Programme
 
@@ -48,15 +46,10 @@ def programme_named(programme_id: str) -> Programme:
         UsageError: No such programme file (the message lists the known ids), or the
             file is invalid.
     """
-    from review_calendar.domain.programmes import ProgrammeError, load_programme_file
+    from review_calendar.domain.programmes import ProgrammeError, load_programme
 
-    settings = get_settings()
-    path = settings.programmes_dir / f"{programme_id}.yaml"
-    if not path.exists():
-        known = ", ".join(p.stem for p in sorted(settings.programmes_dir.glob("*.yaml")))
-        raise UsageError(f"unknown programme {programme_id!r}; known: {known}")
     try:
-        return load_programme_file(path)
+        return load_programme(programme_id)
     except ProgrammeError as exc:
         raise UsageError(str(exc)) from None
 

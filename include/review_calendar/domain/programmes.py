@@ -378,6 +378,31 @@ def programme_files(directory: Path) -> list[Path]:
     return sorted(p for p in directory.glob("*.yaml") if not p.name.startswith("_"))
 
 
+class UnknownProgramme(ProgrammeError):
+    """No programme file of that id in the programmes folder; the message lists the known ids."""
+
+
+def load_programme(programme_id: str, directory: Path | None = None) -> Programme:
+    """The programme ``programme_id`` of the deployment's programmes folder (the one way to load one).
+
+    Args:
+        programme_id: The file stem, e.g. ``"hebei_smart_cluster"``.
+        directory: The programmes folder (default: ``REVIEW_CALENDAR_PROGRAMMES`` of the settings).
+
+    Raises:
+        UnknownProgramme: No such file.
+        ProgrammeError: The file is invalid (see :func:`parse_programme`).
+    """
+    from review_calendar.settings import get_settings
+
+    folder = directory or get_settings().programmes_dir
+    path = folder / f"{programme_id}.yaml"
+    if not path.exists():
+        known = ", ".join(p.stem for p in programme_files(folder))
+        raise UnknownProgramme(f"unknown programme {programme_id!r}; known: {known}")
+    return load_programme_file(path)
+
+
 def load_programmes(directory: Path) -> dict[str, Programme]:
     """Load every programme of ``directory``, sorted by id.
 

@@ -258,11 +258,10 @@ class _Senders:
         if self.fixed is not None:
             return self.fixed
         if programme_id not in self.cache:
-            from review_calendar.domain.programmes import ProgrammeError, load_programme_file
-            from review_calendar.settings import get_settings
+            from review_calendar.domain.programmes import ProgrammeError, load_programme
 
             try:
-                office = load_programme_file(get_settings().programmes_dir / f"{programme_id}.yaml").office
+                office = load_programme(programme_id).office
                 self.cache[programme_id] = mailbox(self.name or office.division, office.sender)
             except ProgrammeError:
                 self.cache[programme_id] = None

@@ -14,6 +14,7 @@ import logging
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from review_calendar.domain.programmes import load_programme
 from review_calendar.settings import get_settings
 
 if TYPE_CHECKING:
@@ -21,13 +22,6 @@ if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
 log = logging.getLogger(__name__)
-
-
-def load_programme(programme_id: str) -> Any:
-    """The programme ``programme_id`` from the configured folder."""
-    from review_calendar.domain.programmes import load_programme_file
-
-    return load_programme_file(get_settings().programmes_dir / f"{programme_id}.yaml")
 
 
 def record_calendar(programme_id: str, year: int) -> dict[str, Any]:
