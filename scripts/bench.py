@@ -139,8 +139,7 @@ def _settings() -> Any:
 
 def _programme(programme_id: str) -> tuple[Any, Any]:
     """The national programme variant and its instance."""
-    from review_calendar.domain.programmes import load_programme_file
-    from review_calendar.store.queries import find_instance
+    from review_calendar.domain.programmes import find_instance, load_programme_file
 
     programme = load_programme_file(_settings().programmes_dir / f"{programme_id}.yaml")
     return programme, find_instance(programme, CYCLE_YEAR, OBLIGATIONS[programme_id])
@@ -204,8 +203,8 @@ _PROGRAMMES: dict[str, Any] = {}
 
 def _write_one(task: tuple[str, list[Any], str, str | None, str]) -> None:
     """Write one synthetic submission (a worker of the set-up pool)."""
-    from review_calendar.domain.programmes import load_programme_file
-    from review_calendar.store.queries import Submitter, find_instance
+    from review_calendar.domain.programmes import find_instance, load_programme_file
+    from review_calendar.store.queries import Submitter
     from review_calendar_demo.synthetic import break_records, records_for, set_received, write_xlsx
 
     programme_id, submitter, path, mistake, received = task
@@ -233,11 +232,11 @@ def child_setup(out: Path, counties: int, clusters: int, workers: int) -> None:
     import random
     from concurrent.futures import ProcessPoolExecutor
 
-    from review_calendar.domain.programmes import load_programme_file
+    from review_calendar.domain.programmes import find_instance, load_programme_file
     from review_calendar.intake.inbox import inbox_dir
     from review_calendar.store.db import session_scope, upgrade, upsert
     from review_calendar.store.models import Cluster, Enrolment, Region
-    from review_calendar.store.queries import find_instance, record_instances
+    from review_calendar.store.queries import record_instances
     from review_calendar_demo.regions import synthetic_national
 
     _setup_logging()

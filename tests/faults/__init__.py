@@ -17,12 +17,12 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from review_calendar.domain.programmes import ObligationInstance, Programme, load_programme
+from review_calendar.domain.programmes import ObligationInstance, Programme, find_instance, load_programme
 from review_calendar.intake.inbox import inbox_dir, pending_files
 from review_calendar.settings import Settings
 from review_calendar.store.db import session_scope
 from review_calendar.store.models import DatasetRow, Submission, SubmissionError
-from review_calendar.store.queries import expected_submitters, find_instance
+from review_calendar.store.queries import expected_submitters
 from review_calendar_demo.synthetic import break_records, records_for, set_received, write_xlsx
 
 PROGRAMME_ID = "hebei_smart_cluster"

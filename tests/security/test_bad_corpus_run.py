@@ -28,12 +28,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from review_calendar.domain.programmes import load_programme
+from review_calendar.domain.programmes import find_instance, load_programme
 from review_calendar.intake.ingest import FileOutcome
 from review_calendar.settings import Settings, get_settings
 from review_calendar.store.db import session_scope, upgrade
 from review_calendar.store.models import Submission, SubmissionError
-from review_calendar.store.queries import expected_submitters, find_instance
+from review_calendar.store.queries import expected_submitters
 from review_calendar.tasks.intake import ingest_files
 from review_calendar_demo.seed import seed_demo
 from review_calendar_demo.synthetic import records_for, write_xlsx

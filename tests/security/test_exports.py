@@ -26,13 +26,13 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import update
 
-from review_calendar.domain.programmes import load_programme
+from review_calendar.domain.programmes import find_instance, load_programme
 from review_calendar.intake.inbox import inbox_dir
 from review_calendar.report.workbook import FORMULA_TRIGGERS
 from review_calendar.settings import get_settings
 from review_calendar.store.db import session_scope
 from review_calendar.store.models import Cluster
-from review_calendar.store.queries import expected_submitters, find_instance, record_instances
+from review_calendar.store.queries import expected_submitters, record_instances
 from review_calendar.tasks import aggregate_province, ingest_inbox
 from review_calendar_demo.seed import seed_demo
 from review_calendar_demo.synthetic import break_records, records_for, set_received, write_xlsx

@@ -45,12 +45,12 @@ def submit_contact_lists(url: str) -> list[str]:
     Returns:
         Every phone number and e-mail address in them, as written.
     """
-    from review_calendar.domain.programmes import load_programme
+    from review_calendar.domain.programmes import find_instance, load_programme
     from review_calendar.intake.inbox import inbox_dir
     from review_calendar.settings import get_settings
     from review_calendar.store.db import session_scope
     from review_calendar.store.models import Region
-    from review_calendar.store.queries import expected_submitters, find_instance
+    from review_calendar.store.queries import expected_submitters
     from review_calendar_demo.synthetic import records_for, set_received, write_xlsx
 
     programme = load_programme(PROGRAMME)

@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
+from review_calendar.domain.programmes import find_instance
 from review_calendar.gate.provincial import run_gate
 from review_calendar.intake import get_dataset
 from review_calendar.intake.columns import parse_cell
 from review_calendar.intake.templates import example_value
 from review_calendar.store.db import session_scope
 from review_calendar.store.models import DatasetRow, Region, Submission
-from review_calendar.store.queries import find_instance
 
 if TYPE_CHECKING:
     from review_calendar.domain.programmes import ObligationInstance, Programme

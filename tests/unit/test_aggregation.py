@@ -16,11 +16,11 @@ from sqlalchemy import func, select
 from review_calendar.aggregate.national import NATIONAL_CODE, national_rollup
 from review_calendar.aggregate.states import submission_states
 from review_calendar.aggregate.write import aggregate_city, aggregate_province
-from review_calendar.domain.programmes import load_programme_file
+from review_calendar.domain.programmes import find_instance, load_programme_file
 from review_calendar.domain.regions import PROVINCES
 from review_calendar.store.db import session_scope
 from review_calendar.store.models import Aggregate
-from review_calendar.store.queries import Submitter, find_instance
+from review_calendar.store.queries import Submitter
 from review_calendar_demo.regions import synthetic_national
 from review_calendar_demo.seed import seed_demo
 from tests.support.builders import submit

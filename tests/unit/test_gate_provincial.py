@@ -12,14 +12,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from review_calendar.domain.programmes import Programme, load_programme_file, load_programmes
+from review_calendar.domain.programmes import Programme, find_instance, load_programme_file, load_programmes
 from review_calendar.gate.errors import GateFailed, GateFinding, GateResult
 from review_calendar.gate.provincial import PROVINCIAL_GATE
 from review_calendar.gate.suites import COMPANION_DATASETS
 from review_calendar.settings import get_settings
 from review_calendar.store.db import session_scope
 from review_calendar.store.models import GateRun
-from review_calendar.store.queries import find_instance
 from review_calendar_demo.seed import seed_demo
 from tests.unit.gate_cases import (
     EXPECTED,

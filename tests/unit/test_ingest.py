@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from review_calendar.domain.programmes import load_programme
+from review_calendar.domain.programmes import find_instance, load_programme
 from review_calendar.intake.inbox import inbox_dir, pending_files
 from review_calendar.settings import get_settings
 from review_calendar.store.db import session_scope
 from review_calendar.store.models import Contact, DatasetRow, Submission, SubmissionError
-from review_calendar.store.queries import expected_submitters, find_instance, record_instances
+from review_calendar.store.queries import expected_submitters, record_instances
 from review_calendar.tasks.intake import ingest_files
 from review_calendar_demo.seed import seed_demo
 from review_calendar_demo.synthetic import break_records, records_for, set_received, write_xlsx

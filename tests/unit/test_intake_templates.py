@@ -9,7 +9,7 @@ import pytest
 from openpyxl import load_workbook
 
 from review_calendar.domain.labels import period_label
-from review_calendar.domain.programmes import load_programme
+from review_calendar.domain.programmes import find_instance, load_programme
 from review_calendar.intake import (
     DATASETS,
     RowContext,
@@ -28,7 +28,6 @@ from review_calendar.intake.templates import (
     template_name,
     write_template,
 )
-from review_calendar.store.queries import find_instance
 from tests.unit.intake_cases import example_row, fill_template, rejected
 
 if TYPE_CHECKING:

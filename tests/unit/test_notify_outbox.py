@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from review_calendar.domain.programmes import Programme, load_programme_file
+from review_calendar.domain.programmes import Programme, find_instance, load_programme_file
 from review_calendar.notify.delivery import DeliveryReport, SmtpUnavailable, deliver
 from review_calendar.notify.notices import queue_decision, queue_rejection
 from review_calendar.notify.recipients import ROLE_DIVISION, ROLE_LEADER
@@ -27,7 +27,6 @@ from review_calendar.notify.smtp import smtp_sender
 from review_calendar.settings import SmtpSettings, get_settings
 from review_calendar.store.db import session_scope
 from review_calendar.store.models import OutboxMessage
-from review_calendar.store.queries import find_instance
 from review_calendar_demo.local_smtp import LocalSmtpServer, ReceivedMail
 from review_calendar_demo.seed import seed_demo
 from tests.support.builders import contact_values, set_contacts, submit

@@ -10,6 +10,7 @@ from review_calendar.domain.calendar import WorkingCalendar
 from review_calendar.domain.programmes import (
     ObligationInstance,
     Programme,
+    find_instance,
     instances_for_year,
     load_programme_file,
 )
@@ -27,7 +28,6 @@ from review_calendar.notify.render import (
 )
 from review_calendar.notify.stages import Stage
 from review_calendar.settings import get_settings
-from review_calendar.store.queries import find_instance
 
 pytestmark = pytest.mark.unit
 
@@ -271,9 +271,8 @@ def test_rendered_refuses_a_multi_line_subject() -> None:
 def test_rejection_does_not_repeat_a_location_the_message_already_names() -> None:
     import datetime as dt
 
-    from review_calendar.domain.programmes import load_programme
+    from review_calendar.domain.programmes import find_instance, load_programme
     from review_calendar.notify.render import Problem, Rejection, render_rejection
-    from review_calendar.store.queries import find_instance
 
     programme = load_programme("hebei_smart_cluster")
     instance = find_instance(programme, 2025, "contact_list")

@@ -12,12 +12,16 @@ from openpyxl import load_workbook
 
 from review_calendar.aggregate.write import aggregate_province
 from review_calendar.domain.labels import SUBMISSION_STATES
-from review_calendar.domain.programmes import ObligationInstance, Programme, load_programme_file
+from review_calendar.domain.programmes import (
+    ObligationInstance,
+    Programme,
+    find_instance,
+    load_programme_file,
+)
 from review_calendar.report.charts import line_svg, stacked_bars_svg
 from review_calendar.report.publish import write_reports
 from review_calendar.report.workbook import neutralise
 from review_calendar.store.db import session_scope
-from review_calendar.store.queries import find_instance
 from review_calendar_demo.seed import seed_demo
 from tests.support.builders import submit
 

@@ -26,12 +26,11 @@ from review_calendar.aggregate.states import (
 )
 from review_calendar.aggregate.write import aggregate_province
 from review_calendar.domain.labels import SUBMISSION_STATE_HINTS, SUBMISSION_STATES
-from review_calendar.domain.programmes import load_programme_file
+from review_calendar.domain.programmes import find_instance, load_programme_file
 from review_calendar.reviewer_pages.calendar import programme_calendar
 from review_calendar.reviewer_pages.matrix import status_matrix
 from review_calendar.store.db import session_scope
 from review_calendar.store.models import Submission
-from review_calendar.store.queries import find_instance
 from review_calendar_demo.seed import seed_demo
 
 pytestmark = pytest.mark.unit

@@ -7,10 +7,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from review_calendar.domain.programmes import load_programme
+from review_calendar.domain.programmes import find_instance, load_programme
 from review_calendar.store.db import session_scope
 from review_calendar.store.models import Decision, OutboxMessage
-from review_calendar.store.queries import find_instance
 from review_calendar.tasks import queue_instance_notices
 from review_calendar_demo.seed import seed_demo
 from tests.support.builders import contact_values, set_contacts

@@ -354,9 +354,8 @@ def test_resolve_report_stays_inside_the_reports_folder(tmp_path: Path, relpath:
 def test_the_obligation_page_finds_the_summary_the_aggregation_wrote(tmp_path: Path) -> None:
     from review_calendar_airflow.ui.reports import summary_report
 
-    from review_calendar.domain.programmes import load_programme_file
+    from review_calendar.domain.programmes import find_instance, load_programme_file
     from review_calendar.report.publish import report_paths
-    from review_calendar.store.queries import find_instance
 
     programme = load_programme_file(
         Path(__file__).resolve().parents[2] / "programmes" / "hebei_smart_cluster.yaml"

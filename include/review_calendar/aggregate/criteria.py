@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from review_calendar.domain.criteria import check_criteria
+from review_calendar.domain.programmes import find_instance
 from review_calendar.store.frames import load_instance_frame
-from review_calendar.store.queries import find_instance
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session

@@ -71,7 +71,7 @@ def instance_named(
     Raises:
         UsageError: Unknown programme, obligation or period (the message lists the known ones).
     """
-    from review_calendar.store.queries import find_instance
+    from review_calendar.domain.programmes import find_instance
 
     programme = programme_named(programme_id)
     try:

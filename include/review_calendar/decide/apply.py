@@ -27,12 +27,13 @@ from review_calendar.decide.rules import (
     subsidy_for_claim,
 )
 from review_calendar.domain.labels import CRITERION_RESULTS, OUTCOMES
+from review_calendar.domain.programmes import find_instance
 from review_calendar.domain.verdicts import Verdict
 from review_calendar.store.db import upsert
 from review_calendar.store.decision_log import record_decision
 from review_calendar.store.frames import load_instance_frame
 from review_calendar.store.models import Aggregate, Cluster, Enrolment, Evaluation, Finding, Subsidy
-from review_calendar.store.queries import accepted_regions, find_instance
+from review_calendar.store.queries import accepted_regions
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

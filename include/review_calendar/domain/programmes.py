@@ -378,6 +378,20 @@ def programme_files(directory: Path) -> list[Path]:
     return sorted(p for p in directory.glob("*.yaml") if not p.name.startswith("_"))
 
 
+def find_instance(
+    programme: Programme, cycle_year: int, obligation_id: str, period: str = "Y"
+) -> ObligationInstance:
+    """The instance of one obligation and period in a cycle.
+
+    Raises:
+        KeyError: The programme has no such obligation or period.
+    """
+    for i in instances_for_year(programme, cycle_year):
+        if i.obligation_id == obligation_id and i.period == period:
+            return i
+    raise KeyError(f"{programme.id}: no instance {obligation_id}/{period} in {cycle_year}")
+
+
 class UnknownProgramme(ProgrammeError):
     """No programme file of that id in the programmes folder; the message lists the known ids."""
 

@@ -13,9 +13,10 @@ from sqlalchemy import select
 
 from review_calendar.aggregate.figures import STATE_FIGURES, figures_for
 from review_calendar.domain.labels import DECISION_KINDS, OUTCOMES
+from review_calendar.domain.programmes import find_instance
 from review_calendar.reviewer_pages.common import cycle_dag_id
 from review_calendar.store.models import Aggregate, Cluster, Decision, GateRun, Region
-from review_calendar.store.queries import find_instance, instance_filter
+from review_calendar.store.queries import instance_filter
 
 if TYPE_CHECKING:
     from pathlib import Path

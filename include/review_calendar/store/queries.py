@@ -60,20 +60,6 @@ def record_instances(url: str, programme: Programme, cycle_year: int) -> list[Ob
     return instances
 
 
-def find_instance(
-    programme: Programme, cycle_year: int, obligation_id: str, period: str = "Y"
-) -> ObligationInstance:
-    """The instance of one obligation and period in a cycle.
-
-    Raises:
-        KeyError: The programme has no such obligation or period.
-    """
-    for i in instances_for_year(programme, cycle_year):
-        if i.obligation_id == obligation_id and i.period == period:
-            return i
-    raise KeyError(f"{programme.id}: no instance {obligation_id}/{period} in {cycle_year}")
-
-
 def _city_code(region: Region) -> str:
     return region.code if region.level == "city" else (region.parent_code or region.code)
 

@@ -71,7 +71,7 @@ def parse_key(key: str) -> tuple[str, int, str, str]:
 
 def instance_of(key: str) -> tuple[Any, Any]:
     """The programme and obligation instance named by ``key``."""
-    from review_calendar.store.queries import find_instance
+    from review_calendar.domain.programmes import find_instance
 
     programme_id, year, obligation_id, period = parse_key(key)
     programme = load_programme(programme_id)

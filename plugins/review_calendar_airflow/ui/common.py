@@ -96,7 +96,7 @@ def instance_or_404(programme: Programme, year: int, obligation_id: str, period:
     Raises:
         HTTPException: 404 when the programme has no such obligation or period.
     """
-    from review_calendar.store.queries import find_instance
+    from review_calendar.domain.programmes import find_instance
 
     try:
         return find_instance(programme, year, obligation_id, period)
