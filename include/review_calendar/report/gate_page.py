@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from review_calendar.domain.labels import OUTCOMES, SEVERITIES, label
 from review_calendar.intake.datasets import DATASETS
 from review_calendar.intake.expectations import header_of
+from review_calendar.report.pages import page_environment
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -84,7 +85,7 @@ def render_gate_page(
         "findings": [_finding_row(f, result.region_names) for f in shown],
         "hidden": len(findings) - len(shown),
     }
-    return _environment().get_template("gate.html.j2").render(**context)
+    return page_environment().get_template("gate.html.j2").render(**context)
 
 
 def _title(dataset_id: str) -> str:
@@ -130,15 +131,3 @@ def _finding_row(finding: GateFinding, names: Mapping[str, str]) -> dict[str, An
         "message": finding.message_zh,
         "code": finding.code,
     }
-
-
-def _environment() -> Any:
-    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-
-    return Environment(
-        loader=PackageLoader("review_calendar.report", "templates"),
-        autoescape=select_autoescape(["html", "j2"], default=True),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )

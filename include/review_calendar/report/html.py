@@ -21,6 +21,7 @@ from review_calendar.aggregate.figures import STATE_COUNTS as STATES
 from review_calendar.aggregate.states import LAGGING_STATES
 from review_calendar.domain.labels import CRITERION_RESULTS, period_label
 from review_calendar.report.charts import STATE_COLOURS, line_svg, stacked_bars_svg
+from review_calendar.report.pages import page_environment
 from review_calendar.report.values import (
     COUNT_METRICS,
     RECEIVED_STATES,
@@ -38,7 +39,6 @@ from review_calendar.report.values import (
 
 if TYPE_CHECKING:
     import pandas as pd
-    from jinja2 import Environment
 
     from review_calendar.aggregate.compute import ProvinceAggregate
     from review_calendar.aggregate.figures import Figure
@@ -191,19 +191,6 @@ def _criteria_tables(programme: Programme, aggregate: ProvinceAggregate) -> dict
     return {"criteria": criteria, "clusters": clusters, "criteria_titles": titles}
 
 
-def _environment() -> Environment:
-    """The Jinja environment of the report templates: autoescaping on, undefined names are errors."""
-    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-
-    return Environment(
-        loader=PackageLoader("review_calendar.report", "templates"),
-        autoescape=select_autoescape(["html", "j2"], default=True),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-
-
 def write_html(
     path: Path,
     programme: Programme,
@@ -253,7 +240,7 @@ def write_html(
         "gate": gate,
         "xlsx_name": xlsx_name,
     }
-    html = _environment().get_template("report.html.j2").render(**context)
+    html = page_environment().get_template("report.html.j2").render(**context)
     tmp = path.with_name(path.name + ".part")
     tmp.write_text(html, encoding="utf-8")
     tmp.replace(path)
