@@ -112,6 +112,7 @@ def say_records(settings: Settings, year: int) -> None:
     """Submissions by outcome, gate runs, decisions and the Henan bulletin ranking of the year."""
     from sqlalchemy import select
 
+    from review_calendar.domain.labels import DECISION_KINDS, OUTCOMES, label
     from review_calendar.store.db import session_scope
     from review_calendar.store.models import Aggregate, Decision, GateRun, Submission
 
@@ -128,7 +129,10 @@ def say_records(settings: Settings, year: int) -> None:
         for kind in ("evaluation", "re_review", "subsidy", "clawback"):
             rows = s.scalars(select(Decision).where(Decision.kind == kind)).all()
             if rows:
-                say(f"    决定（{kind}）：" + "，".join(f"{r.subject} {r.outcome}" for r in rows))
+                say(
+                    f"    决定（{label(DECISION_KINDS, kind)}）："
+                    + "，".join(f"{r.subject} {label(OUTCOMES, r.outcome)}" for r in rows)
+                )
         ranks = s.scalars(
             select(Aggregate)
             .where(Aggregate.metric == "bulletin_rank", Aggregate.period == "Q3")

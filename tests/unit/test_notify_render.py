@@ -175,7 +175,7 @@ def test_decision_notice_gives_outcome_reason_and_clause(programme: Programme) -
 
     text = render_decision(programme, decision, region_name="藁城区")
 
-    assert text.subject == "【智慧集群试点】2025年度年度绩效评价结果：藁城宫灯产业集群"
+    assert text.subject == "【智慧集群试点】2025年度绩效评价结果：藁城宫灯产业集群"
     assert "结果：限期整改" in text.body
     assert "理由：评分 72 分，限期 30 天整改" in text.body
     assert "依据：冀工信产业〔2016〕93号 五" in text.body
@@ -187,12 +187,12 @@ def test_decision_notice_gives_outcome_reason_and_clause(programme: Programme) -
         pytest.param(
             "evaluation",
             "revoke",
-            "2025年度年度绩效评价结果：藁城宫灯产业集群",
+            "2025年度绩效评价结果：藁城宫灯产业集群",
             "取消建设试点资格",
             id="revoke",
         ),
         pytest.param(
-            "evaluation", "continue", "2025年度年度绩效评价结果：藁城宫灯产业集群", "继续支持", id="continue"
+            "evaluation", "continue", "2025年度绩效评价结果：藁城宫灯产业集群", "继续支持", id="continue"
         ),
         pytest.param(
             "re_review",

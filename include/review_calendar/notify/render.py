@@ -326,7 +326,10 @@ def render_decision(
         Subject and body.
     """
     kind = f"{label(DECISION_KINDS, decision.kind)}结果"
-    subject = _subject(programme, f"{decision.cycle_year}年度{kind}：{decision.subject_name}")
+    # 2025年度绩效评价结果, 2025年度期满复核结果: the year, then the kind without a second 年度.
+    subject = _subject(
+        programme, f"{decision.cycle_year}年度{kind.removeprefix('年度')}：{decision.subject_name}"
+    )
     body = _body(
         "decision.txt.j2",
         programme=programme,
