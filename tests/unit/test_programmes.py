@@ -174,3 +174,24 @@ def test_one_way_to_load_a_programme_by_id() -> None:
     from review_calendar.domain.programmes import load_programme
 
     assert load_programme("miit_sme_cluster", ROOT / "programmes").id == "miit_sme_cluster"
+
+
+# 工信部企业〔2022〕119号 numbers its articles: 第十四条 MIIT's second review and publication;
+# 第十五条 the three-year validity and the re-review at expiry; 第十六条 the Apr 30 table and
+# MIIT's monitoring; 第十七条 the grounds for revoking a recognition.
+@pytest.mark.parametrize(
+    ("where", "article"),
+    [
+        pytest.param(lambda p: p.obligation("annual_info_table").clause, "第十六条", id="annual-table"),
+        pytest.param(lambda p: p.obligation("re_review").clause, "第十五条", id="re-review-obligation"),
+        pytest.param(lambda p: p.validity.clause, "第十五条", id="validity"),
+        pytest.param(lambda p: p.re_review.clause, "第十五条", id="re-review-rules"),
+    ],
+)
+def test_programme_b_cites_the_article_that_says_it(where, article: str) -> None:
+    programme = load_programme_file(ROOT / "programmes" / "miit_sme_cluster.yaml")
+
+    clause = where(programme)
+
+    assert article in clause
+    assert "第十四条" not in clause
