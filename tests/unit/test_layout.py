@@ -93,9 +93,11 @@ def _source_files() -> list[Path]:
 
 
 #: Documents outside the repository: the project cites a document by its number and clause.
-OUTSIDE = re.compile(
-    r"STYLE\.md|AIRFLOW3_NOTES|LAYOUT\.md|DOMAIN\.md|\.\./shared|\bissues? \d|\bseeds?[ /]?0\d\d", re.I
-)
+#: Pointers to material outside the repository: a sibling folder, an issue tracker, the numbered
+#: copies of source documents. The project cites a document by its number and clause instead.
+OUTSIDE = re.compile(r"\.\.[/\\]shared\b|\bissues? \d|\bseeds?[ /]?0\d\d", re.I)
+#: A Markdown document named in a file; every one must be a file of the repository.
+MARKDOWN_NAME = re.compile(r"[\w./-]+\.md\b")
 
 
 @pytest.mark.parametrize("path", [pytest.param(p, id=str(p.relative_to(ROOT))) for p in _source_files()])
@@ -103,7 +105,6 @@ def test_modules_are_rooms_not_floors(path: Path) -> None:
     text = path.read_text(encoding="utf-8")
 
     assert len(text.splitlines()) <= MAX_MODULE_LINES
-    assert not re.search(r"^\s*# ?[-=]{5,}", text, re.M), "banner comment"
 
 
 def _tracked_text_files() -> list[Path]:
@@ -122,14 +123,28 @@ def _tracked_text_files() -> list[Path]:
     ]
 
 
+def _missing_documents(text: str, known: set[str]) -> list[str]:
+    """The Markdown documents ``text`` names that are not files of the repository (by name)."""
+    return [name for name in MARKDOWN_NAME.findall(text) if Path(name).name not in known]
+
+
 def test_no_file_points_to_documents_outside_the_repository() -> None:
+    files = [p for p in _tracked_text_files() if p.exists()]
+    known = {p.name for p in files}
     offenders = [
         str(p.relative_to(ROOT))
-        for p in _tracked_text_files()
-        if p.exists() and OUTSIDE.search(p.read_text(encoding="utf-8", errors="replace"))
+        for p in files
+        if OUTSIDE.search(text := p.read_text(encoding="utf-8", errors="replace"))
+        or _missing_documents(text, known)
     ]
 
     assert offenders == []
+
+
+def test_the_document_rule_catches_a_document_that_is_not_here() -> None:
+    text = "see the house rules (RULES.md) and docs/benchmarks.md"
+
+    assert _missing_documents(text, {"benchmarks.md"}) == ["RULES.md"]
 
 
 def test_no_python_file_has_banner_comments() -> None:
