@@ -8,67 +8,37 @@ rules across the cells of one row. The same spec drives the Excel template
 
 Only rules that one row can decide live here (types, required values,
 choices, ranges, duplicates within the file, a row's own consistency such as
-the pilot period of a plan). Rules across files and regions (one submission
+the pilot period of a plan, in ``row_rules.py``). Rules across files and regions (one submission
 per region, totals against the province) belong to the provincial gate.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache, cached_property
 from types import MappingProxyType
-from typing import NamedTuple
+from typing import TYPE_CHECKING
 
-from review_calendar.domain.calendar import pilot_period_ok
 from review_calendar.intake import columns as col
-from review_calendar.intake import issues as E
 from review_calendar.intake.columns import Column
+from review_calendar.intake.row_rules import (
+    RowCheck,
+    approval_date,
+    investment_progress,
+    plan_period,
+    targets,
+    violation_note,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 __all__ = [
     "DATASETS",
     "Dataset",
-    "RowCheck",
-    "RowContext",
-    "RowProblem",
     "get_dataset",
     "other_layouts",
 ]
-
-
-class RowProblem(NamedTuple):
-    """A problem a row check found: the column it names, a code and a sentence."""
-
-    column: str
-    code: str
-    message: str
-
-
-@dataclass(frozen=True, slots=True)
-class RowContext:
-    """What the rows of one file are checked against, beyond the dataset spec.
-
-    Attributes:
-        known_region_codes: Region codes that exist (e.g. the province's
-            table); a well-formed code outside it is REGION_UNKNOWN. None
-            skips the check.
-        expected_year: The cycle's data year; a different value in the
-            dataset's year column is YEAR_MISMATCH. None skips the check.
-        expected_period: The obligation's period (``上半年``, ``全年``,
-            ``一季度`` or an alias such as ``Q1``); a different value in the
-            period column is OBLIGATION_MISMATCH. None skips the check.
-        max_pilot_years: The programme's longest pilot period
-            (``validity.max_pilot_years``); a plan period beyond it is
-            VALUE_INCONSISTENT. None skips the check.
-    """
-
-    known_region_codes: Collection[str] | None = None
-    expected_year: int | None = None
-    expected_period: str | None = None
-    max_pilot_years: int | None = None
-
-
-RowCheck = Callable[[Mapping[str, object], RowContext], Iterable[RowProblem]]
 
 
 @dataclass(frozen=True)
@@ -123,60 +93,6 @@ class Dataset:
             if c.key == key:
                 return c
         raise KeyError(key)
-
-
-def _plan_period(record: Mapping[str, object], context: RowContext) -> Iterable[RowProblem]:
-    """The plan ends after it starts and lasts no longer than the programme's pilot period."""
-    start, end = record.get("period_start"), record.get("period_end")
-    if not (isinstance(start, int) and isinstance(end, int)):
-        return
-    if end < start:
-        yield RowProblem(
-            "period_end", E.VALUE_INCONSISTENT, f"规划截止年份{end}早于起始年份{start}，请核对。"
-        )
-        return
-    limit = context.max_pilot_years
-    if limit is not None and not pilot_period_ok(start, end, limit):
-        # 冀工信产业〔2016〕93号 三、试点实施时间原则上不超过3年 (the programme's validity.max_pilot_years).
-        yield RowProblem(
-            "period_end",
-            E.VALUE_INCONSISTENT,
-            f"规划期{start}—{end}年超过{limit}年，试点期原则上不超过{limit}年，请核对。",
-        )
-
-
-def _approval_date(record: Mapping[str, object], context: RowContext) -> Iterable[RowProblem]:
-    """An approved plan names its approval date."""
-    if record.get("approved") == "是" and record.get("approval_date") is None:
-        yield RowProblem(
-            "approval_date", E.VALUE_REQUIRED, "已填写经县（市）政府批准，请同时填写“批准日期”。"
-        )
-
-
-def _violation_note(record: Mapping[str, object], context: RowContext) -> Iterable[RowProblem]:
-    """A violation is explained."""
-    if record.get("violation") == "是" and not record.get("violation_note"):
-        yield RowProblem("violation_note", E.VALUE_REQUIRED, "存在违规时必须填写“违规情况说明”。")
-
-
-def _targets(record: Mapping[str, object], context: RowContext) -> Iterable[RowProblem]:
-    """No more targets completed than set."""
-    total, done = record.get("targets_total"), record.get("targets_completed")
-    if isinstance(total, int) and isinstance(done, int) and done > total:
-        yield RowProblem(
-            "targets_completed", E.VALUE_INCONSISTENT, f"已完成目标数{done}大于目标总数{total}，请核对。"
-        )
-
-
-def _investment_progress(record: Mapping[str, object], context: RowContext) -> Iterable[RowProblem]:
-    """No more projects completed than started."""
-    started, completed = record.get("projects_started"), record.get("projects_completed")
-    if isinstance(started, int) and isinstance(completed, int) and completed > started:
-        yield RowProblem(
-            "projects_completed",
-            E.VALUE_INCONSISTENT,
-            f"竣工项目数{completed}大于开工项目数{started}，请核对。",
-        )
 
 
 _CLUSTER = col.text(
@@ -257,7 +173,7 @@ _DATASET_LIST: tuple[Dataset, ...] = (
             ),
         ),
         key_columns=("region_code", "cluster_name"),
-        row_checks=(_plan_period, _approval_date),
+        row_checks=(plan_period, approval_date),
     ),
     Dataset(
         id="plan_projects",
@@ -317,7 +233,7 @@ _DATASET_LIST: tuple[Dataset, ...] = (
         key_columns=("region_code", "cluster_name", "year", "period"),
         year_column="year",
         period_column="period",
-        row_checks=(_investment_progress,),
+        row_checks=(investment_progress,),
     ),
     Dataset(
         id="annual_info_table",
@@ -378,7 +294,7 @@ _DATASET_LIST: tuple[Dataset, ...] = (
         ),
         key_columns=("region_code", "cluster_name", "year"),
         year_column="year",
-        row_checks=(_violation_note,),
+        row_checks=(violation_note,),
     ),
     Dataset(
         id="rereview_materials",
@@ -401,7 +317,7 @@ _DATASET_LIST: tuple[Dataset, ...] = (
             ),
         ),
         key_columns=("region_code", "cluster_name"),
-        row_checks=(_targets,),
+        row_checks=(targets,),
     ),
     Dataset(
         id="henan_quarterly",

@@ -20,10 +20,11 @@ from typing import TYPE_CHECKING, Any
 
 from review_calendar.intake import inbox
 from review_calendar.intake import issues as E
-from review_calendar.intake.datasets import RowContext, get_dataset
+from review_calendar.intake.datasets import get_dataset
 from review_calendar.intake.filenames import name_issue, safe_file_name
 from review_calendar.intake.issues import IntakeIssue, IntakeRejected, has_errors, issue
 from review_calendar.intake.reader import FileContent, file_digest, read_file
+from review_calendar.intake.row_rules import RowContext
 from review_calendar.intake.rows import read_submission
 from review_calendar.intake.templates import template_datasets
 

@@ -16,11 +16,12 @@ from typing import TYPE_CHECKING
 
 from review_calendar.intake import issues as E
 from review_calendar.intake.columns import parser
-from review_calendar.intake.datasets import Dataset, RowContext, get_dataset, other_layouts
+from review_calendar.intake.datasets import Dataset, get_dataset, other_layouts
 from review_calendar.intake.identifiers import check_choice
 from review_calendar.intake.issues import IntakeIssue, IntakeRejected, IssueFactory, has_errors
 from review_calendar.intake.normalize import ValueProblem, to_number, to_text
 from review_calendar.intake.reader import ReadLimits, read_table
+from review_calendar.intake.row_rules import RowContext
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -1,0 +1,115 @@
+"""Rules one row can decide: the types the row checks share, and each dataset's cross-cell rules.
+
+A rule takes one normalised record and the file's :class:`RowContext` and
+yields :class:`RowProblem` records; the dataset specs (``datasets.py``) list
+which rules a sheet runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from review_calendar.domain.calendar import pilot_period_ok
+from review_calendar.intake import issues as E
+
+__all__ = [
+    "RowCheck",
+    "RowContext",
+    "RowProblem",
+    "approval_date",
+    "investment_progress",
+    "plan_period",
+    "targets",
+    "violation_note",
+]
+
+
+class RowProblem(NamedTuple):
+    """A problem a row check found: the column it names, a code and a sentence."""
+
+    column: str
+    code: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class RowContext:
+    """What the rows of one file are checked against, beyond the dataset spec.
+
+    Attributes:
+        known_region_codes: Region codes that exist (e.g. the province's
+            table); a well-formed code outside it is REGION_UNKNOWN. None
+            skips the check.
+        expected_year: The cycle's data year; a different value in the
+            dataset's year column is YEAR_MISMATCH. None skips the check.
+        expected_period: The obligation's period (``上半年``, ``全年``,
+            ``一季度`` or an alias such as ``Q1``); a different value in the
+            period column is OBLIGATION_MISMATCH. None skips the check.
+        max_pilot_years: The programme's longest pilot period
+            (``validity.max_pilot_years``); a plan period beyond it is
+            VALUE_INCONSISTENT. None skips the check.
+    """
+
+    known_region_codes: Collection[str] | None = None
+    expected_year: int | None = None
+    expected_period: str | None = None
+    max_pilot_years: int | None = None
+
+
+RowCheck = Callable[[Mapping[str, object], RowContext], Iterable[RowProblem]]
+
+
+def plan_period(record: Mapping[str, object], context: RowContext) -> Iterable[RowProblem]:
+    """The plan ends after it starts and lasts no longer than the programme's pilot period."""
+    start, end = record.get("period_start"), record.get("period_end")
+    if not (isinstance(start, int) and isinstance(end, int)):
+        return
+    if end < start:
+        yield RowProblem(
+            "period_end", E.VALUE_INCONSISTENT, f"规划截止年份{end}早于起始年份{start}，请核对。"
+        )
+        return
+    limit = context.max_pilot_years
+    if limit is not None and not pilot_period_ok(start, end, limit):
+        # 冀工信产业〔2016〕93号 三、试点实施时间原则上不超过3年 (the programme's validity.max_pilot_years).
+        yield RowProblem(
+            "period_end",
+            E.VALUE_INCONSISTENT,
+            f"规划期{start}—{end}年超过{limit}年，试点期原则上不超过{limit}年，请核对。",
+        )
+
+
+def approval_date(record: Mapping[str, object], context: RowContext) -> Iterable[RowProblem]:
+    """An approved plan names its approval date."""
+    if record.get("approved") == "是" and record.get("approval_date") is None:
+        yield RowProblem(
+            "approval_date", E.VALUE_REQUIRED, "已填写经县（市）政府批准，请同时填写“批准日期”。"
+        )
+
+
+def violation_note(record: Mapping[str, object], context: RowContext) -> Iterable[RowProblem]:
+    """A violation is explained."""
+    if record.get("violation") == "是" and not record.get("violation_note"):
+        yield RowProblem("violation_note", E.VALUE_REQUIRED, "存在违规时必须填写“违规情况说明”。")
+
+
+def targets(record: Mapping[str, object], context: RowContext) -> Iterable[RowProblem]:
+    """No more targets completed than set."""
+    total, done = record.get("targets_total"), record.get("targets_completed")
+    if isinstance(total, int) and isinstance(done, int) and done > total:
+        yield RowProblem(
+            "targets_completed", E.VALUE_INCONSISTENT, f"已完成目标数{done}大于目标总数{total}，请核对。"
+        )
+
+
+def investment_progress(record: Mapping[str, object], context: RowContext) -> Iterable[RowProblem]:
+    """No more projects completed than started."""
+    started, completed = record.get("projects_started"), record.get("projects_completed")
+    if isinstance(started, int) and isinstance(completed, int) and completed > started:
+        yield RowProblem(
+            "projects_completed",
+            E.VALUE_INCONSISTENT,
+            f"竣工项目数{completed}大于开工项目数{started}，请核对。",
+        )
