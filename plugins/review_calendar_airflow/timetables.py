@@ -18,6 +18,11 @@ if TYPE_CHECKING:
     from pendulum import DateTime
 
 
+def _now() -> dt.datetime:
+    """The scheduler's present moment (one place, so tests can ask at an exact instant)."""
+    return dt.datetime.now(dt.UTC)
+
+
 def _load_programme(programme_id: str) -> Any:
     from review_calendar.domain.programmes import load_programme
 
@@ -78,7 +83,7 @@ class DeadlineTimetable(Timetable):
         after = last_automated_data_interval.end if last_automated_data_interval else None
         run = None
         if not restriction.catchup:
-            now = dt.datetime.now(dt.UTC)
+            now = _now()
             latest = latest_deadline_run(programme, self.obligation_id, now)
             if (
                 latest
@@ -131,7 +136,7 @@ class WorkingDayTimetable(Timetable):
             after = restriction.earliest - dt.timedelta(microseconds=1)
         if not restriction.catchup:
             # Without catch-up the last working-day slot that has passed runs at once (as cron schedules do).
-            latest = previous_working_day_run(dt.datetime.now(dt.UTC), self.hour, self.minute)
+            latest = previous_working_day_run(_now(), self.hour, self.minute)
             after = max(after, latest - dt.timedelta(microseconds=1))
         run_at = pendulum_instance(next_working_day_run(after, self.hour, self.minute))
         if restriction.latest is not None and run_at > restriction.latest:

@@ -155,3 +155,99 @@ def test_timetables_serialise_and_are_registered(make) -> None:
         f"review_calendar_airflow.timetables.{type(timetable).__name__}"
         in plugins_manager.get_timetables_plugins()
     )
+
+
+def _ask_at(monkeypatch: pytest.MonkeyPatch, moment: dt.datetime) -> None:
+    from review_calendar_airflow import timetables
+
+    monkeypatch.setattr(timetables, "_now", lambda: moment.astimezone(dt.UTC))
+
+
+def test_reminders_asked_30_s_after_nine_on_a_due_day_keep_that_days_run(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """2024-04-01 (Monday) is the effective due day of the contact list (Mar 31 was a Sunday).
+
+    A scheduler that looks 30 s late must still run the 09:00 reminders of that day, as
+    Airflow's cron timetables keep the latest missed run without catch-up.
+    """
+    from airflow.timetables.base import DataInterval
+    from review_calendar_airflow.timetables import WorkingDayTimetable
+
+    _ask_at(monkeypatch, dt.datetime(2024, 4, 1, 9, 0, 30, tzinfo=TZ))
+    friday = pendulum.datetime(2024, 3, 29, 9, tz=TZ)
+    restriction = _restriction(dt.datetime(2024, 1, 1, tzinfo=TZ), catchup=False)
+
+    after_friday = WorkingDayTimetable(9, 0).next_dagrun_info(
+        last_automated_data_interval=DataInterval.exact(friday), restriction=restriction
+    )
+    first_ever = WorkingDayTimetable(9, 0).next_dagrun_info(
+        last_automated_data_interval=None, restriction=restriction
+    )
+
+    assert after_friday.run_after.in_timezone(TZ).isoformat() == "2024-04-01T09:00:00+08:00"
+    assert first_ever.run_after.in_timezone(TZ).isoformat() == "2024-04-01T09:00:00+08:00"
+
+
+def test_reminders_asked_30_s_before_nine_run_the_previous_working_day_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from airflow.timetables.base import DataInterval
+    from review_calendar_airflow.timetables import WorkingDayTimetable
+
+    _ask_at(monkeypatch, dt.datetime(2024, 4, 1, 8, 59, 30, tzinfo=TZ))
+    restriction = _restriction(dt.datetime(2024, 1, 1, tzinfo=TZ), catchup=False)
+
+    info = WorkingDayTimetable(9, 0).next_dagrun_info(
+        last_automated_data_interval=DataInterval.exact(pendulum.datetime(2024, 3, 29, 9, tz=TZ)),
+        restriction=restriction,
+    )
+
+    assert info.run_after.in_timezone(TZ).isoformat() == "2024-04-01T09:00:00+08:00"
+
+
+def test_cycle_asked_30_s_after_the_window_closes_runs_that_years_cycle(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """冀工信产业〔2016〕93号 七 (Mar 31): the 2024 window closes 2024-04-02 00:00 (due Monday Apr 1).
+
+    Asked 30 s later, the cycle timetable runs the 2024 cycle, not the 2025 one.
+    """
+    from airflow.timetables.base import DataInterval
+    from review_calendar_airflow.timetables import DeadlineTimetable
+
+    _ask_at(monkeypatch, dt.datetime(2024, 4, 2, 0, 0, 30, tzinfo=TZ))
+    timetable = DeadlineTimetable("hebei_smart_cluster", "contact_list")
+    restriction = _restriction(dt.datetime(2023, 1, 1, tzinfo=TZ), catchup=False)
+    last_year = DataInterval(pendulum.datetime(2023, 3, 1, tz=TZ), pendulum.datetime(2023, 4, 1, tz=TZ))
+
+    after_last_year = timetable.next_dagrun_info(
+        last_automated_data_interval=last_year, restriction=restriction
+    )
+    first_ever = timetable.next_dagrun_info(last_automated_data_interval=None, restriction=restriction)
+    then = timetable.next_dagrun_info(
+        last_automated_data_interval=after_last_year.data_interval, restriction=restriction
+    )
+
+    for info in (after_last_year, first_ever):
+        assert (
+            info.data_interval.start.in_timezone(TZ).date().isoformat(),
+            info.data_interval.end.in_timezone(TZ).isoformat(),
+        ) == ("2024-03-01", "2024-04-02T00:00:00+08:00")
+    assert then.run_after.in_timezone(TZ).date().isoformat() == "2025-04-01"
+
+
+def test_cycle_asked_30_s_after_the_apr_30_window_closes_keeps_the_2023_cycle(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """工信部企业〔2022〕119号 第十六条 (Apr 30): 2023's table was due 2023-05-04 after Labour Day."""
+    from review_calendar_airflow.timetables import DeadlineTimetable
+
+    _ask_at(monkeypatch, dt.datetime(2023, 5, 5, 0, 0, 30, tzinfo=TZ))
+
+    info = DeadlineTimetable("miit_sme_cluster", "annual_info_table").next_dagrun_info(
+        last_automated_data_interval=None,
+        restriction=_restriction(dt.datetime(2023, 1, 1, tzinfo=TZ), catchup=False),
+    )
+
+    assert info.data_interval.end.in_timezone(TZ).isoformat() == "2023-05-05T00:00:00+08:00"
