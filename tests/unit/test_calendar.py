@@ -66,7 +66,8 @@ def test_year_without_data_falls_back_to_weekends_with_one_warning(
 
     assert (saturday, again) == (D(2031, 5, 5), D(2031, 10, 6))
     assert [r.message for r in caplog.records].count(
-        "No holiday data for 2031: counting weekends only. Add the year to the holiday table."
+        "No holiday data for 2031: counting weekends and the fixed-date holidays"
+        " (Jan 1, May 1-2, Oct 1-3). Add the year to the holiday table."
     ) == 1
     assert calendar.source_for(2031) == "weekends-only"
     assert "2031" in calendar.warnings([2031])[0]
@@ -155,3 +156,36 @@ def test_re_review_is_due_in_the_year_validity_ends() -> None:
 )
 def test_pilot_period_at_most_three_years(start: int, end: int, ok: bool) -> None:
     assert pilot_period_ok(start, end, 3) is ok
+
+
+@pytest.mark.parametrize(
+    ("statutory", "effective"),
+    [
+        pytest.param(D(2028, 4, 30), D(2028, 5, 3), id="2028-04-30-sunday-then-labour-day-1-2-may"),
+        pytest.param(D(2028, 12, 31), D(2029, 1, 2), id="2028-12-31-sunday-then-new-year"),
+        pytest.param(D(2028, 10, 1), D(2028, 10, 4), id="2028-national-day-1-3-oct"),
+        pytest.param(D(2028, 3, 31), D(2028, 3, 31), id="2028-03-31-friday-stays"),
+    ],
+)
+def test_year_without_data_keeps_the_fixed_date_holidays(
+    calendar: WorkingCalendar, statutory: D, effective: D
+) -> None:
+    """A year the State Council has not yet arranged keeps 元旦, 劳动节 (1-2 May) and 国庆节 (1-3 Oct)."""
+    assert calendar.source_for(2028) == "weekends-only"
+    assert due_date(statutory, "next_working_day", calendar) == effective
+
+
+def test_cycle_warns_only_for_years_its_due_dates_touch(calendar: WorkingCalendar) -> None:
+    """The 2026 Apr 30 table (第十六条) lies wholly in 2026, which has data: no warning for 2027.
+
+    Programme A's 2026 cycle has its Jan 15 full-year report in 2027: that year is warned.
+    """
+    from review_calendar.domain.programmes import load_programme
+    from review_calendar.domain.schedule import cycle_warnings
+
+    miit = cycle_warnings(load_programme("miit_sme_cluster"), 2026, calendar)
+    hebei = cycle_warnings(load_programme("hebei_smart_cluster"), 2026, calendar)
+
+    assert miit == []
+    assert len(hebei) == 1
+    assert hebei[0].startswith("2027 年")

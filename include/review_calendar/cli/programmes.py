@@ -67,11 +67,12 @@ def cmd_deadlines(args: argparse.Namespace) -> int:
     """
     from review_calendar.domain.calendar import default_calendar
     from review_calendar.domain.programmes import instances_for_year
+    from review_calendar.domain.schedule import years_touched
 
     programme = programme_named(args.programme)
     calendar = default_calendar()
     instances = instances_for_year(programme, args.year, calendar)
-    warnings = calendar.warnings({args.year, args.year + 1})
+    warnings = calendar.warnings(years_touched(instances))
     if args.json:
         document = {
             "programme": programme.id,

@@ -5,7 +5,9 @@ next working day; make-up working days (调休) on weekends count as working
 days. Holidays come from chinese-calendar, extended by a configuration table
 (``config/holidays.yaml``) because the State Council publishes each year's
 arrangement late in the previous year. A year known to neither falls back to
-weekends only, with one logged warning per year, and never fails.
+weekends plus the fixed-date holidays of the national holiday rules (元旦 Jan 1,
+劳动节 May 1-2, 国庆节 Oct 1-3), with one logged warning per year, and never fails:
+2028-04-30, a Sunday, then moves to 2028-05-03.
 
 All dates are calendar dates in Asia/Shanghai.
 """
@@ -33,6 +35,15 @@ log = logging.getLogger(__name__)
 TZ = ZoneInfo(TIMEZONE)
 
 YearSource = Literal["configured", "chinese-calendar", "weekends-only"]
+
+#: Holidays on fixed Gregorian dates (《全国年节及纪念日放假办法》: 元旦, 劳动节, 国庆节), kept in
+#: years without a published arrangement. Lunar holidays and 调休 cannot be guessed.
+FIXED_HOLIDAYS: tuple[tuple[int, int], ...] = ((1, 1), (5, 1), (5, 2), (10, 1), (10, 2), (10, 3))
+
+
+def is_fixed_holiday(day: dt.date) -> bool:
+    """Tell whether ``day`` is one of the fixed-date public holidays (Jan 1, May 1-2, Oct 1-3)."""
+    return (day.month, day.day) in FIXED_HOLIDAYS
 ShiftRule = Literal["next_working_day", "none"]
 
 
@@ -88,9 +99,13 @@ class WorkingCalendar:
         return "chinese-calendar"
 
     def warnings(self, years: Iterable[int]) -> list[str]:
-        """Human-readable warnings for years that fall back to weekends only."""
+        """Human-readable warnings for years that fall back to weekends and fixed-date holidays.
+
+        Pass only the years a cycle's dates actually fall in (see :func:`years_touched`).
+        """
         return [
-            f"{y} 年的法定节假日安排尚未配置，按仅周末休息计算（请在 config/holidays.yaml 中补充）"
+            f"{y} 年的节假日安排尚未发布或未配置，暂按周末及元旦、劳动节（5月1日至2日）、"
+            "国庆节（10月1日至3日）计算，发布后请在 config/holidays.yaml 中补充并重新计算截止日期"
             for y in sorted(set(years))
             if self.source_for(y) == "weekends-only"
         ]
@@ -110,10 +125,11 @@ class WorkingCalendar:
             if day.year not in self._warned:
                 self._warned.add(day.year)
                 log.warning(
-                    "No holiday data for %s: counting weekends only. Add the year to the holiday table.",
+                    "No holiday data for %s: counting weekends and the fixed-date holidays"
+                    " (Jan 1, May 1-2, Oct 1-3). Add the year to the holiday table.",
                     day.year,
                 )
-            return day.weekday() < 5
+            return day.weekday() < 5 and not is_fixed_holiday(day)
 
     def next_working_day(self, day: dt.date) -> dt.date:
         """Return ``day`` if it is a working day, else the first working day after it."""

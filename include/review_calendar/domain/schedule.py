@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from review_calendar.domain.calendar import TZ, WorkingCalendar, default_calendar
 from review_calendar.domain.programmes import ObligationInstance, Programme, instances_for_year
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +127,24 @@ def resolve_instance(
     raise ValueError(
         f"{programme.id}/{obligation_id}: give a year (no scheduled window ends at {interval_end})"
     )
+
+
+def years_touched(instances: Iterable[ObligationInstance]) -> set[int]:
+    """The years whose working days decide the instances' effective due dates.
+
+    Only these years need holiday data: the years from each statutory due date to
+    its effective one (a cycle of 2026 with a Jan 15 report touches 2027, not 2026's
+    Dec holidays of other years).
+    """
+    return {y for i in instances for y in range(i.statutory_due.year, i.effective_due.year + 1)}
+
+
+def cycle_warnings(
+    programme: Programme, cycle_year: int, calendar: WorkingCalendar | None = None
+) -> list[str]:
+    """Warnings for the years without holiday data that the cycle's due dates actually touch."""
+    calendar = calendar or default_calendar()
+    return calendar.warnings(years_touched(instances_for_year(programme, cycle_year, calendar)))
 
 
 def closes_at(instance: ObligationInstance) -> dt.datetime:

@@ -143,15 +143,14 @@ def programme_calendar(
         Entries sorted by effective due date; warnings name years without holiday data.
     """
     from review_calendar.domain.calendar import default_calendar
+    from review_calendar.domain.schedule import years_touched
 
     calendar = calendar or default_calendar()
     by_cell = files_by_cell(session, programme.id, year)
     stored = _stored_states(session, programme.id, year)
-    entries = [
-        _entry(session, programme, i, today, by_cell, stored)
-        for i in instances_for_year(programme, year, calendar)
-    ]
-    years = {year} | {e.effective_due.year for e in entries}
+    instances = instances_for_year(programme, year, calendar)
+    entries = [_entry(session, programme, i, today, by_cell, stored) for i in instances]
+    years = years_touched(instances)
     return ProgrammeCalendar(
         programme_id=programme.id,
         name=programme.name,

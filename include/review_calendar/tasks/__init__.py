@@ -31,6 +31,7 @@ def record_calendar(programme_id: str, year: int) -> dict[str, Any]:
         ``{"programme", "year", "instances": [{"obligation", "period", "statutory_due", "effective_due"}], "warnings"}``
     """
     from review_calendar.domain.calendar import default_calendar
+    from review_calendar.domain.schedule import years_touched
     from review_calendar.store.db import upgrade
     from review_calendar.store.queries import record_instances
 
@@ -38,7 +39,7 @@ def record_calendar(programme_id: str, year: int) -> dict[str, Any]:
     upgrade(settings.db_url)
     programme = load_programme(programme_id)
     instances = record_instances(settings.db_url, programme, year)
-    warnings = default_calendar().warnings({year, year + 1})
+    warnings = default_calendar().warnings(years_touched(instances))
     for w in warnings:
         log.warning(w)
     return {
