@@ -33,7 +33,8 @@ def build(programme_id: str) -> None:
     programme = programmes()[programme_id]
     rows = "\n".join(
         f"| {o.title} | {' → '.join(LEVELS[x] for x in (o.submitter, o.via, o.recipient) if x)} | "
-        f"{'、'.join(f'{d.month}月{d.day}日' + ('（次年）' if d.year_offset else '') for d in o.due)} | {o.clause} |"
+        f"{'、'.join(f'{d.month}月{d.day}日' + ('（次年）' if d.year_offset else '') for d in o.due) or '随时报送'}"
+        f" | {o.clause} |"
         for o in programme.obligations
     )
 

@@ -246,7 +246,7 @@ def build(programme_id: str, obligation_id: str) -> None:
 
 for _programme_id, _programme in programmes().items():
     for _obligation in _programme.obligations:
-        if _obligation.kind == "meeting":
-            continue  # meetings are scheduled on the calendar; nothing is submitted or aggregated
+        if _obligation.kind in ("meeting", "ad_hoc"):
+            continue  # meetings are on the calendar; ad-hoc reports have no deadline to run after
         if wanted(f"review_cycle__{_programme_id}__{_obligation.id}"):
             build(_programme_id, _obligation.id)

@@ -82,6 +82,7 @@ def instance_named(
             f"programme {programme.id} has no obligation {obligation_id!r}; known: {known}"
         ) from None
     try:
-        return programme, find_instance(programme, year, obligation_id, period or obligation.due[0].period)
+        first = obligation.due[0].period if obligation.due else "Y"
+        return programme, find_instance(programme, year, obligation_id, period or first)
     except KeyError as exc:
         raise UsageError(str(exc).strip("'\"")) from None

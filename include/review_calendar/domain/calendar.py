@@ -66,10 +66,28 @@ class WorkingCalendar:
     Attributes:
         configured: Year arrangements from configuration; they take precedence
             over chinese-calendar for their year.
+        announced: Effective due dates already announced, by instance key
+            (``programme/year/obligation/period``). An arrangement published later
+            never brings them earlier (see :meth:`announced_due`).
     """
 
     configured: Mapping[int, YearArrangement] = field(default_factory=dict)
+    announced: dict[str, dt.date] = field(default_factory=dict)
     _warned: set[int] = field(default_factory=set)
+
+    def announce(self, dues: Mapping[str, dt.date]) -> None:
+        """Remember announced effective due dates (the later one wins for a key)."""
+        for key, day in dues.items():
+            self.announced[key] = max(day, self.announced.get(key, day))
+
+    def announced_due(self, key: str, computed: dt.date) -> dt.date:
+        """The effective due date of instance ``key``: never earlier than the one announced.
+
+        A make-up working day (调休) published after a deadline was announced does
+        not shorten it: 2028-04-30 announced as 2028-05-03 stays 2028-05-03 even if
+        the later arrangement makes an earlier day a working day.
+        """
+        return max(computed, self.announced.get(key, computed))
 
     @classmethod
     def from_file(cls, path: Path | None) -> WorkingCalendar:

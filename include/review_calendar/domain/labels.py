@@ -107,6 +107,7 @@ MESSAGE_KINDS: dict[str, str] = {
     "rejection": "退回通知",
     "decision": "结果通知",
     "gap_report": "联系人缺失报告",
+    "deadline_moved": "截止日期调整通知",
 }
 
 
@@ -132,3 +133,44 @@ def label(vocabulary: dict[str, str], code: str | None) -> str:
 def period_label(period: str) -> str:
     """``Q1`` → 第一季度; the whole year (``Y``) gives an empty string, as titles omit it."""
     return "" if period == "Y" else PERIODS.get(period, period)
+
+
+#: What a due date rests on: a date the source document states, or provincial configuration.
+DUE_BASES: dict[str, str] = {"statutory": "法定截止日期", "configured": "配置日期"}
+
+#: What each basis means, for tooltips and legends.
+DUE_BASIS_HINTS: dict[str, str] = {
+    "statutory": "依据文件规定的截止日期",
+    "configured": "依据文件未规定日期，此日期为本省配置",
+}
+
+#: How often an obligation recurs (``recurrence`` of a programme file).
+RECURRENCES: dict[str, str] = {"yearly": "每年", "ad_hoc": "随时报送（无固定日期）"}
+
+#: Kinds of obligations.
+OBLIGATION_KINDS: dict[str, str] = {
+    "submission": "报送",
+    "evaluation": "评价",
+    "re_review": "复核",
+    "bulletin": "通报",
+    "meeting": "会议",
+    "ad_hoc": "随时报送",
+}
+
+#: The marker of a rule that is provincial configuration, not a document's.
+CONFIGURED = "配置"
+
+def due_basis(due_is_configured: bool) -> str:
+    """``configured`` for a date the seeds do not state, else ``statutory`` (a key of :data:`DUE_BASES`)."""
+    return "configured" if due_is_configured else "statutory"
+
+
+def due_label(due_is_configured: bool) -> str:
+    """The one label of a due date in every e-mail, report and page: 配置日期 or 法定截止日期."""
+    return DUE_BASES[due_basis(due_is_configured)]
+
+
+def recurrence_label(recurrence: str, is_configured: bool = False) -> str:
+    """``每年`` for a document's yearly duty, ``每年（配置）`` when the recurrence is the province's choice."""
+    text = RECURRENCES.get(recurrence, recurrence)
+    return f"{text}（{CONFIGURED}）" if is_configured else text

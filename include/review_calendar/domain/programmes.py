@@ -26,7 +26,8 @@ if TYPE_CHECKING:
 
 ID_PATTERN = r"^[a-z][a-z0-9_]*$"
 Level = Literal["province", "city", "county", "evaluator", "ministry", "firm"]
-Kind = Literal["submission", "evaluation", "re_review", "bulletin", "meeting"]
+Kind = Literal["submission", "evaluation", "re_review", "bulletin", "meeting", "ad_hoc"]
+Recurrence = Literal["yearly", "ad_hoc"]
 
 
 class ProgrammeError(ValueError):
@@ -89,7 +90,13 @@ class Source(_Strict):
 
 
 class Obligation(_Strict):
-    """One recurring obligation of a programme."""
+    """One obligation of a programme: recurring on dates, or ``ad_hoc`` (reported whenever it happens).
+
+    An ``ad_hoc`` obligation (kind and recurrence ``ad_hoc``) has no due date: it has no
+    instances, so it is never due, never missing and never reminded; a report is accepted
+    whenever it arrives. ``recurrence_is_configured`` marks a yearly recurrence that is the
+    province's choice, not the source document's (shown as 配置).
+    """
 
     id: Annotated[str, Field(pattern=ID_PATTERN)]
     title: Annotated[str, Field(min_length=2)]
@@ -97,8 +104,10 @@ class Obligation(_Strict):
     submitter: Level
     via: Level | None = None
     recipient: Level
-    due: list[DateSpec]
+    due: list[DateSpec] = []
     due_is_configured: bool = False
+    recurrence: Recurrence = "yearly"
+    recurrence_is_configured: bool = False
     opens_days_before: Annotated[int, Field(ge=0, le=366)] = 30
     template: str | None = None
     dataset: str | None = None
@@ -122,6 +131,12 @@ class Obligation(_Strict):
     @model_validator(mode="after")
     def _unique_periods(self) -> Obligation:
         periods = [d.period for d in self.due]
+        if (self.kind == "ad_hoc") != (self.recurrence == "ad_hoc"):
+            raise ValueError("kind ad_hoc and recurrence ad_hoc go together")
+        if self.kind == "ad_hoc":
+            if periods or self.reminders is not None:
+                raise ValueError("an ad_hoc obligation has no due dates and no reminders")
+            return self
         if not periods:
             raise ValueError("due must list at least one date")
         if len(set(periods)) != len(periods):
@@ -249,6 +264,16 @@ class Programme(_Strict):
                 return o
         raise KeyError(f"programme {self.id!r} has no obligation {obligation_id!r}")
 
+    @property
+    def dated_obligations(self) -> list[Obligation]:
+        """The obligations with due dates (every kind but ``ad_hoc``)."""
+        return [o for o in self.obligations if o.kind != "ad_hoc"]
+
+    @property
+    def ad_hoc_obligations(self) -> list[Obligation]:
+        """The obligations reported whenever something happens (no due date, never missing)."""
+        return [o for o in self.obligations if o.kind == "ad_hoc"]
+
     def reminders_for(self, obligation: Obligation) -> ReminderSchedule:
         """The obligation's reminder schedule, or the programme default."""
         return obligation.reminders or self.reminders
@@ -272,6 +297,8 @@ class ObligationInstance:
     opens_on: dt.date
     clause: str
     due_is_configured: bool
+    recurrence: str = "yearly"
+    recurrence_is_configured: bool = False
 
     @property
     def key(self) -> str:
@@ -290,15 +317,20 @@ def instances_for_year(
         calendar: A :class:`review_calendar.domain.calendar.WorkingCalendar`; the default when omitted.
 
     Returns:
-        Instances with statutory and effective due dates.
+        Instances with statutory and effective due dates (never earlier than an
+        announced one, see ``WorkingCalendar.announced_due``); ``ad_hoc``
+        obligations have none.
     """
-    from review_calendar.domain.calendar import due_date, statutory_date
+    from review_calendar.domain.calendar import default_calendar, due_date, statutory_date
 
+    calendar = calendar or default_calendar()
     out: list[ObligationInstance] = []
     for o in programme.obligations:
         for spec in o.due:
             statutory = statutory_date(cycle_year, spec.month, spec.day, spec.year_offset)
-            effective = due_date(statutory, o.deadline_shift, calendar)
+            effective = calendar.announced_due(
+                f"{programme.id}/{cycle_year}/{o.id}/{spec.period}", due_date(statutory, o.deadline_shift, calendar)
+            )
             out.append(
                 ObligationInstance(
                     programme_id=programme.id,
@@ -315,6 +347,8 @@ def instances_for_year(
                     opens_on=statutory - dt.timedelta(days=o.opens_days_before),
                     clause=o.clause,
                     due_is_configured=o.due_is_configured,
+                    recurrence=o.recurrence,
+                    recurrence_is_configured=o.recurrence_is_configured,
                 )
             )
     return sorted(out, key=lambda i: (i.effective_due, i.obligation_id, i.period))

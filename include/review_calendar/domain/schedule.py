@@ -6,6 +6,7 @@ run information, so the scheduling rules are tested here without Airflow.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -14,7 +15,7 @@ from review_calendar.domain.calendar import TZ, WorkingCalendar, default_calenda
 from review_calendar.domain.programmes import ObligationInstance, Programme, instances_for_year
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Mapping
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,3 +151,66 @@ def cycle_warnings(
 def closes_at(instance: ObligationInstance) -> dt.datetime:
     """The moment the submission window of ``instance`` closes (00:00 after the effective due date)."""
     return deadline_run(instance).end
+
+
+@dataclass(frozen=True, slots=True)
+class DeadlineMove:
+    """An announced effective due date against the one the current holiday table gives.
+
+    Attributes:
+        instance: The instance with its effective due date as it now stands.
+        announced: The effective due date announced before (stored when the cycle was recorded).
+        computed: The date the current holiday table gives.
+    """
+
+    instance: ObligationInstance
+    announced: dt.date
+    computed: dt.date
+
+    @property
+    def effective(self) -> dt.date:
+        """The due date that holds: an announced deadline is never shortened."""
+        return max(self.announced, self.computed)
+
+    @property
+    def moved(self) -> bool:
+        """The deadline moves later (counties are told); an earlier computed date moves nothing."""
+        return self.effective != self.announced
+
+
+def deadline_moves(
+    programme: Programme,
+    cycle_year: int,
+    announced: Mapping[str, dt.date],
+    calendar: WorkingCalendar | None = None,
+) -> list[DeadlineMove]:
+    """Compare announced due dates of a cycle with what the holiday table now gives.
+
+    Used after a year's arrangement is added to the holiday table: 2028-04-30 (Sunday)
+    announced as 2028-05-03 while 2028 had no data moves to 2028-05-05 if the State
+    Council makes May 1-5 a holiday; it stays 2028-05-03 if a make-up working day would
+    allow an earlier date.
+
+    Args:
+        programme: The programme.
+        cycle_year: The cycle.
+        announced: Announced effective due dates by instance key (instances without one are left out).
+        calendar: The working calendar (default: the configured one); its own announced dates are ignored.
+
+    Returns:
+        One entry per announced instance of the cycle.
+    """
+    calendar = calendar or default_calendar()
+    plain = dataclasses.replace(calendar, announced={}, _warned=set())
+    moves = []
+    for fresh in instances_for_year(programme, cycle_year, plain):
+        if fresh.key not in announced:
+            continue
+        move = DeadlineMove(fresh, announced[fresh.key], fresh.effective_due)
+        moves.append(dataclasses.replace(move, instance=dataclasses.replace(fresh, effective_due=move.effective)))
+    return moves
+
+
+def judged_again(received_on: dt.date, was_late: bool, new_due: dt.date) -> bool:
+    """Whether a file judged late becomes on time under a moved deadline (only ever in the county's favour)."""
+    return was_late and received_on <= new_due

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from review_calendar.domain.labels import DECISION_KINDS, LEVELS, OUTCOMES, label, period_label
+from review_calendar.domain.labels import DECISION_KINDS, LEVELS, OUTCOMES, due_label, label, period_label
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -168,6 +168,7 @@ def _common(programme: Programme, instance: ObligationInstance, as_of: dt.date) 
         "content": obligation.content,
         "clause": instance.clause,
         "statutory_due": instance.statutory_due,
+        "due_label": due_label(instance.due_is_configured),
         "effective_due": instance.effective_due,
         "shifted": instance.effective_due != instance.statutory_due,
         "as_of": as_of,
@@ -364,4 +365,41 @@ def render_gap_report(
         programme, f"{instance.title}：{regions}个地区缺少有效联系人（{cn_date(as_of, weekday=False)}）"
     )
     body = _body("gap_report.txt.j2", **_common(programme, instance, as_of), gaps=ordered, regions=regions)
+    return Rendered(subject, body)
+
+
+def render_deadline_moved(
+    programme: Programme,
+    instance: ObligationInstance,
+    *,
+    announced: dt.date,
+    region_name: str,
+    as_of: dt.date,
+    via_city: str | None = None,
+) -> Rendered:
+    """The notice that a deadline moved later because the year's holiday arrangement was published.
+
+    Args:
+        programme: The programme.
+        instance: The instance with its new effective due date.
+        announced: The effective due date announced before.
+        region_name: The submitting region.
+        as_of: The day of the notice.
+        via_city: The city bureau's name when the region had no valid contact.
+
+    Returns:
+        Subject and body.
+    """
+    subject = _subject(
+        programme,
+        f"{instance.title}截止日期调整为{cn_date(instance.effective_due, weekday=False)} — {region_name}",
+    )
+    body = _body(
+        "deadline_moved.txt.j2",
+        **_common(programme, instance, as_of),
+        addressee=_addressee(region_name, via_city),
+        region_name=region_name,
+        announced=announced,
+        via_city=via_city,
+    )
     return Rendered(subject, body)

@@ -36,10 +36,24 @@ class Submitter:
 def record_instances(url: str, programme: Programme, cycle_year: int) -> list[ObligationInstance]:
     """Compute a cycle's instances and upsert them into ``obligation_instances``.
 
+    A recorded (announced) effective due date is kept when the calendar now gives an
+    earlier one (see ``review_calendar.tasks.deadlines``).
+
     Returns:
         The instances, sorted by effective due date.
     """
     instances = instances_for_year(programme, cycle_year)
+    with session_scope(url) as session:
+        # An announced deadline is never shortened by a holiday table published later.
+        announced = {
+            (r.obligation_id, r.period): r.effective_due
+            for r in session.scalars(
+                select(ObligationInstanceRow).where(
+                    ObligationInstanceRow.programme_id == programme.id,
+                    ObligationInstanceRow.cycle_year == cycle_year,
+                )
+            )
+        }
     rows = [
         {
             "programme_id": i.programme_id,
@@ -48,7 +62,7 @@ def record_instances(url: str, programme: Programme, cycle_year: int) -> list[Ob
             "period": i.period,
             "title": i.title,
             "statutory_due": i.statutory_due,
-            "effective_due": i.effective_due,
+            "effective_due": max(i.effective_due, announced.get((i.obligation_id, i.period), i.effective_due)),
             "opens_on": i.opens_on,
         }
         for i in instances
