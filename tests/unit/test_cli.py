@@ -49,7 +49,99 @@ def test_deadlines_text_marks_moved_dates(capsys: pytest.CaptureFixture[str]) ->
 def test_deadlines_warns_for_years_without_holiday_data(capsys: pytest.CaptureFixture[str]) -> None:
     main(["deadlines", "--programme", "miit_sme_cluster", "--year", "2031", "--json"])
 
-    assert json.loads(capsys.readouterr().out)["warnings"][0].startswith("2031 年的法定节假日安排尚未配置")
+    assert json.loads(capsys.readouterr().out)["warnings"][0].startswith(
+        "2031 年的节假日安排尚未发布或未配置"
+    )
+
+
+def test_deadlines_json_shows_clause_due_basis_and_recurrence_of_every_obligation(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Seed 000 七 asks the 2016 batch for the contact list once (Mar 31): yearly is our configuration.
+
+    The yearly evaluation has no date in 000 五 (配置日期); major progress is reported any time
+    (000 五 随时上报), so it is listed without a date.
+    """
+    main(["deadlines", "--programme", "hebei_smart_cluster", "--year", "2024", "--json"])
+
+    rows = {o["id"]: o for o in json.loads(capsys.readouterr().out)["obligations"]}
+
+    contact = rows["contact_list"]
+    assert (contact["recurrence"], contact["recurrence_is_configured"], contact["recurrence_label"]) == (
+        "yearly",
+        True,
+        "每年（配置）",
+    )
+    assert (contact["due_is_configured"], contact["due_label"]) == (False, "法定截止日期")
+    assert contact["clause"].startswith("冀工信产业〔2016〕93号 七")
+    evaluation = rows["performance_evaluation"]
+    assert (evaluation["due_is_configured"], evaluation["due_label"]) == (True, "配置日期")
+    progress = rows["major_progress"]
+    assert (progress["kind"], progress["effective_due"], progress["recurrence"]) == ("ad_hoc", None, "ad_hoc")
+    assert "五" in progress["clause"] and "随时上报" in progress["clause"]
+    assert all(
+        {"clause", "due_is_configured", "recurrence", "recurrence_is_configured"} <= set(o)
+        for o in rows.values()
+    )
+
+
+def test_deadlines_lists_the_major_change_report_of_article_17_4(capsys: pytest.CaptureFixture[str]) -> None:
+    """工信部企业〔2022〕119号 第十七条（四）: major changes are reported when they happen, no fixed date."""
+    main(["deadlines", "--programme", "miit_sme_cluster", "--year", "2025", "--json"])
+
+    rows = {o["id"]: o for o in json.loads(capsys.readouterr().out)["obligations"]}
+
+    change = rows["major_change_report"]
+    assert (change["kind"], change["statutory_due"], change["due_label"]) == (
+        "ad_hoc",
+        None,
+        "随时报送（无固定日期）",
+    )
+    assert "第十七条（四）" in change["clause"]
+
+
+def test_deadlines_recompute_moves_a_recorded_deadline_after_the_arrangement_is_added(
+    review_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """2028-04-30 (Sunday, 第十六条) recorded as 2028-05-03; the arrangement makes May 1-5 holidays."""
+    import review_calendar.domain.calendar as calendar_module
+    from review_calendar.domain.programmes import load_programme
+    from review_calendar.settings import get_settings
+    from review_calendar.store.queries import record_instances
+
+    assert main(["db", "upgrade"]) == 0
+    monkeypatch.setattr(calendar_module, "_default", None)  # the fallback calendar: 2028 has no data
+    record_instances(get_settings().db_url, load_programme("miit_sme_cluster"), 2028)
+    table = tmp_path / "holidays.yaml"
+    table.write_text(
+        "2028:\n  holidays: [2028-05-01, 2028-05-02, 2028-05-03, 2028-05-04, 2028-05-05]\n"
+        "  workdays: [2028-04-30, 2028-05-06]\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("REVIEW_CALENDAR_HOLIDAYS", str(table))
+    monkeypatch.setattr(calendar_module, "_default", None)
+    capsys.readouterr()
+
+    code = main(
+        [
+            "deadlines",
+            "recompute",
+            "--programme",
+            "miit_sme_cluster",
+            "--year",
+            "2028",
+            "--as-of",
+            "2028-01-05",
+            "--json",
+        ]
+    )
+
+    data = json.loads(capsys.readouterr().out)
+    rows = {o["id"]: o for o in data["obligations"]}
+    assert code == 0
+    assert data["recomputed"]["moved"] == []  # Apr 30 became a make-up working day: never shortened
+    assert rows["annual_info_table"]["effective_due"] == "2028-05-03"
+    assert data["warnings"] == []
 
 
 def test_unknown_programme_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
