@@ -165,3 +165,37 @@ def test_recording_again_keeps_the_announced_date(url: str, tmp_path: Path) -> N
             )
         ).one()
     assert due == D(2028, 5, 3)
+
+
+def test_the_reminders_task_recomputes_before_it_plans(
+    url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reminders DAG's task moves 2028-05-03 to 2028-05-06 and tells 藁城区 before reminding."""
+    import review_calendar.domain.calendar as calendar_module
+    from review_calendar import tasks
+
+    programme = load_programme("miit_sme_cluster")
+    monkeypatch.setattr(calendar_module, "_default", None)
+    record_instances(url, programme, 2028)
+    table = tmp_path / "holidays.yaml"
+    table.write_text(LATER, encoding="utf-8")
+    monkeypatch.setenv("REVIEW_CALENDAR_DB_URL", url)
+    monkeypatch.setenv("REVIEW_CALENDAR_HOLIDAYS", str(table))
+    monkeypatch.setattr(calendar_module, "_default", None)
+
+    tasks.plan_reminders("miit_sme_cluster", "2028-04-20")
+    tasks.plan_reminders("miit_sme_cluster", "2028-04-20")
+
+    with session_scope(url) as session:
+        due = session.scalars(
+            select(ObligationInstanceRow.effective_due).where(
+                ObligationInstanceRow.programme_id == programme.id,
+                ObligationInstanceRow.cycle_year == 2028,
+                ObligationInstanceRow.obligation_id == "annual_info_table",
+            )
+        ).one()
+        moved = session.scalars(
+            select(OutboxMessage.region_code).where(OutboxMessage.kind == "deadline_moved")
+        ).all()
+    assert due == D(2028, 5, 6)
+    assert moved.count("130109") == 1

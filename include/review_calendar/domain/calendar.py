@@ -44,6 +44,8 @@ FIXED_HOLIDAYS: tuple[tuple[int, int], ...] = ((1, 1), (5, 1), (5, 2), (10, 1), 
 def is_fixed_holiday(day: dt.date) -> bool:
     """Tell whether ``day`` is one of the fixed-date public holidays (Jan 1, May 1-2, Oct 1-3)."""
     return (day.month, day.day) in FIXED_HOLIDAYS
+
+
 ShiftRule = Literal["next_working_day", "none"]
 
 

@@ -160,6 +160,7 @@ OBLIGATION_KINDS: dict[str, str] = {
 #: The marker of a rule that is provincial configuration, not a document's.
 CONFIGURED = "配置"
 
+
 def due_basis(due_is_configured: bool) -> str:
     """``configured`` for a date the seeds do not state, else ``statutory`` (a key of :data:`DUE_BASES`)."""
     return "configured" if due_is_configured else "statutory"

@@ -329,7 +329,8 @@ def instances_for_year(
         for spec in o.due:
             statutory = statutory_date(cycle_year, spec.month, spec.day, spec.year_offset)
             effective = calendar.announced_due(
-                f"{programme.id}/{cycle_year}/{o.id}/{spec.period}", due_date(statutory, o.deadline_shift, calendar)
+                f"{programme.id}/{cycle_year}/{o.id}/{spec.period}",
+                due_date(statutory, o.deadline_shift, calendar),
             )
             out.append(
                 ObligationInstance(

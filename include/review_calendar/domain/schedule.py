@@ -207,7 +207,9 @@ def deadline_moves(
         if fresh.key not in announced:
             continue
         move = DeadlineMove(fresh, announced[fresh.key], fresh.effective_due)
-        moves.append(dataclasses.replace(move, instance=dataclasses.replace(fresh, effective_due=move.effective)))
+        moves.append(
+            dataclasses.replace(move, instance=dataclasses.replace(fresh, effective_due=move.effective))
+        )
     return moves
 
 

@@ -62,7 +62,9 @@ def record_instances(url: str, programme: Programme, cycle_year: int) -> list[Ob
             "period": i.period,
             "title": i.title,
             "statutory_due": i.statutory_due,
-            "effective_due": max(i.effective_due, announced.get((i.obligation_id, i.period), i.effective_due)),
+            "effective_due": max(
+                i.effective_due, announced.get((i.obligation_id, i.period), i.effective_due)
+            ),
             "opens_on": i.opens_on,
         }
         for i in instances

@@ -73,9 +73,11 @@ def parse_key(key: str) -> tuple[str, int, str, str]:
 def instance_of(key: str) -> tuple[Any, Any]:
     """The programme and obligation instance named by ``key``."""
     from review_calendar.domain.programmes import find_instance
+    from review_calendar.tasks.deadlines import install_announced
 
     programme_id, year, obligation_id, period = parse_key(key)
     programme = load_programme(programme_id)
+    install_announced(get_settings().db_url, programme_id)  # announced deadlines are never shortened
     return programme, find_instance(programme, year, obligation_id, period)
 
 
@@ -109,19 +111,22 @@ def open_instance(
         review_calendar.domain.runs.CycleUnknown: The run cannot tell which cycle it
             serves (see :func:`review_calendar.domain.runs.resolve_cycle`).
     """
-    from review_calendar.domain.runs import resolve_cycle
+    from review_calendar.domain.runs import resolve_cycle, run_day
     from review_calendar.domain.schedule import closes_at
     from review_calendar.store.db import session_scope, upgrade
     from review_calendar.store.queries import expected_submitters, record_instances
+    from review_calendar.tasks.deadlines import refresh_deadlines
 
     settings = get_settings()
     programme = load_programme(programme_id)
+    upgrade(settings.db_url)
+    # Deadlines recorded before the year's holidays were published move now (never earlier).
+    refresh_deadlines(settings.db_url, programme, run_day(run_after))
     cycle = resolve_cycle(
         programme, obligation_id, params=params, asset_extras=asset_extras, interval_end=interval_end,
         run_after=run_after,
     )  # fmt: skip
     instance = cycle.instance
-    upgrade(settings.db_url)
     record_instances(settings.db_url, programme, instance.cycle_year)
     with session_scope(settings.db_url) as session:
         submitters = expected_submitters(session, programme, instance)
@@ -247,10 +252,18 @@ def plan_reminders(programme_id: str, as_of: str, *, dry_run: bool = False) -> d
 
     from review_calendar.intake.templates import template_for
     from review_calendar.notify.reminders import plan_reminders as plan
+    from review_calendar.store.db import upgrade
+    from review_calendar.tasks.deadlines import install_announced, refresh_deadlines
 
     settings = get_settings()
     programme = load_programme(programme_id)
     day = dt.date.fromisoformat(as_of)
+    upgrade(settings.db_url)
+    # Deadlines recorded before the year's holidays were published move now (never earlier).
+    if dry_run:
+        install_announced(settings.db_url, programme_id)
+    else:
+        refresh_deadlines(settings.db_url, programme, day)
     attachment = partial(template_for, programme, folder=settings.home / "templates")
     totals: dict[str, Any] = {"programme": programme_id, "as_of": as_of, "queued": 0, "lines": []}
     for year in sorted({int(k.split("/")[1]) for k in open_instances(as_of, programme_id)}):

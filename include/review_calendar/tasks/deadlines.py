@@ -175,3 +175,32 @@ def _tell(session: Session, programme: Programme, move: DeadlineMove, as_of: dt.
             created_on=as_of,
         )
     return queued
+
+
+def refresh_deadlines(url: str, programme: Programme, as_of: dt.date, *, notify: bool = True) -> int:
+    """Before a cycle or reminder run acts: recompute every recorded cycle still in reach, learn the dates.
+
+    Cycles whose recorded deadlines all lie more than a year before ``as_of`` are left alone.
+
+    Returns:
+        How many deadlines moved.
+    """
+    import datetime as dt
+
+    horizon = as_of - dt.timedelta(days=366)
+    with session_scope(url) as session:
+        years = sorted(
+            set(
+                session.scalars(
+                    select(ObligationInstanceRow.cycle_year).where(
+                        ObligationInstanceRow.programme_id == programme.id,
+                        ObligationInstanceRow.effective_due >= horizon,
+                    )
+                )
+            )
+        )
+    moved = 0
+    for year in years:
+        moved += len(recompute_deadlines(url, programme, year, as_of=as_of, notify=notify).moved)
+    install_announced(url, programme.id)
+    return moved
