@@ -86,7 +86,20 @@ def test_shifted_deadline_is_explained(programme: Programme) -> None:
     ).body
 
     assert "法定截止日期：2024年3月31日（星期日）" in body
-    assert "实际截止日期：2024年4月1日（星期一）（法定截止日为周末或法定节假日，顺延至下一个工作日）" in body
+    assert (
+        "实际截止日期：2024年4月1日（星期一）（法定截止日期为周末或法定节假日，顺延至下一个工作日）" in body
+    )
+
+
+def test_a_configured_date_is_never_called_statutory(programme: Programme) -> None:
+    """冀工信产业〔2016〕93号 五 sets no date for the yearly evaluation: Mar 15 is 配置日期."""
+    evaluation = find_instance(programme, 2024, "performance_evaluation")
+
+    body = render_notice(programme, evaluation, region_name="河北省", as_of=dt.date(2025, 2, 1)).body
+
+    assert "配置日期：2025年3月15日（星期六）" in body
+    assert "实际截止日期：2025年3月17日（星期一）（配置日期为周末或法定节假日，顺延至下一个工作日）" in body
+    assert "法定截止" not in body
 
 
 def test_overdue_reminder_states_days_overdue_and_who_is_copied(

@@ -174,6 +174,23 @@ def test_calendar_splits_past_and_upcoming_deadlines(session: Session, programme
     assert calendar.dag_id == "programme_calendar__hebei_smart_cluster"
 
 
+def test_calendar_labels_configured_dates_and_recurrences(session: Session, programme: Programme) -> None:
+    """93号 七 dates the contact list (法定截止日期) but asks only 2016 for it: yearly is 配置.
+
+    93号 五 gives the yearly evaluation no date: its date is 配置日期.
+    """
+    (calendar,) = calendar_view(session, {P: programme}, YEAR, D(2025, 7, 5))
+    entries = {e.obligation_id: e for e in calendar.entries}
+
+    contact, evaluation = entries["contact_list"], entries["performance_evaluation"]
+    assert (contact.due_label, contact.recurrence_label, contact.recurrence_is_configured) == (
+        "法定截止日期",
+        "每年（配置）",
+        True,
+    )
+    assert (evaluation.due_label, evaluation.recurrence_is_configured) == ("配置日期", False)
+
+
 def test_calendar_view_covers_every_programme_sorted(session: Session) -> None:
     programmes = load_programmes(ROOT / "programmes")
 

@@ -301,6 +301,13 @@ class ObligationInstance:
     recurrence_is_configured: bool = False
 
     @property
+    def due_label(self) -> str:
+        """法定截止日期 for a date the source states, 配置日期 for a configured one (labels.due_label)."""
+        from review_calendar.domain.labels import due_label
+
+        return due_label(self.due_is_configured)
+
+    @property
     def key(self) -> str:
         """Natural key ``programme/year/obligation/period`` used across the database."""
         return f"{self.programme_id}/{self.cycle_year}/{self.obligation_id}/{self.period}"

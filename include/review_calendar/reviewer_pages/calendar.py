@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from review_calendar.aggregate.states import SUBMITTED_STATES, submission_state, window_phase
-from review_calendar.domain.labels import PHASES
+from review_calendar.domain.labels import DUE_BASIS_HINTS, PHASES, due_basis, due_label, recurrence_label
 from review_calendar.domain.programmes import instances_for_year
 from review_calendar.reviewer_pages.common import Cell, calendar_dag_id, cycle_dag_id, files_by_cell
 from review_calendar.store.models import ObligationInstanceRow
@@ -54,6 +54,18 @@ class CalendarEntry:
     state: str
     dag_id: str
     clause: str
+    recurrence_label: str = ""
+    recurrence_is_configured: bool = False
+
+    @property
+    def due_label(self) -> str:
+        """法定截止日期 or 配置日期 (the one rule of ``domain.labels``)."""
+        return due_label(self.due_is_configured)
+
+    @property
+    def due_hint(self) -> str:
+        """What the label means, for the tooltip."""
+        return DUE_BASIS_HINTS[due_basis(self.due_is_configured)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +126,8 @@ def _entry(
         opens_on=i.opens_on,
         shifted=i.effective_due != i.statutory_due,
         due_is_configured=i.due_is_configured,
+        recurrence_label=recurrence_label(i.recurrence, i.recurrence_is_configured),
+        recurrence_is_configured=i.recurrence_is_configured,
         phase=phase,
         phase_label=PHASES[phase],
         days_left=(i.effective_due - today).days,

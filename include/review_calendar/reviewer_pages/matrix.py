@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from review_calendar.aggregate.states import submission_state, window_phase
-from review_calendar.domain.labels import SUBMISSION_STATE_HINTS, SUBMISSION_STATES
+from review_calendar.domain.labels import SUBMISSION_STATE_HINTS, SUBMISSION_STATES, due_label
 from review_calendar.domain.programmes import instances_for_year
 from review_calendar.reviewer_pages.common import cycle_dag_id, files_by_cell
 from review_calendar.store.models import Region
@@ -52,6 +52,12 @@ class MatrixColumn:
     opens_on: dt.date
     phase: str
     dag_id: str
+    due_is_configured: bool = False
+
+    @property
+    def due_label(self) -> str:
+        """法定截止日期 or 配置日期 (the one rule of ``domain.labels``)."""
+        return due_label(self.due_is_configured)
 
     @property
     def key(self) -> str:
@@ -204,6 +210,7 @@ def _column(programme: Programme, instance: ObligationInstance, today: dt.date) 
         opens_on=instance.opens_on,
         phase=window_phase(instance, today),
         dag_id=cycle_dag_id(programme.id, instance.obligation_id),
+        due_is_configured=instance.due_is_configured,
     )
 
 
