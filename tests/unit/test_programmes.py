@@ -12,6 +12,7 @@ from review_calendar.domain.programmes import (
     ProgrammeError,
     check_programmes,
     instances_for_year,
+    load_programme,
     load_programme_file,
     load_programmes,
 )
@@ -195,3 +196,60 @@ def test_programme_b_cites_the_article_that_says_it(where, article: str) -> None
 
     assert article in clause
     assert "第十四条" not in clause
+
+
+def test_ad_hoc_reports_have_no_instance_so_are_never_due_missing_or_reminded() -> None:
+    """93号 五 重大进展随时上报 and 119号 第十七条（四） major changes: obligations without a date."""
+    hebei, miit = load_programme("hebei_smart_cluster"), load_programme("miit_sme_cluster")
+
+    assert [o.id for o in hebei.ad_hoc_obligations] == ["major_progress"]
+    assert [o.id for o in miit.ad_hoc_obligations] == ["major_change_report"]
+    assert "第十七条（四）" in miit.obligation("major_change_report").clause
+    for programme in (hebei, miit):
+        ids = {
+            i.obligation_id for y in (2024, 2025) for i in instances_for_year(programme, y, WorkingCalendar())
+        }
+        assert not ids & {o.id for o in programme.ad_hoc_obligations}
+        assert all(o.kind != "ad_hoc" for o in programme.dated_obligations)
+
+
+@pytest.mark.parametrize(
+    ("obligation", "fragment"),
+    [
+        pytest.param(
+            {"kind": "ad_hoc", "recurrence": "ad_hoc", "due": {"month": 5, "day": 1}},
+            "no due dates",
+            id="ad-hoc-with-a-date",
+        ),
+        pytest.param({"kind": "ad_hoc"}, "kind ad_hoc and recurrence ad_hoc go together", id="kind-only"),
+        pytest.param(
+            {"recurrence": "ad_hoc"}, "kind ad_hoc and recurrence ad_hoc go together", id="recurrence-only"
+        ),
+        pytest.param({}, "due must list at least one date", id="dated-without-a-date"),
+    ],
+)
+def test_ad_hoc_and_dates_are_exclusive(tmp_path: Path, obligation: dict, fragment: str) -> None:
+    base = {
+        "id": "x_report",
+        "title": "测试报告",
+        "submitter": "county",
+        "recipient": "province",
+        "clause": "测试条款",
+    }
+    path = _write_variant(tmp_path, lambda d: d["obligations"].append(base | obligation))
+
+    with pytest.raises(ProgrammeError) as err:
+        load_programme_file(path)
+
+    assert fragment in str(err.value)
+
+
+def test_the_yearly_contact_list_is_provincial_configuration() -> None:
+    """93号 七 asks the 2016 batch for the list by Mar 31, once: yearly recurrence is configured."""
+    contact = load_programme("hebei_smart_cluster").obligation("contact_list")
+
+    assert (contact.recurrence, contact.recurrence_is_configured, contact.due_is_configured) == (
+        "yearly",
+        True,
+        False,
+    )

@@ -191,6 +191,16 @@ def test_calendar_labels_configured_dates_and_recurrences(session: Session, prog
     assert (evaluation.due_label, evaluation.recurrence_is_configured) == ("配置日期", False)
 
 
+def test_calendar_lists_ad_hoc_reports_without_a_deadline(session: Session, programme: Programme) -> None:
+    """93号 五: major progress is reported at any time (随时上报): listed, never an entry with a due date."""
+    (calendar,) = calendar_view(session, {P: programme}, YEAR, D(2025, 7, 5))
+
+    assert [(a.obligation_id, a.recurrence_label) for a in calendar.ad_hoc] == [
+        ("major_progress", "随时报送（无固定日期）")
+    ]
+    assert "major_progress" not in {e.obligation_id for e in calendar.entries}
+
+
 def test_calendar_view_covers_every_programme_sorted(session: Session) -> None:
     programmes = load_programmes(ROOT / "programmes")
 

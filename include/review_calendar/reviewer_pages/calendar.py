@@ -9,7 +9,14 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from review_calendar.aggregate.states import SUBMITTED_STATES, submission_state, window_phase
-from review_calendar.domain.labels import DUE_BASIS_HINTS, PHASES, due_basis, due_label, recurrence_label
+from review_calendar.domain.labels import (
+    DUE_BASIS_HINTS,
+    LEVELS,
+    PHASES,
+    due_basis,
+    due_label,
+    recurrence_label,
+)
 from review_calendar.domain.programmes import instances_for_year
 from review_calendar.reviewer_pages.common import Cell, calendar_dag_id, cycle_dag_id, files_by_cell
 from review_calendar.store.models import ObligationInstanceRow
@@ -69,8 +76,19 @@ class CalendarEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class AdHocEntry:
+    """An obligation reported whenever something happens: no due date, never missing, never reminded."""
+
+    obligation_id: str
+    title: str
+    route: str
+    clause: str
+    recurrence_label: str
+
+
+@dataclass(frozen=True, slots=True)
 class ProgrammeCalendar:
-    """A programme's deadlines of one cycle year, split at ``today``."""
+    """A programme's deadlines of one cycle year, split at ``today``, and its ad-hoc reports."""
 
     programme_id: str
     name: str
@@ -81,6 +99,7 @@ class ProgrammeCalendar:
     entries: tuple[CalendarEntry, ...]
     warnings: tuple[str, ...]
     dag_id: str
+    ad_hoc: tuple[AdHocEntry, ...] = ()
 
     @property
     def past(self) -> tuple[CalendarEntry, ...]:
@@ -175,6 +194,16 @@ def programme_calendar(
         entries=tuple(entries),
         warnings=tuple(calendar.warnings(years)),
         dag_id=calendar_dag_id(programme.id),
+        ad_hoc=tuple(
+            AdHocEntry(
+                o.id,
+                o.title,
+                " → ".join(LEVELS.get(x, x) for x in (o.submitter, o.via, o.recipient) if x),
+                o.clause,
+                recurrence_label(o.recurrence),
+            )
+            for o in programme.ad_hoc_obligations
+        ),
     )
 
 
