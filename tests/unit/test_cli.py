@@ -57,10 +57,10 @@ def test_deadlines_warns_for_years_without_holiday_data(capsys: pytest.CaptureFi
 def test_deadlines_json_shows_clause_due_basis_and_recurrence_of_every_obligation(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """Seed 000 七 asks the 2016 batch for the contact list once (Mar 31): yearly is our configuration.
+    """冀工信产业〔2016〕93号 七 asks the 2016 batch for the contact list once (Mar 31): yearly is our configuration.
 
-    The yearly evaluation has no date in 000 五 (配置日期); major progress is reported any time
-    (000 五 随时上报), so it is listed without a date.
+    The yearly evaluation has no date in 93号 五 (配置日期); major progress is reported any time
+    (93号 五 随时上报), so it is listed without a date.
     """
     main(["deadlines", "--programme", "hebei_smart_cluster", "--year", "2024", "--json"])
 
