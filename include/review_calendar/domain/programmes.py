@@ -431,7 +431,23 @@ def find_instance(
     for i in instances_for_year(programme, cycle_year):
         if i.obligation_id == obligation_id and i.period == period:
             return i
+    if period == "Y" and any(o.id == obligation_id for o in programme.ad_hoc_obligations):
+        return ad_hoc_instance(programme, cycle_year, obligation_id)
     raise KeyError(f"{programme.id}: no instance {obligation_id}/{period} in {cycle_year}")
+
+
+def ad_hoc_instance(programme: Programme, cycle_year: int, obligation_id: str) -> ObligationInstance:
+    """The instance an ad-hoc report is filed under: the year it arrives, open all year.
+
+    Its only bound is the year's last day, so a report filed in the year it arrives is
+    never late; it is in no cycle's list of instances, so it is never due, missing or reminded.
+    """
+    o = programme.obligation(obligation_id)
+    last = dt.date(cycle_year, 12, 31)
+    return ObligationInstance(
+        programme.id, cycle_year, o.id, "Y", o.title, o.kind, o.submitter, o.via, o.recipient,
+        last, last, dt.date(cycle_year, 1, 1), o.clause, False, o.recurrence, o.recurrence_is_configured,
+    )  # fmt: skip
 
 
 class UnknownProgramme(ProgrammeError):

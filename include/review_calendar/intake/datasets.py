@@ -389,6 +389,29 @@ _DATASET_LIST: tuple[Dataset, ...] = (
         ),
         key_columns=("region_code", "firm_name", "category"),
     ),
+    Dataset(
+        id="ad_hoc_report",
+        title="重大事项报告",
+        sheet="重大事项",
+        columns=(
+            col.region(),
+            _CLUSTER,
+            Column(
+                "event_date", "发生日期", "date", True, note="事项发生或决定的日期。", example="2025-09-18"
+            ),
+            Column(
+                "category",
+                "事项类别",
+                "choice",
+                True,
+                choices=("重大进展", "主导产业变化", "空间范围变化", "运营管理机构变化", "其他重大变化"),
+                note="试点建设的重大进展，或集群主导产业、空间范围、运营管理机构的变化。",
+                example="重大进展",
+            ),
+            col.text("description", "情况说明", example="集群工业互联网平台上线运行……"),
+        ),
+        key_columns=("region_code", "cluster_name", "event_date", "category"),
+    ),
 )
 
 DATASETS: dict[str, Dataset] = {d.id: d for d in _DATASET_LIST}

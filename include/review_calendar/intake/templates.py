@@ -125,6 +125,9 @@ def example_value(column: Column) -> str:
 # Templates that carry more than one dataset: the implementation plan's
 # project list travels with the development plan in one workbook
 # (冀工信产业〔2016〕93号 二、三: 规划 + 实施方案).
+#: What a template of an ad-hoc report says instead of a deadline.
+AD_HOC_DUE = "随时报送（无固定截止日期）"
+
 TEMPLATE_DATASETS: dict[str, tuple[str, ...]] = {"development_plan": ("development_plan", "plan_projects")}
 
 
@@ -219,7 +222,7 @@ def template_for(programme: Programme, instance: ObligationInstance, folder: Pat
             path,
             programme_title=programme.name,
             obligation_title=instance.title,
-            due=f"{due.year}年{due.month}月{due.day}日",
+            due=AD_HOC_DUE if instance.kind == "ad_hoc" else f"{due.year}年{due.month}月{due.day}日",
         )
     except KeyError:
         log.warning("No template for dataset %s: %s notices go without attachment", template, instance.key)
@@ -238,7 +241,7 @@ def _data_sheet(
     sheet.merge_cells(f"A1:{last}1")
     sheet.row_dimensions[1].height = 28
     sheet["A2"] = (
-        f"报送截止时间：{due}。带“*”的列为必填项；请勿修改工作表名称、表头和列顺序，不要合并单元格，不要使用公式；"
+        f"{'报送时间' if due == AD_HOC_DUE else '报送截止时间'}：{due}。带“*”的列为必填项；请勿修改工作表名称、表头和列顺序，不要合并单元格，不要使用公式；"
         f"从第{DATA_FIRST_ROW}行起每行填写一条。填写要求见“{INSTRUCTION_SHEET}”工作表。"
     )
     sheet["A2"].alignment = Alignment(wrap_text=True, vertical="center")
@@ -281,7 +284,9 @@ def _instructions(
     sheet["A1"].font = Font(bold=True, size=14)
     sheets = "、".join(f"“{d.sheet}”" for d in datasets)
     lines = [
-        f"1. 报送截止时间：{due}（遇法定节假日顺延至下一个工作日）。",
+        f"1. 报送截止时间：{due}（遇法定节假日顺延至下一个工作日）。"
+        if due != AD_HOC_DUE
+        else f"1. 报送时间：{due}，事项发生后及时报送。",
         f"2. 请在{sheets}工作表中从第{DATA_FIRST_ROW}行起逐行填写，每行一条；"
         "不要修改工作表名称、表头文字和列顺序，不要插入列、合并单元格或使用公式。",
         "3. 带“*”的列为必填项；数字列只填数字，计量单位以表头括号内为准；百分比请带“%”填写。",

@@ -206,11 +206,12 @@ def decide(key: str, as_of: str, run_id: str, *, dry_run: bool = False) -> dict[
     return {"kind": "none", "note": f"{obligation.title}：本事项无需作出决定"}
 
 
-def open_instances(as_of: str, programme_id: str | None = None) -> list[str]:
+def open_instances(as_of: str, programme_id: str | None = None, *, ad_hoc: bool = False) -> list[str]:
     """Keys of instances whose submission window is open or recently closed on ``as_of``.
 
     Open means ``opens_on <= as_of`` and no more than the reminder schedule's
     ``stop_after_days`` after the effective due date (late files are still taken in).
+    With ``ad_hoc`` (the inbox sweep) also the ad-hoc reports of ``as_of``'s year.
     """
     import datetime as dt
 
@@ -227,13 +228,15 @@ def open_instances(as_of: str, programme_id: str | None = None) -> list[str]:
                 stop = programme.reminders_for(obligation).stop_after_days
                 if obligation.dataset and i.opens_on <= day <= i.effective_due + dt.timedelta(days=stop):
                     keys.append(i.key)
+        if ad_hoc:  # reports without a due date are taken in whenever they arrive, under that year
+            keys += [f"{pid}/{day.year}/{o.id}/Y" for o in programme.ad_hoc_obligations if o.dataset]
     return keys
 
 
 def sweep_inboxes(as_of: str, programme_id: str | None = None, run_id: str = "") -> dict[str, Any]:
     """Take in the files of every open instance (files arrive any day, not only at the deadline)."""
     totals = {"instances": 0, "accepted": 0, "rejected": 0, "duplicates": 0}
-    for key in open_instances(as_of, programme_id):
+    for key in open_instances(as_of, programme_id, ad_hoc=True):
         result = ingest_inbox(key, as_of, run_id=run_id)
         totals["instances"] += 1
         for k in ("accepted", "rejected", "duplicates"):
