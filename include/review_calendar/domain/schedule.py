@@ -134,8 +134,8 @@ def years_touched(instances: Iterable[ObligationInstance]) -> set[int]:
     """The years whose working days decide the instances' effective due dates.
 
     Only these years need holiday data: the years from each statutory due date to
-    its effective one (a cycle of 2026 with a Jan 15 report touches 2027, not 2026's
-    Dec holidays of other years).
+    its effective one (Programme A's 2026 cycle touches 2027 through its Jan 15 report;
+    Programme B's lies wholly in 2026).
     """
     return {y for i in instances for y in range(i.statutory_due.year, i.effective_due.year + 1)}
 
