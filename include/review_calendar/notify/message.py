@@ -116,11 +116,15 @@ def _header(name: str, value: Any) -> str:
     policy itself would.
 
     Raises:
-        MessageError: A text value contains CR or LF.
+        MessageError: A text value contains CR or LF, or its folded form (encoded
+            words decoded by the policy) has a line break that does not continue it.
     """
     if isinstance(value, str) and ("\r" in value or "\n" in value):
         raise MessageError(f"{name} must be a single line")
-    header = POLICY.header_factory(name, value)
+    try:
+        header = POLICY.header_factory(name, value)
+    except ValueError:  # the policy's own refusal: an address part with CR or LF
+        raise MessageError(f"{name} would contain a line break") from None
     folded = header.fold(policy=POLICY)
     raw = folded[len(name) + 2 : -len(POLICY.linesep)]
     if _BARE_BREAK.search(raw) or any(ch in str(header) for ch in "\r\n\0"):
