@@ -9,66 +9,22 @@ are, untouched; a file linked to ``/etc/passwd`` or ``/proc/self/environ``
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
 
 from review_calendar.intake import issues as E
 from review_calendar.intake.inbox import inbox_dir, scan_inbox
 from review_calendar.intake.reader import NotARegularFile, read_file
 from review_calendar.settings import get_settings
-from review_calendar.store.db import session_scope
-from review_calendar.store.models import Submission
-from review_calendar.store.queries import expected_submitters, record_instances
 from review_calendar.tasks import ingest_inbox
 from review_calendar.tasks.intake import ingest_files
-from review_calendar_demo.seed import seed_demo
-from review_calendar_demo.synthetic import records_for, set_received, write_xlsx
-from tests.faults import AS_OF, RECEIVED, contact_list_instance
+from tests.faults import AS_OF, contact_list_instance
+from tests.security.inbox_cases import a_contact_list, digest, stored_files, submission_count
 
 pytestmark = pytest.mark.security
-
-
-@pytest.fixture
-def sweep_env(migrated_url: str, review_env: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.setenv("REVIEW_CALENDAR_DB_URL", migrated_url)
-    seed_demo(migrated_url)
-    programme, _ = contact_list_instance()
-    record_instances(migrated_url, programme, 2025)
-    return migrated_url
-
-
-def a_contact_list(url: str, path: Path, city_index: int = 0) -> Path:
-    programme, instance = contact_list_instance()
-    with session_scope(url) as session:
-        city = expected_submitters(session, programme, instance)[city_index]
-    write_xlsx(path, records_for(programme, instance, city), "联系人")
-    set_received(path, RECEIVED)
-    return path
-
-
-def submissions(url: str) -> int:
-    with session_scope(url) as session:
-        return int(session.scalar(select(func.count()).select_from(Submission)) or 0)
-
-
-def stored_files() -> list[Path]:
-    settings = get_settings()
-    return [
-        p
-        for d in (settings.accepted_dir, settings.quarantine_dir)
-        if d.exists()
-        for p in d.rglob("*")
-        if p.is_file()
-    ]
-
-
-def digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def test_region_folder_linked_out_of_the_inbox_is_not_followed_and_its_target_kept(
@@ -86,7 +42,7 @@ def test_region_folder_linked_out_of_the_inbox_is_not_followed_and_its_target_ke
     result = ingest_inbox(instance.key, AS_OF)
 
     assert victim.exists() and digest(victim) == before
-    assert (result["accepted"], result["rejected"], submissions(sweep_env)) == (0, 0, 0)
+    assert (result["accepted"], result["rejected"], submission_count(sweep_env)) == (0, 0, 0)
     assert stored_files() == []
     assert [u["path"] for u in result["unplaced"]] == [
         str((inbox / "130100").relative_to(settings.inbox_dir))
@@ -109,7 +65,7 @@ def test_file_linked_to_a_system_file_is_never_read_copied_or_deleted(sweep_env:
 
     assert Path(target).exists()
     assert link.is_symlink()  # reported, left for the operators: not even the link is removed
-    assert submissions(sweep_env) == 0
+    assert submission_count(sweep_env) == 0
     assert stored_files() == []
     assert result["unplaced"] == [
         {"path": str(link.relative_to(settings.inbox_dir)), "reason": "符号链接，不跟随、不读取"}
@@ -145,7 +101,7 @@ def test_instance_folder_linked_out_of_the_inbox_is_not_followed(sweep_env: str,
     result = ingest_inbox(instance.key, AS_OF)
 
     assert victim.exists()
-    assert submissions(sweep_env) == 0
+    assert submission_count(sweep_env) == 0
     assert len(result["unplaced"]) == 1 and "符号链接" in result["unplaced"][0]["reason"]
 
 

@@ -49,6 +49,7 @@ __all__ = [
     "acceptance_record",
     "copy_file",
     "intake_scope",
+    "quarantine_name",
     "record_submission",
     "store_copy",
     "stored_name",
@@ -131,7 +132,7 @@ def store_copy(settings: Settings, instance: ObligationInstance, parsed: ParsedF
     """
     folder = f"{instance.programme_id}/{instance.cycle_year}/{instance.obligation_id}_{instance.period}"
     if parsed.rejected:
-        dest = settings.quarantine_dir / folder / stored_name(f"{parsed.sha256[:12]}_", parsed.name)
+        dest = settings.quarantine_dir / folder / quarantine_name(f"{parsed.sha256[:12]}_", parsed.name)
         dest.parent.mkdir(parents=True, exist_ok=True)
         sidecar = {
             "file": parsed.name,
@@ -148,6 +149,17 @@ def store_copy(settings: Settings, instance: ObligationInstance, parsed: ParsedF
         return parsed.path
     copy_file(parsed.path, dest, parsed.data)
     return dest
+
+
+#: Extensions a quarantined copy keeps; any other (``.xlsm``, ``.exe``...) gets ``.quarantined``
+#: appended, so opening a rejected file from the quarantine folder never runs it.
+QUARANTINE_KEEPS = (".xlsx", ".csv", ".txt")
+
+
+def quarantine_name(prefix: str, name: str) -> str:
+    """:func:`stored_name` of a rejected file, made inert unless it is .xlsx, .csv or .txt."""
+    stored = stored_name(prefix, name)
+    return stored if stored.lower().endswith(QUARANTINE_KEEPS) else f"{stored}.quarantined"
 
 
 def copy_file(src: Path, dest: Path, data: bytes | None = None) -> None:
