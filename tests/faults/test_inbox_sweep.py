@@ -28,8 +28,8 @@ from review_calendar.intake.inbox import inbox_dir, scan_inbox, stable_files
 from review_calendar.settings import get_settings
 from review_calendar.tasks import ingest_inbox
 from review_calendar.tasks.intake import ingest_files, sweep_instance
-from review_calendar_demo.synthetic import records_for, set_received, write_csv
-from tests.faults import AS_OF, RECEIVED, contact_list_instance
+from review_calendar_demo.synthetic import records_for, write_csv
+from tests.faults import AS_OF, contact_list_instance
 from tests.security.inbox_cases import a_contact_list, city_code, digest, submissions
 
 pytestmark = pytest.mark.faults
@@ -144,18 +144,17 @@ def test_file_still_being_uploaded_waits_and_is_taken_whole_once_stable(
     assert stored.row_count == len(lines) - 1
 
 
-def test_stable_files_takes_old_files_at_once_and_young_ones_after_a_second_look(tmp_path: Path) -> None:
-    old, young = tmp_path / "old.csv", tmp_path / "young.csv"
-    old.write_text("a")
-    young.write_text("b")
-    set_received(old, RECEIVED)
+def test_stable_files_takes_settled_files_at_once_and_young_ones_after_a_second_look(tmp_path: Path) -> None:
+    path = tmp_path / "young.csv"
+    path.write_text("b")
 
     started = time.monotonic()
-    stable, waiting = stable_files([old], look_interval=2.0)
-    assert (stable, waiting) == ([old], []) and time.monotonic() - started < 1.0
+    assert stable_files([path], settle_seconds=0.0, look_interval=2.0) == ([path], [])
+    assert time.monotonic() - started < 1.0  # settled: no second look
 
-    stable, waiting = stable_files([old, young], look_interval=0.2)
-    assert (stable, waiting) == ([old, young], [])
+    started = time.monotonic()
+    assert stable_files([path], look_interval=0.3) == ([path], [])
+    assert time.monotonic() - started >= 0.3  # young (status change just now): looked at twice
 
 
 def test_file_replaced_between_reading_and_storing_is_stored_as_judged(
@@ -177,3 +176,20 @@ def test_file_replaced_between_reading_and_storing_is_stored_as_judged(
     assert stored.content_hash == judged
     assert digest(Path(stored.stored_path)) == judged
     assert path.read_bytes() == b"not what was judged"  # changed after listing: left for the next sweep
+
+
+def test_files_outside_every_instance_folder_of_the_cycle_are_reported(sweep_env: str) -> None:
+    settings = get_settings()
+    _, instance = contact_list_instance()
+    year_dir = inbox_dir(settings, instance).parent
+    a_contact_list(sweep_env, year_dir / "石家庄市联系人名单.xlsx")  # straight into the year folder
+    # A folder named by the form's title, not by the obligation.
+    a_contact_list(sweep_env, year_dir / "联系人名单" / "130100" / "名单.xlsx")
+
+    result = ingest_inbox(instance.key, AS_OF)
+
+    assert sorted(u["path"] for u in result["stray"]) == [
+        "hebei_smart_cluster/2025/石家庄市联系人名单.xlsx",
+        "hebei_smart_cluster/2025/联系人名单",
+    ]
+    assert all("不属于本年度任何报送事项的收件目录" in u["reason"] for u in result["stray"])

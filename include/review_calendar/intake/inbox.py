@@ -52,6 +52,7 @@ __all__ = [
     "region_hint",
     "scan_inbox",
     "stable_files",
+    "stray_entries",
 ]
 
 #: Names upload tools (WinSCP, browsers, Office, rsync) give a file still being written.
@@ -155,6 +156,41 @@ def scan_inbox(settings: Settings, instance: ObligationInstance) -> InboxScan:
             scan.unplaced.append(Unplaced(_rel(root, folder), "应为收件目录，却是文件"))
     scan.files.sort(key=_age_key)
     return scan
+
+
+def stray_entries(settings: Settings, instances: Sequence[ObligationInstance]) -> list[Unplaced]:
+    """Entries of a cycle's inbox folder that belong to none of its instances, each with the reason.
+
+    Args:
+        settings: Where the inbox is.
+        instances: Every instance of one programme and cycle year.
+
+    Returns:
+        Files and folders in ``inbox/<programme>/<year>/`` that no instance's
+        folder (:func:`instance_folders`) takes, e.g. a file put directly in the
+        year folder or a folder named ``联系人名单``; temporary files are left out.
+    """
+    if not instances:
+        return []
+    root = settings.inbox_dir
+    year_dir = inbox_dir(settings, instances[0]).parent
+    names = set()
+    for i in instances:
+        names |= {inbox_dir(settings, i).name, f"{i.obligation_id}_{i.period}"}
+    try:
+        entries = sorted(os.scandir(year_dir), key=lambda e: e.name)
+    except OSError:
+        return []
+    out = []
+    for entry in entries:
+        name = entry.name
+        if name.strip() in names or name.startswith((".", "~$")) or name.lower().endswith(TEMPORARY_SUFFIXES):
+            continue
+        kind = "目录" if entry.is_dir(follow_symlinks=False) else "文件"
+        out.append(
+            Unplaced(_rel(root, Path(entry.path)), f"{kind}“{name}”不属于本年度任何报送事项的收件目录")
+        )
+    return out
 
 
 def pending_files(settings: Settings, instance: ObligationInstance) -> list[Path]:

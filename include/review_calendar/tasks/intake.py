@@ -214,7 +214,9 @@ def sweep_instance(
     Returns:
         The :class:`~review_calendar.intake.ingest.IngestReport` and the sweep
         summary: ``unplaced`` ([{path, reason}]), ``waiting`` (names of files
-        still being written) and ``temporary`` (count of upload tools' files left alone).
+        still being written), ``temporary`` (count of upload tools' files left
+        alone) and ``stray`` ([{path, reason}] of the cycle's folder that belong
+        to no instance; the same for every instance of the cycle).
     """
     from review_calendar.intake import inbox
 
@@ -224,24 +226,28 @@ def sweep_instance(
         for k, v in (("settle_seconds", settle_seconds), ("look_interval", look_interval))
         if v is not None
     }
-    stable, waiting = inbox.stable_files(scan.files, **timing)
-    due = [p for p in stable if _received_by(p, as_of)]
+    due = [p for p in scan.files if _received_by(p, as_of)]
+    stable, waiting = inbox.stable_files(due, **timing)
     report = ingest_files(
-        settings.db_url, settings, programme, instance, due,
+        settings.db_url, settings, programme, instance, stable,
         move=True, run_id=run_id, notify_on=as_of, hints=scan.hints,
     )  # fmt: skip
+    from review_calendar.domain.programmes import instances_for_year
+
+    stray = inbox.stray_entries(settings, instances_for_year(programme, instance.cycle_year))
     summary = {
         "unplaced": [u.to_dict() for u in scan.unplaced],
         "waiting": [p.name for p in waiting],
         "temporary": len(scan.temporary),
+        "stray": [u.to_dict() for u in stray],
     }
-    for u in scan.unplaced:
+    for u in [*scan.unplaced, *stray]:
         log.warning("Inbox %s: %s not taken in: %s", instance.key, u.path, u.reason)
     if waiting:
         log.info(
             "Inbox %s: %d file(s) still being written, left for the next sweep", instance.key, len(waiting)
         )
-    _store_unplaced(settings, instance, summary["unplaced"], as_of)
+    _store_unplaced(settings, instance, summary["unplaced"] + summary["stray"], as_of)
     return report, summary
 
 
