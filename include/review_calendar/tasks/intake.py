@@ -199,8 +199,8 @@ def sweep_instance(
     """Sweep one instance's inbox: take in every stable file received by ``as_of``, report the rest.
 
     Links are never followed, files in ambiguous places are reported with the
-    reason (log, the returned summary and ``reports/inbox/<key>.json``, which
-    the reviewers' pages read), files still being written wait for the next sweep.
+    reason (log, the returned summary and ``reports/inbox/<key>.json``, kept
+    for the reviewers' pages), files still being written wait for the next sweep.
 
     Args:
         settings: Folders and database.
