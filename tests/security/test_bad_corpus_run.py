@@ -106,8 +106,8 @@ def _hostile_files(url: str, uploads: Path) -> dict[str, Path]:
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def corpus_run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> CorpusRun:
     home = tmp_path_factory.mktemp(f"corpus-{request.param}")
-    uploads = home / "uploads"
-    uploads.mkdir()
+    uploads = home / "inbox" / "uploads"  # inside the inbox: a sweep removes only what is there
+    uploads.mkdir(parents=True)
     url = (
         f"sqlite:///{home / 'review.db'}"
         if request.param == "sqlite"
@@ -184,15 +184,26 @@ def test_bad_file_is_kept_byte_for_byte_in_quarantine(corpus_run: CorpusRun, cas
     with session_scope(corpus_run.url) as session:
         row = session.get(Submission, corpus_run.outcomes[case_id].submission_id)
     assert row is not None and (row.status, row.stored_path) == ("rejected", str(stored))
-    assert stored.parent == corpus_run.quarantine_folder[case_id]
     assert sha256(stored) == corpus_run.original_sha[case_id] == row.content_hash
+    if expected_code(case_id) == "FILE_TOO_LARGE":
+        # Over the size limit: never read nor copied, left where it arrived (never deleted).
+        assert stored.parent == corpus_run.settings.inbox_dir / "uploads"
+        assert not list(corpus_run.quarantine_folder[case_id].glob(f"{row.content_hash[:12]}_*.xlsx"))
+    else:
+        assert stored.parent == corpus_run.quarantine_folder[case_id]
 
 
 @pytest.mark.parametrize("case_id", [pytest.param(c, id=c) for c in ALL_CASES])
 def test_quarantined_file_has_its_errors_beside_it(corpus_run: CorpusRun, case_id: str) -> None:
     stored = Path(corpus_run.outcomes[case_id].stored_path)
+    beside = stored.with_name(stored.name + ".errors.json")
+    if (
+        expected_code(case_id) == "FILE_TOO_LARGE"
+    ):  # the file stays where it arrived, its errors go to quarantine
+        sha = corpus_run.original_sha[case_id]
+        (beside,) = corpus_run.quarantine_folder[case_id].glob(f"{sha[:12]}_*.errors.json")
 
-    sidecar = json.loads(stored.with_name(stored.name + ".errors.json").read_text(encoding="utf-8"))
+    sidecar = json.loads(beside.read_text(encoding="utf-8"))
 
     assert sidecar["sha256"] == corpus_run.original_sha[case_id]
     assert expected_code(case_id) in {e["code"] for e in sidecar["errors"]}
@@ -212,11 +223,14 @@ def test_corpus_run_writes_only_into_the_quarantine(corpus_run: CorpusRun) -> No
     home = corpus_run.settings.home
     written = {
         p for p in home.rglob("*")
-        if p.is_file() and not p.name.startswith("review.db") and not p.is_relative_to(home / "uploads")
+        if p.is_file() and not p.name.startswith("review.db") and not p.is_relative_to(home / "inbox")
     }  # fmt: skip
 
     assert written and all(p.is_relative_to(corpus_run.settings.quarantine_dir) for p in written)
-    assert not any((home / "uploads").iterdir()), "every file was taken out of the inbox"
+    left = [p.name for p in (home / "inbox" / "uploads").iterdir()]
+    assert left == ["generated_50mb.xlsx"], (
+        "every file was taken out of the inbox but the one over the size limit"
+    )
     assert not Path("/tmp/联系人名单.xlsx").exists() and not Path("/etc/cron.d/联系人名单.xlsx").exists()
 
 

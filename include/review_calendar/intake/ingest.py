@@ -120,6 +120,8 @@ class ParsedFile:
         sheets: Sheet read by dataset id.
         issues: Every issue found; any error rejects the file.
         region_code: The region the file speaks for, when known.
+        data: The bytes judged (None for a file over the size limit, never read):
+            the stored copy is written from them, not read again from the inbox.
     """
 
     path: Path
@@ -131,6 +133,7 @@ class ParsedFile:
     sheets: dict[str, str] = field(default_factory=dict)
     issues: list[IntakeIssue] = field(default_factory=list)
     region_code: str | None = None
+    data: bytes | None = field(default=None, repr=False)
 
     @property
     def rejected(self) -> bool:
@@ -169,11 +172,14 @@ class ParsedBatch:
         duplicates: Outcomes of files already taken in (or taken by another run meanwhile).
         recorded: Paths of the files whose content is already recorded (an
             inbox sweep removes them).
+        unreadable: Rejections of paths that are not regular files or cannot
+            be opened (a link, a device): nothing of them is read or stored.
     """
 
     parsed: list[ParsedFile] = field(default_factory=list)
     duplicates: list[FileOutcome] = field(default_factory=list)
     recorded: list[Path] = field(default_factory=list)
+    unreadable: list[FileOutcome] = field(default_factory=list)
 
 
 def parse_batch(
@@ -185,6 +191,7 @@ def parse_batch(
     names: Sequence[str] | None = None,
     received_on: dt.date | None = None,
     progress: Callable[[int], None] | None = None,
+    hints: Mapping[Path, str | None] | None = None,
 ) -> ParsedBatch:
     """Read every new file of a batch and attribute each to its submitting region.
 
@@ -196,6 +203,8 @@ def parse_batch(
         names: The names the submitters gave the files (default: the paths' names).
         received_on: Date of receipt (default: each file's modification date, Asia/Shanghai).
         progress: Called with the number of files done (progress bar).
+        hints: The region code of each file's upload folder, by path (default:
+            its parent folder's name when that is a code, :func:`inbox.region_hint`).
 
     Returns:
         The new files (read, row-checked, attributed), the duplicates and the
@@ -212,6 +221,14 @@ def parse_batch(
         except FileNotFoundError:
             log.info("File %s vanished before intake (taken in by another run)", safe_file_name(name))
             batch.duplicates.append(FileOutcome(file=safe_file_name(name), status="duplicate"))
+        except OSError:
+            # A link (never followed), a device or a file that cannot be opened.
+            label = safe_file_name(name)
+            log.warning("File %s is not a regular file or cannot be opened: not read", label)
+            problem = issue(
+                label, E.FILE_UNREADABLE, f"“{label}”不是普通文件（如符号链接）或无法打开，未读取。"
+            )
+            batch.unreadable.append(FileOutcome(file=label, status="rejected", errors=[problem.to_dict()]))
         else:
             if content.sha256 in seen:
                 batch.duplicates.append(
@@ -225,7 +242,8 @@ def parse_batch(
                 )
                 if not parsed.rejected:
                     attribute_region(parsed, programme, instance, scope.regions, scope.expected)
-                _apply_region_hint(parsed, submitter)
+                hint = hints.get(path) if hints is not None else inbox.region_hint(path)
+                _apply_region_hint(parsed, submitter, hint)
                 batch.parsed.append(parsed)
         if progress:
             progress(n)
@@ -271,6 +289,7 @@ def parse_file(
         sha256=content.sha256 or "",
         size=content.size,
         received_on=received_on or inbox.received_on(path),
+        data=content.data,
     )
     unsafe = name_issue(name)
     if unsafe is not None:
@@ -348,12 +367,11 @@ def attribute_region(
         )
 
 
-def _apply_region_hint(parsed: ParsedFile, submitter: str) -> None:
+def _apply_region_hint(parsed: ParsedFile, submitter: str, hint: str | None) -> None:
     """The region folder a file was uploaded to: checked against its table, else its only attribution.
 
     A city's folder may hold its counties' rows, so the check is skipped for city submitters.
     """
-    hint = inbox.region_hint(parsed.path)
     if hint and parsed.region_code and hint != parsed.region_code and submitter != "city":
         message = f"文件放在{hint}的报送目录中，但表内行政区划代码为{parsed.region_code}，请核对后重新报送。"
         parsed.issues.append(

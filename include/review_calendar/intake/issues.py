@@ -74,6 +74,7 @@ VALUE_INCONSISTENT = "VALUE_INCONSISTENT"
 REGION_MIXED = "REGION_MIXED"
 REGION_NOT_EXPECTED = "REGION_NOT_EXPECTED"
 REGION_MISMATCH = "REGION_MISMATCH"
+VALUE_CONTROL_CHARS = "VALUE_CONTROL_CHARS"
 
 # One line per code, in Chinese, for the code table of reports and README pages.
 CODES: dict[str, str] = {
@@ -123,6 +124,7 @@ CODES: dict[str, str] = {
     REGION_MIXED: "一个文件包含多个地区",
     REGION_NOT_EXPECTED: "地区不在本期报送范围内",
     REGION_MISMATCH: "报送目录与表内地区不符",
+    VALUE_CONTROL_CHARS: "内容含编码后的换行或控制字符",
 }
 
 

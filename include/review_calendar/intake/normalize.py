@@ -26,6 +26,8 @@ from review_calendar.intake import issues as E
 
 __all__ = [
     "ValueProblem",
+    "decode_encoded_words",
+    "has_hidden_line_break",
     "is_formula",
     "normalize_header",
     "to_date",
@@ -133,6 +135,10 @@ def is_formula(text: str) -> bool:
     ``=`` and ``@`` always start a formula in Excel and WPS; ``+`` and ``-``
     do unless what follows is just a signed number or an international phone
     number (``-12.5``, ``+86 138 1234 5678``), which officials do type.
+    The text is normalised first, as it will be stored (:func:`to_text`):
+    leading spaces of any kind (non-breaking, ideographic), zero-width and
+    other invisible characters and a byte-order mark are dropped before the
+    first character is looked at, so they cannot hide a formula.
 
     Args:
         text: A cell's text.
@@ -140,16 +146,71 @@ def is_formula(text: str) -> bool:
     Returns:
         True for formula-like text such as ``=1+1``, ``@SUM(A1)`` or ``-2+3``.
     """
-    stripped = text.lstrip(" \t\r\n")
-    if not stripped:
+    folded = _without_lead(text.translate(_WIDTH))
+    if not folded:
         return False
-    first = stripped[0]
-    if first in "=@＝＠":
+    first = folded[0]
+    if first in "=@":
         return True
-    if first in "+-＋－":
-        folded = stripped.translate(_WIDTH)
+    if first in "+-":
         return not (_SAFE_SIGNED.fullmatch(folded) or _PHONE_LIKE.fullmatch(folded))
     return False
+
+
+def _without_lead(text: str) -> str:
+    """``text`` without leading whitespace, control and invisible (format) characters."""
+    start = 0
+    while start < len(text) and (text[start].isspace() or unicodedata.category(text[start]) in ("Cc", "Cf")):
+        start += 1
+    return text[start:]
+
+
+_ENCODED_WORD = re.compile(r"=\?([^?\s*]+)(?:\*[^?\s]*)?\?([bBqQ])\?([^?\s]*)\?=")
+_BETWEEN_WORDS = re.compile(r"(?<=\?=)[ \t\r\n]+(?==\?)")
+
+
+def decode_encoded_words(text: str) -> str:
+    """``text`` with its RFC 2047 encoded words (``=?utf-8?q?…?=``) decoded, as a mail reader shows it.
+
+    Decoded repeatedly (an encoded word may decode to another one), at most
+    three times; words that do not decode are kept as typed.
+    """
+    for _ in range(3):
+        if not _ENCODED_WORD.search(text):
+            break
+        decoded = _ENCODED_WORD.sub(_decode_word, _BETWEEN_WORDS.sub("", text))
+        if decoded == text:
+            break
+        text = decoded
+    return text
+
+
+def _decode_word(match: re.Match[str]) -> str:
+    import base64
+    import binascii
+    from email import quoprimime
+
+    charset, kind, payload = match.groups()
+    try:
+        if kind in "qQ":
+            raw = quoprimime.header_decode(payload).encode("latin-1")
+        else:
+            raw = base64.b64decode(payload + "=" * (-len(payload) % 4))
+        return raw.decode(charset, "replace")
+    except (LookupError, ValueError, binascii.Error, UnicodeError):
+        return match.group(0)
+
+
+def has_hidden_line_break(text: str) -> bool:
+    """Whether ``text`` holds control characters once its RFC 2047 encoded words are decoded.
+
+    Such a value (e.g. a contact name ``=?utf-8?q?x=0D=0ABcc:_evil@x?=``) would
+    add a header to an e-mail that quotes it; intake rejects it and the
+    mailer refuses it (:mod:`review_calendar.notify.message`).
+    """
+    if not _ENCODED_WORD.search(text):
+        return False
+    return any(unicodedata.category(ch) == "Cc" for ch in decode_encoded_words(text))
 
 
 def _show(value: float) -> str:

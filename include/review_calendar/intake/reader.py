@@ -16,9 +16,12 @@ exception type escapes :func:`read_table`.
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
+import os
 import stat
 import time
+import zipfile
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -57,6 +60,9 @@ class ReadLimits:
             part that is bigger than ``ratio_min_bytes`` (ordinary xlsx parts
             compress 5-30 times; zip bombs 1000 times).
         ratio_min_bytes: Parts smaller than this are not ratio-checked.
+        max_total_ratio: Largest total declared size / file size of an xlsx
+            whose parts declare more than ``ratio_min_bytes`` in all (a bomb of
+            many small parts, each under ``ratio_min_bytes``).
         max_zip_members: Most parts an xlsx may have.
         max_rows: Most rows of the data sheet.
         max_columns: Most columns of the data sheet.
@@ -68,6 +74,7 @@ class ReadLimits:
     max_bytes: int = 20 * 1024 * 1024
     max_uncompressed_bytes: int = 200 * 1024 * 1024
     max_compression_ratio: float = 100.0
+    max_total_ratio: float = 100.0
     ratio_min_bytes: int = 1024 * 1024
     max_zip_members: int = 1000
     max_rows: int = 100_000
@@ -109,15 +116,19 @@ def read_file(path: Path, limits: ReadLimits = ReadLimits()) -> FileContent:
 
     Raises:
         FileNotFoundError: The file is gone (another intake run took it in).
-        NotARegularFile: The path is not a regular file.
+        NotARegularFile: The path is not a regular file (a link, a folder, a device).
         OSError: The file cannot be read.
     """
-    info = path.stat()
+    info = path.lstat()
     if not stat.S_ISREG(info.st_mode):
+        # A link is never followed (it may point out of the inbox, e.g. to /etc/passwd).
         raise NotARegularFile(f"not a regular file: {path.name}")
     if info.st_size > limits.max_bytes:
         return FileContent(None, None, info.st_size)
-    with path.open("rb") as fh:
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):  # swapped for something else since lstat()
+            raise NotARegularFile(f"not a regular file: {path.name}")
         # At most one byte past the limit: the file may grow after stat().
         data = fh.read(limits.max_bytes + 1)
     if len(data) > limits.max_bytes:
@@ -132,7 +143,8 @@ def file_digest(path: Path) -> tuple[str, int]:
         OSError: The file cannot be read (FileNotFoundError when it is gone).
     """
     digest, size = hashlib.sha256(), 0
-    with path.open("rb") as fh:
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             digest.update(chunk)
             size += len(chunk)
@@ -261,6 +273,7 @@ def _parse(
     """The table of the bytes, by what the bytes are: xlsx, CSV, or a rejected format."""
     data = _checked_size(content, limits)
     if data.startswith(b"PK\x03\x04") or data.startswith(b"PK\x05\x06"):
+        _check_container(data, limits)
         return read_xlsx(data, label, sheet, expected, limits, other_layouts)
     if data.startswith(_CFB_MAGIC):
         _reject_cfb(data)
@@ -277,6 +290,47 @@ def _parse(
             "文件“{file}”实际是网页（HTML/XML）格式，不是真正的Excel文件，请在Excel或WPS中打开后“另存为”.xlsx格式再提交。",
         )
     return read_csv(data, label, expected, limits, other_layouts)
+
+
+_MACRO_PARTS = ("xl/macrosheets/", "xl/dialogsheets/", "xl/intl-macrosheets/")
+_MACRO_CONTENT_TYPES = (b"macroenabled", b"macrosheet", b"vbaproject", b"ms-excel.intlmacrosheet")
+
+
+def _check_container(data: bytes, limits: ReadLimits) -> None:
+    """Reject an xlsx with macros of any kind, or declaring too much content for its size.
+
+    Checked on the zip's central directory, before any part is inflated:
+    Excel 4.0 macro sheets (``xl/macrosheets/``), dialog sheets, VBA projects
+    (``vbaProject.bin``) and a macro-enabled package type (``.xlsm``/``.xltm``)
+    are FILE_HAS_MACROS; a total declared size over ``max_total_ratio`` times
+    the file size is FILE_ZIP_BOMB. A zip that cannot be listed is left to the
+    xlsx reader, which rejects it as damaged.
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            infos = archive.infolist()
+            listed = archive.NameToInfo.get("[Content_Types].xml")
+            small = listed is not None and listed.file_size <= 1 << 20
+            types = archive.read(listed) if small else b""
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, NotImplementedError):
+        return
+    names = [i.filename.replace("\\", "/").lower() for i in infos]
+    if any(n.startswith(_MACRO_PARTS) or n.rsplit("/", 1)[-1] == "vbaproject.bin" for n in names) or any(
+        t in types.lower() for t in _MACRO_CONTENT_TYPES
+    ):
+        raise FileProblem(
+            E.FILE_HAS_MACROS,
+            "文件“{file}”包含宏（宏表或VBA代码，如.xlsm），出于安全考虑不予接收，"
+            "请“另存为”不含宏的.xlsx格式（Excel工作簿）后重新提交。",
+        )
+    total = sum(i.file_size for i in infos)
+    if total > limits.ratio_min_bytes and total > limits.max_total_ratio * len(data):
+        raise FileProblem(
+            E.FILE_ZIP_BOMB,
+            f"文件“{{file}}”解压后约{total / 1024 / 1024:.0f}MB，是文件大小的{total / len(data):.0f}倍，"
+            f"超过{limits.max_total_ratio:.0f}倍的上限，疑似“压缩炸弹”，已拒收。请使用下发的模板重新填写。",
+            value=f"{total} / {len(data)}",
+        )
 
 
 def _checked_size(content: FileContent, limits: ReadLimits) -> bytes:

@@ -27,7 +27,7 @@ from review_calendar.intake.header import (
     merged_header_issues,
 )
 from review_calendar.intake.issues import FileProblem, IntakeIssue, IntakeRejected, IssueFactory
-from review_calendar.intake.normalize import is_formula, normalize_header
+from review_calendar.intake.normalize import has_hidden_line_break, is_formula, normalize_header
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -61,7 +61,6 @@ _FOOTER_PREFIXES = (
     "说明:",
     "备注:",
 )
-_FORMULA_LEADS = "=+-@＝＋－＠\t\r"
 
 
 @dataclass(frozen=True)
@@ -327,8 +326,17 @@ def _read_cell(
     value = cell_text(raw_row[index]) if index < len(raw_row) else None
     if value is None:
         return None, False, None
-    if value[:1] in _FORMULA_LEADS and is_formula(value):
+    if not value[:1].isalnum() and is_formula(value):  # a formula may hide behind invisible characters
         return None, True, _formula_issue(new, number, column, value)
+    if "=?" in value and has_hidden_line_break(value):
+        problem = new(
+            E.VALUE_CONTROL_CHARS,
+            f"第{number}行“{column}”列的内容含有编码后的换行或控制字符，请删除“=?…?=”一类的编码文字，直接填写。",
+            row=number,
+            column=column,
+            value=_short(value),
+        )
+        return None, True, problem
     if len(value) > limits.max_cell_chars:
         problem = new(
             E.VALUE_TOO_LONG,

@@ -1,6 +1,10 @@
 """Building the MIME message of an outbox row.
 
 UTF-8 subject and display names are RFC 2047-encoded by ``email.policy.SMTP``;
+a name or subject is checked after decoding what is already encoded in it (a
+contact name ``=?utf-8?q?x=0D=0ABcc:_evil@x?=`` would otherwise decode to a
+second header): control characters become spaces, and a header whose folded
+form still holds a line break that does not continue it is refused;
 the body is UTF-8 base64; the Message-ID is derived from the natural key, so a
 repeated send carries the same one; the Date is Beijing time
 (:data:`review_calendar.domain.calendar.TZ`).
@@ -11,6 +15,9 @@ from __future__ import annotations
 import datetime as dt
 import email.policy
 import mimetypes
+import re
+import unicodedata
+from dataclasses import replace
 from email.message import EmailMessage
 from email.utils import format_datetime
 from functools import lru_cache
@@ -18,13 +25,16 @@ from pathlib import Path
 from typing import Any
 
 from review_calendar.domain.calendar import TZ
+from review_calendar.intake.normalize import decode_encoded_words
 from review_calendar.notify.outbox import message_id
 from review_calendar.notify.recipients import InvalidAddress, Mailbox
 from review_calendar.notify.render import one_line
 
 #: ``email.policy.SMTP`` (CRLF, 78-column folding, RFC 2047) that keeps the headers
 #: :func:`_header` already folded instead of parsing and folding them a second time.
-POLICY = email.policy.SMTP.clone(refold_source="none")
+POLICY = email.policy.SMTP.clone(refold_source="none", raise_on_defect=True)
+#: A line break in a folded header that does not continue it (starts a new header or the body).
+_BARE_BREAK = re.compile(r"\r?\n(?![ \t])|\r(?!\n)")
 
 
 class MessageError(ValueError):
@@ -68,11 +78,11 @@ def build_message(row: Any, sender: Mailbox) -> OutgoingMessage:
     msg = OutgoingMessage(policy=POLICY)
     msg.envelope_from = sender.addr
     msg.envelope_to = tuple(dict.fromkeys(m.addr for m in [*to, *cc]))
-    msg.set_raw("From", _address_header("From", (sender,)))
-    msg.set_raw("To", _address_header("To", tuple(to)))
+    msg.set_raw("From", _address_header("From", (_plain(sender),)))
+    msg.set_raw("To", _address_header("To", tuple(_plain(m) for m in to)))
     if cc:
-        msg.set_raw("Cc", _address_header("Cc", tuple(cc)))
-    msg.set_raw("Subject", _header("Subject", one_line(row.subject)))
+        msg.set_raw("Cc", _address_header("Cc", tuple(_plain(m) for m in cc)))
+    msg.set_raw("Subject", _header("Subject", plain_text(row.subject)))
     msg.set_raw("Date", format_datetime(dt.datetime.now(TZ)))
     msg.set_raw("Message-ID", message_id(row.natural_key, sender.addr.rpartition("@")[2]))
     msg.set_raw("Auto-Submitted", "auto-generated")  # RFC 3834: no auto-replies to reminders
@@ -106,12 +116,39 @@ def _header(name: str, value: Any) -> str:
     policy itself would.
 
     Raises:
-        MessageError: A text value contains CR or LF.
+        MessageError: A text value contains CR or LF, or its folded form (encoded
+            words decoded by the policy) has a line break that does not continue it.
     """
     if isinstance(value, str) and ("\r" in value or "\n" in value):
         raise MessageError(f"{name} must be a single line")
-    folded = POLICY.header_factory(name, value).fold(policy=POLICY)
-    return folded[len(name) + 2 : -len(POLICY.linesep)]
+    try:
+        header = POLICY.header_factory(name, value)
+    except ValueError:  # the policy's own refusal: an address part with CR or LF
+        raise MessageError(f"{name} would contain a line break") from None
+    folded = header.fold(policy=POLICY)
+    raw = folded[len(name) + 2 : -len(POLICY.linesep)]
+    if _BARE_BREAK.search(raw) or any(ch in str(header) for ch in "\r\n\0"):
+        raise MessageError(f"{name} would contain a line break")
+    return raw
+
+
+def plain_text(value: str) -> str:
+    """A subject or display name as one safe line: encoded words decoded, control characters gone.
+
+    What a submitter typed may already be RFC 2047-encoded; it is decoded
+    first (as a mail reader would), control and format characters become
+    spaces, an encoded word left over is broken up, and the e-mail policy
+    encodes the result afresh.
+    """
+    text = decode_encoded_words(one_line(value))
+    text = "".join(" " if unicodedata.category(ch) in ("Cc", "Cf") else ch for ch in text)
+    return " ".join(text.replace("=?", "= ?").split())
+
+
+def _plain(box: Mailbox) -> Mailbox:
+    """The mailbox with its display name made :func:`plain_text` (the address is validated already)."""
+    name = plain_text(box.name)
+    return box if name == box.name else replace(box, name=name)
 
 
 @lru_cache(maxsize=4096)

@@ -49,6 +49,7 @@ __all__ = [
     "acceptance_record",
     "copy_file",
     "intake_scope",
+    "quarantine_name",
     "record_submission",
     "store_copy",
     "stored_name",
@@ -118,15 +119,20 @@ def store_copy(settings: Settings, instance: ObligationInstance, parsed: ParsedF
         instance: The obligation instance.
         parsed: The file.
 
+    The copy is written from the bytes that were judged (``parsed.data``), so
+    it is exactly what the database describes even if the inbox file changed
+    meanwhile. A file over the size limit was never read: it is not copied and
+    stays where it arrived (only its errors are written to quarantine).
+
     Returns:
-        Where the copy is.
+        Where the copy is (for a file over the size limit: where it arrived).
 
     Raises:
         FileNotFoundError: The file vanished (another intake run took it in).
     """
     folder = f"{instance.programme_id}/{instance.cycle_year}/{instance.obligation_id}_{instance.period}"
     if parsed.rejected:
-        dest = settings.quarantine_dir / folder / stored_name(f"{parsed.sha256[:12]}_", parsed.name)
+        dest = settings.quarantine_dir / folder / quarantine_name(f"{parsed.sha256[:12]}_", parsed.name)
         dest.parent.mkdir(parents=True, exist_ok=True)
         sidecar = {
             "file": parsed.name,
@@ -139,12 +145,27 @@ def store_copy(settings: Settings, instance: ObligationInstance, parsed: ParsedF
     else:
         prefix = f"{parsed.region_code}_{parsed.sha256[:12]}_"
         dest = settings.accepted_dir / folder / stored_name(prefix, parsed.name)
-    copy_file(parsed.path, dest)
+    if parsed.data is None and parsed.rejected:
+        return parsed.path
+    copy_file(parsed.path, dest, parsed.data)
     return dest
 
 
-def copy_file(src: Path, dest: Path) -> None:
-    """Copy ``src`` to ``dest`` atomically (a private temporary name, then rename); idempotent.
+#: Extensions a quarantined copy keeps; any other (``.xlsm``, ``.exe``...) gets ``.quarantined``
+#: appended, so opening a rejected file from the quarantine folder never runs it.
+QUARANTINE_KEEPS = (".xlsx", ".csv", ".txt")
+
+
+def quarantine_name(prefix: str, name: str) -> str:
+    """:func:`stored_name` of a rejected file, made inert unless it is .xlsx, .csv or .txt."""
+    stored = stored_name(prefix, name)
+    return stored if stored.lower().endswith(QUARANTINE_KEEPS) else f"{stored}.quarantined"
+
+
+def copy_file(src: Path, dest: Path, data: bytes | None = None) -> None:
+    """Copy ``src`` (or write ``data``, its bytes as read) to ``dest`` atomically; idempotent.
+
+    A private temporary name, then a rename.
 
     Raises:
         FileNotFoundError: ``src`` is gone.
@@ -156,8 +177,12 @@ def copy_file(src: Path, dest: Path) -> None:
     # must not share (and rename away) one ``.part`` file.
     fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".incoming-", suffix=".part")
     try:
-        with os.fdopen(fd, "wb") as out, src.open("rb") as inp:
-            shutil.copyfileobj(inp, out)
+        with os.fdopen(fd, "wb") as out:
+            if data is not None:
+                out.write(data)
+            else:
+                with src.open("rb") as inp:
+                    shutil.copyfileobj(inp, out)
         os.replace(tmp, dest)
     finally:
         Path(tmp).unlink(missing_ok=True)

@@ -161,24 +161,21 @@ def ingest_inbox(key: str, as_of: str, *, run_id: str = "") -> dict[str, Any]:
     """
     import datetime as dt
 
-    from review_calendar.intake.inbox import pending_files, received_on
-    from review_calendar.tasks.intake import ingest_files
+    from review_calendar.tasks.intake import sweep_instance
 
     settings = get_settings()
     programme, instance = instance_of(key)
     day = dt.date.fromisoformat(as_of)
-    files = [p for p in pending_files(settings, instance) if received_on(p) <= day]
-    report = ingest_files(
-        settings.db_url, settings, programme, instance, files, move=True, run_id=run_id, notify_on=day
-    )
+    report, swept = sweep_instance(settings, programme, instance, as_of=day, run_id=run_id)
     counts = report.counts()
-    log.info("Inbox %s as of %s: %s (%d files)", key, as_of, counts, len(files))
+    log.info("Inbox %s as of %s: %s, %d not taken in", key, as_of, counts, len(swept["unplaced"]))
     return {
         "key": key,
         **counts,
         "rejected_files": [
             {"file": o.file, "codes": sorted({e["code"] for e in o.errors})} for o in report.rejected
         ],
+        **swept,
     }
 
 
@@ -235,12 +232,13 @@ def open_instances(as_of: str, programme_id: str | None = None, *, ad_hoc: bool 
 
 def sweep_inboxes(as_of: str, programme_id: str | None = None, run_id: str = "") -> dict[str, Any]:
     """Take in the files of every open instance (files arrive any day, not only at the deadline)."""
-    totals = {"instances": 0, "accepted": 0, "rejected": 0, "duplicates": 0}
+    totals = {"instances": 0, "accepted": 0, "rejected": 0, "duplicates": 0, "unplaced": 0}
     for key in open_instances(as_of, programme_id, ad_hoc=True):
         result = ingest_inbox(key, as_of, run_id=run_id)
         totals["instances"] += 1
         for k in ("accepted", "rejected", "duplicates"):
             totals[k] += result[k]
+        totals["unplaced"] += len(result["unplaced"])
     return totals
 
 

@@ -8,12 +8,13 @@ none of these stages calls another, this module does.
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import datetime as dt
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Mapping, Sequence
     from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,7 @@ def ingest_files(
     progress: Callable[[int], None] | None = None,
     run_id: str = "",
     notify_on: dt.date | None = None,
+    hints: Mapping[Path, str | None] | None = None,
 ) -> Any:
     """Take in a batch of files for one obligation instance: read, row-check, store, decide, notify.
 
@@ -53,6 +55,12 @@ def ingest_files(
         progress: Called with the number of files read (progress bar).
         run_id: The run recorded with each acceptance decision (audit trail).
         notify_on: Queue a rejection notice dated this day for every rejected file (None: no notices).
+        hints: The region code of each file's upload folder, by path (an inbox sweep's
+            :class:`~review_calendar.intake.inbox.InboxScan`).
+
+    A moved file is removed only when it is a regular file inside the inbox,
+    unchanged since it was listed (a file replaced meanwhile waits for the next
+    sweep) and was read (a file over the size limit stays where it arrived).
 
     Returns:
         The batch's :class:`~review_calendar.intake.ingest.IngestReport`: what was
@@ -64,13 +72,23 @@ def ingest_files(
 
     with session_scope(url) as session:
         scope = intake_scope(session, programme, instance)
+    listed = {p: _signature(p) for p in files} if move else {}
     batch = ingest.parse_batch(
-        programme, instance, files, scope, names=names, received_on=received_on, progress=progress
+        programme,
+        instance,
+        files,
+        scope,
+        names=names,
+        received_on=received_on,
+        progress=progress,
+        hints=hints,
     )
     report = ingest.IngestReport(instance.key, duplicates=batch.duplicates)
+    for outcome in batch.unreadable:
+        report.add(outcome)
     if move:
         for path in batch.recorded:
-            path.unlink(missing_ok=True)
+            _remove(settings, path, listed.get(path))
     if gx:
         ingest.run_row_checks(batch.parsed, settings.expectations_dir)
     for parsed in batch.parsed:
@@ -79,8 +97,8 @@ def ingest_files(
             report.add(ingest.FileOutcome(file=parsed.name, status="duplicate", sha256=parsed.sha256))
             continue
         report.add(outcome)
-        if move:
-            parsed.path.unlink(missing_ok=True)
+        if move and parsed.data is not None:
+            _remove(settings, parsed.path, listed.get(parsed.path))
     log.info("Intake %s: %s", instance.key, report.counts())
     return report
 
@@ -140,3 +158,113 @@ def _take_in_file(
             # In the file's transaction: the official learns why, exactly once.
             queue_rejection(session, programme, instance, outcome.submission_id, created_on=notify_on)
     return outcome
+
+
+def _signature(path: Path) -> tuple[int, int, int, int] | None:
+    """Inode, size and modification/status-change times (not following a link); None when gone."""
+    try:
+        info = path.lstat()
+    except OSError:
+        return None
+    return info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns
+
+
+def _remove(settings: Any, path: Path, listed: tuple[int, int, int, int] | None) -> None:
+    """Remove a taken-in file from the inbox, if it is still the file that was listed.
+
+    Nothing outside the inbox and no link is ever removed; a file replaced since
+    it was listed is left for the next sweep.
+    """
+    from review_calendar.intake.inbox import is_inside
+
+    if not is_inside(path, settings.inbox_dir):
+        log.warning("Not removing %s: not a regular file inside the inbox", path.name)
+        return
+    if listed is not None and _signature(path) != listed:
+        log.info("Not removing %s: it changed after it was listed (judged at the next sweep)", path.name)
+        return
+    path.unlink(missing_ok=True)
+
+
+def sweep_instance(
+    settings: Any,
+    programme: Any,
+    instance: Any,
+    *,
+    as_of: dt.date,
+    run_id: str = "",
+    settle_seconds: float | None = None,
+    look_interval: float | None = None,
+) -> tuple[Any, dict[str, Any]]:
+    """Sweep one instance's inbox: take in every stable file received by ``as_of``, report the rest.
+
+    Links are never followed, files in ambiguous places are reported with the
+    reason (log, the returned summary and ``reports/inbox/<key>.json``, kept
+    for the reviewers' pages), files still being written wait for the next sweep.
+
+    Args:
+        settings: Folders and database.
+        programme: The programme.
+        instance: The obligation instance.
+        as_of: Files received after this day stay pending (back-fills).
+        run_id: Recorded with each acceptance decision.
+        settle_seconds: Age at which a file counts as complete without a second look.
+        look_interval: Seconds between the two looks at a younger file.
+
+    Returns:
+        The :class:`~review_calendar.intake.ingest.IngestReport` and the sweep
+        summary: ``unplaced`` ([{path, reason}]), ``waiting`` (names of files
+        still being written), ``temporary`` (count of upload tools' files left
+        alone) and ``stray`` ([{path, reason}] of the cycle's folder that belong
+        to no instance; the same for every instance of the cycle).
+    """
+    from review_calendar.intake import inbox
+
+    scan = inbox.scan_inbox(settings, instance)
+    timing = {
+        k: v
+        for k, v in (("settle_seconds", settle_seconds), ("look_interval", look_interval))
+        if v is not None
+    }
+    due = [p for p in scan.files if _received_by(p, as_of)]
+    stable, waiting = inbox.stable_files(due, **timing)
+    report = ingest_files(
+        settings.db_url, settings, programme, instance, stable,
+        move=True, run_id=run_id, notify_on=as_of, hints=scan.hints,
+    )  # fmt: skip
+    from review_calendar.domain.programmes import instances_for_year
+
+    stray = inbox.stray_entries(settings, instances_for_year(programme, instance.cycle_year))
+    summary = {
+        "unplaced": [u.to_dict() for u in scan.unplaced],
+        "waiting": [p.name for p in waiting],
+        "temporary": len(scan.temporary),
+        "stray": [u.to_dict() for u in stray],
+    }
+    for u in [*scan.unplaced, *stray]:
+        log.warning("Inbox %s: %s not taken in: %s", instance.key, u.path, u.reason)
+    if waiting:
+        log.info(
+            "Inbox %s: %d file(s) still being written, left for the next sweep", instance.key, len(waiting)
+        )
+    _store_unplaced(settings, instance, summary["unplaced"] + summary["stray"], as_of)
+    return report, summary
+
+
+def _received_by(path: Path, day: dt.date) -> bool:
+    from review_calendar.intake.inbox import received_on
+
+    try:
+        return received_on(path) <= day
+    except OSError:
+        return False
+
+
+def _store_unplaced(settings: Any, instance: Any, unplaced: list[dict[str, str]], as_of: dt.date) -> None:
+    """Keep the sweep's unplaced list where the reviewers' pages can show it (replaced each sweep)."""
+    target = settings.reports_dir / "inbox" / f"{instance.key.replace('/', '_')}.json"
+    if not unplaced and not target.exists():
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    body = {"instance": instance.key, "as_of": as_of.isoformat(), "unplaced": unplaced}
+    target.write_text(json.dumps(body, ensure_ascii=False, indent=2), encoding="utf-8")
