@@ -30,3 +30,17 @@ class Verdict:
     rule: str
     clause: str
     figures: dict[str, Any] = field(default_factory=dict)
+
+
+#: States in which a recorded decision is not (yet) the department's word: nothing is mailed or applied.
+PENDING_STATES = ("proposed", "for_report", "awaiting_ministry")
+
+
+def decision_state(figures: dict[str, Any] | None) -> str:
+    """The state of a recorded decision (``figures["state"]``); a verdict without one was decided."""
+    return str((figures or {}).get("state") or "decided")
+
+
+def announceable(figures: dict[str, Any] | None) -> bool:
+    """A decision may be announced to its cluster: it is decided, not a proposal or a figure for a report."""
+    return decision_state(figures) not in PENDING_STATES
