@@ -225,6 +225,8 @@ def file_earlier_tables(settings: Settings, programme: Programme, year: int) -> 
             path = write_xlsx(folder / s.region_code / f"{s.region_name}_{title}.xlsx",
                               records_for(programme, instance, s), title)  # fmt: skip
             set_received(path, instance.effective_due - dt.timedelta(days=3 + position % 4))
-        result = ingest_inbox(instance.key, instance.effective_due.isoformat(), run_id=f"demo-history-{year - back}")
+        result = ingest_inbox(
+            instance.key, instance.effective_due.isoformat(), run_id=f"demo-history-{year - back}"
+        )
         taken += int(result.get("accepted", 0))
     return taken

@@ -208,7 +208,9 @@ def test_b_late_or_missing_annual_tables_are_article_17_3_proposals_never_mailed
     from review_calendar.store.models import Decision, OutboxMessage
 
     with session_scope(year.url) as s:
-        proposals = {d.subject: d.figures for d in s.scalars(select(Decision).where(Decision.kind == "article17"))}
+        proposals = {
+            d.subject: d.figures for d in s.scalars(select(Decision).where(Decision.kind == "article17"))
+        }
         mailed = s.scalars(select(OutboxMessage.subject).where(
             OutboxMessage.kind == "decision", OutboxMessage.programme_id == "miit_sme_cluster")).all()  # fmt: skip
 

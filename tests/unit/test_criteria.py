@@ -32,7 +32,10 @@ def test_sme_share_70_percent_yishang_includes_70_annex_1(share: float, met: boo
 
 def test_leading_industry_share_gaoyu_70_excludes_70_annex_1() -> None:
     """附件 一: 主导产业产值占比高于70% — 高于 excludes the figure (>)."""
-    assert (_met(leading_industry_share=0.70)["leading_share"], _met(leading_industry_share=0.71)["leading_share"]) == (
+    assert (
+        _met(leading_industry_share=0.70)["leading_share"],
+        _met(leading_industry_share=0.71)["leading_share"],
+    ) == (
         False,
         True,
     )
@@ -107,4 +110,8 @@ def test_programme_b_checks_every_numeric_annex_criterion() -> None:
         "platform_adoption",
     ]
     firms = next(c for c in B.criteria if c.id == "firms")
-    assert (firms.kind, firms.clause, [a.threshold for a in firms.alternatives]) == ("any_of", "附件 二", [1, 10])
+    assert (firms.kind, firms.clause, [a.threshold for a in firms.alternatives]) == (
+        "any_of",
+        "附件 二",
+        [1, 10],
+    )

@@ -24,7 +24,7 @@ from review_calendar.decide.rules import (
 )
 from review_calendar.domain.criteria import check_criteria
 from review_calendar.domain.labels import OUTCOMES
-from review_calendar.domain.programmes import Programme, load_programme_file
+from review_calendar.domain.programmes import load_programme_file
 from review_calendar.domain.verdicts import Verdict, announceable
 from review_calendar.store.db import session_scope
 from review_calendar.store.decision_log import record_decision
@@ -93,7 +93,10 @@ def test_a_violation_in_construction_or_funds_revokes_and_claws_back_citing_seed
 
     assert verdict.outcome == "revoke"
     assert verdict.figures["clawback_wan_yuan"] == 150.0
-    assert verdict.reason == "项目建设或资金使用存在不符合试点要求的情形，取消建设试点资格，追回补贴资金 150 万元"
+    assert (
+        verdict.reason
+        == "项目建设或资金使用存在不符合试点要求的情形，取消建设试点资格，追回补贴资金 150 万元"
+    )
     assert verdict.clause.startswith("冀工信产业〔2016〕93号 五、")
     assert "资金使用" in verdict.clause
 

@@ -52,7 +52,9 @@ def tables_2023(migrated_url: str) -> str:
 
 def _proposals(url: str, year: int = 2023) -> dict[str, Decision]:
     with session_scope(url) as s:
-        rows = s.scalars(select(Decision).where(Decision.kind == "article17", Decision.cycle_year == year)).all()
+        rows = s.scalars(
+            select(Decision).where(Decision.kind == "article17", Decision.cycle_year == year)
+        ).all()
         s.expunge_all()
     return {r.subject: r for r in rows}
 
@@ -73,7 +75,11 @@ def test_annual_table_not_on_time_is_an_article_17_3_proposal_every_year(tables_
         "missing",
     )
     botou = proposals["botou_casting/annual_table_missing"]
-    assert (botou.outcome, botou.figures["state"], botou.figures["answer"]) == ("propose_report", "proposed", None)
+    assert (botou.outcome, botou.figures["state"], botou.figures["answer"]) == (
+        "propose_report",
+        "proposed",
+        None,
+    )
     assert botou.figures["evidence"]["effective_due"] == "2023-05-04"
     assert "第十七条（三）" in botou.clause and "第十七条（三）" in botou.figures["basis"]
     assert result["by_ground"] == {"annual_table_missing": len(proposals)}
@@ -100,7 +106,9 @@ def test_an_answered_proposal_is_not_overwritten_by_a_re_run(tables_2023: str) -
     with session_scope(tables_2023) as s:
         propose_article17(s, B, instance, "run-1", dry_run=False)
     with session_scope(tables_2023) as s:
-        row = s.scalars(select(Decision).where(Decision.subject == "botou_casting/annual_table_missing")).one()
+        row = s.scalars(
+            select(Decision).where(Decision.subject == "botou_casting/annual_table_missing")
+        ).one()
         row.figures = {**row.figures, "state": "approved", "answer": "报部", "decided_by": "reviewer"}
         s.add(_file(BOTOU, dt.date(2023, 5, 6), "accepted", True, 4))
     with session_scope(tables_2023) as s:

@@ -123,7 +123,8 @@ def _judge(
             for field, length in c.series().items():
                 if length > 1:
                     indicators[field] = [
-                        _number_or_none(cycles.get(y, {}).get(field)) for y in range(year - length + 1, year + 1)
+                        _number_or_none(cycles.get(y, {}).get(field))
+                        for y in range(year - length + 1, year + 1)
                     ]
                 else:
                     indicators[field] = _number_or_none(now.get(field))

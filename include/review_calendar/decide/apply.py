@@ -234,15 +234,17 @@ def _indicators(
     when the tables lack any of those years.
     """
     indicators = {k: v for k, v in table.items() if k != "region_code"}
-    for field, length in series.items():
+    for key, length in series.items():
         if length < 2:
             continue
-        earlier = [past.get(y, {}).get(field) for y in range(year - length + 1, year)]
-        indicators[field] = [*earlier, table.get(field) if table else None]
+        earlier = [past.get(y, {}).get(key) for y in range(year - length + 1, year)]
+        indicators[key] = [*earlier, table.get(key) if table else None]
     outputs = [materials.get(f"output_year{i}_yi") for i in (1, 2, 3)] if materials else []
     levels = indicators.get("output_yi")
-    if outputs and all(v is not None for v in outputs) and (
-        not isinstance(levels, list) or any(v is None for v in levels[-3:])
+    if (
+        outputs
+        and all(v is not None for v in outputs)
+        and (not isinstance(levels, list) or any(v is None for v in levels[-3:]))
     ):
         indicators["output_yi"] = outputs
     return indicators
@@ -252,8 +254,8 @@ def _series(programme: Programme) -> dict[str, int]:
     """Every indicator field the criteria read, with the longest yearly series any of them needs."""
     out: dict[str, int] = {}
     for c in programme.criteria:
-        for field, length in c.series().items():
-            out[field] = max(out.get(field, 1), length)
+        for key, length in c.series().items():
+            out[key] = max(out.get(key, 1), length)
     return out
 
 
@@ -276,7 +278,9 @@ def _re_review_input(
         applied=materials.get("applies") == "是",
         targets_total=materials.get("targets_total"),
         targets_completed=materials.get("targets_completed"),
-        indicators=_indicators(materials, table, records.history.get(code, {}), _series(programme), records.year),
+        indicators=_indicators(
+            materials, table, records.history.get(code, {}), _series(programme), records.year
+        ),
         annual_table_on_time=records.table_on_time.get(code, False),
         findings=tuple(found) + incident,
     )

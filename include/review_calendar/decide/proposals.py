@@ -93,7 +93,9 @@ def propose_article17(
     # A cluster recognised after the table's due date did not owe it.
     recognised = dict(
         session.execute(
-            select(Enrolment.cluster_id, Enrolment.recognised_on).where(Enrolment.programme_id == programme.id)
+            select(Enrolment.cluster_id, Enrolment.recognised_on).where(
+                Enrolment.programme_id == programme.id
+            )
         ).all()
     )
     submitters = [
@@ -104,7 +106,9 @@ def propose_article17(
     states = states_by_region(session, instance, dt.date.max, [s.region_code for s in submitters])
     proposals: list[Verdict] = []
     for s in submitters:
-        verdict = annual_table_proposal(programme, s.cluster_id, states[s.region_code].state, instance.effective_due)
+        verdict = annual_table_proposal(
+            programme, s.cluster_id, states[s.region_code].state, instance.effective_due
+        )
         if verdict is not None:
             verdict.figures.update(cluster=s.cluster_name, region_code=s.region_code)
             proposals.append(verdict)

@@ -230,7 +230,11 @@ def _re_review_detail(
     """The grounds in words, with the failed criteria and a completion below the configured share."""
     reasons = "；".join(dict.fromkeys(ARTICLE_17[c] for c in conditions))
     detail = f"（{CRITERION_RESULTS['not_met']}：{'、'.join(failed)}）" if failed else ""
-    if "failed_re_review" in conditions and completion is not None and completion < rules.min_target_completion:
+    if (
+        "failed_re_review" in conditions
+        and completion is not None
+        and completion < rules.min_target_completion
+    ):
         configured = f"，{CONFIGURED_RULE}" if rules.completion_configured else ""
         detail += f"（三年目标完成率 {completion:.0%}，低于 {rules.min_target_completion:.0%}{configured}）"
     return f"第十七条{reasons}{detail}"

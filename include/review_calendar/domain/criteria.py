@@ -89,7 +89,9 @@ def check_criterion(c: Criterion, indicators: Mapping[str, Any]) -> CriterionRes
     """Mark one criterion met / not met / undeterminable (None)."""
     if c.kind == "any_of":
         marks = [_alternative(a, indicators) for a in c.alternatives]
-        met = True if any(m is True for m, _ in marks) else None if any(m is None for m, _ in marks) else False
+        met = (
+            True if any(m is True for m, _ in marks) else None if any(m is None for m, _ in marks) else False
+        )
         return CriterionResult(c.id, c.title, met, [v for _, v in marks], None, c.clause)
     assert c.threshold is not None
     if c.kind == "average_growth":

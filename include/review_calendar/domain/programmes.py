@@ -299,7 +299,9 @@ class Programme(_Strict):
             if o.after is not None and o.after not in ids:
                 raise ValueError(f"obligation {o.id!r}: 'after' names unknown obligation {o.after!r}")
         if self.re_review and self.re_review.annual_table and self.re_review.annual_table not in ids:
-            raise ValueError(f"re_review.annual_table names unknown obligation {self.re_review.annual_table!r}")
+            raise ValueError(
+                f"re_review.annual_table names unknown obligation {self.re_review.annual_table!r}"
+            )
         return self
 
     @property
