@@ -25,7 +25,7 @@ from review_calendar.decide.rules import (
 from review_calendar.domain.criteria import check_criteria
 from review_calendar.domain.labels import OUTCOMES
 from review_calendar.domain.programmes import load_programme_file
-from review_calendar.domain.verdicts import Verdict, announceable
+from review_calendar.domain.verdicts import Verdict, announceable, state_label
 from review_calendar.store.db import session_scope
 from review_calendar.store.decision_log import record_decision
 from review_calendar.store.models import Decision
@@ -329,3 +329,16 @@ def test_rules_are_pure_and_load_no_database_library() -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
 
     assert result.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    ("figures", "words"),
+    [
+        pytest.param({"state": "proposed"}, "待审定", id="proposal-waits-for-a-reviewer"),
+        pytest.param({"state": "awaiting_ministry"}, "已报工业和信息化部，待部里决定", id="awaiting-miit"),
+        pytest.param({"state": "ministry_decided"}, "工业和信息化部已决定", id="miit-decided"),
+        pytest.param({}, "已决定", id="a-decision-without-state-was-decided"),
+    ],
+)
+def test_decision_record_shows_its_state(figures: dict, words: str) -> None:
+    assert state_label(figures) == words

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from review_calendar.domain.labels import DECISION_STATES, label
+
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
@@ -44,3 +46,8 @@ def decision_state(figures: dict[str, Any] | None) -> str:
 def announceable(figures: dict[str, Any] | None) -> bool:
     """A decision may be announced to its cluster: it is decided, not a proposal or a figure for a report."""
     return decision_state(figures) not in PENDING_STATES
+
+
+def state_label(figures: dict[str, Any] | None) -> str:
+    """The state of a recorded decision in Chinese (待审定, 已报工业和信息化部，待部里决定...)."""
+    return label(DECISION_STATES, decision_state(figures))
