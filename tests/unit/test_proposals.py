@@ -149,3 +149,24 @@ def test_b_monitoring_evaluation_applies_nothing(migrated_url: str) -> None:
                                                       Enrolment.programme_id == B.id)).one()  # fmt: skip
         assert (row.outcome, row.figures["state"]) == ("monitored", "for_report")
         assert enrolment.status != "revoked"
+
+
+def test_findings_add_records_the_proposal_at_once(
+    review_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`review-calendar findings add` in 2024 (not an expiry year): a 第十七条（四） proposal, 待审定."""
+    from review_calendar.cli import main
+    from review_calendar.settings import get_settings
+    from review_calendar.store.db import upgrade
+
+    url = get_settings().db_url
+    upgrade(url)
+    seed_demo(url)
+    code = main(["findings", "add", "--programme", B.id, "--cluster", "xinji_leather", "--year", "2024",
+                 "--condition", "unreported_change", "--note", "运营管理机构变更未报备", "--by", "reviewer"])  # fmt: skip
+
+    assert code == 0
+    assert "待审定" in capsys.readouterr().out
+    row = _proposals(url, 2024)["xinji_leather/unreported_change"]
+    assert row.figures["evidence"]["note"] == "运营管理机构变更未报备"
+    assert "第十七条（四）" in row.clause
