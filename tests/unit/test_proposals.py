@@ -170,3 +170,20 @@ def test_findings_add_records_the_proposal_at_once(
     row = _proposals(url, 2024)["xinji_leather/unreported_change"]
     assert row.figures["evidence"]["note"] == "运营管理机构变更未报备"
     assert "第十七条（四）" in row.clause
+
+
+@pytest.mark.parametrize(("state", "kept"), [("decided", False), ("proposed", False), ("approved", True)])
+def test_only_an_answered_record_is_kept_on_a_re_run(migrated_url: str, state: str, kept: bool) -> None:
+    from review_calendar.decide.proposals import record_proposal
+    from review_calendar.domain.verdicts import Verdict
+
+    first = Verdict("x", "extend", "r", "rule", "第十五条", {"state": state})
+    again = Verdict("x", "revoke_recognition", "r2", "rule", "第十五条", {"state": "decided"})
+    with session_scope(migrated_url) as s:
+        record_proposal(s, B, 2025, "re_review", first, "run-1")
+    with session_scope(migrated_url) as s:
+        record_proposal(s, B, 2025, "re_review", again, "run-2")
+    with session_scope(migrated_url) as s:
+        outcome = s.scalars(select(Decision.outcome)).one()
+
+    assert outcome == ("extend" if kept else "revoke_recognition")

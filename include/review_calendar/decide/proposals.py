@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from review_calendar.aggregate.states import states_by_region
 from review_calendar.decide.rules import ARTICLE_17, annual_table_proposal, article17_proposal
-from review_calendar.domain.verdicts import decision_state
+from review_calendar.domain.verdicts import ANSWERED_STATES, decision_state
 from review_calendar.store.decision_log import record_decision
 from review_calendar.store.models import Decision, Enrolment, Finding
 from review_calendar.store.queries import expected_submitters
@@ -44,7 +44,7 @@ def answered(session: Session, programme_id: str, year: int, kind: str, subject:
             Decision.subject == subject,
         )
     )
-    return row is not None and decision_state(row.figures) not in ("proposed", "for_report")
+    return row is not None and decision_state(row.figures) in ANSWERED_STATES
 
 
 def record_proposal(

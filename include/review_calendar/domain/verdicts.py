@@ -36,6 +36,8 @@ class Verdict:
 
 #: States in which a recorded decision is not (yet) the department's word: nothing is mailed or applied.
 PENDING_STATES = ("proposed", "for_report", "awaiting_ministry")
+#: States a person (a reviewer, or MIIT through a recorded fact) put a decision in: a re-run keeps them.
+ANSWERED_STATES = ("approved", "changed", "returned", "awaiting_ministry", "ministry_decided")
 
 
 def decision_state(figures: dict[str, Any] | None) -> str:

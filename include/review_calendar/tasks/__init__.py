@@ -375,8 +375,8 @@ def queue_instance_notices(key: str, as_of: str, *, dry_run: bool = False) -> di
 
     from sqlalchemy import select
 
-    from review_calendar.notify.notices import queue_decision
     from review_calendar.domain.verdicts import announceable
+    from review_calendar.notify.notices import queue_decision
     from review_calendar.notify.render import DecisionNotice
     from review_calendar.store.db import session_scope
     from review_calendar.store.models import Decision
