@@ -135,6 +135,13 @@ def test_b_has_no_score_bands_and_no_pilot_wording() -> None:
     assert "取消试点资格" not in text and "试点资格" not in text
 
 
+def test_a_violation_without_score_under_a_programme_that_does_not_revoke_is_missing() -> None:
+    rules = A.evaluation.model_copy(update={"revoke_on_violation": False})
+    programme = A.model_copy(update={"evaluation": rules})
+
+    assert evaluation_verdict(programme, "c1", None, True).outcome == "missing"
+
+
 def test_rectify_names_the_deadline() -> None:
     assert evaluation_verdict(A, "c1", 70.0, False).reason == "评分 70 分，限期 30 天整改"
 

@@ -123,7 +123,10 @@ def evaluation_verdict(
         return _monitored(rules, cluster_id, score, violation, rule_file, figures)
     if violation and rules.revoke_on_violation:
         return _revocation(programme, rules, cluster_id, granted_wan_yuan, figures)
-    assert score is not None and rules.continue_min_score is not None and rules.rectify_min_score is not None
+    if score is None:
+        reason = "第三方评估机构未报送该集群的评分（报告了违规情形，请审阅人核实）"
+        return Verdict(cluster_id, "missing", reason, f"{rule_file} (无评分)", rules.clause, figures)
+    assert rules.continue_min_score is not None and rules.rectify_min_score is not None
     figures.update(
         continue_min_score=rules.continue_min_score,
         rectify_min_score=rules.rectify_min_score,
