@@ -40,6 +40,11 @@ if TYPE_CHECKING:
 #: Pattern by position (modulo 7) of a submitter among the instance's submitters.
 PATTERN = ("on_time", "corrected", "on_time", "late", "on_time", "missing", "rejected")
 EVALUATION_SCORES = (91.0, 88.0, 86.0, 52.0, 73.0, 95.0, 82.0, 65.0, 90.0)
+#: Violations in construction or use of funds the evaluator reports (冀工信产业〔2016〕93号 五: revocation and
+#: recovery of the subsidy), by programme and cluster; a high score does not save a pilot from them.
+VIOLATIONS = {"hebei_smart_cluster": {"baigou_luggage": "部分专项资金用于非试点项目，资金使用不符合试点要求"}}
+#: Clusters whose earliest earlier-year annual table is not on file: their three-year criteria are undeterminable.
+HISTORY_GAPS = ("anping_wire_mesh",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +91,8 @@ def _place_evaluation(
     """The evaluator's score sheet of every enrolled cluster, five days before the due date."""
     scores = {cid: EVALUATION_SCORES[i % len(EVALUATION_SCORES)] for i, (cid, _, _) in enumerate(clusters)}
     path = write_xlsx(folder / f"{instance.cycle_year}年度绩效评价评分表.xlsx",
-                      evaluation_records(programme, instance, clusters, scores), "第三方评估评分表")  # fmt: skip
+                      evaluation_records(programme, instance, clusters, scores, VIOLATIONS.get(programme.id)),
+                      "第三方评估评分表")  # fmt: skip
     placed: list[Placed] = []
     _place(path, instance.effective_due - dt.timedelta(days=5), programme.region_code, "on_time", placed)
     return placed
@@ -188,3 +194,39 @@ def mismatch_plan_totals(
     wb.save(target.path)
     set_received(target.path, target.received_on)
     return target
+
+
+def file_earlier_tables(settings: Settings, programme: Programme, year: int) -> int:
+    """The two years' annual tables before ``year``, filed on time and taken in (no DAG runs).
+
+    The demo runs one year, but the three-year criteria of the re-review (产值、研发经费、
+    有效发明专利年均增长, 工信部企业〔2022〕119号 附件) need the earlier tables. The
+    clusters of :data:`HISTORY_GAPS` miss the earliest one.
+
+    Returns:
+        The number of files taken in.
+    """
+    from review_calendar.domain.programmes import find_instance
+    from review_calendar.tasks import ingest_inbox
+
+    rules = programme.re_review
+    if rules is None or rules.annual_table is None or not programme.criteria:
+        return 0
+    title = programme.obligation(rules.annual_table).title
+    taken = 0
+    for back in range(max(c.years for c in programme.criteria) - 1, 0, -1):
+        instance = find_instance(programme, year - back, rules.annual_table)
+        with session_scope(settings.db_url) as session:
+            submitters = expected_submitters(session, programme, instance)
+        folder = inbox_dir(settings, instance)
+        for position, s in enumerate(submitters):
+            if back == 2 and s.cluster_id in HISTORY_GAPS:
+                continue
+            path = write_xlsx(folder / s.region_code / f"{s.region_name}_{title}.xlsx",
+                              records_for(programme, instance, s), title)  # fmt: skip
+            set_received(path, instance.effective_due - dt.timedelta(days=3 + position % 4))
+        result = ingest_inbox(
+            instance.key, instance.effective_due.isoformat(), run_id=f"demo-history-{year - back}"
+        )
+        taken += int(result.get("accepted", 0))
+    return taken

@@ -158,12 +158,15 @@ def run_year(
     from review_calendar.domain.calendar import default_calendar
     from review_calendar.domain.programmes import load_programme
     from review_calendar.settings import get_settings
-    from review_calendar_demo.scenario import mismatch_plan_totals, place_submissions
+    from review_calendar_demo.scenario import file_earlier_tables, mismatch_plan_totals, place_submissions
 
     settings = get_settings()
     calendar = default_calendar()
     for pid in programme_ids:
         run(f"programme_calendar__{pid}", "年度日历", year=year)
+        earlier = file_earlier_tables(settings, load_programme(pid), year)
+        if earlier:
+            say(f"    {pid}：此前两年的年度信息表 {earlier} 份（三年指标所需）")
     for instance, programme in _timeline({pid: load_programme(pid) for pid in programme_ids}, year):
         obligation = programme.obligation(instance.obligation_id)
         due = instance.effective_due

@@ -142,57 +142,85 @@ def test_reports_written_for_every_aggregated_instance(year: Year) -> None:
         assert "<svg" in (folder / f"{row.obligation_id}_{row.period}.html").read_text(encoding="utf-8")
 
 
-def test_evaluation_revoked_the_low_score_and_clawed_back_its_subsidy(year: Year) -> None:
+def test_evaluation_revokes_only_the_violation_in_funds_and_claws_back_its_subsidy(year: Year) -> None:
+    """冀工信产业〔2016〕93号 五: revocation and recovery for construction or use of funds; bands are configuration."""
     from review_calendar.store.db import session_scope
     from review_calendar.store.models import Decision, Enrolment, Subsidy
 
     with session_scope(year.url) as s:
-        outcomes = {
-            subject: outcome
-            for subject, outcome in s.execute(select(Decision.subject, Decision.outcome).where(
-                Decision.programme_id == "hebei_smart_cluster", Decision.kind == "evaluation"))
-        }  # fmt: skip
+        decisions = {d.subject: d for d in s.scalars(select(Decision).where(
+            Decision.programme_id == "hebei_smart_cluster", Decision.kind == "evaluation"))}  # fmt: skip
         revoked = [e.cluster_id for e in s.scalars(select(Enrolment).where(
             Enrolment.programme_id == "hebei_smart_cluster", Enrolment.status == "revoked"))]  # fmt: skip
         clawbacks = s.scalars(select(Subsidy).where(Subsidy.kind == "clawback")).all()
+        s.expunge_all()
 
-    assert set(outcomes.values()) >= {"continue", "rectify", "revoke"}
-    assert revoked == [c for c, o in outcomes.items() if o == "revoke"]
-    assert {(c.beneficiary, c.amount_wan_yuan) for c in clawbacks} <= {
-        ("lixian_fur", 150.0),
-        ("yutian_printing", 200.0),
-        ("baigou_luggage", 200.0),
-    }
-    assert clawbacks
+    outcomes = {c: d.outcome for c, d in decisions.items()}
+    assert set(outcomes.values()) == {"continue", "rectify", "stop_support", "revoke"}
+    assert outcomes["lixian_fur"] == "stop_support"  # score 52: no further support, never a revocation
+    assert revoked == ["baigou_luggage"] == [c for c, o in outcomes.items() if o == "revoke"]
+    assert decisions["baigou_luggage"].clause.startswith("冀工信产业〔2016〕93号 五、")
+    assert all(d.clause.startswith("省级配置规则") for d in decisions.values() if d.outcome != "revoke")
+    assert {(c.beneficiary, c.amount_wan_yuan) for c in clawbacks} == {("baigou_luggage", 200.0)}
 
 
-def test_re_review_extended_or_revoked_every_expiring_cluster(year: Year) -> None:
+def test_b_monitoring_score_is_recorded_for_the_report_and_revokes_nothing(year: Year) -> None:
+    from review_calendar.store.db import session_scope
+    from review_calendar.store.models import Decision
+
+    with session_scope(year.url) as s:
+        rows = {d.subject: (d.outcome, d.figures.get("state"), d.figures.get("score")) for d in s.scalars(
+            select(Decision).where(Decision.programme_id == "miit_sme_cluster", Decision.kind == "evaluation"))}  # fmt: skip
+
+    assert rows["pingxiang_bicycle"] == ("monitored", "for_report", 52.0)
+    assert {o for o, _, _ in rows.values()} <= {"monitored", "missing"}
+
+
+def test_b_re_review_recommends_to_miit_and_changes_no_recognition(year: Year) -> None:
+    """工信部企业〔2022〕119号 第十五条, 第十七条: MIIT re-reviews and revokes; the province recommends."""
     import datetime as dt
 
     from review_calendar.store.db import session_scope
     from review_calendar.store.models import Decision, Enrolment
 
     with session_scope(year.url) as s:
-        decisions = {d.subject: d for d in s.scalars(select(Decision).where(Decision.kind == "re_review"))}
-        monitoring = {d.subject: d.outcome for d in s.scalars(select(Decision).where(
-            Decision.programme_id == "miit_sme_cluster", Decision.kind == "evaluation"))}  # fmt: skip
+        decisions = {d.subject: (d.outcome, d.figures) for d in s.scalars(select(Decision).where(
+            Decision.programme_id == "miit_sme_cluster", Decision.kind == "re_review"))}  # fmt: skip
         enrolments = {
-            e.cluster_id: e
+            e.cluster_id: (e.status, e.valid_until)
             for e in s.scalars(select(Enrolment).where(Enrolment.programme_id == "miit_sme_cluster"))
         }
 
-    # Recognised 2022-11-30, valid until 2025-11-29; one was already revoked by the September
-    # monitoring evaluation (score below 60) and is no longer re-reviewed.
     expiring = {"anping_wire_mesh", "botou_casting", "pingxiang_bicycle", "xinji_leather"}
-    assert set(decisions) == {c for c in expiring if monitoring.get(c) != "revoke_recognition"}
-    assert len(decisions) >= 3
-    for cluster, d in decisions.items():
-        e = enrolments[cluster]
-        if d.outcome == "extend":
-            assert (e.status, e.valid_until) == ("extended", dt.date(2028, 11, 29))
-        else:
-            assert e.status == "revoked" and d.figures["conditions"]
-    assert {d.outcome for d in decisions.values()} == {"extend", "revoke_recognition"}
+    assert set(decisions) == expiring
+    assert {c: o for c, (o, _) in decisions.items()} == {
+        "xinji_leather": "recommend_pass",
+        "pingxiang_bicycle": "recommend_revoke",  # half of its plan's targets
+        "botou_casting": "recommend_revoke",  # no re-review application: 第十七条（一）
+        "anping_wire_mesh": "undeterminable",  # its earliest table is not on file
+    }
+    assert all(f["state"] == "proposed" and f["ministry_decision"] is None for _, f in decisions.values())
+    assert {enrolments[c] for c in expiring} == {("active", dt.date(2025, 11, 29))}
+
+
+def test_b_late_or_missing_annual_tables_are_article_17_3_proposals_never_mailed(year: Year) -> None:
+    from review_calendar.store.db import session_scope
+    from review_calendar.store.models import Decision, OutboxMessage
+
+    with session_scope(year.url) as s:
+        proposals = {
+            d.subject: d.figures for d in s.scalars(select(Decision).where(Decision.kind == "article17"))
+        }
+        mailed = s.scalars(select(OutboxMessage.subject).where(
+            OutboxMessage.kind == "decision", OutboxMessage.programme_id == "miit_sme_cluster")).all()  # fmt: skip
+
+    assert proposals
+    assert {f["evidence"]["submission_state"] for f in proposals.values()} == {"late", "missing", "rejected"}
+    assert all(f["state"] == "proposed" for f in proposals.values())
+    assert mailed == []
+    parts = [m.get_body(preferencelist=("plain", "html")) for m in year.smtp.messages]
+    bodies = [p.get_content() for p in parts if p is not None]
+    assert not [b for b in bodies if "建议撤销认定" in b or "建议复核通过" in b or "取消试点资格" in b]
 
 
 def test_every_decision_is_audited_with_rule_clause_and_run(year: Year) -> None:
@@ -202,7 +230,9 @@ def test_every_decision_is_audited_with_rule_clause_and_run(year: Year) -> None:
     with session_scope(year.url) as s:
         rows = s.scalars(select(Decision)).all()
 
-    assert {"acceptance", "gate", "evaluation", "re_review", "subsidy", "clawback"} <= {r.kind for r in rows}
+    assert {"acceptance", "gate", "evaluation", "re_review", "subsidy", "clawback", "article17"} <= {
+        r.kind for r in rows
+    }
     assert all(r.rule and r.clause and r.run_id for r in rows if r.kind != "acceptance")
 
 

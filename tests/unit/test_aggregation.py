@@ -375,7 +375,7 @@ def test_criteria_counts_are_written_with_their_title(annual: str) -> None:
     value, text = aggregate_rows(annual)[("130000", "criterion_platform_adoption_not_met")]
 
     assert value == 1.0
-    assert text.startswith("工业互联网平台普及率")
+    assert text.startswith("工业互联网平台应用普及率")
 
 
 def test_criteria_summary_counts_unknown(annual: str) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from review_calendar.domain.programmes import load_programme
+from review_calendar.domain.programmes import load_programme, load_programme_file
 from review_calendar.intake import (
     DATASETS,
     IntakeIssue,
@@ -141,10 +141,10 @@ def test_datasets_named_by_programmes_exist() -> None:
 
 
 def test_programme_b_criteria_fields_are_columns_of_the_annual_info_table() -> None:
-    programme = yaml.safe_load((ROOT / "programmes" / "miit_sme_cluster.yaml").read_text(encoding="utf-8"))
+    programme = load_programme_file(ROOT / "programmes" / "miit_sme_cluster.yaml")
     keys = {c.key for c in get_dataset("annual_info_table").columns}
 
-    assert {c["field"] for c in programme["criteria"]} <= keys
+    assert {f for c in programme.criteria for f in c.series()} <= keys
 
 
 def test_henan_bulletin_indicators_are_columns_of_the_quarterly_figures() -> None:

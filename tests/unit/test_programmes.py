@@ -123,6 +123,28 @@ def _write_variant(tmp_path: Path, mutate, name: str = "hebei_smart_cluster") ->
         pytest.param(
             lambda d: d["office"].update(email="not-an-address"), "office.email", id="bad-office-email"
         ),
+        pytest.param(
+            lambda d: d["evaluation"].update(decides="monitor"),
+            "a monitoring evaluation decides nothing",
+            id="monitoring-with-score-bands",
+        ),
+        pytest.param(
+            lambda d: d["evaluation"].pop("violation_clause"),
+            "revoke_on_violation needs the violation_clause",
+            id="revocation-without-its-clause",
+        ),
+        pytest.param(
+            lambda d: d.update(re_review={"annual_table": "nope", "clause": "x"}),
+            "re_review.annual_table names unknown obligation 'nope'",
+            id="annual-table-unknown",
+        ),
+        pytest.param(
+            lambda d: d.update(
+                criteria=[{"id": "firms", "title": "t", "kind": "any_of", "alternatives": []}]
+            ),
+            "any_of needs at least two alternatives",
+            id="any-of-without-alternatives",
+        ),
     ],
 )
 def test_invalid_programme_error_names_file_and_key(tmp_path: Path, mutate, fragment: str) -> None:
@@ -187,6 +209,8 @@ def test_one_way_to_load_a_programme_by_id() -> None:
         pytest.param(lambda p: p.obligation("re_review").clause, "第十五条", id="re-review-obligation"),
         pytest.param(lambda p: p.validity.clause, "第十五条", id="validity"),
         pytest.param(lambda p: p.re_review.clause, "第十五条", id="re-review-rules"),
+        pytest.param(lambda p: p.re_review.grounds_clause, "第十七条", id="revocation-grounds"),
+        pytest.param(lambda p: p.evaluation.clause, "第十六条", id="monitoring-evaluation"),
     ],
 )
 def test_programme_b_cites_the_article_that_says_it(where, article: str) -> None:

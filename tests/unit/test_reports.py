@@ -166,7 +166,7 @@ def test_criteria_sheet_marks_each_criterion(migrated_url: str, tmp_path: Path) 
     headers = [c.value for c in ws[1]]
     botou = next(row for row in ws.iter_rows(values_only=True) if row[0] == "130981")
     marks = dict(zip(headers, botou, strict=True))
-    assert (marks["集群规划面积不超过100平方公里"], marks["工业互联网平台普及率不低于15%"]) == (
+    assert (marks["集群占地面积一般不超过100平方公里"], marks["工业互联网平台应用普及率不低于15%"]) == (
         "未达标",
         "达标",
     )

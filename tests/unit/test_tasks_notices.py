@@ -54,3 +54,34 @@ def test_a_real_run_queues_the_notice_once(evaluated: str, migrated_url: str) ->
 
     assert (first["decision_notices"], again["decision_notices"]) == (1, 0)
     assert _outbox_count(migrated_url) == 1
+
+
+@pytest.mark.parametrize(
+    ("outcome", "state"),
+    [
+        pytest.param("recommend_revoke", "proposed", id="recommendation-to-miit-article-17"),
+        pytest.param("recommend_pass", "proposed", id="recommendation-to-miit-article-15"),
+        pytest.param("undeterminable", "proposed", id="cannot-judge-yet"),
+        pytest.param("recommend_revoke", "awaiting_ministry", id="awaiting-miit"),
+    ],
+)
+def test_a_recommendation_or_proposal_is_never_mailed(
+    migrated_url: str, review_env: Path, monkeypatch: pytest.MonkeyPatch, outcome: str, state: str
+) -> None:
+    """工信部企业〔2022〕119号 第十五条, 第十七条: MIIT decides; the province's recommendation waits for a reviewer."""
+    monkeypatch.setenv("REVIEW_CALENDAR_DB_URL", migrated_url)
+    seed_demo(migrated_url)
+    programme = load_programme("miit_sme_cluster")
+    instance = find_instance(programme, 2025, "re_review")
+    with session_scope(migrated_url) as session:
+        session.add(
+            Decision(
+                programme_id=programme.id, cycle_year=2025, kind="re_review", subject="pingxiang_bicycle",
+                outcome=outcome, rule="programmes/miit_sme_cluster.yaml: re_review", clause="第十五条",
+                figures={"region_code": "130532", "cluster": "平乡自行车产业集群", "reason": "建议", "state": state},
+            )
+        )  # fmt: skip
+    set_contacts(migrated_url, [contact_values(programme.id, 2025, "130532", "责任处室负责同志")])
+
+    assert queue_instance_notices(instance.key, "2025-12-01")["decision_notices"] == 0
+    assert _outbox_count(migrated_url) == 0

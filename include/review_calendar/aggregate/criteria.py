@@ -3,7 +3,7 @@
 工信部企业〔2022〕119号 附件 lists the criteria a recognised cluster must keep
 meeting (area, output, shares, growth, firms, patents...). The aggregation
 checks each expected cluster against them with
-:func:`~review_calendar.decide.rules.check_criteria`, counts per region how many
+:func:`~review_calendar.domain.criteria.check_criteria`, counts per region how many
 clusters met each one, and summarises per criterion for the reports.
 """
 
@@ -59,7 +59,8 @@ def _history(
     """This cycle's accepted rows and those of as many earlier cycles as the longest criterion needs."""
     year = instance.cycle_year
     history = [current.assign(_cycle=year)]
-    for back in range(1, max(c.years for c in programme.criteria)):
+    depth = max((n for c in programme.criteria for n in c.series().values()), default=1)
+    for back in range(1, depth):
         try:
             earlier = find_instance(programme, year - back, instance.obligation_id, instance.period)
         except KeyError:
@@ -119,15 +120,14 @@ def _judge(
     indicators: dict[str, Any] = {}
     if now is not None:
         for c in programme.criteria:
-            if c.years > 1:
-                values = [
-                    _number_or_none(cycles[y].get(c.field))
-                    for y in range(year - c.years + 1, year + 1)
-                    if y in cycles
-                ]
-                indicators[c.field] = [v for v in values if v is not None]
-            else:
-                indicators[c.field] = _number_or_none(now.get(c.field))
+            for field, length in c.series().items():
+                if length > 1:
+                    indicators[field] = [
+                        _number_or_none(cycles.get(y, {}).get(field))
+                        for y in range(year - length + 1, year + 1)
+                    ]
+                else:
+                    indicators[field] = _number_or_none(now.get(field))
     results = check_criteria(programme.criteria, indicators) if now is not None else []
     record = {**entry, "reported": now is not None}
     for c in programme.criteria:
@@ -151,8 +151,9 @@ def check_clusters(
     """Every expected cluster (and any unmatched reported one) with each criterion met / not met / unknown.
 
     Criteria over several years (e.g. output ≥ 4 bn yuan in each of the last 3
-    years, 附件 一) take the values of this and the previous cycles' accepted
-    tables; a cluster without all those years is "unknown" for them, never "met".
+    years, 附件 一; the average annual growth over 3 years) take the values of this
+    and the previous cycles' accepted tables, a missing year as None; a cluster
+    without all those years is "unknown" for them, never "met".
 
     Args:
         session: Open session (earlier cycles' tables are read from it).

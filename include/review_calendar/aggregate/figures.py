@@ -312,7 +312,7 @@ def criteria_apply(programme: Programme, dataset: str | None) -> bool:
     if not programme.criteria or dataset not in DATASETS:
         return False
     keys = {c.key for c in DATASETS[dataset].columns}
-    return all(c.field in keys for c in programme.criteria)
+    return all(f in keys for c in programme.criteria for f in c.series())
 
 
 def criteria_figures(programme: Programme) -> tuple[Figure, ...]:

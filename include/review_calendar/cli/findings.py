@@ -48,6 +48,9 @@ def cmd_findings_add(args: argparse.Namespace) -> int:
     Raises:
         UsageError: Unknown programme or cluster (exit code 2).
     """
+    from sqlalchemy import select
+
+    from review_calendar.decide.proposals import propose_for_finding
     from review_calendar.store.db import session_scope, upgrade, upsert
     from review_calendar.store.models import Cluster, Finding
 
@@ -60,5 +63,10 @@ def cmd_findings_add(args: argparse.Namespace) -> int:
         upsert(session, Finding, [{"programme_id": programme.id, "cluster_id": args.cluster, "cycle_year": args.year,
                                    "condition": args.condition, "note": args.note, "recorded_by": args.by}],
                ["programme_id", "cluster_id", "cycle_year", "condition"])  # fmt: skip
+        finding = session.scalars(select(Finding).where(
+            Finding.programme_id == programme.id, Finding.cluster_id == args.cluster,
+            Finding.cycle_year == args.year, Finding.condition == args.condition)).one()  # fmt: skip
+        if propose_for_finding(session, programme, finding):
+            print("article 17 proposal recorded (待审定): it waits for a reviewer")
     print(f"finding recorded: {programme.id} {args.cluster} {args.year} {args.condition}")
     return EXIT_OK

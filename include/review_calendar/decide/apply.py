@@ -4,7 +4,9 @@
 their inputs from our records (scores, submissions, reviewers' findings, the
 subsidy ledger), records every verdict once with its rule and figures
 (:func:`review_calendar.store.decision_log.record_decision`), and, unless a dry
-run, applies it: enrolment status and validity, claw-backs, grants.
+run, applies it: enrolment status and validity, claw-backs, grants. Only the
+province's own decisions are applied; a recommendation to the ministry or a
+proposal waiting for a reviewer (``figures["state"]``) changes no status.
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select
 
 from review_calendar.aggregate.states import ON_TIME_STATES, states_by_region
+from review_calendar.decide.proposals import record_proposal
 from review_calendar.decide.rules import (
+    RECOMMENDATIONS,
     REVOCATIONS,
     ReReviewInput,
     bulletin_ranking,
@@ -28,7 +32,7 @@ from review_calendar.decide.rules import (
 )
 from review_calendar.domain.labels import CRITERION_RESULTS, OUTCOMES
 from review_calendar.domain.programmes import find_instance
-from review_calendar.domain.verdicts import Verdict
+from review_calendar.domain.verdicts import Verdict, announceable
 from review_calendar.store.db import upsert
 from review_calendar.store.decision_log import record_decision
 from review_calendar.store.frames import load_instance_frame
@@ -109,10 +113,12 @@ def _claw_back(
 def decide_evaluations(
     session: Session, programme: Programme, instance: ObligationInstance, run_id: str, dry_run: bool
 ) -> dict[str, Any]:
-    """Evaluation outcome of every enrolled cluster: continue, rectify, or revoke and claw back.
+    """Evaluation outcome of every enrolled cluster.
 
-    冀工信产业〔2016〕93号 五 for the Hebei pilots; the same bands, configured in the
-    programme file, for MIIT's monitoring evaluation.
+    冀工信产业〔2016〕93号 五 for the Hebei pilots: continued support under the
+    configured bands, revocation and claw-back only for a violation in
+    construction or use of funds. A monitoring evaluation (工信部企业〔2022〕119号
+    第十六条) records each score for the report to MIIT and applies nothing.
 
     Args:
         session: Open session; the caller commits.
@@ -144,12 +150,12 @@ def decide_evaluations(
         verdict.figures.update(cluster=cluster.name, region_code=cluster.region_code)
         record_decision(session, programme.id, year, "evaluation", verdict, run_id)
         outcomes[verdict.outcome] = outcomes.get(verdict.outcome, 0) + 1
-        if dry_run:
+        if dry_run or not announceable(verdict.figures):
             continue
         if verdict.outcome in REVOCATIONS:
             enrolment.status, enrolment.status_reason = "revoked", verdict.reason
             _claw_back(session, programme, year, cluster, verdict, run_id)
-        elif verdict.outcome == "rectify":
+        elif verdict.outcome in ("rectify", "stop_support"):
             enrolment.status_reason = verdict.reason
     return {"kind": "evaluation", "outcomes": outcomes, "dry_run": dry_run}
 
@@ -167,8 +173,9 @@ class _ReReviewRecords:
 
     materials: dict[str, dict[str, Any]] = field(default_factory=dict)
     tables: dict[str, dict[str, Any]] = field(default_factory=dict)
-    history: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    history: dict[str, dict[int, dict[str, Any]]] = field(default_factory=dict)
     table_on_time: dict[str, bool] = field(default_factory=dict)
+    year: int = 0
 
 
 def _re_review_records(
@@ -177,20 +184,21 @@ def _re_review_records(
     """The re-review materials, the year's annual tables, the two years before, and which table came on time."""
     year = instance.cycle_year
     records = _ReReviewRecords(
-        materials=_rows_by_region(load_instance_frame(session, instance, "rereview_materials"))
+        materials=_rows_by_region(load_instance_frame(session, instance, "rereview_materials")), year=year
     )
     annual_ids = [o.id for o in programme.obligations if o.dataset == "annual_info_table"]
     if not annual_ids:
         return records
     annual = find_instance(programme, year, annual_ids[0])
     records.tables = _rows_by_region(load_instance_frame(session, annual))
-    for back in (2, 1):
+    depth = max((n for c in programme.criteria for n in c.series().values()), default=1)
+    for back in range(depth - 1, 0, -1):
         try:
             past = find_instance(programme, year - back, annual.obligation_id)
         except KeyError:
             continue
         for code, row in _rows_by_region(load_instance_frame(session, past)).items():
-            records.history.setdefault(code, []).append(row)
+            records.history.setdefault(code, {})[year - back] = row
     # On time by the one submission-state rule: a table corrected after an on-time file stays on time.
     received = accepted_regions(session, annual)
     states = states_by_region(session, annual, dt.date.max, received)
@@ -212,21 +220,43 @@ def _expiring_enrolments(
 
 
 def _indicators(
-    materials: Mapping[str, Any], table: Mapping[str, Any], past: list[dict[str, Any]]
+    materials: Mapping[str, Any],
+    table: Mapping[str, Any],
+    past: Mapping[int, dict[str, Any]],
+    series: Mapping[str, int],
+    year: int,
 ) -> dict[str, Any]:
-    """Criterion indicators of one cluster: this year's table, with three-year series.
+    """Criterion indicators of one cluster: this year's table, with yearly series where a criterion needs them.
 
-    Output comes from the re-review materials (three yearly figures) or else from
-    the annual tables of the last three years; growth rates from those tables.
+    A series is the earlier years' annual tables then this year's, oldest first;
+    a year without a table gives None (so the criterion is undeterminable). The
+    re-review materials' three yearly outputs replace the tables' output levels
+    when the tables lack any of those years.
     """
     indicators = {k: v for k, v in table.items() if k != "region_code"}
+    for key, length in series.items():
+        if length < 2:
+            continue
+        earlier = [past.get(y, {}).get(key) for y in range(year - length + 1, year)]
+        indicators[key] = [*earlier, table.get(key) if table else None]
     outputs = [materials.get(f"output_year{i}_yi") for i in (1, 2, 3)] if materials else []
-    indicators["output_yi"] = outputs or (
-        [*[p.get("output_yi") for p in past], table.get("output_yi")] if table else []
-    )
-    for key in ("output_growth", "sme_rd_growth"):
-        indicators[key] = [*[p.get(key) for p in past], table.get(key)] if table else []
+    levels = indicators.get("output_yi")
+    if (
+        outputs
+        and all(v is not None for v in outputs)
+        and (not isinstance(levels, list) or any(v is None for v in levels[-3:]))
+    ):
+        indicators["output_yi"] = outputs
     return indicators
+
+
+def _series(programme: Programme) -> dict[str, int]:
+    """Every indicator field the criteria read, with the longest yearly series any of them needs."""
+    out: dict[str, int] = {}
+    for c in programme.criteria:
+        for key, length in c.series().items():
+            out[key] = max(out.get(key, 1), length)
+    return out
 
 
 def _re_review_input(
@@ -248,7 +278,9 @@ def _re_review_input(
         applied=materials.get("applies") == "是",
         targets_total=materials.get("targets_total"),
         targets_completed=materials.get("targets_completed"),
-        indicators=_indicators(materials, table, records.history.get(code, [])),
+        indicators=_indicators(
+            materials, table, records.history.get(code, {}), _series(programme), records.year
+        ),
         annual_table_on_time=records.table_on_time.get(code, False),
         findings=tuple(found) + incident,
     )
@@ -257,10 +289,13 @@ def _re_review_input(
 def decide_re_reviews(
     session: Session, programme: Programme, instance: ObligationInstance, run_id: str, dry_run: bool
 ) -> dict[str, Any]:
-    """Three-year re-review of every expiring recognition: extend, or revoke under 第十七条.
+    """Re-review of every expiring recognition.
 
-    工信部企业〔2022〕119号 第十五条 (re-review at expiry, +3 years on passing) and
-    第十七条 (the grounds for 撤销认定).
+    工信部企业〔2022〕119号 第十五条 (MIIT re-reviews at expiry, +3 years on passing)
+    and 第十七条 (the grounds on which MIIT revokes): where the ministry decides,
+    each verdict is the province's recommendation (a proposal for a reviewer,
+    then MIIT's decision) and no enrolment changes; an undeterminable cluster
+    is never extended.
 
     Args:
         session: Open session; the caller commits.
@@ -280,11 +315,13 @@ def decide_re_reviews(
         data = _re_review_input(session, programme, records, enrolment, cluster)
         verdict = re_review_verdict(programme, data, enrolment.valid_until)
         verdict.figures.update(cluster=cluster.name, region_code=cluster.region_code)
-        record_decision(session, programme.id, year, "re_review", verdict, run_id)
+        record_proposal(session, programme, year, "re_review", verdict, run_id)
         outcomes[verdict.outcome] = outcomes.get(verdict.outcome, 0) + 1
-        if dry_run:
+        if dry_run or verdict.outcome == "undeterminable":
             continue
-        if verdict.outcome == "extend":
+        if verdict.outcome in RECOMMENDATIONS:
+            enrolment.status_reason = f"期满复核：{verdict.reason}（待审定后报工业和信息化部决定）"
+        elif verdict.outcome == "extend":
             enrolment.valid_until = dt.date.fromisoformat(verdict.figures["new_valid_until"])
             enrolment.status, enrolment.status_reason = "extended", verdict.reason
         else:

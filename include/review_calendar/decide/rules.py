@@ -1,13 +1,19 @@
-"""Decision rules: evaluations, three-year re-reviews, subsidies, stage targets, bulletins.
+"""Decision rules: evaluations, re-reviews, 第十七条 proposals, subsidies, stage targets, bulletins.
 
 The rules are pure functions over typed inputs (no database, no files); every
 threshold comes from the programme file, and every verdict carries the rule it
-applied, the clause of the source document and the figures it used, so a
-reviewer can read why. Outcomes are named in the documents' words
-(``domain.labels.OUTCOMES``): a Hebei smart-cluster pilot loses its pilot status
-(取消建设试点资格, 冀工信产业〔2016〕93号 五), an MIIT-recognised cluster its
-recognition (撤销认定, 工信部企业〔2022〕119号 第十七条).
-:mod:`review_calendar.decide.apply` gathers the inputs and applies the verdicts.
+applied, the clause of the source document (or 省级配置规则 when no document
+states the rule) and the figures it used, so a reviewer can read why.
+
+Who decides shapes the outcome. A Hebei smart-cluster pilot is the province's
+own (冀工信产业〔2016〕93号 五): the evaluation decides continued support under
+configured score bands, and only a violation in construction or use of funds
+revokes the pilot status (取消建设试点资格) and recovers the subsidy. An
+MIIT-recognised cluster (工信部企业〔2022〕119号) is MIIT's: the province records
+the monitoring score for its report, recommends at the re-review (建议复核通过 /
+建议撤销认定, 第十五条, 第十七条), and turns each 第十七条 ground it sees into a
+proposal (待审定) for a reviewer; nothing here revokes a recognition.
+:mod:`review_calendar.decide.apply` gathers the inputs and records the verdicts.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from review_calendar.domain.calendar import extend_validity
 from review_calendar.domain.criteria import check_criteria
-from review_calendar.domain.labels import CRITERION_RESULTS, OUTCOMES
+from review_calendar.domain.labels import CONFIGURED_RULE, CRITERION_RESULTS, OUTCOMES, SUBMISSION_STATES
 from review_calendar.domain.verdicts import Verdict
 
 if TYPE_CHECKING:
@@ -32,105 +38,149 @@ if TYPE_CHECKING:
         SubsidyRule,
     )
 
-#: 工信部企业〔2022〕119号 第十七条: the five grounds for revoking a recognition, paraphrased.
+#: 工信部企业〔2022〕119号 第十七条: the five grounds for revoking a recognition, in our own paraphrase.
 ARTICLE_17 = {
-    "no_application": "（一）期满未申请复核或复核不通过",
-    "failed_re_review": "（一）期满未申请复核或复核不通过",
-    "false_declaration": "（二）弄虚作假、违规申报",
-    "annual_table_missing": "（三）未按时报送年度培育情况信息表或拒不接受监测",
-    "unreported_change": "（四）主导产业、空间范围、运营主体等发生重大变化未及时报告",
-    "major_incident": "（五）发生较大及以上安全、质量、环境污染事故或重大及以上网络和数据安全事件，"
-    "偷漏税或严重失信行为",
+    "no_application": "（一）有效期满未申请复核或复核未通过",
+    "failed_re_review": "（一）有效期满未申请复核或复核未通过",
+    "false_declaration": "（二）虚假申报或存在违法违规行为",
+    "annual_table_missing": "（三）未按时报送年度培育情况信息表，或不接受、不配合监测",
+    "unreported_change": "（四）主导产业、空间范围、运营管理机构等重大变化未及时更新报备",
+    "major_incident": "（五）发生较大及以上安全、质量、环境污染事故，重大及以上网络安全和数据安全事件，"
+    "或偷漏税、违法违规、严重失信等行为",
 }
 #: Grounds that only a reviewer's finding can establish (our records cannot).
 FINDING_CONDITIONS = ("false_declaration", "unreported_change", "major_incident")
-#: Outcome codes that end a cluster's status.
+#: Outcome codes that end a cluster's status when applied (the province's own pilots only).
 REVOCATIONS = ("revoke", "revoke_recognition")
+#: Outcome codes that are recommendations to the ministry, which decides.
+RECOMMENDATIONS = ("recommend_pass", "recommend_revoke")
+#: Submission states of a yearly table that make a 第十七条（三） proposal.
+LATE_STATES = ("missing", "rejected", "late")
 
 
 def revocation_outcome(programme: Programme) -> str:
-    """The outcome code of a revocation in ``programme``, named as its document names it.
+    """The outcome code of a revocation the province itself applies in ``programme``.
 
     A pilot programme (its validity sets a pilot period, 冀工信产业〔2016〕93号 三)
-    revokes the pilot status: ``revoke``, 取消建设试点资格 (五). A recognition that
-    is re-reviewed at expiry (工信部企业〔2022〕119号 第十五条) is revoked by MIIT:
-    ``revoke_recognition``, 撤销认定 (第十七条).
-
-    Args:
-        programme: The programme.
-
-    Returns:
-        ``revoke`` or ``revoke_recognition``.
+    revokes the pilot status: ``revoke``, 取消建设试点资格 (五). Any other
+    programme the province decides itself revokes a recognition:
+    ``revoke_recognition``. A programme whose re-review the ministry decides never
+    reaches this: it recommends (:data:`RECOMMENDATIONS`).
     """
     return "revoke" if programme.validity.max_pilot_years is not None else "revoke_recognition"
+
+
+def _rules(programme: Programme) -> EvaluationRules:
+    if programme.evaluation is None:
+        raise ValueError(f"programme {programme.id} has no evaluation rules")
+    return programme.evaluation
+
+
+def bands_basis(rules: EvaluationRules, rectify_days: int | None = None) -> str:
+    """The configured score bands as a basis text: 省级配置规则, never a seed's clause."""
+    below = OUTCOMES[rules.below_rectify]
+    days = rectify_days or rules.rectify_days
+    return (
+        f"{CONFIGURED_RULE}：评分不低于{rules.continue_min_score:g}分{OUTCOMES['continue']}，"
+        f"{rules.rectify_min_score:g}分至{rules.continue_min_score:g}分限期{days}天整改，"
+        f"低于{rules.rectify_min_score:g}分{below}（评分分档为本省配置，来源文件未规定）"
+    )
 
 
 def evaluation_verdict(
     programme: Programme, cluster_id: str, score: float | None, violation: bool, granted_wan_yuan: float = 0.0
 ) -> Verdict:
-    """Decide the outcome of a yearly performance evaluation.
+    """Decide (or, for a monitoring evaluation, record) the outcome of a yearly evaluation.
 
-    冀工信产业〔2016〕93号 五: the evaluation is the basis for continued support; a
-    pilot that does not meet the requirements in construction or use of funds
-    loses its pilot status and the subsidy is recovered. No document sets score
-    bands: they come from the programme file (provincial configuration).
+    ``decides: support`` (冀工信产业〔2016〕93号 五): the evaluation is the basis for
+    continued support; the configured bands give ``continue``, ``rectify`` or the
+    configured outcome below the lower band (``stop_support`` or ``rectify``),
+    with 省级配置规则 as their basis; only a recorded violation in construction or
+    use of funds revokes the pilot status and recovers the subsidy (五).
+    ``decides: monitor`` (工信部企业〔2022〕119号 第十六条): the score is recorded
+    for the report to MIIT (``monitored``); a score is none of 第十七条's grounds.
 
     Args:
         programme: Programme with ``evaluation`` rules.
         cluster_id: The evaluated cluster.
         score: The evaluator's score, 0-100 (None: no score submitted).
-        violation: A violation recorded by the evaluator or a reviewer.
-        granted_wan_yuan: Subsidy granted so far, in 万元 (recovered on revocation
-            when the programme claws back).
+        violation: A violation in construction or use of funds recorded by the evaluator.
+        granted_wan_yuan: Subsidy granted so far, in 万元 (recovered on revocation).
 
     Returns:
-        ``continue``, ``rectify``, ``missing`` or the programme's revocation outcome.
+        ``continue``, ``rectify``, ``stop_support``, ``missing``, ``monitored`` or ``revoke``.
 
     Raises:
         ValueError: The programme has no evaluation rules.
     """
-    rules: EvaluationRules | None = programme.evaluation
-    if rules is None:
-        raise ValueError(f"programme {programme.id} has no evaluation rules")
-    figures: dict[str, Any] = {
-        "score": score,
-        "violation": violation,
-        "continue_min_score": rules.continue_min_score,
-        "rectify_min_score": rules.rectify_min_score,
-    }
+    rules = _rules(programme)
+    figures: dict[str, Any] = {"score": score, "violation": violation}
     rule_file = f"programmes/{programme.id}.yaml: evaluation"
     if score is None and not violation:
         reason = "第三方评估机构未报送该集群的评分"
         return Verdict(cluster_id, "missing", reason, f"{rule_file} (无评分)", rules.clause, figures)
-    if violation and rules.revoke_on_violation or score is not None and score < rules.rectify_min_score:
-        return _revocation(programme, rules, cluster_id, score, violation, granted_wan_yuan, figures)
-    assert score is not None
-    rule = f"{rule_file}.continue_min_score"
-    if score < rules.continue_min_score:
+    if rules.decides == "monitor":
+        return _monitored(rules, cluster_id, score, violation, rule_file, figures)
+    if violation and rules.revoke_on_violation:
+        return _revocation(programme, rules, cluster_id, granted_wan_yuan, figures)
+    if score is None:
+        reason = "第三方评估机构未报送该集群的评分（报告了违规情形，请审阅人核实）"
+        return Verdict(cluster_id, "missing", reason, f"{rule_file} (无评分)", rules.clause, figures)
+    assert rules.continue_min_score is not None and rules.rectify_min_score is not None
+    figures.update(
+        continue_min_score=rules.continue_min_score,
+        rectify_min_score=rules.rectify_min_score,
+        bands_configured=rules.bands_configured,
+    )
+    rule = f"{rule_file}.continue_min_score / rectify_min_score / below_rectify"
+    basis = bands_basis(rules) if rules.bands_configured else rules.clause
+    figures["basis"] = basis
+    if score >= rules.continue_min_score:
+        outcome, reason = "continue", f"评分 {score:g} 分，{OUTCOMES['continue']}"
+    elif score >= rules.rectify_min_score or rules.below_rectify == "rectify":
         figures["rectify_days"] = rules.rectify_days
-        reason = f"评分 {score:g} 分，限期 {rules.rectify_days} 天整改"
-        return Verdict(cluster_id, "rectify", reason, rule, rules.clause, figures)
-    reason = f"评分 {score:g} 分，{OUTCOMES['continue']}"
-    return Verdict(cluster_id, "continue", reason, rule, rules.clause, figures)
+        outcome, reason = "rectify", f"评分 {score:g} 分，限期 {rules.rectify_days} 天整改"
+    else:
+        outcome, reason = "stop_support", f"评分 {score:g} 分，{OUTCOMES['stop_support']}"
+    if violation:
+        reason += "（评估机构报告的违规情形未按本方案撤销资格，请审阅人核实）"
+    return Verdict(cluster_id, outcome, reason, rule, basis, figures)
+
+
+def _monitored(
+    rules: EvaluationRules,
+    cluster_id: str,
+    score: float | None,
+    violation: bool,
+    rule_file: str,
+    figures: dict[str, Any],
+) -> Verdict:
+    """A monitoring score, recorded for the report to the ministry; it decides nothing."""
+    figures["state"] = "for_report"
+    reason = f"监测评分 {score:g} 分" if score is not None else "无监测评分"
+    reason += "，记入年度监测情况报工业和信息化部（监测评分不属于第十七条撤销认定情形）"
+    if violation:
+        figures["needs_finding"] = "false_declaration"
+        reason += "；评估机构报告违法违规情形，请审阅人核实，属实的按第十七条（二）记录并提出建议"
+    return Verdict(cluster_id, "monitored", reason, rule_file, rules.clause, figures)
 
 
 def _revocation(
     programme: Programme,
     rules: EvaluationRules,
     cluster_id: str,
-    score: float | None,
-    violation: bool,
     granted_wan_yuan: float,
     figures: dict[str, Any],
 ) -> Verdict:
-    """The revocation verdict of an evaluation, with the subsidy to recover if the programme claws back."""
+    """Revocation for a violation in construction or use of funds, with the subsidy to recover."""
     outcome = revocation_outcome(programme)
     clawback = granted_wan_yuan if rules.claw_back_subsidy else 0.0
     figures["clawback_wan_yuan"] = clawback
-    why = "存在违规情形" if violation else f"评分 {score:g} 低于 {rules.rectify_min_score:g} 分"
+    figures["basis"] = rules.violation_clause
     extra = f"，{OUTCOMES['clawback']} {clawback:g} 万元" if clawback else ""
-    rule = f"programmes/{programme.id}.yaml: evaluation.rectify_min_score / revoke_on_violation"
-    return Verdict(cluster_id, outcome, f"{why}，{OUTCOMES[outcome]}{extra}", rule, rules.clause, figures)
+    reason = f"项目建设或资金使用存在不符合试点要求的情形，{OUTCOMES[outcome]}{extra}"
+    rule = f"programmes/{programme.id}.yaml: evaluation.revoke_on_violation"
+    return Verdict(cluster_id, outcome, reason, rule, rules.violation_clause, figures)
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,7 +192,7 @@ class ReReviewInput:
         applied: The cluster applied for the re-review.
         targets_total: Number of targets in its three-year development plan (None: not reported).
         targets_completed: Number of those targets completed (None: not reported).
-        indicators: Indicator values by criterion field; multi-year criteria take lists.
+        indicators: Indicator values by criterion field; multi-year fields take lists, oldest first.
         annual_table_on_time: The year's 年度培育情况信息表 arrived on time.
         findings: Grounds of 第十七条 established by reviewers (keys of :data:`ARTICLE_17`).
     """
@@ -170,21 +220,41 @@ def _revocation_grounds(
     conditions: list[str] = []
     if not data.applied:
         conditions.append("no_application")
-    elif completion is None or completion < rules.min_target_completion or failed_criteria:
+    elif completion is not None and completion < rules.min_target_completion or failed_criteria:
         conditions.append("failed_re_review")
     if not data.annual_table_on_time:
         conditions.append("annual_table_missing")
     return conditions + [f for f in FINDING_CONDITIONS if f in data.findings]
 
 
-def re_review_verdict(programme: Programme, data: ReReviewInput, valid_until: dt.date) -> Verdict:
-    """Extend the recognition by the programme's extension years, or revoke it under 第十七条.
+def _re_review_detail(
+    rules: ReReviewRules, conditions: list[str], completion: float | None, failed: list[str]
+) -> str:
+    """The grounds in words, with the failed criteria and a completion below the configured share."""
+    reasons = "；".join(dict.fromkeys(ARTICLE_17[c] for c in conditions))
+    detail = f"（{CRITERION_RESULTS['not_met']}：{'、'.join(failed)}）" if failed else ""
+    if (
+        "failed_re_review" in conditions
+        and completion is not None
+        and completion < rules.min_target_completion
+    ):
+        configured = f"，{CONFIGURED_RULE}" if rules.completion_configured else ""
+        detail += f"（三年目标完成率 {completion:.0%}，低于 {rules.min_target_completion:.0%}{configured}）"
+    return f"第十七条{reasons}{detail}"
 
-    工信部企业〔2022〕119号 第十五条: at expiry the cluster is re-reviewed, including
-    completion of its three-year development plan targets; passing extends the
-    recognition by three years. 第十七条: any of its five grounds revokes the
-    recognition (撤销认定, MIIT's decision). The completion threshold is the
-    programme file's configuration; the document sets none.
+
+def re_review_verdict(programme: Programme, data: ReReviewInput, valid_until: dt.date) -> Verdict:
+    """The re-review at expiry: a recommendation to the ministry, or the province's own decision.
+
+    工信部企业〔2022〕119号 第十五条: at expiry MIIT re-reviews, including completion
+    of the three-year development plan targets, and extends a passing cluster by
+    three years; 第十七条 lists the grounds on which MIIT revokes. With
+    ``decided_by: ministry`` the province's review ends in ``recommend_pass`` or
+    ``recommend_revoke`` (with the 第十七条 items), a proposal for a reviewer
+    (``state: proposed``) with room for MIIT's decision (``ministry_decision``).
+    A criterion or the plan completion that cannot be determined (values or years
+    missing) never passes: ``undeterminable`` (暂无法判定), for a reviewer.
+    With ``decided_by: province`` the outcomes are ``extend`` or a revocation.
 
     Args:
         programme: Programme with ``re_review`` rules and its recognition criteria.
@@ -192,8 +262,8 @@ def re_review_verdict(programme: Programme, data: ReReviewInput, valid_until: dt
         valid_until: Last day of the current recognition.
 
     Returns:
-        ``extend`` (figures carry ``new_valid_until``) or ``revoke_recognition``
-        (figures carry the ``conditions`` that hold).
+        The verdict; its figures carry ``conditions``, ``unknown_criteria`` and
+        ``new_valid_until`` (the date passing would give) as they apply.
 
     Raises:
         ValueError: The programme has no re-review rules.
@@ -203,34 +273,98 @@ def re_review_verdict(programme: Programme, data: ReReviewInput, valid_until: dt
         raise ValueError(f"programme {programme.id} has no re_review rules")
     completion = _target_completion(data)
     criteria = check_criteria(programme.criteria, data.indicators) if rules.require_criteria else []
-    failed_criteria = [c.title for c in criteria if c.met is False]
-    conditions = _revocation_grounds(rules, data, completion, failed_criteria)
+    failed = [c.title for c in criteria if c.met is False]
+    unknown = [c.title for c in criteria if c.met is None]
+    if data.applied and completion is None:
+        unknown.append("三年发展规划目标完成情况")
+    conditions = _revocation_grounds(rules, data, completion, failed)
+    ministry = rules.decided_by == "ministry"
+    new_end = extend_validity(valid_until, programme.validity.extension_years)
     figures: dict[str, Any] = {
         "applied": data.applied,
         "target_completion": None if completion is None else round(completion, 4),
         "min_target_completion": rules.min_target_completion,
         "criteria": {c.id: c.met for c in criteria},
-        "failed_criteria": failed_criteria,
+        "criteria_values": {c.id: c.value for c in criteria},
+        "failed_criteria": failed,
+        "unknown_criteria": unknown,
         "annual_table_on_time": data.annual_table_on_time,
         "findings": list(data.findings),
         "valid_until": valid_until.isoformat(),
+        "state": "proposed" if ministry else "decided",
     }
+    if ministry:
+        figures["ministry_decision"] = None
     rule_file = f"programmes/{programme.id}.yaml: re_review"
+    clause = rules.clause
     if conditions:
         figures["conditions"] = conditions
-        reasons = "；".join(dict.fromkeys(ARTICLE_17[c] for c in conditions))
-        detail = (
-            f"（{CRITERION_RESULTS['not_met']}：{'、'.join(failed_criteria)}）" if failed_criteria else ""
-        )
-        low = completion is not None and completion < rules.min_target_completion
-        if "failed_re_review" in conditions and low:
-            detail += f"（三年目标完成率 {completion:.0%}，低于 {rules.min_target_completion:.0%}）"
-        reason = f"{OUTCOMES['revoke_recognition']}：{reasons}{detail}"
-        return Verdict(data.cluster_id, "revoke_recognition", reason, rule_file, rules.clause, figures)
-    new_end = extend_validity(valid_until, programme.validity.extension_years)
+        clause = f"{rules.clause}；{rules.grounds_clause}" if rules.grounds_clause else rules.clause
+        detail = _re_review_detail(rules, conditions, completion, failed)
+        outcome = "recommend_revoke" if ministry else revocation_outcome(programme)
+        return Verdict(data.cluster_id, outcome, f"{OUTCOMES[outcome]}：{detail}", rule_file, clause, figures)
+    if unknown:
+        reason = f"{OUTCOMES['undeterminable']}：{'、'.join(unknown)}缺少数据或年份，不能据此通过复核"
+        return Verdict(data.cluster_id, "undeterminable", reason, rule_file, clause, figures)
     figures["new_valid_until"] = new_end.isoformat()
+    if ministry:
+        reason = f"{OUTCOMES['recommend_pass']}：各项指标达标，通过后有效期至 {new_end.isoformat()}"
+        return Verdict(data.cluster_id, "recommend_pass", reason, rule_file, clause, figures)
     reason = f"复核通过，有效期延长至 {new_end.isoformat()}"
-    return Verdict(data.cluster_id, "extend", reason, rule_file, rules.clause, figures)
+    return Verdict(data.cluster_id, "extend", reason, rule_file, clause, figures)
+
+
+def article17_proposal(
+    programme: Programme,
+    cluster_id: str,
+    ground: str,
+    evidence: Mapping[str, Any],
+    explanation: str,
+) -> Verdict:
+    """A 第十七条 ground seen in our records or a reviewer's finding, as a proposal to report to MIIT.
+
+    工信部企业〔2022〕119号 第十七条: MIIT revokes a recognition on any of five
+    grounds. The province does not revoke; it proposes (``propose_report``, state
+    ``proposed``, 待审定) and a reviewer decides whether to report it. The record
+    keeps the proposal, its evidence and basis, and room for the reviewer's
+    answer and MIIT's decision. The subject is ``<cluster>/<ground>``.
+
+    Args:
+        programme: The programme (its first source is the document cited).
+        cluster_id: The cluster.
+        ground: A key of :data:`ARTICLE_17`.
+        evidence: What shows the ground (submission state and due date, the finding...).
+        explanation: One line in Chinese on what was seen.
+    """
+    number = programme.sources[0].number if programme.sources else ""
+    item = ARTICLE_17[ground]
+    basis = f"{number} 第十七条{item}（由工业和信息化部决定）".strip()
+    figures: dict[str, Any] = {
+        "ground": ground,
+        "evidence": dict(evidence),
+        "basis": basis,
+        "state": "proposed",
+        "answer": None,
+        "ministry_decision": None,
+    }
+    reason = f"{OUTCOMES['propose_report']}：{explanation}；第十七条{item}"
+    rule = f"programmes/{programme.id}.yaml: re_review.annual_table / findings"
+    return Verdict(f"{cluster_id}/{ground}", "propose_report", reason, rule, basis, figures)
+
+
+def annual_table_proposal(
+    programme: Programme, cluster_id: str, state: str, effective_due: dt.date
+) -> Verdict | None:
+    """The 第十七条（三） proposal for a yearly table missing, rejected and never corrected, or late.
+
+    The table's effective (moved) due date decides lateness. None when the table counts as on time.
+    """
+    if state not in LATE_STATES:
+        return None
+    words = SUBMISSION_STATES[state]
+    evidence = {"submission_state": state, "effective_due": effective_due.isoformat()}
+    explanation = f"年度培育情况信息表{words}（截止日 {effective_due.isoformat()}，含顺延）"
+    return article17_proposal(programme, cluster_id, "annual_table_missing", evidence, explanation)
 
 
 def subsidy_for_claim(

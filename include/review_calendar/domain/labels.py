@@ -71,6 +71,7 @@ DECISION_KINDS: dict[str, str] = {
     "clawback": "追回补贴资金",
     "subsidy": "补贴",
     "bulletin": "季度通报",
+    "article17": "第十七条情形建议",
 }
 
 #: Outcomes of decisions, in the documents' words where the documents name them.
@@ -90,6 +91,12 @@ OUTCOMES: dict[str, str] = {
     "granted": "给予补贴",
     "refused": "不予补贴",
     "clawback": "追回补贴资金",
+    "stop_support": "不再继续支持",
+    "monitored": "监测结果已记录，随年度情况报工业和信息化部",
+    "recommend_pass": "建议复核通过（报工业和信息化部决定）",
+    "recommend_revoke": "建议撤销认定（报工业和信息化部决定）",
+    "undeterminable": "暂无法判定，待审阅人核实",
+    "propose_report": "拟报工业和信息化部（第十七条情形）",
 }
 
 #: Whether a recognition criterion or a stage target is met (``unknown``: not reported).
@@ -175,3 +182,19 @@ def recurrence_label(recurrence: str, is_configured: bool = False) -> str:
     """``每年`` for a document's yearly duty, ``每年（配置）`` when the recurrence is the province's choice."""
     text = RECURRENCES.get(recurrence, recurrence)
     return f"{text}（{CONFIGURED}）" if is_configured else text
+
+
+#: States of a recorded decision: proposals wait for a reviewer, recommendations for the ministry.
+DECISION_STATES: dict[str, str] = {
+    "decided": "已决定",
+    "proposed": "待审定",
+    "for_report": "供报送参考",
+    "approved": "已审定",
+    "changed": "已改定",
+    "returned": "已退回",
+    "awaiting_ministry": "已报工业和信息化部，待部里决定",
+    "ministry_decided": "工业和信息化部已决定",
+}
+
+#: The basis of a rule no source document states: the province configured it.
+CONFIGURED_RULE = "省级配置规则"

@@ -154,42 +154,112 @@ class Validity(_Strict):
 
 
 class EvaluationRules(_Strict):
-    """Decision rules of the yearly third-party performance evaluation."""
+    """Decision rules of the yearly third-party evaluation.
+
+    ``decides: support`` (the province's own pilots): the evaluation is the basis
+    for continued support; the score bands are provincial configuration
+    (``bands_configured``, shown as 省级配置规则) and never revoke; a recorded
+    violation in construction or use of funds revokes under ``violation_clause``.
+    ``decides: monitor`` (a programme whose status someone else decides): the score
+    is recorded for the report to that authority and decides nothing.
+    """
 
     evaluator: str
-    continue_min_score: Annotated[float, Field(ge=0, le=100)] = 80
-    rectify_min_score: Annotated[float, Field(ge=0, le=100)] = 60
+    decides: Literal["support", "monitor"] = "support"
+    bands_configured: bool = True
+    continue_min_score: Annotated[float, Field(ge=0, le=100)] | None = None
+    rectify_min_score: Annotated[float, Field(ge=0, le=100)] | None = None
     rectify_days: Annotated[int, Field(ge=1, le=365)] = 30
-    revoke_on_violation: bool = True
-    claw_back_subsidy: bool = True
+    below_rectify: Literal["rectify", "stop_support"] = "stop_support"
+    revoke_on_violation: bool = False
+    claw_back_subsidy: bool = False
     clause: str
+    violation_clause: str = ""
 
     @model_validator(mode="after")
     def _bands(self) -> EvaluationRules:
+        if self.decides == "monitor":
+            if self.continue_min_score is not None or self.revoke_on_violation or self.claw_back_subsidy:
+                raise ValueError("a monitoring evaluation decides nothing: no score bands, no revocation")
+            return self
+        if self.continue_min_score is None or self.rectify_min_score is None:
+            raise ValueError("decides: support needs continue_min_score and rectify_min_score")
         if self.rectify_min_score > self.continue_min_score:
             raise ValueError("rectify_min_score must not exceed continue_min_score")
+        if self.revoke_on_violation and not self.violation_clause:
+            raise ValueError("revoke_on_violation needs the violation_clause it applies")
         return self
 
 
 class ReReviewRules(_Strict):
-    """How the three-year re-review decides (工信部企业〔2022〕119号 第十五条, 第十七条)."""
+    """How the re-review at expiry decides (工信部企业〔2022〕119号 第十五条, 第十七条).
 
+    ``decided_by: ministry``: the province's review ends in a recommendation to
+    the ministry (建议复核通过 / 建议撤销认定), which decides; ``province``: the
+    province decides itself. ``annual_table`` names the yearly table whose
+    absence, never-corrected rejection or lateness is a ground for a proposal every
+    year (第十七条（三）). ``min_target_completion`` is configuration.
+    """
+
+    decided_by: Literal["province", "ministry"] = "province"
+    annual_table: str | None = None
     min_target_completion: Annotated[float, Field(ge=0, le=1)] = 0.8
+    completion_configured: bool = True
     require_criteria: bool = True
     clause: str
+    grounds_clause: str = ""
+
+
+class Alternative(_Strict):
+    """One branch of an any-of criterion: the sum of ``fields`` compared with ``threshold``."""
+
+    title: str
+    fields: Annotated[list[str], Field(min_length=1)]
+    op: Literal[">=", ">", "<=", "<", "=="]
+    threshold: float
 
 
 class Criterion(_Strict):
-    """A numeric recognition criterion checked on submitted indicators."""
+    """A numeric recognition criterion checked on submitted indicators.
+
+    ``kind``: ``threshold`` compares ``field`` (every one of the last ``years``
+    values when ``years > 1``); ``average_growth`` compares the average annual
+    growth over ``years`` years, geometric (水平法), from the levels in
+    ``levels_field`` or else by chaining the yearly rates in ``field``;
+    ``any_of`` is met when one of ``alternatives`` is.
+    """
 
     id: Annotated[str, Field(pattern=ID_PATTERN)]
     title: str
-    field: str
-    op: Literal[">=", ">", "<=", "<", "=="]
-    threshold: float
+    kind: Literal["threshold", "average_growth", "any_of"] = "threshold"
+    field: str = ""
+    levels_field: str | None = None
+    op: Literal[">=", ">", "<=", "<", "=="] = ">="
+    threshold: float | None = None
+    alternatives: list[Alternative] = []
     unit: str = ""
     years: Annotated[int, Field(ge=1, le=5)] = 1
     clause: str = ""
+
+    @model_validator(mode="after")
+    def _complete(self) -> Criterion:
+        if self.kind == "any_of":
+            if len(self.alternatives) < 2:
+                raise ValueError(f"criterion {self.id!r}: any_of needs at least two alternatives")
+        elif not self.field or self.threshold is None:
+            raise ValueError(f"criterion {self.id!r}: needs field and threshold")
+        if self.kind == "average_growth" and self.years < 2:
+            raise ValueError(f"criterion {self.id!r}: an average growth needs years >= 2")
+        return self
+
+    def series(self) -> dict[str, int]:
+        """The indicator fields the criterion reads and how many yearly values of each (1: this year's)."""
+        if self.kind == "any_of":
+            return {f: 1 for a in self.alternatives for f in a.fields}
+        out = {self.field: self.years}
+        if self.kind == "average_growth" and self.levels_field:
+            out[self.levels_field] = self.years + 1
+        return out
 
 
 class SubsidyRule(_Strict):
@@ -243,6 +313,10 @@ class Programme(_Strict):
         for o in self.obligations:
             if o.after is not None and o.after not in ids:
                 raise ValueError(f"obligation {o.id!r}: 'after' names unknown obligation {o.after!r}")
+        if self.re_review and self.re_review.annual_table and self.re_review.annual_table not in ids:
+            raise ValueError(
+                f"re_review.annual_table names unknown obligation {self.re_review.annual_table!r}"
+            )
         return self
 
     @property

@@ -259,7 +259,7 @@ _DATASET_LIST: tuple[Dataset, ...] = (
             col.yes_no(
                 "major_incident",
                 "近三年是否发生重大事故",
-                note="重大安全、质量、环境污染、网络和数据安全事故，偷税漏税或严重失信等（工信部企业〔2022〕119号第十七条）。",
+                note="较大及以上安全、质量、环境污染事故，重大及以上网络安全和数据安全事件，偷税漏税或严重失信等（工信部企业〔2022〕119号第十七条（五））。",
                 example="否",
             ),
             col.yes_no(
@@ -306,7 +306,11 @@ _DATASET_LIST: tuple[Dataset, ...] = (
             col.year(
                 "validity_end_year", "认定有效期截止年份", note="认定有效期3年，填届满年份。", example="2025"
             ),
-            col.yes_no("applies", "是否申请复核", note="有效期届满未申请复核的将被撤销认定（第十七条）。"),
+            col.yes_no(
+                "applies",
+                "是否申请复核",
+                note="有效期届满未申请复核的属第十七条（一）情形，由工业和信息化部撤销认定。",
+            ),
             col.count("targets_total", "三年发展规划目标数(项)", example="8"),
             col.count("targets_completed", "已完成目标数(项)", example="7"),
             col.money("output_year1_yi", "有效期第一年产值(亿元)", example="105.2"),

@@ -200,6 +200,10 @@ def decide(key: str, as_of: str, run_id: str, *, dry_run: bool = False) -> dict[
             return outcomes.decide_subsidies(session, programme, instance, run_id, dry_run)
         if obligation.dataset == "henan_quarterly":
             return outcomes.publish_bulletin(session, programme, instance, run_id)
+        if programme.re_review and programme.re_review.annual_table == obligation.id:
+            from review_calendar.decide.proposals import propose_article17
+
+            return propose_article17(session, programme, instance, run_id, dry_run)
     return {"kind": "none", "note": f"{obligation.title}：本事项无需作出决定"}
 
 
@@ -386,6 +390,7 @@ def queue_instance_notices(key: str, as_of: str, *, dry_run: bool = False) -> di
 
     from sqlalchemy import select
 
+    from review_calendar.domain.verdicts import announceable
     from review_calendar.notify.notices import queue_decision
     from review_calendar.notify.render import DecisionNotice
     from review_calendar.store.db import session_scope
@@ -403,7 +408,8 @@ def queue_instance_notices(key: str, as_of: str, *, dry_run: bool = False) -> di
                                        Decision.kind == kind)
             ).all()  # fmt: skip
             for d in rows:
-                if d.outcome == "missing" or not d.figures.get("region_code"):
+                # A proposal or a recommendation waits for a reviewer (and MIIT): it is never mailed.
+                if d.outcome == "missing" or not d.figures.get("region_code") or not announceable(d.figures):
                     continue
                 notice = DecisionNotice(kind=kind, cycle_year=d.cycle_year, subject=d.subject,
                                         subject_name=d.figures.get("cluster", d.subject), outcome=d.outcome,
