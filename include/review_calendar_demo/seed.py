@@ -13,7 +13,7 @@ from review_calendar.domain.calendar import valid_until
 from review_calendar.domain.programmes import OPEN_ENDED
 from review_calendar.domain.regions import load_regions
 from review_calendar.store.db import insert_ignore, session_scope, upsert
-from review_calendar.store.models import Cluster, Enrolment, Subsidy
+from review_calendar.store.models import Cluster, Contact, Enrolment, Subsidy
 from review_calendar.store.regions import save_regions
 from review_calendar_demo.regions import synthetic_national
 
@@ -111,6 +111,9 @@ def seed_demo(url: str, as_of: dt.date | None = None) -> dict[str, int]:
         upsert(session, Cluster, cluster_rows, ["id"])
         insert_ignore(session, Enrolment, enrolment_rows, ["programme_id", "cluster_id"])
         upsert(session, Subsidy, subsidy_rows, ["programme_id", "beneficiary", "cycle_year", "kind"])
+        upsert(
+            session, Contact, demo.get("contacts", []), ["programme_id", "cycle_year", "region_code", "role"]
+        )
     log.info("Demo seeded: %d regions, %d clusters", len(regions), len(cluster_rows))
     return {
         "regions": len(regions),

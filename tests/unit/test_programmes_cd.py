@@ -280,3 +280,18 @@ def test_no_invented_expiry_stops_enrolled_regions_from_being_expected(
         submitters = expected_submitters(s, programme, instance)
     assert {e.valid_until for e in enrolments} == {OPEN_ENDED}
     assert len(submitters) == len(enrolments)
+
+
+def test_after_the_last_stage_the_count_is_measured_against_the_2024_targets() -> None:
+    progress = stage_target_progress(
+        D.stage_targets, 2025, {"platforms": 3, "pilot_or_demonstration_firms": 12}
+    )
+
+    assert [(p["stage_year"], p["metric"], p["minimum"], p["met"]) for p in progress] == [
+        (2024, "platforms", 2, True),
+        (2024, "pilot_or_demonstration_firms", 60, False),
+    ]
+
+
+def test_no_stage_before_the_first_target_year() -> None:
+    assert stage_target_progress(D.stage_targets, 2022, {"platforms": 5}) == []

@@ -86,17 +86,25 @@ def stage_target_progress(
 ) -> list[dict[str, Any]]:
     """Progress against the stage targets of ``year`` (met when the cumulative count reaches the minimum).
 
+    After the last stage (the plan's stages end in 2024) a year is measured against
+    the last stage's targets, so the line goes on showing where the programme stands.
+
     Args:
         targets: The programme's stage targets.
-        year: The year whose targets are checked.
-        counts: Cumulative distinct counts by metric (:func:`recognised_counts`).
+        year: The year whose counts are given.
+        counts: Cumulative distinct counts up to ``year`` by metric (:func:`recognised_counts`).
 
     Returns:
-        One dict per target of ``year``: metric, title, minimum, actual, met.
+        One dict per target: stage_year, metric, title, minimum, actual, met.
     """
+    targets = list(targets)
+    stages = [t.year for t in targets if t.year <= year]
+    if not stages:
+        return []
+    stage = year if year in stages else max(stages)
     return [
-        {"metric": t.metric, "title": t.title, "minimum": t.minimum, "actual": counts.get(t.metric, 0),
-         "met": counts.get(t.metric, 0) >= t.minimum}
+        {"stage_year": stage, "metric": t.metric, "title": t.title, "minimum": t.minimum,
+         "actual": counts.get(t.metric, 0), "met": counts.get(t.metric, 0) >= t.minimum}
         for t in targets
-        if t.year == year
+        if t.year == stage
     ]  # fmt: skip

@@ -92,7 +92,12 @@ def _record_stage_targets(
     rows = []
     for p in progress:
         mark = CRITERION_RESULTS["met" if p["met"] else "not_met"]
-        text = f"{p['title']}（累计认定，按企业去重）：{p['actual']}/{p['minimum']:g}（{mark}）"
+        stage = f"{p['stage_year']}年目标" + (
+            f"，截至{instance.cycle_year}年" if p["stage_year"] != instance.cycle_year else ""
+        )
+        text = (
+            f"{p['title']}（{stage}，累计认定企业数，每家计一次）：{p['actual']}/{p['minimum']:g}（{mark}）"
+        )
         rows.append({**base, "metric": f"stage_{p['metric']}", "value": float(p["actual"]), "text": text})
     rows.append({**base, "metric": "subsidy_total_wan_yuan", "value": total, "text": "核定奖补合计（万元）"})
     upsert(session, Aggregate, rows, AGGREGATE_KEY)
