@@ -295,3 +295,32 @@ def test_after_the_last_stage_the_count_is_measured_against_the_2024_targets() -
 
 def test_no_stage_before_the_first_target_year() -> None:
     assert stage_target_progress(D.stage_targets, 2022, {"platforms": 5}) == []
+
+
+def test_bulletin_is_written_and_mailed_to_every_city_once(seeded: str, review_env: Path) -> None:
+    """三（五）三: the bulletin is published (HTML, Excel) and sent to the 14 city bureaus, once."""
+    from review_calendar.store.models import OutboxMessage
+    from review_calendar.tasks.bulletin import publish_bulletin
+
+    instance = find_instance(C, 2025, "quarterly_figures", "Q3")
+    main(["record", "visit", "--programme", "henan_demo_base", "--cluster", "hn_base_food", "--date", "2025-08-12",
+          "--expert", "王专家", "--by", "张三"])  # fmt: skip
+    main(["record", "meeting", "--programme", "henan_demo_base", "--year", "2025", "--period", "H2",
+          "--outcome", "not_held", "--by", "张三"])  # fmt: skip
+    main(["record", "re-review", "--programme", "henan_demo_base", "--cluster", "hn_base_food", "--year", "2025",
+          "--result", "failed", "--by", "张三"])  # fmt: skip
+
+    for _ in range(2):
+        with session_scope(seeded) as s:
+            result = publish_bulletin(s, C, instance, "2025-10-20")
+
+    html = Path(result["files"]["html"]).read_text(encoding="utf-8")
+    assert Path(result["files"]["xlsx"]).exists()
+    assert "下半年观摩会：未召开" in html
+    assert "合成装备制造示范基地" in html and "尚无专家辅导记录" in html  # no visit recorded for it in Q3
+    assert "建议取消示范基地称号（待审核）" in html  # first batch, failed re-review: a proposal
+    with session_scope(seeded) as s:
+        assert (
+            s.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.kind == "bulletin"))
+            == 14
+        )

@@ -46,6 +46,7 @@ class Bulletin:
     without_visit: list[dict[str, str]] = field(default_factory=list)
     visits: list[dict[str, Any]] = field(default_factory=list)
     meeting: dict[str, Any] = field(default_factory=dict)
+    re_reviews: list[dict[str, str]] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
         """Counts for XCom."""
@@ -75,6 +76,35 @@ def half_year_meeting(session: Session, programme: Programme, year: int, half: s
     }
 
 
+def first_batch_re_reviews(session: Session, programme: Programme, year: int) -> list[dict[str, str]]:
+    """Each first-batch base (enrolment category ``首批``) with the re-review result recorded for ``year``.
+
+    A failed result is a proposal to withdraw the title (三（一）三) for a reviewer; nothing is applied.
+    """
+    results = {f.subject: f for f in facts_of(session, programme.id, "re_review", year=year)}
+    stmt = (
+        select(Enrolment, Cluster)
+        .join(Cluster, Cluster.id == Enrolment.cluster_id)
+        .where(Enrolment.programme_id == programme.id, Enrolment.category == "首批")
+        .order_by(Cluster.id)
+    )
+    out = []
+    for _, cluster in session.execute(stmt):
+        fact = results.get(cluster.id)
+        verdict = re_review_proposal(
+            programme, cluster.id, fact.outcome if fact else None, fact.reference if fact else ""
+        )
+        out.append(
+            {
+                "cluster_id": cluster.id,
+                "name": cluster.name,
+                "outcome": verdict.outcome,
+                "text": verdict.reason,
+            }
+        )
+    return out
+
+
 def rank_bulletin(session: Session, programme: Programme, instance: ObligationInstance) -> Bulletin:
     """Rank the quarter's bases, flag missing visits, read the meeting; store ranks as aggregates."""
     year, period = instance.cycle_year, instance.period
@@ -97,6 +127,7 @@ def rank_bulletin(session: Session, programme: Programme, instance: ObligationIn
     bulletin.visits = [{"cluster_id": v.subject, "name": enrolled[v.subject].name if v.subject in enrolled else v.subject,
                         "on_date": v.on_date.isoformat() if v.on_date else "", "expert": v.details.get("expert", ""),
                         "recorded_by": v.recorded_by} for v in visits]  # fmt: skip
+    bulletin.re_reviews = first_batch_re_reviews(session, programme, year)
     bulletin.meeting = half_year_meeting(session, programme, year, "H1" if period in ("Q1", "Q2") else "H2")
     base = {
         "programme_id": programme.id,

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from review_calendar.decide.henan import CLAUSE_BULLETIN, CLAUSE_MEETING, CLAUSE_VISITS
+from review_calendar.decide.henan import CLAUSE_BULLETIN, CLAUSE_MEETING, CLAUSE_RE_REVIEW, CLAUSE_VISITS
 from review_calendar.domain.labels import CONFIGURED, MEETING_STATES, PERIODS
 from review_calendar.report.pages import page_environment
 from review_calendar.report.workbook import neutralise
@@ -56,7 +56,13 @@ def _context(programme: Programme, instance: ObligationInstance, bulletin: Bulle
         "meeting": bulletin.meeting,
         "meeting_state": MEETING_STATES[bulletin.meeting["state"]],
         "half": PERIODS[bulletin.meeting["period"]],
-        "clauses": {"bulletin": CLAUSE_BULLETIN, "visits": CLAUSE_VISITS, "meeting": CLAUSE_MEETING},
+        "re_reviews": bulletin.re_reviews,
+        "clauses": {
+            "bulletin": CLAUSE_BULLETIN,
+            "visits": CLAUSE_VISITS,
+            "meeting": CLAUSE_MEETING,
+            "re_review": CLAUSE_RE_REVIEW,
+        },
     }
 
 
