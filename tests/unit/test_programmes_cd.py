@@ -320,7 +320,7 @@ def test_bulletin_is_written_and_mailed_to_every_city_once(seeded: str, review_e
     assert "合成装备制造示范基地" in html and "尚无专家辅导记录" in html  # no visit recorded for it in Q3
     assert "建议取消示范基地称号（待审核）" in html  # first batch, failed re-review: a proposal
     with session_scope(seeded) as s:
-        assert (
-            s.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.kind == "bulletin"))
-            == 14
-        )
+        messages = s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "bulletin")).all()
+        assert len(messages) == 14
+        assert sorted(Path(a).suffix for a in messages[0].attachments) == [".html", ".xlsx"]
+        assert "三（五）三" in messages[0].body and "创建工作通报" in messages[0].subject

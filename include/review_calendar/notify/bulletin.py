@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from review_calendar.notify.outbox import queue
 from review_calendar.notify.recipients import ContactBook
-from review_calendar.notify.render import _body, _subject
+from review_calendar.notify.render import environment, one_line
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -57,10 +57,12 @@ def queue_bulletin(
         if to is None:
             out["unreachable"].append(code)
             continue
-        body = _body("bulletin.txt.j2", programme=programme, office=programme.office, title=title,
-                     addressee=book.region_name(code), commended=list(commended), clause=instance.clause)  # fmt: skip
+        body = environment().get_template("bulletin.txt.j2").render(
+            programme=programme, office=programme.office, title=title, addressee=book.region_name(code),
+            commended=list(commended), clause=instance.clause,
+        )  # fmt: skip
         if queue(session, kind="bulletin", programme_id=programme.id, instance_key=instance.key, region_code=code,
-                 stage="bulletin", to=[to], subject=_subject(programme, title), body=body,
+                 stage="bulletin", to=[to], subject=one_line(f"【{programme.short_name}】{title}"), body=body,
                  attachments=attachments, created_on=created_on):  # fmt: skip
             out["queued"].append(code)
     if out["unreachable"]:
