@@ -140,7 +140,15 @@ def say_records(settings: Settings, year: int) -> None:
         ).all()
         if ranks:
             say("    河南示范基地三季度通报排名：" + "，".join(
-                f"{int(r.value)}. {r.region_code}{'（本季度无专家指导）' if r.text else ''}" for r in ranks))  # fmt: skip
+                f"{int(r.value)}. {r.region_code}{f'（{r.text}）' if r.text else ''}" for r in ranks))  # fmt: skip
+            bulletin = settings.reports_dir / "henan_demo_base" / str(year) / "bulletin_Q3.html"
+            say(f"    河南三季度通报（网页和 Excel，已发送各市）：{bulletin}")
+        stages = s.scalars(
+            select(Aggregate).where(Aggregate.programme_id == "langfang_digital", Aggregate.cycle_year == year,
+                                    Aggregate.metric.like("stage_%"))
+        ).all()  # fmt: skip
+        for a in stages:
+            say(f"    廊坊阶段目标：{a.text}")
 
 
 def say_mail(settings: Settings, mail: LocalSmtpServer) -> None:
@@ -164,7 +172,7 @@ def say_mail(settings: Settings, mail: LocalSmtpServer) -> None:
     )
     alerts = [m for m in messages if str(m["Subject"]).startswith("[审查日历] 任务失败")]
     say(f"    运维告警：{len(alerts)} 封" + (f"（{alerts[0]['Subject']}）" if alerts else ""))
-    for kind in ("notice", "reminder", "rejection", "decision", "gap_report"):
+    for kind in ("notice", "reminder", "rejection", "decision", "gap_report", "bulletin"):
         if kind in examples:
             say(f"      例（{kind}）：{examples[kind].subject}")
     for kind, title in (("rejection", "退回通知"), ("reminder", "催报提醒")):

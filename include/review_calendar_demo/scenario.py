@@ -230,3 +230,19 @@ def file_earlier_tables(settings: Settings, programme: Programme, year: int) -> 
         )
         taken += int(result.get("accepted", 0))
     return taken
+
+
+def recorded_facts(year: int) -> list[dict[str, str | int]]:
+    """The demo's facts of ``year`` as the ``record_fact`` form takes them (dates as ISO text).
+
+    Visits, a held meeting (Programme C) and a recognised platform (Programme D),
+    from ``data/demo.yaml``; the bases without a visit in a quarter show as such in its bulletin.
+    """
+    from review_calendar_demo.seed import demo_data
+
+    out = []
+    for fact in demo_data().get("recorded_facts", []):
+        conf = {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in fact.items()}
+        if int(conf.get("year") or str(conf["date"])[:4]) == year:
+            out.append(conf)
+    return out

@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from review_calendar.domain.calendar import valid_until
+from review_calendar.domain.programmes import OPEN_ENDED
 from review_calendar.domain.regions import load_regions
 from review_calendar.store.db import insert_ignore, session_scope, upsert
-from review_calendar.store.models import Cluster, Enrolment, Subsidy
+from review_calendar.store.models import Cluster, Contact, Enrolment, Subsidy
 from review_calendar.store.regions import save_regions
 from review_calendar_demo.regions import synthetic_national
 
@@ -66,7 +67,7 @@ def _enrolment_rows(
         years = programmes[programme_id].validity.years
         for e in entries:
             recognised = e["recognised_on"]
-            end = valid_until(recognised, years)
+            end = valid_until(recognised, years) if years else OPEN_ENDED
             rows.append(
                 {
                     "programme_id": programme_id,
@@ -110,6 +111,9 @@ def seed_demo(url: str, as_of: dt.date | None = None) -> dict[str, int]:
         upsert(session, Cluster, cluster_rows, ["id"])
         insert_ignore(session, Enrolment, enrolment_rows, ["programme_id", "cluster_id"])
         upsert(session, Subsidy, subsidy_rows, ["programme_id", "beneficiary", "cycle_year", "kind"])
+        upsert(
+            session, Contact, demo.get("contacts", []), ["programme_id", "cycle_year", "region_code", "role"]
+        )
     log.info("Demo seeded: %d regions, %d clusters", len(regions), len(cluster_rows))
     return {
         "regions": len(regions),

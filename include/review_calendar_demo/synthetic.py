@@ -137,7 +137,7 @@ def _henan_quarterly(f: _Filler) -> dict[str, list[dict[str, Any]]]:
     return {"henan_quarterly": [{"base_code": f"HN-{code}", "region_code": code, "base_name": f.cluster,
                   "year": f.year, "quarter": q,
                   "output_yi": round(rng.uniform(20, 200), 1), "investment_wan": rng.randint(5000, 60000),
-                  "counselling_visits": rng.choice([0, 1, 1, 2]), "progress": "新引进项目若干"}]}  # fmt: skip
+                  "progress": "新引进项目若干"}]}  # fmt: skip
 
 
 #: The filler of each dataset a submitter fills in (the evaluator's scores: :func:`evaluation_records`).

@@ -158,7 +158,12 @@ def run_year(
     from review_calendar.domain.calendar import default_calendar
     from review_calendar.domain.programmes import load_programme
     from review_calendar.settings import get_settings
-    from review_calendar_demo.scenario import file_earlier_tables, mismatch_plan_totals, place_submissions
+    from review_calendar_demo.scenario import (
+        file_earlier_tables,
+        mismatch_plan_totals,
+        place_submissions,
+        recorded_facts,
+    )
 
     settings = get_settings()
     calendar = default_calendar()
@@ -167,6 +172,9 @@ def run_year(
         earlier = file_earlier_tables(settings, load_programme(pid), year)
         if earlier:
             say(f"    {pid}：此前两年的年度信息表 {earlier} 份（三年指标所需）")
+    for conf in recorded_facts(year):
+        if conf["programme"] in programme_ids:
+            run("record_fact", f"记录{conf['kind']} {conf.get('date', '')}", **conf)
     for instance, programme in _timeline({pid: load_programme(pid) for pid in programme_ids}, year):
         obligation = programme.obligation(instance.obligation_id)
         due = instance.effective_due

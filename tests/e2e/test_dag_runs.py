@@ -288,3 +288,57 @@ def test_rerunning_a_day_and_a_cycle_adds_nothing(year: Year) -> None:
         _count(year.url, OutboxMessage),
     )
     assert after == before
+
+
+def test_henan_bulletin_is_published_as_html_and_excel_and_mailed_to_the_cities(year: Year) -> None:
+    """豫工信办〔2012〕7号 三（五）三: the quarterly bulletin commends bases and targets; it reaches the cities."""
+    from review_calendar.store.models import OutboxMessage
+
+    folder = year.home / "reports" / "henan_demo_base" / str(YEAR)
+    page = (folder / "bulletin_Q3.html").read_text(encoding="utf-8")
+    bulletins = [m for m in year.smtp.messages if "创建工作通报" in str(m["Subject"])]
+
+    assert (folder / "bulletin_Q3.xlsx").exists()
+    assert "通报表彰" in page and "观摩会" in page
+    assert (
+        _count(year.url, OutboxMessage, OutboxMessage.kind == "bulletin") == 14 * 4
+    )  # 14 cities, 4 quarters
+    assert len(bulletins) == 14 * 4
+
+
+def test_recorded_visits_and_meeting_show_in_the_bulletin(year: Year) -> None:
+    """三（二）: visits are what the province records; the H1 meeting was recorded as held."""
+    from review_calendar.store.db import session_scope
+    from review_calendar.store.models import Aggregate, RecordedFact
+
+    q3 = (year.home / "reports" / "henan_demo_base" / str(YEAR) / "bulletin_Q3.html").read_text(
+        encoding="utf-8"
+    )
+    q2 = (year.home / "reports" / "henan_demo_base" / str(YEAR) / "bulletin_Q2.html").read_text(
+        encoding="utf-8"
+    )
+    with session_scope(year.url) as s:
+        facts = s.scalars(select(RecordedFact)).all()
+        flags = s.scalars(
+            select(Aggregate.text).where(Aggregate.metric == "bulletin_rank", Aggregate.period == "Q3")
+        ).all()
+
+    assert {(f.kind, f.recorded_by) for f in facts} >= {("visit", "dag_test"), ("meeting", "dag_test")}
+    assert "合成新材料示范基地" in q3 and "尚无专家辅导记录" in q3
+    assert "上半年观摩会：已召开（2025-06-20）" in q2
+    assert any("本季度无专家辅导记录" in t for t in flags)
+
+
+def test_langfang_stage_line_counts_distinct_recognised_firms(year: Year) -> None:
+    """廊坊推进方案 三、主要目标: cumulative counts of distinct firms and platforms against the 2024 stage."""
+    from review_calendar.store.db import session_scope
+    from review_calendar.store.models import Aggregate
+
+    with session_scope(year.url) as s:
+        rows = {a.metric: a for a in s.scalars(select(Aggregate).where(Aggregate.programme_id == "langfang_digital",
+                                                                       Aggregate.metric.like("stage_%")))}  # fmt: skip
+
+    # Three counties each claim one platform firm in 2025, and the bureau recorded one more platform.
+    assert rows["stage_platforms"].value == 4
+    assert "2024年目标，截至2025年" in rows["stage_platforms"].text
+    assert "stage_pilot_or_demonstration_firms" in rows

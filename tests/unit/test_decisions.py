@@ -1,4 +1,7 @@
-"""Decision rules: evaluation (A configured bands, B monitoring), re-review recommendations, criteria, subsidies, bulletin; the log."""
+"""Decision rules: evaluation (A configured bands, B monitoring), re-review recommendations, criteria; the log.
+
+Programmes C and D: test_programmes_cd.py.
+"""
 
 from __future__ import annotations
 
@@ -15,12 +18,9 @@ from sqlalchemy import func, select
 from review_calendar.decide.rules import (
     ARTICLE_17,
     ReReviewInput,
-    bulletin_ranking,
     evaluation_verdict,
     re_review_verdict,
     revocation_outcome,
-    stage_target_progress,
-    subsidy_for_claim,
 )
 from review_calendar.domain.criteria import check_criteria
 from review_calendar.domain.labels import OUTCOMES
@@ -238,47 +238,6 @@ def test_undeterminable_criterion_never_passes_the_re_review(changes: dict, unkn
 def test_b_yaml_never_lets_the_province_revoke() -> None:
     assert B.re_review is not None
     assert (B.re_review.decided_by, B.re_review.annual_table) == ("ministry", "annual_info_table")
-
-
-@pytest.mark.parametrize(
-    ("category", "eligible", "claimed", "once", "amount"),
-    [
-        pytest.param("试点", 500.0, 120.0, False, 100.0, id="pilot-20-percent"),
-        pytest.param("示范", 2000.0, 400.0, False, 200.0, id="demonstration-capped-2m"),
-        pytest.param("平台", 1000.0, 400.0, False, 300.0, id="platform-30-percent"),
-        pytest.param("平台", 5000.0, 1500.0, False, 500.0, id="platform-capped-5m"),
-        pytest.param("平台", 1000.0, 300.0, True, 0.0, id="platform-only-once"),
-        pytest.param("试点", 500.0, 50.0, False, 50.0, id="claim-below-ceiling"),
-        pytest.param("其他", 500.0, 50.0, False, 0.0, id="unknown-category"),
-    ],
-)
-def test_langfang_subsidy(category: str, eligible: float, claimed: float, once: bool, amount: float) -> None:
-    assert subsidy_for_claim(D.subsidy_rules, category, eligible, claimed, once)[0] == amount
-
-
-def test_stage_targets_2023() -> None:
-    progress = stage_target_progress(
-        D.stage_targets, 2023, {"platforms": 1, "demonstration_firms": 8, "pilot_firms": 25}
-    )
-
-    assert [(p["metric"], p["met"]) for p in progress] == [
-        ("platforms", True),
-        ("demonstration_firms", False),
-        ("pilot_firms", True),
-    ]
-
-
-def test_bulletin_ranks_by_rank_sum_and_flags_missing_visits() -> None:
-    rows = [
-        {"base": "甲", "output_yi": 300, "investment_wan": 10, "counselling_visits": 1},
-        {"base": "乙", "output_yi": 700, "investment_wan": 50, "counselling_visits": 0},
-        {"base": "丙", "output_yi": 100, "investment_wan": 30, "counselling_visits": 2},
-    ]
-
-    ranking = bulletin_ranking(rows, ["output_yi", "investment_wan"])
-
-    assert [(r["base"], r["rank"]) for r in ranking] == [("乙", 1), ("丙", 2), ("甲", 3)]
-    assert [r["base"] for r in ranking if r["no_counselling_visit"]] == ["乙"]
 
 
 def test_same_decision_is_recorded_once(migrated_url: str) -> None:

@@ -131,16 +131,12 @@ def _annual_table(load: Loader, instance: ObligationInstance) -> pd.DataFrame:
 
 def _henan(load: Loader, instance: ObligationInstance) -> pd.DataFrame:
     f = load("henan_quarterly")
-    visits = _numbers(f, "counselling_visits")
     return _per_submission(
         f,
         {
             "bases": pd.Series(1.0, index=f.index),
             "output_yi": _numbers(f, "output_yi"),
             "investment_wan": _numbers(f, "investment_wan"),
-            "counselling_visits": visits,
-            # 豫工信办〔2012〕7号 三: experts visit every base at least once a quarter.
-            "bases_without_visit": (visits.fillna(0) < 1).astype("float64"),
         },
     )
 
@@ -239,8 +235,6 @@ _FIGURES: dict[str, tuple[tuple[Figure, ...], Callable[[Loader, ObligationInstan
             Figure("bases", "报送基地", "个"),
             Figure("output_yi", "季度产值", "亿元"),
             Figure("investment_wan", "完成投资", "万元"),
-            Figure("counselling_visits", "专家指导", "次"),
-            Figure("bases_without_visit", "本季度无专家指导的基地", "个"),
         ),
         _henan,
     ),

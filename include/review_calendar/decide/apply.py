@@ -7,6 +7,8 @@ subsidy ledger), records every verdict once with its rule and figures
 run, applies it: enrolment status and validity, claw-backs, grants. Only the
 province's own decisions are applied; a recommendation to the ministry or a
 proposal waiting for a reviewer (``figures["state"]``) changes no status.
+Programme C's bulletin and Programme D's subsidies are in :mod:`.bulletin` and
+:mod:`.subsidies`.
 """
 
 from __future__ import annotations
@@ -24,19 +26,16 @@ from review_calendar.decide.rules import (
     RECOMMENDATIONS,
     REVOCATIONS,
     ReReviewInput,
-    bulletin_ranking,
     evaluation_verdict,
     re_review_verdict,
-    stage_target_progress,
-    subsidy_for_claim,
 )
-from review_calendar.domain.labels import CRITERION_RESULTS, OUTCOMES
+from review_calendar.domain.labels import OUTCOMES
 from review_calendar.domain.programmes import find_instance
 from review_calendar.domain.verdicts import Verdict, announceable
 from review_calendar.store.db import upsert
 from review_calendar.store.decision_log import record_decision
 from review_calendar.store.frames import load_instance_frame
-from review_calendar.store.models import Aggregate, Cluster, Enrolment, Evaluation, Finding, Subsidy
+from review_calendar.store.models import Cluster, Enrolment, Evaluation, Finding, Subsidy
 from review_calendar.store.queries import accepted_regions
 
 if TYPE_CHECKING:
@@ -49,11 +48,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 ACTIVE = ("active", "extended")
-#: Key columns of the ``aggregates`` table (upserts of stage targets and bulletin ranks).
-AGGREGATE_KEY = ["programme_id", "cycle_year", "obligation_id", "period", "region_code", "metric"]
 SUBSIDY_KEY = ["programme_id", "beneficiary", "cycle_year", "kind"]
-#: Subsidy claim categories (廊坊 programme file) and the stage-target metric each counts towards.
-CATEGORY_METRICS = {"平台": "platforms", "示范": "demonstration_firms", "试点": "pilot_firms"}
 
 
 def _enrolments_in_cycle(
@@ -327,153 +322,3 @@ def decide_re_reviews(
         else:
             enrolment.status, enrolment.status_reason = "revoked", verdict.reason
     return {"kind": "re_review", "outcomes": outcomes, "expiring": len(expiring), "dry_run": dry_run}
-
-
-def _granted_before(session: Session, programme: Programme, beneficiary: str, year: int) -> bool:
-    """``beneficiary`` had a grant in a year before ``year`` (once-only subsidies)."""
-    count = session.scalar(
-        select(func.count())
-        .select_from(Subsidy)
-        .where(
-            Subsidy.programme_id == programme.id,
-            Subsidy.beneficiary == beneficiary,
-            Subsidy.kind == "granted",
-            Subsidy.cycle_year < year,
-        )
-    )
-    return bool(count)
-
-
-def _subsidy_verdict(programme: Programme, claim: Mapping[str, Any], granted_before: bool) -> Verdict:
-    """The verdict on one subsidy claim (``granted`` with its amount, or ``refused``)."""
-    category = claim["category"]
-    eligible = float(claim.get("equipment_wan") or 0) + float(claim.get("software_wan") or 0)
-    amount, why = subsidy_for_claim(
-        programme.subsidy_rules, category, eligible, float(claim.get("claimed_wan") or 0), granted_before
-    )
-    figures = {
-        "eligible_wan_yuan": eligible,
-        "claimed_wan_yuan": claim.get("claimed_wan"),
-        "amount_wan_yuan": amount,
-        "region_code": claim["region_code"],
-        "category": category,
-    }
-    return Verdict(
-        claim["firm_name"],
-        "granted" if amount else "refused",
-        f"核定奖补 {amount:g} 万元：{why}",
-        f"programmes/{programme.id}.yaml: subsidy_rules[{category}]",
-        next((s.clause for s in programme.subsidy_rules if s.category == category), ""),
-        figures,
-    )
-
-
-def _record_stage_targets(
-    session: Session, programme: Programme, instance: ObligationInstance, counts: dict[str, int], total: float
-) -> list[dict[str, Any]]:
-    """Store the year's stage-target progress and the subsidy total as province aggregates."""
-    progress = stage_target_progress(programme.stage_targets, instance.cycle_year, counts)
-    base = {
-        "programme_id": programme.id,
-        "cycle_year": instance.cycle_year,
-        "obligation_id": instance.obligation_id,
-        "period": instance.period,
-        "region_code": programme.region_code,
-    }
-    rows = []
-    for p in progress:
-        mark = CRITERION_RESULTS["met" if p["met"] else "not_met"]
-        text = f"{p['title']}：{p['actual']}/{p['minimum']:g}（{mark}）"
-        rows.append({**base, "metric": f"stage_{p['metric']}", "value": float(p["actual"]), "text": text})
-    rows.append({**base, "metric": "subsidy_total_wan_yuan", "value": total, "text": "核定奖补合计（万元）"})
-    upsert(session, Aggregate, rows, AGGREGATE_KEY)
-    return progress
-
-
-def decide_subsidies(
-    session: Session, programme: Programme, instance: ObligationInstance, run_id: str, dry_run: bool
-) -> dict[str, Any]:
-    """Langfang subsidies per claim and the year's stage-target progress.
-
-    廊坊市产业集群数字化智能化转型推进方案: shares and caps per category, platforms once.
-
-    Args:
-        session: Open session; the caller commits.
-        programme: Programme with ``subsidy_rules`` and ``stage_targets``.
-        instance: The claims instance.
-        run_id: The deciding run, kept with each decision.
-        dry_run: Record the verdicts but book no grant.
-
-    Returns:
-        ``{"kind": "subsidy", "claims": n, "total_wan_yuan": ..., "stage_targets": [...]}``.
-    """
-    year = instance.cycle_year
-    frame = load_instance_frame(session, instance, "subsidy_claims")
-    total, counts = 0.0, {"platforms": 0, "demonstration_firms": 0, "pilot_firms": 0}
-    for claim in frame.to_dict("records"):
-        verdict = _subsidy_verdict(
-            programme, claim, _granted_before(session, programme, claim["firm_name"], year)
-        )
-        metric = CATEGORY_METRICS.get(claim["category"])
-        if metric:
-            counts[metric] += 1
-        record_decision(session, programme.id, year, "subsidy", verdict, run_id)
-        amount = verdict.figures["amount_wan_yuan"]
-        total += amount
-        if not dry_run and amount:
-            grant = {
-                "programme_id": programme.id,
-                "beneficiary": claim["firm_name"],
-                "region_code": claim["region_code"],
-                "cycle_year": year,
-                "kind": "granted",
-                "amount_wan_yuan": amount,
-                "rule": verdict.rule,
-            }
-            upsert(session, Subsidy, [grant], SUBSIDY_KEY)
-    counts["pilot_or_demonstration_firms"] = counts["pilot_firms"] + counts["demonstration_firms"]
-    progress = _record_stage_targets(session, programme, instance, counts, total)
-    return {"kind": "subsidy", "claims": len(frame), "total_wan_yuan": total, "stage_targets": progress}
-
-
-def publish_bulletin(
-    session: Session, programme: Programme, instance: ObligationInstance, run_id: str
-) -> dict[str, Any]:
-    """Quarterly bulletin ranking, bases without a counselling visit flagged.
-
-    豫工信办〔2012〕7号: the province ranks the bases' progress every quarter (每季度通报).
-
-    Args:
-        session: Open session; the caller commits.
-        programme: Programme with ``bulletin_indicators``.
-        instance: The quarterly instance.
-        run_id: The deciding run (unused: ranks are aggregates, not decisions).
-
-    Returns:
-        ``{"kind": "bulletin", "ranked": n, "no_visit": n}``.
-    """
-    frame = load_instance_frame(session, instance, "henan_quarterly")
-    records = frame.to_dict("records") if len(frame) else []
-    ranking = bulletin_ranking(records, programme.bulletin_indicators, key="region_code") if records else []
-    base = {
-        "programme_id": programme.id,
-        "cycle_year": instance.cycle_year,
-        "obligation_id": instance.obligation_id,
-        "period": instance.period,
-    }
-    rows = [
-        {
-            **base,
-            "region_code": r["region_code"],
-            "metric": "bulletin_rank",
-            "value": float(r["rank"]),
-            "text": "本季度无专家指导" if r["no_counselling_visit"] else "",
-        }
-        for r in ranking
-    ]
-    upsert(session, Aggregate, rows, AGGREGATE_KEY)
-    return {
-        "kind": "bulletin",
-        "ranked": len(ranking),
-        "no_visit": sum(r["no_counselling_visit"] for r in ranking),
-    }

@@ -1,4 +1,6 @@
-"""Decision rules: evaluations, re-reviews, 第十七条 proposals, subsidies, stage targets, bulletins.
+"""Decision rules: evaluations, re-reviews and 第十七条 proposals.
+
+Programme C's rules are in :mod:`.henan`, Programme D's in :mod:`.langfang`.
 
 The rules are pure functions over typed inputs (no database, no files); every
 threshold comes from the programme file, and every verdict carries the rule it
@@ -28,14 +30,12 @@ from review_calendar.domain.verdicts import Verdict
 
 if TYPE_CHECKING:
     import datetime as dt
-    from collections.abc import Iterable, Mapping, Sequence
+    from collections.abc import Mapping
 
     from review_calendar.domain.programmes import (
         EvaluationRules,
         Programme,
         ReReviewRules,
-        StageTarget,
-        SubsidyRule,
     )
 
 #: 工信部企业〔2022〕119号 第十七条: the five grounds for revoking a recognition, in our own paraphrase.
@@ -365,98 +365,3 @@ def annual_table_proposal(
     evidence = {"submission_state": state, "effective_due": effective_due.isoformat()}
     explanation = f"年度培育情况信息表{words}（截止日 {effective_due.isoformat()}，含顺延）"
     return article17_proposal(programme, cluster_id, "annual_table_missing", evidence, explanation)
-
-
-def subsidy_for_claim(
-    rules: Sequence[SubsidyRule],
-    category: str,
-    eligible_wan_yuan: float,
-    claimed_wan_yuan: float,
-    already_granted_once: bool,
-) -> tuple[float, str]:
-    """Subsidy for one Langfang claim: share of eligible investment, capped, platforms once only.
-
-    廊坊市产业集群数字化智能化转型推进方案: pilot and demonstration projects up to
-    20 % of equipment and software investment, at most 2 m yuan; recognised
-    platforms up to 30 %, at most 5 m yuan, once.
-
-    Args:
-        rules: The programme's subsidy bands.
-        category: The claim's category (试点, 示范, 平台).
-        eligible_wan_yuan: Equipment and software investment, in 万元.
-        claimed_wan_yuan: The amount claimed, in 万元.
-        already_granted_once: The beneficiary had a grant in an earlier year.
-
-    Returns:
-        (amount in 万元, explanation in Chinese).
-    """
-    rule = next((r for r in rules if r.category == category), None)
-    if rule is None:
-        return 0.0, f"类别“{category}”不在奖补范围内"
-    if rule.once and already_granted_once:
-        return 0.0, f"{category}奖补为一次性，已享受过"
-    ceiling = min(eligible_wan_yuan * rule.share, rule.cap_wan_yuan)
-    amount = round(min(claimed_wan_yuan, ceiling), 2)
-    return (
-        amount,
-        f"按设备和软件投资 {eligible_wan_yuan:g} 万元的 {rule.share:.0%} 计，上限 {rule.cap_wan_yuan:g} 万元",
-    )
-
-
-def stage_target_progress(
-    targets: Iterable[StageTarget], year: int, counts: Mapping[str, float]
-) -> list[dict[str, Any]]:
-    """Progress against the stage targets of ``year`` (met when the count reaches the minimum).
-
-    Args:
-        targets: The programme's stage targets (cumulative counts).
-        year: The year whose targets are checked.
-        counts: Counts by metric (``platforms``, ``pilot_firms``...).
-
-    Returns:
-        One dict per target of ``year``: metric, title, minimum, actual, met.
-    """
-    progress = []
-    for t in targets:
-        if t.year != year:
-            continue
-        actual = counts.get(t.metric, 0)
-        progress.append(
-            {
-                "metric": t.metric,
-                "title": t.title,
-                "minimum": t.minimum,
-                "actual": actual,
-                "met": actual >= t.minimum,
-            }
-        )
-    return progress
-
-
-def bulletin_ranking(
-    rows: Sequence[Mapping[str, Any]], indicators: Sequence[str], key: str = "base"
-) -> list[dict[str, Any]]:
-    """Rank bases for the quarterly bulletin (豫工信办〔2012〕7号: 每季度通报).
-
-    Each indicator ranks the bases (higher is better); the bulletin orders them by
-    the sum of ranks, ties by name. Bases with no counselling visit in the quarter
-    are flagged (the expert group visits at least once a quarter).
-
-    Args:
-        rows: One row per base with the indicator values and ``counselling_visits``.
-        indicators: The indicator columns that rank.
-        key: The column naming the base.
-
-    Returns:
-        The rows with ``rank_sum``, ``rank`` and ``no_counselling_visit``, best first.
-    """
-    ranked: dict[str, dict[str, Any]] = {str(r[key]): {"base": str(r[key]), "rank_sum": 0, **r} for r in rows}
-    for ind in indicators:
-        ordered = sorted(ranked.values(), key=lambda r: -(float(r.get(ind) or 0)))
-        for position, r in enumerate(ordered, start=1):
-            r["rank_sum"] += position
-    out = sorted(ranked.values(), key=lambda r: (r["rank_sum"], r["base"]))
-    for position, r in enumerate(out, start=1):
-        r["rank"] = position
-        r["no_counselling_visit"] = not float(r.get("counselling_visits") or 0)
-    return out

@@ -198,3 +198,36 @@ DECISION_STATES: dict[str, str] = {
 
 #: The basis of a rule no source document states: the province configured it.
 CONFIGURED_RULE = "省级配置规则"
+
+
+#: Kinds of facts the province records (``domain.facts``).
+FACT_KINDS: dict[str, str] = {
+    "visit": "专家辅导",
+    "meeting": "观摩会",
+    "miit_decision": "工业和信息化部决定",
+    "recognition": "认定",
+    "re_review": "示范基地复核",
+}
+
+#: Whether a half-year observation meeting was held (``not_recorded``: nobody has said yet).
+MEETING_STATES: dict[str, str] = {"held": "已召开", "not_held": "未召开", "not_recorded": "尚未记录"}
+
+#: MIIT's decisions on a cluster, as its documents name them.
+MIIT_DECISIONS: dict[str, str] = {
+    "recognise": "认定",
+    "extend": "复核通过，有效期延长3年",
+    "revoke_recognition": "撤销认定",
+    "keep": "维持认定",
+}
+
+# Outcomes added for Programmes C and D (appended, the entries above keep their order).
+OUTCOMES.update(
+    {
+        "propose_revoke_title": "建议取消示范基地称号（待审核）",
+        "keep_title": "复核通过，保留示范基地称号",
+        "awaiting_re_review": "尚未记录复核结果",
+        "commended": "通报表彰",
+    }
+)
+DECISION_KINDS.update({"base_re_review": "示范基地复核"})
+MESSAGE_KINDS.update({"bulletin": "季度通报"})

@@ -144,10 +144,14 @@ class Obligation(_Strict):
         return self
 
 
-class Validity(_Strict):
-    """How long a recognised status lasts and how it is extended."""
+#: ``valid_until`` of a status whose document sets no validity (``validity: {years: null}``): it never expires.
+OPEN_ENDED = dt.date(9999, 12, 31)
 
-    years: Annotated[int, Field(ge=1, le=10)] = 3
+
+class Validity(_Strict):
+    """How long a recognised status lasts and how it is extended (``years: null``: no expiry)."""
+
+    years: Annotated[int, Field(ge=1, le=10)] | None = 3
     extension_years: Annotated[int, Field(ge=0, le=10)] = 3
     max_pilot_years: Annotated[int, Field(ge=1, le=10)] | None = None
     clause: str = ""
@@ -303,6 +307,8 @@ class Programme(_Strict):
     subsidy_rules: list[SubsidyRule] = []
     stage_targets: list[StageTarget] = []
     bulletin_indicators: list[str] = []
+    #: How many of the best bases a quarterly bulletin commends (provincial configuration).
+    bulletin_commend_top: Annotated[int, Field(ge=0, le=50)] = 0
     tags: list[str] = []
 
     @model_validator(mode="after")

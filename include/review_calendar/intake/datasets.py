@@ -353,12 +353,6 @@ _DATASET_LIST: tuple[Dataset, ...] = (
             ),
             col.money("output_yi", "季度产值(亿元)", example="35.2"),
             col.money("investment_wan", "完成投资(万元)", example="18,000"),
-            col.count(
-                "counselling_visits",
-                "专家指导次数(次)",
-                note="本季度专家深入基地指导次数，每季度至少1次。",
-                example="1",
-            ),
             col.text("progress", "主要进展", required=False, example="新引进项目3个……"),
         ),
         key_columns=("base_code", "year", "quarter"),

@@ -296,3 +296,29 @@ class Subsidy(Base):
     kind: Mapped[str] = mapped_column(String(16))  # granted, clawback
     amount_wan_yuan: Mapped[float] = mapped_column(Float)
     rule: Mapped[str] = mapped_column(Text, default="")
+
+
+class RecordedFact(Base):
+    """A fact only the province or MIIT knows, entered by a person: a counselling visit, a meeting
+    held or not held, MIIT's decision on a recommendation, a recognition decided elsewhere.
+
+    Keyed by (programme, kind, natural key), so recording the same fact again
+    updates it (its details, who and when) instead of adding a second row.
+    """
+
+    __tablename__ = "recorded_facts"
+    __table_args__ = (UniqueConstraint("programme_id", "kind", "natural_key"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    programme_id: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(32))  # visit, meeting, miit_decision, recognition, re_review
+    natural_key: Mapped[str] = mapped_column(String(200))
+    cycle_year: Mapped[int] = mapped_column(Integer, index=True)
+    period: Mapped[str] = mapped_column(String(8), default="")
+    subject: Mapped[str] = mapped_column(String(200), default="")  # cluster id or firm name
+    on_date: Mapped[dt.date | None] = mapped_column(Date)
+    outcome: Mapped[str] = mapped_column(String(32), default="")
+    reference: Mapped[str] = mapped_column(String(128), default="")  # 文号
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    recorded_by: Mapped[str] = mapped_column(String(128))
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    source: Mapped[str] = mapped_column(String(16))  # cli, airflow

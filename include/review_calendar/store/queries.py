@@ -89,8 +89,12 @@ def expected_submitters(
     - ``enrolled_counties``: the region of every cluster enrolled and active during the cycle;
     - ``enrolments_expiring``: clusters whose validity ends in the cycle year (re-review);
     - ``evaluator``: the province itself (the evaluator reports to it).
+
+    A meeting (``kind: meeting``) is an event the province holds: nobody owes a submission for it.
     """
     obligation = programme.obligation(instance.obligation_id)
+    if obligation.kind == "meeting":
+        return []
     province = programme.region_prefix
     regions = {r.code: r for r in session.scalars(select(Region).where(Region.code.like(f"{province}%")))}
     if obligation.applies_to == "cities":

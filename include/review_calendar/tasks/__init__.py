@@ -197,9 +197,13 @@ def decide(key: str, as_of: str, run_id: str, *, dry_run: bool = False) -> dict[
         if obligation.kind == "re_review":
             return outcomes.decide_re_reviews(session, programme, instance, run_id, dry_run)
         if obligation.dataset == "subsidy_claims":
-            return outcomes.decide_subsidies(session, programme, instance, run_id, dry_run)
+            from review_calendar.decide.subsidies import decide_subsidies
+
+            return decide_subsidies(session, programme, instance, run_id, dry_run)
         if obligation.dataset == "henan_quarterly":
-            return outcomes.publish_bulletin(session, programme, instance, run_id)
+            from review_calendar.tasks.bulletin import publish_bulletin
+
+            return publish_bulletin(session, programme, instance, as_of, dry_run=dry_run)
         if programme.re_review and programme.re_review.annual_table == obligation.id:
             from review_calendar.decide.proposals import propose_article17
 

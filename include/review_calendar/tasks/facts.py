@@ -1,0 +1,87 @@
+"""Recording a fact only the province or MIIT knows: the one way in for the form DAG and the CLI.
+
+``review-calendar record ...`` and the ``record_fact`` DAG's entry form both call
+:func:`record_fact`, so a fact is checked, keyed and stored the same way
+whoever enters it, with who (the CLI's ``--by`` or the Airflow user who
+triggered the form) and when. A recorded re-review result of a base becomes a
+proposal for a reviewer at once (never applied).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import TYPE_CHECKING, Any
+
+from review_calendar.settings import get_settings
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+log = logging.getLogger(__name__)
+
+#: Kinds whose subject must be a cluster (base) of our records.
+CLUSTER_SUBJECTS = ("visit", "miit_decision", "re_review")
+
+
+def _date(value: Any) -> dt.date | None:
+    if value in (None, ""):
+        return None
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+
+
+def record_fact(
+    programme_id: str, kind: str, values: Mapping[str, Any], *, by: str, source: str, run_id: str = ""
+) -> dict[str, Any]:
+    """Check and store one fact; the same fact again updates it.
+
+    Args:
+        programme_id: The programme.
+        kind: ``visit``, ``meeting``, ``miit_decision``, ``recognition`` or ``re_review``.
+        values: ``year``, ``period``, ``subject``, ``date`` (ISO), ``outcome``, ``reference``,
+            ``expert``, ``note`` (the ones the kind needs; empty values are ignored).
+        by: Who records it.
+        source: ``cli`` or ``airflow``.
+        run_id: The Airflow run (or CLI run name) kept with a re-review proposal.
+
+    Returns:
+        ``{"id", "kind", "key", "new", "recorded_by", "recorded_at", "proposal"}``.
+
+    Raises:
+        review_calendar.domain.facts.FactError: The fact is incomplete or inconsistent,
+            or its base is not in our records (message in Chinese).
+        review_calendar.domain.programmes.UnknownProgramme: No such programme.
+    """
+    from review_calendar.decide.bulletin import propose_re_review
+    from review_calendar.domain.facts import Fact, FactError
+    from review_calendar.domain.programmes import load_programme
+    from review_calendar.store.db import session_scope, upgrade
+    from review_calendar.store.facts import save_fact
+    from review_calendar.store.models import Cluster
+
+    programme = load_programme(programme_id)
+    details = {k: str(values[k]) for k in ("expert", "note", "place") if values.get(k)}
+    year = values.get("year")
+    fact = Fact(
+        programme_id=programme.id, kind=kind, cycle_year=int(year) if year not in (None, "") else None,
+        period=str(values.get("period") or ""), subject=str(values.get("subject") or "").strip(),
+        on_date=_date(values.get("date")), outcome=str(values.get("outcome") or ""),
+        reference=str(values.get("reference") or "").strip(), details=details,
+    )  # fmt: skip
+    settings = get_settings()
+    upgrade(settings.db_url)
+    with session_scope(settings.db_url) as session:
+        if kind in CLUSTER_SUBJECTS and fact.subject and session.get(Cluster, fact.subject) is None:
+            raise FactError(f"审查库中没有集群或基地“{fact.subject}”")
+        row, new = save_fact(session, fact, recorded_by=by, source=source)
+        proposal = (
+            propose_re_review(session, programme, row, run_id or f"{source}:{by}")
+            if kind == "re_review"
+            else ""
+        )
+        result = {"id": row.id, "kind": kind, "key": row.natural_key, "new": new, "recorded_by": row.recorded_by,
+                  "recorded_at": row.recorded_at.isoformat(), "proposal": proposal}  # fmt: skip
+    log.info(
+        "Recorded %s %s of %s by %s (%s)", kind, result["key"], programme_id, by, "new" if new else "updated"
+    )
+    return result
