@@ -25,6 +25,7 @@ from review_calendar.intake.row_rules import (
     RowCheck,
     approval_date,
     investment_progress,
+    pilot_period,
     plan_period,
     targets,
     violation_note,
@@ -153,7 +154,21 @@ _DATASET_LIST: tuple[Dataset, ...] = (
             _CLUSTER,
             col.year("period_start", "规划起始年份", note="规划期第一年。", example="2025"),
             col.year(
-                "period_end", "规划截止年份", note="规划期最后一年；试点期原则上不超过3年。", example="2027"
+                "period_end",
+                "规划截止年份",
+                note="规划期最后一年；规划期可与本地五年规划一致，不受试点期限制。",
+                example="2029",
+            ),
+            Column(
+                "pilot_start", "试点实施起始年份", "year", False, note="实施方案的试点实施期第一年。", example="2025"
+            ),
+            Column(
+                "pilot_end",
+                "试点实施截止年份",
+                "year",
+                False,
+                note="试点实施期最后一年；试点实施时间原则上不超过3年，超过的予以提示。",
+                example="2027",
             ),
             col.text("overall_approach", "总体思路", example="以数字化改造提升集群整体竞争力……"),
             col.text("goals", "建设目标", example="到2027年建成集群工业互联网平台……"),
@@ -168,12 +183,22 @@ _DATASET_LIST: tuple[Dataset, ...] = (
                 note="已批准的填写批准日期。",
                 example="2025-05-20",
             ),
+            Column(
+                "approval_number",
+                "批复文号",
+                "text",
+                False,
+                note="县（市）政府批复的文号；批复文件（PDF、Word或OFD，文件名含“批复”）与本表一同上传。"
+                "未填写文号、日期或未附批复文件的，状态为“待补批复”。",
+                example="安政字〔2025〕18号",
+                max_length=100,
+            ),
             col.money(
                 "total_investment", "计划总投资(万元)", note="单位：万元，只填数字。", example="12,500"
             ),
         ),
         key_columns=("region_code", "cluster_name"),
-        row_checks=(plan_period, approval_date),
+        row_checks=(plan_period, pilot_period, approval_date),
     ),
     Dataset(
         id="plan_projects",
