@@ -277,6 +277,11 @@ def test_an_approved_plan_without_its_date_is_kept_awaiting_the_approval() -> No
 
     [failure] = validate_batch("development_plan", frame, expectations_dir=EXPECTATIONS)
 
-    assert (failure.file, failure.row, failure.column, failure.code) == (1, 5, "approval_date", "VALUE_REQUIRED")
+    assert (failure.file, failure.row, failure.column, failure.code) == (
+        1,
+        5,
+        "approval_date",
+        "VALUE_REQUIRED",
+    )
     assert failure.severity == "warning"
     assert "待补批复" in failure.message

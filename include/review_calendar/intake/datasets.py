@@ -160,7 +160,12 @@ _DATASET_LIST: tuple[Dataset, ...] = (
                 example="2029",
             ),
             Column(
-                "pilot_start", "试点实施起始年份", "year", False, note="实施方案的试点实施期第一年。", example="2025"
+                "pilot_start",
+                "试点实施起始年份",
+                "year",
+                False,
+                note="实施方案的试点实施期第一年。",
+                example="2025",
             ),
             Column(
                 "pilot_end",
