@@ -85,7 +85,9 @@ def _development_plan(f: _Filler) -> dict[str, list[dict[str, Any]]]:
     plan = {"region_code": code, "cluster_name": cluster, "period_start": year, "period_end": year + 2,
             "overall_approach": "以数字化改造带动集群整体升级", "goals": f"到{year + 2}年建成集群工业互联网平台",
             "main_tasks": "一是建设公共服务平台；二是推进企业上云", "safeguards": "成立工作专班，落实专项资金",
-            "approved": "是", "approval_date": f"{year}年5月{rng.randint(6, 28)}日", "total_investment": f"{total:,}"}  # fmt: skip
+            "approved": "是", "approval_date": f"{year}年5月{rng.randint(6, 28)}日", "total_investment": f"{total:,}",
+            "pilot_start": year, "pilot_end": year + 2,
+            "approval_number": f"{f.submitter.region_name[:2]}政字〔{year}〕{rng.randint(10, 60)}号"}  # fmt: skip
     return {"development_plan": [plan], "plan_projects": projects}
 
 

@@ -45,6 +45,7 @@ SUBMISSION_STATES: dict[str, str] = {
     "open": "待提交",
     "not_due": "未到期",
     "not_applicable": "无需报送",
+    "awaiting_approval": "待补批复",
 }
 
 #: What each state means, for legends.
@@ -57,6 +58,7 @@ SUBMISSION_STATE_HINTS: dict[str, str] = {
     "open": "报送窗口已开启，尚未收到可受理的文件",
     "not_due": "报送窗口尚未开启",
     "not_applicable": "该地区本期无需报送",
+    "awaiting_approval": "规划已收到，尚缺县（市）政府批复文号、批准日期或批复文件，补齐前不计为已报送",
 }
 
 #: Window phases of an obligation instance.

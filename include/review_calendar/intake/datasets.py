@@ -59,6 +59,9 @@ class Dataset:
         row_checks: Rules across the cells of one row.
         total_row_labels: First-cell texts that mark a 合计 row: excluded
             from the records, its numbers checked against the column sums.
+        needs_approval: The file counts as submitted only with its approval
+            (approved, 文号, date and the approval document attached; see
+            ``store.attachments``); until then it is 待补批复.
     """
 
     id: str
@@ -70,6 +73,7 @@ class Dataset:
     period_column: str | None = None
     row_checks: tuple[RowCheck, ...] = ()
     total_row_labels: tuple[str, ...] = ("合计", "总计", "小计")
+    needs_approval: bool = False
 
     def __post_init__(self) -> None:
         keys = [c.key for c in self.columns]
@@ -204,6 +208,7 @@ _DATASET_LIST: tuple[Dataset, ...] = (
         ),
         key_columns=("region_code", "cluster_name"),
         row_checks=(plan_period, pilot_period, approval_date),
+        needs_approval=True,
     ),
     Dataset(
         id="plan_projects",

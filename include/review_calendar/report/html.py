@@ -142,7 +142,7 @@ def _city_table(aggregate: ProvinceAggregate) -> dict[str, Any]:
 def _listed_lagging_states(aggregate: ProvinceAggregate) -> tuple[str, ...]:
     """The states the 滞后地区 table can hold: after the deadline nobody is still 待提交 or 未到期."""
     if aggregate.as_of > aggregate.effective_due:
-        return ("late", "missing", "rejected")
+        return ("late", "missing", "rejected", "awaiting_approval")
     return LAGGING_STATES
 
 
