@@ -269,3 +269,36 @@ def test_documents_wait_in_the_inbox_for_a_rejected_sheet(env) -> None:
     assert pending_files(settings, PLAN) == [pdf]
     with session_scope(url) as s:
         assert s.scalars(select(Attachment)).all() == []
+
+
+def test_reviewers_see_each_document_with_name_size_and_hash_never_its_content(env) -> None:
+    from review_calendar_airflow.ui.rendering import Pages
+
+    from review_calendar.reviewer_pages.documents import documents_view
+    from review_calendar.reviewer_pages.matrix import status_matrix
+    from review_calendar.reviewer_pages.results import AggregateTable
+
+    url, settings, submitters = env
+    county = submitters[0]
+    folder = inbox_dir(settings, PLAN) / county.region_code
+    _place(folder, "规划.xlsx", ON_TIME, records=records_for(A, PLAN, county))
+    pdf = write_pdf(folder / "县政府批复.pdf", "SECRET-CONTENT")
+    set_received(pdf, ON_TIME)
+    digest, size = sha(pdf), pdf.stat().st_size
+    ingest_files(url, settings, A, PLAN, pending_files(settings, PLAN), gx=False, move=True)
+
+    with session_scope(url) as s:
+        rows = documents_view(s, PLAN)
+        matrix = status_matrix(s, A, 2025, dt.date(2025, 7, 31), instances=[PLAN])
+    html = Pages().env.get_template("obligation.html").render(
+        programme=A, instance=PLAN, obligation=A.obligation(PLAN.obligation_id), year=2025, prefix="", q="",
+        airflow="/", dag_id="d", may_rerun=False, caller=None, matrix=matrix, gates=[], progress_svg="",
+        aggregates=AggregateTable((), ()), state_labels={}, state_hints={}, documents=rows,
+    )  # fmt: skip
+
+    assert [(r.region_code, r.kind, r.file_name, r.media_type, r.sha256, r.status) for r in rows] == [
+        (county.region_code, "批复文件", "县政府批复.pdf", "PDF", digest, "已保存")
+    ]
+    assert size < 1024 and rows[0].size == f"{size} B"
+    assert digest in html and "县政府批复.pdf" in html
+    assert "SECRET-CONTENT" not in html

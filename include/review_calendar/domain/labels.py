@@ -134,3 +134,10 @@ def label(vocabulary: dict[str, str], code: str | None) -> str:
 def period_label(period: str) -> str:
     """``Q1`` → 第一季度; the whole year (``Y``) gives an empty string, as titles omit it."""
     return "" if period == "Y" else PERIODS.get(period, period)
+
+
+#: Kinds of documents sent with a submission.
+ATTACHMENT_KINDS: dict[str, str] = {"approval": "批复文件", "plan": "规划文本"}
+
+#: What became of a document sent with a submission.
+ATTACHMENT_STATUSES: dict[str, str] = {"kept": "已保存", "rejected": "未保存（已隔离）"}
