@@ -102,7 +102,7 @@ class Obligation(_Strict):
     opens_days_before: Annotated[int, Field(ge=0, le=366)] = 30
     template: str | None = None
     dataset: str | None = None
-    applies_to: Literal["cities", "enrolled_counties", "enrolments_expiring", "evaluator"] = (
+    applies_to: Literal["cities", "enrolled_counties", "enrolments_expiring", "evaluator", "plan_due"] = (
         "enrolled_counties"
     )
     clause: Annotated[str, Field(min_length=2)]
