@@ -73,6 +73,8 @@ DECISION_KINDS: dict[str, str] = {
     "clawback": "追回补贴资金",
     "subsidy": "补贴",
     "bulletin": "季度通报",
+    "recognition": "认定建议",
+    "enrolment": "认定登记",
 }
 
 #: Outcomes of decisions, in the documents' words where the documents name them.
@@ -92,6 +94,10 @@ OUTCOMES: dict[str, str] = {
     "granted": "给予补贴",
     "refused": "不予补贴",
     "clawback": "追回补贴资金",
+    "propose_recognition": "符合申报条件，建议提交评审",
+    "not_eligible": "不符合申报条件",
+    "undetermined": "无法判断，待人工核实",
+    "recognised": "已认定",
 }
 
 #: Whether a recognition criterion or a stage target is met (``unknown``: not reported).

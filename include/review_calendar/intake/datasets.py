@@ -397,6 +397,34 @@ _DATASET_LIST: tuple[Dataset, ...] = (
         period_column="quarter",
     ),
     Dataset(
+        id="pilot_application",
+        title="智慧集群建设试点申报表",
+        sheet="试点申报",
+        columns=(
+            col.region("申报集群所在县（市）的6位行政区划代码。", example="131125"),
+            _CLUSTER,
+            col.year(note="填报上一年度的数据，如2025年申报填“2024”。", example="2024"),
+            col.money("revenue_yi", "集群年营业收入(亿元)", note="申报条件：50亿元以上。", example="86.5"),
+            col.count(
+                "firms_over_100m", "年营业收入超亿元企业数(家)", note="申报条件：5家以上。", example="7"
+            ),
+            col.count("public_platforms", "公共服务平台数(个)", note="申报条件：3个以上。", example="4"),
+            col.yes_no("has_carrier", "是否有产业园区或专业市场为载体"),
+            col.count("regional_brands", "省级以上区域品牌数(个)", note="申报条件：1个以上。", example="1"),
+            col.count("well_known_marks", "中国驰名商标数(件)", note="申报条件：1件以上。", example="2"),
+            col.count(
+                "hebei_brands",
+                "河北省名牌产品、著名商标或中小企业名牌产品数(个)",
+                note="申报条件：5个以上。",
+                example="9",
+            ),
+            col.share("broadband_share", "集群企业宽带接入率(%)", example="82%"),
+            col.yes_no("city_recommended", "市工业和信息化局是否推荐", note="经市局组织推荐后报送省厅。"),
+        ),
+        key_columns=("region_code", "cluster_name"),
+        year_column="year",
+    ),
+    Dataset(
         id="subsidy_claims",
         title="产业集群数字化转型奖补申报表",
         sheet="奖补申报",

@@ -80,6 +80,7 @@ def expected_submitters(
     - ``enrolled_counties``: the region of every cluster enrolled and active during the cycle;
     - ``enrolments_expiring``: clusters whose validity ends in the cycle year (re-review);
     - ``evaluator``: the province itself (the evaluator reports to it);
+    - ``applicants``: nobody (an open call: applications are taken in, never reminded);
     - ``plan_due``: enrolled clusters that owe a development plan (:func:`plan_due`): in
       their first cycle year and again once the period of their last accepted plan has
       ended, not every pilot every year.
@@ -92,6 +93,8 @@ def expected_submitters(
         if programme.scope == "city":
             cities = [r for r in cities if r.code == programme.region_code]
         return [Submitter(r.code, r.name, r.code) for r in sorted(cities, key=lambda r: r.code)]
+    if obligation.applies_to == "applicants":
+        return []  # an open call: any county of the province may apply, nobody owes it
     if obligation.applies_to == "evaluator":
         own = regions.get(programme.region_code)
         name = own.name if own else programme.authority
