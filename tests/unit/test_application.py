@@ -170,3 +170,19 @@ def test_a_new_pilot_owes_its_development_plan_in_its_first_year(env) -> None:
         owed = expected_submitters(s, A, find_instance(A, 2026, "development_plan"))
 
     assert "新认定丝网产业集群" in {x.cluster_name for x in owed}
+
+
+def test_the_demo_applications_are_checked_against_the_conditions(env) -> None:
+    from review_calendar_demo.scenario import place_submissions
+
+    url, settings = env
+    place_submissions(url, settings, A, APPLICATION)
+    ingest_files(url, settings, A, APPLICATION, pending_files(settings, APPLICATION), gx=False, move=True)
+
+    with session_scope(url) as s:
+        result = propose_recognitions(s, A, APPLICATION, run_id="demo")
+
+    assert sorted((p["subject"], p["outcome"]) for p in result["proposals"]) == [
+        ("130481/武安装备制造产业集群", "propose_recognition"),
+        ("130629/容城服装产业集群", "not_eligible"),  # broadband 65% < 70%
+    ]

@@ -302,3 +302,41 @@ def test_reviewers_see_each_document_with_name_size_and_hash_never_its_content(e
     assert size < 1024 and rows[0].size == f"{size} B"
     assert digest in html and "县政府批复.pdf" in html
     assert "SECRET-CONTENT" not in html
+
+
+def test_a_corrected_sheet_keeps_the_documents_of_the_file_it_replaces(env) -> None:
+    url, settings, submitters = env
+    county = submitters[0]
+    folder = inbox_dir(settings, PLAN) / county.region_code
+    records = records_for(A, PLAN, county)
+    _place(folder, "规划.xlsx", ON_TIME, records=records)
+    pdf = _place(folder, "县政府批复.pdf", ON_TIME, write_pdf)
+    digest = sha(pdf)
+    ingest_files(url, settings, A, PLAN, pending_files(settings, PLAN), gx=False, move=True)
+    records["development_plan"][0]["total_investment"] = "13,000"
+    _place(folder, "规划（更正）.xlsx", dt.date(2025, 6, 22), records=records)
+
+    ingest_files(url, settings, A, PLAN, pending_files(settings, PLAN), gx=False, move=True)
+
+    with session_scope(url) as s:
+        shown = attachments_of(s, PLAN)
+    assert [(a.file_name, a.sha256) for a in shown] == [("县政府批复.pdf", digest)]
+    assert _states(url)[county.region_code] == "on_time"
+
+
+def test_the_demo_year_shows_plans_with_their_approval_and_one_awaiting_it(env) -> None:
+    from review_calendar_demo.scenario import UNAPPROVED_POSITION, place_submissions
+
+    url, settings, submitters = env
+    place_submissions(url, settings, A, PLAN)
+
+    ingest_files(url, settings, A, PLAN, pending_files(settings, PLAN), gx=False, move=True)
+
+    states = _states(url)
+    with session_scope(url) as s:
+        shown = attachments_of(s, PLAN)
+    unapproved = submitters[UNAPPROVED_POSITION].region_code
+    assert states[unapproved] == "awaiting_approval"
+    assert [s for r, s in states.items() if r != unapproved].count("awaiting_approval") == 0
+    assert {a.kind for a in shown if a.region_code == unapproved} == {"plan"}
+    assert {a.media_type for a in shown} == {"pdf", "docx"}

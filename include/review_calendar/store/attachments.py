@@ -38,6 +38,7 @@ __all__ = [
     "AttachmentInfo",
     "approval_complete",
     "attachments_of",
+    "carry_attachments",
     "keep_attachments",
     "refresh_awaiting",
 ]
@@ -117,6 +118,29 @@ def keep_attachments(
         rows.append(row)
     session.flush()
     return rows
+
+
+def carry_attachments(session: Session, from_id: int, to_id: int) -> int:
+    """A correction keeps the documents of the file it replaces (the same stored copies, linked again).
+
+    A county correcting its summary sheet need not upload the plan and its approval again.
+
+    Returns:
+        The number of documents linked to ``to_id``.
+    """
+    known = set(session.scalars(select(Attachment.sha256).where(Attachment.submission_id == to_id)))
+    earlier = session.scalars(select(Attachment).where(Attachment.submission_id == from_id)).all()
+    carried = [a for a in earlier if a.sha256 not in known]
+    session.add_all(
+        Attachment(
+            submission_id=to_id, kind=a.kind, file_name=a.file_name, media_type=a.media_type, sha256=a.sha256,
+            size_bytes=a.size_bytes, stored_path=a.stored_path, received_on=a.received_on, status=a.status,
+            reason=a.reason,
+        )
+        for a in carried
+    )  # fmt: skip
+    session.flush()
+    return len(carried)
 
 
 def refresh_awaiting(

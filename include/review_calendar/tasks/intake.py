@@ -198,7 +198,7 @@ def _take_in_file(
     from review_calendar.domain.verdicts import Verdict
     from review_calendar.notify.notices import queue_rejection
     from review_calendar.store import accept
-    from review_calendar.store.attachments import keep_attachments, refresh_awaiting
+    from review_calendar.store.attachments import carry_attachments, keep_attachments, refresh_awaiting
     from review_calendar.store.db import session_scope
     from review_calendar.store.decision_log import record_decision
     from review_calendar.store.models import Submission
@@ -211,6 +211,8 @@ def _take_in_file(
             return outcome
         if outcome.status == "accepted":
             submission = session.get(Submission, outcome.submission_id)
+            if outcome.superseded:
+                carry_attachments(session, outcome.superseded, submission.id)
             keep_attachments(session, settings, instance, submission, checked, parsed.received_on)
             refresh_awaiting(session, programme, instance, submission)
         verdict = Verdict(**accept.acceptance_record(programme, instance, outcome))
