@@ -340,3 +340,22 @@ def test_the_demo_year_shows_plans_with_their_approval_and_one_awaiting_it(env) 
     assert [s for r, s in states.items() if r != unapproved].count("awaiting_approval") == 0
     assert {a.kind for a in shown if a.region_code == unapproved} == {"plan"}
     assert {a.media_type for a in shown} == {"pdf", "docx"}
+
+
+def test_a_plan_awaiting_its_approval_is_reminded_like_a_missing_one(env) -> None:
+    from review_calendar.notify.reminders import _lagging
+
+    url, settings, submitters = env
+    county, other = submitters[0], submitters[1]
+    for who, documents in ((county, ()), (other, (("县政府批复.pdf", write_pdf),))):
+        folder = inbox_dir(settings, PLAN) / who.region_code
+        _place(folder, "规划.xlsx", ON_TIME, records=records_for(A, PLAN, who))
+        for name, write in documents:
+            _place(folder, name, ON_TIME, write)
+    ingest_files(url, settings, A, PLAN, pending_files(settings, PLAN), gx=False, move=True)
+
+    with session_scope(url) as s:
+        lagging = _lagging(s, A, PLAN, dt.date(2025, 7, 3))
+
+    assert county.region_code in lagging
+    assert other.region_code not in lagging
