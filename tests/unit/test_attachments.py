@@ -22,7 +22,7 @@ from review_calendar.intake.inbox import inbox_dir, pending_files
 from review_calendar.settings import get_settings
 from review_calendar.store.attachments import approval_complete, attachments_of
 from review_calendar.store.db import session_scope
-from review_calendar.store.models import Attachment, Submission
+from review_calendar.store.models import Attachment, Decision, Submission
 from review_calendar.store.queries import expected_submitters, record_instances
 from review_calendar.tasks.intake import ingest_files
 from review_calendar_demo.documents import write_docx, write_ofd, write_pdf
@@ -208,6 +208,10 @@ def test_a_plan_without_its_approval_document_is_received_but_awaits_it(env) -> 
 
     assert report.counts()["accepted"] == 1
     assert _states(url)[county.region_code] == "awaiting_approval"
+    with session_scope(url) as s:
+        decision = s.scalars(select(Decision).where(Decision.kind == "acceptance")).one()
+    assert (decision.outcome, decision.figures["awaiting"]) == ("accepted", "approval")
+    assert "待补县（市）政府批复" in decision.figures["reason"]
 
 
 def test_the_approval_sent_later_alone_completes_the_plan(env) -> None:

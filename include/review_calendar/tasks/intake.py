@@ -214,8 +214,12 @@ def _take_in_file(
             if outcome.superseded:
                 carry_attachments(session, outcome.superseded, submission.id)
             keep_attachments(session, settings, instance, submission, checked, parsed.received_on)
-            refresh_awaiting(session, programme, instance, submission)
-        verdict = Verdict(**accept.acceptance_record(programme, instance, outcome))
+            awaiting = refresh_awaiting(session, programme, instance, submission)
+        record = accept.acceptance_record(programme, instance, outcome)
+        if outcome.status == "accepted" and awaiting:
+            record["reason"] += "；待补县（市）政府批复（文号、批准日期和批复文件），补齐前不计为已报送"
+            record["figures"]["awaiting"] = awaiting
+        verdict = Verdict(**record)
         record_decision(session, instance.programme_id, instance.cycle_year, "acceptance", verdict, run_id)
         if outcome.status == "rejected" and notify_on is not None and parsed.region_code:
             # In the file's transaction: the official learns why, exactly once.
