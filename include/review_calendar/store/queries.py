@@ -169,7 +169,7 @@ def plan_period_ends(
             Submission.cycle_year < instance.cycle_year,
             Submission.status == "accepted",
             Submission.awaiting == "",
-            DatasetRow.dataset == "development_plan",
+            DatasetRow.dataset == programme.obligation(instance.obligation_id).dataset,
         )
     )
     ends: dict[tuple[str, str], int] = {}
