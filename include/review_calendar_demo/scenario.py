@@ -15,10 +15,12 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
+from review_calendar.intake.datasets import get_dataset
 from review_calendar.intake.inbox import inbox_dir
 from review_calendar.store.db import session_scope
 from review_calendar.store.models import Cluster, Enrolment, Region
 from review_calendar.store.queries import expected_submitters
+from review_calendar_demo.documents import write_docx, write_pdf
 from review_calendar_demo.synthetic import (
     MISTAKES,
     break_records,
@@ -39,6 +41,13 @@ if TYPE_CHECKING:
 
 #: Pattern by position (modulo 7) of a submitter among the instance's submitters.
 PATTERN = ("on_time", "corrected", "on_time", "late", "on_time", "missing", "rejected")
+#: Position whose development plan arrives without the county government's approval (状态“待补批复”).
+UNAPPROVED_POSITION = 4
+#: The demo's applications for a pilot (Programme A): one meeting every condition, one with 65% broadband.
+APPLICATIONS = (
+    ("130481", "武安装备制造产业集群", {}),
+    ("130629", "容城服装产业集群", {"broadband_share": "65%"}),
+)
 EVALUATION_SCORES = (91.0, 88.0, 86.0, 52.0, 73.0, 95.0, 82.0, 65.0, 90.0)
 #: Violations in construction or use of funds the evaluator reports (冀工信产业〔2016〕93号 五: revocation and
 #: recovery of the subsidy), by programme and cluster; a high score does not save a pilot from them.
@@ -136,10 +145,36 @@ def _place_one(
             return
         path = write_xlsx(sub / f"{stem}（更正）.xlsx", records, obligation.title)
         _place(path, due - dt.timedelta(days=2), submitter.region_code, "corrected", placed)
+        if obligation.dataset and get_dataset(obligation.dataset).needs_approval:
+            _place_documents(sub, stem, due - dt.timedelta(days=2), approved=True)
         return
     path = write_xlsx(sub / f"{stem}.xlsx", records, obligation.title)
     day = due + dt.timedelta(days=3) if role == "late" else due - dt.timedelta(days=3 + position % 4)
     _place(path, day, submitter.region_code, role, placed)
+    if obligation.dataset and get_dataset(obligation.dataset).needs_approval:
+        _place_documents(sub, stem, day, approved=position != UNAPPROVED_POSITION)
+
+
+def _place_documents(folder: Path, stem: str, day: dt.date, *, approved: bool) -> None:
+    """The plan's text (Word) and, when approved, the county government's approval (PDF) beside the sheet."""
+    set_received(write_docx(folder / f"{stem}_规划文本.docx", "专项发展规划和实施方案（全文）"), day)
+    if approved:
+        set_received(write_pdf(folder / f"{stem}_县政府批复.pdf", "Approval of the county government"), day)
+
+
+def _place_applications(folder: Path, programme: Programme, instance: ObligationInstance) -> list[Placed]:
+    """Two counties apply (through their city), a week before the configured date."""
+    from review_calendar.store.queries import Submitter
+
+    placed: list[Placed] = []
+    day = instance.effective_due - dt.timedelta(days=7)
+    for code, name, changes in APPLICATIONS:
+        submitter = Submitter(code, name, code[:4] + "00", None, name)
+        records = records_for(programme, instance, submitter)
+        records["pilot_application"][0].update(changes)
+        path = write_xlsx(folder / code / f"{name}_试点申报表.xlsx", records, "智慧集群建设试点申报表")
+        _place(path, day, code, "on_time", placed)
+    return placed
 
 
 def place_submissions(
@@ -157,6 +192,8 @@ def place_submissions(
             return _place_evaluation(
                 folder, programme, instance, _enrolled_clusters(session, programme, instance)
             )
+        if obligation.kind == "application":
+            return _place_applications(folder, programme, instance)
         submitters = expected_submitters(session, programme, instance)
         regions = {
             r.code: r for r in session.query(Region).filter(Region.code.like(f"{programme.region_prefix}%"))

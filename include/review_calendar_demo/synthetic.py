@@ -85,7 +85,9 @@ def _development_plan(f: _Filler) -> dict[str, list[dict[str, Any]]]:
     plan = {"region_code": code, "cluster_name": cluster, "period_start": year, "period_end": year + 2,
             "overall_approach": "以数字化改造带动集群整体升级", "goals": f"到{year + 2}年建成集群工业互联网平台",
             "main_tasks": "一是建设公共服务平台；二是推进企业上云", "safeguards": "成立工作专班，落实专项资金",
-            "approved": "是", "approval_date": f"{year}年5月{rng.randint(6, 28)}日", "total_investment": f"{total:,}"}  # fmt: skip
+            "approved": "是", "approval_date": f"{year}年5月{rng.randint(6, 28)}日", "total_investment": f"{total:,}",
+            "pilot_start": year, "pilot_end": year + 2,
+            "approval_number": f"{f.submitter.region_name[:2]}政字〔{year}〕{rng.randint(10, 60)}号"}  # fmt: skip
     return {"development_plan": [plan], "plan_projects": projects}
 
 
@@ -131,6 +133,15 @@ def _subsidy_claims(f: _Filler) -> dict[str, list[dict[str, Any]]]:
                  for name, cat in (("某某木业", "试点"), ("某某家居", "示范"), ("某某工业互联网", "平台"))]}  # fmt: skip
 
 
+def _pilot_application(f: _Filler) -> dict[str, list[dict[str, Any]]]:
+    rng = f.rng
+    return {"pilot_application": [{"region_code": f.code, "cluster_name": f.cluster, "year": f.year,
+                  "revenue_yi": round(rng.uniform(55, 200), 1), "firms_over_100m": rng.randint(5, 20),
+                  "public_platforms": rng.randint(3, 8), "has_carrier": "是", "regional_brands": rng.randint(1, 3),
+                  "well_known_marks": rng.randint(1, 4), "hebei_brands": rng.randint(5, 15),
+                  "broadband_share": f"{rng.randint(70, 98)}%", "city_recommended": "是"}]}  # fmt: skip
+
+
 def _henan_quarterly(f: _Filler) -> dict[str, list[dict[str, Any]]]:
     rng, code = f.rng, f.code
     q = {"Q1": "一季度", "Q2": "二季度", "Q3": "三季度", "Q4": "四季度"}[f.instance.period]
@@ -146,6 +157,7 @@ _FILLERS: dict[str, Callable[[_Filler], dict[str, list[dict[str, Any]]]]] = {
     "development_plan": _development_plan,
     "progress_report": _progress_report,
     "annual_info_table": _annual_info_table,
+    "pilot_application": _pilot_application,
     "rereview_materials": _rereview_materials,
     "subsidy_claims": _subsidy_claims,
     "henan_quarterly": _henan_quarterly,

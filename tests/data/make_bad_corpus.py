@@ -471,17 +471,22 @@ PLAN_HEADERS = (
     "产业集群名称",
     "规划起始年份",
     "规划截止年份",
+    "试点实施起始年份",
+    "试点实施截止年份",
     "总体思路",
     "建设目标",
     "主要任务",
     "保障措施",
     "是否经县(市)政府批准",
     "批准日期",
+    "批复文号",
     "计划总投资(万元)",
 )
 PLAN_ROW = (
     "131125",
     "安平丝网产业集群",
+    "2025",
+    "2029",
     "2025",
     "2027",
     "思路",
@@ -490,6 +495,7 @@ PLAN_ROW = (
     "措施",
     "是",
     "2025年5月20日",
+    "安政字〔2025〕18号",
     "12,500",
 )
 PROJECT_HEADERS = (
@@ -859,13 +865,13 @@ def cases() -> list[Case]:
             case="required value blank",
         ),
         Case(
-            "plan_period_too_long.xlsx",
+            "plan_period_reversed.xlsx",
             "development_plan",
             "VALUE_INCONSISTENT",
-            lambda p: _plan(p, ("规划截止年份", "2029")),
+            lambda p: _plan(p, ("规划截止年份", "2024")),
             3,
             "规划截止年份",
-            case="pilot period over 3 years",
+            case="plan ends before it starts (its horizon is not limited)",
         ),
         Case(
             "projects_total_mismatch.xlsx",

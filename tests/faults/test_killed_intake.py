@@ -12,20 +12,12 @@ from the inbox with ``tasks.intake.ingest_files(move=True)`` and is killed with 
   (the child waits 50 ms after each file so the kill lands mid-batch, at
   whatever point the process happens to be).
 
-<<<<<<< ours
 The three precise points are reached by wrapping one function *in the child
 only* (``store.accept.copy_file``, the copy; ``tasks.intake._take_in_file``, one file's
 transaction) so that it kills its own process there; the signal is a real
 SIGKILL, nothing in the parent is patched. The child skips the Great
 Expectations row checks (they run before the first write, so they do not
 change what a kill can leave behind). The re-run is the DAG's own task
-=======
-The three precise points are reached by wrapping one private function of the
-intake module *in the child only* so that it kills its own process there; the
-signal is a real SIGKILL, nothing in the parent is patched. The child skips
-the Great Expectations row checks (they run before the first write, so they
-do not change what a kill can leave behind). The re-run is the DAG's own task
->>>>>>> theirs
 function, ``tasks.ingest_inbox``, in the test process.
 """
 

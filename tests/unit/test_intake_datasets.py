@@ -388,49 +388,119 @@ def test_programme_a_allows_a_pilot_period_of_three_years() -> None:
     assert PILOT_YEARS == 3
 
 
+def severities(issues: list[IntakeIssue]) -> list[tuple[str, str | None, str]]:
+    return [(i.code, i.column, i.severity) for i in issues]
+
+
+def test_a_five_year_plan_aligned_with_the_14th_five_year_plan_is_accepted() -> None:
+    """冀工信产业〔2016〕93号 二 ties the plan to the local five-year plan; 三's 3 years is the pilot period."""
+    row = {c.header: example_value(c) for c in PLAN.columns} | {
+        "规划起始年份": "2021",
+        "规划截止年份": "2025",
+    }
+
+    records, issues = validate_rows(
+        table_of("development_plan", [row]), PLAN, RowContext(max_pilot_years=PILOT_YEARS)
+    )
+
+    assert issues == []
+    assert (records[0]["period_start"], records[0]["period_end"]) == (2021, 2025)
+
+
 @pytest.mark.parametrize(
     ("start", "end", "max_years", "expected"),
     [
         pytest.param("2025", "2027", PILOT_YEARS, [], id="three-years-of-programme-a"),
         pytest.param(
-            "2025", "2028", PILOT_YEARS, [(E.VALUE_INCONSISTENT, 4, "规划截止年份")], id="four-years"
+            "2025",
+            "2028",
+            PILOT_YEARS,
+            [(E.VALUE_INCONSISTENT, "试点实施截止年份", "warning")],
+            id="four-years",
         ),
         pytest.param(
-            "2025", "2027", 2, [(E.VALUE_INCONSISTENT, 4, "规划截止年份")], id="over-a-shorter-limit"
+            "2025",
+            "2027",
+            2,
+            [(E.VALUE_INCONSISTENT, "试点实施截止年份", "warning")],
+            id="over-a-shorter-limit",
         ),
         pytest.param("2025", "2040", None, [], id="no-limit-in-the-programme"),
         pytest.param(
-            "2027", "2025", None, [(E.VALUE_INCONSISTENT, 4, "规划截止年份")], id="ends-before-it-starts"
+            "2027",
+            "2025",
+            None,
+            [(E.VALUE_INCONSISTENT, "试点实施截止年份", "error")],
+            id="ends-before-it-starts",
         ),
     ],
 )
-def test_plan_period_follows_the_programmes_pilot_period(
-    start: str, end: str, max_years: int | None, expected: list[tuple[str, int, str]]
+def test_pilot_period_beyond_the_programmes_limit_is_a_warning(
+    start: str, end: str, max_years: int | None, expected: list[tuple[str, str, str]]
 ) -> None:
-    row = {c.header: example_value(c) for c in PLAN.columns} | {"规划起始年份": start, "规划截止年份": end}
+    """冀工信产业〔2016〕93号 三: 试点实施时间原则上不超过3年: in principle, so a note, not a rejection."""
+    row = {c.header: example_value(c) for c in PLAN.columns} | {
+        "试点实施起始年份": start,
+        "试点实施截止年份": end,
+    }
 
     _, issues = validate_rows(
         table_of("development_plan", [row]), PLAN, RowContext(max_pilot_years=max_years)
     )
 
-    assert codes(issues) == expected
+    assert severities(issues) == expected
 
 
-def test_plan_period_message_names_the_programmes_limit() -> None:
-    row = {c.header: example_value(c) for c in PLAN.columns} | {"规划截止年份": "2028"}
+def test_pilot_period_warning_names_the_programmes_limit() -> None:
+    row = {c.header: example_value(c) for c in PLAN.columns} | {"试点实施截止年份": "2028"}
+
+    records, issues = validate_rows(table_of("development_plan", [row]), PLAN, RowContext(max_pilot_years=3))
+
+    assert "超过3年（试点实施时间原则上不超过3年）" in issues[0].message
+    assert records[0]["pilot_end"] == 2028
+
+
+def test_plan_ending_before_it_starts_is_an_error() -> None:
+    row = {c.header: example_value(c) for c in PLAN.columns} | {
+        "规划起始年份": "2027",
+        "规划截止年份": "2025",
+    }
 
     _, issues = validate_rows(table_of("development_plan", [row]), PLAN, RowContext(max_pilot_years=3))
 
-    assert "超过3年，试点期原则上不超过3年" in issues[0].message
+    assert severities(issues) == [(E.VALUE_INCONSISTENT, "规划截止年份", "error")]
 
 
-def test_approved_plan_needs_its_approval_date() -> None:
-    plan = get_dataset("development_plan")
-    row = {c.header: example_value(c) for c in plan.columns} | {"批准日期": None}
+@pytest.mark.parametrize(
+    ("changes", "column"),
+    [
+        pytest.param({"批准日期": None}, "批准日期", id="no-date"),
+        pytest.param({"批复文号": None}, "批复文号", id="no-number"),
+        pytest.param(
+            {"是否经县(市)政府批准": "否", "批准日期": None, "批复文号": None},
+            "是否经县(市)政府批准",
+            id="not-approved",
+        ),
+    ],
+)
+def test_plan_without_the_county_approval_is_received_awaiting_it(changes: dict, column: str) -> None:
+    """冀工信产业〔2016〕93号 二: the plan is approved by the county government; without it: 待补批复."""
+    row = {c.header: example_value(c) for c in PLAN.columns} | changes
 
-    _, issues = validate_rows(table_of("development_plan", [row]), plan)
+    records, issues = validate_rows(table_of("development_plan", [row]), PLAN)
 
-    assert codes(issues) == [(E.VALUE_REQUIRED, 4, "批准日期")]
+    assert severities(issues) == [(E.VALUE_REQUIRED, column, "warning")]
+    assert "待补批复" in issues[0].message
+    assert len(records) == 1
+
+
+def test_an_approved_plan_names_number_and_date_without_a_note() -> None:
+    row = {c.header: example_value(c) for c in PLAN.columns}
+
+    records, issues = validate_rows(table_of("development_plan", [row]), PLAN)
+
+    assert issues == []
+    assert records[0]["approval_number"] == "安政字〔2025〕18号"
 
 
 def test_a_bad_cell_is_not_reported_again_by_a_row_rule() -> None:

@@ -122,13 +122,6 @@ ROW_CASES = [
     ),
     pytest.param(
         "development_plan",
-        {"approval_date": None},
-        "approval_date",
-        "VALUE_REQUIRED",
-        id="approved-without-date",
-    ),
-    pytest.param(
-        "development_plan",
         {"period_end": 2020},
         "period_end",
         "VALUE_INCONSISTENT",
@@ -276,3 +269,19 @@ def test_an_empty_batch_has_no_failures() -> None:
     frame = batch_frame("progress_report", files=1, rows_per_file=1).iloc[0:0]
 
     assert validate_batch("progress_report", frame, expectations_dir=EXPECTATIONS) == []
+
+
+def test_an_approved_plan_without_its_date_is_kept_awaiting_the_approval() -> None:
+    """冀工信产业〔2016〕93号 二: approval by the county government; a missing date is 待补批复, not a rejection."""
+    frame = set_cell(batch_frame("development_plan", files=2, rows_per_file=2), 1, 5, "approval_date", None)
+
+    [failure] = validate_batch("development_plan", frame, expectations_dir=EXPECTATIONS)
+
+    assert (failure.file, failure.row, failure.column, failure.code) == (
+        1,
+        5,
+        "approval_date",
+        "VALUE_REQUIRED",
+    )
+    assert failure.severity == "warning"
+    assert "待补批复" in failure.message

@@ -51,14 +51,20 @@ class File:
     received_on: dt.date
     file_name: str = "f.xlsx"
     error_count: int = 0
+    awaiting: str = ""
 
     @property
     def is_late(self) -> bool:
         return self.status != "rejected" and self.received_on > DUE
 
 
-def files(*specs: tuple[str, dt.date]) -> list[File]:
-    return [File(n, status, day, f"{n}.xlsx") for n, (status, day) in enumerate(specs, start=1)]
+def files(*specs: tuple[str, dt.date] | tuple[str, dt.date, str]) -> list[File]:
+    """Files from (status, received on[, awaiting]) specs."""
+    return [File(n, spec[0], spec[1], f"{n}.xlsx", 0, *spec[2:]) for n, spec in enumerate(specs, start=1)]
+
+
+#: 冀工信产业〔2016〕93号 二: a plan not approved by the county government does not count as submitted.
+UNAPPROVED = "approval"
 
 
 STATE_TABLE = [
@@ -89,6 +95,12 @@ STATE_TABLE = [
     pytest.param(files(("superseded", BEFORE), ("accepted", AFTER)), D(2025, 7, 1), "on_time",
                  id="correction-not-yet-received"),
     pytest.param(files(("superseded", BEFORE)), CLOSED, "on_time", id="acceptable-file-replaced-later"),
+    pytest.param(files(("accepted", BEFORE, UNAPPROVED)), CLOSED, "awaiting_approval",
+                 id="plan-without-its-county-approval"),
+    pytest.param(files(("superseded", BEFORE, UNAPPROVED), ("accepted", AFTER)), CLOSED, "late",
+                 id="unapproved-on-time-then-approved-after-due"),
+    pytest.param(files(("superseded", BEFORE), ("accepted", AFTER, UNAPPROVED)), CLOSED, "awaiting_approval",
+                 id="approved-then-a-correction-without-approval"),
 ]  # fmt: skip
 
 

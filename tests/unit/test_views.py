@@ -87,8 +87,8 @@ def test_matrix_columns_are_the_cycle_instances_by_due_date(session: Session, pr
     matrix = status_matrix(session, programme, YEAR, AFTER_ALL)
 
     assert [c.key for c in matrix.columns] == [
-        "contact_list/Y", "development_plan/Y", "half_year_report/Y", "full_year_report/Y",
-        "performance_evaluation/Y",
+        "contact_list/Y", "development_plan/Y", "half_year_report/Y", "pilot_application/Y",
+        "full_year_report/Y", "performance_evaluation/Y",
     ]  # fmt: skip
     assert matrix.columns[-1].effective_due == D(2026, 3, 16)  # 2026-03-15 is a Sunday
 
@@ -163,7 +163,7 @@ def test_calendar_splits_past_and_upcoming_deadlines(session: Session, programme
     (calendar,) = calendar_view(session, {P: programme}, YEAR, D(2025, 7, 5))
 
     assert [e.obligation_id for e in calendar.past] == ["contact_list", "development_plan"]
-    assert [e.phase for e in calendar.upcoming] == ["open", "upcoming", "upcoming"]
+    assert [e.phase for e in calendar.upcoming] == ["open", "upcoming", "upcoming", "upcoming"]
     plan = calendar.entries[1]
     assert (plan.expected, plan.accepted, plan.late, plan.rejected) == (5, 2, 1, 1)
     assert plan.dag_id == "review_cycle__hebei_smart_cluster__development_plan"

@@ -14,6 +14,11 @@ time. The verdicts, for the files a region sent up to the day asked about:
 - ``late`` (逾期提交): the first acceptable file arrived after the due date. A file
   rejected at intake does not count, so a correction of a rejected file that
   arrives after the due date is late;
+- ``awaiting_approval`` (待补批复): the file whose data counts was accepted but
+  still awaits its approval (``Submission.awaiting``: a development plan without
+  the county government's approval 文号, date and document, 冀工信产业〔2016〕93号
+  二). It does not count as submitted and is reminded like a missing one; an
+  earlier file that awaited its approval does not make a later one on time;
 - ``rejected`` (已退回): files arrived but every one was rejected at intake; the
   region has been told what to fix. This holds before and after the due date,
   as it always has in the pages and the reports: the region sent something,
@@ -75,9 +80,9 @@ SUBMITTED_STATES = ("on_time", "on_time_corrected", "late")
 #: States counted as on time (the on-time rate).
 ON_TIME_STATES = ("on_time", "on_time_corrected")
 #: States in which the region still owes an acceptable file (whom the reminders address).
-OUTSTANDING_STATES = ("rejected", "missing", "open", "not_due")
+OUTSTANDING_STATES = ("rejected", "missing", "open", "not_due", "awaiting_approval")
 #: States the provincial reports list as lagging, in the order of the vocabulary.
-LAGGING_STATES = ("late", "rejected", "missing", "open", "not_due")
+LAGGING_STATES = ("late", "rejected", "missing", "open", "not_due", "awaiting_approval")
 #: The count metric each state adds to in the aggregation (应报 = 按时 + 逾期 + 未报 + 退回):
 #: a corrected on-time file is on time, a region that has sent nothing yet is not reported.
 COUNTED_AS: dict[str, str] = {
@@ -88,6 +93,7 @@ COUNTED_AS: dict[str, str] = {
     "missing": "missing",
     "open": "missing",
     "not_due": "missing",
+    "awaiting_approval": "missing",
 }
 
 
@@ -95,7 +101,8 @@ class ReceivedFile(Protocol):
     """What the rule reads of a received file (a :class:`~review_calendar.store.models.Submission`).
 
     ``id`` breaks ties between files received on one day; ``file_name`` and
-    ``error_count`` are only carried to the pages and reports.
+    ``error_count`` are only carried to the pages and reports. ``awaiting``
+    (read with a default of "") names what an accepted file still waits for.
     """
 
     id: int | None
@@ -168,7 +175,10 @@ def submission_state(
     acceptable = [f for f in known if f.status in ACCEPTABLE]
     if acceptable:
         current = acceptable[-1]
-        if not any(not f.is_late for f in acceptable):
+        complete = [f for f in acceptable if not _awaits(f)]
+        if _awaits(current):
+            state = "awaiting_approval"
+        elif not any(not f.is_late for f in complete):
             state = "late"
         else:
             state = "on_time_corrected" if current.is_late else "on_time"
@@ -177,6 +187,11 @@ def submission_state(
     if rejected:
         return RegionState("rejected", rejected[-1], len(known))
     return RegionState(_NOTHING_YET[window_phase(instance, as_of)], None, len(known))
+
+
+def _awaits(file: ReceivedFile) -> bool:
+    """Whether an accepted file still awaits something before it counts (its approval)."""
+    return bool(getattr(file, "awaiting", ""))
 
 
 def _files_by_region(

@@ -3,8 +3,9 @@
 One module per group of sub-commands, each with a ``register(subparsers)``:
 :mod:`.programmes` (``deadlines``, ``programmes check``), :mod:`.database`
 (``db upgrade``, ``regions load``), :mod:`.intake` (``ingest``, ``template``),
-:mod:`.findings` (``findings add``), :mod:`.remind` (``remind``) and
-:mod:`.record` (``record visit|meeting|miit-decision|recognition|re-review``); what they
+:mod:`.findings` (``findings add``), :mod:`.remind` (``remind``),
+:mod:`.record` (``record visit|meeting|miit-decision|recognition|re-review``) and
+:mod:`.enrol` (``enrol``: a recognition decided outside); what they
 share (exit codes, usage errors, programme lookup) is in :mod:`.common`.
 
 Exit codes: 0 success, 1 a domain failure (invalid programme or region file,
@@ -18,7 +19,7 @@ import logging
 import sys
 from typing import TYPE_CHECKING
 
-from review_calendar.cli import database, findings, intake, programmes, record, remind
+from review_calendar.cli import database, enrol, findings, intake, programmes, record, remind
 from review_calendar.cli.common import EXIT_USAGE, UsageError
 
 if TYPE_CHECKING:
@@ -35,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="review-calendar", description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress")
     sub = parser.add_subparsers(dest="command", required=True)
-    for group in (programmes, database, intake, findings, remind, record):
+    for group in (programmes, database, intake, findings, remind, record, enrol):
         group.register(sub)
     return parser
 

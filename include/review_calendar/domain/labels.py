@@ -45,6 +45,7 @@ SUBMISSION_STATES: dict[str, str] = {
     "open": "待提交",
     "not_due": "未到期",
     "not_applicable": "无需报送",
+    "awaiting_approval": "待补批复",
 }
 
 #: What each state means, for legends.
@@ -57,6 +58,7 @@ SUBMISSION_STATE_HINTS: dict[str, str] = {
     "open": "报送窗口已开启，尚未收到可受理的文件",
     "not_due": "报送窗口尚未开启",
     "not_applicable": "该地区本期无需报送",
+    "awaiting_approval": "规划已收到，尚缺县（市）政府批复文号、批准日期或批复文件，补齐前不计为已报送",
 }
 
 #: Window phases of an obligation instance.
@@ -72,6 +74,8 @@ DECISION_KINDS: dict[str, str] = {
     "subsidy": "补贴",
     "bulletin": "季度通报",
     "article17": "第十七条情形建议",
+    "recognition": "认定建议",
+    "enrolment": "认定登记",
 }
 
 #: Outcomes of decisions, in the documents' words where the documents name them.
@@ -97,6 +101,10 @@ OUTCOMES: dict[str, str] = {
     "recommend_revoke": "建议撤销认定（报工业和信息化部决定）",
     "undeterminable": "暂无法判定，待审阅人核实",
     "propose_report": "拟报工业和信息化部（第十七条情形）",
+    "propose_recognition": "符合申报条件，建议提交评审",
+    "not_eligible": "不符合申报条件",
+    "undetermined": "无法判断，待人工核实",
+    "recognised": "已认定",
 }
 
 #: Whether a recognition criterion or a stage target is met (``unknown``: not reported).
@@ -231,3 +239,10 @@ OUTCOMES.update(
 )
 DECISION_KINDS.update({"base_re_review": "示范基地复核"})
 MESSAGE_KINDS.update({"bulletin": "季度通报"})
+
+
+#: Kinds of documents sent with a submission.
+ATTACHMENT_KINDS: dict[str, str] = {"approval": "批复文件", "plan": "规划文本"}
+
+#: What became of a document sent with a submission.
+ATTACHMENT_STATUSES: dict[str, str] = {"kept": "已保存", "rejected": "未保存（已隔离）"}

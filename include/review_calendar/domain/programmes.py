@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 ID_PATTERN = r"^[a-z][a-z0-9_]*$"
 Level = Literal["province", "city", "county", "evaluator", "ministry", "firm"]
-Kind = Literal["submission", "evaluation", "re_review", "bulletin", "meeting", "ad_hoc"]
+Kind = Literal["submission", "evaluation", "re_review", "bulletin", "meeting", "ad_hoc", "application"]
 Recurrence = Literal["yearly", "ad_hoc"]
 
 
@@ -111,9 +111,9 @@ class Obligation(_Strict):
     opens_days_before: Annotated[int, Field(ge=0, le=366)] = 30
     template: str | None = None
     dataset: str | None = None
-    applies_to: Literal["cities", "enrolled_counties", "enrolments_expiring", "evaluator"] = (
-        "enrolled_counties"
-    )
+    applies_to: Literal[
+        "cities", "enrolled_counties", "enrolments_expiring", "evaluator", "plan_due", "applicants"
+    ] = "enrolled_counties"
     clause: Annotated[str, Field(min_length=2)]
     content: str = ""
     deadline_shift: Literal["next_working_day", "none"] = "next_working_day"
@@ -266,6 +266,20 @@ class Criterion(_Strict):
         return out
 
 
+class Recognition(_Strict):
+    """How a cluster enters the programme: the steps, who decides, and the conditions of an application.
+
+    ``criteria`` are the application conditions checked on an application
+    (``domain.criteria.check_criteria``); the check proposes, the body in
+    ``decided_by`` recognises (recorded with ``review-calendar enrol``).
+    """
+
+    steps: list[str]
+    decided_by: str
+    clause: str
+    criteria: list[Criterion] = []
+
+
 class SubsidyRule(_Strict):
     """A subsidy band: share of eligible investment, capped, optionally once only."""
 
@@ -304,6 +318,7 @@ class Programme(_Strict):
     evaluation: EvaluationRules | None = None
     re_review: ReReviewRules | None = None
     criteria: list[Criterion] = []
+    recognition: Recognition | None = None
     subsidy_rules: list[SubsidyRule] = []
     stage_targets: list[StageTarget] = []
     bulletin_indicators: list[str] = []

@@ -25,6 +25,7 @@ from review_calendar.intake.row_rules import (
     RowCheck,
     approval_date,
     investment_progress,
+    pilot_period,
     plan_period,
     targets,
     violation_note,
@@ -58,6 +59,9 @@ class Dataset:
         row_checks: Rules across the cells of one row.
         total_row_labels: First-cell texts that mark a 合计 row: excluded
             from the records, its numbers checked against the column sums.
+        needs_approval: The file counts as submitted only with its approval
+            (approved, 文号, date and the approval document attached; see
+            ``store.attachments``); until then it is 待补批复.
     """
 
     id: str
@@ -69,6 +73,7 @@ class Dataset:
     period_column: str | None = None
     row_checks: tuple[RowCheck, ...] = ()
     total_row_labels: tuple[str, ...] = ("合计", "总计", "小计")
+    needs_approval: bool = False
 
     def __post_init__(self) -> None:
         keys = [c.key for c in self.columns]
@@ -153,7 +158,26 @@ _DATASET_LIST: tuple[Dataset, ...] = (
             _CLUSTER,
             col.year("period_start", "规划起始年份", note="规划期第一年。", example="2025"),
             col.year(
-                "period_end", "规划截止年份", note="规划期最后一年；试点期原则上不超过3年。", example="2027"
+                "period_end",
+                "规划截止年份",
+                note="规划期最后一年；规划期可与本地五年规划一致，不受试点期限制。",
+                example="2029",
+            ),
+            Column(
+                "pilot_start",
+                "试点实施起始年份",
+                "year",
+                False,
+                note="实施方案的试点实施期第一年。",
+                example="2025",
+            ),
+            Column(
+                "pilot_end",
+                "试点实施截止年份",
+                "year",
+                False,
+                note="试点实施期最后一年；试点实施时间原则上不超过3年，超过的予以提示。",
+                example="2027",
             ),
             col.text("overall_approach", "总体思路", example="以数字化改造提升集群整体竞争力……"),
             col.text("goals", "建设目标", example="到2027年建成集群工业互联网平台……"),
@@ -168,12 +192,23 @@ _DATASET_LIST: tuple[Dataset, ...] = (
                 note="已批准的填写批准日期。",
                 example="2025-05-20",
             ),
+            Column(
+                "approval_number",
+                "批复文号",
+                "text",
+                False,
+                note="县（市）政府批复的文号；批复文件（PDF、Word或OFD，文件名含“批复”）与本表一同上传。"
+                "未填写文号、日期或未附批复文件的，状态为“待补批复”。",
+                example="安政字〔2025〕18号",
+                max_length=100,
+            ),
             col.money(
                 "total_investment", "计划总投资(万元)", note="单位：万元，只填数字。", example="12,500"
             ),
         ),
         key_columns=("region_code", "cluster_name"),
-        row_checks=(plan_period, approval_date),
+        row_checks=(plan_period, pilot_period, approval_date),
+        needs_approval=True,
     ),
     Dataset(
         id="plan_projects",
@@ -358,6 +393,34 @@ _DATASET_LIST: tuple[Dataset, ...] = (
         key_columns=("base_code", "year", "quarter"),
         year_column="year",
         period_column="quarter",
+    ),
+    Dataset(
+        id="pilot_application",
+        title="智慧集群建设试点申报表",
+        sheet="试点申报",
+        columns=(
+            col.region("申报集群所在县（市）的6位行政区划代码。", example="131125"),
+            _CLUSTER,
+            col.year(note="填报上一年度的数据，如2025年申报填“2024”。", example="2024"),
+            col.money("revenue_yi", "集群年营业收入(亿元)", note="申报条件：50亿元以上。", example="86.5"),
+            col.count(
+                "firms_over_100m", "年营业收入超亿元企业数(家)", note="申报条件：5家以上。", example="7"
+            ),
+            col.count("public_platforms", "公共服务平台数(个)", note="申报条件：3个以上。", example="4"),
+            col.yes_no("has_carrier", "是否有产业园区或专业市场为载体"),
+            col.count("regional_brands", "省级以上区域品牌数(个)", note="申报条件：1个以上。", example="1"),
+            col.count("well_known_marks", "中国驰名商标数(件)", note="申报条件：1件以上。", example="2"),
+            col.count(
+                "hebei_brands",
+                "河北省名牌产品、著名商标或中小企业名牌产品数(个)",
+                note="申报条件：5个以上。",
+                example="9",
+            ),
+            col.share("broadband_share", "集群企业宽带接入率(%)", example="82%"),
+            col.yes_no("city_recommended", "市工业和信息化局是否推荐", note="经市局组织推荐后报送省厅。"),
+        ),
+        key_columns=("region_code", "cluster_name"),
+        year_column="year",
     ),
     Dataset(
         id="subsidy_claims",

@@ -20,6 +20,7 @@ __all__ = [
     "RowProblem",
     "approval_date",
     "investment_progress",
+    "pilot_period",
     "plan_period",
     "targets",
     "violation_note",
@@ -27,11 +28,16 @@ __all__ = [
 
 
 class RowProblem(NamedTuple):
-    """A problem a row check found: the column it names, a code and a sentence."""
+    """A problem a row check found: the column it names, a code, a sentence and its severity.
+
+    ``"warning"`` keeps the file with a note (a rule the document states "in
+    principle"); ``"error"`` rejects it.
+    """
 
     column: str
     code: str
     message: str
+    severity: str = "error"
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,9 +53,9 @@ class RowContext:
         expected_period: The obligation's period (``上半年``, ``全年``,
             ``一季度`` or an alias such as ``Q1``); a different value in the
             period column is OBLIGATION_MISMATCH. None skips the check.
-        max_pilot_years: The programme's longest pilot period
-            (``validity.max_pilot_years``); a plan period beyond it is
-            VALUE_INCONSISTENT. None skips the check.
+        max_pilot_years: The programme's longest pilot (implementation) period
+            (``validity.max_pilot_years``); a pilot period beyond it is a
+            VALUE_INCONSISTENT warning, never a rejection. None skips the check.
     """
 
     known_region_codes: Collection[str] | None = None
@@ -62,31 +68,68 @@ RowCheck = Callable[[Mapping[str, object], RowContext], Iterable[RowProblem]]
 
 
 def plan_period(record: Mapping[str, object], context: RowContext) -> Iterable[RowProblem]:
-    """The plan ends after it starts and lasts no longer than the programme's pilot period."""
+    """The plan ends no earlier than it starts; its horizon is not limited.
+
+    冀工信产业〔2016〕93号 二 ties the plan to the county's five-year plan, so a
+    five-year horizon is normal; the 3-year limit of 三 is the pilot's
+    implementation period (:func:`pilot_period`).
+    """
     start, end = record.get("period_start"), record.get("period_end")
+    if isinstance(start, int) and isinstance(end, int) and end < start:
+        yield RowProblem(
+            "period_end", E.VALUE_INCONSISTENT, f"规划截止年份{end}早于起始年份{start}，请核对。"
+        )
+
+
+def pilot_period(record: Mapping[str, object], context: RowContext) -> Iterable[RowProblem]:
+    """The pilot's implementation period ends after it starts; beyond the programme's limit is a warning.
+
+    冀工信产业〔2016〕93号 三: 试点实施时间原则上不超过3年 ("in principle": the file is
+    kept with a note for the reviewer), read from ``validity.max_pilot_years``.
+    """
+    start, end = record.get("pilot_start"), record.get("pilot_end")
     if not (isinstance(start, int) and isinstance(end, int)):
         return
     if end < start:
         yield RowProblem(
-            "period_end", E.VALUE_INCONSISTENT, f"规划截止年份{end}早于起始年份{start}，请核对。"
+            "pilot_end", E.VALUE_INCONSISTENT, f"试点实施截止年份{end}早于起始年份{start}，请核对。"
         )
         return
     limit = context.max_pilot_years
     if limit is not None and not pilot_period_ok(start, end, limit):
-        # 冀工信产业〔2016〕93号 三、试点实施时间原则上不超过3年 (the programme's validity.max_pilot_years).
         yield RowProblem(
-            "period_end",
+            "pilot_end",
             E.VALUE_INCONSISTENT,
-            f"规划期{start}—{end}年超过{limit}年，试点期原则上不超过{limit}年，请核对。",
+            f"试点实施期{start}—{end}年共{end - start + 1}年，超过{limit}年（试点实施时间原则上不超过{limit}年），"
+            "文件予以接收，请在实施方案中说明理由。",
+            "warning",
         )
 
 
 def approval_date(record: Mapping[str, object], context: RowContext) -> Iterable[RowProblem]:
-    """An approved plan names its approval date."""
-    if record.get("approved") == "是" and record.get("approval_date") is None:
-        yield RowProblem(
-            "approval_date", E.VALUE_REQUIRED, "已填写经县（市）政府批准，请同时填写“批准日期”。"
-        )
+    """A plan without the county government's approval (文号 and date) is received but awaits it.
+
+    冀工信产业〔2016〕93号 二: the plan is approved by the county government. A plan
+    marked not approved, or without the approval's 文号 or date, is kept with a
+    warning; it counts as submitted only once approved (状态“待补批复”).
+    """
+    if record.get("approved") == "是" and record.get("approval_number") and record.get("approval_date"):
+        return
+    missing = [
+        name
+        for key, name in (("approval_number", "批复文号"), ("approval_date", "批准日期"))
+        if not record.get(key)
+    ]
+    column = "approval_date" if "批准日期" in missing and "批复文号" not in missing else "approval_number"
+    if record.get("approved") != "是":
+        column = "approved"
+    what = "尚未经县（市）政府批准" if record.get("approved") != "是" else f"未填写{'、'.join(missing)}"
+    yield RowProblem(
+        column,
+        E.VALUE_REQUIRED,
+        f"规划{what}：已收到，状态为“待补批复”，补报县（市）政府批复文号、批准日期和批复文件后计为已报送。",
+        "warning",
+    )
 
 
 def violation_note(record: Mapping[str, object], context: RowContext) -> Iterable[RowProblem]:

@@ -236,6 +236,7 @@ class _Rows:
                         row=number,
                         column=self.by_key[problem.column].header,
                         value=None if value is None else str(value),
+                        severity="warning" if problem.severity == "warning" else "error",
                     )
                 )
         return issues

@@ -36,6 +36,7 @@ STATE_COLOURS = {
     "rejected": "#6a1b9a",
     "open": "#90a4ae",
     "not_due": "#cfd8dc",
+    "awaiting_approval": "#ef6c00",
 }
 
 

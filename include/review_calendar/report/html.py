@@ -140,10 +140,13 @@ def _city_table(aggregate: ProvinceAggregate) -> dict[str, Any]:
 
 
 def _listed_lagging_states(aggregate: ProvinceAggregate) -> tuple[str, ...]:
-    """The states the 滞后地区 table can hold: after the deadline nobody is still 待提交 or 未到期."""
-    if aggregate.as_of > aggregate.effective_due:
-        return ("late", "missing", "rejected")
-    return LAGGING_STATES
+    """The states the 滞后地区 table can hold: after the deadline nobody is still 待提交 or 未到期.
+
+    待补批复 is named only where a region is in it (only plans await an approval).
+    """
+    listed = ("late", "missing", "rejected") if aggregate.as_of > aggregate.effective_due else LAGGING_STATES
+    awaiting = "state" in aggregate.lagging and (aggregate.lagging["state"] == "awaiting_approval").any()
+    return tuple(s for s in listed if s != "awaiting_approval") + (("awaiting_approval",) if awaiting else ())
 
 
 def _lagging_rows(aggregate: ProvinceAggregate) -> list[dict[str, Any]]:

@@ -146,6 +146,31 @@ class Submission(Base):
     error_count: Mapped[int] = mapped_column(Integer, default=0)
     superseded_by: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    # What an accepted file still waits for before it counts as submitted ("approval": the
+    # county government's approval of a development plan, 冀工信产业〔2016〕93号 二); "" for nothing.
+    awaiting: Mapped[str] = mapped_column(String(16), default="", server_default="")
+
+
+class Attachment(Base):
+    """A document sent with a submission (the plan itself, its approval): kept, hashed, never opened.
+
+    ``status`` is ``kept`` (its type checked by its first bytes, copied beside the
+    accepted file) or ``rejected`` (``reason`` says why; the copy is in quarantine).
+    """
+
+    __tablename__ = "attachments"
+    __table_args__ = (UniqueConstraint("submission_id", "sha256"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # approval, plan
+    file_name: Mapped[str] = mapped_column(String(255))
+    media_type: Mapped[str] = mapped_column(String(8))  # pdf, doc, docx, ofd ("" when unrecognised)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    stored_path: Mapped[str] = mapped_column(Text)
+    received_on: Mapped[dt.date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16))  # kept, rejected
+    reason: Mapped[str] = mapped_column(Text, default="")
 
 
 class SubmissionError(Base):

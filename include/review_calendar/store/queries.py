@@ -14,7 +14,14 @@ from sqlalchemy import select
 
 from review_calendar.domain.programmes import ObligationInstance, Programme, instances_for_year
 from review_calendar.store.db import session_scope, upsert
-from review_calendar.store.models import Cluster, Enrolment, ObligationInstanceRow, Region, Submission
+from review_calendar.store.models import (
+    Cluster,
+    DatasetRow,
+    Enrolment,
+    ObligationInstanceRow,
+    Region,
+    Submission,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -88,7 +95,11 @@ def expected_submitters(
     - ``cities``: every city (incl. directly administered ones) of the programme's province;
     - ``enrolled_counties``: the region of every cluster enrolled and active during the cycle;
     - ``enrolments_expiring``: clusters whose validity ends in the cycle year (re-review);
-    - ``evaluator``: the province itself (the evaluator reports to it).
+    - ``evaluator``: the province itself (the evaluator reports to it);
+    - ``applicants``: nobody (an open call: applications are taken in, never reminded);
+    - ``plan_due``: enrolled clusters that owe a development plan (:func:`plan_due`): in
+      their first cycle year and again once the period of their last accepted plan has
+      ended, not every pilot every year.
 
     A meeting (``kind: meeting``) is an event the province holds: nobody owes a submission for it.
     """
@@ -102,6 +113,8 @@ def expected_submitters(
         if programme.scope == "city":
             cities = [r for r in cities if r.code == programme.region_code]
         return [Submitter(r.code, r.name, r.code) for r in sorted(cities, key=lambda r: r.code)]
+    if obligation.applies_to == "applicants":
+        return []  # an open call: any county of the province may apply, nobody owes it
     if obligation.applies_to == "evaluator":
         own = regions.get(programme.region_code)
         name = own.name if own else programme.authority
@@ -113,7 +126,9 @@ def expected_submitters(
         .where(Enrolment.programme_id == programme.id, Enrolment.recognised_on <= year_end)
     )
     out: dict[str, Submitter] = {}
+    first_years: dict[str, int] = {}
     for enrolment, cluster in session.execute(stmt):
+        first_years[cluster.id] = enrolment.recognised_on.year
         if obligation.applies_to == "enrolments_expiring":
             if enrolment.valid_until.year != instance.cycle_year or enrolment.status == "revoked":
                 continue
@@ -125,7 +140,66 @@ def expected_submitters(
         if region is None:
             continue
         out[cluster.id] = Submitter(region.code, region.name, _city_code(region), cluster.id, cluster.name)
+    if obligation.applies_to == "plan_due":
+        ends = plan_period_ends(session, programme, instance)
+        out = {
+            k: s for k, s in out.items()
+            if plan_due(first_years[k], _plan_end(ends, s), instance.cycle_year)
+        }  # fmt: skip
     return sorted(out.values(), key=lambda s: (s.region_code, s.cluster_id or ""))
+
+
+def plan_due(first_year: int, plan_end: int | None, cycle_year: int) -> bool:
+    """Whether a pilot owes a development plan in ``cycle_year``.
+
+    冀工信产业〔2016〕93号 二、七 ask each pilot for its plan in its first year (by Jun 30);
+    a plan covers its period (规划起始—截止年份), so a new one is owed in the first
+    year after that period. A pilot with no accepted plan on record owes one.
+
+    Args:
+        first_year: Year the pilot was recognised (its first cycle year).
+        plan_end: Last year of the plan accepted in an earlier cycle (None: none on record).
+        cycle_year: The cycle asked about.
+    """
+    if cycle_year == first_year:
+        return True
+    return plan_end is None or plan_end < cycle_year
+
+
+def _plan_end(ends: dict[tuple[str, str], int], submitter: Submitter) -> int | None:
+    by_cluster = ends.get((submitter.region_code, submitter.cluster_name or ""))
+    return by_cluster if by_cluster is not None else ends.get((submitter.region_code, ""))
+
+
+def plan_period_ends(
+    session: Session, programme: Programme, instance: ObligationInstance
+) -> dict[tuple[str, str], int]:
+    """The last plan year of each region's (and cluster's) plan accepted in a cycle before ``instance``'s.
+
+    Returns:
+        ``{(region_code, cluster_name): period_end}`` and ``{(region_code, ""): period_end}``
+        (the latest over the region's clusters).
+    """
+    stmt = (
+        select(DatasetRow.region_code, DatasetRow.data)
+        .join(Submission, Submission.id == DatasetRow.submission_id)
+        .where(
+            Submission.programme_id == programme.id,
+            Submission.obligation_id == instance.obligation_id,
+            Submission.cycle_year < instance.cycle_year,
+            Submission.status == "accepted",
+            Submission.awaiting == "",
+            DatasetRow.dataset == programme.obligation(instance.obligation_id).dataset,
+        )
+    )
+    ends: dict[tuple[str, str], int] = {}
+    for region, data in session.execute(stmt):
+        end = data.get("period_end")
+        if region is None or not isinstance(end, int):
+            continue
+        for key in ((region, str(data.get("cluster_name") or "")), (region, "")):
+            ends[key] = max(end, ends.get(key, end))
+    return ends
 
 
 def accepted_regions(session: Session, instance: ObligationInstance) -> dict[str, Submission]:

@@ -196,6 +196,10 @@ def decide(key: str, as_of: str, run_id: str, *, dry_run: bool = False) -> dict[
             return outcomes.decide_evaluations(session, programme, instance, run_id, dry_run)
         if obligation.kind == "re_review":
             return outcomes.decide_re_reviews(session, programme, instance, run_id, dry_run)
+        if obligation.kind == "application":
+            from review_calendar.decide.recognition import propose_recognitions
+
+            return propose_recognitions(session, programme, instance, run_id, dry_run)
         if obligation.dataset == "subsidy_claims":
             from review_calendar.decide.subsidies import decide_subsidies
 

@@ -67,18 +67,25 @@ def ingest_files(
         accepted, rejected (with every error) and already known.
     """
     from review_calendar.intake import ingest
+    from review_calendar.intake.attachments import pair_attachments
+    from review_calendar.intake.inbox import region_hint
     from review_calendar.store.accept import intake_scope
     from review_calendar.store.db import session_scope
 
     with session_scope(url) as session:
         scope = intake_scope(session, programme, instance)
     listed = {p: _signature(p) for p in files} if move else {}
+    # Documents (the plan's text, its approval) go with the sheet of their folder, never read as sheets.
+    folder_of = {p: (hints.get(p) if hints and p in hints else region_hint(p)) for p in files}
+    pairing = pair_attachments(files, [folder_of[p] for p in files])
+    given = dict(zip(files, names, strict=True)) if names else {}
+    sheets = pairing.sheets
     batch = ingest.parse_batch(
         programme,
         instance,
-        files,
+        sheets,
         scope,
-        names=names,
+        names=[given.get(p, p.name) for p in sheets] if names else None,
         received_on=received_on,
         progress=progress,
         hints=hints,
@@ -89,18 +96,77 @@ def ingest_files(
     if move:
         for path in batch.recorded:
             _remove(settings, path, listed.get(path))
+    for path in batch.recorded:
+        # The sheet is known already: its documents join the region's accepted file.
+        pairing.alone[folder_of[path]].extend(pairing.by_sheet.pop(path, []))
     if gx:
         ingest.run_row_checks(batch.parsed, settings.expectations_dir)
     for parsed in batch.parsed:
-        outcome = _take_in_or_skip(url, settings, programme, instance, parsed, run_id, notify_on)
+        documents = pairing.by_sheet.get(parsed.path, [])
+        outcome = _take_in_or_skip(url, settings, programme, instance, parsed, run_id, notify_on, documents)
         if outcome is None:
             report.add(ingest.FileOutcome(file=parsed.name, status="duplicate", sha256=parsed.sha256))
             continue
         report.add(outcome)
         if move and parsed.data is not None:
             _remove(settings, parsed.path, listed.get(parsed.path))
+            if outcome.status == "accepted":
+                for doc in documents:
+                    _remove(settings, doc, listed.get(doc))
+    for region, documents in pairing.alone.items():
+        if region is not None and documents:
+            _attach_to_accepted(url, settings, programme, instance, region, documents, received_on, move=move)
     log.info("Intake %s: %s", instance.key, report.counts())
     return report
+
+
+def _check_documents(documents: Sequence[Path]) -> list[Any]:
+    """Each document checked by its size and first bytes (one that vanished is skipped)."""
+    from review_calendar.intake.attachments import check_attachment
+
+    checked = []
+    for path in documents:
+        try:
+            checked.append(check_attachment(path))
+        except FileNotFoundError:
+            log.info("Document %s vanished before intake (taken in by another run)", path.name)
+    return checked
+
+
+def _received(path: Path, received_on: dt.date | None) -> dt.date:
+    from review_calendar.intake.inbox import received_on as modified_on
+
+    return received_on or modified_on(path)
+
+
+def _attach_to_accepted(
+    url: str,
+    settings: Any,
+    programme: Any,
+    instance: Any,
+    region: str,
+    documents: Sequence[Path],
+    received_on: dt.date | None,
+    *,
+    move: bool,
+) -> None:
+    """Documents sent alone join the region's accepted file of the instance; without one they wait."""
+    from review_calendar.store.attachments import keep_attachments, refresh_awaiting
+    from review_calendar.store.db import session_scope
+    from review_calendar.store.queries import accepted_regions
+
+    with session_scope(url) as session:
+        submission = accepted_regions(session, instance).get(region)
+        if submission is None:
+            log.info("%d document(s) of %s wait for the region's summary sheet", len(documents), region)
+            return
+        checked = _check_documents(documents)
+        for doc in checked:
+            keep_attachments(session, settings, instance, submission, [doc], _received(doc.path, received_on))
+        refresh_awaiting(session, programme, instance, submission)
+    if move:
+        for doc in checked:
+            _remove(settings, doc.path, None)
 
 
 def _take_in_or_skip(
@@ -111,6 +177,7 @@ def _take_in_or_skip(
     parsed: Any,
     run_id: str,
     notify_on: dt.date | None,
+    documents: Sequence[Path] = (),
 ) -> Any:
     """:func:`_take_in_file`, or None when another intake run took the file in first.
 
@@ -122,7 +189,7 @@ def _take_in_or_skip(
     from review_calendar.intake.ingest import FileOutcome
 
     try:
-        return _take_in_file(url, settings, programme, instance, parsed, run_id, notify_on)
+        return _take_in_file(url, settings, programme, instance, parsed, run_id, notify_on, documents)
     except FileNotFoundError:
         log.info("File %s vanished before it was stored (taken in by another run)", parsed.name)
         return None
@@ -139,20 +206,38 @@ def _take_in_file(
     parsed: Any,
     run_id: str,
     notify_on: dt.date | None,
+    documents: Sequence[Path] = (),
 ) -> Any:
-    """Store one parsed file; its rows, acceptance decision and rejection notice in one transaction."""
+    """Store one parsed file; its rows, documents, acceptance decision and rejection notice in one transaction.
+
+    An accepted file keeps its documents (checked, hashed, copied beside it) and
+    learns whether it still awaits an approval (``store.attachments``).
+    """
     from review_calendar.domain.verdicts import Verdict
     from review_calendar.notify.notices import queue_rejection
     from review_calendar.store import accept
+    from review_calendar.store.attachments import carry_attachments, keep_attachments, refresh_awaiting
     from review_calendar.store.db import session_scope
     from review_calendar.store.decision_log import record_decision
+    from review_calendar.store.models import Submission
 
     dest = accept.store_copy(settings, instance, parsed)
+    checked = _check_documents(documents) if not parsed.rejected else []
     with session_scope(url) as session:
         outcome = accept.record_submission(session, programme, instance, parsed, dest)
         if outcome.status == "duplicate":
             return outcome
-        verdict = Verdict(**accept.acceptance_record(programme, instance, outcome))
+        if outcome.status == "accepted":
+            submission = session.get(Submission, outcome.submission_id)
+            if outcome.superseded:
+                carry_attachments(session, outcome.superseded, submission.id)
+            keep_attachments(session, settings, instance, submission, checked, parsed.received_on)
+            awaiting = refresh_awaiting(session, programme, instance, submission)
+        record = accept.acceptance_record(programme, instance, outcome)
+        if outcome.status == "accepted" and awaiting:
+            record["reason"] += "；待补县（市）政府批复（文号、批准日期和批复文件），补齐前不计为已报送"
+            record["figures"]["awaiting"] = awaiting
+        verdict = Verdict(**record)
         record_decision(session, instance.programme_id, instance.cycle_year, "acceptance", verdict, run_id)
         if outcome.status == "rejected" and notify_on is not None and parsed.region_code:
             # In the file's transaction: the official learns why, exactly once.

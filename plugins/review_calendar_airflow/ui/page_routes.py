@@ -65,6 +65,7 @@ def _instance_data(
     session: Any, programme: Programme, instance: ObligationInstance, day: dt.date
 ) -> dict[str, Any]:
     """One instance: its column of the matrix, gate verdicts, aggregate figures, progress chart."""
+    from review_calendar.reviewer_pages.documents import documents_view
     from review_calendar.reviewer_pages.matrix import status_matrix
     from review_calendar.reviewer_pages.progress import progress_series
     from review_calendar.reviewer_pages.results import aggregates_view, gate_results
@@ -76,6 +77,7 @@ def _instance_data(
         "gates": gate_results(session, programme.id, year, obligation_id, period, settings().reports_dir),
         "aggregates": aggregates_view(session, programme, year, obligation_id, period),
         "progress_svg": progress_chart(progress_series(session, programme, year, obligation_id, period)),
+        "documents": documents_view(session, instance),
     }
 
 
