@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from review_calendar.domain.calendar import valid_until
-from review_calendar.domain.programmes import OPEN_ENDED
 from review_calendar.domain.regions import load_regions
 from review_calendar.store.db import insert_ignore, session_scope, upsert
 from review_calendar.store.models import Cluster, Contact, Enrolment, Subsidy
@@ -67,7 +66,7 @@ def _enrolment_rows(
         years = programmes[programme_id].validity.years
         for e in entries:
             recognised = e["recognised_on"]
-            end = valid_until(recognised, years) if years else OPEN_ENDED
+            end = valid_until(recognised, years)
             rows.append(
                 {
                     "programme_id": programme_id,

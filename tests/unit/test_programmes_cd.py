@@ -18,8 +18,9 @@ from sqlalchemy import func, select
 from review_calendar.cli import main
 from review_calendar.decide.henan import bulletin_ranking, re_review_proposal, without_visit
 from review_calendar.decide.langfang import recognised_counts, stage_target_progress, subsidy_for_claim
+from review_calendar.domain.calendar import OPEN_ENDED
 from review_calendar.domain.facts import Fact, FactError, checked, natural_key
-from review_calendar.domain.programmes import OPEN_ENDED, find_instance, load_programme_file
+from review_calendar.domain.programmes import find_instance, load_programme_file
 from review_calendar.intake import get_dataset
 from review_calendar.store.db import session_scope
 from review_calendar.store.facts import save_fact

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
 
-    from review_calendar.domain.programmes import StageTarget, SubsidyRule
+    from review_calendar.domain.programme_rules import StageTarget, SubsidyRule
 
 #: Claim categories and the stage-target metric each counts towards.
 CATEGORY_METRICS = {"平台": "platforms", "示范": "demonstration_firms", "试点": "pilot_firms"}

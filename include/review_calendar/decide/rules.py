@@ -32,11 +32,8 @@ if TYPE_CHECKING:
     import datetime as dt
     from collections.abc import Mapping
 
-    from review_calendar.domain.programmes import (
-        EvaluationRules,
-        Programme,
-        ReReviewRules,
-    )
+    from review_calendar.domain.programme_rules import EvaluationRules, ReReviewRules
+    from review_calendar.domain.programmes import Programme
 
 #: 工信部企业〔2022〕119号 第十七条: the five grounds for revoking a recognition, in our own paraphrase.
 ARTICLE_17 = {

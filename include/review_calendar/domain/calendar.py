@@ -275,12 +275,20 @@ def cycle_year_of(report_date: dt.date, year_offset: int) -> int:
     return report_date.year - year_offset
 
 
-def valid_until(recognised_on: dt.date, years: int) -> dt.date:
+#: ``valid_until`` of a status whose document sets no validity (``validity: {years: null}``): it never expires.
+OPEN_ENDED = dt.date(9999, 12, 31)
+
+
+def valid_until(recognised_on: dt.date, years: int | None) -> dt.date:
     """Last day of validity of a status recognised on ``recognised_on`` for ``years`` years.
+
+    ``years`` None (the document sets no validity, e.g. 廊坊市推进方案（试行）): :data:`OPEN_ENDED`.
 
     工信部企业〔2022〕119号 第十五条: recognition is valid for three years; the last valid day
     is the day before the same date ``years`` later.
     """
+    if years is None:
+        return OPEN_ENDED
     try:
         end = recognised_on.replace(year=recognised_on.year + years)
     except ValueError:  # Feb 29 recognised, non-leap end year

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
-    from review_calendar.domain.programmes import Alternative, Criterion
+    from review_calendar.domain.programme_rules import Alternative, Criterion
 
 #: The comparison operators a criterion may use.
 OPS = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt, "==": operator.eq}

@@ -18,13 +18,24 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
+
+from review_calendar.domain.programme_rules import (
+    ID_PATTERN,
+    Criterion,
+    EvaluationRules,
+    Recognition,
+    ReReviewRules,
+    StageTarget,
+    Strict,
+    SubsidyRule,
+    Validity,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
     from pathlib import Path
 
-ID_PATTERN = r"^[a-z][a-z0-9_]*$"
 Level = Literal["province", "city", "county", "evaluator", "ministry", "firm"]
 Kind = Literal["submission", "evaluation", "re_review", "bulletin", "meeting", "ad_hoc", "application"]
 Recurrence = Literal["yearly", "ad_hoc"]
@@ -34,11 +45,7 @@ class ProgrammeError(ValueError):
     """A programme file is invalid; the message names the file, the key and the problem."""
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class DateSpec(_Strict):
+class DateSpec(Strict):
     """A statutory due date relative to the cycle year (e.g. Jan 15 of the next year)."""
 
     month: Annotated[int, Field(ge=1, le=12)]
@@ -55,7 +62,7 @@ class DateSpec(_Strict):
         return self
 
 
-class ReminderSchedule(_Strict):
+class ReminderSchedule(Strict):
     """When lagging submitters are reminded, and when the reminder escalates."""
 
     days_before: list[Annotated[int, Field(ge=1, le=90)]] = [14, 7, 3, 1]
@@ -72,7 +79,7 @@ class ReminderSchedule(_Strict):
         return self
 
 
-class Office(_Strict):
+class Office(Strict):
     """The programme authority's responsible division (receives escalations and gap reports)."""
 
     division: str
@@ -80,7 +87,7 @@ class Office(_Strict):
     sender: Annotated[str, Field(pattern=r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")]
 
 
-class Source(_Strict):
+class Source(Strict):
     """A source document whose clauses the rules cite."""
 
     id: Annotated[str, Field(pattern=ID_PATTERN)]
@@ -89,7 +96,7 @@ class Source(_Strict):
     file: str = ""
 
 
-class Obligation(_Strict):
+class Obligation(Strict):
     """One obligation of a programme: recurring on dates, or ``ad_hoc`` (reported whenever it happens).
 
     An ``ad_hoc`` obligation (kind and recurrence ``ad_hoc``) has no due date: it has no
@@ -144,162 +151,7 @@ class Obligation(_Strict):
         return self
 
 
-#: ``valid_until`` of a status whose document sets no validity (``validity: {years: null}``): it never expires.
-OPEN_ENDED = dt.date(9999, 12, 31)
-
-
-class Validity(_Strict):
-    """How long a recognised status lasts and how it is extended (``years: null``: no expiry)."""
-
-    years: Annotated[int, Field(ge=1, le=10)] | None = 3
-    extension_years: Annotated[int, Field(ge=0, le=10)] = 3
-    max_pilot_years: Annotated[int, Field(ge=1, le=10)] | None = None
-    clause: str = ""
-
-
-class EvaluationRules(_Strict):
-    """Decision rules of the yearly third-party evaluation.
-
-    ``decides: support`` (the province's own pilots): the evaluation is the basis
-    for continued support; the score bands are provincial configuration
-    (``bands_configured``, shown as 省级配置规则) and never revoke; a recorded
-    violation in construction or use of funds revokes under ``violation_clause``.
-    ``decides: monitor`` (a programme whose status someone else decides): the score
-    is recorded for the report to that authority and decides nothing.
-    """
-
-    evaluator: str
-    decides: Literal["support", "monitor"] = "support"
-    bands_configured: bool = True
-    continue_min_score: Annotated[float, Field(ge=0, le=100)] | None = None
-    rectify_min_score: Annotated[float, Field(ge=0, le=100)] | None = None
-    rectify_days: Annotated[int, Field(ge=1, le=365)] = 30
-    below_rectify: Literal["rectify", "stop_support"] = "stop_support"
-    revoke_on_violation: bool = False
-    claw_back_subsidy: bool = False
-    clause: str
-    violation_clause: str = ""
-
-    @model_validator(mode="after")
-    def _bands(self) -> EvaluationRules:
-        if self.decides == "monitor":
-            if self.continue_min_score is not None or self.revoke_on_violation or self.claw_back_subsidy:
-                raise ValueError("a monitoring evaluation decides nothing: no score bands, no revocation")
-            return self
-        if self.continue_min_score is None or self.rectify_min_score is None:
-            raise ValueError("decides: support needs continue_min_score and rectify_min_score")
-        if self.rectify_min_score > self.continue_min_score:
-            raise ValueError("rectify_min_score must not exceed continue_min_score")
-        if self.revoke_on_violation and not self.violation_clause:
-            raise ValueError("revoke_on_violation needs the violation_clause it applies")
-        return self
-
-
-class ReReviewRules(_Strict):
-    """How the re-review at expiry decides (工信部企业〔2022〕119号 第十五条, 第十七条).
-
-    ``decided_by: ministry``: the province's review ends in a recommendation to
-    the ministry (建议复核通过 / 建议撤销认定), which decides; ``province``: the
-    province decides itself. ``annual_table`` names the yearly table whose
-    absence, never-corrected rejection or lateness is a ground for a proposal every
-    year (第十七条（三）). ``min_target_completion`` is configuration.
-    """
-
-    decided_by: Literal["province", "ministry"] = "province"
-    annual_table: str | None = None
-    min_target_completion: Annotated[float, Field(ge=0, le=1)] = 0.8
-    completion_configured: bool = True
-    require_criteria: bool = True
-    clause: str
-    grounds_clause: str = ""
-
-
-class Alternative(_Strict):
-    """One branch of an any-of criterion: the sum of ``fields`` compared with ``threshold``."""
-
-    title: str
-    fields: Annotated[list[str], Field(min_length=1)]
-    op: Literal[">=", ">", "<=", "<", "=="]
-    threshold: float
-
-
-class Criterion(_Strict):
-    """A numeric recognition criterion checked on submitted indicators.
-
-    ``kind``: ``threshold`` compares ``field`` (every one of the last ``years``
-    values when ``years > 1``); ``average_growth`` compares the average annual
-    growth over ``years`` years, geometric (水平法), from the levels in
-    ``levels_field`` or else by chaining the yearly rates in ``field``;
-    ``any_of`` is met when one of ``alternatives`` is.
-    """
-
-    id: Annotated[str, Field(pattern=ID_PATTERN)]
-    title: str
-    kind: Literal["threshold", "average_growth", "any_of"] = "threshold"
-    field: str = ""
-    levels_field: str | None = None
-    op: Literal[">=", ">", "<=", "<", "=="] = ">="
-    threshold: float | None = None
-    alternatives: list[Alternative] = []
-    unit: str = ""
-    years: Annotated[int, Field(ge=1, le=5)] = 1
-    clause: str = ""
-
-    @model_validator(mode="after")
-    def _complete(self) -> Criterion:
-        if self.kind == "any_of":
-            if len(self.alternatives) < 2:
-                raise ValueError(f"criterion {self.id!r}: any_of needs at least two alternatives")
-        elif not self.field or self.threshold is None:
-            raise ValueError(f"criterion {self.id!r}: needs field and threshold")
-        if self.kind == "average_growth" and self.years < 2:
-            raise ValueError(f"criterion {self.id!r}: an average growth needs years >= 2")
-        return self
-
-    def series(self) -> dict[str, int]:
-        """The indicator fields the criterion reads and how many yearly values of each (1: this year's)."""
-        if self.kind == "any_of":
-            return {f: 1 for a in self.alternatives for f in a.fields}
-        out = {self.field: self.years}
-        if self.kind == "average_growth" and self.levels_field:
-            out[self.levels_field] = self.years + 1
-        return out
-
-
-class Recognition(_Strict):
-    """How a cluster enters the programme: the steps, who decides, and the conditions of an application.
-
-    ``criteria`` are the application conditions checked on an application
-    (``domain.criteria.check_criteria``); the check proposes, the body in
-    ``decided_by`` recognises (recorded with ``review-calendar enrol``).
-    """
-
-    steps: list[str]
-    decided_by: str
-    clause: str
-    criteria: list[Criterion] = []
-
-
-class SubsidyRule(_Strict):
-    """A subsidy band: share of eligible investment, capped, optionally once only."""
-
-    category: str
-    share: Annotated[float, Field(gt=0, le=1)]
-    cap_wan_yuan: Annotated[float, Field(gt=0)]
-    once: bool = False
-    clause: str = ""
-
-
-class StageTarget(_Strict):
-    """A programme's stage target for a year (e.g. ≥ 20 pilot firms by 2023)."""
-
-    year: int
-    metric: str
-    title: str
-    minimum: float
-
-
-class Programme(_Strict):
+class Programme(Strict):
     """A supervision programme loaded from ``programmes/<id>.yaml``."""
 
     id: Annotated[str, Field(pattern=ID_PATTERN)]

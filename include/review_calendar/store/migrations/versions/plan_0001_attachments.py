@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "plan_0001"
-down_revision = "0001"
+down_revision = "cd_0001"
 branch_labels = None
 depends_on = None
 
