@@ -23,7 +23,7 @@ import shutil
 import sys
 from collections import Counter
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from review_calendar.settings import Settings
@@ -112,7 +112,6 @@ def say_records(settings: Settings, year: int) -> None:
     """Submissions by outcome, gate runs, decisions and the Henan bulletin ranking of the year."""
     from sqlalchemy import select
 
-    from review_calendar.domain.labels import DECISION_KINDS, OUTCOMES, label
     from review_calendar.store.db import session_scope
     from review_calendar.store.models import Aggregate, Decision, GateRun, Submission
 
@@ -126,13 +125,7 @@ def say_records(settings: Settings, year: int) -> None:
         say(
             f"    数据质量闸门：{sum(g.success for g in gates)} 次通过，{sum(not g.success for g in gates)} 次拦截"
         )
-        for kind in ("evaluation", "re_review", "subsidy", "clawback"):
-            rows = s.scalars(select(Decision).where(Decision.kind == kind)).all()
-            if rows:
-                say(
-                    f"    决定（{label(DECISION_KINDS, kind)}）："
-                    + "，".join(f"{r.subject} {label(OUTCOMES, r.outcome)}" for r in rows)
-                )
+        say_decisions(s.scalars(select(Decision).where(Decision.kind != "acceptance")).all())
         ranks = s.scalars(
             select(Aggregate)
             .where(Aggregate.metric == "bulletin_rank", Aggregate.period == "Q3")
@@ -149,6 +142,26 @@ def say_records(settings: Settings, year: int) -> None:
         ).all()  # fmt: skip
         for a in stages:
             say(f"    廊坊阶段目标：{a.text}")
+
+
+def say_decisions(decisions: list[Any]) -> None:
+    """Every decision and proposal of the year by kind: outcome, state (待审定...) and the basis of one."""
+    from review_calendar.domain.labels import DECISION_KINDS, OUTCOMES, label
+    from review_calendar.domain.verdicts import state_label
+
+    by_kind: dict[str, list[Any]] = {}
+    for d in decisions:
+        if d.kind != "gate":
+            by_kind.setdefault(d.kind, []).append(d)
+    for kind in sorted(
+        by_kind, key=lambda k: (list(DECISION_KINDS).index(k) if k in DECISION_KINDS else 99, k)
+    ):
+        rows = by_kind[kind]
+        outcomes = Counter((label(OUTCOMES, r.outcome), state_label(r.figures)) for r in rows)
+        text = "，".join(f"{o}［{st}］×{n}" if n > 1 else f"{o}［{st}］" for (o, st), n in outcomes.items())
+        say(f"    决定（{label(DECISION_KINDS, kind)}，{len(rows)} 项）：{text}")
+        example = rows[0]
+        say(f"      例：{example.subject} — {label(OUTCOMES, example.outcome)}；依据 {example.clause}")
 
 
 def say_mail(settings: Settings, mail: LocalSmtpServer) -> None:

@@ -291,7 +291,7 @@ def test_rerunning_a_day_and_a_cycle_adds_nothing(year: Year) -> None:
 
 
 def test_henan_bulletin_is_published_as_html_and_excel_and_mailed_to_the_cities(year: Year) -> None:
-    """豫工信办〔2012〕7号 三（五）三: the quarterly bulletin commends bases and targets; it reaches the cities."""
+    """豫工信办〔2012〕7号 三（五）之三: the quarterly bulletin commends bases and targets; it reaches the cities."""
     from review_calendar.store.models import OutboxMessage
 
     folder = year.home / "reports" / "henan_demo_base" / str(YEAR)

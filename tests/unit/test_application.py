@@ -128,6 +128,7 @@ def test_an_application_taken_in_becomes_a_proposal_and_enrols_nobody(env) -> No
     assert report.counts()["accepted"] == 1
     assert result["counts"] == {"propose_recognition": 1}
     assert (decision.subject, decision.outcome) == ("131125/安平丝网产业集群", "propose_recognition")
+    assert decision.figures["state"] == "proposed"  # a reviewer decides; nothing is announced before
     assert enrolled_after == enrolled_before
 
 

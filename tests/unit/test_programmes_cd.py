@@ -21,6 +21,7 @@ from review_calendar.decide.langfang import recognised_counts, stage_target_prog
 from review_calendar.domain.calendar import OPEN_ENDED
 from review_calendar.domain.facts import Fact, FactError, checked, natural_key
 from review_calendar.domain.programmes import find_instance, load_programme_file
+from review_calendar.domain.verdicts import announceable
 from review_calendar.intake import get_dataset
 from review_calendar.store.db import session_scope
 from review_calendar.store.facts import save_fact
@@ -147,7 +148,8 @@ def test_re_review_of_a_base_is_a_proposal(result: str | None, outcome: str) -> 
     verdict = re_review_proposal(C, "hn_base_food", result, "豫工信〔2025〕1号")
 
     assert verdict.outcome == outcome
-    assert verdict.figures["proposal"] is True
+    assert verdict.figures["state"] == "proposed"
+    assert not announceable(verdict.figures)
     assert "三（一）" in verdict.clause
 
 
@@ -299,7 +301,7 @@ def test_no_stage_before_the_first_target_year() -> None:
 
 
 def test_bulletin_is_written_and_mailed_to_every_city_once(seeded: str, review_env: Path) -> None:
-    """三（五）三: the bulletin is published (HTML, Excel) and sent to the 14 city bureaus, once."""
+    """三（五）之三: the bulletin is published (HTML, Excel) and sent to the 14 city bureaus, once."""
     from review_calendar.store.models import OutboxMessage
     from review_calendar.tasks.bulletin import publish_bulletin
 
@@ -324,4 +326,4 @@ def test_bulletin_is_written_and_mailed_to_every_city_once(seeded: str, review_e
         messages = s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "bulletin")).all()
         assert len(messages) == 14
         assert sorted(Path(a).suffix for a in messages[0].attachments) == [".html", ".xlsx"]
-        assert "三（五）三" in messages[0].body and "创建工作通报" in messages[0].subject
+        assert "三（五）之三" in messages[0].body and "创建工作通报" in messages[0].subject

@@ -1,6 +1,6 @@
 """Programme C rules (豫工信办〔2012〕7号, Henan demonstration bases): pure functions.
 
-- 三（五）三、实行季度通报制度: every quarter the province ranks the bases' progress
+- 三（五）之三：实行季度通报制度: every quarter the province ranks the bases' progress
   and commends (通报表彰) the bases and cultivation targets that progress fast
   and well. How many are commended is provincial configuration
   (``bulletin_commend_top``), not the document's.
@@ -27,11 +27,13 @@ if TYPE_CHECKING:
     from review_calendar.domain.programmes import Programme
 
 CLAUSE_BULLETIN = (
-    "豫工信办〔2012〕7号 三（五）三、实行季度通报制度，对进展快、效果好的示范基地及培育对象通报表彰"
+    "豫工信办〔2012〕7号 三（五）之三：实行季度通报制度，对进展快、效果好的示范基地及培育对象通报表彰"
 )
-CLAUSE_VISITS = "豫工信办〔2012〕7号 三（二）一、专家辅导组定期（至少每季度一次）到重点培育对象辅导"
-CLAUSE_MEETING = "豫工信办〔2012〕7号 三（二）二、每半年组织一次示范基地产业推进观摩会"
-CLAUSE_RE_REVIEW = "豫工信办〔2012〕7号 三（一）三、对首批示范基地开展复核，达不到复核标准的取消示范基地称号"
+CLAUSE_VISITS = "豫工信办〔2012〕7号 三（二）之一：专家辅导组定期（至少每季度一次）到重点培育对象辅导"
+CLAUSE_MEETING = "豫工信办〔2012〕7号 三（二）之二：每半年组织一次示范基地产业推进观摩会"
+CLAUSE_RE_REVIEW = (
+    "豫工信办〔2012〕7号 三（一）之三：对首批示范基地开展复核，达不到复核标准的取消示范基地称号"
+)
 
 
 def bulletin_ranking(
@@ -99,7 +101,7 @@ def re_review_proposal(
     outcome = {"failed": "propose_revoke_title", "passed": "keep_title"}.get(
         result or "", "awaiting_re_review"
     )
-    figures = {"result": result, "reference": reference, "proposal": True, "status": "proposed"}
+    figures = {"result": result, "reference": reference, "state": "proposed"}
     reason = OUTCOMES[outcome] + (f"（{reference}）" if reference else "")
     return Verdict(
         cluster_id, outcome, reason, f"programmes/{programme.id}.yaml: re_review", CLAUSE_RE_REVIEW, figures

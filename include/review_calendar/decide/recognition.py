@@ -84,6 +84,7 @@ def application_verdict(programme: Programme, record: Mapping[str, Any]) -> Verd
             "decided_by": recognition.decided_by,
             "steps": list(recognition.steps),
             "conditions": [_condition(r) for r in results],
+            "state": "proposed",
         },
     )
 
