@@ -259,6 +259,46 @@ def test_cli_records_miit_decision_with_its_number(seeded: str) -> None:
             "miit_decision", "keep", "工信部企业函〔2025〕1号", "张三")  # fmt: skip
 
 
+@pytest.mark.parametrize(
+    ("decision", "status", "years_added"),
+    [
+        pytest.param("extend", "extended", 3, id="extend-3-years-once"),
+        pytest.param("revoke_recognition", "revoked", 0, id="revoke"),
+        pytest.param("keep", "active", 0, id="keep"),
+    ],
+)
+def test_miit_decision_closes_the_recommendation_and_moves_the_status(
+    seeded: str, decision: str, status: str, years_added: int
+) -> None:
+    """第十五条 / 第十七条: MIIT decides; its recorded answer closes our recommendation and is applied once."""
+    from review_calendar.domain.programmes import load_programme
+    from review_calendar.domain.verdicts import Verdict, announceable
+    from review_calendar.store.decision_log import record_decision
+
+    b = load_programme("miit_sme_cluster")
+    with session_scope(seeded) as s:
+        before = s.get(Enrolment, ("miit_sme_cluster", "botou_casting")).valid_until
+        verdict = Verdict("botou_casting", "recommend_revoke", "建议撤销认定", "r", "第十七条",
+                          {"state": "proposed", "ministry_decision": None})  # fmt: skip
+        record_decision(s, b.id, 2025, "re_review", verdict, "t")
+    argv = ["record", "miit-decision", "--programme", "miit_sme_cluster", "--cluster", "botou_casting",
+            "--year", "2025", "--decision", decision, "--reference", "工信部企业函〔2025〕9号", "--by", "张三"]  # fmt: skip
+
+    assert main(argv) == 0
+    assert main(argv) == 0  # recorded twice: applied once
+    with session_scope(seeded) as s:
+        row = s.scalar(
+            select(Decision).where(Decision.kind == "re_review", Decision.subject == "botou_casting")
+        )
+        enrolment = s.get(Enrolment, ("miit_sme_cluster", "botou_casting"))
+        assert row.figures["state"] == "ministry_decided"
+        assert row.figures["ministry_decision"]["decision"] == decision
+        assert row.figures["ministry_decision"]["reference"] == "工信部企业函〔2025〕9号"
+        assert announceable(row.figures)
+        assert enrolment.status == status
+        assert enrolment.valid_until.year == before.year + years_added
+
+
 def test_no_city_owes_anything_for_an_observation_meeting(seeded: str) -> None:
     instance = find_instance(C, 2025, "observation_meeting", "H1")
 

@@ -126,3 +126,58 @@ def propose_article17(
         ground = verdict.figures["ground"]
         by_ground[ground] = by_ground.get(ground, 0) + 1
     return {"kind": KIND, "proposals": len(proposals), "by_ground": by_ground, "dry_run": dry_run}
+
+
+#: Decision kinds that wait for MIIT's word on a cluster (re-review recommendation, 第十七条 proposal).
+MINISTRY_KINDS = ("re_review", KIND)
+
+
+def record_ministry_decision(session: Session, programme: Programme, fact: Any) -> dict[str, Any]:
+    """MIIT's decision on a cluster, recorded by the province: the pending records say so, the status follows.
+
+    工信部企业〔2022〕119号 第十五条 (re-review: extended by three years) and 第十七条
+    (revocation) are MIIT's decisions; the province records them when they arrive
+    (``review-calendar record miit-decision`` or the ``record_fact`` form). The
+    cluster's re-review recommendation and 第十七条 proposals of the fact's year get
+    state ``ministry_decided`` with the decision, its 文号 and who recorded it; the
+    enrolment follows MIIT: ``extend`` moves ``valid_until`` by the programme's
+    ``validity.extension_years`` (once: a repeated record does not extend again),
+    ``revoke_recognition`` revokes it, ``keep`` changes nothing.
+
+    Args:
+        session: Open session.
+        programme: The programme (Programme B).
+        fact: The stored :class:`~review_calendar.store.models.RecordedFact` (kind ``miit_decision``).
+
+    Returns:
+        ``{"updated": n, "enrolment": status or None}``.
+    """
+    from review_calendar.domain.calendar import extend_validity
+
+    decision = {
+        "decision": fact.outcome,
+        "reference": fact.reference,
+        "date": fact.on_date.isoformat() if fact.on_date else None,
+        "recorded_by": fact.recorded_by,
+    }
+    rows = session.scalars(
+        select(Decision).where(
+            Decision.programme_id == programme.id,
+            Decision.cycle_year == fact.cycle_year,
+            Decision.kind.in_(MINISTRY_KINDS),
+        )
+    ).all()
+    updated = 0
+    for row in rows:
+        if row.subject == fact.subject or row.subject.startswith(f"{fact.subject}/"):
+            row.figures = {**row.figures, "state": "ministry_decided", "ministry_decision": decision}
+            updated += 1
+    enrolment = session.get(Enrolment, (programme.id, fact.subject))
+    if enrolment is not None:
+        reason = f"工业和信息化部决定（{fact.reference or '文号未记录'}）"
+        if fact.outcome == "extend" and enrolment.status_reason != reason:
+            enrolment.valid_until = extend_validity(enrolment.valid_until, programme.validity.extension_years)
+            enrolment.status, enrolment.status_reason = "extended", reason
+        elif fact.outcome == "revoke_recognition":
+            enrolment.status, enrolment.status_reason = "revoked", reason
+    return {"updated": updated, "enrolment": None if enrolment is None else enrolment.status}

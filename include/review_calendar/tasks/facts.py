@@ -4,7 +4,9 @@
 :func:`record_fact`, so a fact is checked, keyed and stored the same way
 whoever enters it, with who (the CLI's ``--by`` or the Airflow user who
 triggered the form) and when. A recorded re-review result of a base becomes a
-proposal for a reviewer at once (never applied).
+proposal for a reviewer at once (never applied); MIIT's recorded decision on a
+cluster closes its pending recommendation and proposals and is applied to the
+enrolment, since MIIT decided it.
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ def record_fact(
         run_id: The Airflow run (or CLI run name) kept with a re-review proposal.
 
     Returns:
-        ``{"id", "kind", "key", "new", "recorded_by", "recorded_at", "proposal"}``.
+        ``{"id", "kind", "key", "new", "recorded_by", "recorded_at", "proposal", "ministry"}``.
 
     Raises:
         review_calendar.domain.facts.FactError: The fact is incomplete or inconsistent,
@@ -53,6 +55,7 @@ def record_fact(
         review_calendar.domain.programmes.UnknownProgramme: No such programme.
     """
     from review_calendar.decide.bulletin import propose_re_review
+    from review_calendar.decide.proposals import record_ministry_decision
     from review_calendar.domain.facts import Fact, FactError
     from review_calendar.domain.programmes import load_programme
     from review_calendar.store.db import session_scope, upgrade
@@ -79,8 +82,10 @@ def record_fact(
             if kind == "re_review"
             else ""
         )
+        ministry = record_ministry_decision(session, programme, row) if kind == "miit_decision" else None
         result = {"id": row.id, "kind": kind, "key": row.natural_key, "new": new, "recorded_by": row.recorded_by,
-                  "recorded_at": row.recorded_at.isoformat(), "proposal": proposal}  # fmt: skip
+                  "recorded_at": row.recorded_at.isoformat(), "proposal": proposal,
+                  "ministry": ministry}  # fmt: skip
     log.info(
         "Recorded %s %s of %s by %s (%s)", kind, result["key"], programme_id, by, "new" if new else "updated"
     )
