@@ -307,7 +307,7 @@ def test_decisions_view_labels_outcomes_and_links_the_deciding_cycle(
            "run_id": "manual__x"}  # fmt: skip
     upsert(session, Decision, [
         {**row, "subject": "lixian_fur", "outcome": "revoke", "figures": {"score": 55}},
-        {**row, "subject": "baigou_luggage", "outcome": "continue", "figures": {"score": 86}},
+        {**row, "subject": "baigou_luggage", "outcome": "continue", "figures": {"score": 86, "state": "proposed"}},
     ], ["programme_id", "cycle_year", "kind", "subject"])  # fmt: skip
 
     decisions = decisions_view(session, programme, YEAR)
@@ -318,6 +318,7 @@ def test_decisions_view_labels_outcomes_and_links_the_deciding_cycle(
     ]
     assert decisions[0].dag_id == "review_cycle__hebei_smart_cluster__performance_evaluation"
     assert decisions[1].figures == {"score": 55}
+    assert [d.state_label for d in decisions] == ["待审定", "已决定"]  # a proposal says so
 
 
 def test_cycle_years_are_the_years_with_data(session: Session, programme: Programme) -> None:

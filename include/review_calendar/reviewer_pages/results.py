@@ -14,6 +14,7 @@ from sqlalchemy import select
 from review_calendar.aggregate.figures import STATE_FIGURES, figures_for
 from review_calendar.domain.labels import DECISION_KINDS, OUTCOMES
 from review_calendar.domain.programmes import find_instance
+from review_calendar.domain.verdicts import state_label
 from review_calendar.reviewer_pages.common import cycle_dag_id
 from review_calendar.store.models import Aggregate, Cluster, Decision, GateRun, Region
 from review_calendar.store.queries import instance_filter
@@ -202,6 +203,7 @@ class DecisionItem:
     subject_label: str
     outcome: str
     outcome_label: str
+    state_label: str
     rule: str
     clause: str
     figures: dict[str, Any]
@@ -242,6 +244,7 @@ def decisions_view(
                 subject_label=clusters.get(d.subject, d.subject),
                 outcome=d.outcome,
                 outcome_label=OUTCOMES.get(d.outcome, d.outcome),
+                state_label=state_label(figures),
                 rule=d.rule,
                 clause=d.clause,
                 figures=figures,
