@@ -10,6 +10,10 @@ Only rules that one row can decide live here (types, required values,
 choices, ranges, duplicates within the file, a row's own consistency such as
 the pilot period of a plan, in ``row_rules.py``). Rules across files and regions (one submission
 per region, totals against the province) belong to the provincial gate.
+
+The bounds of numeric columns (``maximum``, the ``usual`` range that only
+warns) are provincial configuration: the documents set none beyond a
+share's 100 %. The template's 填表说明 shows them with the label 配置.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from review_calendar.intake.row_rules import (
     investment_progress,
     plan_period,
     targets,
+    unusual_values,
     violation_note,
 )
 
@@ -71,6 +76,9 @@ class Dataset:
     total_row_labels: tuple[str, ...] = ("合计", "总计", "小计")
 
     def __post_init__(self) -> None:
+        if any(c.usual is not None for c in self.columns):
+            # The soft bounds are declared on the columns; their rule is made from them.
+            object.__setattr__(self, "row_checks", (*self.row_checks, unusual_values(self.columns)))
         keys = [c.key for c in self.columns]
         if len(set(keys)) != len(keys) or len({c.header for c in self.columns}) != len(keys):
             raise ValueError(f"dataset {self.id!r}: column keys or headers repeat")
@@ -169,7 +177,12 @@ _DATASET_LIST: tuple[Dataset, ...] = (
                 example="2025-05-20",
             ),
             col.money(
-                "total_investment", "计划总投资(万元)", note="单位：万元，只填数字。", example="12,500"
+                "total_investment",
+                "计划总投资(万元)",
+                maximum=10_000_000,
+                usual=1_000_000,
+                note="单位：万元，只填数字。",
+                example="12,500",
             ),
         ),
         key_columns=("region_code", "cluster_name"),
@@ -188,7 +201,9 @@ _DATASET_LIST: tuple[Dataset, ...] = (
             col.year(
                 "year", "投资年度", note="该笔投资安排的年度；分年度安排的，每个年度填一行。", example="2025"
             ),
-            col.money("investment", "计划投资(万元)", note="单位：万元。", example="800"),
+            col.money(
+                "investment", "计划投资(万元)", maximum=10_000_000, usual=500_000, note="单位：万元。", example="800"
+            ),
             col.text("funding_source", "资金来源", example="企业自筹、省级专项资金", max_length=200),
         ),
         key_columns=("region_code", "project_name", "year"),
@@ -218,11 +233,15 @@ _DATASET_LIST: tuple[Dataset, ...] = (
                     ("FY", "全年"),
                 ),
             ),
-            col.money("planned_investment", "年度计划投资(万元)", example="5,000"),
-            col.money("completed_investment", "已完成投资(万元)", example="2,600"),
-            col.money("revenue_yi", "集群营业收入(亿元)", example="86.5"),
-            col.count("projects_started", "开工项目数(个)", example="6"),
-            col.count("projects_completed", "竣工项目数(个)", example="2"),
+            col.money(
+                "planned_investment", "年度计划投资(万元)", maximum=10_000_000, usual=1_000_000, example="5,000"
+            ),
+            col.money(
+                "completed_investment", "已完成投资(万元)", maximum=10_000_000, usual=1_000_000, example="2,600"
+            ),
+            col.money("revenue_yi", "集群营业收入(亿元)", maximum=10_000, usual=2_000, example="86.5"),
+            col.count("projects_started", "开工项目数(个)", maximum=10_000, usual=200, example="6"),
+            col.count("projects_completed", "竣工项目数(个)", maximum=10_000, usual=200, example="2"),
             col.text(
                 "progress",
                 "进展情况",
@@ -243,17 +262,36 @@ _DATASET_LIST: tuple[Dataset, ...] = (
             col.region(),
             col.text("cluster_name", "集群名称", example="安平丝网产业集群", max_length=100),
             col.year(note="填报上一年度的数据，如2026年4月报送填“2025”。"),
-            Column("area_km2", "集群面积(平方公里)", "number", True, note="集群规划面积。", example="85.6"),
-            col.money("output_yi", "集群产值(亿元)", example="120.3"),
+            Column(
+                "area_km2",
+                "集群面积(平方公里)",
+                "number",
+                True,
+                note="集群规划面积。",
+                example="85.6",
+                maximum=50_000,
+                usual=(None, 2_000),
+            ),
+            col.money("output_yi", "集群产值(亿元)", maximum=10_000, usual=2_000, example="120.3"),
             col.share("sme_output_share", "中小企业产值占比(%)", example="78%"),
             col.share("leading_industry_share", "主导产业产值占比(%)", example="82%"),
             col.growth("output_growth", "产值增长率(%)", example="11.2%"),
-            col.count("champion_firms", "单项冠军和专精特新“小巨人”企业数(家)", example="2"),
-            col.count("specialised_smes", "专精特新中小企业数(家)", example="15"),
-            col.count("high_tech_firms", "高新技术企业数(家)", example="23"),
+            col.count(
+                "champion_firms", "单项冠军和专精特新“小巨人”企业数(家)", maximum=10_000, usual=100, example="2"
+            ),
+            col.count("specialised_smes", "专精特新中小企业数(家)", maximum=100_000, usual=1_000, example="15"),
+            col.count("high_tech_firms", "高新技术企业数(家)", maximum=100_000, usual=2_000, example="23"),
             col.growth("sme_rd_growth", "中小企业研发经费增长率(%)", example="10.5%"),
-            col.count("invention_patents", "有效发明专利数(件)", example="460"),
-            Column("patents_per_10k", "每万人有效发明专利拥有量(件)", "number", True, example="16.2"),
+            col.count("invention_patents", "有效发明专利数(件)", maximum=1_000_000, usual=20_000, example="460"),
+            Column(
+                "patents_per_10k",
+                "每万人有效发明专利拥有量(件)",
+                "number",
+                True,
+                example="16.2",
+                maximum=10_000,
+                usual=(None, 500),
+            ),
             col.growth("invention_patent_growth", "有效发明专利增长率(%)", example="15.4%"),
             col.share("platform_adoption", "工业互联网平台普及率(%)", example="18%"),
             col.yes_no(
@@ -307,11 +345,11 @@ _DATASET_LIST: tuple[Dataset, ...] = (
                 "validity_end_year", "认定有效期截止年份", note="认定有效期3年，填届满年份。", example="2025"
             ),
             col.yes_no("applies", "是否申请复核", note="有效期届满未申请复核的将被撤销认定（第十七条）。"),
-            col.count("targets_total", "三年发展规划目标数(项)", example="8"),
-            col.count("targets_completed", "已完成目标数(项)", example="7"),
-            col.money("output_year1_yi", "有效期第一年产值(亿元)", example="105.2"),
-            col.money("output_year2_yi", "有效期第二年产值(亿元)", example="112.8"),
-            col.money("output_year3_yi", "有效期第三年产值(亿元)", example="120.3"),
+            col.count("targets_total", "三年发展规划目标数(项)", maximum=1_000, usual=50, example="8"),
+            col.count("targets_completed", "已完成目标数(项)", maximum=1_000, usual=50, example="7"),
+            col.money("output_year1_yi", "有效期第一年产值(亿元)", maximum=10_000, usual=2_000, example="105.2"),
+            col.money("output_year2_yi", "有效期第二年产值(亿元)", maximum=10_000, usual=2_000, example="112.8"),
+            col.money("output_year3_yi", "有效期第三年产值(亿元)", maximum=10_000, usual=2_000, example="120.3"),
             col.text(
                 "explanation", "未完成目标说明", required=False, note="有未完成目标的说明原因。", example=""
             ),
@@ -347,11 +385,13 @@ _DATASET_LIST: tuple[Dataset, ...] = (
                     )
                 ),
             ),
-            col.money("output_yi", "季度产值(亿元)", example="35.2"),
-            col.money("investment_wan", "完成投资(万元)", example="18,000"),
+            col.money("output_yi", "季度产值(亿元)", maximum=10_000, usual=500, example="35.2"),
+            col.money("investment_wan", "完成投资(万元)", maximum=10_000_000, usual=1_000_000, example="18,000"),
             col.count(
                 "counselling_visits",
                 "专家指导次数(次)",
+                maximum=1_000,
+                usual=30,
                 note="本季度专家深入基地指导次数，每季度至少1次。",
                 example="1",
             ),
@@ -378,11 +418,13 @@ _DATASET_LIST: tuple[Dataset, ...] = (
                 example="试点",
                 aliases=(("试点企业", "试点"), ("示范企业", "示范"), ("工业互联网平台", "平台")),
             ),
-            col.money("equipment_wan", "设备投资(万元)", example="500"),
-            col.money("software_wan", "软件投资(万元)", example="100"),
+            col.money("equipment_wan", "设备投资(万元)", maximum=1_000_000, usual=50_000, example="500"),
+            col.money("software_wan", "软件投资(万元)", maximum=1_000_000, usual=20_000, example="100"),
             col.money(
                 "claimed_wan",
                 "申请奖补金额(万元)",
+                maximum=100_000,
+                usual=500,
                 note="试点、示范不超过投资的20%且最高200万元；平台不超过30%且最高500万元。",
                 example="100",
             ),

@@ -34,6 +34,20 @@ _OFFICE_PHONE = re.compile(
     re.IGNORECASE,
 )
 _MOBILE = re.compile(r"1[3-9]\d{9}")
+# A whole number exported as a float (``130982.0``, ``13900001111.0``).
+_FLOAT_TAIL = re.compile(r"(\d+)\.0+")
+# A number Excel showed in scientific notation and that was then saved as text (``1.39E+10``).
+_SCIENTIFIC = re.compile(r"[+-]?\d(?:\.\d+)?[eE]\+?\d+")
+_SCIENTIFIC_HINT = (
+    "显示为科学计数法，号码的后几位已丢失。请将该列单元格设置为“文本”格式后重新输入完整号码"
+    "（或在号码前加英文单引号'）。"
+)
+
+
+def _whole(text: str) -> str:
+    """``text`` without the ``.0`` of a whole number exported as a float."""
+    match = _FLOAT_TAIL.fullmatch(text)
+    return match.group(1) if match else text
 _PHONE_JOINERS = re.compile(r"[\s—–_]+")
 _SEVERAL = re.compile(r"[/、,;，；]|\d\s*或")
 
@@ -43,7 +57,9 @@ def check_office_phone(value: object) -> str:
 
     Accepts ``0311-87803218``, ``0311 87803218``, ``(0311)87803218``,
     ``031187803218``, ``010-12345678``, and extensions written
-    ``0311-87803218-123``, ``0311-87803218转123`` or ``…分机123``.
+    ``0311-87803218-123``, ``0311-87803218转123`` or ``…分机123``. A number in
+    scientific notation (``3.11E+10``: the cell was not text) is refused with
+    the hint to format the cell as text.
 
     Args:
         value: A cell, not blank.
@@ -54,7 +70,9 @@ def check_office_phone(value: object) -> str:
     Raises:
         ValueProblem: PHONE_INVALID.
     """
-    text = to_text(value) or ""
+    text = _whole(to_text(value) or "")
+    if _SCIENTIFIC.fullmatch(text.replace(" ", "")):
+        raise ValueProblem(E.PHONE_INVALID, _SCIENTIFIC_HINT)
     if _SEVERAL.search(text):
         raise ValueProblem(E.PHONE_INVALID, "包含多个号码，请只填写一个办公电话。")
     compact = _PHONE_JOINERS.sub("-", text).replace("--", "-")
@@ -78,7 +96,9 @@ def check_mobile(value: object) -> str:
     """A mainland mobile number: 11 digits starting with 1.
 
     Spaces and dashes are removed (``138 1234 5678``, ``138-1234-5678``) and a
-    ``+86``/``86`` prefix is dropped.
+    ``+86``/``86`` prefix is dropped; ``13900001111.0`` (exported as a
+    float) is accepted; ``1.39E+10`` (digits lost) is refused with the hint to
+    format the cell as text.
 
     Args:
         value: A cell, not blank.
@@ -89,7 +109,9 @@ def check_mobile(value: object) -> str:
     Raises:
         ValueProblem: MOBILE_INVALID.
     """
-    text = to_text(value) or ""
+    text = _whole(to_text(value) or "")
+    if _SCIENTIFIC.fullmatch(text.replace(" ", "")):
+        raise ValueProblem(E.MOBILE_INVALID, _SCIENTIFIC_HINT)
     digits = _PHONE_JOINERS.sub("", text).replace("-", "")
     for prefix in ("+86", "0086", "86"):
         if digits.startswith(prefix) and len(digits) == 11 + len(prefix):
@@ -138,7 +160,7 @@ def check_region_code(value: object) -> str:
 
     Args:
         value: A cell, not blank (a leading apostrophe, Excel's text marker,
-            is dropped).
+            is dropped; ``130982.0``, a code exported as a float, is 130982).
 
     Returns:
         The 6 digits.
@@ -146,9 +168,11 @@ def check_region_code(value: object) -> str:
     Raises:
         ValueProblem: CODE_INVALID (a 12-digit statistical code gets its own hint).
     """
-    text = (to_text(value) or "").lstrip("'").replace(" ", "")
+    text = _whole((to_text(value) or "").lstrip("'").replace(" ", ""))
     if _REGION.fullmatch(text):
         return text
+    if _SCIENTIFIC.fullmatch(text):
+        raise ValueProblem(E.CODE_INVALID, _SCIENTIFIC_HINT.replace("号码", "代码"))
     if re.fullmatch(r"[1-8]\d{11}", text):
         raise ValueProblem(E.CODE_INVALID, "是12位统计用区划代码，请填写6位行政区划代码（如“130100”）。")
     raise ValueProblem(E.CODE_INVALID, "不是6位行政区划代码，请填写6位数字，如“130100”。")

@@ -118,9 +118,10 @@ class _Rows:
         self.dataset = dataset
         self.context = context
         self.new = IssueFactory(table.file, table.sheet)
-        self.flagged = {(i.row, i.column) for i in table.issues}
+        # Cells the reader refused (a warning, such as a formula's saved result, keeps the value).
+        self.flagged = {(i.row, i.column) for i in table.issues if i.severity == "error"}
         self.plan: list[tuple[Column, Parser]] = [
-            (c, parser(c)) for c in dataset.columns if c.header in table.columns
+            (c, parser(c, date1904=table.date1904)) for c in dataset.columns if c.header in table.columns
         ]
         known = context.known_region_codes
         self.known = set(known) if known is not None else None
@@ -236,6 +237,7 @@ class _Rows:
                         row=number,
                         column=self.by_key[problem.column].header,
                         value=None if value is None else str(value),
+                        severity=problem.severity,
                     )
                 )
         return issues
