@@ -52,6 +52,7 @@ __all__ = [
     "parser",
     "region",
     "share",
+    "show_value",
     "text",
     "year",
     "yes_no",
@@ -124,6 +125,13 @@ class Column:
         """The unit in the header's brackets (``集群产值(亿元)`` → 亿元), None without one or for %."""
         match = _HEADER_UNIT.search(unicodedata.normalize("NFKC", self.header))
         return match.group(1) if match and match.group(1) != "%" else None
+
+
+def show_value(column: Column, value: float) -> str:
+    """A value as the template asks for it: ``150%`` for a percent, ``1,874亿元`` for an amount."""
+    if column.kind == "percent":
+        return f"{round(value * 100, 6):g}%"
+    return f"{value:,.{0 if float(value).is_integer() else 2}f}{column.unit or ''}"
 
 
 _HEADER_UNIT = re.compile(r"\(([^()]+)\)$")
@@ -229,7 +237,9 @@ YES_NO_MARKS = (("√", "是"), ("✓", "是"), ("✔", "是"), ("×", "否"), (
 
 def yes_no(key: str, header: str, *, note: str = "", example: str = "是") -> Column:
     """A required 是/否 drop-down (√ and × are read as 是 and 否)."""
-    return Column(key, header, "choice", True, choices=YES_NO, note=note, example=example, aliases=YES_NO_MARKS)
+    return Column(
+        key, header, "choice", True, choices=YES_NO, note=note, example=example, aliases=YES_NO_MARKS
+    )
 
 
 def year(

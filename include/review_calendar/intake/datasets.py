@@ -202,7 +202,12 @@ _DATASET_LIST: tuple[Dataset, ...] = (
                 "year", "投资年度", note="该笔投资安排的年度；分年度安排的，每个年度填一行。", example="2025"
             ),
             col.money(
-                "investment", "计划投资(万元)", maximum=10_000_000, usual=500_000, note="单位：万元。", example="800"
+                "investment",
+                "计划投资(万元)",
+                maximum=10_000_000,
+                usual=500_000,
+                note="单位：万元。",
+                example="800",
             ),
             col.text("funding_source", "资金来源", example="企业自筹、省级专项资金", max_length=200),
         ),
@@ -234,10 +239,18 @@ _DATASET_LIST: tuple[Dataset, ...] = (
                 ),
             ),
             col.money(
-                "planned_investment", "年度计划投资(万元)", maximum=10_000_000, usual=1_000_000, example="5,000"
+                "planned_investment",
+                "年度计划投资(万元)",
+                maximum=10_000_000,
+                usual=1_000_000,
+                example="5,000",
             ),
             col.money(
-                "completed_investment", "已完成投资(万元)", maximum=10_000_000, usual=1_000_000, example="2,600"
+                "completed_investment",
+                "已完成投资(万元)",
+                maximum=10_000_000,
+                usual=1_000_000,
+                example="2,600",
             ),
             col.money("revenue_yi", "集群营业收入(亿元)", maximum=10_000, usual=2_000, example="86.5"),
             col.count("projects_started", "开工项目数(个)", maximum=10_000, usual=200, example="6"),
@@ -277,12 +290,20 @@ _DATASET_LIST: tuple[Dataset, ...] = (
             col.share("leading_industry_share", "主导产业产值占比(%)", example="82%"),
             col.growth("output_growth", "产值增长率(%)", example="11.2%"),
             col.count(
-                "champion_firms", "单项冠军和专精特新“小巨人”企业数(家)", maximum=10_000, usual=100, example="2"
+                "champion_firms",
+                "单项冠军和专精特新“小巨人”企业数(家)",
+                maximum=10_000,
+                usual=100,
+                example="2",
             ),
-            col.count("specialised_smes", "专精特新中小企业数(家)", maximum=100_000, usual=1_000, example="15"),
+            col.count(
+                "specialised_smes", "专精特新中小企业数(家)", maximum=100_000, usual=1_000, example="15"
+            ),
             col.count("high_tech_firms", "高新技术企业数(家)", maximum=100_000, usual=2_000, example="23"),
             col.growth("sme_rd_growth", "中小企业研发经费增长率(%)", example="10.5%"),
-            col.count("invention_patents", "有效发明专利数(件)", maximum=1_000_000, usual=20_000, example="460"),
+            col.count(
+                "invention_patents", "有效发明专利数(件)", maximum=1_000_000, usual=20_000, example="460"
+            ),
             Column(
                 "patents_per_10k",
                 "每万人有效发明专利拥有量(件)",
@@ -347,9 +368,15 @@ _DATASET_LIST: tuple[Dataset, ...] = (
             col.yes_no("applies", "是否申请复核", note="有效期届满未申请复核的将被撤销认定（第十七条）。"),
             col.count("targets_total", "三年发展规划目标数(项)", maximum=1_000, usual=50, example="8"),
             col.count("targets_completed", "已完成目标数(项)", maximum=1_000, usual=50, example="7"),
-            col.money("output_year1_yi", "有效期第一年产值(亿元)", maximum=10_000, usual=2_000, example="105.2"),
-            col.money("output_year2_yi", "有效期第二年产值(亿元)", maximum=10_000, usual=2_000, example="112.8"),
-            col.money("output_year3_yi", "有效期第三年产值(亿元)", maximum=10_000, usual=2_000, example="120.3"),
+            col.money(
+                "output_year1_yi", "有效期第一年产值(亿元)", maximum=10_000, usual=2_000, example="105.2"
+            ),
+            col.money(
+                "output_year2_yi", "有效期第二年产值(亿元)", maximum=10_000, usual=2_000, example="112.8"
+            ),
+            col.money(
+                "output_year3_yi", "有效期第三年产值(亿元)", maximum=10_000, usual=2_000, example="120.3"
+            ),
             col.text(
                 "explanation", "未完成目标说明", required=False, note="有未完成目标的说明原因。", example=""
             ),
@@ -386,7 +413,9 @@ _DATASET_LIST: tuple[Dataset, ...] = (
                 ),
             ),
             col.money("output_yi", "季度产值(亿元)", maximum=10_000, usual=500, example="35.2"),
-            col.money("investment_wan", "完成投资(万元)", maximum=10_000_000, usual=1_000_000, example="18,000"),
+            col.money(
+                "investment_wan", "完成投资(万元)", maximum=10_000_000, usual=1_000_000, example="18,000"
+            ),
             col.count(
                 "counselling_visits",
                 "专家指导次数(次)",

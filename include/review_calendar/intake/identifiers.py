@@ -48,6 +48,8 @@ def _whole(text: str) -> str:
     """``text`` without the ``.0`` of a whole number exported as a float."""
     match = _FLOAT_TAIL.fullmatch(text)
     return match.group(1) if match else text
+
+
 _PHONE_JOINERS = re.compile(r"[\s—–_]+")
 _SEVERAL = re.compile(r"[/、,;，；]|\d\s*或")
 

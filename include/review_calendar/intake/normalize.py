@@ -162,7 +162,9 @@ _PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 _THOUSANDS = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
 _UNIT_SUFFIX = re.compile(r"(万元|亿元|千元|元|万|亿|平方公里|km2|个|家|件|项|次|人)$")
 # What officials type for "none" or "not applicable" in a numeric cell.
-_NONE_MARKS = frozenset({"—", "——", "-", "--", "/", "／", "\\", "N/A", "NA", "n/a", "无", "空", "暂无", "-/-", "×"})
+_NONE_MARKS = frozenset(
+    {"—", "——", "-", "--", "/", "／", "\\", "N/A", "NA", "n/a", "无", "空", "暂无", "-/-", "×"}
+)
 # The unit a too-large figure was most likely typed in, by the column's unit.
 _SMALLER_UNIT = {"亿元": ("万元", "1亿元=10000万元"), "万元": ("元", "1万元=10000元")}
 

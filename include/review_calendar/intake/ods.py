@@ -39,8 +39,13 @@ ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
 _TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
 _OFFICE = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
 _CALCEXT = "urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0"
-_ROW, _CELL, _COVERED, _SHEET = (f"{{{_TABLE}}}{t}" for t in ("table-row", "table-cell", "covered-table-cell", "table"))
-_ROWS_REPEATED, _COLUMNS_REPEATED = f"{{{_TABLE}}}number-rows-repeated", f"{{{_TABLE}}}number-columns-repeated"
+_ROW, _CELL, _COVERED, _SHEET = (
+    f"{{{_TABLE}}}{t}" for t in ("table-row", "table-cell", "covered-table-cell", "table")
+)
+_ROWS_REPEATED, _COLUMNS_REPEATED = (
+    f"{{{_TABLE}}}number-rows-repeated",
+    f"{{{_TABLE}}}number-columns-repeated",
+)
 _FORMULA, _NAME = f"{{{_TABLE}}}formula", f"{{{_TABLE}}}name"
 _VALUE_TYPE, _CALC_TYPE = f"{{{_OFFICE}}}value-type", f"{{{_CALCEXT}}}value-type"
 

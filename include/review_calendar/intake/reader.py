@@ -231,7 +231,9 @@ def _read_or_reject(path: Path, label: str, limits: ReadLimits) -> FileContent:
     try:
         return read_file(path, limits)
     except NotARegularFile:
-        problem = FileProblem(E.FILE_UNREADABLE, "“{file}”不是普通文件，请提交.xlsx、.xls、.ods或.csv表格文件。")
+        problem = FileProblem(
+            E.FILE_UNREADABLE, "“{file}”不是普通文件，请提交.xlsx、.xls、.ods或.csv表格文件。"
+        )
     except OSError:
         problem = FileProblem(E.FILE_UNREADABLE, "文件“{file}”无法打开，请重新提交。")
     raise IntakeRejected([problem.to_issue(label)])

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from review_calendar.domain.calendar import pilot_period_ok
 from review_calendar.intake import issues as E
+from review_calendar.intake.columns import show_value
 
 if TYPE_CHECKING:
     from review_calendar.intake.columns import Column
@@ -121,14 +122,6 @@ def investment_progress(record: Mapping[str, object], context: RowContext) -> It
         )
 
 
-def _shown(column: Column, value: float) -> str:
-    """A value as the template asks for it: 150% for a percent, 1,874 亿元 for an amount."""
-    if column.kind == "percent":
-        return f"{round(value * 100, 6):g}%"
-    unit = column.unit or ""
-    return f"{value:,.{0 if float(value).is_integer() else 2}f}{unit}"
-
-
 def unusual_values(columns: Iterable[Column]) -> RowCheck:
     """The rule that warns of values outside the columns' soft bounds (``Column.usual``).
 
@@ -150,15 +143,15 @@ def unusual_values(columns: Iterable[Column]) -> RowCheck:
                 continue
             low, high = column.usual or (None, None)
             if low is not None and value < low:
-                bound = f"通常不低于{_shown(column, low)}"
+                bound = f"通常不低于{show_value(column, low)}"
             elif high is not None and value > high:
-                bound = f"通常不超过{_shown(column, high)}"
+                bound = f"通常不超过{show_value(column, high)}"
             else:
                 continue
             yield RowProblem(
                 column.key,
                 E.NUMBER_UNUSUAL,
-                f"“{column.header}”为{_shown(column, value)}，超出常见范围（{bound}），请核对数值和单位；"
+                f"“{column.header}”为{show_value(column, value)}，超出常见范围（{bound}），请核对数值和单位；"
                 "文件已接收，该值将提交审核人员核对。",
                 "warning",
             )

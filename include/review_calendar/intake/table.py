@@ -215,7 +215,9 @@ def _build(
         raise IntakeRejected(issues)
     cells = fill_merged_cells(data_sheet.cells, data_sheet.merges, header_index)
     ordered = sorted(positions.items(), key=lambda kv: kv[1])
-    rows, cell_issues, reported = read_rows(cells, header_index, ordered, data_sheet.formulas, new, limits, data_sheet)
+    rows, cell_issues, reported = read_rows(
+        cells, header_index, ordered, data_sheet.formulas, new, limits, data_sheet
+    )
     cell_issues.extend(reject_stray_formulas(data_sheet.formulas, reported, new))
     if not rows:
         header_number = header_index + 1
@@ -309,7 +311,9 @@ def read_rows(
                 reported.add((number - 1, index))
             value, filled, problem = _read_cell(raw_row, index, number, column, formula, new, limits)
             if sheet is not None and formula is None and (sheet.errors or sheet.saved_formulas):
-                value, filled, problem = _cell_facts(sheet, (number - 1, index), (value, filled, problem), column, new)
+                value, filled, problem = _cell_facts(
+                    sheet, (number - 1, index), (value, filled, problem), column, new
+                )
             blank = blank and not filled
             if problem is not None:
                 issues.append(problem)

@@ -166,7 +166,11 @@ class _XlsWorkbook:
                 if kind == xlrd.XL_CELL_ERROR:
                     code = facts.cell_value(r, c)
                     errors[(r, c)] = xlrd.error_text_from_code.get(code, "#VALUE!")
-                elif kind == xlrd.XL_CELL_NUMBER and self.percent_xfs and facts.cell_xf_index(r, c) in self.percent_xfs:
+                elif (
+                    kind == xlrd.XL_CELL_NUMBER
+                    and self.percent_xfs
+                    and facts.cell_xf_index(r, c) in self.percent_xfs
+                ):
                     percent.add((r, c))
         return errors, percent
 

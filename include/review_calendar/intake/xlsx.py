@@ -172,7 +172,9 @@ def _calamine_parses(name: str) -> bool:
     return name.startswith("xl/") and name.endswith((".xml", ".rels")) and not name.startswith("xl/theme/")
 
 
-def inflate_parts(data: bytes, infos: list[zipfile.ZipInfo], wanted: Callable[[str], bool]) -> dict[str, bytes]:
+def inflate_parts(
+    data: bytes, infos: list[zipfile.ZipInfo], wanted: Callable[[str], bool]
+) -> dict[str, bytes]:
     """Decompress every ``wanted`` part (those calamine parses) and verify it.
 
     Inflation is capped at the declared size plus one byte and the CRC is
