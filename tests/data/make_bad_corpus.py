@@ -587,7 +587,7 @@ def cases() -> list[Case]:
             "enc_utf8_bom_bad_email.csv",
             "contact_list",
             "EMAIL_INVALID",
-            lambda p: write_csv(p, c((1, "电子邮箱", "lisi@example。gov.cn")), encoding="utf-8-sig"),
+            lambda p: write_csv(p, c((1, "电子邮箱", "lisi.@example.gov.cn")), encoding="utf-8-sig"),
             4,
             "电子邮箱",
             case="UTF-8 with BOM CSV",

@@ -97,7 +97,8 @@ def read_xls(
 def _corrupt() -> FileProblem:
     return FileProblem(
         E.FILE_CORRUPT,
-        "文件“{file}”已损坏，无法读取，请用Excel或WPS打开检查后另存为.xlsx重新提交。",
+        "文件“{file}”无法按.xls读取（文件已损坏，或是WPS的.et等其他格式），"
+        "请用Excel或WPS打开检查后另存为.xlsx重新提交。",
     )
 
 

@@ -287,6 +287,12 @@ class _Workbook:
         self.format: FileFormat = "xlsx"
         self.encoding: str | None = None
         self.percent_styles = _percent_styles(parts.get("xl/styles.xml"))
+        # A cell that uses one of those formats: only then is the sheet scanned for them.
+        self.percent_used = (
+            re.compile(rb"""\ss=["'](?:%s)["']""" % b"|".join(b"%d" % i for i in sorted(self.percent_styles)))
+            if self.percent_styles
+            else None
+        )
         self.date1904 = bool(_DATE1904.search(parts.get("xl/workbook.xml", b"")))
 
     def load(self, name: str | None) -> Sheet:
@@ -302,8 +308,9 @@ class _Workbook:
         if part is not None:
             xml = self.parts[part]
             _check_extent(xml, name, self.limits)
-            if _HAS_FORMULA.search(xml) or _ERROR_CELL.search(xml) or (self.percent_styles and b" s=" in xml):
-                facts = _scan_cells(xml, self.percent_styles)
+            percent = self.percent_used is not None and self.percent_used.search(xml) is not None
+            if percent or _HAS_FORMULA.search(xml) or _ERROR_CELL.search(xml):
+                facts = _scan_cells(xml, self.percent_styles if percent else frozenset())
         else:
             # A chart sheet or a part we could not map: calamine decides, the
             # extent check cannot run, so only read sheets we could check.
