@@ -592,6 +592,13 @@ def test_none_mark_in_a_number_asks_for_zero(raw: str) -> None:
     assert "没有的请填写0" in caught.value.fragment
 
 
+@pytest.mark.parametrize("raw", ["—", "/", "N/A"])
+def test_none_mark_in_a_percent_asks_for_zero(raw: str) -> None:
+    with pytest.raises(ValueProblem) as caught:
+        to_percent(raw)
+    assert "没有的请填写0%" in caught.value.fragment
+
+
 @pytest.mark.parametrize("raw", ["1e308", "inf", "nan", 1e308, float("inf")])
 def test_non_finite_or_huge_is_refused_under_the_ceiling(raw: object) -> None:
     with pytest.raises(ValueProblem) as caught:

@@ -416,6 +416,10 @@ def to_percent(value: object, *, minimum: float | None = 0.0, maximum: float | N
         if explicit:
             text = text[:-1]
         if not _PLAIN_NUMBER.fullmatch(text):
+            if text in _NONE_MARKS or text.upper() in _NONE_MARKS:
+                raise ValueProblem(
+                    E.PERCENT_INVALID, "不是百分比；没有的请填写0%，不要填写“—”“/”“N/A”等符号。"
+                )
             raise ValueProblem(E.PERCENT_INVALID, "不是百分比，请按“75%”的格式填写（只填数字和百分号）。")
         number = float(text)
     if math.isnan(number) or math.isinf(number):
