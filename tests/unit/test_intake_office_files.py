@@ -155,9 +155,10 @@ def test_phone_in_scientific_notation_asks_for_a_text_cell(fmt: str) -> None:
     assert "科学计数法" in issues[0].message and "文本" in issues[0].message
 
 
-def test_serial_date_in_a_general_cell_of_a_1904_workbook_uses_the_1904_epoch() -> None:
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_serial_date_in_a_general_cell_of_a_1904_workbook_uses_the_1904_epoch(fmt: str) -> None:
     """The serial of 2025-05-20 counted from 1904-01-01; the 1900 epoch would give 2021-05-19."""
-    submission = _read("date1904_general", "xlsx", "development_plan")
+    submission = _read("date1904_general", fmt, "development_plan")
 
     assert submission.records[0]["approval_date"] == dt.date(2025, 5, 20)
 

@@ -6,7 +6,8 @@ content.xml is inflated once with its size capped and its CRC verified
 the values; what it cannot tell is read from content.xml here and only here:
 percent cells (``office:value-type="percentage"``: 150 % is stored as 1.5),
 formulas (``table:formula``) and whether their result was saved (a value
-type), error cells (LibreOffice's ``calcext:value-type="error"``), and how far
+type), error cells (LibreOffice's ``calcext:value-type="error"``), the 1904
+date system (``table:null-date`` 1904-01-01), and how far
 the used range really extends once repeated rows and columns are counted
 (checked before calamine expands them).
 """
@@ -47,6 +48,7 @@ _ROWS_REPEATED, _COLUMNS_REPEATED = (
     f"{{{_TABLE}}}number-columns-repeated",
 )
 _FORMULA, _NAME = f"{{{_TABLE}}}formula", f"{{{_TABLE}}}name"
+_NULL_DATE, _DATE_VALUE = f"{{{_TABLE}}}null-date", f"{{{_TABLE}}}date-value"
 _VALUE_TYPE, _CALC_TYPE = f"{{{_OFFICE}}}value-type", f"{{{_CALCEXT}}}value-type"
 
 
@@ -104,12 +106,12 @@ def read_ods(
     content = parts.get("content.xml")
     if content is None:
         raise FileProblem(E.FILE_CORRUPT, "文件“{file}”的工作簿结构已损坏，请重新保存后提交。")
-    sheets = _scan(content, limits)
+    sheets, date1904 = _scan(content, limits)
     if not sheets:
         raise FileProblem(E.SHEET_MISSING, "文件“{file}”中没有工作表，请使用下发的模板填写。")
     workbook = open_calamine(data)
     with workbook:
-        source = _OdsWorkbook(workbook, sheets)
+        source = _OdsWorkbook(workbook, sheets, date1904)
         return build_table(source, list(sheets), label, sheet, expected, limits, other_layouts)
 
 
@@ -126,9 +128,10 @@ class _SheetFacts:
 class _OdsWorkbook:
     """The workbook's sheets, loaded on demand, with the facts of content.xml."""
 
-    def __init__(self, workbook: CalamineWorkbook, sheets: dict[str, _SheetFacts]) -> None:
+    def __init__(self, workbook: CalamineWorkbook, sheets: dict[str, _SheetFacts], date1904: bool) -> None:
         self.workbook = workbook
         self.sheets = sheets
+        self.date1904 = date1904
         self.format: FileFormat = "ods"
         self.encoding: str | None = None
 
@@ -159,12 +162,17 @@ class _OdsWorkbook:
             formulas=facts.formulas,
             saved_formulas=facts.saved,
             errors=facts.errors,
+            date1904=self.date1904,
         )
 
 
-def _scan(content: bytes, limits: ReadLimits) -> dict[str, _SheetFacts]:
-    """Every sheet's facts, by name, in workbook order; a sheet too large is rejected."""
+def _scan(content: bytes, limits: ReadLimits) -> tuple[dict[str, _SheetFacts], bool]:
+    """Every sheet's facts, by name, in workbook order, and whether serial dates count from 1904.
+
+    A sheet too large is rejected.
+    """
     sheets: dict[str, _SheetFacts] = {}
+    date1904 = False
     facts = _SheetFacts()
     name = ""
     row = column = 0
@@ -181,6 +189,9 @@ def _scan(content: bytes, limits: ReadLimits) -> dict[str, _SheetFacts]:
                 elif tag == _ROW:
                     column = 0
                     row_repeat = _repeat(element.get(_ROWS_REPEATED))
+                elif tag == _NULL_DATE:
+                    # The workbook's day 0 (table:null-date); 1904-01-01 is Excel's 1904 date system.
+                    date1904 = element.get(_DATE_VALUE, "").startswith("1904-01-01")
                 continue
             if tag in (_CELL, _COVERED):
                 repeat = _repeat(element.get(_COLUMNS_REPEATED))
@@ -197,7 +208,7 @@ def _scan(content: bytes, limits: ReadLimits) -> dict[str, _SheetFacts]:
                 element.clear()
     except ET.ParseError:
         raise FileProblem(E.FILE_CORRUPT, "文件“{file}”的工作表数据已损坏，请重新保存后提交。") from None
-    return sheets
+    return sheets, date1904
 
 
 def _repeat(value: str | None) -> int:
