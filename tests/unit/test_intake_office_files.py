@@ -9,6 +9,7 @@ the unit of their header.
 from __future__ import annotations
 
 import datetime as dt
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -167,3 +168,60 @@ def test_every_fixture_is_committed() -> None:
     """The generator's cases and the committed files agree (the suite never needs LibreOffice)."""
     expected = {f"{case.name}.{fmt}" for case in CASES for fmt in (case.formats or ("xlsx",))}
     assert expected == {p.name for p in OFFICE.iterdir()}
+
+
+def _ods_with(
+    tmp_path: Path, content_edit: tuple[bytes, bytes] | None = None, extra: str | None = None
+) -> Path:
+    """A LibreOffice-made .ods rebuilt with one change to content.xml or one extra part."""
+    source = zipfile.ZipFile(OFFICE / "growth_150.ods")
+    out = tmp_path / "changed.ods"
+    with zipfile.ZipFile(out, "w") as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == "content.xml" and content_edit is not None:
+                data = data.replace(*content_edit)
+            method = zipfile.ZIP_STORED if info.filename == "mimetype" else zipfile.ZIP_DEFLATED
+            target.writestr(info.filename, data, compress_type=method)
+        if extra is not None:
+            target.writestr(extra, "Sub Main\nEnd Sub\n")
+    return out
+
+
+def test_ods_cell_repeated_over_a_million_rows_is_refused_before_calamine(tmp_path: Path) -> None:
+    path = _ods_with(
+        tmp_path, (b"<table:table-row", b'<table:table-row table:number-rows-repeated="1048576"')
+    )
+
+    with pytest.raises(IntakeRejected) as caught:
+        read_submission(path, "annual_info_table")
+
+    assert caught.value.codes == [E.SHEET_TOO_LARGE]
+
+
+def test_ods_with_macros_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(IntakeRejected) as caught:
+        read_submission(_ods_with(tmp_path, extra="Basic/Standard/Module1.xml"), "annual_info_table")
+
+    assert caught.value.codes == [E.FILE_HAS_MACROS]
+
+
+def test_xls_with_a_vba_project_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "macro.xls"
+    path.write_bytes((OFFICE / "growth_150.xls").read_bytes() + "_VBA_PROJECT_CUR".encode("utf-16-le"))
+
+    with pytest.raises(IntakeRejected) as caught:
+        read_submission(path, "annual_info_table")
+
+    assert caught.value.codes == [E.FILE_HAS_MACROS]
+
+
+def test_format_is_told_by_the_bytes_not_the_name(tmp_path: Path) -> None:
+    """An .xls renamed .xlsx and an .ods renamed .xls read as what they are."""
+    xls = tmp_path / "renamed.xlsx"
+    xls.write_bytes((OFFICE / "growth_150.xls").read_bytes())
+    ods = tmp_path / "renamed.xls"
+    ods.write_bytes((OFFICE / "growth_150.ods").read_bytes())
+
+    assert read_submission(xls, "annual_info_table").format == "xls"
+    assert read_submission(ods, "annual_info_table").format == "ods"
