@@ -19,6 +19,8 @@ from review_calendar.intake.issues import IntakeIssue, IntakeRejected
 from review_calendar.intake.rows import Submission, read_submission
 from tests.fixtures.make_office_files import CASES
 
+pytestmark = pytest.mark.unit
+
 OFFICE = Path(__file__).resolve().parents[1] / "fixtures" / "office"
 FORMATS = ("xlsx", "xls", "ods")
 

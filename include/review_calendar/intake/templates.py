@@ -19,7 +19,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from review_calendar.domain.labels import period_label
+from review_calendar.domain.labels import CONFIGURED, period_label
 from review_calendar.intake.columns import NUMBER_CEILING, show_value
 from review_calendar.intake.datasets import Dataset, get_dataset
 from review_calendar.intake.table import INSTRUCTION_SHEET
@@ -137,7 +137,7 @@ def bounds_text(column: Column) -> str:
     if column.kind in ("number", "int") and high is None:
         high = NUMBER_CEILING
     share = column.kind == "percent" and (low, high) == (0.0, 1.0)
-    label = "取值范围" if share else "取值范围（配置）"
+    label = "取值范围" if share else f"取值范围（{CONFIGURED}）"
     text = f"{label}：{show_value(column, low or 0.0)}～{show_value(column, high or 0.0)}"
     if column.usual is not None:
         usual_low, usual_high = column.usual
@@ -146,7 +146,7 @@ def bounds_text(column: Column) -> str:
             parts.append(f"低于{show_value(column, usual_low)}")
         if usual_high is not None:
             parts.append(f"超过{show_value(column, usual_high)}")
-        text += f"；{'或'.join(parts)}时提示审核人员核对（配置）"
+        text += f"；{'或'.join(parts)}时提示审核人员核对（{CONFIGURED}）"
     return text + "。"
 
 
