@@ -593,7 +593,7 @@ def cases() -> list[Case]:
             "enc_utf8_bom_bad_email.csv",
             "contact_list",
             "EMAIL_INVALID",
-            lambda p: write_csv(p, c((1, "电子邮箱", "lisi@example。gov.cn")), encoding="utf-8-sig"),
+            lambda p: write_csv(p, c((1, "电子邮箱", "lisi.@example.gov.cn")), encoding="utf-8-sig"),
             4,
             "电子邮箱",
             case="UTF-8 with BOM CSV",
@@ -805,10 +805,10 @@ def cases() -> list[Case]:
             "number_with_unit.xlsx",
             "progress_report",
             "NUMBER_INVALID",
-            lambda p: _progress(p, ("已完成投资(万元)", "2600万元")),
+            lambda p: _progress(p, ("已完成投资(万元)", "0.26亿元")),
             3,
             "已完成投资(万元)",
-            case="unit typed in a number",
+            case="another unit than the header's typed in a number",
         ),
         Case(
             "count_fraction.xlsx",
@@ -954,9 +954,9 @@ def cases() -> list[Case]:
         Case(
             "legacy_binary.xls",
             "contact_list",
-            "FILE_FORMAT_UNSUPPORTED",
+            "FILE_CORRUPT",
             _bytes(cfb_container([("Workbook", b"\x09\x08\x10\x00")])),
-            case="legacy .xls",
+            case="legacy .xls whose workbook stream is cut off",
         ),
         Case(
             "pdf_renamed.xlsx",

@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
+from pathlib import Path
 
 import pytest
 
 from review_calendar.intake import issues as E
+from review_calendar.intake.columns import YES_NO, YES_NO_MARKS
+from review_calendar.intake.grid import percent_text
 from review_calendar.intake.identifiers import (
+    EMAIL_PATTERN,
     check_choice,
     check_code,
     check_email,
     check_mobile,
     check_office_phone,
     check_region_code,
+    email_address,
 )
 from review_calendar.intake.normalize import (
     ValueProblem,
@@ -27,6 +34,7 @@ from review_calendar.intake.normalize import (
     to_text,
     to_year,
 )
+from review_calendar.intake.xlsx import is_percent_format
 
 pytestmark = pytest.mark.unit
 
@@ -350,6 +358,10 @@ def test_check_mobile_rejects_with_the_rule(raw: str) -> None:
         pytest.param("zhangsan＠example.gov.cn", "zhangsan@example.gov.cn", id="full-width-at"),
         pytest.param(" mailto:a.b-c@hb.example.cn ", "a.b-c@hb.example.cn", id="mailto"),
         pytest.param("12345678@qq.com", "12345678@qq.com", id="digits"),
+        # IDNA: the ideographic full stop separates domain labels like "." does.
+        pytest.param("zhangsan@example。gov.cn", "zhangsan@example.gov.cn", id="chinese-full-stop-in-domain"),
+        pytest.param("zs@例子.中国", "zs@xn--fsqu00a.xn--fiqs8s", id="internationalised-domain"),
+        pytest.param("zs@xn--fsqu00a.xn--fiqs8s", "zs@xn--fsqu00a.xn--fiqs8s", id="punycode-domain"),
     ],
 )
 def test_check_email_accepts(raw: str, expected: str) -> None:
@@ -360,7 +372,12 @@ def test_check_email_accepts(raw: str, expected: str) -> None:
     ("raw", "hint"),
     [
         pytest.param("zhangsan.example.gov.cn", "@", id="no-at"),
-        pytest.param("zhangsan@example。gov.cn", "。", id="chinese-full-stop"),
+        pytest.param("zhang。san@example.gov.cn", "。", id="chinese-full-stop-in-local-part"),
+        pytest.param("name.@example.gov.cn", "句点", id="dot-before-at"),
+        pytest.param(".name@example.gov.cn", "句点", id="leading-dot"),
+        pytest.param("a" * 65 + "@example.gov.cn", "过长", id="local-part-too-long"),
+        pytest.param("a@" + ".".join(["b" * 60] * 5) + ".cn", "过长", id="domain-too-long"),
+        pytest.param("a@gx.test", "name@example.gov.cn", id="special-use-domain"),
         pytest.param("zhangsan@", "name@example.gov.cn", id="no-domain"),
         pytest.param("zhang san@example", "name@example.gov.cn", id="no-tld"),
         pytest.param("a..b@example.com", "name@example.gov.cn", id="double-dot"),
@@ -471,3 +488,162 @@ def test_check_choice_rejects_and_lists_the_choices() -> None:
 )
 def test_is_formula(text: str, expected: bool) -> None:
     assert is_formula(text) is expected
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "zhangsan@example.gov.cn",
+        "ZhangSan@Example.GOV.cn",
+        "a+b_c-d@x-y.example.cn",
+        "zs@例子.中国",
+        "o'brien@example.cn",
+        "12345678@qq.com",
+    ],
+)
+def test_provincial_suite_pattern_accepts_every_address_intake_stores(raw: str) -> None:
+    """The suite's regex is the syntax of what :func:`email_address` returns (one rule, two engines)."""
+    assert re.fullmatch(EMAIL_PATTERN, email_address(raw))
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["name.@example.cn", ".name@example.cn", "a..b@example.cn", "a" * 65 + "@example.cn", "a@b", "a@-b.cn"],
+)
+def test_provincial_suite_pattern_refuses_what_intake_refuses(raw: str) -> None:
+    with pytest.raises(ValueProblem):
+        email_address(raw)
+    assert not re.fullmatch(EMAIL_PATTERN, raw)
+
+
+def test_contact_list_suite_uses_the_one_address_pattern() -> None:
+    suite = json.loads(
+        (Path(__file__).resolve().parents[2] / "expectations" / "contact_list.json").read_text()
+    )
+    regexes = [
+        e["kwargs"]["regex"]
+        for e in suite["expectations"]
+        if e["type"] == "expect_column_values_to_match_regex" and e["kwargs"]["column"] == "email"
+    ]
+    assert regexes == [EMAIL_PATTERN]
+
+
+@pytest.mark.parametrize(
+    ("stored", "text", "fraction"),
+    [
+        pytest.param(1.5, "150%", 1.5, id="growth-150"),
+        pytest.param(1.25, "125%", 1.25, id="growth-125"),
+        pytest.param(0.755, "75.5%", 0.755, id="share"),
+        pytest.param(-0.125, "-12.5%", -0.125, id="negative"),
+    ],
+)
+def test_percent_formatted_number_is_read_as_percent_points(
+    stored: float, text: str, fraction: float
+) -> None:
+    """Excel stores 150 % as 1.5; the reader gives "150%", the parser 1.5 (not 1.5 %)."""
+    assert percent_text(stored) == text
+    assert to_percent(text, minimum=-1.0, maximum=None) == pytest.approx(fraction)
+
+
+@pytest.mark.parametrize(
+    ("code", "percent"),
+    [
+        ("0.00%", True),
+        ("0%", True),
+        ('0.0"%"', False),
+        ("#,##0.00", False),
+        ("0.0%;[Red]-0.0%", True),
+        ("General", False),
+    ],
+)
+def test_percent_number_formats(code: str, percent: bool) -> None:
+    assert is_percent_format(code) is percent
+
+
+def test_share_above_100_percent_is_refused() -> None:
+    with pytest.raises(ValueProblem) as caught:
+        to_percent("180%")
+    assert caught.value.code == E.PERCENT_OUT_OF_RANGE
+
+
+@pytest.mark.parametrize(
+    ("raw", "unit", "expected"),
+    [
+        pytest.param("126.5亿元", "亿元", 126.5, id="header-unit"),
+        pytest.param("1,250万元", "万元", 1250.0, id="header-unit-thousands"),
+        pytest.param("12个", "个", 12.0, id="count-unit"),
+    ],
+)
+def test_number_with_the_header_unit_is_accepted(raw: str, unit: str, expected: float) -> None:
+    assert to_number(raw, unit=unit) == expected
+
+
+def test_number_with_another_unit_names_both() -> None:
+    with pytest.raises(ValueProblem) as caught:
+        to_number("126.5万元", unit="亿元")
+    assert caught.value.code == E.NUMBER_INVALID
+    assert "“万元”" in caught.value.fragment and "“亿元”" in caught.value.fragment
+
+
+@pytest.mark.parametrize("raw", ["—", "-", "/", "N/A", "n/a", "无", "——"])
+def test_none_mark_in_a_number_asks_for_zero(raw: str) -> None:
+    with pytest.raises(ValueProblem) as caught:
+        to_number(raw)
+    assert "没有的请填写0" in caught.value.fragment
+
+
+@pytest.mark.parametrize("raw", ["—", "/", "N/A"])
+def test_none_mark_in_a_percent_asks_for_zero(raw: str) -> None:
+    with pytest.raises(ValueProblem) as caught:
+        to_percent(raw)
+    assert "没有的请填写0%" in caught.value.fragment
+
+
+@pytest.mark.parametrize("raw", ["1e308", "inf", "nan", 1e308, float("inf")])
+def test_non_finite_or_huge_is_refused_under_the_ceiling(raw: object) -> None:
+    with pytest.raises(ValueProblem) as caught:
+        check_range(to_number(raw), 0.0, 1e12)
+    assert caught.value.code in (E.NUMBER_INVALID, E.NUMBER_OUT_OF_RANGE)
+
+
+def test_figure_in_wan_under_a_yi_column_names_the_slip() -> None:
+    with pytest.raises(ValueProblem) as caught:
+        check_range(1_874_000.0, 0.0, 10_000.0, unit="亿元")
+    assert "可能误填为万元" in caught.value.fragment
+
+
+def test_figure_far_beyond_any_unit_slip_names_the_limit_only() -> None:
+    with pytest.raises(ValueProblem) as caught:
+        check_range(1e30, 0.0, 10_000.0, unit="亿元")
+    assert "误填" not in caught.value.fragment and "10,000亿元" in caught.value.fragment
+
+
+def test_serial_date_of_a_1904_workbook() -> None:
+    """Serial 44335 is 2025-05-20 counted from 1904-01-01 and 2021-05-19 from 1899-12-30."""
+    assert to_date(44335, date1904=True) == dt.date(2025, 5, 20)
+    assert to_date("44335", date1904=True) == dt.date(2025, 5, 20)
+    assert to_date(44335) == dt.date(2021, 5, 19)
+
+
+@pytest.mark.parametrize(
+    ("check", "raw", "expected"),
+    [
+        pytest.param(check_region_code, "130982.0", "130982", id="code-float"),
+        pytest.param(check_mobile, "13900001111.0", "13900001111", id="mobile-float"),
+        pytest.param(check_mobile, 13900001111.0, "13900001111", id="mobile-number"),
+    ],
+)
+def test_codes_and_phones_exported_as_floats(check: object, raw: object, expected: str) -> None:
+    assert check(raw) == expected  # type: ignore[operator]
+
+
+@pytest.mark.parametrize("check", [check_mobile, check_office_phone, check_region_code])
+def test_scientific_notation_asks_for_a_text_cell(check: object) -> None:
+    with pytest.raises(ValueProblem) as caught:
+        check("1.39E+10")  # type: ignore[operator]
+    assert "科学计数法" in caught.value.fragment
+
+
+@pytest.mark.parametrize(("mark", "choice"), [("√", "是"), ("✓", "是"), ("×", "否"), ("✗", "否")])
+def test_ticks_and_crosses(mark: str, choice: str) -> None:
+    assert check_choice(mark, YES_NO, dict(YES_NO_MARKS)) == choice

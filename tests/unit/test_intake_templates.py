@@ -226,3 +226,23 @@ def test_template_for_writes_the_template_once_and_reuses_it(tmp_path: Path) -> 
     assert again == first == tmp_path / "hebei_smart_cluster" / "2025" / template_name(instance)
     assert again.stat().st_mtime_ns == written
     assert load_workbook(again).sheetnames[0] == get_dataset("progress_report").sheet
+
+
+def test_instruction_sheet_states_the_bounds_of_every_numeric_column(tmp_path: Path) -> None:
+    """Hard and soft bounds are declared once, on the column, and shown to officials (配置)."""
+    sheet = load_workbook(template(tmp_path, "annual_info_table"))["填表说明"]
+    rows = {row[0]: row for row in sheet.iter_rows(values_only=True) if row and row[0]}
+
+    assert "0亿元～10,000亿元" in rows["集群产值(亿元)"][3]
+    assert "超过2,000亿元时提示审核人员核对（配置）" in rows["集群产值(亿元)"][3]
+    assert "取值范围：0%～100%" in rows["中小企业产值占比(%)"][3]
+    assert "-100%～10000%" in rows["产值增长率(%)"][3]
+
+
+def test_every_numeric_column_has_a_finite_upper_bound() -> None:
+    """No numeric cell of any template can hold 1e30: provincial totals stay finite."""
+    for dataset in DATASETS.values():
+        for column in dataset.columns:
+            if column.kind in ("number", "int", "percent"):
+                _, high = column.bounds
+                assert high is not None and high < 1e13, (dataset.id, column.key)

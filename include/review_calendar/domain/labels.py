@@ -132,6 +132,9 @@ SEVERITIES: dict[str, str] = {"critical": "严重", "warning": "警告"}
 #: Kinds of numeric values a template column takes, as messages name them.
 VALUE_KINDS: dict[str, str] = {"number": "数值", "int": "整数", "percent": "百分比", "year": "年份"}
 
+#: Marks a value that no document sets but the province configures (e.g. the bounds of a numeric column).
+CONFIGURED = "配置"
+
 
 def label(vocabulary: dict[str, str], code: str | None) -> str:
     """The Chinese label of ``code`` in ``vocabulary``; an unknown code is returned as it is.

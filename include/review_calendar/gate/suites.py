@@ -28,8 +28,8 @@ if TYPE_CHECKING:
 
     import pandas as pd
 
-    from review_calendar.intake.datasets import Dataset
     from review_calendar.intake.expectations import Outcome
+    from review_calendar.intake.spec import Dataset
 
 __all__ = [
     "COMPANION_DATASETS",

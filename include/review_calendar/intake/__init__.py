@@ -19,13 +19,14 @@ Modules, in the order a file meets them:
 """
 
 from review_calendar.intake.columns import Column
-from review_calendar.intake.datasets import DATASETS, Dataset, get_dataset, other_layouts
+from review_calendar.intake.datasets import DATASETS, get_dataset, other_layouts
 from review_calendar.intake.filenames import check_file_name, safe_file_name
 from review_calendar.intake.issues import CODES, IntakeIssue, IntakeRejected, has_errors
 from review_calendar.intake.normalize import ValueProblem
 from review_calendar.intake.reader import ReadLimits, read_table
 from review_calendar.intake.row_rules import RowContext
 from review_calendar.intake.rows import Submission, read_submission, validate_rows
+from review_calendar.intake.spec import Dataset
 from review_calendar.intake.table import RawTable
 
 __all__ = [

@@ -1,4 +1,7 @@
-"""Declarative dataset specs: one per table of a template.
+"""Declarative dataset specs: one per table of a template, and the registry of all of them.
+
+The reporting tables are declared here, the tables that feed a decision in
+:mod:`review_calendar.intake.decision_datasets`, the type in :mod:`review_calendar.intake.spec`.
 
 One :class:`Dataset` per template sheet: its sheet, its columns (Chinese
 header, kind, required, choices), the columns that identify a row and the
@@ -10,26 +13,28 @@ Only rules that one row can decide live here (types, required values,
 choices, ranges, duplicates within the file, a row's own consistency such as
 the pilot period of a plan, in ``row_rules.py``). Rules across files and regions (one submission
 per region, totals against the province) belong to the provincial gate.
+
+The bounds of numeric columns (``maximum``, the ``usual`` range that only
+warns) are provincial configuration: the documents set none beyond a
+share's 100 %. The template's 填表说明 shows them with the label 配置.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import cache, cached_property
+from functools import cache
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from review_calendar.intake import columns as col
 from review_calendar.intake.columns import Column
+from review_calendar.intake.decision_datasets import DECISION_DATASETS
 from review_calendar.intake.row_rules import (
-    RowCheck,
     approval_date,
     investment_progress,
     pilot_period,
     plan_period,
-    targets,
-    violation_note,
 )
+from review_calendar.intake.spec import Dataset
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -41,72 +46,6 @@ __all__ = [
     "other_layouts",
 ]
 
-
-@dataclass(frozen=True)
-class Dataset:
-    """A template's table: what officials fill in and how it is checked.
-
-    Attributes:
-        id: Dataset id, referenced by programme files (``dataset:``).
-        title: Chinese title of the table.
-        sheet: Name of the data sheet in the template.
-        columns: The columns, in template order.
-        key_columns: Column keys that identify one row (duplicates are errors).
-        year_column: Key of the column holding the reporting year, checked
-            against the cycle's year.
-        period_column: Key of the column holding the reporting period
-            (上半年/全年, 一季度…), checked against the obligation.
-        row_checks: Rules across the cells of one row.
-        total_row_labels: First-cell texts that mark a 合计 row: excluded
-            from the records, its numbers checked against the column sums.
-        needs_approval: The file counts as submitted only with its approval
-            (approved, 文号, date and the approval document attached; see
-            ``store.attachments``); until then it is 待补批复.
-    """
-
-    id: str
-    title: str
-    sheet: str
-    columns: tuple[Column, ...]
-    key_columns: tuple[str, ...]
-    year_column: str | None = None
-    period_column: str | None = None
-    row_checks: tuple[RowCheck, ...] = ()
-    total_row_labels: tuple[str, ...] = ("合计", "总计", "小计")
-    needs_approval: bool = False
-
-    def __post_init__(self) -> None:
-        keys = [c.key for c in self.columns]
-        if len(set(keys)) != len(keys) or len({c.header for c in self.columns}) != len(keys):
-            raise ValueError(f"dataset {self.id!r}: column keys or headers repeat")
-        for key in (*self.key_columns, self.year_column, self.period_column):
-            if key is not None and key not in keys:
-                raise ValueError(f"dataset {self.id!r}: unknown column {key!r}")
-
-    @cached_property
-    def headers(self) -> tuple[str, ...]:
-        """The Chinese headers in template order (the reader's expected columns)."""
-        return tuple(c.header for c in self.columns)
-
-    def column(self, key: str) -> Column:
-        """The column with that key.
-
-        Raises:
-            KeyError: No such column.
-        """
-        for c in self.columns:
-            if c.key == key:
-                return c
-        raise KeyError(key)
-
-
-_CLUSTER = col.text(
-    "cluster_name",
-    "产业集群名称",
-    note="集群全称，与认定或试点文件一致。",
-    example="安平丝网产业集群",
-    max_length=100,
-)
 
 _DATASET_LIST: tuple[Dataset, ...] = (
     Dataset(
@@ -155,7 +94,7 @@ _DATASET_LIST: tuple[Dataset, ...] = (
         sheet="专项发展规划",
         columns=(
             col.region(),
-            _CLUSTER,
+            col.cluster(),
             col.year("period_start", "规划起始年份", note="规划期第一年。", example="2025"),
             col.year(
                 "period_end",
@@ -203,7 +142,12 @@ _DATASET_LIST: tuple[Dataset, ...] = (
                 max_length=100,
             ),
             col.money(
-                "total_investment", "计划总投资(万元)", note="单位：万元，只填数字。", example="12,500"
+                "total_investment",
+                "计划总投资(万元)",
+                maximum=10_000_000,
+                usual=1_000_000,
+                note="单位：万元，只填数字。",
+                example="12,500",
             ),
         ),
         key_columns=("region_code", "cluster_name"),
@@ -223,7 +167,14 @@ _DATASET_LIST: tuple[Dataset, ...] = (
             col.year(
                 "year", "投资年度", note="该笔投资安排的年度；分年度安排的，每个年度填一行。", example="2025"
             ),
-            col.money("investment", "计划投资(万元)", note="单位：万元。", example="800"),
+            col.money(
+                "investment",
+                "计划投资(万元)",
+                maximum=10_000_000,
+                usual=500_000,
+                note="单位：万元。",
+                example="800",
+            ),
             col.text("funding_source", "资金来源", example="企业自筹、省级专项资金", max_length=200),
         ),
         key_columns=("region_code", "project_name", "year"),
@@ -234,7 +185,7 @@ _DATASET_LIST: tuple[Dataset, ...] = (
         sheet="建设进展",
         columns=(
             col.region(),
-            _CLUSTER,
+            col.cluster(),
             col.year(),
             Column(
                 "period",
@@ -253,11 +204,23 @@ _DATASET_LIST: tuple[Dataset, ...] = (
                     ("FY", "全年"),
                 ),
             ),
-            col.money("planned_investment", "年度计划投资(万元)", example="5,000"),
-            col.money("completed_investment", "已完成投资(万元)", example="2,600"),
-            col.money("revenue_yi", "集群营业收入(亿元)", example="86.5"),
-            col.count("projects_started", "开工项目数(个)", example="6"),
-            col.count("projects_completed", "竣工项目数(个)", example="2"),
+            col.money(
+                "planned_investment",
+                "年度计划投资(万元)",
+                maximum=10_000_000,
+                usual=1_000_000,
+                example="5,000",
+            ),
+            col.money(
+                "completed_investment",
+                "已完成投资(万元)",
+                maximum=10_000_000,
+                usual=1_000_000,
+                example="2,600",
+            ),
+            col.money("revenue_yi", "集群营业收入(亿元)", maximum=10_000, usual=2_000, example="86.5"),
+            col.count("projects_started", "开工项目数(个)", maximum=10_000, usual=200, example="6"),
+            col.count("projects_completed", "竣工项目数(个)", maximum=10_000, usual=200, example="2"),
             col.text(
                 "progress",
                 "进展情况",
@@ -278,17 +241,44 @@ _DATASET_LIST: tuple[Dataset, ...] = (
             col.region(),
             col.text("cluster_name", "集群名称", example="安平丝网产业集群", max_length=100),
             col.year(note="填报上一年度的数据，如2026年4月报送填“2025”。"),
-            Column("area_km2", "集群面积(平方公里)", "number", True, note="集群规划面积。", example="85.6"),
-            col.money("output_yi", "集群产值(亿元)", example="120.3"),
+            Column(
+                "area_km2",
+                "集群面积(平方公里)",
+                "number",
+                True,
+                note="集群规划面积。",
+                example="85.6",
+                maximum=50_000,
+                usual=(None, 2_000),
+            ),
+            col.money("output_yi", "集群产值(亿元)", maximum=10_000, usual=2_000, example="120.3"),
             col.share("sme_output_share", "中小企业产值占比(%)", example="78%"),
             col.share("leading_industry_share", "主导产业产值占比(%)", example="82%"),
             col.growth("output_growth", "产值增长率(%)", example="11.2%"),
-            col.count("champion_firms", "单项冠军和专精特新“小巨人”企业数(家)", example="2"),
-            col.count("specialised_smes", "专精特新中小企业数(家)", example="15"),
-            col.count("high_tech_firms", "高新技术企业数(家)", example="23"),
+            col.count(
+                "champion_firms",
+                "单项冠军和专精特新“小巨人”企业数(家)",
+                maximum=10_000,
+                usual=100,
+                example="2",
+            ),
+            col.count(
+                "specialised_smes", "专精特新中小企业数(家)", maximum=100_000, usual=1_000, example="15"
+            ),
+            col.count("high_tech_firms", "高新技术企业数(家)", maximum=100_000, usual=2_000, example="23"),
             col.growth("sme_rd_growth", "中小企业研发经费增长率(%)", example="10.5%"),
-            col.count("invention_patents", "有效发明专利数(件)", example="460"),
-            Column("patents_per_10k", "每万人有效发明专利拥有量(件)", "number", True, example="16.2"),
+            col.count(
+                "invention_patents", "有效发明专利数(件)", maximum=1_000_000, usual=20_000, example="460"
+            ),
+            Column(
+                "patents_per_10k",
+                "每万人有效发明专利拥有量(件)",
+                "number",
+                True,
+                example="16.2",
+                maximum=10_000,
+                usual=(None, 500),
+            ),
             col.growth("invention_patent_growth", "有效发明专利增长率(%)", example="15.4%"),
             col.share("platform_adoption", "工业互联网平台普及率(%)", example="18%"),
             col.yes_no(
@@ -303,60 +293,6 @@ _DATASET_LIST: tuple[Dataset, ...] = (
         ),
         key_columns=("region_code", "cluster_name", "year"),
         year_column="year",
-    ),
-    Dataset(
-        id="evaluation_scores",
-        title="年度绩效评价评分表",
-        sheet="评估评分",
-        columns=(
-            Column(
-                "cluster_code",
-                "集群编号",
-                "code",
-                False,
-                note="省厅或工信部公布的编号，没有的留空。",
-                example="HB-2016-01",
-            ),
-            col.region(),
-            _CLUSTER,
-            col.year(),
-            col.text("evaluator", "评估机构", example="某某评估中心", max_length=100),
-            Column("score", "评分", "number", True, note="百分制，0～100分。", maximum=100.0, example="86.5"),
-            col.yes_no(
-                "violation", "是否存在违规", note="建设或资金使用中存在不符合规定的情况填“是”。", example="否"
-            ),
-            col.text("violation_note", "违规情况说明", required=False, note="存在违规时必填。", example=""),
-        ),
-        key_columns=("region_code", "cluster_name", "year"),
-        year_column="year",
-        row_checks=(violation_note,),
-    ),
-    Dataset(
-        id="rereview_materials",
-        title="中小企业特色产业集群期满复核材料",
-        sheet="复核材料",
-        columns=(
-            col.region(),
-            col.text("cluster_name", "集群名称", example="安平丝网产业集群", max_length=100),
-            col.year(
-                "validity_end_year", "认定有效期截止年份", note="认定有效期3年，填届满年份。", example="2025"
-            ),
-            col.yes_no(
-                "applies",
-                "是否申请复核",
-                note="有效期届满未申请复核的属第十七条（一）情形，由工业和信息化部撤销认定。",
-            ),
-            col.count("targets_total", "三年发展规划目标数(项)", example="8"),
-            col.count("targets_completed", "已完成目标数(项)", example="7"),
-            col.money("output_year1_yi", "有效期第一年产值(亿元)", example="105.2"),
-            col.money("output_year2_yi", "有效期第二年产值(亿元)", example="112.8"),
-            col.money("output_year3_yi", "有效期第三年产值(亿元)", example="120.3"),
-            col.text(
-                "explanation", "未完成目标说明", required=False, note="有未完成目标的说明原因。", example=""
-            ),
-        ),
-        key_columns=("region_code", "cluster_name"),
-        row_checks=(targets,),
     ),
     Dataset(
         id="henan_quarterly",
@@ -386,8 +322,10 @@ _DATASET_LIST: tuple[Dataset, ...] = (
                     )
                 ),
             ),
-            col.money("output_yi", "季度产值(亿元)", example="35.2"),
-            col.money("investment_wan", "完成投资(万元)", example="18,000"),
+            col.money("output_yi", "季度产值(亿元)", maximum=10_000, usual=500, example="35.2"),
+            col.money(
+                "investment_wan", "完成投资(万元)", maximum=10_000_000, usual=1_000_000, example="18,000"
+            ),
             col.text("progress", "主要进展", required=False, example="新引进项目3个……"),
         ),
         key_columns=("base_code", "year", "quarter"),
@@ -395,68 +333,12 @@ _DATASET_LIST: tuple[Dataset, ...] = (
         period_column="quarter",
     ),
     Dataset(
-        id="pilot_application",
-        title="智慧集群建设试点申报表",
-        sheet="试点申报",
-        columns=(
-            col.region("申报集群所在县（市）的6位行政区划代码。", example="131125"),
-            _CLUSTER,
-            col.year(note="填报上一年度的数据，如2025年申报填“2024”。", example="2024"),
-            col.money("revenue_yi", "集群年营业收入(亿元)", note="申报条件：50亿元以上。", example="86.5"),
-            col.count(
-                "firms_over_100m", "年营业收入超亿元企业数(家)", note="申报条件：5家以上。", example="7"
-            ),
-            col.count("public_platforms", "公共服务平台数(个)", note="申报条件：3个以上。", example="4"),
-            col.yes_no("has_carrier", "是否有产业园区或专业市场为载体"),
-            col.count("regional_brands", "省级以上区域品牌数(个)", note="申报条件：1个以上。", example="1"),
-            col.count("well_known_marks", "中国驰名商标数(件)", note="申报条件：1件以上。", example="2"),
-            col.count(
-                "hebei_brands",
-                "河北省名牌产品、著名商标或中小企业名牌产品数(个)",
-                note="申报条件：5个以上。",
-                example="9",
-            ),
-            col.share("broadband_share", "集群企业宽带接入率(%)", example="82%"),
-            col.yes_no("city_recommended", "市工业和信息化局是否推荐", note="经市局组织推荐后报送省厅。"),
-        ),
-        key_columns=("region_code", "cluster_name"),
-        year_column="year",
-    ),
-    Dataset(
-        id="subsidy_claims",
-        title="产业集群数字化转型奖补申报表",
-        sheet="奖补申报",
-        columns=(
-            col.text("firm_name", "企业名称", example="文安某某木业有限公司", max_length=200),
-            col.region("企业所在县（市、区）的6位行政区划代码。", example="131026"),
-            Column(
-                "category",
-                "申报类别",
-                "choice",
-                True,
-                choices=("试点", "示范", "平台"),
-                note="试点企业（“三个一”）、示范企业（“四个一”）或工业互联网平台（“五个一”）。",
-                example="试点",
-                aliases=(("试点企业", "试点"), ("示范企业", "示范"), ("工业互联网平台", "平台")),
-            ),
-            col.money("equipment_wan", "设备投资(万元)", example="500"),
-            col.money("software_wan", "软件投资(万元)", example="100"),
-            col.money(
-                "claimed_wan",
-                "申请奖补金额(万元)",
-                note="试点、示范不超过投资的20%且最高200万元；平台不超过30%且最高500万元。",
-                example="100",
-            ),
-        ),
-        key_columns=("region_code", "firm_name", "category"),
-    ),
-    Dataset(
         id="ad_hoc_report",
         title="重大事项报告",
         sheet="重大事项",
         columns=(
             col.region(),
-            _CLUSTER,
+            col.cluster(),
             Column(
                 "event_date", "发生日期", "date", True, note="事项发生或决定的日期。", example="2025-09-18"
             ),
@@ -475,6 +357,7 @@ _DATASET_LIST: tuple[Dataset, ...] = (
     ),
 )
 
+_DATASET_LIST = (*_DATASET_LIST, *DECISION_DATASETS)
 DATASETS: dict[str, Dataset] = {d.id: d for d in _DATASET_LIST}
 
 

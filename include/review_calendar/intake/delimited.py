@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from review_calendar.intake import issues as E
 from review_calendar.intake.grid import Grid, Sheet
@@ -19,6 +19,7 @@ from review_calendar.intake.table import build_table
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
+    from review_calendar.intake.grid import FileFormat
     from review_calendar.intake.reader import ReadLimits
     from review_calendar.intake.table import RawTable
 
@@ -69,7 +70,7 @@ class _CsvFile:
 
     def __init__(self, cells: Grid, encoding: str) -> None:
         self.cells = cells
-        self.format: Literal["xlsx", "csv"] = "csv"
+        self.format: FileFormat = "csv"
         self.encoding: str | None = encoding
 
     def load(self, name: str | None) -> Sheet:

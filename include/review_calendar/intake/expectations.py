@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 
     import pandas as pd
 
-    from review_calendar.intake.datasets import Dataset
+    from review_calendar.intake.spec import Dataset
 
 __all__ = [
     "BATCH_COLUMNS",

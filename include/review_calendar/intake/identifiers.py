@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from email_validator import EmailNotValidError, validate_email
+
 from review_calendar.intake import issues as E
 from review_calendar.intake.normalize import ValueProblem, to_text
 
@@ -18,12 +20,14 @@ if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
 __all__ = [
+    "EMAIL_PATTERN",
     "check_choice",
     "check_code",
     "check_email",
     "check_mobile",
     "check_office_phone",
     "check_region_code",
+    "email_address",
 ]
 
 
@@ -34,6 +38,22 @@ _OFFICE_PHONE = re.compile(
     re.IGNORECASE,
 )
 _MOBILE = re.compile(r"1[3-9]\d{9}")
+# A whole number exported as a float (``130982.0``, ``13900001111.0``).
+_FLOAT_TAIL = re.compile(r"(\d+)\.0+")
+# A number Excel showed in scientific notation and that was then saved as text (``1.39E+10``).
+_SCIENTIFIC = re.compile(r"[+-]?\d(?:\.\d+)?[eE]\+?\d+")
+_SCIENTIFIC_HINT = (
+    "显示为科学计数法，号码的后几位已丢失。请将该列单元格设置为“文本”格式后重新输入完整号码"
+    "（或在号码前加英文单引号'）。"
+)
+
+
+def _whole(text: str) -> str:
+    """``text`` without the ``.0`` of a whole number exported as a float."""
+    match = _FLOAT_TAIL.fullmatch(text)
+    return match.group(1) if match else text
+
+
 _PHONE_JOINERS = re.compile(r"[\s—–_]+")
 _SEVERAL = re.compile(r"[/、,;，；]|\d\s*或")
 
@@ -43,7 +63,9 @@ def check_office_phone(value: object) -> str:
 
     Accepts ``0311-87803218``, ``0311 87803218``, ``(0311)87803218``,
     ``031187803218``, ``010-12345678``, and extensions written
-    ``0311-87803218-123``, ``0311-87803218转123`` or ``…分机123``.
+    ``0311-87803218-123``, ``0311-87803218转123`` or ``…分机123``. A number in
+    scientific notation (``3.11E+10``: the cell was not text) is refused with
+    the hint to format the cell as text.
 
     Args:
         value: A cell, not blank.
@@ -54,7 +76,9 @@ def check_office_phone(value: object) -> str:
     Raises:
         ValueProblem: PHONE_INVALID.
     """
-    text = to_text(value) or ""
+    text = _whole(to_text(value) or "")
+    if _SCIENTIFIC.fullmatch(text.replace(" ", "")):
+        raise ValueProblem(E.PHONE_INVALID, _SCIENTIFIC_HINT)
     if _SEVERAL.search(text):
         raise ValueProblem(E.PHONE_INVALID, "包含多个号码，请只填写一个办公电话。")
     compact = _PHONE_JOINERS.sub("-", text).replace("--", "-")
@@ -78,7 +102,9 @@ def check_mobile(value: object) -> str:
     """A mainland mobile number: 11 digits starting with 1.
 
     Spaces and dashes are removed (``138 1234 5678``, ``138-1234-5678``) and a
-    ``+86``/``86`` prefix is dropped.
+    ``+86``/``86`` prefix is dropped; ``13900001111.0`` (exported as a
+    float) is accepted; ``1.39E+10`` (digits lost) is refused with the hint to
+    format the cell as text.
 
     Args:
         value: A cell, not blank.
@@ -89,7 +115,9 @@ def check_mobile(value: object) -> str:
     Raises:
         ValueProblem: MOBILE_INVALID.
     """
-    text = to_text(value) or ""
+    text = _whole(to_text(value) or "")
+    if _SCIENTIFIC.fullmatch(text.replace(" ", "")):
+        raise ValueProblem(E.MOBILE_INVALID, _SCIENTIFIC_HINT)
     digits = _PHONE_JOINERS.sub("", text).replace("-", "")
     for prefix in ("+86", "0086", "86"):
         if digits.startswith(prefix) and len(digits) == 11 + len(prefix):
@@ -100,11 +128,65 @@ def check_mobile(value: object) -> str:
     raise ValueProblem(E.MOBILE_INVALID, "不是11位手机号码，请填写以1开头的11位数字。")
 
 
-_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z]{2,}")
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+#: The syntax of a stored address (the ASCII form :func:`email_address` returns), for the
+#: provincial suite (``expectations/contact_list.json`` must use exactly this pattern).
+EMAIL_PATTERN = (
+    rf"^(?=.{{1,254}}$)(?=[^@]{{1,64}}@){_ATEXT}(?:\.{_ATEXT})*"
+    rf"@(?:{_LABEL}\.)+(?:[A-Za-z]{{2,63}}|xn--[A-Za-z0-9-]{{1,59}})$"
+)
+
+
+def email_address(text: str) -> str:
+    """The one e-mail address rule of intake, the provincial gate and the mailer.
+
+    An ``local@domain`` address as the ``email-validator`` library checks it
+    (no deliverability lookup): a dot-atom local part of ASCII characters
+    without a leading, trailing or doubled dot, at most 64 characters; a
+    domain of valid labels with at least one dot, at most 253 characters, not a
+    special-use name (``localhost``, ``.test``, ``.local``). Internationalised
+    domains are accepted and returned as punycode (``例子.中国`` →
+    ``xn--fsqu00a.xn--fiqs8s``), so the address can be sent with plain SMTP.
+
+    Args:
+        text: The address, already trimmed.
+
+    Returns:
+        The ASCII address with its domain lower-cased.
+
+    Raises:
+        ValueProblem: EMAIL_INVALID, with what is wrong.
+    """
+    try:
+        checked = validate_email(text, check_deliverability=False, allow_smtputf8=False, strict=True)
+    except EmailNotValidError as exc:
+        raise ValueProblem(E.EMAIL_INVALID, _email_hint(text, str(exc))) from None
+    return checked.ascii_email or checked.normalized
+
+
+def _email_hint(text: str, reason: str) -> str:
+    """The Chinese end of the sentence for an address ``email-validator`` refused."""
+    example = "请按“name@example.gov.cn”的格式填写。"
+    if "@" not in text:
+        return "缺少“@”，不是有效的电子邮箱，" + example
+    if "。" in text:
+        return "含有中文句号“。”，请改为英文句点“.”。"
+    local = text.rsplit("@", 1)[0]
+    if local.startswith(".") or local.endswith(".") or ".." in local:
+        return "“@”前的部分不能以句点开头或结尾，也不能有连续的句点，" + example
+    if "too long" in reason:
+        return "过长（“@”前最多64个字符，全长最多254个字符），请核对。"
+    if not local.isascii():
+        return "“@”前只能使用英文字母、数字和“.”“_”“-”“+”，" + example
+    return "不是有效的电子邮箱，" + example
 
 
 def check_email(value: object) -> str:
-    """An e-mail address; the domain is lower-cased.
+    """An e-mail address as officials type it, checked by :func:`email_address`.
+
+    Spaces (also inside), full-width characters and a ``mailto:`` prefix are
+    cleaned first.
 
     Args:
         value: A cell, not blank (``ZhangSan@Example.GOV.cn``, ``mailto:…``).
@@ -118,16 +200,7 @@ def check_email(value: object) -> str:
     text = (to_text(value) or "").replace(" ", "")
     if text.lower().startswith("mailto:"):
         text = text[7:]
-    if _EMAIL.fullmatch(text) and ".." not in text:
-        local, domain = text.rsplit("@", 1)
-        return f"{local}@{domain.lower()}"
-    if "@" not in text:
-        raise ValueProblem(
-            E.EMAIL_INVALID, "缺少“@”，不是有效的电子邮箱，请按“name@example.gov.cn”的格式填写。"
-        )
-    if "。" in text:
-        raise ValueProblem(E.EMAIL_INVALID, "含有中文句号“。”，请改为英文句点“.”。")
-    raise ValueProblem(E.EMAIL_INVALID, "不是有效的电子邮箱，请按“name@example.gov.cn”的格式填写。")
+    return email_address(text)
 
 
 _REGION = re.compile(r"[1-8]\d{5}")
@@ -138,7 +211,7 @@ def check_region_code(value: object) -> str:
 
     Args:
         value: A cell, not blank (a leading apostrophe, Excel's text marker,
-            is dropped).
+            is dropped; ``130982.0``, a code exported as a float, is 130982).
 
     Returns:
         The 6 digits.
@@ -146,9 +219,11 @@ def check_region_code(value: object) -> str:
     Raises:
         ValueProblem: CODE_INVALID (a 12-digit statistical code gets its own hint).
     """
-    text = (to_text(value) or "").lstrip("'").replace(" ", "")
+    text = _whole((to_text(value) or "").lstrip("'").replace(" ", ""))
     if _REGION.fullmatch(text):
         return text
+    if _SCIENTIFIC.fullmatch(text):
+        raise ValueProblem(E.CODE_INVALID, _SCIENTIFIC_HINT.replace("号码", "代码"))
     if re.fullmatch(r"[1-8]\d{11}", text):
         raise ValueProblem(E.CODE_INVALID, "是12位统计用区划代码，请填写6位行政区划代码（如“130100”）。")
     raise ValueProblem(E.CODE_INVALID, "不是6位行政区划代码，请填写6位数字，如“130100”。")

@@ -51,6 +51,9 @@ OBLIGATION_MISMATCH = "OBLIGATION_MISMATCH"
 NO_DATA_ROWS = "NO_DATA_ROWS"
 # Cells and rows.
 FORMULA_NOT_ALLOWED = "FORMULA_NOT_ALLOWED"
+FORMULA_SAVED_VALUE = "FORMULA_SAVED_VALUE"
+CELL_ERROR = "CELL_ERROR"
+NUMBER_UNUSUAL = "NUMBER_UNUSUAL"
 VALUE_REQUIRED = "VALUE_REQUIRED"
 VALUE_TOO_LONG = "VALUE_TOO_LONG"
 DATE_INVALID = "DATE_INVALID"
@@ -81,7 +84,7 @@ CODES: dict[str, str] = {
     FILE_EMPTY: "空文件",
     FILE_UNREADABLE: "文件无法打开",
     FILE_NOT_SPREADSHEET: "不是电子表格文件",
-    FILE_FORMAT_UNSUPPORTED: "不支持的表格格式（仅接受.xlsx和.csv）",
+    FILE_FORMAT_UNSUPPORTED: "不支持的表格格式（接受.xlsx、.xls、.ods和.csv）",
     FILE_ENCRYPTED: "文件设置了密码",
     FILE_TRUNCATED: "文件不完整",
     FILE_CORRUPT: "文件已损坏",
@@ -102,6 +105,9 @@ CODES: dict[str, str] = {
     OBLIGATION_MISMATCH: "与报送事项不符",
     NO_DATA_ROWS: "没有数据行",
     FORMULA_NOT_ALLOWED: "单元格含公式",
+    FORMULA_SAVED_VALUE: "公式单元格已按保存的计算结果读取",
+    CELL_ERROR: "单元格是Excel错误值",
+    NUMBER_UNUSUAL: "数值异常，请核对",
     VALUE_REQUIRED: "必填项未填写",
     VALUE_TOO_LONG: "内容过长",
     DATE_INVALID: "日期格式错误",

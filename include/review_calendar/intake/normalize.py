@@ -9,9 +9,10 @@ an :class:`~review_calendar.intake.issues.IntakeIssue`.
 Identifiers (phones, e-mail addresses, codes, choices) are checked by
 :mod:`~review_calendar.intake.identifiers`.
 
-Units are never parsed out of values: a column's unit is fixed by its template
-header (e.g. ``计划总投资（万元）``), so ``"12万元"`` is rejected with a hint
-rather than guessed at.
+Units are never converted: a column's unit is fixed by its template header
+(e.g. ``计划总投资（万元）``). A value that repeats the header's unit
+(``126.5亿元`` under 亿元) is read as the number; any other unit (``12万元``
+under 亿元) is rejected with a hint rather than guessed at.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from review_calendar.intake import issues as E
 
 __all__ = [
     "ValueProblem",
+    "check_range",
     "decode_encoded_words",
     "has_hidden_line_break",
     "is_formula",
@@ -219,18 +221,36 @@ def _show(value: float) -> str:
 
 _PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 _THOUSANDS = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
-_UNIT_SUFFIX = re.compile(r"(万元|亿元|元|万|亿|千元|平方公里|km2|个|家|件|项|次|人)$")
+_UNIT_SUFFIX = re.compile(r"(万元|亿元|千元|元|万|亿|平方公里|km2|个|家|件|项|次|人)$")
+# What officials type for "none" or "not applicable" in a numeric cell.
+_NONE_MARKS = frozenset(
+    {"—", "——", "-", "--", "/", "／", "\\", "N/A", "NA", "n/a", "无", "空", "暂无", "-/-", "×"}
+)
+# The unit a too-large figure was most likely typed in, by the column's unit.
+_SMALLER_UNIT = {"亿元": ("万元", "1亿元=10000万元"), "万元": ("元", "1万元=10000元")}
 
 
-def to_number(value: object) -> float:
+def _number_text(text: str) -> float | None:
+    """The number of a plain or thousands-separated text, None when it is neither."""
+    if _PLAIN_NUMBER.fullmatch(text):
+        return float(text)
+    if _THOUSANDS.fullmatch(text):
+        return float(text.replace(",", ""))
+    return None
+
+
+def to_number(value: object, *, unit: str | None = None) -> float:
     """A decimal number as officials type it.
 
     Accepts ``1234.5``, ``1,234.5`` (thousands separators), full-width digits
-    ``１２３４``, signs and Excel numbers. Rejects units (``12万元``), percent
-    signs and everything else: the unit is the column's.
+    ``１２３４``, signs and Excel numbers, and the column's own unit after the
+    number (``126.5亿元`` when ``unit`` is 亿元). Rejects other units
+    (``12万元`` under 亿元), percent signs, ``—``/``/``/``N/A`` (with the hint
+    to write 0) and everything else.
 
     Args:
         value: A cell (text or number), not blank.
+        unit: The column's unit from its header (亿元, 万元, 个...), None if it has none.
 
     Returns:
         The number as a float.
@@ -245,15 +265,25 @@ def to_number(value: object) -> float:
     else:
         text = to_text(value) or ""
         text = text.replace(" ", "")
-        if _PLAIN_NUMBER.fullmatch(text):
-            number = float(text)
-        elif _THOUSANDS.fullmatch(text):
-            number = float(text.replace(",", ""))
-        elif _UNIT_SUFFIX.search(text) and _PLAIN_NUMBER.fullmatch(
-            _UNIT_SUFFIX.sub("", text).replace(",", "")
-        ):
-            unit = _UNIT_SUFFIX.search(text).group(1)  # type: ignore[union-attr]
-            raise ValueProblem(E.NUMBER_INVALID, f"带有单位“{unit}”，本列的单位以表头为准，请只填写数字。")
+        parsed = _number_text(text)
+        suffix = _UNIT_SUFFIX.search(text)
+        if parsed is not None:
+            number = parsed
+        elif suffix and (stem := _number_text(text[: suffix.start()])) is not None:
+            typed = suffix.group(1)
+            if unit is not None and typed == unit:
+                number = stem
+            elif unit is not None:
+                raise ValueProblem(
+                    E.NUMBER_INVALID,
+                    f"带有单位“{typed}”，与本列表头的单位“{unit}”不符，请换算为{unit}后只填写数字。",
+                )
+            else:
+                raise ValueProblem(
+                    E.NUMBER_INVALID, f"带有单位“{typed}”，本列的单位以表头为准，请只填写数字。"
+                )
+        elif text in _NONE_MARKS or text.upper() in _NONE_MARKS:
+            raise ValueProblem(E.NUMBER_INVALID, "不是数字；没有的请填写0，不要填写“—”“/”“N/A”等符号。")
         elif text.endswith("%"):
             raise ValueProblem(E.NUMBER_INVALID, "带有百分号，本列应填写数字，请去掉“%”。")
         else:
@@ -265,13 +295,20 @@ def to_number(value: object) -> float:
     return number
 
 
-def check_range(number: float, minimum: float | None, maximum: float | None) -> float:
-    """A number within optional bounds.
+def check_range(
+    number: float, minimum: float | None, maximum: float | None, *, unit: str | None = None
+) -> float:
+    """A number within optional (hard) bounds.
+
+    A value above the maximum of a 亿元 or 万元 column names the likely slip:
+    the figure typed in the next smaller unit (1,874,000 in a 亿元 column is
+    a figure in 万元).
 
     Args:
         number: The value.
         minimum: Inclusive lower bound, or None.
         maximum: Inclusive upper bound, or None.
+        unit: The column's unit, for the message.
 
     Returns:
         ``number`` unchanged.
@@ -284,15 +321,25 @@ def check_range(number: float, minimum: float | None, maximum: float | None) -> 
             raise ValueProblem(E.NUMBER_OUT_OF_RANGE, "不能为负数，请核对。")
         raise ValueProblem(E.NUMBER_OUT_OF_RANGE, f"小于允许的最小值{_show(minimum)}，请核对。")
     if maximum is not None and number > maximum:
-        raise ValueProblem(E.NUMBER_OUT_OF_RANGE, f"大于允许的最大值{_show(maximum)}，请核对。")
+        limit = f"{maximum:,.0f}{unit}" if unit and float(maximum).is_integer() else _show(maximum)
+        if unit in _SMALLER_UNIT and number / 10_000 <= maximum:
+            # Within bounds once divided by 10,000: typed in the next smaller unit.
+            smaller, rate = _SMALLER_UNIT[unit]
+            raise ValueProblem(
+                E.NUMBER_OUT_OF_RANGE,
+                f"数值过大（本列单位为{unit}，上限{limit}），可能误填为{smaller}，"
+                f"请换算为{unit}（{rate}）后填写。",
+            )
+        raise ValueProblem(E.NUMBER_OUT_OF_RANGE, f"数值过大，超过本列上限{limit}，请核对数值和单位。")
     return number
 
 
-def to_int(value: object) -> int:
+def to_int(value: object, *, unit: str | None = None) -> int:
     """A whole number (counts of firms, projects, visits).
 
     Args:
         value: A cell, not blank: ``12``, ``"12"``, ``"１２"``, ``12.0``.
+        unit: The column's unit (个, 家...), accepted after the number.
 
     Returns:
         The integer.
@@ -300,7 +347,7 @@ def to_int(value: object) -> int:
     Raises:
         ValueProblem: NUMBER_INVALID or INTEGER_INVALID (e.g. ``12.5``).
     """
-    number = to_number(value)
+    number = to_number(value, unit=unit)
     if not number.is_integer():
         raise ValueProblem(E.INTEGER_INVALID, "应为整数，请填写不带小数的个数。")
     return int(number)
@@ -334,6 +381,8 @@ def to_year(value: object) -> int:
 
 
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
+# The 1904 date system (old Excel for Mac workbooks, ``date1904``): serial 0 is 1904-01-01.
+_EXCEL_EPOCH_1904 = dt.date(1904, 1, 1)
 # Serial numbers of 1990-01-01 and 2100-12-31: a date column holding a number
 # outside this window is a typo, not a date.
 _SERIAL_MIN = (dt.date(MIN_YEAR, 1, 1) - _EXCEL_EPOCH).days
@@ -346,7 +395,7 @@ _DATE_COMPACT = re.compile(r"(\d{4})(\d{2})(\d{2})")
 _SERIAL = re.compile(r"\d{5}(?:\.\d+)?")
 
 
-def to_date(value: object) -> dt.date:
+def to_date(value: object, *, date1904: bool = False) -> dt.date:
     """A calendar date as officials type it.
 
     Accepts ``2025年3月31日``, ``2025/3/31``, ``2025-03-31``, ``2025.3.31``,
@@ -355,6 +404,9 @@ def to_date(value: object) -> dt.date:
 
     Args:
         value: A cell, not blank.
+        date1904: The workbook counts serial numbers from 1904-01-01 (a
+            serial number in a General cell of such a workbook is 1,462 days
+            later than in a 1900-based one).
 
     Returns:
         The date.
@@ -367,7 +419,7 @@ def to_date(value: object) -> dt.date:
     if isinstance(value, dt.date):
         return value
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return _from_serial(float(value))
+        return _from_serial(float(value), date1904)
     text = to_text(value) or ""
     match = _DATE_YMD.fullmatch(text) or _DATE_COMPACT.fullmatch(text)
     if match:
@@ -379,14 +431,16 @@ def to_date(value: object) -> dt.date:
         except ValueError:
             raise ValueProblem(E.DATE_INVALID, "不是实际存在的日期，请核对月份和日期。") from None
     if _SERIAL.fullmatch(text):
-        return _from_serial(float(text))
+        return _from_serial(float(text), date1904)
     raise ValueProblem(E.DATE_INVALID, "不是有效日期，" + _EXAMPLE_DATE)
 
 
-def _from_serial(serial: float) -> dt.date:
-    if not _SERIAL_MIN <= serial <= _SERIAL_MAX:
+def _from_serial(serial: float, date1904: bool = False) -> dt.date:
+    epoch = _EXCEL_EPOCH_1904 if date1904 else _EXCEL_EPOCH
+    shift = (_EXCEL_EPOCH_1904 - _EXCEL_EPOCH).days if date1904 else 0
+    if not _SERIAL_MIN - shift <= serial <= _SERIAL_MAX - shift:
         raise ValueProblem(E.DATE_INVALID, "不是有效日期，" + _EXAMPLE_DATE)
-    return _EXCEL_EPOCH + dt.timedelta(days=int(serial))
+    return epoch + dt.timedelta(days=int(serial))
 
 
 def _percent_text(value: float) -> str:
@@ -423,6 +477,10 @@ def to_percent(value: object, *, minimum: float | None = 0.0, maximum: float | N
         if explicit:
             text = text[:-1]
         if not _PLAIN_NUMBER.fullmatch(text):
+            if text in _NONE_MARKS or text.upper() in _NONE_MARKS:
+                raise ValueProblem(
+                    E.PERCENT_INVALID, "不是百分比；没有的请填写0%，不要填写“—”“/”“N/A”等符号。"
+                )
             raise ValueProblem(E.PERCENT_INVALID, "不是百分比，请按“75%”的格式填写（只填数字和百分号）。")
         number = float(text)
     if math.isnan(number) or math.isinf(number):

@@ -1,11 +1,12 @@
 """Read one submitted file into a :class:`~review_calendar.intake.table.RawTable`, or reject it.
 
-A county's file arrives as .xlsx or .csv; which one is decided from its bytes,
-never from its extension. The file is read from disk once (:func:`read_file`):
+A county's file arrives as .xlsx, .xls, .ods or .csv; which one is decided
+from its bytes, never from its extension. The file is read from disk once (:func:`read_file`):
 the bytes are hashed (storage keys submissions by content hash) and every
 dataset of a template is then read from the same bytes. Their container is
 checked (size, zip structure, declared sizes and ratios, encryption, macros:
-:mod:`~review_calendar.intake.xlsx`) before python-calamine does the real
+:mod:`~review_calendar.intake.xlsx`, :mod:`~review_calendar.intake.ods`,
+:mod:`~review_calendar.intake.xls`) before python-calamine does the real
 parsing; text files go to :mod:`~review_calendar.intake.delimited`.
 
 Every problem becomes an :class:`~review_calendar.intake.issues.IntakeIssue`
@@ -29,6 +30,8 @@ from review_calendar.intake import issues as E
 from review_calendar.intake.delimited import read_csv
 from review_calendar.intake.filenames import name_issue, safe_file_name
 from review_calendar.intake.issues import FileProblem, IntakeRejected
+from review_calendar.intake.ods import is_ods, read_ods
+from review_calendar.intake.xls import read_xls
 from review_calendar.intake.xlsx import read_xlsx
 
 if TYPE_CHECKING:
@@ -164,7 +167,7 @@ def read_table(
     """Read the table under the expected header from one submitted file.
 
     Args:
-        path: The file on disk (.xlsx or .csv, whatever its extension says).
+        path: The file on disk (.xlsx, .xls, .ods or .csv, whatever its extension says).
         sheet: Sheet to read; None takes the first sheet (other than a
             填表说明 sheet) that has the header. Ignored for CSV.
         expected_columns: The template's Chinese headers.
@@ -240,7 +243,9 @@ def _read_or_reject(path: Path, label: str, limits: ReadLimits) -> FileContent:
     try:
         return read_file(path, limits)
     except NotARegularFile:
-        problem = FileProblem(E.FILE_UNREADABLE, "“{file}”不是普通文件，请提交.xlsx或.csv表格文件。")
+        problem = FileProblem(
+            E.FILE_UNREADABLE, "“{file}”不是普通文件，请提交.xlsx、.xls、.ods或.csv表格文件。"
+        )
     except OSError:
         problem = FileProblem(E.FILE_UNREADABLE, "文件“{file}”无法打开，请重新提交。")
     raise IntakeRejected([problem.to_issue(label)])
@@ -270,13 +275,16 @@ def _parse(
     limits: ReadLimits,
     other_layouts: Mapping[str, Sequence[str]] | None,
 ) -> RawTable:
-    """The table of the bytes, by what the bytes are: xlsx, CSV, or a rejected format."""
+    """The table of the bytes, by what the bytes are: xlsx, ods, xls, CSV, or a rejected format."""
     data = _checked_size(content, limits)
     if data.startswith(b"PK\x03\x04") or data.startswith(b"PK\x05\x06"):
         _check_container(data, limits)
+        if is_ods(data):
+            return read_ods(data, label, sheet, expected, limits, other_layouts)
         return read_xlsx(data, label, sheet, expected, limits, other_layouts)
     if data.startswith(_CFB_MAGIC):
-        _reject_cfb(data)
+        _reject_encrypted_ooxml(data)
+        return read_xls(data, label, sheet, expected, limits, other_layouts)
     for magic, what in _NOT_SPREADSHEET_MAGIC:
         if data.startswith(magic):
             raise FileProblem(
@@ -350,17 +358,12 @@ def _checked_size(content: FileContent, limits: ReadLimits) -> bytes:
     return content.data
 
 
-def _reject_cfb(data: bytes) -> None:
-    """An OLE2/CFB container: an encrypted workbook or a legacy .xls/.et, both rejected."""
-    # Either an encrypted OOXML workbook (streams "EncryptionInfo" +
-    # "EncryptedPackage", MS-OFFCRYPTO 2.3.4) or a legacy binary .xls/.et.
-    # Directory entry names are UTF-16LE.
+def _reject_encrypted_ooxml(data: bytes) -> None:
+    """An OLE2/CFB container holding an encrypted .xlsx is rejected; anything else is read as .xls."""
+    # An encrypted OOXML workbook has the streams "EncryptionInfo" +
+    # "EncryptedPackage" (MS-OFFCRYPTO 2.3.4); directory entry names are UTF-16LE.
     if "EncryptedPackage".encode("utf-16-le") in data or "EncryptionInfo".encode("utf-16-le") in data:
         raise FileProblem(
             E.FILE_ENCRYPTED,
             "文件“{file}”设置了打开密码，无法读取，请在Excel或WPS中取消密码（文件→信息→保护工作簿）后重新提交。",
         )
-    raise FileProblem(
-        E.FILE_FORMAT_UNSUPPORTED,
-        "文件“{file}”是旧版Excel（.xls）或WPS（.et）格式，请在Excel或WPS中“另存为”.xlsx格式后重新提交。",
-    )

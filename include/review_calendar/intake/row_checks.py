@@ -37,8 +37,8 @@ if TYPE_CHECKING:
 
     import pandas as pd
 
-    from review_calendar.intake.datasets import Dataset
     from review_calendar.intake.expectations import Outcome, Severity, TypeProblem
+    from review_calendar.intake.spec import Dataset
 
 __all__ = ["RowFailure", "validate_batch", "validate_per_file_baseline"]
 

@@ -9,10 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from review_calendar.domain.calendar import pilot_period_ok
 from review_calendar.intake import issues as E
+from review_calendar.intake.columns import show_value
+
+if TYPE_CHECKING:
+    from review_calendar.intake.columns import Column
+    from review_calendar.intake.issues import Severity
 
 __all__ = [
     "RowCheck",
@@ -23,6 +28,7 @@ __all__ = [
     "pilot_period",
     "plan_period",
     "targets",
+    "unusual_values",
     "violation_note",
 ]
 
@@ -37,7 +43,7 @@ class RowProblem(NamedTuple):
     column: str
     code: str
     message: str
-    severity: str = "error"
+    severity: Severity = "error"
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,3 +162,40 @@ def investment_progress(record: Mapping[str, object], context: RowContext) -> It
             E.VALUE_INCONSISTENT,
             f"竣工项目数{completed}大于开工项目数{started}，请核对。",
         )
+
+
+def unusual_values(columns: Iterable[Column]) -> RowCheck:
+    """The rule that warns of values outside the columns' soft bounds (``Column.usual``).
+
+    The row is kept; the warning puts the value in front of the reviewer. The
+    rule is made from the columns' declarations, so each bound is declared once.
+
+    Args:
+        columns: The dataset's columns (those without ``usual`` are skipped).
+
+    Returns:
+        A row check.
+    """
+    watched = [c for c in columns if c.usual is not None]
+
+    def check(record: Mapping[str, object], context: RowContext) -> Iterable[RowProblem]:
+        for column in watched:
+            value = record.get(column.key)
+            if not isinstance(value, int | float) or isinstance(value, bool):
+                continue
+            low, high = column.usual or (None, None)
+            if low is not None and value < low:
+                bound = f"通常不低于{show_value(column, low)}"
+            elif high is not None and value > high:
+                bound = f"通常不超过{show_value(column, high)}"
+            else:
+                continue
+            yield RowProblem(
+                column.key,
+                E.NUMBER_UNUSUAL,
+                f"“{column.header}”为{show_value(column, value)}，超出常见范围（{bound}），请核对数值和单位；"
+                "文件已接收，该值将提交审核人员核对。",
+                "warning",
+            )
+
+    return check

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from review_calendar.intake import issues as E
 from review_calendar.intake.columns import parser
-from review_calendar.intake.datasets import Dataset, get_dataset, other_layouts
+from review_calendar.intake.datasets import get_dataset, other_layouts
 from review_calendar.intake.identifiers import check_choice
 from review_calendar.intake.issues import IntakeIssue, IntakeRejected, IssueFactory, has_errors
 from review_calendar.intake.normalize import ValueProblem, to_number, to_text
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
     from review_calendar.intake.columns import Column, Parser
     from review_calendar.intake.reader import FileContent
+    from review_calendar.intake.spec import Dataset
     from review_calendar.intake.table import RawTable
 
 __all__ = ["Record", "Submission", "read_submission", "validate_rows"]
@@ -118,9 +119,10 @@ class _Rows:
         self.dataset = dataset
         self.context = context
         self.new = IssueFactory(table.file, table.sheet)
-        self.flagged = {(i.row, i.column) for i in table.issues}
+        # Cells the reader refused (a warning, such as a formula's saved result, keeps the value).
+        self.flagged = {(i.row, i.column) for i in table.issues if i.severity == "error"}
         self.plan: list[tuple[Column, Parser]] = [
-            (c, parser(c)) for c in dataset.columns if c.header in table.columns
+            (c, parser(c, date1904=table.date1904)) for c in dataset.columns if c.header in table.columns
         ]
         known = context.known_region_codes
         self.known = set(known) if known is not None else None
@@ -236,7 +238,7 @@ class _Rows:
                         row=number,
                         column=self.by_key[problem.column].header,
                         value=None if value is None else str(value),
-                        severity="warning" if problem.severity == "warning" else "error",
+                        severity=problem.severity,
                     )
                 )
         return issues

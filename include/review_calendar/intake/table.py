@@ -15,7 +15,7 @@ issues of the table, so the official gets them together with the row checks.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from review_calendar.intake import issues as E
 from review_calendar.intake.grid import cell_text, column_letter
@@ -32,7 +32,7 @@ from review_calendar.intake.normalize import has_hidden_line_break, is_formula, 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
-    from review_calendar.intake.grid import Cell, Grid, Merge, Sheet, SheetSource
+    from review_calendar.intake.grid import Cell, FileFormat, Grid, Merge, Sheet, SheetSource
     from review_calendar.intake.reader import ReadLimits
 
 __all__ = [
@@ -75,14 +75,16 @@ class RawTable:
         rows: ``(spreadsheet row number, {expected header: text or None})`` for
             every non-blank row below the header; the row numbers are the ones
             the official sees in Excel/WPS.
-        issues: Cell-level problems found while reading (formulas, over-long
-            cells); such cells are set to None in ``rows``. The dataset layer
-            reports them together with its own, so the official gets every
-            problem at once.
-        format: ``"xlsx"`` or ``"csv"`` (what the bytes are).
+        issues: Cell-level problems found while reading (formulas without a
+            saved result, error values, over-long cells); such cells are set to
+            None in ``rows``. Formulas whose result was saved keep that result
+            and get a warning. The dataset layer reports them together with its
+            own, so the official gets every problem at once.
+        format: ``"xlsx"``, ``"xls"``, ``"ods"`` or ``"csv"`` (what the bytes are).
         encoding: Text encoding of a CSV, else None.
         sha256: Hex digest of the file's bytes.
         size: File size in bytes.
+        date1904: The workbook counts serial dates from 1904 (``date1904``).
     """
 
     file: str
@@ -91,10 +93,11 @@ class RawTable:
     columns: tuple[str, ...]
     rows: list[Row]
     issues: tuple[IntakeIssue, ...] = ()
-    format: Literal["xlsx", "csv"] = "xlsx"
+    format: FileFormat = "xlsx"
     encoding: str | None = None
     sha256: str = ""
     size: int = 0
+    date1904: bool = False
 
 
 def _is_instruction_sheet(name: str) -> bool:
@@ -211,7 +214,9 @@ def _build(
         raise IntakeRejected(issues)
     cells = fill_merged_cells(data_sheet.cells, data_sheet.merges, header_index)
     ordered = sorted(positions.items(), key=lambda kv: kv[1])
-    rows, cell_issues, reported = read_rows(cells, header_index, ordered, data_sheet.formulas, new, limits)
+    rows, cell_issues, reported = read_rows(
+        cells, header_index, ordered, data_sheet.formulas, new, limits, data_sheet
+    )
     cell_issues.extend(reject_stray_formulas(data_sheet.formulas, reported, new))
     if not rows:
         header_number = header_index + 1
@@ -230,6 +235,7 @@ def _build(
         issues=tuple(cell_issues),
         format=source.format,
         encoding=source.encoding,
+        date1904=data_sheet.date1904,
     )
 
 
@@ -271,6 +277,7 @@ def read_rows(
     formulas: Mapping[tuple[int, int], str],
     new: IssueFactory,
     limits: ReadLimits,
+    sheet: Sheet | None = None,
 ) -> tuple[list[Row], list[IntakeIssue], set[tuple[int, int]]]:
     """Every non-blank row below the header, as text under the template's headers.
 
@@ -284,6 +291,7 @@ def read_rows(
         formulas: The sheet's formula cells.
         new: Issue factory of the file and sheet.
         limits: ``max_cell_chars`` bounds a cell's text.
+        sheet: The sheet, for its error cells and saved formula results.
 
     Returns:
         ``(rows, cell issues, formula cells reported)``.
@@ -301,6 +309,10 @@ def read_rows(
             if formula is not None:
                 reported.add((number - 1, index))
             value, filled, problem = _read_cell(raw_row, index, number, column, formula, new, limits)
+            if sheet is not None and formula is None and (sheet.errors or sheet.saved_formulas):
+                value, filled, problem = _cell_facts(
+                    sheet, (number - 1, index), (value, filled, problem), column, new
+                )
             blank = blank and not filled
             if problem is not None:
                 issues.append(problem)
@@ -347,6 +359,41 @@ def _read_cell(
         )
         return None, True, problem
     return value, True, None
+
+
+def _cell_facts(
+    sheet: Sheet,
+    where: tuple[int, int],
+    read: tuple[str | None, bool, IntakeIssue | None],
+    column: str,
+    new: IssueFactory,
+) -> tuple[str | None, bool, IntakeIssue | None]:
+    """A cell read again in the light of its error value or saved formula result."""
+    number = where[0] + 1
+    error = sheet.errors.get(where)
+    if error is not None:
+        problem = new(
+            E.CELL_ERROR,
+            f"第{number}行“{column}”列是Excel错误值“{error}”（公式计算出错），请改为具体数值或文字。",
+            row=number,
+            column=column,
+            value=error,
+        )
+        return None, True, problem
+    formula = sheet.saved_formulas.get(where)
+    value, filled, problem = read
+    if formula is None or problem is not None:
+        return read
+    warning = new(
+        E.FORMULA_SAVED_VALUE,
+        f"第{number}行“{column}”列是公式“{_short(formula)}”，已按文件中保存的计算结果“{_short(value or '')}”读取，"
+        "请核对；今后请直接填写数值。",
+        row=number,
+        column=column,
+        value=formula,
+        severity="warning",
+    )
+    return value, filled, warning
 
 
 def _is_footer(record: Mapping[str, str | None]) -> bool:

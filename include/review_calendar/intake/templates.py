@@ -19,8 +19,9 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from review_calendar.domain.labels import period_label
-from review_calendar.intake.datasets import Dataset, get_dataset
+from review_calendar.domain.labels import CONFIGURED, period_label
+from review_calendar.intake.columns import NUMBER_CEILING, show_value
+from review_calendar.intake.datasets import get_dataset
 from review_calendar.intake.table import INSTRUCTION_SHEET
 
 if TYPE_CHECKING:
@@ -30,12 +31,14 @@ if TYPE_CHECKING:
 
     from review_calendar.domain.programmes import ObligationInstance, Programme
     from review_calendar.intake.columns import Column
+    from review_calendar.intake.spec import Dataset
 
 __all__ = [
     "DATA_FIRST_ROW",
     "HEADER_ROW",
     "KIND_HELP",
     "TEMPLATE_DATASETS",
+    "bounds_text",
     "example_value",
     "header_label",
     "template_datasets",
@@ -120,6 +123,32 @@ def example_value(column: Column) -> str:
     if column.kind == "choice" and column.choices:
         return column.choices[0]
     return KIND_HELP[column.kind][2]
+
+
+def bounds_text(column: Column) -> str:
+    """The bounds of a numeric column as the 填表说明 states them ("" for other kinds).
+
+    Hard bounds reject a value; the usual range only asks for a check. Both
+    are the province's configuration (labelled 配置), except a share's
+    0%～100%, which is what a share is.
+    """
+    if column.kind not in ("number", "int", "percent"):
+        return ""
+    low, high = column.bounds
+    if column.kind in ("number", "int") and high is None:
+        high = NUMBER_CEILING
+    share = column.kind == "percent" and (low, high) == (0.0, 1.0)
+    label = "取值范围" if share else f"取值范围（{CONFIGURED}）"
+    text = f"{label}：{show_value(column, low or 0.0)}～{show_value(column, high or 0.0)}"
+    if column.usual is not None:
+        usual_low, usual_high = column.usual
+        parts = []
+        if usual_low is not None:
+            parts.append(f"低于{show_value(column, usual_low)}")
+        if usual_high is not None:
+            parts.append(f"超过{show_value(column, usual_high)}")
+        text += f"；{'或'.join(parts)}时提示审核人员核对（{CONFIGURED}）"
+    return text + "。"
 
 
 # Templates that carry more than one dataset: the implementation plan's
@@ -290,7 +319,7 @@ def _instructions(
         f"2. 请在{sheets}工作表中从第{DATA_FIRST_ROW}行起逐行填写，每行一条；"
         "不要修改工作表名称、表头文字和列顺序，不要插入列、合并单元格或使用公式。",
         "3. 带“*”的列为必填项；数字列只填数字，计量单位以表头括号内为准；百分比请带“%”填写。",
-        "4. 请保存为.xlsx格式提交，不要设置打开密码；"
+        "4. 请保存为.xlsx格式提交（.xls、.ods也可接收），不要设置打开密码；"
         "只有一个数据工作表的，也可另存为“CSV UTF-8（逗号分隔）”。",
         "5. 表格下方可注明填表人，但请勿在数据行之间插入说明文字。",
     ]
@@ -312,6 +341,7 @@ def _instructions(
             kind_name, rule, _, _ = KIND_HELP[column.kind]
             if column.kind == "choice":
                 rule = f"从下拉列表中选择：{'、'.join(column.choices)}。"
+            rule += bounds_text(column)
             values = (
                 column.header,
                 "必填" if column.required else "选填",

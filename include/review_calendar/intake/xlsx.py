@@ -3,12 +3,15 @@
 A workbook is a zip of XML parts. Before calamine sees it, the zip's declared
 sizes and compression ratios are bounded (zip bombs), its package is checked
 to be a spreadsheet without macros or encryption, and every XML part calamine
-parses is inflated once with its size capped and its CRC verified. Two things
-calamine cannot tell are taken from the worksheet XML already in memory: which
-cells hold formulas, and how far the used range really extends (calamine
-allocates the whole rectangle up front, so a two-cell workbook with a cell in
-XFD1048576 would abort the process rather than raise). Merged cells come from
-calamine; openpyxl is not needed on the read path.
+parses is inflated once with its size capped and its CRC verified. What
+calamine cannot tell is taken from the XML already in memory, here and only
+here: which cells hold formulas and whether their result was saved, which
+hold error values (``t="e"``), which are percent-formatted (``s=`` → cellXfs →
+numFmts of xl/styles.xml), whether the workbook uses the 1904 date system
+(``workbookPr date1904``), and how far the used range really extends
+(calamine allocates the whole rectangle up front, so a two-cell workbook with
+a cell in XFD1048576 would abort the process rather than raise). Merged cells
+come from calamine; openpyxl is not needed on the read path.
 """
 
 from __future__ import annotations
@@ -20,26 +23,28 @@ import struct
 import xml.etree.ElementTree as ET
 import zipfile
 import zlib
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from python_calamine import CalamineWorkbook
 
 from review_calendar.intake import issues as E
-from review_calendar.intake.grid import Sheet, column_index, column_letter
+from review_calendar.intake.grid import Sheet, column_index, column_letter, mark_percent_cells
 from review_calendar.intake.issues import FileProblem
 from review_calendar.intake.table import build_table
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Callable, Mapping, Sequence
 
+    from review_calendar.intake.grid import FileFormat
     from review_calendar.intake.reader import ReadLimits
     from review_calendar.intake.table import RawTable
 
-__all__ = ["read_xlsx"]
+__all__ = ["check_zip", "inflate_parts", "is_percent_format", "open_calamine", "read_xlsx"]
 
 _CELL_REF = re.compile(rb"""\sr=["']([A-Z]{1,3})([0-9]{1,7})["']""")
 _CELL_OPEN = re.compile(rb"<(?:\w+:)?c[\s>/]")
 _HAS_FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
+_ERROR_CELL = re.compile(rb"""\st=["']e["']""")
 
 
 def _local(tag: str) -> str:
@@ -82,20 +87,20 @@ def read_xlsx(
             E.FILE_TRUNCATED,
             "文件“{file}”不完整（可能上传或复制时中断），无法打开，请重新保存后再提交。",
         ) from None
-    _check_zip(infos, limits)
+    check_zip(infos, limits)
     _check_package({i.filename for i in infos}, infos)
-    parts = _inflate_parts(data, infos)
+    parts = inflate_parts(data, infos, _calamine_parses)
     sheets = _workbook_sheets(parts)
     if not sheets:
         raise FileProblem(E.SHEET_MISSING, "文件“{file}”中没有工作表，请使用下发的模板填写。")
-    workbook = _open_calamine(data)
+    workbook = open_calamine(data)
     with workbook:
         source = _Workbook(parts, workbook, dict(sheets), limits)
         names = [n for n, _ in sheets]
         return build_table(source, names, label, sheet, expected, limits, other_layouts)
 
 
-def _open_calamine(data: bytes) -> CalamineWorkbook:
+def open_calamine(data: bytes) -> CalamineWorkbook:
     """The workbook as calamine opens it; its failures become problems of the file."""
     try:
         return CalamineWorkbook.from_filelike(io.BytesIO(data))
@@ -107,7 +112,7 @@ def _open_calamine(data: bytes) -> CalamineWorkbook:
         ) from None
 
 
-def _check_zip(infos: list[zipfile.ZipInfo], limits: ReadLimits) -> None:
+def check_zip(infos: list[zipfile.ZipInfo], limits: ReadLimits) -> None:
     """Bound the number of parts, their declared sizes and compression ratios (zip bombs)."""
     if len(infos) > limits.max_zip_members:
         raise FileProblem(
@@ -142,7 +147,7 @@ def _check_package(names: set[str], infos: list[zipfile.ZipInfo]) -> None:
         elif "ppt/presentation.xml" in names:
             what, code = "PowerPoint文档", E.FILE_NOT_SPREADSHEET
         elif "content.xml" in names and "mimetype" in names:
-            what, code = "OpenDocument（.ods等）文件", E.FILE_FORMAT_UNSUPPORTED
+            what, code = "OpenDocument文档（不是.ods电子表格，或已损坏）", E.FILE_FORMAT_UNSUPPORTED
         elif "xl/workbook.bin" in names:
             what, code = "Excel二进制工作簿（.xlsb）", E.FILE_FORMAT_UNSUPPORTED
         else:
@@ -162,8 +167,15 @@ def _check_package(names: set[str], infos: list[zipfile.ZipInfo]) -> None:
 _LOCAL_HEADER = struct.Struct("<4s22xHH")
 
 
-def _inflate_parts(data: bytes, infos: list[zipfile.ZipInfo]) -> dict[str, bytes]:
-    """Decompress every XML part that calamine parses and verify it.
+def _calamine_parses(name: str) -> bool:
+    """Whether calamine parses this part of an .xlsx: the xl/ XML parts (not the theme, not media)."""
+    return name.startswith("xl/") and name.endswith((".xml", ".rels")) and not name.startswith("xl/theme/")
+
+
+def inflate_parts(
+    data: bytes, infos: list[zipfile.ZipInfo], wanted: Callable[[str], bool]
+) -> dict[str, bytes]:
+    """Decompress every ``wanted`` part (those calamine parses) and verify it.
 
     Inflation is capped at the declared size plus one byte and the CRC is
     checked, so a part whose header understates its size (a zip bomb that
@@ -176,9 +188,8 @@ def _inflate_parts(data: bytes, infos: list[zipfile.ZipInfo]) -> dict[str, bytes
     view = memoryview(data)
     for info in infos:
         name = info.filename
-        # Only what calamine parses: the xl/ XML parts (not the theme, not
-        # media, not docProps). Parts nobody inflates cannot hurt.
-        if not name.startswith("xl/") or not name.endswith((".xml", ".rels")) or name.startswith("xl/theme/"):
+        # Only what calamine parses. Parts nobody inflates cannot hurt.
+        if not wanted(name):
             continue
         try:
             magic, name_len, extra_len = _LOCAL_HEADER.unpack_from(data, info.header_offset)
@@ -196,12 +207,12 @@ def _inflate_parts(data: bytes, infos: list[zipfile.ZipInfo]) -> dict[str, bytes
                 raise ValueError("compression method")
         except (struct.error, zlib.error, ValueError):
             raise FileProblem(
-                E.FILE_CORRUPT, "文件“{file}”内部数据已损坏，请用Excel或WPS重新保存为.xlsx后提交。"
+                E.FILE_CORRUPT, "文件“{file}”内部数据已损坏，请用Excel、WPS或LibreOffice重新保存后提交。"
             ) from None
         if len(content) != info.file_size or zlib.crc32(content) != info.CRC:
             raise FileProblem(
                 E.FILE_CORRUPT,
-                "文件“{file}”内部数据校验失败（已损坏或被篡改），请用Excel或WPS重新保存为.xlsx后提交。",
+                "文件“{file}”内部数据校验失败（已损坏或被篡改），请用Excel、WPS或LibreOffice重新保存后提交。",
                 value=name,
             )
         parts[name] = content
@@ -273,8 +284,16 @@ class _Workbook:
         self.workbook = workbook
         self.sheet_parts = sheet_parts
         self.limits = limits
-        self.format: Literal["xlsx", "csv"] = "xlsx"
+        self.format: FileFormat = "xlsx"
         self.encoding: str | None = None
+        self.percent_styles = _percent_styles(parts.get("xl/styles.xml"))
+        # A cell that uses one of those formats: only then is the sheet scanned for them.
+        self.percent_used = (
+            re.compile(rb"""\ss=["'](?:%s)["']""" % b"|".join(b"%d" % i for i in sorted(self.percent_styles)))
+            if self.percent_styles
+            else None
+        )
+        self.date1904 = bool(_DATE1904.search(parts.get("xl/workbook.xml", b"")))
 
     def load(self, name: str | None) -> Sheet:
         """The sheet ``name`` with its formula cells, once its extent is checked.
@@ -285,12 +304,13 @@ class _Workbook:
         """
         assert name is not None
         part = self.sheet_parts.get(name)
-        formulas: dict[tuple[int, int], str] = {}
+        facts = _CellFacts()
         if part is not None:
             xml = self.parts[part]
             _check_extent(xml, name, self.limits)
-            if _HAS_FORMULA.search(xml):
-                formulas = _scan_formulas(xml)
+            percent = self.percent_used is not None and self.percent_used.search(xml) is not None
+            if percent or _HAS_FORMULA.search(xml) or _ERROR_CELL.search(xml):
+                facts = _scan_cells(xml, self.percent_styles if percent else frozenset())
         else:
             # A chart sheet or a part we could not map: calamine decides, the
             # extent check cannot run, so only read sheets we could check.
@@ -307,7 +327,16 @@ class _Workbook:
                 f"工作表“{name}”已损坏，无法读取，请用Excel或WPS重新保存为.xlsx后提交。",
                 sheet=name,
             ) from None
-        return Sheet(name=name, cells=cells, merges=list(merges), formulas=formulas)
+        mark_percent_cells(cells, facts.percent)
+        return Sheet(
+            name=name,
+            cells=cells,
+            merges=list(merges),
+            formulas=facts.formulas,
+            saved_formulas=facts.saved,
+            errors=facts.errors,
+            date1904=self.date1904,
+        )
 
 
 def _check_extent(xml: bytes, sheet: str, limits: ReadLimits) -> None:
@@ -351,9 +380,53 @@ def _implicit_extent(xml: bytes) -> tuple[int, int]:
     return rows, width
 
 
-def _scan_formulas(xml: bytes) -> dict[tuple[int, int], str]:
-    """0-based (row, column) → ``"=formula"`` for every formula cell of a sheet."""
-    found: dict[tuple[int, int], str] = {}
+_PERCENT_BUILTIN = frozenset({9, 10})
+_QUOTED = re.compile(r'"[^"]*"|\\.|\[[^\]]*\]')
+_NUM_FMT = re.compile(rb"<(?:\w+:)?numFmt\s([^>]*)>")
+_CELL_XFS = re.compile(rb"<(?:\w+:)?cellXfs[\s>].*?</(?:\w+:)?cellXfs>", re.DOTALL)
+_XF = re.compile(rb"<(?:\w+:)?xf[\s>/]([^>]*)>")
+_DATE1904 = re.compile(rb"<(?:\w+:)?workbookPr\s[^>]*date1904\s*=\s*[\"'](1|true)[\"']")
+
+
+def is_percent_format(code: str) -> bool:
+    """Whether a number format code shows a percentage (a ``%`` outside quotes, escapes and [..])."""
+    return "%" in _QUOTED.sub("", code)
+
+
+def _percent_styles(styles: bytes | None) -> frozenset[int]:
+    """Indexes of the cell formats (``s=`` of a cell) whose number format is a percentage."""
+    if not styles:
+        return frozenset()
+    custom: dict[int, str] = {}
+    for match in _NUM_FMT.finditer(styles):
+        attrs = _attributes(match.group(1))
+        if attrs.get("numFmtId", "").isdigit():
+            custom[int(attrs["numFmtId"])] = attrs.get("formatCode", "")
+    block = _CELL_XFS.search(styles)
+    if block is None:
+        return frozenset()
+    found = set()
+    for index, match in enumerate(_XF.finditer(block.group(0))):
+        fmt = _attributes(match.group(1)).get("numFmtId", "0")
+        fmt_id = int(fmt) if fmt.isdigit() else 0
+        if fmt_id in _PERCENT_BUILTIN or is_percent_format(custom.get(fmt_id, "")):
+            found.add(index)
+    return frozenset(found)
+
+
+class _CellFacts:
+    """What calamine does not give about a sheet's cells, read from its XML."""
+
+    def __init__(self) -> None:
+        self.formulas: dict[tuple[int, int], str] = {}
+        self.saved: dict[tuple[int, int], str] = {}
+        self.errors: dict[tuple[int, int], str] = {}
+        self.percent: set[tuple[int, int]] = set()
+
+
+def _scan_cells(xml: bytes, percent_styles: frozenset[int]) -> _CellFacts:
+    """Formulas (with or without a saved result), error cells and percent-formatted cells of a sheet."""
+    facts = _CellFacts()
     row_number = 0
     column = -1
     try:
@@ -374,11 +447,7 @@ def _scan_formulas(xml: bytes) -> dict[tuple[int, int], str]:
                         column += 1
                 continue
             if tag == "c":
-                formula = next((child for child in element if _local(child.tag) == "f"), None)
-                if formula is not None:
-                    text = formula.text or ""
-                    # Shared formulas repeat in dependent cells with no text.
-                    found[(row_number - 1, column)] = "=" + text if text else "=（共享公式）"
+                _cell_facts(element, (row_number - 1, column), percent_styles, facts)
                 element.clear()
             elif tag == "row":
                 element.clear()
@@ -386,4 +455,33 @@ def _scan_formulas(xml: bytes) -> dict[tuple[int, int], str]:
         raise FileProblem(
             E.FILE_CORRUPT, "文件“{file}”的工作表数据已损坏，请重新保存为.xlsx后提交。"
         ) from None
-    return found
+    return facts
+
+
+def _cell_facts(
+    element: ET.Element, where: tuple[int, int], percent_styles: frozenset[int], facts: _CellFacts
+) -> None:
+    """Record one ``<c>`` element's formula, error value and percent format."""
+    formula = saved = None
+    for child in element:
+        tag = _local(child.tag)
+        if tag == "f":
+            # Shared formulas repeat in dependent cells with no text.
+            formula = "=" + child.text if child.text else "=（共享公式）"
+        elif tag == "v":
+            saved = child.text
+        elif tag == "is":
+            saved = "".join(child.itertext())
+    kind = element.get("t")
+    if kind == "e":
+        facts.errors[where] = saved or "#VALUE!"
+    if formula is not None:
+        if kind == "e":
+            pass
+        elif saved is None or (saved == "" and kind not in ("str", "inlineStr", "s")):
+            facts.formulas[where] = formula
+        else:
+            facts.saved[where] = formula
+    style = element.get("s")
+    if percent_styles and style and style.isdigit() and int(style) in percent_styles and kind in (None, "n"):
+        facts.percent.add(where)

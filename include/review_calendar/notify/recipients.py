@@ -29,6 +29,8 @@ from email.headerregistry import Address
 from typing import TYPE_CHECKING, Any
 
 from review_calendar.domain.privacy import mask_email
+from review_calendar.intake.identifiers import email_address
+from review_calendar.intake.normalize import ValueProblem
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -47,9 +49,6 @@ TO_ROLES = (ROLE_DIVISION, ROLE_LEADER)
 #: Who is copied at the city bureau when a reminder escalates.
 CITY_CC_ROLES = (ROLE_LEADER, ROLE_DIVISION)
 
-_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
-_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-_ADDR_SPEC = re.compile(rf"{_ATEXT}(?:\.{_ATEXT})*@(?:{_LABEL}\.)+[A-Za-z]{{2,63}}")
 _MAX_NAME = 64
 
 
@@ -60,9 +59,13 @@ class InvalidAddress(ValueError):
 def valid_address(value: Any) -> str | None:
     """The address if it is a plain, header-safe ``local@domain``, else None.
 
-    Surrounding spaces (common in spreadsheet cells) are removed; the domain is
-    lower-cased. Anything with CR or LF, a comma, angle brackets, quotes, inner
-    spaces, a display name, non-ASCII characters or no dotted domain is refused.
+    Surrounding spaces (common in spreadsheet cells) are removed; the rest is
+    the one address rule of intake and the gate
+    (:func:`~review_calendar.intake.identifiers.email_address`): anything
+    with CR or LF, a comma, angle brackets, quotes, inner spaces, a display
+    name, a non-ASCII local part, a dot at either end of the local part, over-long
+    parts or no dotted domain is refused; an internationalised domain is
+    returned as punycode.
 
     Args:
         value: The cell value as read (any type).
@@ -73,12 +76,12 @@ def valid_address(value: Any) -> str | None:
     if not isinstance(value, str) or "\r" in value or "\n" in value:
         return None
     text = value.strip(" \t\u3000")
-    if not text or len(text) > 254 or not text.isascii() or not _ADDR_SPEC.fullmatch(text):
+    if not text:
         return None
-    local, _, domain = text.rpartition("@")
-    if len(local) > 64:
+    try:
+        return email_address(text)
+    except ValueProblem:
         return None
-    return f"{local}@{domain.lower()}"
 
 
 def clean_display_name(value: Any) -> str:
