@@ -41,11 +41,20 @@ def pg_server() -> Iterator[PostgresServer]:
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """An empty review database URL, once on SQLite and once on PostgreSQL."""
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty review database URL, once on SQLite and once on PostgreSQL.
+
+    The process keeps one pooled engine per URL; it is disposed after the test, so
+    the idle connections of hundreds of test databases never exhaust the server.
+    """
+    from review_calendar.store.db import get_engine
+
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'review.db'}"
-    return request.getfixturevalue("pg_server").create_database()
+        url = f"sqlite:///{tmp_path / 'review.db'}"
+    else:
+        url = request.getfixturevalue("pg_server").create_database()
+    yield url
+    get_engine(url).dispose()
 
 
 @pytest.fixture
