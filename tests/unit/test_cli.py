@@ -76,6 +76,9 @@ def test_deadlines_json_shows_clause_due_basis_and_recurrence_of_every_obligatio
     assert contact["clause"].startswith("冀工信产业〔2016〕93号 七")
     evaluation = rows["performance_evaluation"]
     assert (evaluation["due_is_configured"], evaluation["due_label"]) == (True, "配置日期")
+    plan = rows["development_plan"]  # 二、七: once for the 2016 batch; per pilot and plan period is ours
+    assert (plan["recurrence"], plan["recurrence_is_configured"]) == ("plan_period", True)
+    assert plan["recurrence_label"] == "试点首个年度及规划期届满后（配置）"
     progress = rows["major_progress"]
     assert (progress["kind"], progress["effective_due"], progress["recurrence"]) == ("ad_hoc", None, "ad_hoc")
     assert "五" in progress["clause"] and "随时上报" in progress["clause"]

@@ -163,7 +163,11 @@ DUE_BASIS_HINTS: dict[str, str] = {
 }
 
 #: How often an obligation recurs (``recurrence`` of a programme file).
-RECURRENCES: dict[str, str] = {"yearly": "每年", "ad_hoc": "随时报送（无固定日期）"}
+RECURRENCES: dict[str, str] = {
+    "yearly": "每年",
+    "plan_period": "试点首个年度及规划期届满后",
+    "ad_hoc": "随时报送（无固定日期）",
+}
 
 #: Kinds of obligations.
 OBLIGATION_KINDS: dict[str, str] = {

@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
 Level = Literal["province", "city", "county", "evaluator", "ministry", "firm"]
 Kind = Literal["submission", "evaluation", "re_review", "bulletin", "meeting", "ad_hoc", "application"]
-Recurrence = Literal["yearly", "ad_hoc"]
+Recurrence = Literal["yearly", "plan_period", "ad_hoc"]
 
 
 class ProgrammeError(ValueError):
@@ -140,6 +140,8 @@ class Obligation(Strict):
         periods = [d.period for d in self.due]
         if (self.kind == "ad_hoc") != (self.recurrence == "ad_hoc"):
             raise ValueError("kind ad_hoc and recurrence ad_hoc go together")
+        if (self.applies_to == "plan_due") != (self.recurrence == "plan_period"):
+            raise ValueError("applies_to plan_due and recurrence plan_period go together")
         if self.kind == "ad_hoc":
             if periods or self.reminders is not None:
                 raise ValueError("an ad_hoc obligation has no due dates and no reminders")
