@@ -1,4 +1,4 @@
-"""Fixtures of the fault suite."""
+"""Fixtures of the fault suite (the security suite uses them too, through ``tests/security/conftest.py``)."""
 
 from __future__ import annotations
 

@@ -171,6 +171,21 @@ def text(
     return Column(key, header, "text", required, note=note, example=example, max_length=max_length)
 
 
+def _bounded(
+    kind: str,
+    key: str,
+    header: str,
+    maximum: float,
+    usual: float | None,
+    required: bool,
+    note: str,
+    example: str,
+) -> Column:
+    """A non-negative number column with its hard ``maximum`` and the ``usual`` ceiling that only warns."""
+    soft = None if usual is None else (None, usual)
+    return Column(key, header, kind, required, note=note, example=example, maximum=maximum, usual=soft)
+
+
 def money(
     key: str,
     header: str,
@@ -182,16 +197,7 @@ def money(
     example: str = "",
 ) -> Column:
     """An amount in the header's unit (万元 or 亿元), at least 0, at most ``maximum``; above ``usual`` warns."""
-    return Column(
-        key,
-        header,
-        "number",
-        required,
-        note=note,
-        example=example,
-        maximum=maximum,
-        usual=None if usual is None else (None, usual),
-    )
+    return _bounded("number", key, header, maximum, usual, required, note, example)
 
 
 def count(
@@ -205,16 +211,7 @@ def count(
     example: str = "",
 ) -> Column:
     """A whole number of things, at least 0, at most ``maximum``; above ``usual`` warns."""
-    return Column(
-        key,
-        header,
-        "int",
-        required,
-        note=note,
-        example=example,
-        maximum=maximum,
-        usual=None if usual is None else (None, usual),
-    )
+    return _bounded("int", key, header, maximum, usual, required, note, example)
 
 
 def share(key: str, header: str, *, note: str = "", example: str = "75%") -> Column:
