@@ -248,6 +248,46 @@ def test_a_failed_re_review_is_proposed_and_the_base_keeps_its_status(seeded: st
         assert enrolment.status == "active"
 
 
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        pytest.param(["miit-decision", "--programme", "hebei_smart_cluster", "--cluster", "anguo_tcm",
+                      "--decision", "extend"], "不记录", id="miit-decides-nothing-of-a-provincial-pilot"),
+        pytest.param(["miit-decision", "--programme", "miit_sme_cluster", "--cluster", "anguo_tcm",
+                      "--decision", "extend"], "不是中小企业特色产业集群的认定对象", id="not-recognised-by-miit"),
+        pytest.param(["re-review", "--programme", "miit_sme_cluster", "--cluster", "xinji_leather",
+                      "--result", "failed"], "不记录", id="base-re-review-is-henan-only"),
+        pytest.param(["visit", "--programme", "henan_demo_base", "--cluster", "anguo_tcm", "--date", "2025-08-12",
+                      "--expert", "王专家"], "不是河南省新型工业化产业示范基地的认定对象", id="visit-to-a-hebei-cluster"),
+    ],
+)  # fmt: skip
+def test_record_refuses_a_fact_the_programme_has_no_step_for(
+    seeded: str, argv: list[str], words: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A fact lands only on a programme whose documents have that step, for one of its own clusters."""
+    extra = [] if "visit" in argv else ["--year", "2025"]
+    if argv[0] == "miit-decision":
+        extra += ["--reference", "工信部企业函〔2025〕9号"]
+    code = main(["record", *argv, *extra, "--by", "张三"])
+
+    assert code != 0
+    assert words in capsys.readouterr().err
+    with session_scope(seeded) as s:
+        assert s.scalar(select(func.count()).select_from(RecordedFact)) == 0
+        assert s.get(Enrolment, ("hebei_smart_cluster", "anguo_tcm")).status != "extended"
+
+
+def test_findings_apply_to_miit_recognitions_only(seeded: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """第十七条 is MIIT's: a finding under a provincial programme, or on a cluster MIIT did not recognise, is refused."""
+    base = ["findings", "add", "--year", "2025", "--condition", "major_incident"]
+
+    assert main([*base, "--programme", "henan_demo_base", "--cluster", "hn_base_food"]) != 0
+    assert main([*base, "--programme", "miit_sme_cluster", "--cluster", "anguo_tcm"]) != 0
+    assert "不适用第十七条" in capsys.readouterr().err
+    with session_scope(seeded) as s:
+        assert s.scalar(select(func.count()).select_from(Decision)) == 0
+
+
 def test_cli_records_miit_decision_with_its_number(seeded: str) -> None:
     code = main(["record", "miit-decision", "--programme", "miit_sme_cluster", "--cluster", "botou_casting",
                  "--year", "2025", "--decision", "keep", "--reference", "工信部企业函〔2025〕1号", "--by", "张三"])  # fmt: skip

@@ -52,14 +52,18 @@ def cmd_findings_add(args: argparse.Namespace) -> int:
 
     from review_calendar.decide.proposals import propose_for_finding
     from review_calendar.store.db import session_scope, upgrade, upsert
-    from review_calendar.store.models import Cluster, Finding
+    from review_calendar.store.models import Cluster, Enrolment, Finding
 
     programme = programme_named(args.programme)
     settings = get_settings()
     upgrade(settings.db_url)
     with session_scope(settings.db_url) as session:
+        if programme.re_review is None or programme.re_review.decided_by != "ministry":
+            raise UsageError(f"{programme.name}不适用第十七条情形（仅工业和信息化部认定的集群）")
         if session.get(Cluster, args.cluster) is None:
-            raise UsageError(f"unknown cluster {args.cluster!r}")
+            raise UsageError(f"审查库中没有集群“{args.cluster}”")
+        if session.get(Enrolment, (programme.id, args.cluster)) is None:
+            raise UsageError(f"“{args.cluster}”不是{programme.name}的认定集群")
         upsert(session, Finding, [{"programme_id": programme.id, "cluster_id": args.cluster, "cycle_year": args.year,
                                    "condition": args.condition, "note": args.note, "recorded_by": args.by}],
                ["programme_id", "cluster_id", "cycle_year", "condition"])  # fmt: skip
@@ -67,6 +71,6 @@ def cmd_findings_add(args: argparse.Namespace) -> int:
             Finding.programme_id == programme.id, Finding.cluster_id == args.cluster,
             Finding.cycle_year == args.year, Finding.condition == args.condition)).one()  # fmt: skip
         if propose_for_finding(session, programme, finding):
-            print("article 17 proposal recorded (待审定): it waits for a reviewer")
-    print(f"finding recorded: {programme.id} {args.cluster} {args.year} {args.condition}")
+            print("已记录第十七条情形建议（待审定），等待审核人员决定")
+    print(f"已记录发现：{programme.id} {args.cluster} {args.year} {args.condition}")
     return EXIT_OK

@@ -178,6 +178,10 @@ class Programme(Strict):
     bulletin_indicators: list[str] = []
     #: How many of the best bases a quarterly bulletin commends (provincial configuration).
     bulletin_commend_top: Annotated[int, Field(ge=0, le=50)] = 0
+    #: Facts the province records for this programme (``review-calendar record`` / the
+    #: ``record_fact`` form): only these kinds are taken, so a fact never lands on a
+    #: programme whose documents have no such step.
+    recorded_facts: list[Literal["visit", "meeting", "miit_decision", "recognition", "re_review"]] = []
     tags: list[str] = []
 
     @model_validator(mode="after")

@@ -57,12 +57,18 @@ def record_fact(
     from review_calendar.decide.bulletin import propose_re_review
     from review_calendar.decide.proposals import record_ministry_decision
     from review_calendar.domain.facts import Fact, FactError
+    from review_calendar.domain.labels import FACT_KINDS
     from review_calendar.domain.programmes import load_programme
     from review_calendar.store.db import session_scope, upgrade
     from review_calendar.store.facts import save_fact
-    from review_calendar.store.models import Cluster
+    from review_calendar.store.models import Cluster, Enrolment
 
     programme = load_programme(programme_id)
+    if kind not in programme.recorded_facts:
+        allowed = "、".join(FACT_KINDS[k] for k in programme.recorded_facts) or "无"
+        raise FactError(
+            f"{programme.name}不记录“{FACT_KINDS.get(kind, kind)}”（本项目可记录：{allowed}），请检查项目是否选对"
+        )
     details = {k: str(values[k]) for k in ("expert", "note", "place") if values.get(k)}
     year = values.get("year")
     fact = Fact(
@@ -74,8 +80,11 @@ def record_fact(
     settings = get_settings()
     upgrade(settings.db_url)
     with session_scope(settings.db_url) as session:
-        if kind in CLUSTER_SUBJECTS and fact.subject and session.get(Cluster, fact.subject) is None:
-            raise FactError(f"审查库中没有集群或基地“{fact.subject}”")
+        if kind in CLUSTER_SUBJECTS and fact.subject:
+            if session.get(Cluster, fact.subject) is None:
+                raise FactError(f"审查库中没有集群或基地“{fact.subject}”")
+            if session.get(Enrolment, (programme.id, fact.subject)) is None:
+                raise FactError(f"“{fact.subject}”不是{programme.name}的认定对象，请检查项目和编号")
         row, new = save_fact(session, fact, recorded_by=by, source=source)
         proposal = (
             propose_re_review(session, programme, row, run_id or f"{source}:{by}")
