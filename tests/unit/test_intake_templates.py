@@ -246,3 +246,33 @@ def test_every_numeric_column_has_a_finite_upper_bound() -> None:
             if column.kind in ("number", "int", "percent"):
                 _, high = column.bounds
                 assert high is not None and high < 1e13, (dataset.id, column.key)
+
+
+@pytest.mark.parametrize(
+    ("obligation", "year", "text"),
+    [
+        pytest.param("major_progress", 2025, "随时报送（无固定截止日期）", id="ad-hoc-has-no-deadline"),
+        pytest.param("contact_list", 2024, "2024年4月1日（法定截止日期，已按周末和法定节假日顺延）", id="93-seven-moved"),
+        pytest.param("pilot_application", 2025, "2025年10月31日（配置日期，遇周末或法定节假日顺延至下一个工作日）",
+                     id="configured-date"),
+    ],
+)  # fmt: skip
+def test_template_states_the_deadline_with_its_basis(obligation: str, year: int, text: str) -> None:
+    """A template says 法定截止日期 or 配置日期 and whether the date already moved (Mar 31, 2024 was a Sunday)."""
+    from review_calendar.domain.programmes import find_instance, load_programme
+    from review_calendar.intake.templates import due_text
+
+    programme = load_programme("hebei_smart_cluster")
+    instance = (
+        find_instance(programme, year, obligation)
+        if obligation != "major_progress"
+        else _ad_hoc(programme, year, obligation)
+    )
+
+    assert due_text(instance) == text
+
+
+def _ad_hoc(programme, year, obligation):
+    from review_calendar.domain.programmes import ad_hoc_instance
+
+    return ad_hoc_instance(programme, year, obligation)

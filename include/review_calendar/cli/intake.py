@@ -120,14 +120,13 @@ def cmd_template(args: argparse.Namespace) -> int:
         UsageError: Unknown programme, obligation or period, or an obligation
             with nothing to submit (exit code 2).
     """
-    from review_calendar.intake.templates import write_template
+    from review_calendar.intake.templates import due_text, write_template
 
     programme, instance = instance_named(args.programme, args.year, args.obligation, args.period)
     obligation = programme.obligation(args.obligation)
     if not obligation.template:
         raise UsageError(f"obligation {obligation.id!r} has no template (nothing is submitted)")
-    due = instance.effective_due
     path = write_template(obligation.template, Path(args.out), programme_title=programme.name,
-                          obligation_title=obligation.title, due=f"{due.year}年{due.month}月{due.day}日")  # fmt: skip
+                          obligation_title=obligation.title, due=due_text(instance))  # fmt: skip
     print(f"template written: {path}")
     return EXIT_OK

@@ -157,6 +157,25 @@ def bounds_text(column: Column) -> str:
 #: What a template of an ad-hoc report says instead of a deadline.
 AD_HOC_DUE = "随时报送（无固定截止日期）"
 
+
+def due_text(instance: ObligationInstance) -> str:
+    """What a template says of the instance's deadline: the date, its basis and whether it moved.
+
+    An ad-hoc obligation has none (:data:`AD_HOC_DUE`); a dated one says 法定截止日期 or
+    配置日期 (``domain.labels.due_label``), and that the date already moved past a
+    weekend or holiday, or that it would.
+    """
+    if instance.kind == "ad_hoc":
+        return AD_HOC_DUE
+    due = instance.effective_due
+    moved = (
+        "已按周末和法定节假日顺延"
+        if due != instance.statutory_due
+        else "遇周末或法定节假日顺延至下一个工作日"
+    )
+    return f"{due.year}年{due.month}月{due.day}日（{instance.due_label}，{moved}）"
+
+
 TEMPLATE_DATASETS: dict[str, tuple[str, ...]] = {"development_plan": ("development_plan", "plan_projects")}
 
 
@@ -244,14 +263,13 @@ def template_for(programme: Programme, instance: ObligationInstance, folder: Pat
     path = folder / programme.id / str(instance.cycle_year) / template_name(instance)
     if path.exists():
         return path
-    due = instance.effective_due
     try:
         return write_template(
             template,
             path,
             programme_title=programme.name,
             obligation_title=instance.title,
-            due=AD_HOC_DUE if instance.kind == "ad_hoc" else f"{due.year}年{due.month}月{due.day}日",
+            due=due_text(instance),
         )
     except KeyError:
         log.warning("No template for dataset %s: %s notices go without attachment", template, instance.key)
@@ -313,9 +331,7 @@ def _instructions(
     sheet["A1"].font = Font(bold=True, size=14)
     sheets = "、".join(f"“{d.sheet}”" for d in datasets)
     lines = [
-        f"1. 报送截止时间：{due}（遇法定节假日顺延至下一个工作日）。"
-        if due != AD_HOC_DUE
-        else f"1. 报送时间：{due}，事项发生后及时报送。",
+        f"1. 报送截止时间：{due}。" if due != AD_HOC_DUE else f"1. 报送时间：{due}，事项发生后及时报送。",
         f"2. 请在{sheets}工作表中从第{DATA_FIRST_ROW}行起逐行填写，每行一条；"
         "不要修改工作表名称、表头文字和列顺序，不要插入列、合并单元格或使用公式。",
         "3. 带“*”的列为必填项；数字列只填数字，计量单位以表头括号内为准；百分比请带“%”填写。",
