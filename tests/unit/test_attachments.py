@@ -363,3 +363,25 @@ def test_a_plan_awaiting_its_approval_is_reminded_like_a_missing_one(env) -> Non
 
     assert county.region_code in lagging
     assert other.region_code not in lagging
+
+
+def test_warnings_of_an_accepted_plan_are_kept_for_the_reviewer_and_reported(env) -> None:
+    """93号 三 "原则上不超过3年": a six-year pilot period is kept with a warning the operator and reviewer see."""
+    from review_calendar.store.models import SubmissionError
+
+    url, settings, submitters = env
+    county = submitters[0]
+    records = records_for(A, PLAN, county)
+    records["development_plan"] = [{**records["development_plan"][0], "pilot_start": 2025, "pilot_end": 2030}]
+    folder = inbox_dir(settings, PLAN) / county.region_code
+    _place(folder, "规划.xlsx", ON_TIME, records=records)
+
+    report = ingest_files(url, settings, A, PLAN, pending_files(settings, PLAN), gx=False)
+
+    (accepted,) = report.accepted
+    assert any("共6年，超过3年" in w["message"] for w in accepted.warnings)
+    with session_scope(url) as s:
+        kept = s.scalars(
+            select(SubmissionError).where(SubmissionError.submission_id == accepted.submission_id)
+        )
+        assert {(k.severity, k.column) for k in kept} >= {("warning", "试点实施截止年份")}

@@ -91,19 +91,25 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return EXIT_DOMAIN if report.rejected else EXIT_OK
 
 
+def _print_issue(prefix: str, e: dict) -> None:
+    where = "".join(f"{x} " for x in (e.get("sheet"), f"第{e['row']}行" if e.get("row") else None) if x)
+    print(f"  {prefix}[{e['code']}] {where}{e['message']}")
+
+
 def _print_outcomes(report: IngestReport) -> None:
-    """One line per accepted or known file; every error of a rejected file, with sheet and row."""
+    """One line per accepted or known file with its warnings; every error of a rejected file, with sheet and row."""
     for o in report.accepted:
         print(f"已接收 {o.file}（{o.region_code}{'，逾期' if o.is_late else ''}）")
+        for e in o.warnings:
+            _print_issue("提示", e)
     for o in report.duplicates:
         print(f"已存在 {o.file}（相同文件已接收过，未重复处理）")
     for o in report.rejected:
         print(f"已退回 {o.file}：")
         for e in o.errors:
-            where = "".join(
-                f"{x} " for x in (e.get("sheet"), f"第{e['row']}行" if e.get("row") else None) if x
-            )
-            print(f"  [{e['code']}] {where}{e['message']}")
+            _print_issue("", e)
+        for e in o.warnings:
+            _print_issue("提示", e)
         print(f"  原文件已保存在 {o.stored_path}")
 
 

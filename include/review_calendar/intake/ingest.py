@@ -65,6 +65,7 @@ class FileOutcome:
     stored_path: str = ""
     superseded: int | None = None
     errors: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """The outcome's set fields, JSON-ready."""

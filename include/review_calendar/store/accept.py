@@ -228,14 +228,16 @@ def record_submission(
         return outcome
     submission = _write_submission(session, instance, parsed, outcome, existing)
     outcome.submission_id = submission.id
+    # Every issue is kept with the submission: a rejected file's errors and warnings, an
+    # accepted file's warnings (for the reviewer: unusual values, 待补批复, a saved formula...).
+    session.add_all(
+        SubmissionError(
+            submission_id=submission.id, sheet=i.sheet, row=i.row, column=i.column, value=i.value,
+            code=i.code, message=i.message, severity=i.severity,
+        )
+        for i in parsed.issues
+    )  # fmt: skip
     if outcome.status == "rejected":
-        session.add_all(
-            SubmissionError(
-                submission_id=submission.id, sheet=i.sheet, row=i.row, column=i.column, value=i.value,
-                code=i.code, message=i.message, severity=i.severity,
-            )
-            for i in parsed.issues
-        )  # fmt: skip
         session.flush()
         return outcome
     outcome.superseded = _supersede(session, instance, parsed.region_code, submission.id)
@@ -259,6 +261,7 @@ def _outcome(instance: ObligationInstance, parsed: ParsedFile, dest: Path) -> Fi
         received_on=parsed.received_on.isoformat(),
         stored_path=str(dest),
         errors=[i.to_dict() for i in errors],
+        warnings=[i.to_dict() for i in parsed.issues if i.severity != "error"],
     )
 
 
