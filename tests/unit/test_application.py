@@ -152,9 +152,12 @@ def test_enrol_records_a_recognition_once(env, capsys: pytest.CaptureFixture[str
     assert [d.figures["recorded_by"] for d in decisions] == ["li"]
 
 
-def test_enrol_with_another_date_for_an_enrolled_cluster_is_refused(env) -> None:
+def test_enrol_with_another_date_for_an_enrolled_cluster_is_refused(
+    env, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["enrol", "--programme", "hebei_smart_cluster", "--region", "130109",
                  "--cluster", "gaocheng_lanterns", "--from", "2025-06-01"]) == 1  # fmt: skip
+    assert "认定日期不一致" in capsys.readouterr().err
 
 
 def test_enrol_outside_the_programmes_province_is_a_usage_error(env) -> None:

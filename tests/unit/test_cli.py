@@ -344,3 +344,20 @@ def test_regions_loaded_by_the_operator_are_the_demo_province_s_real_ones(
         )
     assert hebei == 179
     assert "新增 179" in capsys.readouterr().out
+
+
+def test_output_cut_short_by_a_pipe_ends_quietly() -> None:
+    """``review-calendar deadlines --json | head``: no BrokenPipeError traceback when the reader has gone."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the first byte: every write fails with EPIPE
+    try:
+        result = subprocess.run(
+            [sys.executable, "-c", "from review_calendar.cli import main; raise SystemExit(main())",
+             "deadlines", "--programme", "hebei_smart_cluster", "--year", "2025", "--json"],
+            stdout=write_end, stderr=subprocess.PIPE, text=True, check=False,
+        )  # fmt: skip
+    finally:
+        os.close(write_end)
+
+    assert "Traceback" not in result.stderr and "BrokenPipe" not in result.stderr
+    assert result.returncode == 0

@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from typing import TYPE_CHECKING
 
 from review_calendar.cli import database, enrol, findings, intake, programmes, record, remind
-from review_calendar.cli.common import EXIT_USAGE, UsageError
+from review_calendar.cli.common import EXIT_OK, EXIT_USAGE, UsageError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -61,3 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         print(f"review-calendar: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:
+        # The reader of our output went away (``... --json | head``): stop quietly.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK

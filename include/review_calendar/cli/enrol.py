@@ -9,6 +9,7 @@ this command records its decision: the enrolment, valid for the programme's
 from __future__ import annotations
 
 import json
+import sys
 from typing import TYPE_CHECKING, Any
 
 from review_calendar.cli.common import EXIT_DOMAIN, EXIT_OK, UsageError, iso_date, programme_named
@@ -58,13 +59,13 @@ def cmd_enrol(args: argparse.Namespace) -> int:
     with session_scope(settings.db_url) as session:
         region = session.get(Region, args.region)
         if region is None or not region.code.startswith(programme.region_prefix):
-            raise UsageError(f"unknown region {args.region!r} for programme {programme.id}")
+            raise UsageError(f"行政区划代码“{args.region}”不在{programme.name}的范围内")
         try:
             result = record_enrolment(
                 session, programme, region.code, args.cluster, args.recognised_on, recorded_by=args.by
             )
         except ValueError as exc:
-            print(f"review-calendar: {exc}")
+            print(f"review-calendar: {exc}", file=sys.stderr)
             return EXIT_DOMAIN
     out = {
         "programme": programme.id,
@@ -76,7 +77,8 @@ def cmd_enrol(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(out, ensure_ascii=False))
     else:
-        print(
-            f"enrolment {result.status}: {programme.id} {result.cluster_id} {out['recognised_on']}–{out['valid_until']}"
+        done = {"created": "已登记认定", "unchanged": "认定已登记，未重复处理"}.get(
+            result.status, result.status
         )
+        print(f"{done}：{programme.name} {result.cluster_id} {out['recognised_on']}至{out['valid_until']}")
     return EXIT_OK

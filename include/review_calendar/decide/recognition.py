@@ -177,7 +177,7 @@ def record_enrolment(
     if existing is not None:
         if existing.recognised_on != recognised_on:
             raise ValueError(
-                f"{cluster_name} is already enrolled in {programme.id} since {existing.recognised_on.isoformat()}"
+                f"{cluster_name}已于{existing.recognised_on.isoformat()}认定为{programme.name}，认定日期不一致，请核对"
             )
         return EnrolmentResult("unchanged", cluster.id, existing.recognised_on, existing.valid_until)
     decided_by = programme.recognition.decided_by if programme.recognition else programme.authority
