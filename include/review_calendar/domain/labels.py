@@ -76,6 +76,7 @@ DECISION_KINDS: dict[str, str] = {
     "article17": "第十七条情形建议",
     "recognition": "认定建议",
     "enrolment": "认定登记",
+    "base_re_review": "示范基地复核",
 }
 
 #: Outcomes of decisions, in the documents' words where the documents name them.
@@ -105,6 +106,10 @@ OUTCOMES: dict[str, str] = {
     "not_eligible": "不符合申报条件",
     "undetermined": "无法判断，待人工核实",
     "recognised": "已认定",
+    "propose_revoke_title": "建议取消示范基地称号（待审核）",
+    "keep_title": "复核通过，保留示范基地称号",
+    "awaiting_re_review": "尚未记录复核结果",
+    "commended": "通报表彰",
 }
 
 #: Whether a recognition criterion or a stage target is met (``unknown``: not reported).
@@ -123,6 +128,7 @@ MESSAGE_KINDS: dict[str, str] = {
     "decision": "结果通知",
     "gap_report": "联系人缺失报告",
     "deadline_moved": "截止日期调整通知",
+    "bulletin": "季度通报",
 }
 
 
@@ -179,9 +185,6 @@ OBLIGATION_KINDS: dict[str, str] = {
     "ad_hoc": "随时报送",
 }
 
-#: The marker of a rule that is provincial configuration, not a document's.
-CONFIGURED = "配置"
-
 
 def due_basis(due_is_configured: bool) -> str:
     """``configured`` for a date the seeds do not state, else ``statutory`` (a key of :data:`DUE_BASES`)."""
@@ -234,18 +237,6 @@ MIIT_DECISIONS: dict[str, str] = {
     "revoke_recognition": "撤销认定",
     "keep": "维持认定",
 }
-
-# Outcomes added for Programmes C and D (appended, the entries above keep their order).
-OUTCOMES.update(
-    {
-        "propose_revoke_title": "建议取消示范基地称号（待审核）",
-        "keep_title": "复核通过，保留示范基地称号",
-        "awaiting_re_review": "尚未记录复核结果",
-        "commended": "通报表彰",
-    }
-)
-DECISION_KINDS.update({"base_re_review": "示范基地复核"})
-MESSAGE_KINDS.update({"bulletin": "季度通报"})
 
 
 #: Kinds of documents sent with a submission.
