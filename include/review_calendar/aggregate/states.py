@@ -60,6 +60,7 @@ __all__ = [
     "ACCEPTABLE",
     "COUNTED_AS",
     "LAGGING_STATES",
+    "NOT_ON_TIME_STATES",
     "ON_TIME_STATES",
     "OUTSTANDING_STATES",
     "SUBMITTED_STATES",
@@ -79,6 +80,9 @@ ACCEPTABLE = ("accepted", "superseded")
 SUBMITTED_STATES = ("on_time", "on_time_corrected", "late")
 #: States counted as on time (the on-time rate).
 ON_TIME_STATES = ("on_time", "on_time_corrected")
+#: States of a closed window that are not on time: late, rejected and never corrected, or
+#: missing (e.g. a 年度培育情况信息表 in these states is a 第十七条（三） ground).
+NOT_ON_TIME_STATES = ("missing", "rejected", "late")
 #: States in which the region still owes an acceptable file (whom the reminders address).
 OUTSTANDING_STATES = ("rejected", "missing", "open", "not_due", "awaiting_approval")
 #: States the provincial reports list as lagging, in the order of the vocabulary.

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from review_calendar.aggregate.states import states_by_region
+from review_calendar.aggregate.states import NOT_ON_TIME_STATES, states_by_region
 from review_calendar.decide.rules import ARTICLE_17, annual_table_proposal, article17_proposal
 from review_calendar.domain.verdicts import ANSWERED_STATES, decision_state
 from review_calendar.store.decision_log import record_decision
@@ -106,10 +106,9 @@ def propose_article17(
     states = states_by_region(session, instance, dt.date.max, [s.region_code for s in submitters])
     proposals: list[Verdict] = []
     for s in submitters:
-        verdict = annual_table_proposal(
-            programme, s.cluster_id, states[s.region_code].state, instance.effective_due
-        )
-        if verdict is not None:
+        state = states[s.region_code].state
+        if state in NOT_ON_TIME_STATES:
+            verdict = annual_table_proposal(programme, s.cluster_id, state, instance.effective_due)
             verdict.figures.update(cluster=s.cluster_name, region_code=s.region_code)
             proposals.append(verdict)
     findings = session.scalars(

@@ -51,8 +51,6 @@ FINDING_CONDITIONS = ("false_declaration", "unreported_change", "major_incident"
 REVOCATIONS = ("revoke", "revoke_recognition")
 #: Outcome codes that are recommendations to the ministry, which decides.
 RECOMMENDATIONS = ("recommend_pass", "recommend_revoke")
-#: Submission states of a yearly table that make a 第十七条（三） proposal.
-LATE_STATES = ("missing", "rejected", "late")
 
 
 def revocation_outcome(programme: Programme) -> str:
@@ -351,13 +349,12 @@ def article17_proposal(
 
 def annual_table_proposal(
     programme: Programme, cluster_id: str, state: str, effective_due: dt.date
-) -> Verdict | None:
+) -> Verdict:
     """The 第十七条（三） proposal for a yearly table missing, rejected and never corrected, or late.
 
-    The table's effective (moved) due date decides lateness. None when the table counts as on time.
+    The caller passes only a table that is not on time (``aggregate.states.NOT_ON_TIME_STATES``,
+    judged against the effective, moved due date).
     """
-    if state not in LATE_STATES:
-        return None
     words = SUBMISSION_STATES[state]
     evidence = {"submission_state": state, "effective_due": effective_due.isoformat()}
     explanation = f"年度培育情况信息表{words}（截止日 {effective_due.isoformat()}，含顺延）"
