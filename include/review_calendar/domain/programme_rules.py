@@ -171,3 +171,30 @@ class StageTarget(Strict):
     metric: str
     title: str
     minimum: float
+
+
+class DivisionHead(Strict):
+    """Who an unanswered proposal is escalated to (provincial or city configuration)."""
+
+    name: str
+    email: Annotated[str, Field(pattern=r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")]
+
+
+class ReviewRules(Strict):
+    """Who answers the programme's proposals, and when an unanswered one is escalated.
+
+    None of this is in the source documents: it is how the deciding department
+    organises its work (``configured: true``, shown as 省级配置 / 市级配置).
+    ``reviewers`` are Airflow user names, set as the assigned users of each
+    Required Action; ``authority`` is the department that decides (the province,
+    or for a city scheme the city bureau). A proposal unanswered after
+    ``escalate_after_working_days`` working days is e-mailed to the division
+    head, and again after as many more; it stays open and is never decided by a
+    timeout.
+    """
+
+    configured: Literal[True] = True
+    authority: str
+    reviewers: Annotated[list[Annotated[str, Field(pattern=r"^[A-Za-z0-9_.@-]{1,64}$")]], Field(min_length=1)]
+    division_head: DivisionHead
+    escalate_after_working_days: Annotated[int, Field(ge=1, le=60)] = 5

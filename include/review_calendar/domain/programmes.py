@@ -26,6 +26,7 @@ from review_calendar.domain.programme_rules import (
     EvaluationRules,
     Recognition,
     ReReviewRules,
+    ReviewRules,
     StageTarget,
     Strict,
     SubsidyRule,
@@ -181,6 +182,8 @@ class Programme(Strict):
     #: Facts the province records for this programme (``review-calendar record`` / the
     #: ``record_fact`` form): only these kinds are taken, so a fact never lands on a
     #: programme whose documents have no such step.
+    #: Who answers the proposals and when an unanswered one is escalated (configuration).
+    review: ReviewRules | None = None
     recorded_facts: list[Literal["visit", "meeting", "miit_decision", "recognition", "re_review"]] = []
     tags: list[str] = []
 
