@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from airflow.providers.standard.sensors.date_time import DateTimeSensorAsync
 from airflow.sdk import Param, dag, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException
-from review_calendar_airflow.assets import obligation_asset
+from review_calendar_airflow.assets import obligation_asset, proposals_asset
 from review_calendar_airflow.dag_defaults import DEFAULT_ARGS, START_DATE, programmes, wanted
 from review_calendar_airflow.timetables import DeadlineTimetable
 
@@ -110,13 +110,17 @@ def aggregate_city(instance: dict, city_code: str) -> dict:
     return run(instance["key"], instance["as_of"], city_code)
 
 
-@task(task_display_name="作出决定")
+@task(task_display_name="提出拟定决定")
 def decide(instance: dict) -> dict:
-    """按项目的决定规则（绩效评价、复核、补贴、通报排名）作出决定，记录理由和依据。"""
+    """按项目的决定规则（绩效评价、复核、补贴、通报排名）提出拟定决定，记录理由和依据；由审阅人在“待处理操作”中审定后才执行。"""
     from review_calendar.tasks import decide as run
 
     context = get_current_context()
-    return run(instance["key"], instance["as_of"], context["run_id"], dry_run=context["params"]["dry_run"])
+    summary = run(instance["key"], instance["as_of"], context["run_id"], dry_run=context["params"]["dry_run"])
+    # The decision DAG asks about the proposals of this instance's year.
+    asset = proposals_asset(instance["key"].split("/")[0])
+    context["outlet_events"][asset].extra = {"cycle_year": instance["cycle_year"], "key": instance["key"]}
+    return summary
 
 
 @task(task_display_name="生成通知")
@@ -239,7 +243,8 @@ def build(programme_id: str, obligation_id: str) -> None:
             >> cities
         )
         province = aggregate_province(instance, cities)
-        province >> decide(instance) >> queue_notices(instance) >> send_emails()
+        proposed = decide.override(outlets=[proposals_asset(programme_id)])(instance)
+        province >> proposed >> queue_notices(instance) >> send_emails()
 
     review_cycle()
 

@@ -82,20 +82,46 @@ def main() -> int:
 
 
 def run_demo_year(settings: Settings, year: int, mail: LocalSmtpServer) -> int:
+    from review_calendar_demo.decisions import DEMO_CHANGE, DEMO_LEAVE_PENDING, DEMO_REVIEWERS, DecisionDesk
     from review_calendar_demo.year_run import DagRunner, run_year
 
     say("\n==> 加载 DAG")
     dag_log = settings.home / "logs" / "dag-runs.log"
     run = DagRunner(dag_log, say)
     say(f"    {len(run.dagbag.dags)} 个 DAG；任务日志：{dag_log}")
-    log = run_year(run, year, PROGRAMMES, say)
-    summarise(settings, year, mail, log)
+    say("\n==> 启动 Airflow api-server（同一元数据库），审阅人通过“待处理操作”的 REST 接口答复拟定决定")
+    desk = DecisionDesk(
+        settings.home, users=DEMO_REVIEWERS, change=dict(DEMO_CHANGE), leave_pending=set(DEMO_LEAVE_PENDING)
+    )
+    desk.start()
+    try:
+        log = run_year(run, year, PROGRAMMES, say, desk=desk)
+        desk.left = desk.leave_for_ui("miit_sme_cluster", year, dag_log)
+    finally:
+        desk.stop()
+    summarise(settings, year, mail, log, desk)
     # The planned gate stop (corrected and re-run) is the only failure the year may show.
     unexpected = [r for r in log.failed() if not r[0].endswith("__development_plan")]
     return 1 if unexpected else 0
 
 
-def summarise(settings: Settings, year: int, mail: LocalSmtpServer, log: RunLog) -> None:
+def say_answers(desk: Any) -> None:
+    """Who decided what through Airflow's Required Actions, and what is left for a person."""
+    say("\n==> 审阅人的答复（Airflow 待处理操作，经 REST 接口）")
+    words = {"approve": "批准", "change": "改变结论", "return": "退回补充材料"}
+    for a in desk.answered:
+        if a["answer"] == "incomplete":
+            say(f"    {a['by']}：{a['what']}（拟定：{a['proposed']}）— 答复不完整：{a['note']}，系统重新询问")
+            continue
+        changed = f"，改为“{a['outcome']}”" if a["answer"] == "change" else ""
+        reason = f"，理由：{a['reason']}" if a["reason"] and a["answer"] != "approve" else ""
+        say(f"    {a['by']}：{a['what']}（拟定：{a['proposed']}）— {words[a['answer']]}{changed}{reason}")
+    for subject in desk.left:
+        say(f"    待审定（留给审阅人在 Airflow 界面“待处理操作”中答复）：{subject}")
+    say("    审定记录：review-calendar decisions list --programme hebei_smart_cluster --year 2025 [--json]")
+
+
+def summarise(settings: Settings, year: int, mail: LocalSmtpServer, log: RunLog, desk: Any) -> None:
     """Print what the year left behind and where to look at it."""
     say("\n==> 结果")
     say_records(settings, year)
@@ -105,6 +131,7 @@ def summarise(settings: Settings, year: int, mail: LocalSmtpServer, log: RunLog)
         f"    DAG 运行：{len(log.runs)} 次，{len(failed)} 次失败"
         + (f"（{[r[0] for r in failed]}，闸门拦截后已重跑）" if failed else "")
     )
+    say_answers(desk)
     say_where(settings, year)
 
 

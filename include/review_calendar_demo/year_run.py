@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
     from review_calendar.domain.calendar import WorkingCalendar
     from review_calendar.domain.programmes import ObligationInstance, Programme
+    from review_calendar_demo.decisions import DecisionDesk
     from review_calendar_demo.scenario import Placed
 
 DAGS = Path(__file__).resolve().parents[2] / "dags"
@@ -147,7 +148,11 @@ def _correct_and_rerun(
 
 
 def run_year(
-    run: DagRunner, year: int, programme_ids: tuple[str, ...], say: Callable[[str], None] = lambda _: None
+    run: DagRunner,
+    year: int,
+    programme_ids: tuple[str, ...],
+    say: Callable[[str], None] = lambda _: None,
+    desk: DecisionDesk | None = None,
 ) -> RunLog:
     """Run a whole cycle year of the given programmes in calendar order.
 
@@ -201,4 +206,8 @@ def run_year(
         if state != "success" and mismatched is not None:
             say("    省级闸门拦截：规划总投资与项目投资合计不一致；县里更正后重新报送，运维人员重跑本期：")
             _correct_and_rerun(run, calendar, programme, instance, mismatched)
+        if desk is not None and programme.review is not None:
+            given = desk.decide(run, programme.id, instance.cycle_year)
+            if given:
+                say(f"    审阅人 {desk.users[programme.id]} 通过 Airflow 待处理操作答复 {given} 项拟定决定")
     return run.log

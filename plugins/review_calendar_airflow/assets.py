@@ -12,3 +12,12 @@ def obligation_asset(programme_id: str, obligation_id: str) -> Asset:
         uri=f"review-calendar://{programme_id}/{obligation_id}",
         group="review_calendar",
     )
+
+
+def proposals_asset(programme_id: str) -> Asset:
+    """The Asset a programme's cycle publishes once it has recorded its proposals; it starts the decision DAG."""
+    return Asset(
+        name=f"review_calendar__{programme_id}__proposals",
+        uri=f"review-calendar://{programme_id}/proposals",
+        group="review_calendar",
+    )

@@ -18,7 +18,17 @@ TZ = pendulum.timezone(TIMEZONE)
 
 #: Tags a DAG may carry besides its programme's own tags (programme files list those).
 APPROVED_TAGS = frozenset(
-    {"review_calendar", "cycle", "reminders", "calendar", "evaluation", "re_review", "bulletin", "record"}
+    {
+        "review_calendar",
+        "cycle",
+        "reminders",
+        "calendar",
+        "evaluation",
+        "re_review",
+        "bulletin",
+        "record",
+        "decisions",
+    }
 )
 
 

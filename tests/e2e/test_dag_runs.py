@@ -24,8 +24,8 @@ PROGRAMMES = ("hebei_smart_cluster", "miit_sme_cluster", "langfang_digital", "he
 class Year:
     """What one year's run left behind."""
 
-    def __init__(self, url: str, home: Path, log, smtp) -> None:
-        self.url, self.home, self.log, self.smtp = url, home, log, smtp
+    def __init__(self, url: str, home: Path, log, smtp, desk) -> None:
+        self.url, self.home, self.log, self.smtp, self.desk = url, home, log, smtp, desk
 
 
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -53,13 +53,27 @@ def year(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
                                               "extra": {"disable_ssl": True, "disable_tls": True, "timeout": 10}}),
     )  # fmt: skip
     try:
+        from review_calendar_demo.decisions import (
+            DEMO_CHANGE,
+            DEMO_LEAVE_PENDING,
+            DEMO_REVIEWERS,
+            DecisionDesk,
+        )
         from review_calendar_demo.year_run import DagRunner, run_year
 
         upgrade(url)
         seed_demo(url)
         runner = DagRunner(home / "dag-runs.log")
-        log = run_year(runner, YEAR, PROGRAMMES)
-        yield Year(url, home, runner, smtp)
+        desk = DecisionDesk(
+            home, users=DEMO_REVIEWERS, change=dict(DEMO_CHANGE), leave_pending=set(DEMO_LEAVE_PENDING)
+        )
+        desk.start()
+        try:
+            log = run_year(runner, YEAR, PROGRAMMES, desk=desk)
+            desk.left = desk.leave_for_ui("miit_sme_cluster", YEAR, home / "dag-runs.log")
+        finally:
+            desk.stop()
+        yield Year(url, home, runner, smtp, desk)
     finally:
         smtp.stop()
         for k, v in saved.items():
@@ -156,8 +170,10 @@ def test_evaluation_revokes_only_the_violation_in_funds_and_claws_back_its_subsi
         s.expunge_all()
 
     outcomes = {c: d.outcome for c, d in decisions.items()}
-    assert set(outcomes.values()) == {"continue", "rectify", "stop_support", "revoke"}
-    assert outcomes["lixian_fur"] == "stop_support"  # score 52: no further support, never a revocation
+    assert set(outcomes.values()) == {"continue", "rectify", "revoke"}
+    # score 52: the rule proposed no further support (never a revocation); the reviewer changed it, with a reason
+    assert decisions["lixian_fur"].figures["proposed_outcome"] == "stop_support"
+    assert outcomes["lixian_fur"] == "rectify"
     assert revoked == ["baigou_luggage"] == [c for c, o in outcomes.items() if o == "revoke"]
     assert decisions["baigou_luggage"].clause.startswith("冀工信产业〔2016〕93号 五、")
     assert all(d.clause.startswith("省级配置规则") for d in decisions.values() if d.outcome != "revoke")
@@ -199,7 +215,12 @@ def test_b_re_review_recommends_to_miit_and_changes_no_recognition(year: Year) -
         "botou_casting": "recommend_revoke",  # no re-review application: 第十七条（一）
         "anping_wire_mesh": "undeterminable",  # its earliest table is not on file
     }
-    assert all(f["state"] == "proposed" and f["ministry_decision"] is None for _, f in decisions.values())
+    # Approved recommendations went to MIIT; the demo leaves botou_casting's for a person in the UI.
+    assert {c: f["state"] for c, (_, f) in decisions.items()} == {
+        "xinji_leather": "awaiting_ministry", "pingxiang_bicycle": "awaiting_ministry",
+        "botou_casting": "proposed", "anping_wire_mesh": "approved",
+    }  # fmt: skip
+    assert all(f["ministry_decision"] is None for _, f in decisions.values())
     assert {enrolments[c] for c in expiring} == {("active", dt.date(2025, 11, 29))}
 
 
@@ -216,7 +237,9 @@ def test_b_late_or_missing_annual_tables_are_article_17_3_proposals_never_mailed
 
     assert proposals
     assert {f["evidence"]["submission_state"] for f in proposals.values()} == {"late", "missing", "rejected"}
-    assert all(f["state"] == "proposed" for f in proposals.values())
+    assert all(
+        f["state"] == "awaiting_ministry" and f["decided_by"] == "miit_reviewer" for f in proposals.values()
+    )
     assert mailed == []
     parts = [m.get_body(preferencelist=("plain", "html")) for m in year.smtp.messages]
     bodies = [p.get_content() for p in parts if p is not None]
@@ -342,3 +365,107 @@ def test_langfang_stage_line_counts_distinct_recognised_firms(year: Year) -> Non
     assert rows["stage_platforms"].value == 4
     assert "2024年目标，截至2025年" in rows["stage_platforms"].text
     assert "stage_pilot_or_demonstration_firms" in rows
+
+
+def test_nothing_is_applied_or_mailed_before_a_reviewer_answers(year: Year) -> None:
+    """The proposal the demo leaves open waits in Airflow's Required Actions: no status change, no e-mail."""
+    from review_calendar.store.db import session_scope
+    from review_calendar.store.models import Decision, DecisionReview, Enrolment, OutboxMessage
+
+    with session_scope(year.url) as s:
+        left = s.scalars(select(Decision).where(Decision.programme_id == "miit_sme_cluster",
+                                                Decision.kind == "re_review", Decision.subject == "botou_casting")).one()  # fmt: skip
+        review = s.scalars(select(DecisionReview).where(DecisionReview.decision_id == left.id)).one()
+        enrolment = s.get(Enrolment, ("miit_sme_cluster", "botou_casting"))
+        mailed = s.scalar(select(func.count()).select_from(OutboxMessage).where(
+            OutboxMessage.kind == "decision", OutboxMessage.subject.contains("泊头")))  # fmt: skip
+        state, answer, asked_in, status = (
+            left.figures["state"],
+            review.answer,
+            review.dag_id,
+            enrolment.status,
+        )
+
+    assert (state, answer, asked_in) == ("proposed", None, "decisions__miit_sme_cluster")
+    assert status == "active" and mailed == 0
+    assert any("泊头" in s or "botou" in s for s in year.desk.left)
+
+
+def test_approval_applies_once_and_records_who_decided(year: Year) -> None:
+    """The 200万元 claw-back of the violation in funds is booked only once hebei_reviewer approved it."""
+    from review_calendar.store.db import session_scope
+    from review_calendar.store.models import Decision, DecisionReview
+
+    with session_scope(year.url) as s:
+        d = s.scalars(select(Decision).where(Decision.programme_id == "hebei_smart_cluster",
+                                             Decision.kind == "evaluation", Decision.subject == "baigou_luggage")).one()  # fmt: skip
+        rounds = s.scalars(select(DecisionReview).where(DecisionReview.decision_id == d.id)).all()
+        clawback = s.scalars(select(Decision).where(Decision.kind == "clawback")).one()
+        figures, answers = d.figures, [(r.answer, r.decided_by) for r in rounds]
+        clawback_by = clawback.figures["decided_by"]
+
+    assert figures["state"] == "approved" and figures["decided_by"] == "hebei_reviewer"
+    assert answers == [("approve", "hebei_reviewer")]
+    assert clawback_by == "hebei_reviewer"
+    notices = [
+        m
+        for m in year.smtp.messages
+        if "白沟" in str(m["Subject"]) or "取消建设试点资格" in str(m["Subject"])
+    ]
+    assert len(notices) == 1
+
+
+def test_a_change_without_reason_is_asked_again_then_recorded_with_it(year: Year) -> None:
+    from review_calendar.store.db import session_scope
+    from review_calendar.store.models import Decision, DecisionReview
+
+    with session_scope(year.url) as s:
+        d = s.scalars(select(Decision).where(Decision.programme_id == "hebei_smart_cluster",
+                                             Decision.kind == "evaluation", Decision.subject == "lixian_fur")).one()  # fmt: skip
+        rounds = [(r.round, r.answer, r.outcome, r.note, r.reason) for r in s.scalars(
+            select(DecisionReview).where(DecisionReview.decision_id == d.id).order_by(DecisionReview.round))]  # fmt: skip
+        figures = d.figures
+
+    assert [r[:3] for r in rounds] == [(1, "incomplete", None), (2, "change", "rectify")]
+    assert "没有填写理由" in rounds[0][3]
+    assert rounds[1][4].startswith("评分52分")
+    assert figures["state"] == "changed" and figures["answer_reason"] == rounds[1][4]
+
+
+def test_rerunning_the_decision_dag_asks_nothing_again(year: Year) -> None:
+    from review_calendar.store.db import session_scope
+    from review_calendar.store.models import DecisionReview
+
+    before = _count(year.url, DecisionReview)
+    state = year.log("decisions__hebei_smart_cluster", "重跑", year=YEAR)
+    with session_scope(year.url) as s:
+        after = s.scalar(select(func.count()).select_from(DecisionReview))
+
+    assert state == "success" and after == before
+
+
+def test_decisions_list_shows_who_decided_what_and_why(
+    year: Year, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from review_calendar.cli import main
+
+    assert (
+        main(["decisions", "list", "--programme", "hebei_smart_cluster", "--year", str(YEAR), "--json"]) == 0
+    )
+    rows = {(r["kind"], r["subject"]): r for r in json.loads(capsys.readouterr().out)}
+
+    changed = rows[("evaluation", "lixian_fur")]
+    assert (changed["outcome"], changed["proposed_outcome"], changed["state"]) == (
+        "rectify",
+        "stop_support",
+        "changed",
+    )
+    assert changed["decided_by"] == "hebei_reviewer" and changed["reason"].startswith("评分52分")
+    assert changed["basis"] and changed["decided_at"]
+    assert {r["state"] for r in rows.values()} <= {
+        "approved",
+        "changed",
+        "returned",
+        "proposed",
+        "awaiting_ministry",
+    }

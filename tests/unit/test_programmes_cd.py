@@ -381,9 +381,10 @@ def test_no_stage_before_the_first_target_year() -> None:
 
 
 def test_bulletin_is_written_and_mailed_to_every_city_once(seeded: str, review_env: Path) -> None:
-    """三（五）之三: the bulletin is published (HTML, Excel) and sent to the 14 city bureaus, once."""
+    """三（五）之三: the bulletin is published (HTML, Excel) and, once a reviewer approves, sent to the 14 city bureaus, once."""
     from review_calendar.store.models import OutboxMessage
     from review_calendar.tasks.bulletin import publish_bulletin
+    from tests.support.reviews import answer
 
     instance = find_instance(C, 2025, "quarterly_figures", "Q3")
     main(["record", "visit", "--programme", "henan_demo_base", "--cluster", "hn_base_food", "--date", "2025-08-12",
@@ -402,6 +403,11 @@ def test_bulletin_is_written_and_mailed_to_every_city_once(seeded: str, review_e
     assert "下半年观摩会：未召开" in html
     assert "合成装备制造示范基地" in html and "尚无专家辅导记录" in html  # no visit recorded for it in Q3
     assert "建议取消示范基地称号（待审核）" in html  # first batch, failed re-review: a proposal
+    with session_scope(seeded) as s:  # goes out in the department's name: nothing before a reviewer approves
+        assert s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "bulletin")).all() == []
+    answer(seeded, "henan_demo_base", "bulletin", "quarterly_figures/Q3", by="henan_reviewer")
+    with session_scope(seeded) as s:
+        publish_bulletin(s, C, instance, "2025-10-20")  # a re-run proposes nothing new and sends nothing
     with session_scope(seeded) as s:
         messages = s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "bulletin")).all()
         assert len(messages) == 14

@@ -20,7 +20,7 @@ import os
 import sys
 from typing import TYPE_CHECKING
 
-from review_calendar.cli import database, enrol, findings, intake, programmes, record, remind
+from review_calendar.cli import database, decisions, enrol, findings, intake, programmes, record, remind
 from review_calendar.cli.common import EXIT_OK, EXIT_USAGE, UsageError
 
 if TYPE_CHECKING:
@@ -37,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="review-calendar", description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress")
     sub = parser.add_subparsers(dest="command", required=True)
-    for group in (programmes, database, intake, findings, remind, record, enrol):
+    for group in (programmes, database, intake, findings, remind, record, enrol, decisions):
         group.register(sub)
     return parser
 

@@ -15,7 +15,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from review_calendar.decide.effects import alternatives, apply_effect, figures_after
+from review_calendar.decide.effects import DECIDED_AS, alternatives, apply_effect, figures_after
 from review_calendar.domain.labels import OUTCOMES, label
 from review_calendar.store.models import Decision
 from review_calendar.store.reviews import ANSWERS, AskedIn, ask, asked_in
@@ -158,6 +158,8 @@ def take_answer(session: Session, programme: Programme, where: AskedIn, answer: 
         if applied == "awaiting_ministry"
         else ("changed" if answer.answer == "change" else "approved")
     )
+    if state != "awaiting_ministry":
+        decision.outcome = review.outcome = DECIDED_AS.get(outcome, outcome)
     decision.figures = figures_after(decision, state=state, **answered)
     session.flush()
     return {"decision_id": decision.id, "state": state, "outcome": outcome, "ask_again": ""}

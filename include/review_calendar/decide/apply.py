@@ -1,14 +1,14 @@
-"""Applying the decision rules of an instance to the review database.
+"""Proposing the decisions of an instance: evaluation outcomes and re-reviews.
 
 :mod:`review_calendar.decide.rules` holds the pure rules; this module gathers
 their inputs from our records (scores, submissions, reviewers' findings, the
-subsidy ledger), records every verdict once with its rule and figures
-(:func:`review_calendar.store.decision_log.record_decision`), and, unless a dry
-run, applies it: enrolment status and validity, claw-backs, grants. Only the
-province's own decisions are applied; a recommendation to the ministry or a
-proposal waiting for a reviewer (``figures["state"]``) changes no status.
-Programme C's bulletin and Programme D's subsidies are in :mod:`.bulletin` and
-:mod:`.subsidies`.
+subsidy ledger) and records every verdict once as a proposal (state
+``proposed``, 待审定) with its rule and figures. Nothing is applied here: a
+named reviewer answers each proposal in Airflow's Required Actions and only
+then :mod:`review_calendar.decide.effects` changes a status, books a claw-back
+or extends a validity. A proposal already answered is never overwritten by a
+re-run. Programme C's bulletin and Programme D's subsidies are in
+:mod:`.bulletin` and :mod:`.subsidies`.
 """
 
 from __future__ import annotations
@@ -24,16 +24,12 @@ from review_calendar.aggregate.states import ON_TIME_STATES, states_by_region
 from review_calendar.decide.proposals import record_proposal
 from review_calendar.decide.rules import (
     RECOMMENDATIONS,
-    REVOCATIONS,
     ReReviewInput,
     evaluation_verdict,
     re_review_verdict,
 )
-from review_calendar.domain.labels import OUTCOMES
 from review_calendar.domain.programmes import find_instance
-from review_calendar.domain.verdicts import Verdict, announceable
-from review_calendar.store.db import upsert
-from review_calendar.store.decision_log import record_decision
+from review_calendar.domain.verdicts import decision_state
 from review_calendar.store.frames import load_instance_frame
 from review_calendar.store.models import Cluster, Enrolment, Evaluation, Finding, Subsidy
 from review_calendar.store.queries import accepted_regions
@@ -48,7 +44,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 ACTIVE = ("active", "extended")
-SUBSIDY_KEY = ["programme_id", "beneficiary", "cycle_year", "kind"]
 
 
 def _enrolments_in_cycle(
@@ -81,30 +76,6 @@ def _granted_wan_yuan(session: Session, programme: Programme, beneficiary: str) 
     return float(granted or 0)
 
 
-def _claw_back(
-    session: Session, programme: Programme, year: int, cluster: Cluster, verdict: Verdict, run_id: str
-) -> None:
-    """Book the claw-back of a revoked pilot's subsidy and record it as a decision of its own."""
-    amount = verdict.figures.get("clawback_wan_yuan") or 0.0
-    if not amount:
-        return
-    row = {
-        "programme_id": programme.id,
-        "beneficiary": cluster.id,
-        "region_code": cluster.region_code,
-        "cycle_year": year,
-        "kind": "clawback",
-        "amount_wan_yuan": amount,
-        "rule": verdict.rule,
-    }
-    upsert(session, Subsidy, [row], SUBSIDY_KEY)
-    reason = f"{OUTCOMES['clawback']} {amount:g} 万元"
-    clawback = Verdict(
-        cluster.id, "clawback", reason, verdict.rule, verdict.clause, {"amount_wan_yuan": amount}
-    )
-    record_decision(session, programme.id, year, "clawback", clawback, run_id)
-
-
 def decide_evaluations(
     session: Session, programme: Programme, instance: ObligationInstance, run_id: str, dry_run: bool
 ) -> dict[str, Any]:
@@ -133,7 +104,7 @@ def decide_evaluations(
         )
     }
     outcomes: dict[str, int] = {}
-    for enrolment, cluster in _enrolments_in_cycle(session, programme, year):
+    for _enrolment, cluster in _enrolments_in_cycle(session, programme, year):
         score = scores.get(cluster.id)
         verdict = evaluation_verdict(
             programme,
@@ -143,15 +114,12 @@ def decide_evaluations(
             _granted_wan_yuan(session, programme, cluster.id),
         )
         verdict.figures.update(cluster=cluster.name, region_code=cluster.region_code)
-        record_decision(session, programme.id, year, "evaluation", verdict, run_id)
+        if decision_state(verdict.figures) == "decided":
+            # The department's word needs a named reviewer: a proposal until answered (decide.answers).
+            verdict.figures["state"] = "proposed"
         outcomes[verdict.outcome] = outcomes.get(verdict.outcome, 0) + 1
-        if dry_run or not announceable(verdict.figures):
-            continue
-        if verdict.outcome in REVOCATIONS:
-            enrolment.status, enrolment.status_reason = "revoked", verdict.reason
-            _claw_back(session, programme, year, cluster, verdict, run_id)
-        elif verdict.outcome in ("rectify", "stop_support"):
-            enrolment.status_reason = verdict.reason
+        if not dry_run:
+            record_proposal(session, programme, year, "evaluation", verdict, run_id)
     return {"kind": "evaluation", "outcomes": outcomes, "dry_run": dry_run}
 
 
@@ -310,15 +278,11 @@ def decide_re_reviews(
         data = _re_review_input(session, programme, records, enrolment, cluster)
         verdict = re_review_verdict(programme, data, enrolment.valid_until)
         verdict.figures.update(cluster=cluster.name, region_code=cluster.region_code)
-        record_proposal(session, programme, year, "re_review", verdict, run_id)
+        if decision_state(verdict.figures) == "decided":
+            verdict.figures["state"] = "proposed"
         outcomes[verdict.outcome] = outcomes.get(verdict.outcome, 0) + 1
-        if dry_run or verdict.outcome == "undeterminable":
-            continue
-        if verdict.outcome in RECOMMENDATIONS:
-            enrolment.status_reason = f"期满复核：{verdict.reason}（待审定后报工业和信息化部决定）"
-        elif verdict.outcome == "extend":
-            enrolment.valid_until = dt.date.fromisoformat(verdict.figures["new_valid_until"])
-            enrolment.status, enrolment.status_reason = "extended", verdict.reason
-        else:
-            enrolment.status, enrolment.status_reason = "revoked", verdict.reason
+        if not dry_run:
+            record_proposal(session, programme, year, "re_review", verdict, run_id)
+            if verdict.outcome in RECOMMENDATIONS:
+                enrolment.status_reason = f"期满复核：{verdict.reason}（待审定后报工业和信息化部决定）"
     return {"kind": "re_review", "outcomes": outcomes, "expiring": len(expiring), "dry_run": dry_run}

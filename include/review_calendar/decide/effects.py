@@ -49,6 +49,9 @@ ALTERNATIVES: dict[str, tuple[str, ...]] = {
     "submission_review": ("submission_accepted", "submission_returned"),
 }
 
+#: What a proposed outcome becomes once the deciding department approves it (the rest keep their code).
+DECIDED_AS: dict[str, str] = {"propose_revoke_title": "revoke_title", "propose_recognition": "recognised"}
+
 #: Kinds whose approved outcome is a recommendation to MIIT: state ``awaiting_ministry``, nothing applied.
 MINISTRY_OUTCOMES = (*RECOMMENDATIONS, "propose_report")
 
@@ -85,6 +88,7 @@ def _claw_back(session: Session, programme: Programme, decision: Decision, by: s
         decision.rule,
         decision.clause,
         {"amount_wan_yuan": amount, "state": "approved", "decided_by": by,
+         "decided_at": dt.datetime.now(dt.UTC).isoformat(),
          "region_code": row["region_code"], "cluster": decision.figures.get("cluster", decision.subject)},
     )  # fmt: skip
     record_decision(session, programme.id, decision.cycle_year, "clawback", verdict, decision.run_id)
@@ -117,10 +121,10 @@ def _re_review(session: Session, programme: Programme, decision: Decision, outco
 
 
 def _recognition(session: Session, programme: Programme, decision: Decision, outcome: str, by: str) -> None:
-    """A recognition the reviewer approved is enrolled from the day of the answer (seed 003 认定)."""
+    """A recognition the reviewer approved is enrolled from the day of the answer (programme `recognition`)."""
     from review_calendar.decide.recognition import record_enrolment
 
-    if outcome != "propose_recognition":
+    if outcome not in ("propose_recognition", "recognised"):
         return
     region = decision.figures.get("region_code")
     name = decision.figures.get("cluster_name") or decision.figures.get("cluster") or decision.subject
@@ -133,7 +137,7 @@ def _base_re_review(
 ) -> None:
     """Henan: a base whose re-review failed loses its title once the reviewer approves."""
     enrolment = _enrolment(session, programme, decision)
-    if enrolment is not None and outcome == "propose_revoke_title":
+    if enrolment is not None and outcome in ("propose_revoke_title", "revoke_title"):
         enrolment.status, enrolment.status_reason = "revoked", decision.figures.get("reason", "")
 
 

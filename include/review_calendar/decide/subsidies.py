@@ -1,7 +1,8 @@
 """Applying Programme D's rules (:mod:`review_calendar.decide.langfang`) to the review database.
 
-Each claim of the year is decided once (granted with its amount, or refused) and
-booked in the subsidy ledger; the stage targets count the distinct firms
+Each claim of the year is proposed once (granted with its amount, or refused);
+a reviewer of the city bureau answers it and only an approved grant is booked
+in the subsidy ledger (:func:`book_grant`); the stage targets count the distinct firms
 recognised so far: every earlier year's claims and the recognitions recorded by
 the city (``review-calendar record recognition``), each firm once.
 """
@@ -12,12 +13,13 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
+from review_calendar.decide.effects import SUBSIDY_KEY, register
 from review_calendar.decide.langfang import recognised_counts, stage_target_progress, subsidy_for_claim
+from review_calendar.decide.proposals import record_proposal
 from review_calendar.domain.labels import CRITERION_RESULTS
 from review_calendar.domain.programmes import find_instance
 from review_calendar.domain.verdicts import Verdict
 from review_calendar.store.db import upsert
-from review_calendar.store.decision_log import record_decision
 from review_calendar.store.facts import facts_of
 from review_calendar.store.frames import load_instance_frame
 from review_calendar.store.models import Aggregate, Subsidy
@@ -28,9 +30,9 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from review_calendar.domain.programmes import ObligationInstance, Programme
+    from review_calendar.store.models import Decision
 
 AGGREGATE_KEY = ["programme_id", "cycle_year", "obligation_id", "period", "region_code", "metric"]
-SUBSIDY_KEY = ["programme_id", "beneficiary", "cycle_year", "kind"]
 
 
 def rule_of(programme: Programme, category: str) -> str:
@@ -104,6 +106,20 @@ def _record_stage_targets(
     return progress
 
 
+def book_grant(session: Session, programme: Programme, decision: Decision, outcome: str, by: str) -> None:
+    """Book an approved grant in the subsidy ledger (the effect of a ``subsidy`` proposal; once per claim)."""
+    amount = float(decision.figures.get("amount_wan_yuan") or 0)
+    if outcome != "granted" or not amount:
+        return
+    grant = {"programme_id": programme.id, "beneficiary": decision.subject,
+             "region_code": decision.figures.get("region_code"), "cycle_year": decision.cycle_year,
+             "kind": "granted", "amount_wan_yuan": amount, "rule": decision.rule}  # fmt: skip
+    upsert(session, Subsidy, [grant], SUBSIDY_KEY)
+
+
+register("subsidy", book_grant)
+
+
 def decide_subsidies(
     session: Session, programme: Programme, instance: ObligationInstance, run_id: str, dry_run: bool
 ) -> dict[str, Any]:
@@ -114,7 +130,7 @@ def decide_subsidies(
         programme: Programme with ``subsidy_rules`` and ``stage_targets``.
         instance: The claims instance.
         run_id: The deciding run, kept with each decision.
-        dry_run: Record the verdicts but book no grant.
+        dry_run: Compute the verdicts but record no proposal.
 
     Returns:
         ``{"kind": "subsidy", "claims": n, "total_wan_yuan": ..., "stage_targets": [...]}``.
@@ -125,13 +141,12 @@ def decide_subsidies(
     for claim in frame.to_dict("records") if len(frame) else []:
         once = _granted_once_before(session, programme, claim["firm_name"], claim["category"], year)
         verdict = _verdict(programme, claim, once)
-        record_decision(session, programme.id, year, "subsidy", verdict, run_id)
-        amount = verdict.figures["amount_wan_yuan"]
-        total += amount
-        if not dry_run and amount:
-            grant = {"programme_id": programme.id, "beneficiary": claim["firm_name"], "region_code": claim["region_code"],
-                     "cycle_year": year, "kind": "granted", "amount_wan_yuan": amount, "rule": verdict.rule}  # fmt: skip
-            upsert(session, Subsidy, [grant], SUBSIDY_KEY)
+        verdict.figures["state"] = (
+            "proposed"  # booked once a reviewer of the city bureau approves (book_grant)
+        )
+        total += verdict.figures["amount_wan_yuan"]
+        if not dry_run:
+            record_proposal(session, programme, year, "subsidy", verdict, run_id)
     counts = recognised_counts(recognitions_until(session, programme, instance), year)
     progress = _record_stage_targets(session, programme, instance, counts, total)
     return {"kind": "subsidy", "claims": len(frame), "total_wan_yuan": total, "stage_targets": progress}

@@ -110,6 +110,9 @@ OUTCOMES: dict[str, str] = {
     "keep_title": "复核通过，保留示范基地称号",
     "awaiting_re_review": "尚未记录复核结果",
     "commended": "通报表彰",
+    "not_commended": "照常通报（本期无表彰对象）",
+    "no_report": "不报工业和信息化部",
+    "revoke_title": "取消示范基地称号",
 }
 
 #: Whether a recognition criterion or a stage target is met (``unknown``: not reported).

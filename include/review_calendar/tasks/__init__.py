@@ -416,8 +416,11 @@ def queue_instance_notices(key: str, as_of: str, *, dry_run: bool = False) -> di
                                        Decision.kind == kind)
             ).all()  # fmt: skip
             for d in rows:
-                # A proposal or a recommendation waits for a reviewer (and MIIT): it is never mailed.
+                # A proposal or a recommendation waits for a reviewer (and MIIT): it is never mailed;
+                # an answered one was queued when the reviewer answered (tasks.reviews), not again here.
                 if d.outcome == "missing" or not d.figures.get("region_code") or not announceable(d.figures):
+                    continue
+                if d.figures.get("decided_by"):
                     continue
                 notice = DecisionNotice(kind=kind, cycle_year=d.cycle_year, subject=d.subject,
                                         subject_name=d.figures.get("cluster", d.subject), outcome=d.outcome,
