@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from review_calendar.decide.effects import DECIDED_AS, alternatives, apply_effect, figures_after
 from review_calendar.domain.labels import OUTCOMES, label
+from review_calendar.domain.verdicts import decision_state
 from review_calendar.store.models import Decision
 from review_calendar.store.reviews import ANSWERS, AskedIn, ask, asked_in
 
@@ -122,6 +123,11 @@ def take_answer(session: Session, programme: Programme, where: AskedIn, answer: 
     if review.answer is not None:  # taken before: a re-run records once
         return {"decision_id": decision.id, "state": decision.figures.get("state"),
                 "outcome": decision.outcome, "ask_again": review.note if review.answer == "incomplete" else ""}  # fmt: skip
+    if decision_state(decision.figures) != "proposed":  # decided in another round: never applied twice
+        review.answer, review.note = "superseded", f"已于其他轮次审定（{decision.figures.get('state')}）"
+        session.flush()
+        return {"decision_id": decision.id, "state": decision.figures.get("state"), "outcome": decision.outcome,
+                "ask_again": ""}  # fmt: skip
     review.decided_by, review.decided_at = answer.by, answer.at
     review.reason, review.new_due = answer.reason, answer.new_due
     why = incomplete(decision, answer)
