@@ -129,6 +129,7 @@ MESSAGE_KINDS: dict[str, str] = {
     "gap_report": "联系人缺失报告",
     "deadline_moved": "截止日期调整通知",
     "bulletin": "季度通报",
+    "escalation": "待审定事项督办",
 }
 
 
