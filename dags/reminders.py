@@ -22,7 +22,8 @@ DOC = """
 抄送市工业和信息化局主管领导，再抄送省级主管部门责任处室。
 
 提请审定的事项超过项目配置的工作日数仍未答复时，向处室负责人发送督办邮件（之后每隔相同工作日数再次督办），
-事项仍保持待审定，系统不会因超时作出任何决定。
+事项仍保持待审定，系统不会因超时作出任何决定。绩效评价结果为限期整改的试点，按整改期限发送整改报告通知和催报，
+并核对整改报告是否按期收到。
 
 收件人来自 3 月 31 日报送的联系人名单；没有有效联系人的县使用所在市的联系人，并将缺口报告省级主管部门。
 每封邮件都经过发件箱登记：重试、重跑或补跑都不会重复发送；邮件服务器故障时邮件保留在发件箱，下次运行补发。
@@ -93,6 +94,14 @@ def reminders() -> None:
         params = get_current_context()["params"]
         return run(as_of, params["programme"], dry_run=params["dry_run"])
 
+    @task(task_display_name="整改报告跟踪")
+    def follow_up_rectifications(as_of: str) -> dict:
+        """核对限期整改试点的整改报告是否按期收到，并发送报送通知和催报提醒。"""
+        from review_calendar.tasks.escalation import follow_up_rectifications as run
+
+        params = get_current_context()["params"]
+        return run(as_of, params["programme"], dry_run=params["dry_run"])
+
     # Runs when nothing upstream failed: a day with no open instance (no reminder task
     # mapped) still sends the day's escalations.
     @task(task_display_name="发送邮件", trigger_rule="none_failed")
@@ -108,6 +117,7 @@ def reminders() -> None:
     sent = send_emails()
     swept >> planned >> sent
     escalate_proposals(day) >> sent
+    swept >> follow_up_rectifications(day) >> sent
 
 
 reminders()

@@ -77,6 +77,7 @@ DECISION_KINDS: dict[str, str] = {
     "recognition": "认定建议",
     "enrolment": "认定登记",
     "base_re_review": "示范基地复核",
+    "rectification_report": "整改报告跟踪",
 }
 
 #: Outcomes of decisions, in the documents' words where the documents name them.
@@ -110,6 +111,7 @@ OUTCOMES: dict[str, str] = {
     "keep_title": "复核通过，保留示范基地称号",
     "awaiting_re_review": "尚未记录复核结果",
     "commended": "通报表彰",
+    "rectification_open": "限期报送整改报告",
 }
 
 #: Whether a recognition criterion or a stage target is met (``unknown``: not reported).

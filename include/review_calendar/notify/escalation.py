@@ -21,9 +21,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from review_calendar.domain.calendar import TZ
+from review_calendar.domain.labels import DECISION_KINDS, OUTCOMES, label
 from review_calendar.notify.outbox import queue
 from review_calendar.notify.recipients import InvalidAddress, mailbox
-from review_calendar.notify.render import EscalatedProposal, render_escalation
+from review_calendar.notify.render import Rendered, _body, _subject
 from review_calendar.store.reviews import open_rounds
 
 if TYPE_CHECKING:
@@ -69,6 +70,72 @@ class EscalationPlan:
             "existing": self.existing,
             "lines": list(self.lines),
         }
+
+
+@dataclass(frozen=True, slots=True)
+class EscalatedProposal:
+    """A proposal still unanswered, as the division head's escalation e-mail lists it.
+
+    Attributes:
+        kind: The decision kind (a code of :data:`~review_calendar.domain.labels.DECISION_KINDS`).
+        cycle_year: The cycle of the proposal.
+        subject_name: The cluster (or applicant, county) the proposal is about.
+        proposed_outcome: The proposed outcome (a code of :data:`~review_calendar.domain.labels.OUTCOMES`).
+        clause: The clause the proposal rests on.
+        asked_on: The day the Required Action was asked (Beijing time).
+        working_days_open: Working days since then.
+        level: 1 for the first escalation, 2 for the second...
+        reviewers: Who it is assigned to (Airflow user names).
+        where: The task holding the Required Action (``dag_id / run_id / task_id[map_index]``).
+    """
+
+    kind: str
+    cycle_year: int
+    subject_name: str
+    proposed_outcome: str
+    clause: str
+    asked_on: dt.date
+    working_days_open: int
+    level: int
+    reviewers: tuple[str, ...]
+    where: str
+
+
+def render_escalation(
+    programme: Programme, proposal: EscalatedProposal, *, head_name: str, as_of: dt.date
+) -> Rendered:
+    """The e-mail to the division head about a proposal unanswered for too many working days.
+
+    It asks for an answer and decides nothing: the proposal stays open.
+
+    Args:
+        programme: The programme (its ``review`` block names the deciding department).
+        proposal: The unanswered proposal.
+        head_name: The division head as configured.
+        as_of: The day of the e-mail.
+
+    Returns:
+        Subject and body.
+    """
+    kind = label(DECISION_KINDS, proposal.kind)
+    subject = _subject(
+        programme,
+        f"待审定事项督办（第{proposal.level}次）：{proposal.cycle_year}年度{kind.removeprefix('年度')}"
+        f" — {proposal.subject_name}（已{proposal.working_days_open}个工作日未审定）",
+    )
+    body = _body(
+        "escalation.txt.j2",
+        programme=programme,
+        office=programme.office,
+        authority=programme.review.authority if programme.review else programme.authority,
+        head_name=head_name,
+        proposal=proposal,
+        kind=kind,
+        outcome=label(OUTCOMES, proposal.proposed_outcome),
+        reviewers="、".join(proposal.reviewers),
+        as_of=as_of,
+    )
+    return Rendered(subject, body)
 
 
 def asked_on(review: DecisionReview) -> dt.date:
