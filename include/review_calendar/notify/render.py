@@ -344,7 +344,7 @@ def render_decision(
         office=programme.office,
         addressee=programme.office.division if via_office_city else _addressee(region_name, via_city),
         decision=decision,
-        kind=kind,
+        kind=kind.removeprefix("年度"),
         outcome=label(OUTCOMES, decision.outcome),
         via_city=via_city,
         via_office_city=via_office_city,
@@ -369,7 +369,7 @@ def render_decision_gap_report(
     """
     ordered = sorted(gaps, key=lambda g: (g.region_code, g.action))
     regions = len({g.region_code for g in ordered})
-    kind = label(DECISION_KINDS, decision.kind)
+    kind = label(DECISION_KINDS, decision.kind).removeprefix("年度")
     subject = _subject(
         programme, f"{kind}结果通知：{regions}个地区缺少有效联系人（{cn_date(as_of, weekday=False)}）"
     )
