@@ -136,3 +136,21 @@ def test_the_task_entry_point_covers_every_programme_and_a_dry_run_writes_nothin
 
     assert dry["queued"] == 2 and real["queued"] == 2 and again["queued"] == 0
     assert len(_mails(migrated_url)) == 2
+
+
+def test_operators_can_run_the_day_from_the_command_line(
+    migrated_url: str, review_env: object, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from review_calendar.cli import main
+
+    monkeypatch.setenv("REVIEW_CALENDAR_DB_URL", migrated_url)
+    _propose(migrated_url, "hebei_smart_cluster", TUE_BEFORE_HOLIDAY)
+
+    dry = main(["escalate", "--as-of", "2025-10-11", "--programme", "hebei_smart_cluster", "--dry-run"])
+    text = capsys.readouterr().out
+    real = main(["escalate", "--as-of", "2025-10-11", "--json"])
+
+    assert (dry, real) == (0, 0)
+    assert "hebei_smart_cluster：待审定 1 项，新增督办 1 封" in text and "第1次督办" in text
+    assert '"queued": 1' in capsys.readouterr().out
+    assert len(_mails(migrated_url)) == 1
