@@ -21,6 +21,10 @@ DOC = """
 截止当日，逾期后每 3 个工作日一次（各项目可在项目配置文件中调整）。逾期超过设定天数后，
 抄送市工业和信息化局主管领导，再抄送省级主管部门责任处室。
 
+提请审定的事项超过项目配置的工作日数仍未答复时，向处室负责人发送督办邮件（之后每隔相同工作日数再次督办），
+事项仍保持待审定，系统不会因超时作出任何决定。绩效评价结果为限期整改的试点，按整改期限发送整改报告通知和催报，
+并核对整改报告是否按期收到。
+
 收件人来自 3 月 31 日报送的联系人名单；没有有效联系人的县使用所在市的联系人，并将缺口报告省级主管部门。
 每封邮件都经过发件箱登记：重试、重跑或补跑都不会重复发送；邮件服务器故障时邮件保留在发件箱，下次运行补发。
 
@@ -82,7 +86,25 @@ def reminders() -> None:
 
         return run(programme_id, as_of, dry_run=get_current_context()["params"]["dry_run"])
 
-    @task(task_display_name="发送邮件")
+    @task(task_display_name="督办待审定事项")
+    def escalate_proposals(as_of: str) -> dict:
+        """待审定事项超过设定的工作日数仍未答复时，发邮件提醒处室负责人督办；不作任何决定。"""
+        from review_calendar.tasks.escalation import escalate_proposals as run
+
+        params = get_current_context()["params"]
+        return run(as_of, params["programme"], dry_run=params["dry_run"])
+
+    @task(task_display_name="整改报告跟踪")
+    def follow_up_rectifications(as_of: str) -> dict:
+        """核对限期整改试点的整改报告是否按期收到，并发送报送通知和催报提醒。"""
+        from review_calendar.tasks.escalation import follow_up_rectifications as run
+
+        params = get_current_context()["params"]
+        return run(as_of, params["programme"], dry_run=params["dry_run"])
+
+    # Runs when nothing upstream failed: a day with no open instance (no reminder task
+    # mapped) still sends the day's escalations.
+    @task(task_display_name="发送邮件", trigger_rule="none_failed")
     def send_emails() -> dict:
         """通过 Airflow 的 SMTP 连接发送发件箱中的邮件，每封只发一次。"""
         from review_calendar_airflow.mail import deliver_outbox
@@ -92,7 +114,10 @@ def reminders() -> None:
     day = resolve_day()
     swept = sweep_inboxes(day)
     planned = plan_reminders.partial(as_of=day).expand(programme_id=list_programmes(day))
-    swept >> planned >> send_emails()
+    sent = send_emails()
+    swept >> planned >> sent
+    escalate_proposals(day) >> sent
+    swept >> follow_up_rectifications(day) >> sent
 
 
 reminders()

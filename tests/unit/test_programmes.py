@@ -226,7 +226,8 @@ def test_ad_hoc_reports_have_no_instance_so_are_never_due_missing_or_reminded() 
     """93号 五 重大进展随时上报 and 119号 第十七条（四） major changes: obligations without a date."""
     hebei, miit = load_programme("hebei_smart_cluster"), load_programme("miit_sme_cluster")
 
-    assert [o.id for o in hebei.ad_hoc_obligations] == ["major_progress"]
+    # rectification_report: no date of its own; each rectification decision opens a dated follow-up.
+    assert [o.id for o in hebei.ad_hoc_obligations] == ["major_progress", "rectification_report"]
     assert [o.id for o in miit.ad_hoc_obligations] == ["major_change_report"]
     assert "第十七条（四）" in miit.obligation("major_change_report").clause
     for programme in (hebei, miit):

@@ -196,7 +196,8 @@ def test_calendar_lists_ad_hoc_reports_without_a_deadline(session: Session, prog
     (calendar,) = calendar_view(session, {P: programme}, YEAR, D(2025, 7, 5))
 
     assert [(a.obligation_id, a.recurrence_label) for a in calendar.ad_hoc] == [
-        ("major_progress", "随时报送（无固定日期）")
+        ("major_progress", "随时报送（无固定日期）"),
+        ("rectification_report", "随时报送（无固定日期）"),
     ]
     assert "major_progress" not in {e.obligation_id for e in calendar.entries}
 

@@ -3,7 +3,7 @@
 One module per group of sub-commands, each with a ``register(subparsers)``:
 :mod:`.programmes` (``deadlines``, ``programmes check``), :mod:`.database`
 (``db upgrade``, ``regions load``), :mod:`.intake` (``ingest``, ``template``),
-:mod:`.findings` (``findings add``), :mod:`.remind` (``remind``),
+:mod:`.findings` (``findings add``), :mod:`.remind` (``remind``), :mod:`.escalate` (``escalate``),
 :mod:`.record` (``record visit|meeting|miit-decision|recognition|re-review``) and
 :mod:`.enrol` (``enrol``: a recognition decided outside); what they
 share (exit codes, usage errors, programme lookup) is in :mod:`.common`.
@@ -20,7 +20,7 @@ import os
 import sys
 from typing import TYPE_CHECKING
 
-from review_calendar.cli import database, decisions, enrol, findings, intake, programmes, record, remind
+from review_calendar.cli import database, decisions, enrol, escalate, findings, intake, programmes, record, remind
 from review_calendar.cli.common import EXIT_OK, EXIT_USAGE, UsageError
 
 if TYPE_CHECKING:
@@ -37,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="review-calendar", description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress")
     sub = parser.add_subparsers(dest="command", required=True)
-    for group in (programmes, database, intake, findings, remind, record, enrol, decisions):
+    for group in (programmes, database, intake, findings, remind, record, enrol, decisions, escalate):
         group.register(sub)
     return parser
 

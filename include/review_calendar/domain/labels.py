@@ -77,6 +77,7 @@ DECISION_KINDS: dict[str, str] = {
     "recognition": "认定建议",
     "enrolment": "认定登记",
     "base_re_review": "示范基地复核",
+    "rectification_report": "整改报告跟踪",
 }
 
 #: Outcomes of decisions, in the documents' words where the documents name them.
@@ -113,6 +114,7 @@ OUTCOMES: dict[str, str] = {
     "not_commended": "照常通报（本期无表彰对象）",
     "no_report": "不报工业和信息化部",
     "revoke_title": "取消示范基地称号",
+    "rectification_open": "限期报送整改报告",
 }
 
 #: Whether a recognition criterion or a stage target is met (``unknown``: not reported).
@@ -132,6 +134,7 @@ MESSAGE_KINDS: dict[str, str] = {
     "gap_report": "联系人缺失报告",
     "deadline_moved": "截止日期调整通知",
     "bulletin": "季度通报",
+    "escalation": "待审定事项督办",
 }
 
 

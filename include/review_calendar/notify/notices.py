@@ -15,12 +15,13 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from review_calendar.notify.outbox import queue
-from review_calendar.notify.recipients import ContactBook
+from review_calendar.notify.recipients import ContactBook, office_mailbox
 from review_calendar.notify.render import (
     MAX_LISTED_ERRORS,
     Problem,
     Rejection,
     render_decision,
+    render_decision_gap_report,
     render_rejection,
 )
 from review_calendar.store.models import Submission, SubmissionError
@@ -129,8 +130,13 @@ def queue_decision(
 ) -> bool:
     """Queue the notice of an evaluation or re-review outcome to the cluster's region.
 
-    The city bureau's leader in charge is copied: the city bureaus supervise the
-    pilots (冀工信产业〔2016〕93号 一). A changed outcome is a new message.
+    Every decision reaches someone: the region's contact, else its city bureau's,
+    else the programme's responsible division (the one fallback chain,
+    :meth:`ContactBook.resolve` with ``last_resort``); a notice sent to the
+    division says why and names the region, and the gap is reported to the
+    division (``gap_report``). The city bureau's leader in charge is copied: the
+    city bureaus supervise the pilots (冀工信产业〔2016〕93号 一). A changed
+    outcome is a new message.
 
     Args:
         session: Open session.
@@ -142,39 +148,64 @@ def queue_decision(
         book: Contacts already loaded; loaded when omitted.
 
     Returns:
-        True when queued; False when already queued or the region cannot be reached (logged).
+        True when the notice was queued; False when it was already queued.
     """
     book = book or ContactBook.load(session, programme, decision.cycle_year)
     submitter = book.submitter(region_code)
-    rec = book.resolve(submitter, "city")
-    if not rec.to:
-        log.warning("Decision on %s not sent: region %s has no valid contact", decision.subject, region_code)
-        return False
+    rec = book.resolve(submitter, "city", last_resort=True)
+    city_name = book.region_name(submitter.city_code)
+    if rec.via_office:
+        log.warning(
+            "Decision on %s sent to the programme's division: region %s and its city have no valid contact",
+            decision.subject,
+            region_code,
+        )
     rendered = render_decision(
         programme,
         decision,
         region_name=submitter.region_name,
-        via_city=book.region_name(submitter.city_code) if rec.via_city else None,
+        via_city=city_name if rec.via_city else None,
+        via_office_city=city_name if rec.via_office else None,
     )
-    return queue(
+    stage = decision_stage(decision)
+    queued = queue(
         session,
         kind="decision",
         programme_id=programme.id,
         instance_key=instance_key,
         region_code=region_code,
-        stage=decision_stage(decision),
+        stage=stage,
         to=rec.to,
         cc=rec.cc,
         subject=rendered.subject,
         body=rendered.body,
         created_on=created_on,
     )
+    if rec.via_city or rec.via_office:  # the region (and its city) lack a contact: not a missing copy
+        report = render_decision_gap_report(programme, decision, rec.gaps, as_of=created_on)
+        queue(
+            session,
+            kind="gap_report",
+            programme_id=programme.id,
+            instance_key=instance_key,
+            region_code=region_code,
+            stage=decision_stage(decision, prefix="gap"),
+            to=[office_mailbox(programme)],
+            subject=report.subject,
+            body=report.body,
+            created_on=created_on,
+        )
+    return queued
 
 
-def decision_stage(decision: DecisionNotice) -> str:
+def decision_stage(decision: DecisionNotice, prefix: str = "") -> str:
     """The stage part of a decision notice's natural key: kind, outcome and the subject's digest.
 
     A changed outcome gives a new key (a new message); the digest keeps clusters apart.
+    With ``prefix`` (``gap``: the contact-gap report of the notice) the key is the
+    prefix, the kind and the digest: one report per decision, whatever its outcome.
     """
     digest = hashlib.sha256(decision.subject.encode()).hexdigest()[:8]
+    if prefix:
+        return f"{prefix}_{decision.kind}"[:23] + f"_{digest}"
     return f"{decision.kind}_{decision.outcome}"[:23] + f"_{digest}"

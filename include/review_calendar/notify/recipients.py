@@ -9,7 +9,9 @@ the responsible division (责任处室负责同志) with their e-mail addresses
   same programme and cycle, else the most recent list of any programme in the
   province;
 - a county without a valid contact falls back to its city bureau's contact and
-  the gap is returned, so the province can be told (``gap_report``);
+  the gap is returned, so the province can be told (``gap_report``); a message
+  that must reach someone (a decision notice, ``last_resort``) goes to the
+  programme's responsible division when the city has none either;
 - Cc when a reminder escalates (:mod:`review_calendar.notify.stages`):
   the city bureau's 主管领导, then also the programme's responsible division.
 
@@ -224,12 +226,15 @@ class Recipients:
         cc: Copies for an escalation (never repeats a To address).
         via_city: The region had no valid contact; To is its city bureau's contact.
         gaps: Contact gaps met while resolving (for the province's gap report).
+        via_office: Neither the region nor its city had a valid contact; To is the
+            programme's responsible division (only with ``last_resort``).
     """
 
     to: tuple[Mailbox, ...]
     cc: tuple[Mailbox, ...] = ()
     via_city: bool = False
     gaps: tuple[ContactGap, ...] = ()
+    via_office: bool = False
 
 
 @dataclass
@@ -336,23 +341,32 @@ class ContactBook:
             return "联系人名单中的电子邮箱缺失或格式无效"
         return "未报送主管领导及责任处室负责同志名单"
 
-    def resolve(self, submitter: Submitter, escalation: Escalation = "none") -> Recipients:
+    def resolve(
+        self, submitter: Submitter, escalation: Escalation = "none", *, last_resort: bool = False
+    ) -> Recipients:
         """To, Cc and contact gaps for a notification to ``submitter``.
+
+        The one fallback chain: the region's contact, else its city bureau's, else
+        (``last_resort``) the programme's responsible division; every step past the
+        region is a gap.
 
         Args:
             submitter: The region (county or city) the notification is about.
             escalation: ``none``, ``city`` (copy the city bureau's leader) or
                 ``province`` (also copy the programme's responsible division).
+            last_resort: The message must reach someone (a decision): when neither
+                the region nor its city has a valid contact, send it to the
+                programme's responsible division (``via_office``).
 
         Returns:
             The recipients; ``to`` is empty when neither the region nor its city
-            has a valid contact (the gap says so).
+            has a valid contact and ``last_resort`` is off (the gap says so).
         """
         region, city = submitter.region_code, submitter.city_code or self.city_of(submitter.region_code)
         gaps: list[ContactGap] = []
         own = self.best(region)
         to: list[Mailbox] = []
-        via_city = False
+        via_city = via_office = False
         if own is not None:
             to.append(own)
         else:
@@ -361,6 +375,10 @@ class ContactBook:
                 to.append(fallback)
                 via_city = True
                 action = f"已改发{self.region_name(city)}联系人"
+            elif last_resort:
+                to.append(office_mailbox(self.programme))
+                via_office = True
+                action = f"已改发{self.programme.office.division}"
             else:
                 action = "无可用联系人，未能发送"
             gaps.append(
@@ -368,12 +386,14 @@ class ContactBook:
                     region, submitter.region_name or self.region_name(region), self.gap_reason(region), action
                 )
             )
+            if via_office and city != region:
+                gaps.append(ContactGap(city, self.region_name(city), self.gap_reason(city), action))
         cc: list[Mailbox] = []
         if escalation in ("city", "province"):
             leader = self.best(city, CITY_CC_ROLES)
             if leader is not None:
                 cc.append(leader)
-            elif city != region:
+            elif city != region and not via_office:
                 gaps.append(
                     ContactGap(
                         city, self.region_name(city), self.gap_reason(city), "催报升级未能抄送市局主管领导"
@@ -387,4 +407,4 @@ class ContactBook:
             if m.addr not in seen:
                 seen.add(m.addr)
                 unique_cc.append(m)
-        return Recipients(tuple(to), tuple(unique_cc), via_city, tuple(gaps))
+        return Recipients(tuple(to), tuple(unique_cc), via_city, tuple(gaps), via_office)

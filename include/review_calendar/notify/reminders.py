@@ -143,7 +143,7 @@ def plan_reminders(
             plan.instances += 1
             opening_day = as_of == calendar.next_working_day(instance.opens_on)
             attachments = [str(attachment)] if attachment else []
-            _InstancePlanner(session, plan, book, programme, instance, as_of, attachments, opening_day).run(
+            InstancePlanner(session, plan, book, programme, instance, as_of, attachments, opening_day).run(
                 stage
             )
         if dry_run:
@@ -245,7 +245,7 @@ def _line(kind: str, stage: str, who: str, recipients: Recipients, subject: str,
 
 
 @dataclass
-class _InstancePlanner:
+class InstancePlanner:
     """Plans the messages of one open instance on one day (state shared by its regions)."""
 
     session: Session
@@ -263,9 +263,14 @@ class _InstancePlanner:
     unreachable: list[str] = field(default_factory=list)
     active: bool = False
 
-    def run(self, stage: Stage | None) -> None:
-        """Plan the instance's day: who lags, what is queued already, each region, the gap report."""
-        lagging = _lagging(self.session, self.programme, self.instance, self.as_of)
+    def run(self, stage: Stage | None, lagging: dict[str, tuple[Submitter, list[str]]] | None = None) -> None:
+        """Plan the instance's day: who lags, what is queued already, each region, the gap report.
+
+        ``lagging`` replaces the expected submitters still owing a file when the caller
+        knows them (a follow-up owed by one region, :mod:`review_calendar.notify.follow_ups`).
+        """
+        if lagging is None:
+            lagging = _lagging(self.session, self.programme, self.instance, self.as_of)
         if not lagging:
             return
         self._read_outbox()

@@ -313,7 +313,12 @@ def render_rejection(
 
 
 def render_decision(
-    programme: Programme, decision: DecisionNotice, *, region_name: str, via_city: str | None = None
+    programme: Programme,
+    decision: DecisionNotice,
+    *,
+    region_name: str,
+    via_city: str | None = None,
+    via_office_city: str | None = None,
 ) -> Rendered:
     """The notice of an evaluation or re-review outcome with its reason.
 
@@ -322,6 +327,8 @@ def render_decision(
         decision: What was decided, why, under which clause.
         region_name: The cluster's region.
         via_city: The city bureau's name when the region had no valid contact.
+        via_office_city: The city's name when neither the region nor its city had a
+            valid contact and the notice goes to the programme's responsible division.
 
     Returns:
         Subject and body.
@@ -335,12 +342,46 @@ def render_decision(
         "decision.txt.j2",
         programme=programme,
         office=programme.office,
-        addressee=_addressee(region_name, via_city),
+        addressee=programme.office.division if via_office_city else _addressee(region_name, via_city),
         decision=decision,
-        kind=kind,
+        kind=kind.removeprefix("年度"),
         outcome=label(OUTCOMES, decision.outcome),
         via_city=via_city,
+        via_office_city=via_office_city,
         region_name=region_name,
+    )
+    return Rendered(subject, body)
+
+
+def render_decision_gap_report(
+    programme: Programme, decision: DecisionNotice, gaps: Sequence[ContactGap], *, as_of: dt.date
+) -> Rendered:
+    """The report to the programme's division that a decision notice found no valid contact.
+
+    Args:
+        programme: The programme.
+        decision: The decision whose notice met the gaps.
+        gaps: The regions and what was done instead (no contact data is listed).
+        as_of: The day of the report.
+
+    Returns:
+        Subject and body.
+    """
+    ordered = sorted(gaps, key=lambda g: (g.region_code, g.action))
+    regions = len({g.region_code for g in ordered})
+    kind = label(DECISION_KINDS, decision.kind).removeprefix("年度")
+    subject = _subject(
+        programme, f"{kind}结果通知：{regions}个地区缺少有效联系人（{cn_date(as_of, weekday=False)}）"
+    )
+    body = _body(
+        "decision_gap_report.txt.j2",
+        programme=programme,
+        office=programme.office,
+        decision=decision,
+        kind=kind,
+        gaps=ordered,
+        regions=regions,
+        as_of=as_of,
     )
     return Rendered(subject, body)
 
