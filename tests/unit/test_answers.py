@@ -148,3 +148,13 @@ def test_a_re_run_of_the_cycle_keeps_an_answered_proposal(proposed: str) -> None
         )
         assert "baigou_luggage" not in [x.subject for x in to_ask(s, A.id)]
     assert _state(proposed, "baigou_luggage") == ("revoke", "approved", "revoked")
+
+
+def test_an_approved_rectification_opens_its_follow_up_once(proposed: str) -> None:
+    """A rectify outcome (here chosen instead of stop_support) opens the 整改报告 follow-up with its deadline."""
+    from review_calendar.decide.rectification import KIND
+
+    answer(proposed, A.id, "evaluation", "lixian_fur", "改变结论", outcome="rectify", reason="给予整改机会")
+    with session_scope(proposed) as s:
+        follow_ups = s.scalars(select(Decision).where(Decision.kind == KIND)).all()
+        assert [f.subject for f in follow_ups] == ["lixian_fur"]

@@ -20,7 +20,17 @@ import os
 import sys
 from typing import TYPE_CHECKING
 
-from review_calendar.cli import database, decisions, enrol, escalate, findings, intake, programmes, record, remind
+from review_calendar.cli import (
+    database,
+    decisions,
+    enrol,
+    escalate,
+    findings,
+    intake,
+    programmes,
+    record,
+    remind,
+)
 from review_calendar.cli.common import EXIT_OK, EXIT_USAGE, UsageError
 
 if TYPE_CHECKING:

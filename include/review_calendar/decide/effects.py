@@ -96,6 +96,13 @@ def _claw_back(session: Session, programme: Programme, decision: Decision, by: s
 
 def _evaluation(session: Session, programme: Programme, decision: Decision, outcome: str, by: str) -> None:
     """冀工信产业〔2016〕93号 五: revocation with claw-back, or the support that continues or stops."""
+    from zoneinfo import ZoneInfo
+
+    from review_calendar.decide.rectification import open_rectification
+    from review_calendar.domain import TIMEZONE
+
+    if outcome == "rectify":  # the rectification report (整改报告) is due from the day of the answer
+        open_rectification(session, programme, decision, dt.datetime.now(ZoneInfo(TIMEZONE)).date())
     enrolment = _enrolment(session, programme, decision)
     if enrolment is None:
         return
