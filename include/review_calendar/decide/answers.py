@@ -78,12 +78,12 @@ def answer_from_hitl(payload: dict[str, Any]) -> Answer:
     )
 
 
-def incomplete(decision: Decision, answer: Answer) -> str:
+def incomplete(decision: Decision, answer: Answer, programme: Programme | None = None) -> str:
     """Why an answer cannot be taken (in Chinese), or "" when it can."""
     if answer.answer not in ANSWERS:
         return f"未知的答复：{answer.answer}"
     if answer.answer == "change":
-        choices = alternatives(decision.kind)
+        choices = alternatives(decision.kind, programme)
         if not answer.outcome:
             return "选择了“改变结论”，但没有选择改为哪一结论"
         if answer.outcome not in choices:
@@ -130,7 +130,7 @@ def take_answer(session: Session, programme: Programme, where: AskedIn, answer: 
                 "ask_again": ""}  # fmt: skip
     review.decided_by, review.decided_at = answer.by, answer.at
     review.reason, review.new_due = answer.reason, answer.new_due
-    why = incomplete(decision, answer)
+    why = incomplete(decision, answer, programme)
     if why:
         review.answer, review.outcome = "incomplete", None
         review.note = why

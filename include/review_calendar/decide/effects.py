@@ -38,8 +38,8 @@ SUBSIDY_KEY = ["programme_id", "beneficiary", "cycle_year", "kind"]
 
 #: Outcomes a reviewer may choose instead of the proposed one, per decision kind.
 ALTERNATIVES: dict[str, tuple[str, ...]] = {
-    "evaluation": ("continue", "rectify", "stop_support", "revoke", "monitored"),
-    "re_review": ("extend", "revoke_recognition", "recommend_pass", "recommend_revoke", "undeterminable"),
+    "evaluation": ("continue", "rectify", "stop_support", "revoke"),
+    "re_review": ("extend", "revoke_recognition", "undeterminable"),
     "article17": ("propose_report", "no_report"),
     "recognition": ("propose_recognition", "not_eligible"),
     "base_re_review": ("propose_revoke_title", "keep_title"),
@@ -56,8 +56,15 @@ DECIDED_AS: dict[str, str] = {"propose_revoke_title": "revoke_title", "propose_r
 MINISTRY_OUTCOMES = (*RECOMMENDATIONS, "propose_report")
 
 
-def alternatives(kind: str) -> tuple[str, ...]:
-    """The outcomes a reviewer may choose for a proposal of ``kind`` (empty: only approve or return)."""
+def alternatives(kind: str, programme: Programme | None = None) -> tuple[str, ...]:
+    """The outcomes a reviewer may choose for a proposal of ``kind`` (empty: only approve or return).
+
+    Where MIIT decides the re-review (工信部企业〔2022〕119号 第十五条), the province can
+    only recommend: extending or revoking is not among its choices.
+    """
+    if kind == "re_review" and programme is not None and programme.re_review is not None:
+        if programme.re_review.decided_by == "ministry":
+            return (*RECOMMENDATIONS, "undeterminable")
     return ALTERNATIVES.get(kind, ())
 
 

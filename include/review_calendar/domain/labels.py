@@ -250,3 +250,31 @@ ATTACHMENT_KINDS: dict[str, str] = {"approval": "批复文件", "plan": "规划�
 
 #: What became of a document sent with a submission.
 ATTACHMENT_STATUSES: dict[str, str] = {"kept": "已保存", "rejected": "未保存（已隔离）"}
+
+
+#: The figures a proposal shows its reviewer (Required Action body), in Chinese; other keys are shown as they are.
+FIGURE_LABELS: dict[str, str] = {
+    "score": "评价得分",
+    "violation": "项目建设或资金使用存在违规",
+    "clawback_wan_yuan": "拟追回补贴资金（万元）",
+    "granted_wan_yuan": "已拨付补贴（万元）",
+    "applied": "已申请复核",
+    "min_target_completion": "目标任务完成率要求",
+    "targets_total": "目标任务数",
+    "targets_completed": "已完成目标任务数",
+    "criteria": "各项条件是否达到",
+    "criteria_values": "各项指标数值",
+    "annual_table_on_time": "年度信息表按时报送",
+    "valid_until": "认定有效期至",
+    "new_valid_until": "延长后有效期至",
+    "conditions": "第十七条情形",
+    "evidence": "依据的记录",
+    "eligible_wan_yuan": "可奖补的设备和软件投资（万元）",
+    "claimed_wan_yuan": "申请奖补（万元）",
+    "amount_wan_yuan": "核定奖补（万元）",
+    "category": "类别",
+    "commended_names": "拟通报表彰",
+    "title": "标题",
+    "cluster_name": "集群名称",
+    "new_due": "新的截止日期",
+}

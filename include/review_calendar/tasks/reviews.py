@@ -34,7 +34,7 @@ REVIEW_TASK = "review"
 EFFECT_MODULES = ("review_calendar.decide.subsidies", "review_calendar.tasks.bulletin")
 #: Figures shown in a Required Action only as part of other lines, or internal.
 _HIDDEN = frozenset({"state", "reason", "cluster", "region_code", "files", "proposed_outcome", "decided_by",
-                     "decided_at", "answer_reason", "review_round", "obligation_id", "period", "as_of"})  # fmt: skip
+                     "decided_at", "answer_reason", "review_round", "obligation_id", "period", "as_of", "basis"})  # fmt: skip
 
 
 def decision_dag_id(programme_id: str) -> str:
@@ -49,6 +49,8 @@ def assigned_users(programme: Programme) -> list[dict[str, str]]:
 
 
 def _value(value: Any) -> str:
+    if value is None:
+        return "—"
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, float):
@@ -66,7 +68,7 @@ def proposal_body(programme: Programme, decision: Decision, note: str = "", regi
     ``note`` says why it is asked again; ``region_label`` names the cluster's region.
     """
     from review_calendar.decide.effects import alternatives
-    from review_calendar.domain.labels import DECISION_KINDS, OUTCOMES, label
+    from review_calendar.domain.labels import DECISION_KINDS, FIGURE_LABELS, OUTCOMES, label
 
     f = decision.figures or {}
     region = f.get("region_code") or ""
@@ -87,7 +89,9 @@ def proposal_body(programme: Programme, decision: Decision, note: str = "", regi
     ]
     figures = [(k, v) for k, v in f.items() if k not in _HIDDEN and v not in (None, "", [], {})]
     if figures:
-        lines += ["", "**数据与情形**", ""] + [f"- {k}：{_value(v)}" for k, v in figures]
+        lines += ["", "**数据与情形**", ""] + [
+            f"- {label(FIGURE_LABELS, k)}：{_value(v)}" for k, v in figures
+        ]
     links = [
         f"[{programme.short_name} {decision.cycle_year} 年度报送情况](/review-calendar/programmes/{programme.id}/{decision.cycle_year})"
     ]
@@ -152,7 +156,7 @@ def collect_proposals(
                 "decision_id": decision.id,
                 "subject": f"{decision.cycle_year}年 {label(DECISION_KINDS, decision.kind)}：{name} → {label(OUTCOMES, decision.outcome)}",
                 "body": proposal_body(programme, decision, note, f"{region.name} {region.code}" if region else ""),
-                "outcomes": [o for o in alternatives(decision.kind) if o != decision.outcome],
+                "outcomes": [o for o in alternatives(decision.kind, programme) if o != decision.outcome],
             })  # fmt: skip
     log.info("%s: %d proposal(s) asked in %s", programme_id, len(asks), run_id)
     return asks
