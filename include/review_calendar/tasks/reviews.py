@@ -172,6 +172,8 @@ def _queue_notice(session: Session, programme: Programme, decision: Decision) ->
     f = decision.figures or {}
     if decision.kind not in ANNOUNCED_KINDS or not f.get("region_code") or not announceable(f):
         return False
+    if decision.kind == "re_review" and programme.re_review and programme.re_review.decided_by == "ministry":
+        return False  # MIIT decides and announces (第十五条); the province's recommendation is not a notice
     if f.get("state") not in ("approved", "changed"):
         return False
     notice = DecisionNotice(kind=decision.kind, cycle_year=decision.cycle_year, subject=decision.subject,
