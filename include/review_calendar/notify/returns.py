@@ -1,20 +1,26 @@
-"""The county's e-mails after a reviewer's answer: a file returned for correction, a request for more time.
+"""The county's e-mails after a reviewer's answer (a file returned, a request for more time), and its own due date.
 
 Each is rendered from its template and queued in the outbox under a natural
 key (the returned file; the request and its answer), so an answer applied twice
 mails once. The city bureau is copied, as with decisions: the city bureaus
 supervise the counties. A region without a valid contact is logged and
 nothing is queued (the caller reports the gap).
+
+A region whose file was returned, or that was granted more time, is reminded
+against its own due date (:func:`own_due`, :func:`region_stage`): no overdue
+reminder before it.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from review_calendar.notify.outbox import queue
 from review_calendar.notify.recipients import ContactBook
 from review_calendar.notify.render import Rendered, _addressee, _body, _common, _subject, cn_date
+from review_calendar.notify.stages import reminder_stage
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -22,9 +28,13 @@ if TYPE_CHECKING:
 
     from sqlalchemy.orm import Session
 
+    from review_calendar.aggregate.states import RegionState
     from review_calendar.decide.extensions import ExtensionAnswer
     from review_calendar.decide.returns import ReturnedFile
-    from review_calendar.domain.programmes import Programme
+    from review_calendar.domain.calendar import WorkingCalendar
+    from review_calendar.domain.programmes import ObligationInstance, Programme, ReminderSchedule
+    from review_calendar.notify.stages import Stage
+    from review_calendar.store.due_changes import RegionDue
 
 log = logging.getLogger(__name__)
 
@@ -135,3 +145,55 @@ def queue_extension(
         render=lambda via: render_extension(programme, answer, as_of=created_on, via_city=via),
         created_on=created_on,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class OwnDue:
+    """A due date one region owes instead of its instance's, and why (said in its reminders).
+
+    Attributes:
+        due: The region's due date; None for a file returned without a new due date
+            (the return notice said what to do: it is not reminded).
+        note: Why, in Chinese (the reminder's deadline block names it).
+    """
+
+    due: dt.date | None
+    note: str
+
+
+def own_due(instance: ObligationInstance, verdict: RegionState, changes: RegionDue | None) -> OwnDue | None:
+    """The region's own due date for ``instance``: a returned file's new date, or an extension granted.
+
+    Args:
+        instance: The obligation instance.
+        verdict: The region's state (:func:`review_calendar.aggregate.states.states_by_region`).
+        changes: The region's due changes (None: none).
+
+    Returns:
+        None when the region owes the instance's due date.
+    """
+    if changes is None:
+        return None
+    if verdict.state == "returned" and verdict.file is not None and verdict.file.id in changes.returns:
+        return OwnDue(changes.returns[verdict.file.id], "报送材料经审阅退回修改，请在新的截止日期前重新报送")
+    if changes.extended_to is not None and changes.extended_to > instance.effective_due:
+        return OwnDue(
+            changes.extended_to,
+            f"经申请同意延期，原截止日期为{cn_date(instance.effective_due, weekday=False)}",
+        )
+    return None
+
+
+def region_stage(
+    schedule: ReminderSchedule, own: OwnDue, as_of: dt.date, calendar: WorkingCalendar
+) -> Stage | None:
+    """The day's reminder stage against the region's own due date (its name carries the date).
+
+    The name keeps apart the reminders of the instance's date and of the region's:
+    a reminder three days before an extended date is not the one sent three days
+    before the original date.
+    """
+    if own.due is None:
+        return None
+    stage = reminder_stage(schedule, own.due, as_of, calendar)
+    return None if stage is None else replace(stage, name=f"{stage.name}@{own.due.isoformat()}")

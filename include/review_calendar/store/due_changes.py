@@ -98,3 +98,13 @@ def region_dues(session: Session, instance: ObligationInstance) -> dict[str, Reg
     return {
         code: RegionDue(extended.get(code), returns.get(code, {})) for code in set(extended) | set(returns)
     }
+
+
+def changed_instances(session: Session, programme_id: str, cycle_year: int) -> set[str]:
+    """The keys (``programme/year/obligation/period``) of a cycle's instances some region owes by its own date."""
+    rows = session.execute(
+        select(DueChange.obligation_id, DueChange.period)
+        .where(DueChange.programme_id == programme_id, DueChange.cycle_year == cycle_year)
+        .distinct()
+    )
+    return {f"{programme_id}/{cycle_year}/{o}/{p}" for o, p in rows}
