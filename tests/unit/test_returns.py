@@ -345,3 +345,51 @@ def test_an_extension_request_must_be_complete_and_later_than_the_due_date(demo:
                        details={"obligation": "no_such", "reason": "x"})  # fmt: skip
         with pytest.raises(FactError, match="没有报送事项"):
             check_extension_request(s, A, unknown)
+
+
+@pytest.fixture
+def seeded(db_url: str, review_env: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The demo database the command line writes to."""
+    from review_calendar.store.db import upgrade
+
+    monkeypatch.setenv("REVIEW_CALENDAR_DB_URL", db_url)
+    upgrade(db_url)
+    seed_demo(db_url)
+    return db_url
+
+
+def test_cli_records_an_extension_request_once_as_a_proposal(
+    seeded: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from review_calendar.cli import main
+
+    argv = ["record", "extension-request", "--programme", "hebei_smart_cluster", "--year", "2025",
+            "--obligation", "development_plan", "--region", GAOCHENG, "--until", "2025-07-15",
+            "--reason", "县政府常务会议推迟审议规划", "--by", "省厅张三"]  # fmt: skip
+
+    assert main(argv) == 0
+    assert main(argv) == 0
+
+    outputs = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [o["new"] for o in outputs] == [True, False]
+    assert [o["proposal"] for o in outputs] == [True, False]
+    [decision] = _decisions(seeded, "extension")
+    assert (decision.outcome, decision.figures["state"]) == ("extension_granted", "proposed")
+    assert decision.figures["request_reason"] == "县政府常务会议推迟审议规划"
+    assert decision.figures["period"] == "Y"
+
+
+def test_cli_refuses_an_extension_to_a_date_before_the_due_date(
+    seeded: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from review_calendar.cli import main
+
+    code = main(["record", "extension-request", "--programme", "hebei_smart_cluster", "--year", "2025",
+                 "--obligation", "development_plan", "--region", GAOCHENG, "--until", "2025-06-01",
+                 "--reason", "x", "--by", "省厅张三"])  # fmt: skip
+
+    assert code == 1
+    assert "不晚于现在的截止日期" in capsys.readouterr().err
+    assert _decisions(seeded, "extension") == []
