@@ -393,3 +393,39 @@ def test_cli_refuses_an_extension_to_a_date_before_the_due_date(
     assert code == 1
     assert "不晚于现在的截止日期" in capsys.readouterr().err
     assert _decisions(seeded, "extension") == []
+
+
+def test_intake_proposes_a_reading_of_each_accepted_plan_once(
+    migrated_url: str, review_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The file's own transaction records the proposal; the same file again is a duplicate, a correction a new one."""
+    from review_calendar.intake.inbox import inbox_dir, pending_files
+    from review_calendar.settings import get_settings
+    from review_calendar.store.queries import expected_submitters, record_instances
+    from review_calendar.tasks.intake import ingest_files
+    from review_calendar_demo.documents import write_pdf
+    from review_calendar_demo.synthetic import records_for, set_received, write_xlsx
+
+    monkeypatch.setenv("REVIEW_CALENDAR_DB_URL", migrated_url)
+    seed_demo(migrated_url)
+    record_instances(migrated_url, A, 2025)
+    settings = get_settings()
+    with session_scope(migrated_url) as s:
+        county = expected_submitters(s, A, PLAN)[0]
+    folder = inbox_dir(settings, PLAN) / county.region_code
+    records = records_for(A, PLAN, county)
+
+    def place(name: str, day: dt.date) -> None:
+        set_received(write_xlsx(folder / name, records, "规划"), day)
+        set_received(write_pdf(folder / "县政府批复.pdf"), day)
+        ingest_files(migrated_url, settings, A, PLAN, pending_files(settings, PLAN), gx=False, move=True)
+
+    place("规划.xlsx", BEFORE)
+    place("规划.xlsx", BEFORE)  # the same bytes again: a duplicate, nothing proposed
+    records["development_plan"][0]["total_investment"] = "13,000"
+    place("规划（修改稿）.xlsx", AFTER)
+
+    rows = _decisions(migrated_url, "submission_review")
+    assert [r.figures["file_name"] for r in rows] == ["规划.xlsx", "规划（修改稿）.xlsx"]
+    assert {r.figures["state"] for r in rows} == {"proposed"}
+    assert {r.figures["region_code"] for r in rows} == {county.region_code}
