@@ -429,3 +429,24 @@ def test_intake_proposes_a_reading_of_each_accepted_plan_once(
     assert [r.figures["file_name"] for r in rows] == ["规划.xlsx", "规划（修改稿）.xlsx"]
     assert {r.figures["state"] for r in rows} == {"proposed"}
     assert {r.figures["region_code"] for r in rows} == {county.region_code}
+
+
+def test_a_returned_file_is_chased_against_its_new_due_date(demo: str) -> None:
+    first = _submission(demo, 1, BEFORE)
+    with session_scope(demo) as s:
+        propose_review(s, A, PLAN, first, "intake-1")
+    decision = _decisions(demo, "submission_review")[0]
+    _answer(
+        demo, decision.id, "change", outcome="submission_returned", reason="保障措施过于笼统", new_due=NEW_DUE
+    )
+
+    day = D(2025, 7, 1)
+    while day <= D(2025, 8, 8):
+        plan_reminders(demo, A, 2025, day)
+        day += dt.timedelta(days=1)
+
+    mine = [m for m in _outbox(demo, "reminder") if m.instance_key == PLAN.key and m.region_code == GAOCHENG]
+    assert mine and all(m.stage.endswith("@2025-07-18") for m in mine)
+    assert {m.stage.split("@")[0] for m in mine} >= {"before_3", "due_day"}
+    assert min(m.created_on for m in mine if "overdue" in m.stage) > NEW_DUE
+    assert "退回修改" in mine[0].body and "2025年7月18日" in mine[0].body

@@ -174,7 +174,8 @@ def own_due(instance: ObligationInstance, verdict: RegionState, changes: RegionD
     """
     if changes is None:
         return None
-    if verdict.state == "returned" and verdict.file is not None and verdict.file.id in changes.returns:
+    # Returned (or its new date passed with no correction: missing): chased against the new date.
+    if verdict.file is not None and verdict.file.id in changes.returns:
         return OwnDue(changes.returns[verdict.file.id], "报送材料经审阅退回修改，请在新的截止日期前重新报送")
     if changes.extended_to is not None and changes.extended_to > instance.effective_due:
         return OwnDue(
