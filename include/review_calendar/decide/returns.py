@@ -127,7 +127,7 @@ def propose_review(
         programme: The programme.
         instance: The obligation instance.
         submission_id: The file just accepted.
-        run_id: The intake run, kept with the proposal.
+        run_id: The intake run, kept with the proposal ("" on the command line: ``cli:ingest``).
 
     Returns:
         True when a proposal was written; False when the obligation needs no reading,
@@ -140,7 +140,8 @@ def propose_review(
         return False
     name = session.scalar(select(Region.name).where(Region.code == sub.region_code)) or sub.region_code
     verdict = review_proposal(programme, instance, sub, name)
-    return record_proposal(session, programme, instance.cycle_year, KIND, verdict, run_id)
+    # Taken in on the command line there is no run: the proposal still names where it came from.
+    return record_proposal(session, programme, instance.cycle_year, KIND, verdict, run_id or "cli:ingest")
 
 
 def last_answer(session: Session, decision_id: int) -> DecisionReview | None:
