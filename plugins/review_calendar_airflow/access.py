@@ -18,7 +18,9 @@ This module is the one place that says who is who:
 Reviewers are read from each programme file's ``review.reviewers``; the user
 ``reviewer`` reviews every programme (the demo and the browser test use it).
 Passwords are generated on first provisioning into ``$AIRFLOW_HOME/passwords.json``
-(mode 0600) and reused afterwards; they are never printed.
+(``REVIEW_CALENDAR_PASSWORDS_FILE`` if set; mode 0600) and reused afterwards: a
+password written there by hand becomes the user's at the next provisioning.
+They are never printed.
 
     python -m review_calendar_airflow.access provision [--programmes DIR] [--extra-programme ID]
     python -m review_calendar_airflow.access token USER --url http://127.0.0.1:8080
@@ -170,7 +172,9 @@ def plan(reviewers: Mapping[str, Sequence[str]]) -> Plan:
 
 
 def passwords_path(airflow_home: Path | None = None) -> Path:
-    """``$AIRFLOW_HOME/passwords.json``."""
+    """``airflow_home/passwords.json``; else ``REVIEW_CALENDAR_PASSWORDS_FILE`` or ``$AIRFLOW_HOME/passwords.json``."""
+    if airflow_home is None and os.environ.get("REVIEW_CALENDAR_PASSWORDS_FILE"):
+        return Path(os.environ["REVIEW_CALENDAR_PASSWORDS_FILE"])
     home = airflow_home or Path(os.environ.get("AIRFLOW_HOME") or Path.home() / "airflow")
     return home / PASSWORDS_FILE
 
