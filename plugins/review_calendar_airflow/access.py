@@ -12,8 +12,9 @@ This module is the one place that says who is who:
   on ``DAGs``; each programme's reviewers also get the role
   ``Reviewer:<programme_id>``, with ``can_read``/``can_edit`` on that
   programme's decision DAG ``decisions__<programme_id>`` only, which Airflow
-  requires to answer an action of that DAG (and which also lets them pause that
-  one DAG: see the README, "Users and roles").
+  requires to answer an action of that DAG. FAB's edit on a DAG also pauses
+  it: :class:`PauseGuard` (a root middleware of the api-server, registered by
+  the plugin) refuses pausing to anyone who may not trigger the DAG.
 
 Reviewers are read from each programme file's ``review.reviewers``; the user
 ``reviewer`` reviews every programme (the demo and the browser test use it).
@@ -33,7 +34,6 @@ import json
 import os
 import secrets
 import sys
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -264,6 +264,8 @@ def _sync_user(sm: Any, username: str, role_names: Sequence[str], secret: str) -
 
 def token(url: str, username: str, secret: str | None = None, *, timeout: float = 30) -> str:
     """A JWT for the REST API from FAB's ``POST {url}/auth/token`` (``secret`` defaults to the provisioned one)."""
+    import urllib.request
+
     body = json.dumps({"username": username, "password": secret or password(username)}).encode()
     request = urllib.request.Request(
         f"{url.rstrip('/')}/auth/token", data=body, method="POST",
@@ -271,6 +273,79 @@ def token(url: str, username: str, secret: str | None = None, *, timeout: float 
     )  # fmt: skip
     with urllib.request.urlopen(request, timeout=timeout) as response:
         return str(json.load(response)["access_token"])
+
+
+class PauseGuard:
+    """ASGI middleware of the api-server: pausing or unpausing a DAG needs the right to trigger it.
+
+    FAB lets whoever may edit a DAG pause it, and answering a Required Action
+    needs edit on its DAG; so a reviewer could pause the decision DAG it answers.
+    This guard refuses ``PATCH /api/v2/dags/{dag_id}`` (and the bulk
+    ``PATCH /api/v2/dags``) with 403 unless the caller may also start runs of
+    that DAG (of every DAG, for the bulk form), as operators and admins may.
+    Requests without a valid token pass through to Airflow, which answers 401.
+    Standard library only at import: Airflow imports plugins in every process.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        target = self._target(scope)
+        if target is not None and not await self._may_pause(scope, target):
+            body = json.dumps(
+                {"detail": "审定人不能暂停或恢复 DAG；请联系运维（需要触发运行的权限）。"}
+            ).encode()
+            headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+            await send({"type": "http.response.start", "status": 403, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+            return
+        await self.app(scope, receive, send)
+
+    @staticmethod
+    def _target(scope: dict[str, Any]) -> str | None:
+        """The DAG id a pause request names (``""`` for the bulk form), else None."""
+        import re
+        from urllib.parse import unquote
+
+        if scope.get("type") != "http" or scope.get("method") != "PATCH":
+            return None
+        path = str(scope.get("path", ""))
+        root = str(scope.get("root_path", ""))
+        path = path[len(root) :] if root and path.startswith(root) else path
+        match = re.fullmatch(r"/api/v2/dags(?:/([^/]+))?/?", path)
+        return None if match is None else unquote(match.group(1) or "")
+
+    @staticmethod
+    async def _may_pause(scope: dict[str, Any], dag_id: str) -> bool:
+        from airflow.api_fastapi.app import get_auth_manager
+        from airflow.api_fastapi.auth.managers.base_auth_manager import COOKIE_NAME_JWT_TOKEN
+        from airflow.api_fastapi.auth.managers.models.resource_details import DagAccessEntity, DagDetails
+        from jwt import InvalidTokenError
+        from starlette.requests import Request
+
+        request = Request(scope)
+        scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+        token = (
+            credentials.strip() if scheme.lower() == "bearer" else request.cookies.get(COOKIE_NAME_JWT_TOKEN)
+        )
+        if not token:
+            return True
+        manager = get_auth_manager()
+        try:
+            user = await manager.get_user_from_token(token)
+        except InvalidTokenError:
+            return True
+        details = DagDetails(id=dag_id) if dag_id else None
+        return bool(
+            manager.is_authorized_dag(
+                method="POST", access_entity=DagAccessEntity.RUN, details=details, user=user
+            )
+        )
+
+
+#: The guard as Airflow's plugin manager takes it (``fastapi_root_middlewares``).
+PAUSE_GUARD = {"middleware": PauseGuard, "args": [], "kwargs": {}, "name": "review_calendar_pause_guard"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -13,8 +13,8 @@ generic reviewer answers ``decisions__test``). Tokens come from FAB's
   assigned to someone else;
 - the assigned reviewer answers (200) and the task resumes; another programme's
   reviewer may not (no edit on that decision DAG);
-- the gap, kept visible: a reviewer may pause the decision DAG of a programme
-  it reviews (Airflow needs edit on that DAG to answer its actions).
+- a reviewer may not pause the decision DAG it answers either: FAB would allow
+  it (answering needs edit on that DAG), the plugin's pause guard refuses it.
 """
 
 from __future__ import annotations
@@ -178,8 +178,14 @@ def test_only_the_assigned_reviewer_answers_a_required_action(airflow: AirflowSt
     assert airflow.wait_finished(DECISIONS, run_id, 300)["state"] == "success"
 
 
-def test_gap_a_reviewer_may_pause_the_decision_dag_it_answers(airflow: AirflowStack) -> None:
-    """Answering needs edit on the decision DAG, and FAB's edit on a DAG includes pausing it."""
-    assert _pause(airflow, DECISIONS, "reviewer", True).status == 200
-    assert _pause(airflow, DECISIONS, "hebei_reviewer", False).status == 403
-    assert _pause(airflow, DECISIONS, "operator", False).status == 200
+def test_a_reviewer_cannot_pause_the_decision_dag_it_answers(airflow: AirflowStack) -> None:
+    """FAB's edit on a DAG (needed to answer its actions) includes pausing: the plugin's guard refuses it."""
+    bulk = airflow.api("PATCH", f"/dags?dag_id_pattern={DECISIONS}", {"is_paused": True}, user="reviewer")
+
+    assert _pause(airflow, DECISIONS, "reviewer", True).status == 403
+    assert _pause(airflow, DECISIONS, "hebei_reviewer", True).status == 403
+    assert bulk.status == 403
+    assert _dag(airflow, DECISIONS).ok()["is_paused"] is False
+    assert _pause(airflow, DECISIONS, "operator", True).status == 200
+    assert _pause(airflow, DECISIONS, "admin", False).status == 200
+    assert _pause(airflow, DECISIONS, None, True).status == 401  # type: ignore[arg-type]
