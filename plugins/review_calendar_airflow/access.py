@@ -101,6 +101,9 @@ DEFAULT_REVIEWERS: Mapping[str, tuple[str, ...]] = {
     "langfang_digital": ("langfang_reviewer",),
 }
 PASSWORDS_FILE = "passwords.json"
+#: Airflow Variable with user name → FAB user id (as text), published by :func:`provision`
+#: for tasks, which set a Required Action's assigned users by id and cannot query FAB's tables.
+USER_IDS_VARIABLE = "review_calendar_user_ids"
 
 
 def decision_dag_id(programme_id: str) -> str:
@@ -222,6 +225,8 @@ def provision(the_plan: Plan, airflow_home: Path | None = None) -> dict[str, Any
         _save_passwords(path, passwords)
     os.chmod(path, 0o600)
 
+    from airflow.models.variable import Variable
+
     created: list[str] = []
     with get_application_builder() as appbuilder:
         sm = appbuilder.sm
@@ -231,7 +236,31 @@ def provision(the_plan: Plan, airflow_home: Path | None = None) -> dict[str, Any
         for username, role_names in the_plan.users.items():
             if _sync_user(sm, username, role_names, passwords[username]):
                 created.append(username)
+        ids = {u.username: str(u.id) for u in sm.get_all_users()}
+    Variable.set(
+        USER_IDS_VARIABLE, ids, description="审查日历：用户名 → FAB 用户 id（自动生成）", serialize_json=True
+    )
     return {"roles": sorted(the_plan.roles), "users_created": created, "passwords_file": str(path)}
+
+
+def assigned_users(names: Sequence[str]) -> list[dict[str, str]]:
+    """A Required Action's ``assigned_users`` for these user names (call it in a task, at run time).
+
+    Airflow compares the answering user's id, and FAB's ids are numbers given at
+    creation: they are read from the Variable that :func:`provision` publishes.
+
+    Raises:
+        LookupError: A name that was not provisioned.
+    """
+    from airflow.sdk import Variable
+
+    ids = Variable.get(USER_IDS_VARIABLE, default={}, deserialize_json=True)
+    missing = [n for n in names if n not in ids]
+    if missing:
+        raise LookupError(
+            f"users not provisioned (python -m review_calendar_airflow.access provision): {missing}"
+        )
+    return [{"id": str(ids[n]), "name": n} for n in names]
 
 
 def _sync_role(sm: Any, name: str, perms: Iterable[tuple[str, str]]) -> None:

@@ -153,8 +153,7 @@ def test_the_operator_triggers_clears_and_pauses(airflow: AirflowStack) -> None:
 
 def test_only_the_assigned_reviewer_answers_a_required_action(airflow: AirflowStack) -> None:
     assert _pause(airflow, DECISIONS, "operator", False).status == 200
-    assigned = [{"id": airflow.user_id("reviewer"), "name": "reviewer"}]
-    run_id = _trigger(airflow, DECISIONS, "operator", {"assigned_users": assigned}).ok()["dag_run_id"]
+    run_id = _trigger(airflow, DECISIONS, "operator", {"assigned": ["reviewer"]}).ok()["dag_run_id"]
 
     def awaiting() -> bool:
         (ti,) = airflow.task_instances(DECISIONS, run_id)
@@ -171,6 +170,9 @@ def test_only_the_assigned_reviewer_answers_a_required_action(airflow: AirflowSt
     answer = _answer(airflow, run_id, "reviewer")
 
     assert pending["total_entries"] == 1
+    assert pending["hitl_details"][0]["assigned_users"] == [
+        {"id": airflow.user_id("reviewer"), "name": "reviewer"}
+    ]
     assert operator.status == 403, operator.body  # Op may answer, but not an action assigned to someone else
     assert other_programme.status == 403, other_programme.body  # no edit on DAG:decisions__test
     assert answer.status == 200, answer.body

@@ -118,7 +118,14 @@ def provisioned(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     edited = {**passwords, "operator": "chosen-by-hand"}
     (home / "passwords.json").write_text(json.dumps(edited), encoding="utf-8")
     second = subprocess.run(provision, env=env, capture_output=True, text=True, timeout=300, check=False)
-    return {"home": home, "first": first, "second": second, "passwords": passwords, "edited": edited}
+    return {
+        "home": home,
+        "env": env,
+        "first": first,
+        "second": second,
+        "passwords": passwords,
+        "edited": edited,
+    }
 
 
 def _db(home: object, query: str) -> list[tuple[object, ...]]:
@@ -165,3 +172,14 @@ def test_the_roles_in_the_database_are_the_table(provisioned: dict) -> None:
         ("can_edit", "DAG:decisions__test"),
     }
     assert ("can_create", "DAG Runs") in by_role["Op"]
+
+
+def test_provisioning_publishes_the_user_ids_for_tasks(provisioned: dict) -> None:
+    airflow = str(Path(sys.executable).with_name("airflow"))
+    get = [airflow, "variables", "get", "review_calendar_user_ids"]
+    value = subprocess.run(
+        get, env=provisioned["env"], capture_output=True, text=True, timeout=120, check=True
+    )
+    ids = dict(_db(provisioned["home"], "SELECT username, id FROM ab_user"))
+
+    assert json.loads(value.stdout) == {name: str(i) for name, i in ids.items()}

@@ -1,9 +1,9 @@
-"""A decision DAG for the permission tests: one Required Action, assigned to the users in the run's conf.
+"""A decision DAG for the permission tests: one Required Action, assigned to the users named in the run's conf.
 
 ``decisions__test`` follows the project's naming (``decisions__<programme>``), so the
 generic reviewer gets edit on it when provisioned with ``--extra-programme test``. The
-assigned users come from ``conf["assigned_users"]`` at run time, since FAB gives a user
-its numeric id only when it is created.
+names in ``conf["assigned"]`` become assigned users at run time, with the FAB ids that
+provisioning published (``review_calendar_airflow.access.assigned_users``).
 """
 
 from __future__ import annotations
@@ -16,10 +16,12 @@ from airflow.sdk import DAG
 
 
 class AssignedFromConf(HITLOperator):
-    """HITLOperator whose assigned users are the run's ``conf["assigned_users"]``."""
+    """HITLOperator whose assigned users are the users named in the run's ``conf["assigned"]``."""
 
     def execute(self, context: Any) -> Any:
-        self.assigned_users = list(context["dag_run"].conf.get("assigned_users") or []) or None
+        from review_calendar_airflow.access import assigned_users
+
+        self.assigned_users = assigned_users(context["dag_run"].conf.get("assigned") or []) or None
         return super().execute(context)
 
 
