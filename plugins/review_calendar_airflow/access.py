@@ -243,6 +243,35 @@ def provision(the_plan: Plan, airflow_home: Path | None = None) -> dict[str, Any
     return {"roles": sorted(the_plan.roles), "users_created": created, "passwords_file": str(path)}
 
 
+def provision_project(
+    programmes_dir: Path | None = None, extra_programmes: Sequence[str] = ()
+) -> dict[str, str]:
+    """Provision the project's roles and users into this process's Airflow metadata database.
+
+    Reviewers come from the programme files (``REVIEW_CALENDAR_PROGRAMMES`` by
+    default); ``extra_programmes`` are decision DAGs without a file, answered by
+    the generic reviewer. Airflow's configuration (``AIRFLOW_HOME``, the database,
+    the FAB auth manager) is the process's own.
+
+    Returns:
+        User name → password (as in ``passwords.json``).
+    """
+    provision(project_plan(programmes_dir, extra_programmes))
+    return load_passwords(passwords_path())
+
+
+def project_plan(programmes_dir: Path | None = None, extra_programmes: Sequence[str] = ()) -> Plan:
+    """The plan for the programme files (``REVIEW_CALENDAR_PROGRAMMES`` by default) and extra decision DAGs."""
+    if programmes_dir is None:
+        from review_calendar.settings import get_settings
+
+        programmes_dir = get_settings().programmes_dir
+    reviewers = reviewers_by_programme(programmes_dir)
+    for programme_id in extra_programmes:
+        reviewers.setdefault(programme_id, (REVIEWER,))
+    return plan(reviewers)
+
+
 def assigned_users(names: Sequence[str]) -> list[dict[str, str]]:
     """A Required Action's ``assigned_users`` for these user names (call it in a task, at run time).
 
@@ -395,17 +424,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "token":
         print(token(args.url, args.username))
         return 0
-    directory = args.programmes
-    if directory is None:
-        from review_calendar.settings import get_settings
-
-        directory = get_settings().programmes_dir
-    reviewers = reviewers_by_programme(directory)
-    for programme_id in args.extra_programme:
-        reviewers.setdefault(programme_id, (REVIEWER,))
-    done = provision(plan(reviewers))
-    users = ", ".join(f"{u} ({'/'.join(r)})" for u, r in plan(reviewers).users.items())
-    print(f"users: {users}")
+    the_plan = project_plan(args.programmes, args.extra_programme)
+    done = provision(the_plan)
+    print("users: " + ", ".join(f"{u} ({'/'.join(r)})" for u, r in the_plan.users.items()))
     if done["users_created"]:
         print(f"created: {', '.join(done['users_created'])}")
     print(f"passwords: {done['passwords_file']}")
