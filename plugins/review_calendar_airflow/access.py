@@ -176,8 +176,11 @@ def plan(reviewers: Mapping[str, Sequence[str]]) -> Plan:
 
 def passwords_path(airflow_home: Path | None = None) -> Path:
     """``airflow_home/passwords.json``; else ``REVIEW_CALENDAR_PASSWORDS_FILE`` or ``$AIRFLOW_HOME/passwords.json``."""
-    if airflow_home is None and os.environ.get("REVIEW_CALENDAR_PASSWORDS_FILE"):
-        return Path(os.environ["REVIEW_CALENDAR_PASSWORDS_FILE"])
+    if airflow_home is None:
+        from review_calendar.settings import get_settings
+
+        if (configured := get_settings().passwords_file) is not None:
+            return configured
     home = airflow_home or Path(os.environ.get("AIRFLOW_HOME") or Path.home() / "airflow")
     return home / PASSWORDS_FILE
 
