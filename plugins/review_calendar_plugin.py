@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from airflow.plugins_manager import AirflowPlugin
+from review_calendar_airflow.access import PAUSE_GUARD
 from review_calendar_airflow.timetables import DeadlineTimetable, WorkingDayTimetable
 
 # Standard library only: the FastAPI app behind FASTAPI_APP is built on its first request,
@@ -18,3 +19,5 @@ class ReviewCalendarPlugin(AirflowPlugin):
     # 审查日历: pages served by the api-server under /review-calendar, and their nav entry.
     fastapi_apps = [FASTAPI_APP]
     external_views = [NAV_VIEW]
+    # Pausing a DAG needs the right to trigger it (reviewers may edit the decision DAGs they answer).
+    fastapi_root_middlewares = [PAUSE_GUARD]

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Airflow on this machine as an operator runs it: scheduler, dag-processor, triggerer and
 # api-server (LocalExecutor) on the project's DAGs and the review data under var/ (the main
-# job's), with the users admin (admin), operator (op) and reviewer (viewer).
+# job's). Users (FAB auth manager): admin (Admin), operator (Op), reviewer and each programme's
+# reviewers (Reviewer), provisioned before the start; passwords in $AIRFLOW_HOME/passwords.json.
 #
 #   scripts/airflow-ui.sh                            # http://localhost:8080
 #   AIRFLOW__API__PORT=8095 scripts/airflow-ui.sh    # another port
@@ -37,6 +38,13 @@ mkdir -p "$logs"
 
 echo "==> airflow db migrate ($AIRFLOW_HOME)"
 airflow db migrate >"$logs/db-migrate.log" 2>&1 || { tail -n 40 "$logs/db-migrate.log" >&2; exit 1; }
+echo "==> users and roles (review_calendar_airflow.access provision)"
+# REVIEW_CALENDAR_EXTRA_DECISION_DAGS: programme ids without a file whose decisions__<id> DAG the
+# generic reviewer answers (test DAG folders).
+extra=()
+for id in ${REVIEW_CALENDAR_EXTRA_DECISION_DAGS:-}; do extra+=(--extra-programme "$id"); done
+python -m review_calendar_airflow.access provision "${extra[@]}" >"$logs/provision.log" 2>&1 \
+  || { tail -n 40 "$logs/provision.log" >&2; exit 1; }
 
 # One new session and process group for all four: the LocalExecutor's workers and the task
 # processes are forked inside it, so stopping the group stops everything.
@@ -72,7 +80,7 @@ parts = ("metadatabase", "scheduler", "triggerer", "dag_processor")
 sys.exit(0 if all(health[p]["status"] == "healthy" for p in parts) else 1)
 PY
     echo "==> ready: $url  log in as admin, operator or reviewer; passwords in"
-    echo "    $AIRFLOW_HOME/simple_auth_manager_passwords.json.generated  (Ctrl-C stops Airflow)"
+    echo "    $AIRFLOW_HOME/passwords.json  (Ctrl-C stops Airflow)"
     break
   fi
   kill -0 "$group" 2>/dev/null || { echo "Airflow did not start; see $logs" >&2; exit 1; }

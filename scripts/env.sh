@@ -9,7 +9,9 @@ export AIRFLOW__CORE__PLUGINS_FOLDER="$ROOT/plugins"
 export AIRFLOW__CORE__LOAD_EXAMPLES=False
 export AIRFLOW__CORE__DEFAULT_TIMEZONE=Asia/Shanghai
 export AIRFLOW__CORE__PARALLELISM=4
-export AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS="${AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS:-admin:admin,operator:op,reviewer:viewer}"
+# Users, roles and passwords: FAB's tables in the metadata database, provisioned by
+# `python -m review_calendar_airflow.access provision` (scripts/airflow-ui.sh runs it).
+export AIRFLOW__CORE__AUTH_MANAGER=airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager
 export AIRFLOW__LOGGING__LOGGING_LEVEL="${AIRFLOW__LOGGING__LOGGING_LEVEL:-WARNING}"
 export PYTHONPATH="$ROOT/include:$ROOT/plugins${PYTHONPATH:+:$PYTHONPATH}"
 export REVIEW_CALENDAR_HOME="${REVIEW_CALENDAR_HOME:-$ROOT/var}"

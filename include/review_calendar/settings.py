@@ -26,6 +26,7 @@ The variables:
 ``REVIEW_CALENDAR_SMTP_RATE``          at most this many e-mails per second (empty or 0: no limit)
 ``REVIEW_CALENDAR_OPERATORS``          operators' addresses, comma-separated, e-mailed when a task fails
 ``REVIEW_CALENDAR_ALERT_FROM``         From address of those alerts
+``REVIEW_CALENDAR_PASSWORDS_FILE``     Airflow users' passwords (default ``$AIRFLOW_HOME/passwords.json``)
 =====================================  ==============================================================
 
 The Airflow tasks send through the SMTP connection (``REVIEW_CALENDAR_SMTP_CONN_ID``);
@@ -91,6 +92,7 @@ class Settings:
         smtp_rate: At most this many e-mails per second (None: no limit).
         operators: Addresses e-mailed when a task fails (empty: no alerts).
         alert_from: From address of those alerts.
+        passwords_file: The Airflow users' provisioned passwords (None: ``$AIRFLOW_HOME/passwords.json``).
     """
 
     home: Path
@@ -103,6 +105,7 @@ class Settings:
     smtp_rate: float | None = None
     operators: tuple[str, ...] = ()
     alert_from: str = "review-calendar-alerts@localhost"
+    passwords_file: Path | None = None
 
     @property
     def inbox_dir(self) -> Path:
@@ -154,6 +157,7 @@ def get_settings(env: Mapping[str, str] | None = None) -> Settings:
         smtp_rate=rate if rate > 0 else None,
         operators=tuple(a.strip() for a in operators if a.strip()),
         alert_from=_text(env, "REVIEW_CALENDAR_ALERT_FROM") or "review-calendar-alerts@localhost",
+        passwords_file=Path(p) if (p := _text(env, "REVIEW_CALENDAR_PASSWORDS_FILE")) else None,
     )
 
 

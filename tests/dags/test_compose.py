@@ -330,13 +330,8 @@ def test_workers_reach_the_execution_api_on_the_apiserver(common_env: dict[str, 
         pytest.param("AIRFLOW__CORE__DEFAULT_TIMEZONE", "Asia/Shanghai", id="timezone"),
         pytest.param(
             "AIRFLOW__CORE__AUTH_MANAGER",
-            "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager",
+            "airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager",
             id="auth-manager",
-        ),
-        pytest.param(
-            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS",
-            "admin:admin,operator:op,reviewer:viewer",
-            id="ui-users",
         ),
         pytest.param("PYTHONPATH", "/opt/airflow/include", id="pythonpath"),
         pytest.param("REVIEW_CALENDAR_HOME", "/opt/airflow/var", id="review-home"),
@@ -347,7 +342,7 @@ def test_common_environment_sets(common_env: dict[str, str], name: str, value: s
 
 
 def test_ui_passwords_file_is_on_a_named_volume(compose: dict[str, Any], common_env: dict[str, str]) -> None:
-    folder = str(Path(common_env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"]).parent)
+    folder = str(Path(common_env["REVIEW_CALENDAR_PASSWORDS_FILE"]).parent)
     named = {
         v.split(":")[1]: v.split(":")[0]
         for v in compose["x-airflow-common"]["volumes"]
@@ -790,9 +785,19 @@ def test_init_job_loads_the_demo_when_asked(init_runs: dict[str, Any]) -> None:
 
 
 @pytest.mark.postgres
-def test_init_job_writes_the_chosen_ui_passwords_for_the_apiserver_only(init_runs: dict[str, Any]) -> None:
-    path = Path(init_runs["env"]["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"])
-    user, password = init_runs["ui_passwords"].split(":")
+def test_init_job_provisions_the_users_with_the_chosen_passwords(init_runs: dict[str, Any]) -> None:
+    from sqlalchemy import create_engine, text
+    from werkzeug.security import check_password_hash
 
-    assert json.loads(path.read_text(encoding="utf-8")) == {user: password}
+    path = Path(init_runs["env"]["REVIEW_CALENDAR_PASSWORDS_FILE"])
+    user, password = init_runs["ui_passwords"].split(":")
+    passwords = json.loads(path.read_text(encoding="utf-8"))
+    engine = create_engine(init_runs["env"]["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"])
+    with engine.connect() as conn:
+        hashes = dict(conn.execute(text("SELECT username, password FROM ab_user")).all())
+    engine.dispose()
+
+    assert passwords[user] == password
+    assert {"admin", "operator", "reviewer", "hebei_reviewer"} <= set(passwords) == set(hashes)
+    assert all(check_password_hash(hashes[name], secret) for name, secret in passwords.items())
     assert stat.S_IMODE(path.stat().st_mode) == 0o600

@@ -1,12 +1,13 @@
 """The reviewers' pages in the real Airflow api-server, driven by a real headless Chromium.
 
 Arrange: a temporary Airflow home migrated with ``airflow db migrate``, the
-repository's DAGs serialised into it, SimpleAuthManager users admin/operator/
-reviewer from the environment, the repository's plugins folder, and a review
+repository's DAGs serialised into it, the FAB auth manager with the project's
+users (admin/operator/reviewer, provisioned by ``review_calendar_airflow.access``),
+the repository's plugins folder, and a review
 database filled with a demo year whose cells cover every closed-window state.
 Then ``airflow api-server`` runs in its own process group, and Chromium (through
 Debian's chromedriver and a minimal W3C WebDriver client over ``urllib``) logs
-in on Airflow's own login page as the reviewer and reads the status matrix.
+in on FAB's login page as the reviewer and reads the status matrix.
 
 Nothing is mocked: the plugin authenticates against the api-server's auth
 manager and the operator's re-run goes through Airflow's REST API.
@@ -42,7 +43,6 @@ OUTPUT = ROOT / "test-output"
 SCREENSHOT = ROOT / "docs" / "screenshots" / "review-calendar.png"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
-USERS = "admin:admin,operator:op,reviewer:viewer"
 PROGRAMME = "hebei_smart_cluster"
 YEAR = 2025
 CYCLE_DAG = f"review_cycle__{PROGRAMME}__development_plan"
@@ -255,16 +255,17 @@ class Server:
     env: dict[str, str]
 
     def token(self, username: str) -> str:
-        """Log in through SimpleAuthManager's ``POST /auth/token`` with the generated password."""
-        passwords = json.loads((self.home / "simple_auth_manager_passwords.json.generated").read_text())
+        """Log in through FAB's ``POST /auth/token`` with the provisioned password."""
         r = http(
-            "POST", f"{self.url}/auth/token", body={"username": username, "password": passwords[username]}
+            "POST", f"{self.url}/auth/token", body={"username": username, "password": self.password(username)}
         )
         assert r.status == 201, r.text
         return r.json()["access_token"]
 
     def password(self, username: str) -> str:
-        return json.loads((self.home / "simple_auth_manager_passwords.json.generated").read_text())[username]
+        from review_calendar_airflow.access import password
+
+        return password(username, self.home)
 
 
 @pytest.fixture(scope="module")
@@ -296,9 +297,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
         "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__CORE__AUTH_MANAGER": "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager",
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": USERS,
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "False",
+        "AIRFLOW__CORE__AUTH_MANAGER": "airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager",
         "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_urlsafe(64),  # >= 64 bytes for HS512
         "AIRFLOW__API__SECRET_KEY": secrets.token_urlsafe(32),
         "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{port}",
@@ -324,6 +323,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     reserialize = subprocess.run([airflow, "dags", "reserialize"], env=env, cwd=ROOT, capture_output=True,
                                  text=True, timeout=240, check=False, start_new_session=True)  # fmt: skip
     assert reserialize.returncode == 0, reserialize.stderr[-3000:]
+    provision = subprocess.run([sys.executable, "-m", "review_calendar_airflow.access", "provision"], env=env,
+                               cwd=ROOT, capture_output=True, text=True, timeout=240, check=False)  # fmt: skip
+    assert provision.returncode == 0, provision.stderr[-3000:]
     api = Group(
         [airflow, "api-server", "--host", "127.0.0.1", "--port", str(port)], env, tmp / "api-server.log"
     )
@@ -452,7 +454,7 @@ def test_anonymous_browser_navigation_is_sent_to_the_login_page(server: Server) 
     response = http("GET", server.url + PAGE, headers={"Accept": "text/html,application/xhtml+xml"})
 
     assert response.status == 303
-    assert response.headers["location"] == f"/auth/login?next={quote(PAGE, safe='')}"
+    assert response.headers["location"] == f"{server.url}/auth/login/?next={quote(PAGE, safe='')}"
 
 
 def test_a_forged_token_gets_401(server: Server) -> None:
@@ -464,12 +466,12 @@ def test_a_forged_token_gets_401(server: Server) -> None:
 
 
 def test_reviewer_sees_the_demo_states_in_chromium(server: Server, browser: WebDriver) -> None:
-    # Arrange: log in on Airflow's own login page, which stores the JWT in the _token cookie.
-    browser.get(f"{server.url}/auth/login?next={quote(PAGE, safe='')}")
+    # Arrange: log in on FAB's login page, which stores the JWT in the _token cookie.
+    browser.get(f"{server.url}/auth/login/?next={quote(PAGE, safe='')}")
     username = wait_for(lambda: browser.find_all("input[name=username]"), 30, "the login form")[0]
     browser.type(username, "reviewer")
     browser.type(browser.find("input[name=password]"), server.password("reviewer"))
-    browser.click(browser.find("button[type=submit]"))
+    browser.click(browser.find("input[type=submit], button[type=submit]"))
 
     # Act: the login page sends the browser back to the review calendar.
     wait_for(lambda: PAGE in browser.current_url and browser.find_all("table.matrix"), 30, "the matrix page")

@@ -4,8 +4,9 @@ The script starts scheduler, dag-processor, triggerer and api-server
 (LocalExecutor) in one process group; this module starts the script in its own
 session on a free, non-default port with a throw-away Airflow home and metadata
 database, waits until every component reports healthy, logs in through the
-simple auth manager's ``POST /auth/token`` and talks to ``/api/v2`` like any
-client. Stopping sends SIGTERM to the script (which stops its group), then
+FAB auth manager's ``POST /auth/token`` with the passwords that the script's
+provisioning wrote to ``$AIRFLOW_HOME/passwords.json``, and talks to ``/api/v2``
+like any client. Stopping sends SIGTERM to the script (which stops its group), then
 kills what is left of both groups by their ids.
 
 No pytest import here: suites build their fixtures on it.
@@ -137,7 +138,6 @@ class AirflowStack:
             # Shared by every component: tokens the scheduler signs are checked by the api-server.
             AIRFLOW__API_AUTH__JWT_SECRET=secrets.token_urlsafe(64),
             AIRFLOW__API__SECRET_KEY=secrets.token_urlsafe(32),
-            AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS="False",
             AIRFLOW__LOGGING__LOGGING_LEVEL="INFO",
         )
         env.update(extra)
@@ -202,20 +202,29 @@ class AirflowStack:
         )
 
     def password(self, username: str) -> str:
-        """The password the simple auth manager generated for ``username``."""
-        passwords = self.home / "simple_auth_manager_passwords.json.generated"
-        return json.loads(passwords.read_text(encoding="utf-8"))[username]
+        """The password the project's provisioning generated for ``username``."""
+        from review_calendar_airflow.access import password
+
+        return password(username, self.home)
 
     def token(self, username: str = "operator") -> str:
-        """A JWT from ``POST /auth/token`` with the user's generated password."""
+        """A JWT from FAB's ``POST /auth/token`` with the user's provisioned password."""
         if username not in self._tokens:
-            body = {"username": username, "password": self.password(username)}
-            self._tokens[username] = http("POST", f"{self.url}/auth/token", body=body).ok()["access_token"]
+            from review_calendar_airflow.access import token
+
+            self._tokens[username] = token(self.url, username, self.password(username))
         return self._tokens[username]
 
-    def api(self, method: str, path: str, body: Any = None, *, user: str = "operator") -> Response:
-        """``/api/v2`` + ``path`` as ``user``."""
-        return http(method, f"{self.url}/api/v2{path}", body=body, token=self.token(user))
+    def user_id(self, username: str) -> str:
+        """The user's id as Airflow compares it (FAB's integer id as text): the token's subject."""
+        import base64
+
+        payload = self.token(username).split(".")[1]
+        return str(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["sub"])
+
+    def api(self, method: str, path: str, body: Any = None, *, user: str | None = "operator") -> Response:
+        """``/api/v2`` + ``path`` as ``user`` (``None``: anonymous)."""
+        return http(method, f"{self.url}/api/v2{path}", body=body, token=self.token(user) if user else "")
 
     def unpause(self, dag_id: str) -> None:
         self.api("PATCH", f"/dags/{quote(dag_id)}", {"is_paused": False}).ok()

@@ -21,8 +21,14 @@ LEVELS: dict[str, str] = {
     "firm": "企业",
 }
 
-#: Roles of Airflow users (SimpleAuthManager), as the reviewers' pages name them.
-ROLES: dict[str, str] = {"admin": "管理员", "op": "运维", "user": "用户", "viewer": "审阅（只读）"}
+#: Roles of Airflow users (FAB's Admin/Op/User/Viewer and the project's Reviewer), as the reviewers' pages name them.
+ROLES: dict[str, str] = {
+    "admin": "管理员",
+    "op": "运维",
+    "user": "用户",
+    "viewer": "审阅（只读）",
+    "reviewer": "审定人",
+}
 
 #: Reporting periods of an obligation instance (``Y`` is the whole cycle year).
 PERIODS: dict[str, str] = {

@@ -6,8 +6,9 @@ The credential is the one the Airflow UI and REST API use: the JWT in the
 ``Authorization: Bearer`` header, else the ``_token`` cookie that the login
 page sets, validated by ``get_auth_manager().get_user_from_token()`` (the same
 call ``airflow.api_fastapi.core_api.security.get_user`` makes). Permissions are
-the auth manager's too, so they follow whatever manager is configured
-(SimpleAuthManager roles admin/op/user/viewer, FAB, Keycloak...):
+the auth manager's too, so they follow whatever manager is configured (the
+project runs FAB, with the roles of ``review_calendar_airflow.access``;
+SimpleAuthManager or Keycloak work the same way):
 
 - reading the pages: ``is_authorized_view(AccessView.WEBSITE)``, like the UI itself;
 - re-running a cycle: ``is_authorized_dag("POST", DagAccessEntity.RUN, dag_id)``,
@@ -48,8 +49,16 @@ class Caller:
 
     @property
     def role(self) -> str:
-        """The role as the auth manager names it (SimpleAuthManager), else empty."""
-        return str(getattr(self.user, "role", "") or "")
+        """The role as the auth manager names it, else empty.
+
+        SimpleAuthManager has one ``role``; a FAB user has ``roles``, of which the
+        general one is shown (``Reviewer``, not ``Reviewer:<programme>``).
+        """
+        role = getattr(self.user, "role", None)
+        if isinstance(role, str) and role:
+            return role
+        names = sorted(str(r.name) for r in getattr(self.user, "roles", None) or ())
+        return next((n for n in names if ":" not in n), names[0] if names else "")
 
 
 def auth_manager() -> BaseAuthManager:
