@@ -10,7 +10,6 @@ leaves one proposal open so the Airflow UI shows it under Required Actions.
 from __future__ import annotations
 
 import os
-import secrets
 import signal
 import subprocess
 import sys
@@ -75,23 +74,11 @@ class DecisionDesk:
                    leave_pending=set(DEMO_LEAVE_PENDING), returns=DEMO_RETURN)  # fmt: skip
 
     def start(self) -> DecisionDesk:
-        """Start the api-server with the reviewers' accounts (simple auth manager, role ``user``)."""
-        names = sorted(set(self.users.values()))
-        self.passwords = {n: secrets.token_urlsafe(12) for n in names}
-        passwords_file = self.home / "reviewer-passwords.json"
-        passwords_file.parent.mkdir(parents=True, exist_ok=True)
-        import json
+        """Provision the project's users (FAB) in this Airflow database and start the api-server."""
+        from review_calendar_airflow.access import provision_project
 
-        passwords_file.write_text(json.dumps(self.passwords), encoding="utf-8")
-        passwords_file.chmod(0o600)
-        self.server = ApiServer(
-            self.home / "logs" / "api-server.log",
-            env={
-                "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": ",".join(f"{n}:user" for n in names),
-                "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords_file),
-                "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "False",
-            },
-        ).start()
+        self.passwords = provision_project()
+        self.server = ApiServer(self.home / "logs" / "api-server.log").start()
         return self
 
     def stop(self) -> None:

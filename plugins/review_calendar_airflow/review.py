@@ -55,6 +55,14 @@ class ProposalReview(HITLOperator):
         kwargs.pop("params", None)  # unmapping passes the DAG's params: the form is this operator's own
         super().__init__(options=OPTIONS, params=answer_form(list(outcomes), OUTCOMES), **kwargs)
 
+    def execute(self, context: Context) -> Any:
+        """Ask, assigned to the programme's reviewers by their FAB user ids (published when provisioned)."""
+        from review_calendar_airflow.access import assigned_users
+
+        names = [u["name"] for u in self.assigned_users or []]
+        self.assigned_users = assigned_users(names) if names else None
+        return super().execute(context)
+
     def execute_complete(self, context: Context, event: dict[str, Any]) -> Any:
         """Take the answer; send the mail it queued; start a new run to ask again if it was incomplete."""
         from airflow.sdk.exceptions import DagRunTriggerException
