@@ -14,7 +14,10 @@ the same time:
 - the same evaluation triggered by hand through ``/api/v2`` with ``{"year": ...}``
   and no logical date runs to success, and one without a year fails at once,
   saying in Chinese what to fill in (and the operators get that by e-mail);
-- unpausing the reminders DAG runs its last working-day 09:00 slot at once.
+- unpausing the reminders DAG runs its last working-day 09:00 slot at once;
+- the evaluation's proposals publish the programme's proposals Asset, whose decision
+  DAG asks one Required Action per proposal and waits (no worker slot) until the
+  programme's reviewer answers through ``/api/v2``; the answer is then applied.
 
 Which cycle the scheduler picks depends on today's date, as in production; the
 suite computes it with the same calendar rules and places that cycle's files.
@@ -145,6 +148,7 @@ def scenario(stack: Stack) -> Scenario:
     s = Scenario(stack, programme_id, upstream, downstream, year, closes_at(latest.instance), now)
     # The downstream first, so that the upstream's Asset event finds it unpaused.
     airflow.unpause(s.dag(downstream))
+    airflow.unpause(f"decisions__{programme_id}")
     s.no_year_run = airflow.trigger(s.dag(downstream), {}, note="没有填写年度")
     s.manual_run = airflow.trigger(s.dag(downstream), {"year": year}, note="运维人员重跑")
     s.unpaused_at = dt.datetime.now(dt.UTC)
@@ -310,3 +314,56 @@ def test_no_other_run_failed(scenario: Scenario) -> None:
     ]
 
     assert failed == [(scenario.dag(scenario.downstream), scenario.no_year_run)]
+
+
+def test_proposals_wait_in_required_actions_until_the_reviewer_answers(scenario: Scenario) -> None:
+    """Asset-started decision run (no logical date): asked, parked, answered by the reviewer, applied."""
+    from review_calendar.store.db import session_scope
+    from review_calendar.store.models import Decision
+
+    airflow = scenario.stack.airflow
+    dag_id = f"decisions__{scenario.programme_id}"
+    reviewer = "hebei_reviewer" if scenario.programme_id == "hebei_smart_cluster" else "miit_reviewer"
+
+    def pending() -> list[dict[str, Any]]:
+        body = airflow.api("GET", f"/dags/{dag_id}/dagRuns/~/hitlDetails?response_received=false",
+                           user=reviewer).ok()  # fmt: skip
+        return body["hitl_details"]
+
+    def rounds() -> int:
+        from review_calendar.store.models import DecisionReview
+
+        with session_scope(scenario.stack.review_url) as s:
+            return s.scalar(select(func.count()).select_from(DecisionReview))
+
+    # Every proposal asked once (one round each), every Required Action parked.
+    asked = wait_for(lambda: (found := pending()) and len(found) == rounds() and found, RUNS_TIMEOUT,
+                     f"Required Actions of {dag_id}")  # fmt: skip
+    with session_scope(scenario.stack.review_url) as s:
+        proposed = s.scalar(select(func.count()).select_from(Decision).where(
+            Decision.programme_id == scenario.programme_id, Decision.kind == "evaluation"))  # fmt: skip
+    assert len(asked) == proposed
+    assert all(d["task_instance"]["state"] == "awaiting_input" for d in asked)
+    assert all(d["assigned_users"] and d["assigned_users"][0]["name"] == reviewer for d in asked)
+
+    for detail in asked:
+        ti = detail["task_instance"]
+        from urllib.parse import quote
+
+        path = (f"/dags/{dag_id}/dagRuns/{quote(ti['dag_run_id'], safe='')}/taskInstances/review/"
+                f"{ti['map_index']}/hitlDetails")  # fmt: skip
+        body = {
+            "chosen_options": ["批准"],
+            "params_input": {"outcome": None, "reason": "同意", "new_due": None},
+        }
+        assert airflow.api("PATCH", path, body, user="operator").status == 403  # assigned to the reviewer
+        airflow.api("PATCH", path, body, user=reviewer).ok()
+    runs = airflow.wait_for_runs(lambda rs: rs and all(r["state"] in ("success", "failed") for r in rs),
+                                 dag_id, RUNS_TIMEOUT, f"finished runs of {dag_id}")  # fmt: skip
+
+    assert {r["state"] for r in runs} == {"success"}
+    assert all(r["logical_date"] is None for r in runs if r["run_type"] == "asset_triggered")
+    with session_scope(scenario.stack.review_url) as s:
+        states = {d.figures.get("state") for d in s.scalars(select(Decision).where(
+            Decision.programme_id == scenario.programme_id, Decision.kind == "evaluation"))}  # fmt: skip
+    assert states == {"approved"}

@@ -67,7 +67,8 @@ def plan_follow_up_reminders(
         stage = reminder_stage(programme.reminders_for(obligation), instance.effective_due, as_of, calendar)
         if stage is None and as_of > instance.effective_due:
             continue
-        if report_state(session, programme, follow_up, as_of).state not in OUTSTANDING_STATES:
+        verdict = report_state(session, programme, follow_up, as_of)
+        if verdict.state not in OUTSTANDING_STATES:
             continue
         book = books.get(follow_up.cycle_year)
         if book is None:
@@ -88,6 +89,6 @@ def plan_follow_up_reminders(
             [str(attachment)] if attachment else [],
             opening_day,
         )
-        planner.run(stage, {follow_up.region_code: (submitter, [follow_up.cluster_name])})
+        planner.run(stage, {follow_up.region_code: (submitter, [follow_up.cluster_name], verdict)})
     log.info("Follow-ups of %s as of %s: %d new messages", programme.id, as_of, plan.queued)
     return plan

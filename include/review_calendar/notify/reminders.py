@@ -281,7 +281,9 @@ class InstancePlanner:
     calendar: WorkingCalendar | None = None
     dues: dict[str, RegionDue] = field(default_factory=dict)
 
-    def run(self, stage: Stage | None, lagging: dict[str, tuple[Submitter, list[str]]] | None = None) -> None:
+    def run(
+        self, stage: Stage | None, lagging: dict[str, tuple[Submitter, list[str], RegionState]] | None = None
+    ) -> None:
         """Plan the instance's day: who lags, what is queued already, each region, the gap report.
 
         ``lagging`` replaces the expected submitters still owing a file when the caller
