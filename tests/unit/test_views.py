@@ -23,6 +23,13 @@ from sqlalchemy.orm import Session
 from review_calendar.domain.programmes import Programme, load_programmes
 from review_calendar.reviewer_pages.calendar import calendar_view
 from review_calendar.reviewer_pages.common import cycle_years
+from review_calendar.reviewer_pages.decisions import (
+    acceptances_view,
+    decision_dag_id,
+    decision_groups,
+    decisions_view,
+    pending_view,
+)
 from review_calendar.reviewer_pages.matrix import status_matrix
 from review_calendar.reviewer_pages.progress import (
     CityShare,
@@ -30,13 +37,6 @@ from review_calendar.reviewer_pages.progress import (
     ProgressSeries,
     on_time_share_by_city,
     progress_series,
-)
-from review_calendar.reviewer_pages.decisions import (
-    acceptances_view,
-    decision_dag_id,
-    decision_groups,
-    decisions_view,
-    pending_view,
 )
 from review_calendar.reviewer_pages.results import (
     aggregates_view,
@@ -366,20 +366,32 @@ def test_decisions_are_grouped_by_kind_without_acceptances_or_gate_runs(
         ("article17", "第十七条情形建议及工业和信息化部决定", 1),
     ]
     pending, *answered = groups[0].items
-    assert (pending.subject_label, pending.state_label, pending.pending) == ("白沟箱包产业集群", "待审定", True)
+    assert (pending.subject_label, pending.state_label, pending.pending) == (
+        "白沟箱包产业集群",
+        "待审定",
+        True,
+    )
     assert pending.reason == "评分 86 分，继续支持" and pending.decided_by == "" and pending.decided_at == ""
     assert pending.rule == "省级配置规则：评分不低于80分继续支持"  # the configured basis, in words
     assert pending.dag_id == "review_cycle__hebei_smart_cluster__performance_evaluation"
     approved, changed = sorted(answered, key=lambda d: d.state)
-    assert (approved.state_label, approved.outcome_label, approved.proposed_outcome_label) == ("已审定", "限期整改", "")
+    assert (approved.state_label, approved.outcome_label, approved.proposed_outcome_label) == (
+        "已审定",
+        "限期整改",
+        "",
+    )
     assert (approved.decided_by, approved.decided_at) == ("hebei_reviewer", "2026-12-01 01:00（北京时间）")
     assert (changed.state_label, changed.outcome_label, changed.proposed_outcome_label) == (
-        "已改定", "限期整改", "取消建设试点资格"
+        "已改定",
+        "限期整改",
+        "取消建设试点资格",
     )
     assert changed.answer_reason == "违规已于年内整改完毕"
     assert changed.rule == "项目建设或资金使用存在违规的，取消资格并追回已拨付补贴"
     assert [(f.label, f.value) for f in changed.figures] == [
-        ("评价得分", "55"), ("项目建设或资金使用存在违规", "是"), ("拟追回补贴资金（万元）", "150")
+        ("评价得分", "55"),
+        ("项目建设或资金使用存在违规", "是"),
+        ("拟追回补贴资金（万元）", "150"),
     ]  # no stored path, no dict keyed by codes
     (clawback,) = groups[1].items
     assert [(f.label, f.value) for f in clawback.figures] == [("追回补贴资金（万元）", "80")]
@@ -392,8 +404,19 @@ def test_decisions_speak_chinese_only(session: Session, programme: Programme) ->
     add_decisions(session)
 
     for d in decisions_view(session, programme, YEAR):
-        shown = [d.kind_label, d.subject_label, d.reason, d.outcome_label, d.proposed_outcome_label,
-                 d.state_label, d.rule, d.clause, d.answer_reason, d.ministry, d.decided_at]
+        shown = [
+            d.kind_label,
+            d.subject_label,
+            d.reason,
+            d.outcome_label,
+            d.proposed_outcome_label,
+            d.state_label,
+            d.rule,
+            d.clause,
+            d.answer_reason,
+            d.ministry,
+            d.decided_at,
+        ]
         shown += [f"{f.label}{f.value}" for f in d.figures]  # fmt: skip
         text = "".join(shown)
         assert "{" not in text and "/srv" not in text and ".yaml" not in text, d
@@ -412,7 +435,11 @@ def test_pending_proposals_count_working_days_since_asked(session: Session, prog
 
     (item,) = pending_view(session, [programme], D(2026, 11, 30))
 
-    assert (item.subject_label, item.outcome_label, item.kind_label) == ("白沟箱包产业集群", "继续支持", "年度绩效评价")
+    assert (item.subject_label, item.outcome_label, item.kind_label) == (
+        "白沟箱包产业集群",
+        "继续支持",
+        "年度绩效评价",
+    )
     assert (item.asked_on, item.working_days_open) == (D(2026, 11, 26), 2)  # Friday and Monday
     assert item.decision_dag_id == "decisions__hebei_smart_cluster"
     assert pending_view(session, [programme], D(2026, 11, 30), year=YEAR - 1) == []
@@ -451,11 +478,11 @@ def test_the_programme_page_shows_pending_first_and_decisions_by_kind(
     assert 'href="/required_actions?response_received=false"' in html
     assert "2026-12-01 01:00（北京时间）" in html and "原拟定：取消建设试点资格" in html
     assert "违规已于年内整改完毕" in html and "工信厅企业函〔2026〕1号" in html
-    decisions = html[html.index("决定（按类别）"):]
+    decisions = html[html.index("决定（按类别）") :]
     assert "130684_plan" not in decisions and "严重问题 2 项" not in decisions  # acceptances, gate runs
     assert not any(raw in decisions for raw in ("{", "/srv", ".yaml", "None")), decisions
     text = re.sub(r"<[^>]*>", " ", decisions)  # what a reader sees: no code, no English key
-    assert not re.search(r"\b(score|clawback|decided|proposed|approved|changed|continue|rectify|revoke)", text)
+    assert not re.search(r"(score|clawback|decided|proposed|approved|changed|continue|rectify|revoke)", text)
 
 
 def test_cycle_years_are_the_years_with_data(session: Session, programme: Programme) -> None:

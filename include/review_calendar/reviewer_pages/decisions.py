@@ -201,7 +201,9 @@ def _ministry(figures: dict[str, Any]) -> str:
     if not isinstance(m, dict):
         return ""
     extra = "，".join(str(x) for x in (m.get("reference"), m.get("date")) if x)
-    return f"工业和信息化部决定：{label(MIIT_DECISIONS, m.get('decision'))}" + (f"（{extra}）" if extra else "")
+    return f"工业和信息化部决定：{label(MIIT_DECISIONS, m.get('decision'))}" + (
+        f"（{extra}）" if extra else ""
+    )
 
 
 def _item(programme: Programme, d: Decision, names: dict[str, str]) -> DecisionItem:

@@ -34,7 +34,6 @@ def _calendar_data(session: Any, year: int | None, day: dt.date) -> dict[str, An
     """The calendars of every programme for the chosen (or latest) year, and the years to choose from."""
     from review_calendar.reviewer_pages.calendar import calendar_view
     from review_calendar.reviewer_pages.common import cycle_years
-
     from review_calendar.reviewer_pages.decisions import pending_view
 
     chosen = year_or_default(year, session, day)
@@ -49,14 +48,14 @@ def _calendar_data(session: Any, year: int | None, day: dt.date) -> dict[str, An
 def _programme_data(session: Any, programme: Programme, year: int, day: dt.date) -> dict[str, Any]:
     """One programme's cycle: proposals waiting, calendar, status matrix, both charts, decisions by kind."""
     from review_calendar.reviewer_pages.calendar import programme_calendar
-    from review_calendar.reviewer_pages.matrix import status_matrix
-    from review_calendar.reviewer_pages.progress import on_time_share_by_city, progress_series
     from review_calendar.reviewer_pages.decisions import (
         decision_dag_id,
         decision_groups,
         decisions_view,
         pending_view,
     )
+    from review_calendar.reviewer_pages.matrix import status_matrix
+    from review_calendar.reviewer_pages.progress import on_time_share_by_city, progress_series
     from review_calendar_airflow.ui.page_charts import progress_chart, share_chart
 
     matrix = status_matrix(session, programme, year, day)
