@@ -460,6 +460,35 @@ def test_acceptances_are_the_instance_record_of_files(session: Session, programm
     assert acceptances_view(session, find_instance(programme, YEAR, "contact_list", "Y")) == []
 
 
+def test_the_obligation_page_lists_its_acceptances_and_the_index_what_waits(
+    session: Session, programme: Programme
+) -> None:
+    from review_calendar_airflow.ui.rendering import Pages
+
+    from review_calendar.domain.programmes import find_instance
+    from review_calendar.reviewer_pages.results import AggregateTable
+
+    add_decisions(session)
+    instance = find_instance(programme, YEAR, "development_plan", "Y")
+    env = Pages().env
+    html = env.get_template("obligation.html").render(
+        programme=programme, instance=instance, obligation=programme.obligation("development_plan"), year=YEAR,
+        prefix="", q="", airflow="/", dag_id="d", may_rerun=False, caller=None, gates=[], progress_svg="",
+        matrix=status_matrix(session, programme, YEAR, AFTER_ALL, instances=[instance]),
+        aggregates=AggregateTable((), ()), state_labels={}, state_hints={}, documents=[],
+        acceptances=acceptances_view(session, instance),
+    )  # fmt: skip
+    record = html[html.index("受理记录") :]
+    assert "130684_plan_v1.xlsx" in record and "退回：3 处问题" in record and "/srv" not in html
+
+    index = env.get_template("index.html").render(
+        year=YEAR, years=[YEAR], calendars=[], prefix="/review-calendar", airflow="/", caller=None,
+        pending=pending_view(session, [programme], D(2026, 11, 30)),
+    )  # fmt: skip
+    assert "待审定（1）" in index and "白沟箱包产业集群" in index
+    assert 'href="/review-calendar/programmes/hebei_smart_cluster/2025#decisions"' in index
+
+
 def test_the_programme_page_shows_pending_first_and_decisions_by_kind(
     session: Session, programme: Programme
 ) -> None:
