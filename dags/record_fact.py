@@ -28,6 +28,7 @@ DOC = """
 | 工业和信息化部决定 | 集群编号、年度、决定、文号 |
 | 认定 | 被认定的企业、平台或基地，认定类别（试点、示范、平台等）、日期、文号 |
 | 示范基地复核 | 基地编号、年度、复核结果；未通过的生成“建议取消示范基地称号”，由审核人员决定 |
+| 延期申请 | 申请地区的行政区划代码（填在“基地、集群或企业”）、年度、报送事项、期次、申请延至的日期（填在“日期”）、延期理由；生成“拟同意延期”，由审核人员同意（可改定日期）或不同意 |
 
 每条记录保存记录人（触发本次运行的用户）和记录时间；同一事实再次记录时更新原记录，不会重复。
 """
@@ -52,15 +53,19 @@ def _params() -> dict:
         "kind": Param("visit", type="string", enum=list(FACT_KINDS), values_display=FACT_KINDS, title="事实类型"),
         "programme": Param(ids[0], type="string", enum=ids, title="项目"),
         "subject": Param("", type="string", maxLength=200, title="基地、集群或企业",
-                         description="专家辅导、部决定、复核填集群编号；认定填企业、平台或基地名称"),
+                         description="专家辅导、部决定、复核填集群编号；认定填企业、平台或基地名称；延期申请填地区代码"),
         "date": Param(None, type=["null", "string"], format="date", title="日期"),
         "year": Param(None, type=["null", "integer"], minimum=2000, maximum=2100, title="年度"),
-        "period": Param("", type="string", enum=["", "H1", "H2"],
-                        values_display={"": "（不适用）", "H1": PERIODS["H1"], "H2": PERIODS["H2"]}, title="半年"),
+        "period": Param("", type="string", enum=["", *PERIODS],
+                        values_display={"": "（不适用）", **PERIODS}, title="半年或期次",
+                        description="观摩会填上半年或下半年；延期申请填报送事项的期次（不填为全年）"),
         "outcome": Param("", type="string", enum=list(OUTCOME_DISPLAY), values_display=OUTCOME_DISPLAY,
                          title="结果、决定或认定类别"),
         "reference": Param("", type="string", maxLength=128, title="文号"),
         "expert": Param("", type="string", maxLength=100, title="辅导专家"),
+        "obligation": Param("", type="string", maxLength=64, title="报送事项（延期申请）",
+                            description="报送事项编号，例如 development_plan"),
+        "reason": Param("", type="string", maxLength=500, title="延期理由（延期申请）"),
         "note": Param("", type="string", maxLength=500, title="备注"),
     }  # fmt: skip
 
@@ -68,7 +73,7 @@ def _params() -> dict:
 @dag(
     dag_id="record_fact",
     dag_display_name="记录省厅和部里掌握的事实",
-    description="专家辅导、观摩会、工业和信息化部决定、认定、示范基地复核：填表记录，记录人和时间一并保存",
+    description="专家辅导、观摩会、工业和信息化部决定、认定、示范基地复核、延期申请：填表记录，记录人和时间一并保存",
     doc_md=DOC,
     schedule=None,
     start_date=START_DATE,

@@ -82,7 +82,7 @@ def main() -> int:
 
 
 def run_demo_year(settings: Settings, year: int, mail: LocalSmtpServer) -> int:
-    from review_calendar_demo.decisions import DEMO_CHANGE, DEMO_LEAVE_PENDING, DEMO_REVIEWERS, DecisionDesk
+    from review_calendar_demo.decisions import DecisionDesk
     from review_calendar_demo.year_run import DagRunner, run_year
 
     say("\n==> 加载 DAG")
@@ -90,9 +90,7 @@ def run_demo_year(settings: Settings, year: int, mail: LocalSmtpServer) -> int:
     run = DagRunner(dag_log, say)
     say(f"    {len(run.dagbag.dags)} 个 DAG；任务日志：{dag_log}")
     say("\n==> 启动 Airflow api-server（同一元数据库），审阅人通过“待处理操作”的 REST 接口答复拟定决定")
-    desk = DecisionDesk(
-        settings.home, users=DEMO_REVIEWERS, change=dict(DEMO_CHANGE), leave_pending=set(DEMO_LEAVE_PENDING)
-    )
+    desk = DecisionDesk.demo(settings.home)
     desk.start()
     try:
         log = run_year(run, year, PROGRAMMES, say, desk=desk)

@@ -42,6 +42,12 @@ DEMO_CHANGE = {
     ),
 }
 DEMO_LEAVE_PENDING = frozenset({"botou_casting"})
+#: The demo's reviewer returns the first development plan it reads, with this comment and new due date.
+DEMO_RETURN = (
+    "报送材料审阅",
+    "规划的“保障措施”只有一句话，请补充资金、用地和人才保障的具体措施后重新报送",
+    "2025-07-31",
+)
 
 
 @dataclass
@@ -56,7 +62,17 @@ class DecisionDesk:
     passwords: dict[str, str] = field(default_factory=dict)
     answered: list[dict[str, Any]] = field(default_factory=list)
     left: list[str] = field(default_factory=list)  # Required Actions left open for a person
+    returns: tuple[str, str, str] | None = (
+        None  # (subject text, comment, new due date): return the first such
+    )
+    _returned: bool = False
     _reviewers: dict[str, Reviewer] = field(default_factory=dict)
+
+    @classmethod
+    def demo(cls, home: Path) -> DecisionDesk:
+        """The main job's reviewers and answers (also the end-to-end tests')."""
+        return cls(home, users=dict(DEMO_REVIEWERS), change=dict(DEMO_CHANGE),
+                   leave_pending=set(DEMO_LEAVE_PENDING), returns=DEMO_RETURN)  # fmt: skip
 
     def start(self) -> DecisionDesk:
         """Start the api-server with the reviewers' accounts (simple auth manager, role ``user``)."""
@@ -96,6 +112,9 @@ class DecisionDesk:
                 # The first answer forgets the reason; the Required Action asked again says so.
                 again = "再次请您审定" in (detail.get("body") or "")
                 return "改变结论", {"outcome": outcome, "reason": reason if again else None}
+        if self.returns and not self._returned and self.returns[0] in detail["subject"]:
+            self._returned = True
+            return "退回补充材料", {"reason": self.returns[1], "new_due": self.returns[2]}
         return "批准", {"reason": "同意"}
 
     def _waiting(self, programme_id: str, year: int) -> list[int]:

@@ -65,8 +65,7 @@ class ProposalReview(HITLOperator):
         payload = super().execute_complete(context, event)
         ti = context["ti"]
         result = take_review_answer(self.programme_id, ti.dag_id, ti.run_id, ti.map_index, dict(payload))
-        if result.get("notice"):
-            result["mail"] = deliver_outbox()
+        result["mail"] = deliver_outbox()  # the notice or return this answer queued (each e-mail once)
         if result["ask_again"]:
             # A new Required Action (a new run: the one of this task keeps the answer given).
             raise DagRunTriggerException(

@@ -53,20 +53,13 @@ def year(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
                                               "extra": {"disable_ssl": True, "disable_tls": True, "timeout": 10}}),
     )  # fmt: skip
     try:
-        from review_calendar_demo.decisions import (
-            DEMO_CHANGE,
-            DEMO_LEAVE_PENDING,
-            DEMO_REVIEWERS,
-            DecisionDesk,
-        )
+        from review_calendar_demo.decisions import DecisionDesk
         from review_calendar_demo.year_run import DagRunner, run_year
 
         upgrade(url)
         seed_demo(url)
         runner = DagRunner(home / "dag-runs.log")
-        desk = DecisionDesk(
-            home, users=DEMO_REVIEWERS, change=dict(DEMO_CHANGE), leave_pending=set(DEMO_LEAVE_PENDING)
-        )
+        desk = DecisionDesk.demo(home)
         desk.start()
         try:
             log = run_year(runner, YEAR, PROGRAMMES, desk=desk)
@@ -459,10 +452,38 @@ def test_decisions_list_shows_who_decided_what_and_why(
     )
     assert changed["decided_by"] == "hebei_reviewer" and changed["reason"].startswith("评分52分")
     assert changed["basis"] and changed["decided_at"]
-    assert {r["state"] for r in rows.values()} <= {
-        "approved",
-        "changed",
-        "returned",
-        "proposed",
-        "awaiting_ministry",
+    answered = {"approved", "changed", "returned", "proposed", "awaiting_ministry"}
+    # What an approval led to (the enrolment it recorded, the follow-up it opened) is recorded as decided.
+    assert {r["kind"] for r in rows.values() if r["state"] not in answered} <= {
+        "enrolment",
+        "rectification_report",
     }
+
+
+def test_a_returned_plan_is_退回修改_and_its_county_gets_the_comment(year: Year) -> None:
+    from review_calendar.store.db import session_scope
+    from review_calendar.store.models import Decision, OutboxMessage
+
+    with session_scope(year.url) as s:
+        returned = s.scalars(select(Decision).where(Decision.kind == "submission_review")).all()
+        returned = [(d.subject, d.figures) for d in returned if d.figures.get("state") == "returned"]
+        mails = s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "returned")).all()
+        bodies = [(m.status, m.body) for m in mails]
+
+    assert len(returned) == 1
+    assert returned[0][1]["decided_by"] == "hebei_reviewer"
+    assert len(bodies) == 1 and bodies[0][0] == "sent"
+    assert "保障措施" in bodies[0][1] and "2025年7月31日" in bodies[0][1]
+
+
+def test_a_county_request_for_more_time_is_granted_by_a_reviewer(year: Year) -> None:
+    from review_calendar.store.db import session_scope
+    from review_calendar.store.models import Decision, OutboxMessage
+
+    with session_scope(year.url) as s:
+        requests = [(d.outcome, d.figures.get("state"), d.figures.get("decided_by"))
+                    for d in s.scalars(select(Decision).where(Decision.kind == "extension"))]  # fmt: skip
+        replies = s.scalars(select(OutboxMessage.status).where(OutboxMessage.kind == "extension")).all()
+
+    assert requests == [("extension_granted", "approved", "hebei_reviewer")]
+    assert replies == ["sent"]

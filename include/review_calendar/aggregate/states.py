@@ -19,6 +19,17 @@ time. The verdicts, for the files a region sent up to the day asked about:
   the county government's approval 文号, date and document, 冀工信产业〔2016〕93号
   二). It does not count as submitted and is reminded like a missing one; an
   earlier file that awaited its approval does not make a later one on time;
+- ``returned`` (退回修改): the file whose data counts passed intake, but a reviewer
+  returned it for correction (its substance: a plan's 总体思路 that says nothing)
+  with a comment and a new due date. It holds until a corrected file arrives or
+  the new due date passes. A corrected file that arrives by the new due date
+  keeps the returned file's standing (on time if that file was on time, late if
+  it was late), whenever the instance's own due date was; one that arrives after
+  it is late. When the new due date passes with no corrected file, the returned
+  file does not count: the region is ``missing`` (``open`` while its own window
+  is still open), like a region that sent nothing, because what it sent was
+  not acceptable in substance. A return without a new due date stays
+  ``returned`` until the correction arrives, which keeps the standing;
 - ``rejected`` (已退回): files arrived but every one was rejected at intake; the
   region has been told what to fix. This holds before and after the due date,
   as it always has in the pages and the reports: the region sent something,
@@ -30,12 +41,17 @@ time. The verdicts, for the files a region sent up to the day asked about:
   by :func:`~review_calendar.store.queries.expected_submitters`, not here).
 
 Whether a file arrived late is decided once, at intake (``Submission.is_late``:
-received after the effective due date), and read here. The labels are those of
+received after the effective due date), and read here, with one exception: a
+county granted more time (延期申请, an extension a reviewer granted) owes the
+instance by the granted date instead, so its files received by that date are
+on time and it is ``open`` until then, not ``missing``. Extensions and returns
+are per region (:mod:`review_calendar.store.due_changes`). The labels are those of
 :data:`review_calendar.domain.labels.SUBMISSION_STATES`.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
@@ -44,11 +60,11 @@ import pandas as pd
 from sqlalchemy import select
 
 from review_calendar.domain.labels import SUBMISSION_STATES
+from review_calendar.store.due_changes import RegionDue, region_dues
 from review_calendar.store.models import Region, Submission
 from review_calendar.store.queries import expected_submitters, instance_filter
 
 if TYPE_CHECKING:
-    import datetime as dt
     from collections.abc import Iterable, Sequence
 
     from sqlalchemy.orm import Session
@@ -84,9 +100,9 @@ ON_TIME_STATES = ("on_time", "on_time_corrected")
 #: missing (e.g. a 年度培育情况信息表 in these states is a 第十七条（三） ground).
 NOT_ON_TIME_STATES = ("missing", "rejected", "late")
 #: States in which the region still owes an acceptable file (whom the reminders address).
-OUTSTANDING_STATES = ("rejected", "missing", "open", "not_due", "awaiting_approval")
+OUTSTANDING_STATES = ("rejected", "missing", "open", "not_due", "awaiting_approval", "returned")
 #: States the provincial reports list as lagging, in the order of the vocabulary.
-LAGGING_STATES = ("late", "rejected", "missing", "open", "not_due", "awaiting_approval")
+LAGGING_STATES = ("late", "rejected", "missing", "open", "not_due", "awaiting_approval", "returned")
 #: The count metric each state adds to in the aggregation (应报 = 按时 + 逾期 + 未报 + 退回):
 #: a corrected on-time file is on time, a region that has sent nothing yet is not reported.
 COUNTED_AS: dict[str, str] = {
@@ -98,6 +114,7 @@ COUNTED_AS: dict[str, str] = {
     "open": "missing",
     "not_due": "missing",
     "awaiting_approval": "missing",
+    "returned": "rejected",
 }
 
 
@@ -138,14 +155,19 @@ class RegionState:
         return SUBMISSION_STATES[self.state]
 
 
-def window_phase(instance: ObligationInstance, day: dt.date) -> str:
+def window_phase(instance: ObligationInstance, day: dt.date, due: dt.date | None = None) -> str:
     """Where ``day`` falls in the instance's submission window.
+
+    Args:
+        instance: The obligation instance.
+        day: The day asked about.
+        due: The region's own due date when it was granted more time (default: the instance's).
 
     Returns:
         ``closed`` after the effective due date, ``open`` from the opening day to the
         due date (both included), ``upcoming`` before the opening day.
     """
-    if day > instance.effective_due:
+    if day > max(instance.effective_due, due or instance.effective_due):
         return "closed"
     if day >= instance.opens_on:
         return "open"
@@ -161,7 +183,10 @@ def _order(file: ReceivedFile) -> tuple:
 
 
 def submission_state(
-    files: Iterable[ReceivedFile], instance: ObligationInstance, as_of: dt.date
+    files: Iterable[ReceivedFile],
+    instance: ObligationInstance,
+    as_of: dt.date,
+    changes: RegionDue | None = None,
 ) -> RegionState:
     """The state of one region for one obligation instance on ``as_of`` (see the module docstring).
 
@@ -171,26 +196,73 @@ def submission_state(
             report re-run for an earlier day shows what was known then.
         instance: The obligation instance (its effective due date and opening day).
         as_of: The day the state is asked for.
+        changes: The region's extension and returned files
+            (:func:`review_calendar.store.due_changes.region_dues`); None for none.
 
     Returns:
         The state, the deciding file and the number of files sent up to ``as_of``.
     """
+    changes = changes or RegionDue()
     known = sorted((f for f in files if f.received_on <= as_of), key=_order)
     acceptable = [f for f in known if f.status in ACCEPTABLE]
     if acceptable:
         current = acceptable[-1]
-        complete = [f for f in acceptable if not _awaits(f)]
+        counted, pending = _standing(acceptable, changes)
+        if pending is not None:  # the file whose data counts was returned, no correction yet
+            if pending is _NO_DATE or as_of <= pending:
+                return RegionState("returned", current, len(known))
+            phase = window_phase(instance, as_of, changes.extended_to)
+            return RegionState(_NOTHING_YET[phase], current, len(known))
+        complete = [on_time for f, on_time in counted if not _awaits(f)]
         if _awaits(current):
             state = "awaiting_approval"
-        elif not any(not f.is_late for f in complete):
+        elif not any(complete):
             state = "late"
         else:
-            state = "on_time_corrected" if current.is_late else "on_time"
+            state = "on_time_corrected" if _late(current, changes) else "on_time"
         return RegionState(state, current, len(known))
     rejected = [f for f in known if f.status == "rejected"]
     if rejected:
         return RegionState("rejected", rejected[-1], len(known))
-    return RegionState(_NOTHING_YET[window_phase(instance, as_of)], None, len(known))
+    return RegionState(_NOTHING_YET[window_phase(instance, as_of, changes.extended_to)], None, len(known))
+
+
+#: The new due date of a return that set none: the return holds until the correction arrives.
+_NO_DATE = dt.date.max
+
+
+def _late(file: ReceivedFile, changes: RegionDue) -> bool:
+    """Late as intake decided, unless it arrived by the date of an extension granted to the region."""
+    return file.is_late and (changes.extended_to is None or file.received_on > changes.extended_to)
+
+
+def _standing(
+    acceptable: Sequence[ReceivedFile], changes: RegionDue
+) -> tuple[list[tuple[ReceivedFile, bool]], dt.date | None]:
+    """Each acceptable file that counts with whether it counts as on time, and the open return's date.
+
+    A returned file does not count; the correction after it inherits its standing
+    when it arrives by the return's new due date, and is late after it. Returns
+    chain: a returned correction passes the original standing on.
+
+    Returns:
+        The counted files in receipt order with their on-time flag, and the new due
+        date of the return still waiting for its correction (``_NO_DATE`` when the
+        reviewer set none; None when no return is open).
+    """
+    counted: list[tuple[ReceivedFile, bool]] = []
+    pending: tuple[dt.date, bool] | None = None
+    for file in acceptable:
+        if pending is not None:
+            on_time = pending[1] and file.received_on <= pending[0]
+        else:
+            on_time = not _late(file, changes)
+        if file.id is not None and file.id in changes.returns:
+            pending = (changes.returns[file.id] or _NO_DATE, on_time)
+        else:
+            pending = None
+            counted.append((file, on_time))
+    return counted, None if pending is None else pending[0]
 
 
 def _awaits(file: ReceivedFile) -> bool:
@@ -227,7 +299,11 @@ def states_by_region(
         A :class:`RegionState` per region code.
     """
     files = _files_by_region(session, instance, as_of)
-    return {code: submission_state(files.get(code, ()), instance, as_of) for code in set(region_codes)}
+    changes = region_dues(session, instance)
+    return {
+        code: submission_state(files.get(code, ()), instance, as_of, changes.get(code))
+        for code in set(region_codes)
+    }
 
 
 def region_names(session: Session, codes: Iterable[str]) -> dict[str, str]:

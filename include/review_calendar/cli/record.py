@@ -1,4 +1,7 @@
-"""``review-calendar record visit|meeting|miit-decision|recognition|re-review``: facts only the province or MIIT knows.
+"""``review-calendar record visit|meeting|miit-decision|recognition|re-review|extension-request``: recorded facts.
+
+Facts only the province or MIIT knows, and a county's request for more time
+(延期申请), which becomes a proposal a reviewer grants or refuses.
 
 Each goes through :func:`review_calendar.tasks.facts.record_fact`, the same way
 in as the ``record_fact`` DAG's entry form, stored with ``--by`` and the time;
@@ -67,6 +70,17 @@ def register(subparsers: Any) -> None:
     rr.add_argument("--result", required=True, choices=RE_REVIEW_RESULTS, dest="outcome")
     rr.add_argument("--reference", default="")
     rr.set_defaults(func=cmd_record, kind="re_review")
+    ext = rsub.add_parser(
+        "extension-request", help="a county's request for more time (a proposal for a reviewer)"
+    )
+    _common(ext)
+    ext.add_argument("--year", required=True, type=int)
+    ext.add_argument("--obligation", required=True, help="the obligation id (e.g. development_plan)")
+    ext.add_argument("--period", default="Y", help="the period (Y, H1, Q1...; default Y)")
+    ext.add_argument("--region", required=True, dest="subject", help="the county's region code")
+    ext.add_argument("--until", required=True, type=iso_date, dest="date", help="the date asked for")
+    ext.add_argument("--reason", required=True)
+    ext.set_defaults(func=cmd_record, kind="extension_request")
 
 
 def cmd_record(args: argparse.Namespace) -> int:
@@ -86,7 +100,7 @@ def cmd_record(args: argparse.Namespace) -> int:
     programme = programme_named(args.programme)
     values = {
         k: getattr(args, k, None)
-        for k in ("year", "period", "outcome", "reference", "expert", "note", "place")
+        for k in ("year", "period", "outcome", "reference", "expert", "note", "place", "obligation", "reason")
     }
     values["subject"] = getattr(args, "cluster", None) or getattr(args, "subject", None)
     values["date"] = args.date.isoformat() if getattr(args, "date", None) else None

@@ -14,7 +14,11 @@ recording it again updates it instead of adding a second one. Kinds:
 - ``recognition``: a recognition decided outside our records (a firm recognised
   as a pilot, demonstration firm or platform; a base recognised);
 - ``re_review``: the province's re-review result of a recognised base
-  (三（一）: 复核, passed or failed).
+  (三（一）: 复核, passed or failed);
+- ``extension_request``: a county's request for more time (延期申请) for one
+  obligation instance: the region (subject), the obligation and period, the date
+  asked for and the reason. It becomes a proposal for a reviewer
+  (:mod:`review_calendar.decide.extensions`); another date is another request.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-KINDS = ("visit", "meeting", "miit_decision", "recognition", "re_review")
+KINDS = ("visit", "meeting", "miit_decision", "recognition", "re_review", "extension_request")
 MEETING_OUTCOMES = ("held", "not_held")
 MIIT_DECISIONS = ("recognise", "extend", "revoke_recognition", "keep")
 RE_REVIEW_RESULTS = ("passed", "failed")
@@ -111,6 +115,13 @@ def checked(fact: Fact) -> Fact:
         _need(fact.subject, "复核的示范基地")
         _need(year, "年度")
         _choice(fact.outcome, RE_REVIEW_RESULTS, "复核结果")
+    elif fact.kind == "extension_request":
+        _need(fact.subject, "申请延期的地区（行政区划代码）")
+        _need(year, "年度")
+        _need(fact.details.get("obligation"), "申请延期的报送事项")
+        _need(fact.on_date, "申请延至的日期")
+        _need(fact.details.get("reason"), "延期理由")
+        period = period or "Y"
     return Fact(fact.programme_id, fact.kind, year, period, fact.subject, fact.on_date, fact.outcome,
                 fact.reference, dict(fact.details))  # fmt: skip
 
@@ -125,4 +136,8 @@ def natural_key(fact: Fact) -> str:
         return f"{fact.cycle_year}/{fact.period}"
     if fact.kind == "recognition":
         return f"{fact.subject}/{fact.outcome}"
+    if fact.kind == "extension_request":
+        return (
+            f"{fact.details.get('obligation')}/{fact.period}/{fact.subject}/{fact.cycle_year}/{fact.on_date}"
+        )
     return f"{fact.subject}/{fact.cycle_year}"

@@ -46,6 +46,7 @@ SUBMISSION_STATES: dict[str, str] = {
     "not_due": "未到期",
     "not_applicable": "无需报送",
     "awaiting_approval": "待补批复",
+    "returned": "退回修改",
 }
 
 #: What each state means, for legends.
@@ -59,6 +60,7 @@ SUBMISSION_STATE_HINTS: dict[str, str] = {
     "not_due": "报送窗口尚未开启",
     "not_applicable": "该地区本期无需报送",
     "awaiting_approval": "规划已收到，尚缺县（市）政府批复文号、批准日期或批复文件，补齐前不计为已报送",
+    "returned": "文件已受理，审阅人退回修改，待在新的截止日期前报送修改后的文件",
 }
 
 #: Window phases of an obligation instance.
@@ -78,8 +80,8 @@ DECISION_KINDS: dict[str, str] = {
     "enrolment": "认定登记",
     "base_re_review": "示范基地复核",
     "rectification_report": "整改报告跟踪",
-    "extension": "延期申请",
     "submission_review": "报送材料审阅",
+    "extension": "延期申请",
 }
 
 #: Outcomes of decisions, in the documents' words where the documents name them.
@@ -117,6 +119,10 @@ OUTCOMES: dict[str, str] = {
     "no_report": "不报工业和信息化部",
     "revoke_title": "取消示范基地称号",
     "rectification_open": "限期报送整改报告",
+    "submission_accepted": "受理并通过审阅",
+    "submission_returned": "退回修改",
+    "extension_granted": "同意延期",
+    "extension_refused": "不同意延期",
 }
 
 #: Whether a recognition criterion or a stage target is met (``unknown``: not reported).
@@ -137,6 +143,8 @@ MESSAGE_KINDS: dict[str, str] = {
     "deadline_moved": "截止日期调整通知",
     "bulletin": "季度通报",
     "escalation": "待审定事项督办",
+    "returned": "退回修改通知",
+    "extension": "延期申请答复",
 }
 
 
@@ -233,6 +241,7 @@ FACT_KINDS: dict[str, str] = {
     "miit_decision": "工业和信息化部决定",
     "recognition": "认定",
     "re_review": "示范基地复核",
+    "extension_request": "延期申请",
 }
 
 #: Whether a half-year observation meeting was held (``not_recorded``: nobody has said yet).

@@ -130,6 +130,9 @@ class Obligation(Strict):
     after: str | None = None
     data_year_offset: Annotated[int, Field(ge=-1, le=0)] = 0
     expects: dict[str, str] = {}
+    #: A reviewer reads each accepted file (a plan, an evaluation report, re-review materials)
+    #: and accepts or returns it for correction (``decide.returns``).
+    needs_reading: bool = False
 
     @field_validator("due", mode="before")
     @classmethod
@@ -184,7 +187,9 @@ class Programme(Strict):
     #: programme whose documents have no such step.
     #: Who answers the proposals and when an unanswered one is escalated (configuration).
     review: ReviewRules | None = None
-    recorded_facts: list[Literal["visit", "meeting", "miit_decision", "recognition", "re_review"]] = []
+    recorded_facts: list[
+        Literal["visit", "meeting", "miit_decision", "recognition", "re_review", "extension_request"]
+    ] = []
     tags: list[str] = []
 
     @model_validator(mode="after")

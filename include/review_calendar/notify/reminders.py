@@ -11,12 +11,16 @@ make a second run of the same day queue nothing. The steps of one instance:
    the window-opening notice while the window is open, the reminder of the day's
    stage (:func:`~review_calendar.notify.stages.reminder_stage`);
 4. the regions nobody could reach and one gap report to the programme's division.
+
+A region with a due date of its own (a file returned for correction, more time
+granted: :func:`~review_calendar.notify.returns.own_due`) is reminded against
+that date instead of the instance's, and never as overdue before it.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,8 +39,10 @@ from review_calendar.notify.render import (
     render_notice,
     render_reminder,
 )
+from review_calendar.notify.returns import own_due, region_stage
 from review_calendar.notify.stages import Stage, reminder_stage
 from review_calendar.store.db import session_scope
+from review_calendar.store.due_changes import changed_instances, region_dues
 from review_calendar.store.models import OutboxMessage, Submission
 from review_calendar.store.queries import expected_submitters, instance_filter
 
@@ -46,8 +52,10 @@ if TYPE_CHECKING:
 
     from sqlalchemy.orm import Session
 
+    from review_calendar.aggregate.states import RegionState
     from review_calendar.domain.calendar import WorkingCalendar
     from review_calendar.domain.programmes import ObligationInstance, Programme
+    from review_calendar.store.due_changes import RegionDue
     from review_calendar.store.queries import Submitter
 
 log = logging.getLogger(__name__)
@@ -138,14 +146,17 @@ def plan_reminders(
         return plan
     with session_scope(url) as session:
         book = ContactBook.load(session, programme, cycle_year)
-        for instance, stage in _due_instances(programme, cycle_year, as_of, calendar):
+        moved = changed_instances(session, programme.id, cycle_year)
+        for instance, stage in _due_instances(programme, cycle_year, as_of, calendar, moved):
             attachment = template_for(instance) if template_for else None
             plan.instances += 1
             opening_day = as_of == calendar.next_working_day(instance.opens_on)
             attachments = [str(attachment)] if attachment else []
-            InstancePlanner(session, plan, book, programme, instance, as_of, attachments, opening_day).run(
-                stage
+            planner = InstancePlanner(
+                session, plan, book, programme, instance, as_of, attachments, opening_day
             )
+            planner.calendar = calendar
+            planner.run(stage)
         if dry_run:
             session.rollback()
     _log_plan(plan)
@@ -153,13 +164,18 @@ def plan_reminders(
 
 
 def _due_instances(
-    programme: Programme, cycle_year: int, as_of: dt.date, calendar: WorkingCalendar
+    programme: Programme,
+    cycle_year: int,
+    as_of: dt.date,
+    calendar: WorkingCalendar,
+    moved: frozenset[str] | set[str] = frozenset(),
 ) -> Iterator[tuple[ObligationInstance, Stage | None]]:
     """Instances with something to say on ``as_of``, with the day's reminder stage (None: notices only).
 
     An instance counts when cities or counties submit it (not a meeting), its
-    window has opened, and either its deadline has not passed or an overdue
-    reminder is due that day.
+    window has opened, and either its deadline has not passed, an overdue
+    reminder is due that day, or some region owes it by a date of its own
+    (``moved``: the keys of such instances).
     """
     for instance in instances_for_year(programme, cycle_year, calendar):
         obligation = programme.obligation(instance.obligation_id)
@@ -168,7 +184,7 @@ def _due_instances(
         if instance.opens_on > as_of:
             continue
         stage = reminder_stage(programme.reminders_for(obligation), instance.effective_due, as_of, calendar)
-        if stage is None and as_of > instance.effective_due:
+        if stage is None and as_of > instance.effective_due and instance.key not in moved:
             continue
         yield instance, stage
 
@@ -217,7 +233,7 @@ def latest_rejections(session: Session, instance: ObligationInstance) -> dict[st
 
 def _lagging(
     session: Session, programme: Programme, instance: ObligationInstance, as_of: dt.date
-) -> dict[str, tuple[Submitter, list[str]]]:
+) -> dict[str, tuple[Submitter, list[str], RegionState]]:
     """Expected submitters that still owe an acceptable file on ``as_of``, with their clusters' names.
 
     Whom to remind is decided by the one submission-state rule
@@ -226,11 +242,11 @@ def _lagging(
     """
     submitters = expected_submitters(session, programme, instance)
     states = states_by_region(session, instance, as_of, (s.region_code for s in submitters))
-    out: dict[str, tuple[Submitter, list[str]]] = {}
+    out: dict[str, tuple[Submitter, list[str], RegionState]] = {}
     for s in submitters:
         if states[s.region_code].state not in OUTSTANDING_STATES:
             continue
-        _, clusters = out.setdefault(s.region_code, (s, []))
+        _, clusters, _ = out.setdefault(s.region_code, (s, [], states[s.region_code]))
         if s.cluster_name:
             clusters.append(s.cluster_name)
     return out
@@ -262,6 +278,8 @@ class InstancePlanner:
     gaps: dict[tuple[str, str], ContactGap] = field(default_factory=dict)
     unreachable: list[str] = field(default_factory=list)
     active: bool = False
+    calendar: WorkingCalendar | None = None
+    dues: dict[str, RegionDue] = field(default_factory=dict)
 
     def run(self, stage: Stage | None, lagging: dict[str, tuple[Submitter, list[str]]] | None = None) -> None:
         """Plan the instance's day: who lags, what is queued already, each region, the gap report.
@@ -275,11 +293,18 @@ class InstancePlanner:
             return
         self._read_outbox()
         self.rejections = latest_rejections(self.session, self.instance)
+        self.dues = region_dues(self.session, self.instance)
         # Besides reminder days, only the window's first working day and days with
         # new notices count: otherwise every day of the window would repeat the gap report.
         self.active = stage is not None or self.opening_day
-        for code, (submitter, clusters) in sorted(lagging.items()):
-            self._plan_region(stage, code, submitter, clusters)
+        for code, (submitter, clusters, verdict) in sorted(lagging.items()):
+            own = own_due(self.instance, verdict, self.dues.get(code))
+            if own is None:
+                self._plan_region(stage, code, submitter, clusters)
+            elif self.calendar is not None and own.due is not None:
+                own_stage = region_stage(self._schedule(), own, self.as_of, self.calendar)
+                self.active = self.active or own_stage is not None
+                self._plan_region(own_stage, code, submitter, clusters, own.due, own.note)
         if self.active:
             self._report_gaps()
 
@@ -291,8 +316,24 @@ class InstancePlanner:
         today = (same, outbox.kind == "notice", outbox.created_on == self.as_of)
         self.noticed_today = set(self.session.scalars(select(outbox.region_code).where(*today)))
 
-    def _plan_region(self, stage: Stage | None, code: str, submitter: Submitter, clusters: list[str]) -> None:
-        """The notice and the reminder of one lagging region (or why it cannot be reached)."""
+    def _schedule(self) -> Any:
+        return self.programme.reminders_for(self.programme.obligation(self.instance.obligation_id))
+
+    def _plan_region(
+        self,
+        stage: Stage | None,
+        code: str,
+        submitter: Submitter,
+        clusters: list[str],
+        own_due: dt.date | None = None,
+        due_note: str = "",
+    ) -> None:
+        """The notice and the reminder of one lagging region (or why it cannot be reached).
+
+        A region with a due date of its own (``own_due``, why in ``due_note``) gets no
+        window-opening notice (it has sent a file, or asked for more time) and is
+        reminded against that date.
+        """
         rec = self.book.resolve(submitter, stage.escalation if stage else "none")
         for gap in rec.gaps:
             self.gaps.setdefault((gap.region_code, gap.action), gap)
@@ -308,7 +349,7 @@ class InstancePlanner:
             "via_city": self.book.region_name(submitter.city_code) if rec.via_city else None,
         }
         remind = stage is not None
-        if self.as_of <= self.instance.effective_due:
+        if own_due is None and self.as_of <= self.instance.effective_due:
             notice = render_notice(self.programme, self.instance, **region)
             noticed = self._put("notice", "open", code, who, Recipients(rec.to, (), rec.via_city), notice)
             self.active = self.active or noticed
@@ -318,9 +359,11 @@ class InstancePlanner:
         if remind and stage is not None:
             city_name = self.book.region_name(submitter.city_code)
             rejection = self.rejections.get(code)
+            instance = self.instance if own_due is None else replace(self.instance, effective_due=own_due)
             text = render_reminder(
-                self.programme, self.instance, stage, city_name=city_name, rejection=rejection, **region
-            )
+                self.programme, instance, stage, city_name=city_name, rejection=rejection, due_note=due_note,
+                **region,
+            )  # fmt: skip
             self._put("reminder", stage.name, code, who, rec, text)
 
     def _report_gaps(self) -> None:

@@ -235,6 +235,7 @@ def render_reminder(
     rejection: Rejection | None = None,
     attachment_name: str | None = None,
     via_city: str | None = None,
+    due_note: str = "",
 ) -> Rendered:
     """A reminder to a region that has no accepted submission yet.
 
@@ -249,6 +250,8 @@ def render_reminder(
         rejection: The region's latest file if it was rejected (its problems are listed).
         attachment_name: File name of the attached template.
         via_city: The city bureau's name when the region had no valid contact.
+        due_note: Why the region owes ``instance.effective_due`` rather than the instance's
+            date (a file returned, more time granted); "" for none.
 
     Returns:
         Subject and body.
@@ -273,6 +276,7 @@ def render_reminder(
         problems=list(rejection.problems[:MAX_LISTED_ERRORS]) if rejection else [],
         attachment_name=attachment_name,
         via_city=via_city,
+        due_note=due_note,
     )
     return Rendered(subject, body)
 

@@ -37,6 +37,7 @@ STATE_COLOURS = {
     "open": "#90a4ae",
     "not_due": "#cfd8dc",
     "awaiting_approval": "#ef6c00",
+    "returned": "#ad1457",
 }
 
 

@@ -145,8 +145,10 @@ def _listed_lagging_states(aggregate: ProvinceAggregate) -> tuple[str, ...]:
     待补批复 is named only where a region is in it (only plans await an approval).
     """
     listed = ("late", "missing", "rejected") if aggregate.as_of > aggregate.effective_due else LAGGING_STATES
-    awaiting = "state" in aggregate.lagging and (aggregate.lagging["state"] == "awaiting_approval").any()
-    return tuple(s for s in listed if s != "awaiting_approval") + (("awaiting_approval",) if awaiting else ())
+    present = set(aggregate.lagging["state"]) if "state" in aggregate.lagging else set()
+    # 待补批复 and 退回修改 are named only where a region is in them (only files read by a reviewer).
+    named = tuple(s for s in ("awaiting_approval", "returned") if s in present)
+    return tuple(s for s in listed if s not in ("awaiting_approval", "returned")) + named
 
 
 def _lagging_rows(aggregate: ProvinceAggregate) -> list[dict[str, Any]]:

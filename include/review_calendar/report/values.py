@@ -118,6 +118,8 @@ def lagging_note(state: str, received: dt.date | None, due: dt.date, errors: int
         return f"逾期{(received - due).days}天报送"
     if state == "rejected":
         return f"报送文件未通过校验（{errors}处错误），需修改后重新报送"
+    if state == "returned":
+        return "文件已受理，审阅人退回修改，待报送修改后的文件"
     if state == "awaiting_approval":
         return "规划已收到，待补县（市）政府批复文号、批准日期和批复文件，补齐前不计为已报送"
     return f"截至{as_of.isoformat()}未报送"

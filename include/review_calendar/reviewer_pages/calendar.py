@@ -19,6 +19,7 @@ from review_calendar.domain.labels import (
 )
 from review_calendar.domain.programmes import instances_for_year
 from review_calendar.reviewer_pages.common import Cell, calendar_dag_id, cycle_dag_id, files_by_cell
+from review_calendar.store.due_changes import region_dues
 from review_calendar.store.models import ObligationInstanceRow
 from review_calendar.store.queries import expected_submitters
 
@@ -131,8 +132,10 @@ def _entry(
     """One instance's entry: its dates and phase, and its regions counted by state."""
     i = instance
     regions = {s.region_code for s in expected_submitters(session, programme, i)}
+    dues = region_dues(session, i)
     states = Counter(
-        submission_state(by_cell.get((i.obligation_id, i.period, r), ()), i, today).state for r in regions
+        submission_state(by_cell.get((i.obligation_id, i.period, r), ()), i, today, dues.get(r)).state
+        for r in regions
     )
     phase = window_phase(i, today)
     return CalendarEntry(

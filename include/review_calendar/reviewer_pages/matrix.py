@@ -17,6 +17,7 @@ from review_calendar.aggregate.states import submission_state, window_phase
 from review_calendar.domain.labels import SUBMISSION_STATE_HINTS, SUBMISSION_STATES, due_label
 from review_calendar.domain.programmes import instances_for_year
 from review_calendar.reviewer_pages.common import cycle_dag_id, files_by_cell
+from review_calendar.store.due_changes import region_dues
 from review_calendar.store.models import Region
 from review_calendar.store.queries import expected_submitters
 
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from review_calendar.domain.programmes import ObligationInstance, Programme
+    from review_calendar.store.due_changes import RegionDue
     from review_calendar.store.models import Submission
 
 __all__ = [
@@ -150,18 +152,24 @@ class StatusMatrix:
         raise KeyError(f"no row {region_code}")
 
 
-def make_cell(files: Sequence[Submission], instance: ObligationInstance, today: dt.date) -> MatrixCell:
+def make_cell(
+    files: Sequence[Submission],
+    instance: ObligationInstance,
+    today: dt.date,
+    changes: RegionDue | None = None,
+) -> MatrixCell:
     """The cell of a region that owes ``instance``, from its stored files (any status).
 
     Args:
         files: The region's files for the instance.
         instance: The obligation instance.
         today: The day the reviewer looks at (files received later are not counted).
+        changes: The region's returned files and extension (``store.due_changes``).
 
     Returns:
         The state and its label, with the deciding file's name, date and errors.
     """
-    verdict = submission_state(files, instance, today)
+    verdict = submission_state(files, instance, today, changes)
     if verdict.file is None:
         return MatrixCell(verdict.state, verdict.label, attempts=verdict.attempts)
     return MatrixCell(
@@ -243,12 +251,13 @@ def status_matrix(
     wanted = set(who.city_of.values()) | set(who.names)
     region_names = {r.code: r.name for r in session.scalars(select(Region).where(Region.code.in_(wanted)))}
     counts: Counter[str] = Counter()
+    dues = [region_dues(session, i) for i in instances]
     rows_by_city: dict[str, list[MatrixRow]] = defaultdict(list)
     for code in sorted(who.names):
         cells = []
-        for i, owed in zip(instances, who.owed, strict=True):
+        for i, owed, due in zip(instances, who.owed, dues, strict=True):
             cell = (
-                make_cell(by_cell.get((i.obligation_id, i.period, code), []), i, today)
+                make_cell(by_cell.get((i.obligation_id, i.period, code), []), i, today, due.get(code))
                 if code in owed
                 else None
             )

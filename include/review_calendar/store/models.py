@@ -376,3 +376,32 @@ class RecordedFact(Base):
     recorded_by: Mapped[str] = mapped_column(String(128))
     recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     source: Mapped[str] = mapped_column(String(16))  # cli, airflow
+
+
+class DueChange(Base):
+    """A due date one region owes instead of the instance's: an extension granted, or a file returned.
+
+    ``kind`` is ``extension`` (a county's request for more time, granted: ``due`` is the
+    granted date) or ``return`` (a reviewer returned the accepted file ``submission_id``
+    for correction: ``due`` is the new due date, None when the reviewer set none). One
+    row per answered decision, so applying an answer again changes nothing.
+    """
+
+    __tablename__ = "due_changes"
+    __table_args__ = (
+        UniqueConstraint("decision_id"),
+        Index("ix_due_changes_instance", "programme_id", "cycle_year", "obligation_id", "period"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    decision_id: Mapped[int] = mapped_column(ForeignKey("decisions.id", ondelete="CASCADE"))
+    programme_id: Mapped[str] = mapped_column(String(64))
+    cycle_year: Mapped[int] = mapped_column(Integer)
+    obligation_id: Mapped[str] = mapped_column(String(64))
+    period: Mapped[str] = mapped_column(String(8), default="Y")
+    region_code: Mapped[str] = mapped_column(String(6))
+    kind: Mapped[str] = mapped_column(String(16))  # extension, return
+    submission_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    due: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    decided_by: Mapped[str] = mapped_column(String(128), default="")
+    decided_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)

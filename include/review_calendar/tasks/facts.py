@@ -6,7 +6,9 @@ whoever enters it, with who (the CLI's ``--by`` or the Airflow user who
 triggered the form) and when. A recorded re-review result of a base becomes a
 proposal for a reviewer at once (never applied); MIIT's recorded decision on a
 cluster closes its pending recommendation and proposals and is applied to the
-enrolment, since MIIT decided it.
+enrolment, since MIIT decided it. A county's request for more time
+(``extension_request``) becomes a proposal to grant it (never applied before
+a reviewer answers).
 """
 
 from __future__ import annotations
@@ -39,9 +41,12 @@ def record_fact(
 
     Args:
         programme_id: The programme.
-        kind: ``visit``, ``meeting``, ``miit_decision``, ``recognition`` or ``re_review``.
+        kind: ``visit``, ``meeting``, ``miit_decision``, ``recognition``, ``re_review`` or
+            ``extension_request``.
         values: ``year``, ``period``, ``subject``, ``date`` (ISO), ``outcome``, ``reference``,
-            ``expert``, ``note`` (the ones the kind needs; empty values are ignored).
+            ``expert``, ``note``, ``obligation``, ``reason`` (the ones the kind needs; empty
+            values are ignored). A request for more time: ``subject`` is the region code,
+            ``date`` the date asked for.
         by: Who records it.
         source: ``cli`` or ``airflow``.
         run_id: The Airflow run (or CLI run name) kept with a re-review proposal.
@@ -55,6 +60,7 @@ def record_fact(
         review_calendar.domain.programmes.UnknownProgramme: No such programme.
     """
     from review_calendar.decide.bulletin import propose_re_review
+    from review_calendar.decide.extensions import propose_extension
     from review_calendar.decide.proposals import record_ministry_decision
     from review_calendar.domain.facts import Fact, FactError
     from review_calendar.domain.labels import FACT_KINDS
@@ -69,7 +75,11 @@ def record_fact(
         raise FactError(
             f"{programme.name}不记录“{FACT_KINDS.get(kind, kind)}”（本项目可记录：{allowed}），请检查项目是否选对"
         )
-    details = {k: str(values[k]) for k in ("expert", "note", "place") if values.get(k)}
+    details = {
+        k: str(values[k]).strip()
+        for k in ("expert", "note", "place", "obligation", "reason")
+        if values.get(k)
+    }
     year = values.get("year")
     fact = Fact(
         programme_id=programme.id, kind=kind, cycle_year=int(year) if year not in (None, "") else None,
@@ -85,12 +95,14 @@ def record_fact(
                 raise FactError(f"审查库中没有集群或基地“{fact.subject}”")
             if session.get(Enrolment, (programme.id, fact.subject)) is None:
                 raise FactError(f"“{fact.subject}”不是{programme.name}的认定对象，请检查项目和编号")
+        if kind == "extension_request":
+            check_extension_request(session, programme, fact)
         row, new = save_fact(session, fact, recorded_by=by, source=source)
-        proposal = (
-            propose_re_review(session, programme, row, run_id or f"{source}:{by}")
-            if kind == "re_review"
-            else ""
-        )
+        proposal: Any = ""
+        if kind == "re_review":
+            proposal = propose_re_review(session, programme, row, run_id or f"{source}:{by}")
+        elif kind == "extension_request":
+            proposal = propose_extension(session, programme, row, run_id or f"{source}:{by}")
         ministry = record_ministry_decision(session, programme, row) if kind == "miit_decision" else None
         result = {"id": row.id, "kind": kind, "key": row.natural_key, "new": new, "recorded_by": row.recorded_by,
                   "recorded_at": row.recorded_at.isoformat(), "proposal": proposal,
@@ -99,3 +111,31 @@ def record_fact(
         "Recorded %s %s of %s by %s (%s)", kind, result["key"], programme_id, by, "new" if new else "updated"
     )
     return result
+
+
+def check_extension_request(session: Any, programme: Any, fact: Any) -> None:
+    """A request for more time names a real instance and region, and a date after the current due date.
+
+    Raises:
+        review_calendar.domain.facts.FactError: It does not (message in Chinese).
+    """
+    from review_calendar.decide.extensions import current_due
+    from review_calendar.domain.facts import FactError, checked
+    from review_calendar.domain.programmes import find_instance
+    from review_calendar.store.models import Region
+
+    fact = checked(fact)
+    obligation = fact.details["obligation"]
+    try:
+        instance = find_instance(programme, fact.cycle_year, obligation, fact.period)
+    except KeyError:
+        raise FactError(
+            f"{programme.name}{fact.cycle_year}年度没有报送事项“{obligation}”（{fact.period}），请检查事项和期次"
+        ) from None
+    if instance.kind == "ad_hoc":
+        raise FactError(f"“{instance.title}”随时报送，没有截止日期，无需申请延期")
+    if session.get(Region, fact.subject) is None:
+        raise FactError(f"审查库中没有行政区划代码“{fact.subject}”")
+    due = current_due(session, instance, fact.subject)
+    if fact.on_date <= due:
+        raise FactError(f"申请延至的日期 {fact.on_date} 不晚于现在的截止日期 {due}，无需延期")

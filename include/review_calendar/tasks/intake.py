@@ -213,6 +213,7 @@ def _take_in_file(
     An accepted file keeps its documents (checked, hashed, copied beside it) and
     learns whether it still awaits an approval (``store.attachments``).
     """
+    from review_calendar.decide.returns import propose_review
     from review_calendar.domain.verdicts import Verdict
     from review_calendar.notify.notices import queue_rejection
     from review_calendar.store import accept
@@ -239,6 +240,9 @@ def _take_in_file(
             record["figures"]["awaiting"] = awaiting
         verdict = Verdict(**record)
         record_decision(session, instance.programme_id, instance.cycle_year, "acceptance", verdict, run_id)
+        if outcome.status == "accepted":
+            # An obligation that needs reading: a reviewer accepts or returns the file.
+            propose_review(session, programme, instance, outcome.submission_id, run_id)
         if outcome.status == "rejected" and notify_on is not None and parsed.region_code:
             # In the file's transaction: the official learns why, exactly once.
             queue_rejection(session, programme, instance, outcome.submission_id, created_on=notify_on)

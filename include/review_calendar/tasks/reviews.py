@@ -31,7 +31,11 @@ log = logging.getLogger(__name__)
 #: The task of the decision DAG that holds the Required Actions (one mapped instance per proposal).
 REVIEW_TASK = "review"
 #: Modules that register the effect of a decision kind (imported before an answer is applied).
-EFFECT_MODULES = ("review_calendar.decide.subsidies", "review_calendar.tasks.bulletin")
+EFFECT_MODULES = (
+    "review_calendar.decide.subsidies",
+    "review_calendar.tasks.bulletin",
+    "review_calendar.tasks.returns",
+)
 #: Figures shown in a Required Action only as part of other lines, or internal.
 _HIDDEN = frozenset({"state", "reason", "cluster", "region_code", "files", "proposed_outcome", "decided_by",
                      "decided_at", "answer_reason", "review_round", "obligation_id", "period", "as_of", "basis"})  # fmt: skip
@@ -172,6 +176,8 @@ def _queue_notice(session: Session, programme: Programme, decision: Decision) ->
     f = decision.figures or {}
     if decision.kind not in ANNOUNCED_KINDS or not f.get("region_code") or not announceable(f):
         return False
+    if decision.kind == "re_review" and programme.re_review and programme.re_review.decided_by == "ministry":
+        return False  # MIIT decides and announces (第十五条); the province's recommendation is not a notice
     if f.get("state") not in ("approved", "changed"):
         return False
     notice = DecisionNotice(kind=decision.kind, cycle_year=decision.cycle_year, subject=decision.subject,
@@ -209,6 +215,12 @@ def take_review_answer(
         result = take_answer(session, programme, AskedIn(dag_id, run_id, REVIEW_TASK, map_index),
                              answer_from_hitl(payload))  # fmt: skip
         decision = session.get(Decision, result["decision_id"])
+        if decision is not None and decision.kind == "submission_review" and result["state"] == "returned":
+            from review_calendar.tasks.returns import return_submission
+
+            # Returned for correction: 退回修改 with the comment and the new due date, the county told.
+            answer = answer_from_hitl(payload)
+            return_submission(session, programme, decision, answer.reason, answer.new_due, answer.by)
         result["notice"] = bool(decision is not None and _queue_notice(session, programme, decision))
     log.info("Decision %s: %s (%s)%s", result["decision_id"], result["state"], result["outcome"],
              f"; asked again: {result['ask_again']}" if result["ask_again"] else "")  # fmt: skip
