@@ -423,6 +423,36 @@ def test_decisions_speak_chinese_only(session: Session, programme: Programme) ->
         assert not re.search(r"[a-z]{3,}_[a-z]+", text), d  # no English keys (score, clawback_wan_yuan...)
 
 
+def test_files_requests_and_grounds_are_named_in_words(session: Session, programme: Programme) -> None:
+    upsert(session, Decision, [
+        {**EVAL, "kind": "submission_review", "subject": "development_plan/Y/130684/45",
+         "outcome": "submission_returned", "rule": f"programmes/{P}.yaml: obligations.development_plan.needs_reading",
+         "figures": {"state": "returned", "region_name": "高碑店市", "obligation_title": "专项发展规划",
+                     "period": "Y", "file_name": "高碑店市_规划.xlsx", "submission_id": 45, "new_due": "2025-07-31",
+                     "link": "/review-calendar/x", "reason": "保障措施空泛", "answer_reason": "请补充保障措施"}},
+        {**EVAL, "kind": "re_review", "subject": "lixian_fur", "outcome": "recommend_revoke",
+         "rule": f"programmes/{P}.yaml: re_review",
+         "figures": {"state": "proposed", "conditions": ["no_application", {"x": 1}], "min_target_completion": 0.8,
+                     "result": "failed", "reason": "建议撤销认定"}},
+    ], ["programme_id", "cycle_year", "kind", "subject"])  # fmt: skip
+
+    review, returned = decisions_view(session, programme, YEAR)
+
+    assert (returned.subject_label, returned.outcome_label, returned.state_label) == (
+        "高碑店市·专项发展规划", "退回修改", "已退回"
+    )  # fmt: skip
+    assert returned.rule.startswith("需审阅内容的报送材料")
+    assert [(f.label, f.value) for f in returned.figures] == [
+        ("文件名", "高碑店市_规划.xlsx"), ("新的截止日期", "2025-07-31")
+    ]  # fmt: skip
+    assert review.subject_label == "蠡县毛皮产业集群"
+    assert [(f.label, f.value) for f in review.figures] == [
+        ("第十七条情形", "第十七条（一）有效期满未申请复核或复核未通过"),
+        ("目标任务完成率要求", "80%"),
+        ("复核结果", "未通过"),
+    ]
+
+
 def test_pending_proposals_count_working_days_since_asked(session: Session, programme: Programme) -> None:
     from review_calendar.store.reviews import AskedIn, ask
 

@@ -299,6 +299,11 @@ FIGURE_LABELS: dict[str, str] = {
     "received_on": "收到日期",
     "errors": "问题数",
     "is_late": "逾期",
+    "file_name": "文件名",
+    "current_due": "原截止日期",
+    "requested_due": "申请延至",
+    "request_reason": "申请理由",
+    "due": "截止日期",
 }
 
 #: A decision's rule in words, by the programme-file setting it applies (``Decision.rule`` after ``.yaml: ``);
@@ -314,6 +319,8 @@ RULE_WORDS: dict[str, str] = {
     "subsidy_rules": "补贴规则：按可奖补的设备和软件投资的比例核定，不超过上限",
     "bulletin_indicators": "季度通报：按通报指标排序，名次靠前的通报表彰",
     "review-calendar enrol": "登记已作出的认定决定",
+    "obligations": "需审阅内容的报送材料：审阅人审阅后通过，或写明意见和新的截止日期退回修改",
+    "recorded_facts.extension_request": "县（市）申请延期：审阅人同意的，该县（市）的截止日期延至同意的日期",
 }
 
 #: A decision kind's group on the reviewers' pages, in the order the groups are shown.

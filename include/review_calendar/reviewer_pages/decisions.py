@@ -12,13 +12,16 @@ stored path.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
+from review_calendar.decide.rules import ARTICLE_17
 from review_calendar.domain.calendar import TZ, default_calendar
 from review_calendar.domain.labels import (
+    CRITERION_RESULTS,
     DECISION_GROUPS,
     DECISION_KINDS,
     FIGURE_LABELS,
@@ -26,6 +29,7 @@ from review_calendar.domain.labels import (
     OUTCOMES,
     RULE_WORDS,
     label,
+    period_label,
 )
 from review_calendar.domain.verdicts import decision_state, state_label
 from review_calendar.reviewer_pages.common import cycle_dag_id
@@ -62,8 +66,11 @@ _SHOWN_ELSEWHERE = frozenset({
     "state", "reason", "basis", "cluster", "cluster_name", "region_code", "obligation_id", "period",
     "proposed_outcome", "decided_by", "decided_at", "answer_reason", "review_round", "previous_outcome",
     "ministry_decision", "as_of", "files", "evidence", "evaluation_id", "report_state", "bands_configured",
-    "needs_finding", "title",
+    "needs_finding", "title", "region_name", "obligation", "obligation_title", "submission_id", "link",
+    "fact_id", "recorded_by",
 })  # fmt: skip
+#: Figures that are shares (0.8 is shown as 80%).
+_SHARES = frozenset({"min_target_completion"})
 #: Figures that mean something else in a decision of this kind: (kind, figure) → label.
 _KIND_FIGURE_LABELS = {("clawback", "amount_wan_yuan"): f"{OUTCOMES['clawback']}（万元）"}
 
@@ -83,20 +90,37 @@ def beijing_time(value: dt.datetime | str | None) -> str:
     return at.astimezone(TZ).strftime("%Y-%m-%d %H:%M") + "（北京时间）"
 
 
-def _value(value: Any) -> str | None:
+def _code(value: str) -> str | None:
+    """A code's Chinese label (an outcome, a criterion result), or None for a code nobody labelled."""
+    for vocabulary in (OUTCOMES, CRITERION_RESULTS):
+        if value in vocabulary:
+            return vocabulary[value]
+    return None
+
+
+def _value(key: str, value: Any) -> str | None:
     """A figure as text, or None when it has nothing a reviewer can read."""
     if value is None or value in ("", [], {}):
         return None
     if isinstance(value, bool):
         return "是" if value else "否"
+    if key in _SHARES and isinstance(value, int | float):
+        return f"{value:.0%}"
     if isinstance(value, float):
         return f"{value:g}"
+    if key == "conditions" and isinstance(value, list | tuple):
+        grounds = dict.fromkeys(
+            f"第十七条{ARTICLE_17[c]}" for c in value if isinstance(c, str) and c in ARTICLE_17
+        )
+        return "；".join(grounds) or None
     if isinstance(value, list | tuple):
-        parts = [_value(v) for v in value if not isinstance(v, dict)]
+        parts = [_value("", v) for v in value if not isinstance(v, dict)]
         return "、".join(p for p in parts if p) or None
     if isinstance(value, dict):
         return None  # keyed by codes: the reason states what matters
     text = str(value)
+    if re.fullmatch(r"[a-z][a-z0-9_]*", text):
+        return _code(text)
     return None if text.startswith(("/", "\\")) or ":\\" in text else text
 
 
@@ -115,7 +139,7 @@ def _figure_lines(kind: str, figures: dict[str, Any]) -> tuple[FigureLine, ...]:
         title = _KIND_FIGURE_LABELS.get((kind, key)) or FIGURE_LABELS.get(key)
         if key in _SHOWN_ELSEWHERE or title is None:
             continue
-        text = _value(raw)
+        text = _value(key, raw)
         if text is not None:
             lines.append(FigureLine(title, text))
     return tuple(lines)
@@ -188,11 +212,23 @@ def _subject_names(session: Session, decisions: Iterable[Decision]) -> dict[str,
     return {c.id: c.name for c in session.scalars(select(Cluster).where(Cluster.id.in_(ids)))}
 
 
-def _subject_label(decision: Decision, names: dict[str, str]) -> str:
+def _subject_label(decision: Decision, names: dict[str, str], programme: Programme) -> str:
+    """The cluster's name; for a file, request or bulletin, the region and the obligation in words."""
     figures = decision.figures or {}
     head = decision.subject.split("/", 1)[0]
     name = names.get(head) or figures.get("cluster_name") or figures.get("cluster")
-    return str(name or decision.subject)
+    if name:
+        return str(name)
+    parts = decision.subject.split("/")
+    titles = {o.id: o.title for o in programme.obligations}
+    title = figures.get("obligation_title") or titles.get(parts[0])
+    if title:
+        period = period_label(str(figures.get("period") or (parts[1] if len(parts) > 1 else "Y")))
+        region = figures.get("region_name") or ""
+        return "".join(
+            str(x) for x in (region, "·" if region else "", title, f"（{period}）" if period else "")
+        )
+    return decision.subject
 
 
 def _ministry(figures: dict[str, Any]) -> str:
@@ -217,11 +253,13 @@ def _item(programme: Programme, d: Decision, names: dict[str, str]) -> DecisionI
         kind=d.kind,
         kind_label=label(DECISION_KINDS, d.kind),
         subject=d.subject,
-        subject_label=_subject_label(d, names),
+        subject_label=_subject_label(d, names, programme),
         reason=str(figures.get("reason") or ""),
         outcome=d.outcome,
         outcome_label=label(OUTCOMES, d.outcome),
-        proposed_outcome_label=label(OUTCOMES, proposed) if proposed != d.outcome else "",
+        proposed_outcome_label=label(OUTCOMES, proposed)
+        if state == "changed" and proposed != d.outcome
+        else "",
         state=state,
         state_label=state_label(figures),
         rule=rule_in_words(d),
@@ -336,7 +374,7 @@ def pending_view(
                     programme_name=programme.short_name,
                     cycle_year=d.cycle_year,
                     kind_label=label(DECISION_KINDS, d.kind),
-                    subject_label=_subject_label(d, names),
+                    subject_label=_subject_label(d, names, programme),
                     outcome_label=label(OUTCOMES, d.outcome),
                     reason=str((d.figures or {}).get("reason") or ""),
                     asked_on=day,
