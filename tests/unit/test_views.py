@@ -10,17 +10,26 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from review_calendar.domain.programmes import Programme, load_programmes
 from review_calendar.reviewer_pages.calendar import calendar_view
 from review_calendar.reviewer_pages.common import cycle_years
+from review_calendar.reviewer_pages.decisions import (
+    acceptances_view,
+    decision_dag_id,
+    decision_groups,
+    decisions_view,
+    pending_view,
+)
 from review_calendar.reviewer_pages.matrix import status_matrix
 from review_calendar.reviewer_pages.progress import (
     CityShare,
@@ -31,7 +40,6 @@ from review_calendar.reviewer_pages.progress import (
 )
 from review_calendar.reviewer_pages.results import (
     aggregates_view,
-    decisions_view,
     gate_results,
     is_ratio,
     report_relpath,
@@ -301,25 +309,239 @@ def test_aggregates_view_lists_province_then_cities_then_counties(
     assert is_ratio("on_time_rate") and not is_ratio("accepted")
 
 
-def test_decisions_view_labels_outcomes_and_links_the_deciding_cycle(
-    session: Session, programme: Programme
-) -> None:
-    row = {"programme_id": P, "cycle_year": YEAR, "kind": "evaluation", "rule": "r", "clause": "c",
-           "run_id": "manual__x"}  # fmt: skip
+EVAL = {"programme_id": P, "cycle_year": YEAR, "kind": "evaluation", "clause": "冀工信产业〔2016〕93号 五",
+        "rule": f"programmes/{P}.yaml: evaluation.continue_min_score / rectify_min_score / below_rectify",
+        "run_id": "manual__x", "decided_at": dt.datetime(2026, 3, 17, 1, 0)}  # fmt: skip
+ANSWERED_AT = "2026-11-30T17:00:00+00:00"  # 2026-12-01 01:00 in Beijing
+
+
+def add_decisions(session: Session) -> None:
+    """A proposal, an approved and a changed evaluation, a claw-back, a 第十七条 case, two acceptances, a gate."""
+    bands = {"continue_min_score": 80, "rectify_min_score": 60, "bands_configured": True,
+             "basis": "省级配置规则：评分不低于80分继续支持"}  # fmt: skip
     upsert(session, Decision, [
-        {**row, "subject": "lixian_fur", "outcome": "revoke", "figures": {"score": 55}},
-        {**row, "subject": "baigou_luggage", "outcome": "continue", "figures": {"score": 86, "state": "proposed"}},
+        {**EVAL, "subject": "baigou_luggage", "outcome": "continue",
+         "figures": {"score": 86.0, **bands, "state": "proposed", "reason": "评分 86 分，继续支持",
+                     "region_code": "130684", "obligation_id": "performance_evaluation", "period": "Y"}},
+        {**EVAL, "subject": "yutian_printing", "outcome": "rectify",
+         "figures": {"score": 72.0, **bands, "rectify_days": 30, "state": "approved", "reason": "评分 72 分，限期 30 天整改",
+                     "proposed_outcome": "rectify", "decided_by": "hebei_reviewer", "decided_at": ANSWERED_AT,
+                     "answer_reason": "同意", "review_round": 1}},
+        {**EVAL, "subject": "lixian_fur", "outcome": "rectify", "rule": f"programmes/{P}.yaml: evaluation.revoke_on_violation",
+         "figures": {"score": 55.0, "violation": True, "clawback_wan_yuan": 150.0, "state": "changed",
+                     "reason": "审阅人改定：违规已于年内整改完毕", "proposed_outcome": "revoke",
+                     "decided_by": "hebei_reviewer", "decided_at": ANSWERED_AT, "answer_reason": "违规已于年内整改完毕",
+                     "review_round": 1, "files": ["/srv/review/accepted/x.xlsx"], "criteria": {"a": "met"}}},
+        {**EVAL, "kind": "clawback", "subject": "anping_wire_mesh", "outcome": "clawback", "rule": "decide.effects",
+         "figures": {"amount_wan_yuan": 80.0, "reason": "追回补贴资金 80 万元", "state": "approved",
+                     "decided_by": "hebei_reviewer", "decided_at": ANSWERED_AT}},
+        {**EVAL, "kind": "article17", "subject": "baigou_luggage/late_table", "outcome": "propose_report",
+         "rule": f"programmes/{P}.yaml: re_review.annual_table / findings",
+         "figures": {"reason": "年度信息表逾期报送", "state": "ministry_decided",
+                     "ministry_decision": {"decision": "keep", "reference": "工信厅企业函〔2026〕1号",
+                                           "date": "2026-10-09", "recorded_by": "ops"}}},
+        {**EVAL, "kind": "acceptance", "subject": "development_plan/Y/130684/abcdef123456", "outcome": "accepted",
+         "rule": "intake: dataset x", "decided_at": dt.datetime(2025, 6, 30, 17, 0),
+         "figures": {"file": "/srv/review/accepted/130684_plan.xlsx", "received_on": "2025-06-30", "errors": 0,
+                     "is_late": False, "reason": "按时提交，予以接收"}},
+        {**EVAL, "kind": "acceptance", "subject": "development_plan/Y/130684/0123456789ab", "outcome": "rejected",
+         "rule": "intake: dataset x", "decided_at": dt.datetime(2025, 6, 29, 2, 0),
+         "figures": {"file": "130684_plan_v1.xlsx", "received_on": "2025-06-29", "errors": 3,
+                     "reason": "退回：3 处问题（missing）"}},
+        {**EVAL, "kind": "gate", "subject": "development_plan/Y", "outcome": "failed", "rule": "expectations/x.json",
+         "figures": {"critical": 2, "html": "/srv/review/reports/gate.html", "reason": "严重问题 2 项"}},
     ], ["programme_id", "cycle_year", "kind", "subject"])  # fmt: skip
 
-    decisions = decisions_view(session, programme, YEAR)
 
-    assert [(d.subject_label, d.outcome_label, d.kind_label) for d in decisions] == [
-        ("白沟箱包产业集群", "继续支持", "年度绩效评价"),
-        ("蠡县毛皮产业集群", "取消建设试点资格", "年度绩效评价"),
+def test_decisions_are_grouped_by_kind_without_acceptances_or_gate_runs(
+    session: Session, programme: Programme
+) -> None:
+    add_decisions(session)
+
+    groups = decision_groups(decisions_view(session, programme, YEAR))
+
+    assert [(g.kind, g.label, len(g.items)) for g in groups] == [
+        ("evaluation", "年度绩效评价", 3),
+        ("clawback", "撤销资格与追回补贴", 1),
+        ("article17", "第十七条情形建议及工业和信息化部决定", 1),
     ]
-    assert decisions[0].dag_id == "review_cycle__hebei_smart_cluster__performance_evaluation"
-    assert decisions[1].figures == {"score": 55}
-    assert [d.state_label for d in decisions] == ["待审定", "已决定"]  # a proposal says so
+    pending, *answered = groups[0].items
+    assert (pending.subject_label, pending.state_label, pending.pending) == (
+        "白沟箱包产业集群",
+        "待审定",
+        True,
+    )
+    assert pending.reason == "评分 86 分，继续支持" and pending.decided_by == "" and pending.decided_at == ""
+    assert pending.rule == "省级配置规则：评分不低于80分继续支持"  # the configured basis, in words
+    assert pending.dag_id == "review_cycle__hebei_smart_cluster__performance_evaluation"
+    approved, changed = sorted(answered, key=lambda d: d.state)
+    assert (approved.state_label, approved.outcome_label, approved.proposed_outcome_label) == (
+        "已审定",
+        "限期整改",
+        "",
+    )
+    assert (approved.decided_by, approved.decided_at) == ("hebei_reviewer", "2026-12-01 01:00（北京时间）")
+    assert (changed.state_label, changed.outcome_label, changed.proposed_outcome_label) == (
+        "已改定",
+        "限期整改",
+        "取消建设试点资格",
+    )
+    assert changed.answer_reason == "违规已于年内整改完毕"
+    assert changed.rule == "项目建设或资金使用存在违规的，取消资格并追回已拨付补贴"
+    assert [(f.label, f.value) for f in changed.figures] == [
+        ("评价得分", "55"),
+        ("项目建设或资金使用存在违规", "是"),
+        ("拟追回补贴资金（万元）", "150"),
+    ]  # no stored path, no dict keyed by codes
+    (clawback,) = groups[1].items
+    assert [(f.label, f.value) for f in clawback.figures] == [("追回补贴资金（万元）", "80")]
+    (case,) = groups[2].items
+    assert case.subject_label == "白沟箱包产业集群" and case.state_label == "工业和信息化部已决定"
+    assert case.ministry == "工业和信息化部决定：维持认定（工信厅企业函〔2026〕1号，2026-10-09）"
+
+
+def test_decisions_speak_chinese_only(session: Session, programme: Programme) -> None:
+    add_decisions(session)
+
+    for d in decisions_view(session, programme, YEAR):
+        shown = [
+            d.kind_label,
+            d.subject_label,
+            d.reason,
+            d.outcome_label,
+            d.proposed_outcome_label,
+            d.state_label,
+            d.rule,
+            d.clause,
+            d.answer_reason,
+            d.ministry,
+            d.decided_at,
+        ]
+        shown += [f"{f.label}{f.value}" for f in d.figures]  # fmt: skip
+        text = "".join(shown)
+        assert "{" not in text and "/srv" not in text and ".yaml" not in text, d
+        assert not re.search(r"[a-z]{3,}_[a-z]+", text), d  # no English keys (score, clawback_wan_yuan...)
+
+
+def test_files_requests_and_grounds_are_named_in_words(session: Session, programme: Programme) -> None:
+    upsert(session, Decision, [
+        {**EVAL, "kind": "submission_review", "subject": "development_plan/Y/130684/45",
+         "outcome": "submission_returned", "rule": f"programmes/{P}.yaml: obligations.development_plan.needs_reading",
+         "figures": {"state": "returned", "region_name": "高碑店市", "obligation_title": "专项发展规划",
+                     "period": "Y", "file_name": "高碑店市_规划.xlsx", "submission_id": 45, "new_due": "2025-07-31",
+                     "link": "/review-calendar/x", "reason": "保障措施空泛", "answer_reason": "请补充保障措施"}},
+        {**EVAL, "kind": "re_review", "subject": "lixian_fur", "outcome": "recommend_revoke",
+         "rule": f"programmes/{P}.yaml: re_review",
+         "figures": {"state": "proposed", "conditions": ["no_application", {"x": 1}], "min_target_completion": 0.8,
+                     "result": "failed", "reason": "建议撤销认定"}},
+    ], ["programme_id", "cycle_year", "kind", "subject"])  # fmt: skip
+
+    review, returned = decisions_view(session, programme, YEAR)
+
+    assert (returned.subject_label, returned.outcome_label, returned.state_label) == (
+        "高碑店市·专项发展规划", "退回修改", "已退回"
+    )  # fmt: skip
+    assert returned.rule.startswith("需审阅内容的报送材料")
+    assert [(f.label, f.value) for f in returned.figures] == [
+        ("文件名", "高碑店市_规划.xlsx"), ("新的截止日期", "2025-07-31")
+    ]  # fmt: skip
+    assert review.subject_label == "蠡县毛皮产业集群"
+    assert [(f.label, f.value) for f in review.figures] == [
+        ("第十七条情形", "第十七条（一）有效期满未申请复核或复核未通过"),
+        ("目标任务完成率要求", "80%"),
+        ("复核结果", "未通过"),
+    ]
+
+
+def test_pending_proposals_count_working_days_since_asked(session: Session, programme: Programme) -> None:
+    from review_calendar.store.reviews import AskedIn, ask
+
+    add_decisions(session)
+    proposal = session.scalars(select(Decision).where(Decision.subject == "baigou_luggage",
+                                                      Decision.kind == "evaluation")).one()  # fmt: skip
+    review = ask(session, proposal, AskedIn(decision_dag_id(P), "manual__r", "review", 0))
+    review.asked_at = dt.datetime(2026, 11, 26, 1, 0)  # Thursday, UTC as SQLite returns it
+    session.flush()
+
+    (item,) = pending_view(session, [programme], D(2026, 11, 30))
+
+    assert (item.subject_label, item.outcome_label, item.kind_label) == (
+        "白沟箱包产业集群",
+        "继续支持",
+        "年度绩效评价",
+    )
+    assert (item.asked_on, item.working_days_open) == (D(2026, 11, 26), 2)  # Friday and Monday
+    assert item.decision_dag_id == "decisions__hebei_smart_cluster"
+    assert pending_view(session, [programme], D(2026, 11, 30), year=YEAR - 1) == []
+
+
+def test_acceptances_are_the_instance_record_of_files(session: Session, programme: Programme) -> None:
+    from review_calendar.domain.programmes import find_instance
+
+    add_decisions(session)
+
+    rows = acceptances_view(session, find_instance(programme, YEAR, "development_plan", "Y"))
+
+    assert [(a.region_name, a.file_name, a.received_on, a.outcome_label, a.errors) for a in rows] == [
+        ("高碑店市", "130684_plan.xlsx", "2025-06-30", "受理", 0),  # the file's name, never its stored path
+        ("高碑店市", "130684_plan_v1.xlsx", "2025-06-29", "退回", 3),
+    ]
+    assert rows[0].recorded_at == "2025-07-01 01:00（北京时间）"
+    assert acceptances_view(session, find_instance(programme, YEAR, "contact_list", "Y")) == []
+
+
+def test_the_obligation_page_lists_its_acceptances_and_the_index_what_waits(
+    session: Session, programme: Programme
+) -> None:
+    from review_calendar_airflow.ui.rendering import Pages
+
+    from review_calendar.domain.programmes import find_instance
+    from review_calendar.reviewer_pages.results import AggregateTable
+
+    add_decisions(session)
+    instance = find_instance(programme, YEAR, "development_plan", "Y")
+    env = Pages().env
+    html = env.get_template("obligation.html").render(
+        programme=programme, instance=instance, obligation=programme.obligation("development_plan"), year=YEAR,
+        prefix="", q="", airflow="/", dag_id="d", may_rerun=False, caller=None, gates=[], progress_svg="",
+        matrix=status_matrix(session, programme, YEAR, AFTER_ALL, instances=[instance]),
+        aggregates=AggregateTable((), ()), state_labels={}, state_hints={}, documents=[],
+        acceptances=acceptances_view(session, instance),
+    )  # fmt: skip
+    record = html[html.index("受理记录") :]
+    assert "130684_plan_v1.xlsx" in record and "退回：3 处问题" in record and "/srv" not in html
+
+    index = env.get_template("index.html").render(
+        year=YEAR, years=[YEAR], calendars=[], prefix="/review-calendar", airflow="/", caller=None,
+        pending=pending_view(session, [programme], D(2026, 11, 30)),
+    )  # fmt: skip
+    assert "待审定（1）" in index and "白沟箱包产业集群" in index
+    assert 'href="/review-calendar/programmes/hebei_smart_cluster/2025#decisions"' in index
+
+
+def test_the_programme_page_shows_pending_first_and_decisions_by_kind(
+    session: Session, programme: Programme
+) -> None:
+    from review_calendar_airflow.ui.page_routes import _programme_data
+    from review_calendar_airflow.ui.rendering import Pages
+
+    add_decisions(session)
+    data = _programme_data(session, programme, YEAR, AFTER_ALL)
+    html = Pages().env.get_template("programme.html").render(
+        programme=programme, year=YEAR, today=AFTER_ALL, prefix="/review-calendar", airflow="/", q="",
+        caller=None, state_labels={}, state_hints={}, **data,
+    )  # fmt: skip
+
+    assert html.index("待审定（1）") < html.index("报送状态") < html.index("决定（按类别）")
+    assert 'href="/dags/decisions__hebei_smart_cluster/required_actions"' in html
+    assert 'href="/required_actions?response_received=false"' in html
+    assert "2026-12-01 01:00（北京时间）" in html and "原拟定：取消建设试点资格" in html
+    assert "违规已于年内整改完毕" in html and "工信厅企业函〔2026〕1号" in html
+    decisions = html[html.index("决定（按类别）") :]
+    assert "130684_plan" not in decisions and "严重问题 2 项" not in decisions  # acceptances, gate runs
+    assert not any(raw in decisions for raw in ("{", "/srv", ".yaml", "None")), decisions
+    text = re.sub(r"<[^>]*>", " ", decisions)  # what a reader sees: no code, no English key
+    assert not re.search(r"(score|clawback|decided|proposed|approved|changed|continue|rectify|revoke)", text)
 
 
 def test_cycle_years_are_the_years_with_data(session: Session, programme: Programme) -> None:

@@ -294,4 +294,53 @@ FIGURE_LABELS: dict[str, str] = {
     "title": "标题",
     "cluster_name": "集群名称",
     "new_due": "新的截止日期",
+    "continue_min_score": "继续支持最低分",
+    "rectify_min_score": "限期整改最低分",
+    "rectify_days": "整改期限（天）",
+    "result": "复核结果",
+    "reference": "文号",
+    "opened_on": "起算日期",
+    "statutory_due": "规定期限届满日",
+    "effective_due": "实际截止日",
+    "received_on": "收到日期",
+    "errors": "问题数",
+    "is_late": "逾期",
+    "file_name": "文件名",
+    "current_due": "原截止日期",
+    "requested_due": "申请延至",
+    "request_reason": "申请理由",
+    "due": "截止日期",
+}
+
+#: A decision's rule in words, by the programme-file setting it applies (``Decision.rule`` after ``.yaml: ``);
+#: the longest matching setting wins.
+RULE_WORDS: dict[str, str] = {
+    "evaluation": "年度绩效评价评分规则",
+    "evaluation.continue_min_score": "按评分分档：达到继续支持分数线的继续支持，达到整改分数线的限期整改，低于整改分数线的按配置处理",
+    "evaluation.revoke_on_violation": "项目建设或资金使用存在违规的，取消资格并追回已拨付补贴",
+    "evaluation.rectify_days": "限期整改的，在整改期限内报送整改报告",
+    "re_review": "期满复核：按复核材料和复核结果确定",
+    "re_review.annual_table": "第十七条情形：年度信息表未按时报送或核实存在的情形，报工业和信息化部",
+    "recognition.criteria": "认定条件：各项申报指标均达到要求的，建议提交评审",
+    "subsidy_rules": "补贴规则：按可奖补的设备和软件投资的比例核定，不超过上限",
+    "bulletin_indicators": "季度通报：按通报指标排序，名次靠前的通报表彰",
+    "review-calendar enrol": "登记已作出的认定决定",
+    "obligations": "需审阅内容的报送材料：审阅人审阅后通过，或写明意见和新的截止日期退回修改",
+    "recorded_facts.extension_request": "县（市）申请延期：审阅人同意的，该县（市）的截止日期延至同意的日期",
+}
+
+#: A decision kind's group on the reviewers' pages, in the order the groups are shown.
+DECISION_GROUPS: dict[str, str] = {
+    "evaluation": "年度绩效评价",
+    "rectification_report": "整改报告跟踪",
+    "clawback": "撤销资格与追回补贴",
+    "re_review": "期满复核",
+    "article17": "第十七条情形建议及工业和信息化部决定",
+    "recognition": "认定建议",
+    "enrolment": "认定登记",
+    "subsidy": "补贴",
+    "bulletin": "季度通报",
+    "base_re_review": "示范基地复核",
+    "extension": "延期申请",
+    "submission_review": "报送材料审阅",
 }

@@ -9,7 +9,8 @@ neither Airflow nor FastAPI, so it is tested on SQLite without either.
 - :mod:`.calendar`: every deadline of a cycle, with counts per state;
 - :mod:`.matrix`: regions against obligation instances, one state per cell;
 - :mod:`.progress`: the data of the charts (on-time share per city, acceptances per day);
-- :mod:`.results`: gate verdicts, aggregate figures and decisions;
+- :mod:`.results`: gate verdicts and aggregate figures;
+- :mod:`.decisions`: decisions by kind, proposals waiting for a reviewer, each instance's 受理记录;
 - :mod:`.common`: DAG links, a cycle's files by cell, the years with data.
 
 A cell's state is :func:`review_calendar.aggregate.states.submission_state`, the

@@ -1,4 +1,4 @@
-"""What the cycle produced: gate verdicts, aggregate figures and decisions, labelled for reviewers."""
+"""What the cycle produced: gate verdicts and aggregate figures, labelled for reviewers (decisions: :mod:`.decisions`)."""
 
 from __future__ import annotations
 
@@ -12,11 +12,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from review_calendar.aggregate.figures import STATE_FIGURES, figures_for
-from review_calendar.domain.labels import DECISION_KINDS, OUTCOMES
 from review_calendar.domain.programmes import find_instance
-from review_calendar.domain.verdicts import state_label
 from review_calendar.reviewer_pages.common import cycle_dag_id
-from review_calendar.store.models import Aggregate, Cluster, Decision, GateRun, Region
+from review_calendar.store.models import Aggregate, GateRun, Region
 from review_calendar.store.queries import instance_filter
 
 if TYPE_CHECKING:
@@ -29,10 +27,8 @@ if TYPE_CHECKING:
 __all__ = [
     "AggregateRow",
     "AggregateTable",
-    "DecisionItem",
     "GateResult",
     "aggregates_view",
-    "decisions_view",
     "gate_results",
     "is_ratio",
     "report_relpath",
@@ -191,66 +187,3 @@ def aggregates_view(
     dataset = programme.obligation(obligation_id).dataset
     titles = {f.metric: f.title for f in (*STATE_FIGURES, *figures_for(programme, dataset))}
     return AggregateTable(tuple(sorted({a.metric for a in figures})), tuple(rows), titles)
-
-
-@dataclass(frozen=True, slots=True)
-class DecisionItem:
-    """An audited decision, with its labels for reviewers."""
-
-    kind: str
-    kind_label: str
-    subject: str
-    subject_label: str
-    outcome: str
-    outcome_label: str
-    state_label: str
-    rule: str
-    clause: str
-    figures: dict[str, Any]
-    run_id: str
-    decided_at: dt.datetime | None
-    dag_id: str | None
-
-
-def decisions_view(
-    session: Session, programme: Programme, year: int, kind: str | None = None
-) -> list[DecisionItem]:
-    """The decisions of a cycle (evaluations, re-reviews, claw-backs...), by kind and subject.
-
-    Args:
-        session: Open session on the review database.
-        programme: The programme (its obligations tell which cycle DAG decided).
-        year: Cycle year.
-        kind: Only decisions of this kind.
-    """
-    stmt = select(Decision).where(Decision.programme_id == programme.id, Decision.cycle_year == year)
-    if kind is not None:
-        stmt = stmt.where(Decision.kind == kind)
-    by_kind = {o.kind: o.id for o in programme.obligations}
-    decided = list(session.scalars(stmt))
-    clusters = {
-        c.id: c.name
-        for c in session.scalars(select(Cluster).where(Cluster.id.in_({d.subject for d in decided})))
-    }
-    out = []
-    for d in sorted(decided, key=lambda d: (d.kind, d.subject)):
-        figures = dict(d.figures or {})
-        obligation = figures.get("obligation_id") or by_kind.get(d.kind)
-        out.append(
-            DecisionItem(
-                kind=d.kind,
-                kind_label=DECISION_KINDS.get(d.kind, d.kind),
-                subject=d.subject,
-                subject_label=clusters.get(d.subject, d.subject),
-                outcome=d.outcome,
-                outcome_label=OUTCOMES.get(d.outcome, d.outcome),
-                state_label=state_label(figures),
-                rule=d.rule,
-                clause=d.clause,
-                figures=figures,
-                run_id=d.run_id,
-                decided_at=d.decided_at,
-                dag_id=cycle_dag_id(programme.id, obligation) if obligation and d.run_id else None,
-            )
-        )
-    return out

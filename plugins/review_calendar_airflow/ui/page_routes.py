@@ -34,21 +34,28 @@ def _calendar_data(session: Any, year: int | None, day: dt.date) -> dict[str, An
     """The calendars of every programme for the chosen (or latest) year, and the years to choose from."""
     from review_calendar.reviewer_pages.calendar import calendar_view
     from review_calendar.reviewer_pages.common import cycle_years
+    from review_calendar.reviewer_pages.decisions import pending_view
 
     chosen = year_or_default(year, session, day)
     return {
         "year": chosen,
+        "pending": pending_view(session, programmes(), day),
         "calendars": calendar_view(session, programmes(), chosen, day),
         "years": sorted({*cycle_years(session), chosen, day.year}, reverse=True),
     }
 
 
 def _programme_data(session: Any, programme: Programme, year: int, day: dt.date) -> dict[str, Any]:
-    """One programme's cycle: calendar, status matrix, both charts, decisions."""
+    """One programme's cycle: proposals waiting, calendar, status matrix, both charts, decisions by kind."""
     from review_calendar.reviewer_pages.calendar import programme_calendar
+    from review_calendar.reviewer_pages.decisions import (
+        decision_dag_id,
+        decision_groups,
+        decisions_view,
+        pending_view,
+    )
     from review_calendar.reviewer_pages.matrix import status_matrix
     from review_calendar.reviewer_pages.progress import on_time_share_by_city, progress_series
-    from review_calendar.reviewer_pages.results import decisions_view
     from review_calendar_airflow.ui.page_charts import progress_chart, share_chart
 
     matrix = status_matrix(session, programme, year, day)
@@ -57,14 +64,17 @@ def _programme_data(session: Any, programme: Programme, year: int, day: dt.date)
         "matrix": matrix,
         "share_svg": share_chart(on_time_share_by_city(session, programme, year, day, matrix)),
         "progress_svg": progress_chart(progress_series(session, programme, year)),
-        "decisions": decisions_view(session, programme, year),
+        "decision_groups": decision_groups(decisions_view(session, programme, year)),
+        "pending": pending_view(session, [programme], day, year=year),
+        "decision_dag": decision_dag_id(programme.id),
     }
 
 
 def _instance_data(
     session: Any, programme: Programme, instance: ObligationInstance, day: dt.date
 ) -> dict[str, Any]:
-    """One instance: its column of the matrix, gate verdicts, aggregate figures, progress chart."""
+    """One instance: its column of the matrix, 受理记录, gate verdicts, aggregate figures, progress chart."""
+    from review_calendar.reviewer_pages.decisions import acceptances_view
     from review_calendar.reviewer_pages.documents import documents_view
     from review_calendar.reviewer_pages.matrix import status_matrix
     from review_calendar.reviewer_pages.progress import progress_series
@@ -78,6 +88,7 @@ def _instance_data(
         "aggregates": aggregates_view(session, programme, year, obligation_id, period),
         "progress_svg": progress_chart(progress_series(session, programme, year, obligation_id, period)),
         "documents": documents_view(session, instance),
+        "acceptances": acceptances_view(session, instance),
     }
 
 
