@@ -17,6 +17,8 @@ from review_calendar_airflow.assets import proposals_asset
 from review_calendar_airflow.dag_defaults import DEFAULT_ARGS, START_DATE, programmes, wanted
 from review_calendar_airflow.review import ProposalReview
 
+from review_calendar.domain.runs import decision_dag_id
+
 DOC = """
 ### {name}：审定拟定决定
 
@@ -44,7 +46,7 @@ def build(programme_id: str) -> None:
     users = [{"id": n, "name": n} for n in review.reviewers]
 
     @dag(
-        dag_id=f"decisions__{programme_id}",
+        dag_id=decision_dag_id(programme_id),
         dag_display_name=f"{programme.short_name}：审定拟定决定",
         description=f"{programme.name}：审阅人审定拟定决定（待处理操作）",
         doc_md=DOC.format(
@@ -102,5 +104,5 @@ def build(programme_id: str) -> None:
 
 
 for _programme_id, _programme in programmes().items():
-    if _programme.review is not None and wanted(f"decisions__{_programme_id}"):
+    if _programme.review is not None and wanted(decision_dag_id(_programme_id)):
         build(_programme_id)

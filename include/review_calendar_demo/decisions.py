@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from review_calendar.domain.runs import decision_dag_id
 from review_calendar_demo.reviewer import ApiServer, Reviewer
 
 if TYPE_CHECKING:
@@ -140,7 +141,7 @@ class DecisionDesk:
         Returns:
             How many Required Actions of the run were answered (read back from the review ledger).
         """
-        dag_id = f"decisions__{programme_id}"
+        dag_id = decision_dag_id(programme_id)
         done = threading.Event()
 
         def play() -> None:
@@ -219,7 +220,7 @@ class DecisionDesk:
             ]
         if not ids:
             return []
-        dag_id = f"decisions__{programme_id}"
+        dag_id = decision_dag_id(programme_id)
         code = ("import sys; from airflow.dag_processing.dagbag import DagBag; "
                 f"DagBag(dag_folder={str(DAGS)!r}).dags[{dag_id!r}].test(run_conf={{'year': {year}, 'decision_ids': {ids!r}}})")  # fmt: skip
         with log_file.open("a", encoding="utf-8") as log:

@@ -38,6 +38,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from review_calendar.domain.runs import decision_dag_id
+
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
 
@@ -104,11 +106,6 @@ PASSWORDS_FILE = "passwords.json"
 #: Airflow Variable with user name → FAB user id (as text), published by :func:`provision`
 #: for tasks, which set a Required Action's assigned users by id and cannot query FAB's tables.
 USER_IDS_VARIABLE = "review_calendar_user_ids"
-
-
-def decision_dag_id(programme_id: str) -> str:
-    """The DAG whose Required Actions a programme's reviewers answer."""
-    return f"decisions__{programme_id}"
 
 
 def programme_role(programme_id: str) -> str:

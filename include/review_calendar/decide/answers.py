@@ -155,9 +155,8 @@ def take_answer(session: Session, programme: Programme, where: AskedIn, answer: 
                                          new_due=answer.new_due.isoformat() if answer.new_due else None)  # fmt: skip
         session.flush()
         return {"decision_id": decision.id, "state": "returned", "outcome": decision.outcome, "ask_again": ""}
-    if answer.answer == "change":
+    if answer.answer == "change":  # the machine's reason stays; the reviewer's is answer_reason
         decision.outcome = outcome
-        answered["reason"] = f"审阅人改定：{answer.reason}"
     applied = apply_effect(session, programme, decision, outcome, answer.by)
     state = (
         "awaiting_ministry"

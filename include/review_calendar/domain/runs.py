@@ -249,3 +249,8 @@ def previous_working_day_run(
             return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=TZ)
         day -= dt.timedelta(days=1)
     raise ValueError(f"no working day within 31 days before {local.date().isoformat()}")
+
+
+def decision_dag_id(programme_id: str) -> str:
+    """The decision DAG of a programme (its Required Actions), ``decisions__<programme>``."""
+    return f"decisions__{programme_id}"

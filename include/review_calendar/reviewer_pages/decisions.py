@@ -31,6 +31,7 @@ from review_calendar.domain.labels import (
     label,
     period_label,
 )
+from review_calendar.domain.runs import decision_dag_id
 from review_calendar.domain.verdicts import decision_state, state_label
 from review_calendar.reviewer_pages.common import cycle_dag_id
 from review_calendar.store.models import Cluster, Decision, DecisionReview, Region
@@ -73,11 +74,6 @@ _SHOWN_ELSEWHERE = frozenset({
 _SHARES = frozenset({"min_target_completion"})
 #: Figures that mean something else in a decision of this kind: (kind, figure) → label.
 _KIND_FIGURE_LABELS = {("clawback", "amount_wan_yuan"): f"{OUTCOMES['clawback']}（万元）"}
-
-
-def decision_dag_id(programme_id: str) -> str:
-    """The decision DAG of a programme, whose Required Actions reviewers answer."""
-    return f"decisions__{programme_id}"
 
 
 def beijing_time(value: dt.datetime | str | None) -> str:

@@ -41,11 +41,6 @@ _HIDDEN = frozenset({"state", "reason", "cluster", "region_code", "files", "prop
                      "decided_at", "answer_reason", "review_round", "obligation_id", "period", "as_of", "basis"})  # fmt: skip
 
 
-def decision_dag_id(programme_id: str) -> str:
-    """The decision DAG of a programme."""
-    return f"decisions__{programme_id}"
-
-
 def assigned_users(programme: Programme) -> list[dict[str, str]]:
     """The reviewers of a programme as HITL assigned users (``{"id", "name"}``, the Airflow user name)."""
     names = programme.review.reviewers if programme.review else []
@@ -177,6 +172,13 @@ def collect_proposals(
     return asks
 
 
+def _notice_reason(figures: dict[str, Any]) -> str:
+    """The reason a notice gives: the reviewer's when the outcome was changed, else the rule's."""
+    if figures.get("state") == "changed" and figures.get("answer_reason"):
+        return f"经审定改为本结论：{figures['answer_reason']}"
+    return str(figures.get("reason", ""))
+
+
 def _queue_notice(session: Session, programme: Programme, decision: Decision) -> bool:
     """Queue the answered decision's notice to the cluster's region (announced kinds only)."""
     from review_calendar.decide.answers import ANNOUNCED_KINDS
@@ -193,7 +195,7 @@ def _queue_notice(session: Session, programme: Programme, decision: Decision) ->
         return False
     notice = DecisionNotice(kind=decision.kind, cycle_year=decision.cycle_year, subject=decision.subject,
                             subject_name=f.get("cluster", decision.subject), outcome=decision.outcome,
-                            reason=f.get("reason", ""), clause=decision.clause)  # fmt: skip
+                            reason=_notice_reason(f), clause=decision.clause)  # fmt: skip
     return queue_decision(session, programme, notice,
                           instance_key=f"{decision.programme_id}/{decision.cycle_year}/{decision.kind}",
                           region_code=f["region_code"], created_on=dt.datetime.now(dt.UTC).date())  # fmt: skip
