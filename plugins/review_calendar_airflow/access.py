@@ -38,8 +38,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from review_calendar.domain.runs import decision_dag_id
-
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
 
@@ -115,6 +113,8 @@ def programme_role(programme_id: str) -> str:
 
 def programme_permissions(programme_id: str) -> tuple[tuple[str, str], ...]:
     """``can_read`` and ``can_edit`` on the programme's decision DAG, nothing else."""
+    from review_calendar.domain.runs import decision_dag_id  # not at import: the plugin loads this module
+
     resource = f"DAG:{decision_dag_id(programme_id)}"
     return ((READ, resource), (EDIT, resource))
 
