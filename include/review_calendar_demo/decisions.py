@@ -9,6 +9,7 @@ leaves one proposal open so the Airflow UI shows it under Required Actions.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import signal
 import subprocess
@@ -143,6 +144,7 @@ class DecisionDesk:
         """
         dag_id = decision_dag_id(programme_id)
         done = threading.Event()
+        started = dt.datetime.now(dt.UTC).isoformat()  # this run's Required Actions, not older ones left open
 
         def play() -> None:
             reviewer = self.reviewer(programme_id)
@@ -150,7 +152,7 @@ class DecisionDesk:
             deadline = time.monotonic() + timeout
             while not done.wait(1) and time.monotonic() < deadline:
                 try:
-                    for detail in reviewer.pending(dag_id):
+                    for detail in reviewer.pending(dag_id, since=started):
                         if detail["task_instance"]["id"] not in seen:
                             option, form = self._choice(detail)
                             if reviewer.answer(detail, option, **form)[0] == 200:
@@ -223,6 +225,7 @@ class DecisionDesk:
         dag_id = decision_dag_id(programme_id)
         code = ("import sys; from airflow.dag_processing.dagbag import DagBag; "
                 f"DagBag(dag_folder={str(DAGS)!r}).dags[{dag_id!r}].test(run_conf={{'year': {year}, 'decision_ids': {ids!r}}})")  # fmt: skip
+        started = dt.datetime.now(dt.UTC).isoformat()
         with log_file.open("a", encoding="utf-8") as log:
             child = subprocess.Popen([sys.executable, "-c", code], stdout=log, stderr=subprocess.STDOUT,
                                      start_new_session=True)  # fmt: skip
@@ -231,7 +234,7 @@ class DecisionDesk:
         subjects: list[str] = []
         while time.monotonic() < deadline and len(subjects) < len(ids) and child.poll() is None:
             time.sleep(2)
-            subjects = [d["subject"] for d in reviewer.pending(dag_id)]
+            subjects = [d["subject"] for d in reviewer.pending(dag_id, since=started)]
         try:
             os.killpg(child.pid, signal.SIGKILL)
         except ProcessLookupError:

@@ -10,6 +10,7 @@ Airflow home and database, log in as a programme's reviewer (``POST
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import signal
@@ -24,6 +25,11 @@ from urllib.parse import quote
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+
+def _utc(text: str) -> dt.datetime:
+    """An ISO time (``Z`` or an offset) as an aware UTC datetime."""
+    return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(dt.UTC)
 
 
 def free_port() -> int:
@@ -135,15 +141,18 @@ class Reviewer:
             self._token = body["access_token"]
         return self._token
 
-    def pending(self, dag_id: str = "~") -> list[dict[str, Any]]:
-        """Required Actions not yet answered (all DAGs, or one)."""
+    def pending(self, dag_id: str = "~", since: str = "") -> list[dict[str, Any]]:
+        """Required Actions not yet answered (all DAGs, or one; only those created at ``since`` or later).
+
+        ``since`` is an ISO time in UTC: a run's own actions, not the ones older runs left open.
+        """
         status, body = http(
             "GET", f"{self.url}/api/v2/dags/{quote(dag_id)}/dagRuns/~/hitlDetails?response_received=false&limit=100",
             token=self.token(),
         )  # fmt: skip
         if status != 200:
             raise RuntimeError(f"HTTP {status}: {body}")
-        return list(body["hitl_details"])
+        return [d for d in body["hitl_details"] if not since or _utc(d["created_at"]) >= _utc(since)]
 
     def answer(self, detail: dict[str, Any], option: str, **form: Any) -> tuple[int, Any]:
         """Answer one Required Action with ``option`` and the form's fields; returns (status, body)."""
