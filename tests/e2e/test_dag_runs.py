@@ -487,3 +487,39 @@ def test_a_county_request_for_more_time_is_granted_by_a_reviewer(year: Year) -> 
 
     assert requests == [("extension_granted", "approved", "hebei_reviewer")]
     assert replies == ["sent"]
+
+
+def test_an_unanswered_proposal_is_escalated_on_working_days_and_stays_open(year: Year) -> None:
+    """The demo leaves botou_casting's recommendation open: the reminders DAG e-mails the division head
+    after 3 working days (the configured ``review.escalate_after_working_days``) and again after 6; nothing is decided."""
+    from review_calendar.domain.calendar import default_calendar
+    from review_calendar.notify.escalation import asked_on
+    from review_calendar.store.db import session_scope
+    from review_calendar.store.models import Decision, DecisionReview, OutboxMessage
+
+    with session_scope(year.url) as s:
+        review = s.scalars(select(DecisionReview).join(Decision, Decision.id == DecisionReview.decision_id).where(
+            Decision.subject == "botou_casting", Decision.kind == "re_review")).one()  # fmt: skip
+        day = asked_on(review)  # Beijing time
+    calendar = default_calendar()
+    for days in (2, 3, 3, 6):  # not before 3 working days; once at 3 (a re-run adds nothing); again at 6
+        assert (
+            year.log("reminders", f"督办 +{days}", as_of=calendar.add_working_days(day, days).isoformat())
+            == "success"
+        )
+
+    with session_scope(year.url) as s:
+        sent = s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "escalation")).all()
+        heads = {str(a) for m in sent for a in m.to_addrs}
+        left = s.scalars(
+            select(Decision).where(Decision.subject == "botou_casting", Decision.kind == "re_review")
+        ).one()
+        round_ = s.get(DecisionReview, review.id)
+        state, escalations, answer = left.figures["state"], round_.escalations, round_.answer
+
+    assert len(sent) == 2 and all(m.status == "sent" for m in sent)
+    assert all("泊头" in m.body for m in sent)
+    assert (state, escalations, answer) == ("proposed", 2, None)
+    assert heads and all(
+        "chuzhang.zxqy@" in h for h in heads
+    )  # the division head of programmes/miit_sme_cluster.yaml
