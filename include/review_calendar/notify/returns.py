@@ -91,11 +91,14 @@ def _queue(
 ) -> bool:
     book = ContactBook.load(session, programme, cycle_year)
     submitter = book.submitter(region_code)
-    rec = book.resolve(submitter, "city")
-    if not rec.to:
-        log.warning("%s of %s not sent: region %s has no valid contact", kind, instance_key, region_code)
-        return False
+    # A reviewer's answer must reach someone: the region, else its city, else the programme's division.
+    rec = book.resolve(submitter, "city", last_resort=True)
+    if rec.via_office:
+        log.warning("%s of %s sent to the programme's division: region %s and its city have no valid contact",
+                    kind, instance_key, region_code)  # fmt: skip
     via_city = book.region_name(submitter.city_code) if rec.via_city else None
+    if rec.via_office:  # the letter says where it went and asks to pass it on
+        via_city = programme.office.division
     rendered = render(via_city)
     return queue(
         session,
