@@ -20,8 +20,6 @@ import secrets
 import signal
 import subprocess
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,21 +54,10 @@ class Response:
 
 
 def http(method: str, url: str, *, body: Any = None, token: str = "", timeout: float = 60) -> Response:
-    """One JSON request with urllib; HTTP errors are returned, not raised."""
-    headers = {"Content-Type": "application/json", "Accept": "application/json"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, method=method, headers=headers)
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as r:
-            raw, status = r.read(), r.status
-    except urllib.error.HTTPError as e:
-        raw, status = e.read(), e.code
-    try:
-        return Response(status, json.loads(raw) if raw else None)
-    except ValueError:
-        return Response(status, raw.decode("utf-8", errors="replace"))
+    """One JSON request (the demo reviewer's client); HTTP errors are returned, not raised."""
+    from review_calendar_demo.reviewer import http as request
+
+    return Response(*request(method, url, body, token=token, timeout=timeout))
 
 
 def wait_for(check: Callable[[], Any], timeout: float, what: str, interval: float = 2.0) -> Any:
