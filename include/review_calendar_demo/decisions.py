@@ -24,6 +24,8 @@ from review_calendar.domain.runs import decision_dag_id
 from review_calendar_demo.reviewer import ApiServer, Reviewer
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from review_calendar_demo.year_run import DagRunner
 
 DAGS = Path(__file__).resolve().parents[2] / "dags"
@@ -199,13 +201,27 @@ class DecisionDesk:
                 })  # fmt: skip
         return count
 
-    def leave_for_ui(self, programme_id: str, year: int, log_file: Path, timeout: float = 300) -> list[str]:
+    def leave_for_ui(
+        self,
+        programme_id: str,
+        year: int,
+        log_file: Path,
+        timeout: float = 300,
+        env: Mapping[str, str] | None = None,
+    ) -> list[str]:
         """Ask the proposals left for a person and leave them open (the Airflow UI shows them).
 
         The decision DAG runs in a child process that is stopped once its Required
         Actions exist: the run stays running in the metadata database, its tasks
         awaiting input, and a real scheduler (``scripts/airflow-ui.sh``) carries on
         when someone answers.
+
+        Args:
+            programme_id: The programme whose decision DAG asks.
+            year: The cycle year.
+            log_file: Where the child's output goes.
+            timeout: Seconds to wait for the Required Actions.
+            env: The environment of the review database and the Airflow home (default: this process's).
 
         Returns:
             The subjects of the Required Actions left open.
@@ -214,7 +230,7 @@ class DecisionDesk:
         from review_calendar.store.db import session_scope
         from review_calendar.store.reviews import to_ask
 
-        with session_scope(get_settings().db_url) as session:
+        with session_scope(get_settings(env).db_url) as session:
             ids = [
                 d.id
                 for d in to_ask(session, programme_id, cycle_years=[year])
@@ -228,7 +244,7 @@ class DecisionDesk:
         started = dt.datetime.now(dt.UTC).isoformat()
         with log_file.open("a", encoding="utf-8") as log:
             child = subprocess.Popen([sys.executable, "-c", code], stdout=log, stderr=subprocess.STDOUT,
-                                     start_new_session=True)  # fmt: skip
+                                     env=None if env is None else dict(env), start_new_session=True)  # fmt: skip
         reviewer = self.reviewer(programme_id)
         deadline = time.monotonic() + timeout
         subjects: list[str] = []

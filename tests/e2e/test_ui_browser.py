@@ -7,7 +7,10 @@ the repository's plugins folder, and a review
 database filled with a demo year whose cells cover every closed-window state.
 Then ``airflow api-server`` runs in its own process group, and Chromium (through
 Debian's chromedriver and a minimal W3C WebDriver client over ``urllib``) logs
-in on FAB's login page as the reviewer and reads the status matrix.
+in on FAB's login page as the reviewer and reads the status matrix; then, with a
+proposal parked by its decision DAG (``dag.test()`` in a child process, stopped
+once the Required Action exists), the programme's reviewer opens Airflow's
+Required Actions page and approves it.
 
 Nothing is mocked: the plugin authenticates against the api-server's auth
 manager and the operator's re-run goes through Airflow's REST API.
@@ -48,6 +51,10 @@ YEAR = 2025
 CYCLE_DAG = f"review_cycle__{PROGRAMME}__development_plan"
 PAGE = f"/review-calendar/programmes/{PROGRAMME}/{YEAR}"
 REPORT = f"{PROGRAMME}/{YEAR}/development_plan/Y/gate.html"
+DECISION_DAG = f"decisions__{PROGRAMME}"
+PARKED = "gaobeidian_luggage"  # the proposal left awaiting the reviewer's answer
+PARKED_NAME = "高碑店箱包产业集群"
+REASON = "input[name=element_reason]"  # the form's 理由或意见 field (HITL params are named element_<param>)
 
 # Demo states.
 
@@ -394,6 +401,12 @@ class WebDriver:
     def find(self, css: str) -> str:
         return self._call("POST", "/element", {"using": "css selector", "value": css})[ELEMENT]
 
+    def find_all_xpath(self, xpath: str) -> list[str]:
+        return [e[ELEMENT] for e in self._call("POST", "/elements", {"using": "xpath", "value": xpath})]
+
+    def source(self) -> str:
+        return self._call("GET", "/source")
+
     def type(self, element: str, text: str) -> None:
         self._call("POST", f"/element/{element}/value", {"text": text})
 
@@ -408,6 +421,12 @@ class WebDriver:
 
     def screenshot(self) -> bytes:
         return base64.b64decode(self._call("GET", "/screenshot"))
+
+    def delete_cookies(self) -> None:
+        self._call("DELETE", "/cookie")
+
+    def save_screenshot(self, path: Path) -> None:
+        path.write_bytes(self.screenshot())
 
 
 @pytest.fixture(scope="module")
@@ -576,3 +595,83 @@ def test_the_plugin_registers_the_app_and_the_nav_entry(server: Server) -> None:
         ("审查日历", "review-calendar/", "nav")
     ]
     assert plugin["timetables"], "the timetables are still registered"
+
+
+def park_a_required_action(server: Server, log: Path) -> str:
+    """Record one proposal and let its decision DAG ask it (``dag.test()`` in a child, stopped once asked).
+
+    Returns:
+        The reviewer assigned to the Required Action (the programme's first).
+    """
+    from review_calendar.decide.proposals import record_proposal
+    from review_calendar.domain.programmes import load_programmes
+    from review_calendar.domain.verdicts import Verdict
+    from review_calendar.store.db import session_scope
+    from review_calendar_demo.decisions import DecisionDesk
+    from review_calendar_demo.reviewer import ApiServer
+
+    programme = load_programmes(ROOT / "programmes")[PROGRAMME]
+    reviewer = programme.review.reviewers[0]
+    proposal = Verdict(
+        subject=PARKED, outcome="continue", reason="得分86分，不低于80分：继续支持",
+        rule="programmes/hebei_smart_cluster.yaml: evaluation", clause="冀工信产业〔2016〕93号 五",
+        figures={"score": 86, "state": "proposed", "cluster_name": PARKED_NAME, "region_code": "130684"},
+    )  # fmt: skip
+    with session_scope(server.env["REVIEW_CALENDAR_DB_URL"]) as session:
+        assert record_proposal(session, programme, YEAR, "evaluation", proposal, "manual__browser-test")
+    desk = DecisionDesk(
+        server.home,
+        users={PROGRAMME: reviewer},
+        leave_pending={PARKED},
+        server=ApiServer(log, port=int(server.url.rsplit(":", 1)[1])),  # the fixture's, already running
+        passwords={reviewer: server.password(reviewer)},
+    )
+    assert desk.leave_for_ui(PROGRAMME, YEAR, log, timeout=180, env=server.env), log.read_text()[-3000:]
+    return reviewer
+
+
+def test_reviewer_approves_a_required_action_in_chromium(
+    server: Server, browser: WebDriver, tmp_path: Path
+) -> None:
+    # Arrange: a proposal asked by the decision DAG and left awaiting input; the assigned reviewer logs in.
+    reviewer = park_a_required_action(server, tmp_path / "decisions.log")
+    browser.delete_cookies()  # the module's browser may still hold another user's session
+    browser.get(f"{server.url}/auth/login/?next={quote('/required_actions', safe='')}")
+    username = wait_for(lambda: browser.find_all("input[name=username]"), 30, "the login form")[0]
+    browser.type(username, reviewer)
+    browser.type(browser.find("input[name=password]"), server.password(reviewer))
+    browser.click(browser.find("input[type=submit], button[type=submit]"))
+
+    # Act: in Required Actions, open the proposal, give a reason, approve.
+    link = f"//a[contains(@href, '/required_actions') and contains(normalize-space(), '{PARKED_NAME}')]"
+    try:
+        opened = wait_for(lambda: browser.find_all_xpath(link), 60, "the Required Action in the list")
+        browser.save_screenshot(tmp_path / "required-actions.png")
+        browser.click(opened[0])
+        approve = "//button[normalize-space()='批准']"
+        wait_for(
+            lambda: browser.find_all_xpath(approve) and browser.find_all(REASON), 60, "the action's form"
+        )
+        browser.type(browser.find(REASON), "同意，继续支持")
+        browser.save_screenshot(tmp_path / "required-action.png")
+        browser.click(browser.find_all_xpath(approve)[0])
+    except Exception:
+        browser.save_screenshot(tmp_path / "failed.png")
+        (tmp_path / "failed.html").write_text(browser.source(), encoding="utf-8")
+        raise
+
+    # Assert: the answer is recorded as the reviewer's, with the reason typed.
+    headers = {"Authorization": f"Bearer {server.token(reviewer)}"}
+    hitl = f"{server.url}/api/v2/dags/{DECISION_DAG}/dagRuns/~/hitlDetails"
+
+    def answered() -> dict[str, Any] | None:
+        (found,) = http("GET", hitl, headers=headers).json()["hitl_details"]
+        return found if found["response_received"] else None
+
+    found = wait_for(answered, 30, "the answer")
+    assert found["chosen_options"] == ["批准"]
+    assert found["responded_by_user"]["name"] == reviewer
+    assert found["params_input"]["reason"] == "同意，继续支持"
+    OUTPUT.mkdir(exist_ok=True)
+    shutil.copy(tmp_path / "required-action.png", OUTPUT / "required-action.png")
+    shutil.copy(tmp_path / "required-action.png", SCREENSHOT.with_name("required-action.png"))
