@@ -28,10 +28,12 @@ OPTIONS = ["批准", "改变结论", "退回补充材料"]
 def answer_form(outcomes: list[str], labels: dict[str, str]) -> dict[str, Param]:
     """The Required Action's form: the outcome to change to, the reason or comment, a new due date."""
     return {
+        # Proposed values (not an enum): the field stays empty, not "null", until a reviewer changes
+        # the outcome; the choice is checked against the kind's outcomes when the answer is taken.
         "outcome": Param(
             None,
             type=["null", "string"],
-            enum=[None, *outcomes],
+            examples=list(outcomes),
             values_display={o: labels.get(o, o) for o in outcomes},
             title="改为（选择“改变结论”时必选）",
         ),
