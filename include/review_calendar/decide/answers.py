@@ -19,7 +19,7 @@ from review_calendar.decide.effects import DECIDED_AS, alternatives, apply_effec
 from review_calendar.domain.labels import OUTCOMES, label
 from review_calendar.domain.verdicts import decision_state
 from review_calendar.store.models import Decision
-from review_calendar.store.reviews import ANSWERS, AskedIn, ask, asked_in
+from review_calendar.store.reviews import ANSWERS, AskedIn, asked_in
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -168,11 +168,3 @@ def take_answer(session: Session, programme: Programme, where: AskedIn, answer: 
     decision.figures = figures_after(decision, state=state, **answered)
     session.flush()
     return {"decision_id": decision.id, "state": state, "outcome": outcome, "ask_again": ""}
-
-
-def ask_again(session: Session, decision_id: int, where: AskedIn, why: str) -> int:
-    """Open a new round for a proposal whose answer was incomplete; returns the round number."""
-    decision = session.get(Decision, decision_id)
-    if decision is None:
-        raise LookupError(f"no decision {decision_id}")
-    return ask(session, decision, where, note=why).round

@@ -17,8 +17,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
-
 from review_calendar.decide.rules import RECOMMENDATIONS, REVOCATIONS
 from review_calendar.domain.labels import OUTCOMES
 from review_calendar.domain.verdicts import Verdict
@@ -193,11 +191,3 @@ def apply_effect(session: Session, programme: Programme, decision: Decision, out
 def figures_after(decision: Decision, **changes: Any) -> dict[str, Any]:
     """A copy of the decision's figures with ``changes`` (JSON columns change only when reassigned)."""
     return {**(decision.figures or {}), **changes}
-
-
-def enrolled_clusters(session: Session, programme: Programme) -> dict[str, Enrolment]:
-    """Every enrolment of the programme by cluster id."""
-    return {
-        e.cluster_id: e
-        for e in session.scalars(select(Enrolment).where(Enrolment.programme_id == programme.id))
-    }
