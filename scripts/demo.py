@@ -106,7 +106,9 @@ def run_demo_year(settings: Settings, year: int, mail: LocalSmtpServer) -> int:
 def say_answers(desk: Any) -> None:
     """Who decided what through Airflow's Required Actions, and what is left for a person."""
     say("\n==> 审阅人的答复（Airflow 待处理操作，经 REST 接口）")
-    words = {"approve": "批准", "change": "改变结论", "return": "退回补充材料"}
+    from review_calendar.domain.labels import REVIEW_OPTIONS
+
+    words = {code: option for option, code in REVIEW_OPTIONS.items()}
     for a in desk.answered:
         if a["answer"] == "incomplete":
             say(f"    {a['by']}：{a['what']}（拟定：{a['proposed']}）— 答复不完整：{a['note']}，系统重新询问")

@@ -18,11 +18,13 @@ from typing import TYPE_CHECKING, Any
 from airflow.providers.standard.operators.hitl import HITLOperator
 from airflow.sdk import Param
 
+from review_calendar.domain.labels import REVIEW_OPTIONS
+
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-#: The options, in the order reviewers see them (the answer codes are in review_calendar.decide.answers).
-OPTIONS = ["批准", "改变结论", "退回补充材料"]
+#: The options, in the order reviewers see them (words and answer codes: domain.labels.REVIEW_OPTIONS).
+OPTIONS = list(REVIEW_OPTIONS)
 
 
 def answer_form(outcomes: list[str], labels: dict[str, str]) -> dict[str, Param]:

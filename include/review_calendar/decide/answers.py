@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from review_calendar.decide.effects import DECIDED_AS, alternatives, apply_effect, figures_after
-from review_calendar.domain.labels import OUTCOMES, label
+from review_calendar.domain.labels import OUTCOMES, REVIEW_OPTIONS, label
 from review_calendar.domain.verdicts import decision_state
 from review_calendar.store.models import Decision
 from review_calendar.store.reviews import ANSWERS, AskedIn, asked_in
@@ -26,8 +26,8 @@ if TYPE_CHECKING:
 
     from review_calendar.domain.programmes import Programme
 
-#: The options of each Required Action, in the words reviewers see, and the answer each one is.
-OPTIONS: dict[str, str] = {"批准": "approve", "改变结论": "change", "退回补充材料": "return"}
+#: The options of each Required Action and the answer each one is (one definition, in labels).
+OPTIONS = REVIEW_OPTIONS
 #: Kinds whose decision is announced to the cluster's region once answered.
 ANNOUNCED_KINDS = ("evaluation", "re_review", "base_re_review")
 

@@ -344,3 +344,7 @@ DECISION_GROUPS: dict[str, str] = {
     "extension": "延期申请",
     "submission_review": "报送材料审阅",
 }
+
+#: The options of a Required Action, in the words reviewers see, and the answer code each one is
+#: (approve the proposal, change its outcome with a reason, return it for more material).
+REVIEW_OPTIONS: dict[str, str] = {"批准": "approve", "改变结论": "change", "退回补充材料": "return"}
