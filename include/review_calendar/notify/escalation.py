@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from review_calendar.domain.calendar import TZ
 from review_calendar.domain.labels import DECISION_KINDS, OUTCOMES, label
+from review_calendar.domain.verdicts import subject_label
 from review_calendar.notify.outbox import queue
 from review_calendar.notify.recipients import InvalidAddress, mailbox
 from review_calendar.notify.render import Rendered, _body, _subject
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
 
     from review_calendar.domain.calendar import WorkingCalendar
     from review_calendar.domain.programmes import Programme
-    from review_calendar.store.models import Decision, DecisionReview
+    from review_calendar.store.models import DecisionReview
 
 log = logging.getLogger(__name__)
 
@@ -169,11 +170,6 @@ def escalation_level(
     return open_days // every, open_days
 
 
-def _subject_name(decision: Decision) -> str:
-    figures = decision.figures or {}
-    return str(figures.get("cluster_name") or figures.get("cluster") or decision.subject)
-
-
 def _where(review: DecisionReview) -> str:
     index = f"[{review.map_index}]" if review.map_index >= 0 else ""
     return f"{review.dag_id} / {review.run_id} / {review.task_id}{index}"
@@ -214,6 +210,7 @@ def queue_escalations(
     if head is None:
         raise InvalidAddress(f"programme {programme.id}: review.division_head.email is not a plain addr-spec")
     every = rules.escalate_after_working_days
+    titles = {o.id: o.title for o in programme.obligations}
     for review, decision in open_rounds(session, programme.id):
         plan.open_rounds += 1
         asked = asked_on(review)
@@ -223,7 +220,7 @@ def queue_escalations(
         proposal = EscalatedProposal(
             kind=decision.kind,
             cycle_year=decision.cycle_year,
-            subject_name=_subject_name(decision),
+            subject_name=subject_label(decision.subject, decision.figures, titles),
             proposed_outcome=review.proposed_outcome or decision.outcome,
             clause=decision.clause,
             asked_on=asked,

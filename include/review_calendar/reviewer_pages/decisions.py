@@ -29,10 +29,9 @@ from review_calendar.domain.labels import (
     OUTCOMES,
     RULE_WORDS,
     label,
-    period_label,
 )
 from review_calendar.domain.runs import decision_dag_id
-from review_calendar.domain.verdicts import decision_state, state_label
+from review_calendar.domain.verdicts import decision_state, state_label, subject_label
 from review_calendar.reviewer_pages.common import cycle_dag_id
 from review_calendar.store.models import Cluster, Decision, DecisionReview, Region
 
@@ -210,21 +209,8 @@ def _subject_names(session: Session, decisions: Iterable[Decision]) -> dict[str,
 
 def _subject_label(decision: Decision, names: dict[str, str], programme: Programme) -> str:
     """The cluster's name; for a file, request or bulletin, the region and the obligation in words."""
-    figures = decision.figures or {}
-    head = decision.subject.split("/", 1)[0]
-    name = names.get(head) or figures.get("cluster_name") or figures.get("cluster")
-    if name:
-        return str(name)
-    parts = decision.subject.split("/")
     titles = {o.id: o.title for o in programme.obligations}
-    title = figures.get("obligation_title") or titles.get(parts[0])
-    if title:
-        period = period_label(str(figures.get("period") or (parts[1] if len(parts) > 1 else "Y")))
-        region = figures.get("region_name") or ""
-        return "".join(
-            str(x) for x in (region, "·" if region else "", title, f"（{period}）" if period else "")
-        )
-    return decision.subject
+    return subject_label(decision.subject, decision.figures, titles, names)
 
 
 def _ministry(figures: dict[str, Any]) -> str:

@@ -47,15 +47,11 @@ def assigned_users(programme: Programme) -> list[dict[str, str]]:
     return [{"id": n, "name": n} for n in names]
 
 
-def subject_name(decision: Decision) -> str:
-    """What a proposal is about, in words: the cluster, or the region and its file or request."""
-    f = decision.figures or {}
-    if f.get("cluster") or f.get("cluster_name"):
-        return str(f.get("cluster") or f.get("cluster_name"))
-    if f.get("region_name"):
-        detail = f.get("file_name") or f.get("title") or ""
-        return f"{f['region_name']}" + (f"（{detail}）" if detail else "")
-    return f.get("title") or decision.subject
+def subject_name(decision: Decision, programme: Programme) -> str:
+    """What a proposal is about, in words (:func:`domain.verdicts.subject_label`)."""
+    from review_calendar.domain.verdicts import subject_label
+
+    return subject_label(decision.subject, decision.figures, {o.id: o.title for o in programme.obligations})
 
 
 def _value(value: Any) -> str:
@@ -84,7 +80,7 @@ def proposal_body(programme: Programme, decision: Decision, note: str = "", regi
     region = f.get("region_code") or ""
     where = f"（{region_label or region}）" if region else ""
     lines = [
-        f"### {label(DECISION_KINDS, decision.kind)}：{subject_name(decision)}{where}",
+        f"### {label(DECISION_KINDS, decision.kind)}：{subject_name(decision, programme)}{where}",
         "",
     ]
     if note:
@@ -161,7 +157,7 @@ def collect_proposals(
             note = earlier[-1].note if earlier and earlier[-1].answer == "incomplete" else ""
             ask(session, decision, AskedIn(dag_id, run_id, REVIEW_TASK, index), note=note)
             region = session.get(Region, decision.figures.get("region_code") or "")
-            name = subject_name(decision)
+            name = subject_name(decision, programme)
             asks.append({
                 "decision_id": decision.id,
                 "subject": f"{decision.cycle_year}年 {label(DECISION_KINDS, decision.kind)}：{name} → {label(OUTCOMES, decision.outcome)}",
