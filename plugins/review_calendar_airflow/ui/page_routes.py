@@ -96,13 +96,20 @@ def add_page_routes(app: FastAPI, pages: Pages) -> None:
     """The HTML pages: ``/`` (calendar), ``/programmes/{id}/{year}`` and ``.../{obligation}/{period}``."""
 
     @app.get("/", response_class=HTMLResponse, name="index")
-    def index(request: Request, year: int | None = None, today: str | None = None) -> HTMLResponse:
-        """Every programme's deadlines of a cycle year, past and upcoming."""
+    def index(request: Request, year: int | None = None, today: str | None = None, programme: str = "",
+              city: str = "", state: str = "", obligation: str = "", q: str = "") -> HTMLResponse:  # fmt: skip
+        """What is lagging now (filtered), then every programme's deadlines of a cycle year."""
+        from review_calendar_airflow.ui.landing import landing_data, lagging_filter
+
         day = parse_today(today)
-        data = read(lambda session: _calendar_data(session, year, day))
+        wanted = lagging_filter(programme, city, state, obligation, q)
+        data = read(lambda session: {**_calendar_data(session, year, day), **landing_data(session, day, wanted)})
         return pages.render(
-            request, "index.html", title=f"{data['year']} 年度审查日历", today=day, as_of=today, **data
-        )
+            request, "index.html", title=f"{data['year']} 年度审查日历", today=day, as_of=today,
+            export_q=query_string(today=today, programme=programme, city=city, state=state,
+                                  obligation=obligation, q=q),
+            **data,
+        )  # fmt: skip
 
     @app.get("/programmes/{programme_id}/{year}", response_class=HTMLResponse, name="programme")
     def programme_page(
