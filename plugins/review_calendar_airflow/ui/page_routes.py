@@ -39,7 +39,7 @@ def _calendar_data(session: Any, year: int | None, day: dt.date) -> dict[str, An
     chosen = year_or_default(year, session, day)
     return {
         "year": chosen,
-        "pending": pending_view(session, programmes(), day),
+        "pending": pending_view(session, list(programmes().values()), day),
         "calendars": calendar_view(session, programmes(), chosen, day),
         "years": sorted({*cycle_years(session), chosen, day.year}, reverse=True),
     }
