@@ -17,12 +17,16 @@ from typing import Any
 
 import pytest
 
-from tests.security.test_ui_access import airflow_auth, client, token_for  # noqa: F401 - fixtures
+from tests.security import test_ui_access
 from tests.support.builders import Key, add_submission, contact_values
 
 pytestmark = pytest.mark.security
 P = "hebei_smart_cluster"
 REPORT = f"{P}/2025/contact_list_Y.xlsx"
+# The in-process app with the real SimpleAuthManager, as the access tests build it.
+airflow_auth = test_ui_access.airflow_auth
+client = test_ui_access.client
+token_for = test_ui_access.token_for
 
 
 @pytest.fixture
@@ -68,7 +72,7 @@ def files(review_env: Path, tmp_path: Path) -> dict[str, int]:
 
 
 @pytest.fixture
-def reviewer(airflow_auth: Any) -> dict[str, str]:  # noqa: F811
+def reviewer(airflow_auth: Any) -> dict[str, str]:
     return {"authorization": f"Bearer {token_for(airflow_auth, 'reviewer', 'viewer')}"}
 
 
@@ -76,12 +80,13 @@ def assert_attachment(response: Any) -> None:
     assert response.status_code == 200, response.text
     assert response.headers["content-disposition"].startswith("attachment;")
     assert response.headers["x-content-type-options"] == "nosniff"
-    assert "text/html" not in response.headers["content-type"] or "sandbox" in response.headers[
-        "content-security-policy"
-    ]
+    assert (
+        "text/html" not in response.headers["content-type"]
+        or "sandbox" in response.headers["content-security-policy"]
+    )
 
 
-def test_downloads_need_an_authenticated_caller(client: Any, files: dict[str, int]) -> None:  # noqa: F811
+def test_downloads_need_an_authenticated_caller(client: Any, files: dict[str, int]) -> None:
     for path in (f"/files/{files['accepted']}/download", f"/files/{files['quarantined']}/errors.csv",
                  f"/downloads/reports/{REPORT}", f"/reports/{REPORT}", "/lagging.xlsx",
                  f"/contacts/{P}/2025/130300", f"/programmes/{P}/2025/contact_list/Y/regions/130100"):  # fmt: skip
@@ -90,7 +95,7 @@ def test_downloads_need_an_authenticated_caller(client: Any, files: dict[str, in
 
 
 def test_accepted_and_quarantined_files_are_attachments(
-    client: Any, files: dict[str, int], reviewer: dict[str, str]  # noqa: F811
+    client: Any, files: dict[str, int], reviewer: dict[str, str]
 ) -> None:
     accepted = client.get(f"/files/{files['accepted']}/download", headers=reviewer)
     quarantined = client.get(f"/files/{files['quarantined']}/download", headers=reviewer)
@@ -104,16 +109,18 @@ def test_accepted_and_quarantined_files_are_attachments(
 
 @pytest.mark.parametrize("name", ["outside", "dotdot", "symlink"])
 def test_a_stored_path_outside_the_data_folders_is_never_served(
-    client: Any, files: dict[str, int], reviewer: dict[str, str], name: str  # noqa: F811
+    client: Any, files: dict[str, int], reviewer: dict[str, str], name: str
 ) -> None:
-    response = client.get(f"/files/{files[name]}/download", headers={**reviewer, "accept": "application/json"})
+    response = client.get(
+        f"/files/{files[name]}/download", headers={**reviewer, "accept": "application/json"}
+    )
 
     assert response.status_code == 404
     assert b"not for reviewers" not in response.content
 
 
 def test_error_lists_are_xlsx_and_csv_attachments_with_formulas_neutralised(
-    client: Any, files: dict[str, int], reviewer: dict[str, str]  # noqa: F811
+    client: Any, files: dict[str, int], reviewer: dict[str, str]
 ) -> None:
     import io
 
@@ -132,7 +139,7 @@ def test_error_lists_are_xlsx_and_csv_attachments_with_formulas_neutralised(
 
 
 def test_reports_download_as_attachments_and_xlsx_reports_are_served(
-    client: Any, files: dict[str, int], reviewer: dict[str, str]  # noqa: F811
+    client: Any, files: dict[str, int], reviewer: dict[str, str]
 ) -> None:
     for path in (f"/reports/{REPORT}", f"/downloads/reports/{REPORT}",
                  f"/downloads/reports/{REPORT.removesuffix('.xlsx')}.html"):  # fmt: skip
@@ -146,7 +153,7 @@ def test_reports_download_as_attachments_and_xlsx_reports_are_served(
      "....//review.db", f"{P}/2025"],
 )  # fmt: skip
 def test_report_downloads_refuse_traversal(
-    client: Any, files: dict[str, int], reviewer: dict[str, str], relpath: str  # noqa: F811
+    client: Any, files: dict[str, int], reviewer: dict[str, str], relpath: str
 ) -> None:
     response = client.get(f"/downloads/reports/{relpath}", headers={**reviewer, "accept": "application/json"})
 
@@ -154,7 +161,7 @@ def test_report_downloads_refuse_traversal(
 
 
 def test_the_lagging_list_exports_to_excel(
-    client: Any, files: dict[str, int], reviewer: dict[str, str]  # noqa: F811
+    client: Any, files: dict[str, int], reviewer: dict[str, str]
 ) -> None:
     import io
 
@@ -170,7 +177,7 @@ def test_the_lagging_list_exports_to_excel(
 
 
 def test_the_contact_reveal_is_logged_with_the_viewer_not_the_value(
-    client: Any, files: dict[str, int], reviewer: dict[str, str], caplog: pytest.LogCaptureFixture  # noqa: F811
+    client: Any, files: dict[str, int], reviewer: dict[str, str], caplog: pytest.LogCaptureFixture
 ) -> None:
     landing = client.get("/?today=2025-07-20", headers={**reviewer, "accept": "text/html"})
     assert landing.status_code == 200
@@ -187,12 +194,14 @@ def test_the_contact_reveal_is_logged_with_the_viewer_not_the_value(
 
 
 def test_a_matrix_cell_opens_its_file_history_with_row_and_column(
-    client: Any, files: dict[str, int], reviewer: dict[str, str]  # noqa: F811
+    client: Any, files: dict[str, int], reviewer: dict[str, str]
 ) -> None:
     matrix = client.get(f"/programmes/{P}/2025?today=2025-07-20", headers={**reviewer, "accept": "text/html"})
     assert f"/programmes/{P}/2025/contact_list/Y/regions/130200?today=2025-07-20" in matrix.text
 
-    page = client.get(f"/programmes/{P}/2025/contact_list/Y/regions/130200", headers={**reviewer, "accept": "text/html"})
+    page = client.get(
+        f"/programmes/{P}/2025/contact_list/Y/regions/130200", headers={**reviewer, "accept": "text/html"}
+    )
 
     assert page.status_code == 200
     assert "=evil.html" in page.text and "邮箱格式不正确" in page.text and "<td>名单</td>" in page.text

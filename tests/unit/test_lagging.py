@@ -60,8 +60,15 @@ def test_lagging_rows_are_sorted_most_overdue_first_then_by_state(
 ) -> None:
     add_submission(session, Key(P, YEAR, "contact_list"), "130100", D(2025, 3, 20), "sjz.xlsx",
                    status="rejected", error_count=2, stored_path="x")  # fmt: skip
-    add_submission(session, Key(P, YEAR, "contact_list"), "130200", D(2025, 3, 20), "ts.xlsx", is_late=False,
-                   stored_path="x")
+    add_submission(
+        session,
+        Key(P, YEAR, "contact_list"),
+        "130200",
+        D(2025, 3, 20),
+        "ts.xlsx",
+        is_late=False,
+        stored_path="x",
+    )
 
     rows = lagging_view(session, hebei(programmes), DAY, years=[YEAR])
 
@@ -137,7 +144,7 @@ def test_filters_and_search(session: Session, programmes: dict[str, Programme]) 
         return [(r.region_code, r.obligation_id) for r in filter_lagging(rows, LaggingFilter(**wanted))]
 
     assert len(pick()) == len(rows)
-    assert {p for p, _ in [(r.programme_id, 0) for r in filter_lagging(rows, LaggingFilter(programme=P))]} == {P}
+    assert {r.programme_id for r in filter_lagging(rows, LaggingFilter(programme=P))} == {P}
     assert pick(state="rejected") == [("130100", "contact_list")]
     assert all(o == "development_plan" for _, o in pick(obligation="development_plan"))
     assert {c for c, _ in pick(city="130600")} <= {"130600", "130635", "130684"}
@@ -166,5 +173,11 @@ def test_a_cells_file_history_lists_every_version_with_its_errors(
     assert [v.file_name for v in versions] == ["v2.xlsx", "v1.xlsx"]
     assert [v.status_label for v in versions] == ["已受理", "已退回（已隔离）"]
     line = versions[1].errors[0]
-    assert (line.sheet, line.row, line.column, line.value, line.message) == ("名单", 4, "手机", "123", "手机号码格式不正确")
+    assert (line.sheet, line.row, line.column, line.value, line.message) == (
+        "名单",
+        4,
+        "手机",
+        "123",
+        "手机号码格式不正确",
+    )
     assert versions[0].recorded_at.endswith("（北京时间）")

@@ -70,9 +70,7 @@ class FileVersion:
 def error_lines(session: Session, submission_id: int) -> list[ErrorLine]:
     """The errors intake recorded for a file, in sheet, row and column order."""
     stmt = select(SubmissionError).where(SubmissionError.submission_id == submission_id)
-    rows = sorted(
-        session.scalars(stmt), key=lambda e: (e.sheet or "", e.row or 0, e.column or "", e.id)
-    )
+    rows = sorted(session.scalars(stmt), key=lambda e: (e.sheet or "", e.row or 0, e.column or "", e.id))
     return [
         ErrorLine(
             sheet=e.sheet or "",

@@ -18,7 +18,6 @@ overdue first, then by state (未提交, 已退回, 退回修改, 待补批复),
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections import defaultdict
 from dataclasses import dataclass
@@ -38,6 +37,7 @@ from review_calendar.store.models import Contact, OutboxMessage, Region
 from review_calendar.store.queries import expected_submitters
 
 if TYPE_CHECKING:
+    import datetime as dt
     from collections.abc import Iterable, Mapping, Sequence
 
     from sqlalchemy.orm import Session
@@ -145,7 +145,9 @@ def _region_due(instance: ObligationInstance, verdict: RegionState, change: Regi
     return due
 
 
-def _reminders(session: Session, programme: Programme, keys: Iterable[str]) -> dict[tuple[str, str], list[str]]:
+def _reminders(
+    session: Session, programme: Programme, keys: Iterable[str]
+) -> dict[tuple[str, str], list[str]]:
     """The stages of the reminders sent, by (instance key, region code)."""
     wanted = set(keys)
     stmt = select(OutboxMessage.instance_key, OutboxMessage.region_code, OutboxMessage.stage).where(
@@ -221,12 +223,24 @@ def _programme_rows(session: Session, programme: Programme, years: Iterable[int]
             file = verdict.file
             rows.append(
                 LaggingRow(
-                    programme.id, programme.short_name, instance.cycle_year, instance.obligation_id,
-                    instance.period, instance.title, s.region_code, names.get(s.region_code, s.region_name),
-                    s.city_code, names.get(s.city_code, s.city_code), tuple(sorted(clusters[s.region_code])),
-                    verdict.state, due, (today - due).days,
-                    "" if file is None else file.file_name, None if file is None else file.received_on,
-                    0 if file is None else int(file.error_count or 0), len(stages),
+                    programme.id,
+                    programme.short_name,
+                    instance.cycle_year,
+                    instance.obligation_id,
+                    instance.period,
+                    instance.title,
+                    s.region_code,
+                    names.get(s.region_code, s.region_name),
+                    s.city_code,
+                    names.get(s.city_code, s.city_code),
+                    tuple(sorted(clusters[s.region_code])),
+                    verdict.state,
+                    due,
+                    (today - due).days,
+                    "" if file is None else file.file_name,
+                    None if file is None else file.received_on,
+                    0 if file is None else int(file.error_count or 0),
+                    len(stages),
                     _escalation(programme, instance.obligation_id, stages),
                     _contact_for(contacts, instance.cycle_year, s.city_code),
                 )  # fmt: skip

@@ -106,11 +106,15 @@ def add_landing_routes(app: FastAPI, pages: Pages) -> None:
         from review_calendar_airflow.ui.file_routes import XLSX, attachment, xlsx_bytes
 
         day = parse_today(today)
-        data = read(lambda session: landing_data(session, day, lagging_filter(programme, city, state, obligation, q)))
+        data = read(
+            lambda session: landing_data(session, day, lagging_filter(programme, city, state, obligation, q))
+        )
         body = xlsx_bytes("滞后地区", EXPORT_COLUMNS, export_rows(data["lagging"]))
         return attachment(body, f"滞后地区_{day.isoformat()}.xlsx", XLSX)
 
-    @app.get("/contacts/{programme_id}/{year}/{city_code}", response_class=HTMLResponse, name="contact_reveal")
+    @app.get(
+        "/contacts/{programme_id}/{year}/{city_code}", response_class=HTMLResponse, name="contact_reveal"
+    )
     def contact_reveal(request: Request, programme_id: str, year: int, city_code: str) -> HTMLResponse:
         """The city bureau's contact in full (mobile and e-mail), logged with the viewer's user name."""
         check_year(year)
@@ -122,5 +126,9 @@ def add_landing_routes(app: FastAPI, pages: Pages) -> None:
         log.info("Contact revealed: %s/%s/%s (%s) shown to user %s", programme.id, contact["year"], city_code,
                  contact["role"], caller.name)  # fmt: skip
         return pages.render(
-            request, "contact.html", title=f"{contact['city_name']}联系人", programme=programme, contact=contact
+            request,
+            "contact.html",
+            title=f"{contact['city_name']}联系人",
+            programme=programme,
+            contact=contact,
         )

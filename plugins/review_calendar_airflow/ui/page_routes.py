@@ -99,11 +99,13 @@ def add_page_routes(app: FastAPI, pages: Pages) -> None:
     def index(request: Request, year: int | None = None, today: str | None = None, programme: str = "",
               city: str = "", state: str = "", obligation: str = "", q: str = "") -> HTMLResponse:  # fmt: skip
         """What is lagging now (filtered), then every programme's deadlines of a cycle year."""
-        from review_calendar_airflow.ui.landing import landing_data, lagging_filter
+        from review_calendar_airflow.ui.landing import lagging_filter, landing_data
 
         day = parse_today(today)
         wanted = lagging_filter(programme, city, state, obligation, q)
-        data = read(lambda session: {**_calendar_data(session, year, day), **landing_data(session, day, wanted)})
+        data = read(
+            lambda session: {**_calendar_data(session, year, day), **landing_data(session, day, wanted)}
+        )
         return pages.render(
             request, "index.html", title=f"{data['year']} 年度审查日历", today=day, as_of=today,
             export_q=query_string(today=today, programme=programme, city=city, state=state,
