@@ -585,9 +585,9 @@ def test_reviewer_finds_who_is_late_and_why_in_chromium(server: Server, browser:
             wait_for(lambda: browser.find_all("table"), 30, "the page")
             width, inner = browser.execute("return [document.documentElement.scrollWidth, window.innerWidth]")
             assert width <= inner, f"{page} overflows the phone: {width} > {inner}"
+            browser.save_screenshot(OUTPUT / ("landing-phone.png" if page == LANDING else "matrix-phone.png"))
         facts = browser.text(browser.find('td.cell[data-region="130300"][data-column="contact_list/Y"]'))
         assert "收到 2025-03-28" in facts and "3 处错误" in facts  # visible text, not a tooltip
-        browser.save_screenshot(OUTPUT / "matrix-phone.png")
     finally:
         browser.resize(1440, 2000)
 
