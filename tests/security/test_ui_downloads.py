@@ -207,3 +207,13 @@ def test_a_matrix_cell_opens_its_file_history_with_row_and_column(
     assert "=evil.html" in page.text and "邮箱格式不正确" in page.text and "<td>名单</td>" in page.text
     assert f"/files/{files['quarantined']}/errors.xlsx" in page.text
     assert "rc-home" not in page.text  # no server path
+
+
+def test_the_obligation_page_offers_the_summary_as_xlsx_and_html(
+    client: Any, files: dict[str, int], reviewer: dict[str, str]
+) -> None:
+    page = client.get(f"/programmes/{P}/2025/contact_list/Y", headers={**reviewer, "accept": "text/html"})
+
+    assert page.status_code == 200
+    assert f'href="/downloads/reports/{REPORT}"' in page.text
+    assert f'href="/downloads/reports/{REPORT.removesuffix(".xlsx")}.html"' in page.text

@@ -116,6 +116,19 @@ def csv_bytes(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
+def summary_downloads(reports_dir: Path, instance: Any) -> dict[str, str]:
+    """The provincial summary's files the aggregation wrote, by suffix (``xlsx``, ``html``), relative to the folder."""
+    from pathlib import PurePath
+
+    from review_calendar.report.publish import report_paths
+
+    out = {}
+    for kind, path in report_paths(PurePath(), instance).items():
+        if inside(reports_dir / path, (reports_dir,)) is not None:
+            out[kind] = path.as_posix()
+    return out
+
+
 def _submission(session: Any, submission_id: int) -> dict[str, Any]:
     from review_calendar.reviewer_pages.files import error_lines
     from review_calendar.store.models import Submission

@@ -143,6 +143,7 @@ def add_page_routes(app: FastAPI, pages: Pages) -> None:
     ) -> HTMLResponse:
         """One obligation instance: who submitted, gate results, aggregate figures, re-run."""
         from review_calendar.reviewer_pages.common import cycle_dag_id
+        from review_calendar_airflow.ui.file_routes import summary_downloads
         from review_calendar_airflow.ui.reports import summary_report
 
         day = parse_today(today)
@@ -156,5 +157,6 @@ def add_page_routes(app: FastAPI, pages: Pages) -> None:
             request, "obligation.html", title=f"{instance.title}（{year}）", programme=programme,
             obligation=programme.obligation(obligation_id), instance=instance, year=year, today=day, as_of=today,
             q=query_string(today=today), dag_id=dag_id, may_rerun=can_trigger(caller, dag_id), rerun=rerun,
-            summary_report=summary_report(settings().reports_dir, instance), **data,
+            summary_report=summary_report(settings().reports_dir, instance),
+            downloads=summary_downloads(settings().reports_dir, instance), **data,
         )  # fmt: skip
