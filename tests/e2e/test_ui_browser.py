@@ -575,7 +575,13 @@ def test_reviewer_finds_who_is_late_and_why_in_chromium(server: Server, browser:
     wait_for(lambda: browser.find_all("table.errors"), 30, "the file history")
     errors = browser.text(browser.find("table.errors"))
     assert WHY_REJECTED in errors and "联系人名单" in errors and "4" in errors and "手机" in errors
-    assert browser.find_all('a[href$="/errors.xlsx"]') and browser.find_all('a[href$="/download"]')
+    assert browser.find_all('a[href$="/download"]')
+    errors_link = browser.attribute(browser.find('a[href$="/errors.xlsx"]'), "href")
+    errors_link = errors_link if errors_link.startswith("http") else server.url + errors_link
+    download = http("GET", errors_link, headers={"Authorization": f"Bearer {server.token('reviewer')}"})
+    assert download.status == 200 and download.body.startswith(b"PK")  # an .xlsx workbook
+    assert download.headers["content-disposition"].startswith("attachment;")
+    assert download.headers["x-content-type-options"] == "nosniff"
 
     # Act: the same list on a 390-px phone: tables scroll inside their card, the page does not.
     try:
