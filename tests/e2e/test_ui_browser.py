@@ -54,6 +54,8 @@ REPORT = f"{PROGRAMME}/{YEAR}/development_plan/Y/gate.html"
 DECISION_DAG = f"decisions__{PROGRAMME}"
 PARKED = "gaobeidian_luggage"  # the proposal left awaiting the reviewer's answer
 PARKED_NAME = "高碑店箱包产业集群"
+LANDING = "/review-calendar/?today=2026-04-01"  # every 2025 window closed, the 2026 contact list just overdue
+WHY_REJECTED = "手机号码应为11位数字"
 REASON = "input[name=element_reason]"  # the form's 理由或意见 field (HITL params are named element_<param>)
 
 # Demo states.
@@ -101,12 +103,21 @@ EXPECTED_CELLS = {
 
 def fill_demo_states(db_url: str, reports_dir: Path) -> None:
     """Migrate and seed the review database, then upsert the demo year's files, gates, figures, decisions."""
+    from sqlalchemy import select
+
     from review_calendar.domain.programmes import load_programmes
     from review_calendar.store.db import session_scope, upgrade, upsert
-    from review_calendar.store.models import Aggregate, Decision, GateRun, Submission
+    from review_calendar.store.models import (
+        Aggregate,
+        Contact,
+        Decision,
+        GateRun,
+        Submission,
+        SubmissionError,
+    )
     from review_calendar.store.queries import record_instances
     from review_calendar_demo.seed import seed_demo
-    from tests.support.builders import Key, submission_values
+    from tests.support.builders import Key, contact_values, submission_values
 
     upgrade(db_url)
     seed_demo(db_url)
@@ -162,6 +173,16 @@ def fill_demo_states(db_url: str, reports_dir: Path) -> None:
         upsert(session, Aggregate, aggregates,
                ["programme_id", "cycle_year", "obligation_id", "period", "region_code", "metric"])  # fmt: skip
         upsert(session, Decision, decisions, ["programme_id", "cycle_year", "kind", "subject"])
+        rejected = session.scalars(
+            select(Submission).where(
+                Submission.region_code == "130300", Submission.obligation_id == "contact_list"
+            )
+        ).one()
+        session.add(SubmissionError(submission_id=rejected.id, sheet="联系人名单", row=4, column="手机",
+                                    value="1381234", code="MOBILE_INVALID", message=WHY_REJECTED))  # fmt: skip
+        upsert(session, Contact, [contact_values(PROGRAMME, YEAR, "130300", "责任处室负责同志", name="王芳",
+                                                 mobile="13812345678", email="wangfang@qhd.example.cn")],
+               ["programme_id", "cycle_year", "region_code", "role"])  # fmt: skip
 
 
 # Processes.
@@ -422,6 +443,12 @@ class WebDriver:
     def screenshot(self) -> bytes:
         return base64.b64decode(self._call("GET", "/screenshot"))
 
+    def execute(self, script: str) -> Any:
+        return self._call("POST", "/execute/sync", {"script": script, "args": []})
+
+    def resize(self, width: int, height: int) -> None:
+        self._call("POST", "/window/rect", {"width": width, "height": height})
+
     def delete_cookies(self) -> None:
         self._call("DELETE", "/cookie")
 
@@ -499,7 +526,7 @@ def test_reviewer_sees_the_demo_states_in_chromium(server: Server, browser: WebD
     assert browser.text(browser.find("header .user")).startswith("reviewer")
     shown = {}
     for region, column in EXPECTED_CELLS:
-        cell = browser.find(f'td.cell[data-region="{region}"][data-column="{column}"]')
+        cell = browser.find(f'td.cell[data-region="{region}"][data-column="{column}"] a.open-cell')
         shown[(region, column)] = browser.text(cell)
     assert shown == EXPECTED_CELLS
     legend = browser.text(browser.find("ul.legend"))
@@ -510,6 +537,65 @@ def test_reviewer_sees_the_demo_states_in_chromium(server: Server, browser: WebD
     (OUTPUT / "review-calendar.png").write_bytes(browser.screenshot())
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy(OUTPUT / "review-calendar.png", SCREENSHOT)
+
+
+def log_in(server: Server, browser: WebDriver, user: str, target: str) -> None:
+    browser.delete_cookies()
+    browser.get(f"{server.url}/auth/login/?next={quote(target, safe='')}")
+    username = wait_for(lambda: browser.find_all("input[name=username]"), 30, "the login form")[0]
+    browser.type(username, user)
+    browser.type(browser.find("input[name=password]"), server.password(user))
+    browser.click(browser.find("input[type=submit], button[type=submit]"))
+
+
+def test_reviewer_finds_who_is_late_and_why_in_chromium(server: Server, browser: WebDriver) -> None:
+    # Arrange: the reviewer logs in and lands on what is lagging now.
+    log_in(server, browser, "reviewer", LANDING)
+    wait_for(lambda: browser.find_all("table.lagging tbody tr"), 30, "the lagging list")
+
+    # Assert: most overdue first, states in words, the city's contact masked until clicked.
+    rows = browser.find_all("table.lagging tbody tr")
+    states = [browser.attribute(r, "data-state") for r in rows]
+    assert set(states) <= {"missing", "rejected", "returned", "awaiting_approval"}
+    first = browser.text(rows[0])
+    assert "未提交" in first and "天" in first
+    qhd = browser.find('table.lagging tr[data-region="130300"][data-obligation="contact_list"]')
+    assert (
+        "已退回" in browser.text(qhd) and "王芳" in browser.text(qhd) and "138****5678" in browser.text(qhd)
+    )
+    assert "13812345678" not in browser.source()
+    assert browser.find_all("a.export"), "the list exports to Excel"
+    OUTPUT.mkdir(exist_ok=True)
+    browser.save_screenshot(OUTPUT / "landing.png")
+    shutil.copy(OUTPUT / "landing.png", SCREENSHOT.with_name("landing.png"))
+
+    # Act: one click on the rejected file's row opens its history: row and column of the error.
+    links = browser.find_all('table.lagging tr[data-region="130300"][data-obligation="contact_list"] td a')
+    browser.click(links[0])
+    wait_for(lambda: browser.find_all("table.errors"), 30, "the file history")
+    errors = browser.text(browser.find("table.errors"))
+    assert WHY_REJECTED in errors and "联系人名单" in errors and "4" in errors and "手机" in errors
+    assert browser.find_all('a[href$="/download"]')
+    errors_link = browser.attribute(browser.find('a[href$="/errors.xlsx"]'), "href")
+    errors_link = errors_link if errors_link.startswith("http") else server.url + errors_link
+    download = http("GET", errors_link, headers={"Authorization": f"Bearer {server.token('reviewer')}"})
+    assert download.status == 200 and download.body.startswith(b"PK")  # an .xlsx workbook
+    assert download.headers["content-disposition"].startswith("attachment;")
+    assert download.headers["x-content-type-options"] == "nosniff"
+
+    # Act: the same list on a 390-px phone: tables scroll inside their card, the page does not.
+    try:
+        browser.resize(390, 844)
+        for page in (LANDING, PAGE + "?today=2026-04-01"):
+            browser.get(server.url + page)
+            wait_for(lambda: browser.find_all("table"), 30, "the page")
+            width, inner = browser.execute("return [document.documentElement.scrollWidth, window.innerWidth]")
+            assert width <= inner, f"{page} overflows the phone: {width} > {inner}"
+            browser.save_screenshot(OUTPUT / ("landing-phone.png" if page == LANDING else "matrix-phone.png"))
+        facts = browser.text(browser.find('td.cell[data-region="130300"][data-column="contact_list/Y"]'))
+        assert "收到 2025-03-28" in facts and "3 处错误" in facts  # visible text, not a tooltip
+    finally:
+        browser.resize(1440, 2000)
 
 
 def test_the_gate_report_is_served_and_traversal_is_refused(server: Server) -> None:

@@ -30,6 +30,7 @@ from review_calendar.reviewer_pages.decisions import (
     decisions_view,
     pending_view,
 )
+from review_calendar.reviewer_pages.lagging import LaggingFilter
 from review_calendar.reviewer_pages.matrix import status_matrix
 from review_calendar.reviewer_pages.progress import (
     CityShare,
@@ -513,7 +514,8 @@ def test_the_obligation_page_lists_its_acceptances_and_the_index_what_waits(
 
     index = env.get_template("index.html").render(
         year=YEAR, years=[YEAR], calendars=[], prefix="/review-calendar", airflow="/", caller=None,
-        pending=pending_view(session, [programme], D(2026, 11, 30)),
+        pending=pending_view(session, [programme], D(2026, 11, 30)), lagging=[], lagging_total=0,
+        filters=LaggingFilter(), choices={"programmes": [], "cities": [], "states": [], "obligations": []},
     )  # fmt: skip
     assert "待审定（1）" in index and "白沟箱包产业集群" in index
     assert 'href="/review-calendar/programmes/hebei_smart_cluster/2025#decisions"' in index
@@ -580,7 +582,7 @@ def test_report_relpath(tmp_path: Path, stored: str, expected: str | None) -> No
         pytest.param("p/../../review.db", False, id="dot-dot-deep"),
         pytest.param("/etc/passwd", False, id="absolute"),
         pytest.param("p/link.html", False, id="symlink-outside"),
-        pytest.param("p/data.xlsx", False, id="suffix-not-served"),
+        pytest.param("p/data.db", False, id="suffix-not-served"),
         pytest.param("p/absent.html", False, id="missing"),
         pytest.param("p", False, id="folder"),
         pytest.param("p/gate.html\x00.png", False, id="nul"),
@@ -592,7 +594,7 @@ def test_resolve_report_stays_inside_the_reports_folder(tmp_path: Path, relpath:
     reports = tmp_path / "reports"
     (reports / "p").mkdir(parents=True)
     (reports / "p" / "gate.html").write_text("<h1>ok</h1>", encoding="utf-8")
-    (reports / "p" / "data.xlsx").write_bytes(b"x")
+    (reports / "p" / "data.db").write_bytes(b"x")
     (tmp_path / "review.db").write_bytes(b"secret")
     (tmp_path / "outside.html").write_text("secret", encoding="utf-8")
     (reports / "p" / "link.html").symlink_to(tmp_path / "outside.html")

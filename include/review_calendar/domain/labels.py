@@ -348,3 +348,13 @@ DECISION_GROUPS: dict[str, str] = {
 #: The options of a Required Action, in the words reviewers see, and the answer code each one is
 #: (approve the proposal, change its outcome with a reason, return it for more material).
 REVIEW_OPTIONS: dict[str, str] = {"批准": "approve", "改变结论": "change", "退回补充材料": "return"}
+
+#: How far a lagging region's reminders have escalated (``notify.stages``): who was copied.
+ESCALATIONS: dict[str, str] = {"none": "未升级", "city": "已抄送市局", "province": "已抄送省级处室"}
+
+#: Statuses of a stored file, as a file's history names them.
+FILE_STATUSES: dict[str, str] = {
+    "accepted": "已受理",
+    "rejected": "已退回（已隔离）",
+    "superseded": "已受理，后被更正文件替代",
+}

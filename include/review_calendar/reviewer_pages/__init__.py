@@ -11,6 +11,8 @@ neither Airflow nor FastAPI, so it is tested on SQLite without either.
 - :mod:`.progress`: the data of the charts (on-time share per city, acceptances per day);
 - :mod:`.results`: gate verdicts and aggregate figures;
 - :mod:`.decisions`: decisions by kind, proposals waiting for a reviewer, each instance's 受理记录;
+- :mod:`.lagging`: what is lagging now, across programmes and years (the landing page);
+- :mod:`.files`: a matrix cell's file versions and their errors;
 - :mod:`.common`: DAG links, a cycle's files by cell, the years with data.
 
 A cell's state is :func:`review_calendar.aggregate.states.submission_state`, the

@@ -8,7 +8,9 @@ read the review database (``get_settings().db_url``) through the read model
 :mod:`review_calendar.reviewer_pages`; charts are inline SVG; no script, no CDN.
 
 The routes come in groups: :mod:`.page_routes` (HTML pages), :mod:`.api_routes`
-(re-run, matrix as JSON), :mod:`.reports` (the reports folder) and the stylesheet.
+(re-run, matrix as JSON), :mod:`.reports` (the reports folder), :mod:`.file_routes`
+(a cell's file history; downloads as attachments), :mod:`.landing` (the lagging list's
+export, the logged contact reveal) and the stylesheet.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Resp
 from review_calendar_airflow.ui.api_routes import add_api_routes
 from review_calendar_airflow.ui.auth import NotAuthenticated, login_url, require_reader, wants_html
 from review_calendar_airflow.ui.common import DatabaseUnavailable
+from review_calendar_airflow.ui.file_routes import add_file_routes
+from review_calendar_airflow.ui.landing import add_landing_routes
 from review_calendar_airflow.ui.page_routes import add_page_routes
 from review_calendar_airflow.ui.rendering import HERE, Pages
 from review_calendar_airflow.ui.reports import add_report_routes
@@ -84,5 +88,7 @@ def create_app() -> FastAPI:
     add_page_routes(app, pages)
     add_api_routes(app)
     add_report_routes(app)
+    add_file_routes(app, pages)
+    add_landing_routes(app, pages)
     _add_style_route(app)
     return app

@@ -39,7 +39,7 @@ def _calendar_data(session: Any, year: int | None, day: dt.date) -> dict[str, An
     chosen = year_or_default(year, session, day)
     return {
         "year": chosen,
-        "pending": pending_view(session, programmes(), day),
+        "pending": pending_view(session, list(programmes().values()), day),
         "calendars": calendar_view(session, programmes(), chosen, day),
         "years": sorted({*cycle_years(session), chosen, day.year}, reverse=True),
     }
@@ -96,13 +96,22 @@ def add_page_routes(app: FastAPI, pages: Pages) -> None:
     """The HTML pages: ``/`` (calendar), ``/programmes/{id}/{year}`` and ``.../{obligation}/{period}``."""
 
     @app.get("/", response_class=HTMLResponse, name="index")
-    def index(request: Request, year: int | None = None, today: str | None = None) -> HTMLResponse:
-        """Every programme's deadlines of a cycle year, past and upcoming."""
+    def index(request: Request, year: int | None = None, today: str | None = None, programme: str = "",
+              city: str = "", state: str = "", obligation: str = "", q: str = "") -> HTMLResponse:  # fmt: skip
+        """What is lagging now (filtered), then every programme's deadlines of a cycle year."""
+        from review_calendar_airflow.ui.landing import lagging_filter, landing_data
+
         day = parse_today(today)
-        data = read(lambda session: _calendar_data(session, year, day))
-        return pages.render(
-            request, "index.html", title=f"{data['year']} 年度审查日历", today=day, as_of=today, **data
+        wanted = lagging_filter(programme, city, state, obligation, q)
+        data = read(
+            lambda session: {**_calendar_data(session, year, day), **landing_data(session, day, wanted)}
         )
+        return pages.render(
+            request, "index.html", title=f"{data['year']} 年度审查日历", today=day, as_of=today,
+            export_q=query_string(today=today, programme=programme, city=city, state=state,
+                                  obligation=obligation, q=q),
+            **data,
+        )  # fmt: skip
 
     @app.get("/programmes/{programme_id}/{year}", response_class=HTMLResponse, name="programme")
     def programme_page(
@@ -134,6 +143,7 @@ def add_page_routes(app: FastAPI, pages: Pages) -> None:
     ) -> HTMLResponse:
         """One obligation instance: who submitted, gate results, aggregate figures, re-run."""
         from review_calendar.reviewer_pages.common import cycle_dag_id
+        from review_calendar_airflow.ui.file_routes import summary_downloads
         from review_calendar_airflow.ui.reports import summary_report
 
         day = parse_today(today)
@@ -147,5 +157,6 @@ def add_page_routes(app: FastAPI, pages: Pages) -> None:
             request, "obligation.html", title=f"{instance.title}（{year}）", programme=programme,
             obligation=programme.obligation(obligation_id), instance=instance, year=year, today=day, as_of=today,
             q=query_string(today=today), dag_id=dag_id, may_rerun=can_trigger(caller, dag_id), rerun=rerun,
-            summary_report=summary_report(settings().reports_dir, instance), **data,
+            summary_report=summary_report(settings().reports_dir, instance),
+            downloads=summary_downloads(settings().reports_dir, instance), **data,
         )  # fmt: skip

@@ -25,7 +25,10 @@ REPORT_MEDIA_TYPES = {
     ".png": "image/png",
     ".svg": "image/svg+xml",
     ".txt": "text/plain; charset=utf-8",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
+#: Suffixes never shown in the browser: always served as a download.
+ATTACHMENT_SUFFIXES = (".xlsx",)
 #: Reports are written from submitted data: served in a sandbox.
 REPORT_HEADERS = {
     "Content-Security-Policy": "sandbox; default-src 'self' 'unsafe-inline' data:; frame-ancestors 'self'",
@@ -86,10 +89,16 @@ def add_report_routes(app: FastAPI) -> None:
 
     @app.get("/reports/{relpath:path}", name="report")
     def report(relpath: str) -> FileResponse:
-        """A gate's HTML report (or a file next to it) from the reports folder, path-traversal guarded."""
+        """A gate's HTML report (or a file next to it) from the reports folder, path-traversal guarded.
+
+        A workbook (.xlsx) is served as an attachment (``nosniff``), never inline.
+        """
         target = resolve_report(settings().reports_dir, relpath)
         if target is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, "没有这个报告")
-        return FileResponse(
-            target, media_type=REPORT_MEDIA_TYPES[target.suffix.lower()], headers=REPORT_HEADERS
-        )
+        suffix = target.suffix.lower()
+        if suffix in ATTACHMENT_SUFFIXES:
+            from review_calendar_airflow.ui.file_routes import attachment
+
+            return attachment(target, target.name, REPORT_MEDIA_TYPES[suffix])
+        return FileResponse(target, media_type=REPORT_MEDIA_TYPES[suffix], headers=REPORT_HEADERS)
