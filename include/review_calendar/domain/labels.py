@@ -348,3 +348,26 @@ DECISION_GROUPS: dict[str, str] = {
 #: The options of a Required Action, in the words reviewers see, and the answer code each one is
 #: (approve the proposal, change its outcome with a reason, return it for more material).
 REVIEW_OPTIONS: dict[str, str] = {"批准": "approve", "改变结论": "change", "退回补充材料": "return"}
+
+#: What became of a stored file (``submissions.status``), on a region's page.
+FILE_STATUSES: dict[str, str] = {
+    "accepted": "已受理",
+    "rejected": "未通过校验（已退回）",
+    "superseded": "已被更正文件取代",
+}
+
+#: Delivery outcome of an outgoing message (``outbox.status``).
+DELIVERY_STATUSES: dict[str, str] = {"queued": "待发送", "sent": "已发送", "failed": "发送失败"}
+
+#: Kinds of a region's own due date (``due_changes.kind``).
+DUE_CHANGE_KINDS: dict[str, str] = {"extension": "同意延期", "return": "退回修改"}
+
+
+def stage_label(stage: str) -> str:
+    """A message's stage in words: ``before_7`` → 截止前 7 天，``overdue_3`` → 逾期 3 个工作日."""
+    head, _, days = stage.rpartition("_")
+    if days.isdigit() and head == "before":
+        return f"截止前 {days} 天"
+    if days.isdigit() and head == "overdue":
+        return f"逾期 {days} 个工作日"
+    return {"due_day": "截止当日", "": ""}.get(stage, "")

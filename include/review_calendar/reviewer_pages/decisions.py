@@ -55,6 +55,7 @@ __all__ = [
     "beijing_time",
     "decision_dag_id",
     "decision_groups",
+    "decision_items",
     "decisions_view",
     "pending_view",
     "rule_in_words",
@@ -293,6 +294,15 @@ def decisions_view(
     decided = sorted(session.scalars(stmt), key=lambda d: (d.kind, d.subject))
     names = _subject_names(session, decided)
     return [_item(programme, d, names) for d in decided]
+
+
+def decision_items(
+    session: Session, programme: Programme, decisions: Iterable[Decision]
+) -> list[DecisionItem]:
+    """Decisions of the log as reviewers read them (e.g. those about one region, for its page)."""
+    chosen = list(decisions)
+    names = _subject_names(session, chosen)
+    return [_item(programme, d, names) for d in chosen]
 
 
 def decision_groups(items: Iterable[DecisionItem]) -> list[DecisionGroup]:
