@@ -187,6 +187,8 @@ class DecisionItem:
     cycle_year: int
     run_id: str
     dag_id: str | None
+    region_code: str = ""
+    cluster_id: str = ""
 
     @property
     def pending(self) -> bool:
@@ -239,6 +241,15 @@ def _ministry(figures: dict[str, Any]) -> str:
     )
 
 
+def _region_of(decision: Decision) -> str:
+    """The region a decision is about: its figure, else the region part of a file's subject."""
+    code = (decision.figures or {}).get("region_code")
+    parts = decision.subject.split("/")
+    if not code and len(parts) >= 3 and parts[2].isdigit():
+        code = parts[2]
+    return str(code or "")
+
+
 def _item(programme: Programme, d: Decision, names: dict[str, str]) -> DecisionItem:
     figures = dict(d.figures or {})
     by_kind = {o.kind: o.id for o in programme.obligations}
@@ -270,6 +281,8 @@ def _item(programme: Programme, d: Decision, names: dict[str, str]) -> DecisionI
         cycle_year=d.cycle_year,
         run_id=d.run_id or "",
         dag_id=cycle_dag_id(programme.id, obligation) if obligation and d.run_id else None,
+        region_code=_region_of(d),
+        cluster_id=head if (head := d.subject.split("/", 1)[0]) in names else "",
     )
 
 
