@@ -371,3 +371,7 @@ def stage_label(stage: str) -> str:
     if days.isdigit() and head == "overdue":
         return f"逾期 {days} 个工作日"
     return {"due_day": "截止当日", "": ""}.get(stage, "")
+
+
+#: Names of the data-quality gates (a gate named after an obligation is that obligation's own).
+GATES: dict[str, str] = {"provincial": "省级数据质量闸门"}

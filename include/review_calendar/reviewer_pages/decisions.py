@@ -87,6 +87,13 @@ def beijing_time(value: dt.datetime | str | None) -> str:
     return at.astimezone(TZ).strftime("%Y-%m-%d %H:%M") + "（北京时间）"
 
 
+def _beijing_day(at: dt.datetime | None) -> dt.date:
+    """The Beijing day of a stored time (naive = UTC); a missing time counts as long ago."""
+    if at is None:
+        return dt.date.min
+    return (at if at.tzinfo else at.replace(tzinfo=dt.UTC)).astimezone(TZ).date()
+
+
 def _code(value: str) -> str | None:
     """A code's Chinese label (an outcome, a criterion result), or None for a code nobody labelled."""
     for vocabulary in (OUTCOMES, CRITERION_RESULTS):
@@ -287,7 +294,7 @@ def _item(programme: Programme, d: Decision, names: dict[str, str]) -> DecisionI
 
 
 def decisions_view(
-    session: Session, programme: Programme, year: int, kind: str | None = None
+    session: Session, programme: Programme, year: int, kind: str | None = None, as_of: dt.date | None = None
 ) -> list[DecisionItem]:
     """The decisions of a cycle (file acceptances and gate runs excluded), by kind and subject.
 
@@ -296,6 +303,7 @@ def decisions_view(
         programme: The programme (its obligations tell which cycle DAG decided).
         year: Cycle year.
         kind: Only decisions of this kind.
+        as_of: Leave out decisions taken after this (Beijing) day.
     """
     stmt = select(Decision).where(
         Decision.programme_id == programme.id,
@@ -304,7 +312,10 @@ def decisions_view(
     )
     if kind is not None:
         stmt = stmt.where(Decision.kind == kind)
-    decided = sorted(session.scalars(stmt), key=lambda d: (d.kind, d.subject))
+    decided = sorted(
+        (d for d in session.scalars(stmt) if as_of is None or _beijing_day(d.decided_at) <= as_of),
+        key=lambda d: (d.kind, d.subject),
+    )
     names = _subject_names(session, decided)
     return [_item(programme, d, names) for d in decided]
 
@@ -433,12 +444,15 @@ class AcceptanceItem:
     recorded_at: str
 
 
-def acceptances_view(session: Session, instance: ObligationInstance) -> list[AcceptanceItem]:
+def acceptances_view(
+    session: Session, instance: ObligationInstance, as_of: dt.date | None = None
+) -> list[AcceptanceItem]:
     """The 受理记录 of an instance: every file accepted or returned, newest first.
 
     Args:
         session: Open session on the review database.
         instance: The obligation instance.
+        as_of: Leave out files received after this day.
     """
     prefix = f"{instance.obligation_id}/{instance.period}/"
     rows = [
@@ -460,6 +474,8 @@ def acceptances_view(session: Session, instance: ObligationInstance) -> list[Acc
         parts = d.subject.split("/")
         code = parts[2] if len(parts) >= 4 and parts[2] != "-" else ""
         name = str(f.get("file") or "").replace("\\", "/").rsplit("/", 1)[-1]
+        if as_of is not None and str(f.get("received_on") or "") > as_of.isoformat():
+            continue
         errors = f.get("errors")
         out.append(
             AcceptanceItem(

@@ -39,7 +39,7 @@ def _calendar_data(session: Any, year: int | None, day: dt.date) -> dict[str, An
     chosen = year_or_default(year, session, day)
     return {
         "year": chosen,
-        "pending": pending_view(session, programmes(), day),
+        "pending": pending_view(session, programmes().values(), day),
         "calendars": calendar_view(session, programmes(), chosen, day),
         "years": sorted({*cycle_years(session), chosen, day.year}, reverse=True),
     }
@@ -48,6 +48,7 @@ def _calendar_data(session: Any, year: int | None, day: dt.date) -> dict[str, An
 def _programme_data(session: Any, programme: Programme, year: int, day: dt.date) -> dict[str, Any]:
     """One programme's cycle: proposals waiting, calendar, status matrix, both charts, decisions by kind."""
     from review_calendar.reviewer_pages.calendar import programme_calendar
+    from review_calendar.reviewer_pages.common import cycle_years
     from review_calendar.reviewer_pages.decisions import (
         decision_dag_id,
         decision_groups,
@@ -63,8 +64,9 @@ def _programme_data(session: Any, programme: Programme, year: int, day: dt.date)
         "calendar": programme_calendar(session, programme, year, day),
         "matrix": matrix,
         "share_svg": share_chart(on_time_share_by_city(session, programme, year, day, matrix)),
-        "progress_svg": progress_chart(progress_series(session, programme, year)),
-        "decision_groups": decision_groups(decisions_view(session, programme, year)),
+        "progress_svg": progress_chart(progress_series(session, programme, year, as_of=day)),
+        "decision_groups": decision_groups(decisions_view(session, programme, year, as_of=day)),
+        "has_cycle": year in cycle_years(session, programme.id),
         "pending": pending_view(session, [programme], day, year=year),
         "decision_dag": decision_dag_id(programme.id),
     }
@@ -86,9 +88,9 @@ def _instance_data(
         "matrix": status_matrix(session, programme, year, day, instances=[instance]),
         "gates": gate_results(session, programme.id, year, obligation_id, period, settings().reports_dir),
         "aggregates": aggregates_view(session, programme, year, obligation_id, period),
-        "progress_svg": progress_chart(progress_series(session, programme, year, obligation_id, period)),
+        "progress_svg": progress_chart(progress_series(session, programme, year, obligation_id, period, day)),
         "documents": documents_view(session, instance),
-        "acceptances": acceptances_view(session, instance),
+        "acceptances": acceptances_view(session, instance, day),
     }
 
 
