@@ -375,3 +375,11 @@ def stage_label(stage: str) -> str:
 
 #: Names of the data-quality gates (a gate named after an obligation is that obligation's own).
 GATES: dict[str, str] = {"provincial": "省级数据质量闸门"}
+
+#: States of an Airflow DAG run, as the re-run panel names them.
+RUN_STATES: dict[str, str] = {
+    "queued": "排队中",
+    "running": "运行中",
+    "success": "已成功",
+    "failed": "已失败",
+}

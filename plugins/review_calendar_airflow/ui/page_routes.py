@@ -125,7 +125,7 @@ def add_page_routes(app: FastAPI, pages: Pages) -> None:
         response_class=HTMLResponse,
         name="obligation",
     )
-    def obligation_page(
+    async def obligation_page(
         request: Request,
         programme_id: str,
         year: int,
@@ -135,19 +135,30 @@ def add_page_routes(app: FastAPI, pages: Pages) -> None:
         rerun: str | None = None,
     ) -> HTMLResponse:
         """One obligation instance: who submitted, gate results, aggregate figures, re-run."""
+        from fastapi.concurrency import run_in_threadpool
+
+        from review_calendar.domain.labels import RUN_STATES
         from review_calendar.reviewer_pages.common import cycle_dag_id
+        from review_calendar_airflow.ui.airflow_api import dag_status, run_info
         from review_calendar_airflow.ui.reports import summary_report
 
         day = parse_today(today)
         check_year(year)
         programme = programme_or_404(programme_id)
         instance = instance_or_404(programme, year, obligation_id, period)
-        data = read(lambda session: _instance_data(session, programme, instance, day))
+        data = await run_in_threadpool(
+            read, lambda session: _instance_data(session, programme, instance, day)
+        )
         dag_id = cycle_dag_id(programme.id, obligation_id)
         caller: Caller = request.state.caller
+        has_flow = programme.obligation(obligation_id).kind not in ("meeting", "ad_hoc")
+        may_rerun = has_flow and can_trigger(caller, dag_id)
+        dag = await dag_status(caller.token, dag_id) if may_rerun else None
+        run = await run_info(caller.token, dag_id, rerun) if may_rerun and rerun else None
         return pages.render(
             request, "obligation.html", title=f"{instance.title}（{year}）", programme=programme,
             obligation=programme.obligation(obligation_id), instance=instance, year=year, today=day, as_of=today,
-            q=query_string(today=today), dag_id=dag_id, may_rerun=can_trigger(caller, dag_id), rerun=rerun,
+            q=query_string(today=today), dag_id=dag_id, has_flow=has_flow, may_rerun=may_rerun, rerun=rerun,
+            dag=dag, run=run, busy=dag.active_for(year, period) if dag else None, run_states=RUN_STATES,
             summary_report=summary_report(settings().reports_dir, instance), **data,
         )  # fmt: skip
