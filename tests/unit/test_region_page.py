@@ -52,7 +52,7 @@ def _half_year(session: Session) -> tuple[int, int]:
     bad = add_submission(session, key, COUNTY, D(2025, 7, 1), "半年报.xlsx", status="rejected", error_count=2,
                          errors=[{"sheet": "集群", "row": 5, "column": "营业收入", "value": "abc",
                                   "code": "not_number", "message": "应为数值，联系 13812345678"},
-                                 {"sheet": "集群", "row": 6, "column": "企业数", "value": "",
+                                 {"sheet": "集群", "row": 6, "column": "建设年限", "value": "2019-2017",
                                   "code": "required", "message": "必填"}])  # fmt: skip
     good = add_submission(
         session, key, COUNTY, D(2025, 7, 10), "半年报-更正.xlsx", status="superseded", is_late=False
@@ -92,7 +92,7 @@ def test_every_file_version_with_result_errors_and_supersession(session: Session
     rejected = line.files[2]
     assert rejected.id == bad_id
     assert [(e.sheet, e.row, e.column, e.value) for e in rejected.errors] == [
-        ("集群", 5, "营业收入", "abc"), ("集群", 6, "企业数", "")
+        ("集群", 5, "营业收入", "abc"), ("集群", 6, "建设年限", "2019-2017")
     ]  # fmt: skip
     assert "13812345678" not in rejected.errors[0].message
     assert "138****5678" in rejected.errors[0].message
