@@ -620,6 +620,16 @@ def test_operator_reruns_a_cycle_through_airflow(server: Server) -> None:
     assert run["conf"] == {"programme": PROGRAMME, "year": YEAR, "period": "Y"}
     assert run["triggering_user_name"] == "operator"
     assert run["run_type"] == "manual"
+    # The page tells the operator the truth: the DAG is paused, the run is queued, no second run now.
+    page = http("GET", f"{server.url}{PAGE}/development_plan/Y?rerun={quote(run_id, safe='')}",
+                headers={"Authorization": f"Bearer {token}", "Accept": "text/html"})  # fmt: skip
+    assert page.status == 200, page.text[-2000:]
+    assert "处于暂停状态" in page.text
+    assert "排队中" in page.text and 'http-equiv="refresh"' in page.text
+    assert "结束前不能再次重跑" in page.text
+    state = http("GET", f"{server.url}{PAGE}/development_plan/Y/rerun/{quote(run_id, safe='')}",
+                 headers={"Authorization": f"Bearer {token}", "Accept": "application/json"}).json()  # fmt: skip
+    assert state["state"] == "queued" and state["active"] and state["year"] == YEAR
 
 
 def test_a_cookie_rerun_from_a_foreign_page_is_refused(server: Server) -> None:
