@@ -44,6 +44,11 @@ pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
 OUTPUT = ROOT / "test-output"
 SCREENSHOT = ROOT / "docs" / "screenshots" / "review-calendar.png"
+REGION_SCREENSHOT = ROOT / "docs" / "screenshots" / "region.png"
+REJECTED_REGION = "130635"  # 蠡县: its development plan was rejected with these errors
+REJECTED_ERRORS = [("规划项目", 3, "总投资（万元）", "", "必填项为空"),
+                   ("规划项目", 4, "建设年限", "2019-2017", "起止年份颠倒"),
+                   ("规划项目", 7, "总投资（万元）", "约5000", "应为数值")]  # fmt: skip
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 PROGRAMME = "hebei_smart_cluster"
@@ -183,6 +188,41 @@ def fill_demo_states(db_url: str, reports_dir: Path) -> None:
         upsert(session, Contact, [contact_values(PROGRAMME, YEAR, "130300", "责任处室负责同志", name="王芳",
                                                  mobile="13812345678", email="wangfang@qhd.example.cn")],
                ["programme_id", "cycle_year", "region_code", "role"])  # fmt: skip
+        _region_history(session)
+
+
+def _region_history(session: Any) -> None:
+    """蠡县's rejected plan gets its errors, and the region its notices, reminders and a gap report."""
+    from sqlalchemy import select
+
+    from review_calendar.store.models import OutboxMessage, Submission, SubmissionError
+
+    rejected = session.scalar(select(Submission).where(
+        Submission.region_code == REJECTED_REGION, Submission.obligation_id == "development_plan"))  # fmt: skip
+    session.add_all(SubmissionError(submission_id=rejected.id, sheet=sheet, row=row, column=column, value=value,
+                                    code="demo", message=message) for sheet, row, column, value, message in REJECTED_ERRORS)  # fmt: skip
+    to = [{"name": "蠡县工信局联系人", "addr": "lixian.contact@gx.example.cn", "role": "联系人"}]
+    messages = [
+        ("notice", "notice", "sent", D(2025, 5, 1), "关于报送2025年度专项发展规划的通知", ""),
+        ("rejection", "rejection", "sent", D(2025, 6, 28), "专项发展规划未通过校验，请更正后重报", ""),
+        (
+            "reminder",
+            "overdue_3",
+            "failed",
+            D(2025, 7, 3),
+            "专项发展规划逾期未报提醒",
+            "550 mailbox unavailable",
+        ),
+        ("gap_report", "gap", "queued", D(2025, 7, 4), "联系人缺失报告：蠡县", ""),
+    ]
+    session.add_all(
+        OutboxMessage(natural_key=f"demo-{n}", kind=kind, programme_id=PROGRAMME,
+                      instance_key=f"{PROGRAMME}/{YEAR}/development_plan/Y", region_code=REJECTED_REGION,
+                      stage=stage, to_addrs=to, subject=subject, body="", status=status, last_error=error,
+                      attempts=1 if status != "queued" else 0, created_on=day,
+                      sent_at=dt.datetime(day.year, day.month, day.day, 1, 30, tzinfo=dt.UTC) if status == "sent" else None)
+        for n, (kind, stage, status, day, subject, error) in enumerate(messages)
+    )  # fmt: skip
 
 
 # Processes.
@@ -598,6 +638,34 @@ def test_reviewer_finds_who_is_late_and_why_in_chromium(server: Server, browser:
         browser.resize(1440, 2000)
 
 
+def test_reviewer_opens_a_region_from_the_matrix_and_reads_why_its_file_was_rejected(
+    server: Server, browser: WebDriver
+) -> None:
+    # Arrange: the reviewer is signed in (previous test); the matrix page is open.
+    browser.get(f"{server.url}{PAGE}")
+    link = wait_for(
+        lambda: browser.find_all(f'tr[data-region="{REJECTED_REGION}"] th.region a'), 30, "the matrix"
+    )[0]
+
+    # Act: one click on the region's name, one on the rejected file's problems.
+    browser.click(link)
+    wait_for(lambda: browser.find_all("table.region-instances"), 30, "the region page")
+    browser.click(browser.find('tr[data-obligation="development_plan"] details.errors summary'))
+
+    # Assert: row, column, value and message visible; decisions and the communication log with outcomes.
+    errors = browser.text(browser.find('tr[data-obligation="development_plan"] table.errors'))
+    assert all(str(row) in errors and column in errors and message in errors
+               for _, row, column, _, message in REJECTED_ERRORS)  # fmt: skip
+    assert "蠡县" in browser.text(browser.find("h1"))
+    log = browser.text(browser.find("#messages"))
+    assert "发送失败" in log and "已发送" in log and "待发送" in log and "联系人缺失报告" in log
+    assert "lixian.contact@" not in browser.source() and "l***@gx.example.cn" in log
+    assert "取消建设试点资格" in browser.text(browser.find(".region-programme .decisions"))
+    OUTPUT.mkdir(exist_ok=True)
+    (OUTPUT / "region.png").write_bytes(browser.screenshot())
+    shutil.copy(OUTPUT / "region.png", REGION_SCREENSHOT)
+
+
 def test_the_gate_report_is_served_and_traversal_is_refused(server: Server) -> None:
     headers = {"Authorization": f"Bearer {server.token('reviewer')}"}
 
@@ -638,6 +706,16 @@ def test_operator_reruns_a_cycle_through_airflow(server: Server) -> None:
     assert run["conf"] == {"programme": PROGRAMME, "year": YEAR, "period": "Y"}
     assert run["triggering_user_name"] == "operator"
     assert run["run_type"] == "manual"
+    # The page tells the operator the truth: the DAG is paused, the run is queued, no second run now.
+    page = http("GET", f"{server.url}{PAGE}/development_plan/Y?rerun={quote(run_id, safe='')}",
+                headers={"Authorization": f"Bearer {token}", "Accept": "text/html"})  # fmt: skip
+    assert page.status == 200, page.text[-2000:]
+    assert "处于暂停状态" in page.text
+    assert "排队中" in page.text and 'http-equiv="refresh"' in page.text
+    assert "结束前不能再次重跑" in page.text
+    state = http("GET", f"{server.url}{PAGE}/development_plan/Y/rerun/{quote(run_id, safe='')}",
+                 headers={"Authorization": f"Bearer {token}", "Accept": "application/json"}).json()  # fmt: skip
+    assert state["state"] == "queued" and state["active"] and state["year"] == YEAR
 
 
 def test_a_cookie_rerun_from_a_foreign_page_is_refused(server: Server) -> None:
@@ -648,8 +726,10 @@ def test_a_cookie_rerun_from_a_foreign_page_is_refused(server: Server) -> None:
     same_site = http("POST", url, headers={**cookie, "Origin": server.url})
 
     assert forged.status == 403
-    assert same_site.status == 303
-    assert "rerun=manual__" in same_site.headers["location"]
+    # The same-site form passes the origin check and meets the operator's run, still queued
+    # (no scheduler here): a second run of the same cycle is refused until it ends.
+    assert same_site.status == 409, same_site.text[-2000:]
+    assert "结束前不再重复启动" in same_site.text
 
 
 def test_obligation_page_links_gate_report_summary_and_runs(server: Server) -> None:

@@ -171,7 +171,7 @@ def test_a_cells_file_history_lists_every_version_with_its_errors(
     versions = file_history(session, instance, "130100")
 
     assert [v.file_name for v in versions] == ["v2.xlsx", "v1.xlsx"]
-    assert [v.status_label for v in versions] == ["已受理", "已退回（已隔离）"]
+    assert [v.status_label for v in versions] == ["已受理", "未通过校验（已退回）"]
     line = versions[1].errors[0]
     assert (line.sheet, line.row, line.column, line.value, line.message) == (
         "名单",

@@ -352,9 +352,37 @@ REVIEW_OPTIONS: dict[str, str] = {"批准": "approve", "改变结论": "change",
 #: How far a lagging region's reminders have escalated (``notify.stages``): who was copied.
 ESCALATIONS: dict[str, str] = {"none": "未升级", "city": "已抄送市局", "province": "已抄送省级处室"}
 
-#: Statuses of a stored file, as a file's history names them.
+#: What became of a stored file (``submissions.status``), on a region's page.
 FILE_STATUSES: dict[str, str] = {
     "accepted": "已受理",
-    "rejected": "已退回（已隔离）",
-    "superseded": "已受理，后被更正文件替代",
+    "rejected": "未通过校验（已退回）",
+    "superseded": "已被更正文件取代",
+}
+
+#: Delivery outcome of an outgoing message (``outbox.status``).
+DELIVERY_STATUSES: dict[str, str] = {"queued": "待发送", "sent": "已发送", "failed": "发送失败"}
+
+#: Kinds of a region's own due date (``due_changes.kind``).
+DUE_CHANGE_KINDS: dict[str, str] = {"extension": "同意延期", "return": "退回修改"}
+
+
+def stage_label(stage: str) -> str:
+    """A message's stage in words: ``before_7`` → 截止前 7 天，``overdue_3`` → 逾期 3 个工作日."""
+    head, _, days = stage.rpartition("_")
+    if days.isdigit() and head == "before":
+        return f"截止前 {days} 天"
+    if days.isdigit() and head == "overdue":
+        return f"逾期 {days} 个工作日"
+    return {"due_day": "截止当日", "": ""}.get(stage, "")
+
+
+#: Names of the data-quality gates (a gate named after an obligation is that obligation's own).
+GATES: dict[str, str] = {"provincial": "省级数据质量闸门"}
+
+#: States of an Airflow DAG run, as the re-run panel names them.
+RUN_STATES: dict[str, str] = {
+    "queued": "排队中",
+    "running": "运行中",
+    "success": "已成功",
+    "failed": "已失败",
 }

@@ -103,6 +103,11 @@ class ProgrammeCalendar:
     ad_hoc: tuple[AdHocEntry, ...] = ()
 
     @property
+    def reviewer_warnings(self) -> tuple[str, ...]:
+        """The warnings without the operator's instruction (which configuration file to edit)."""
+        return tuple(w.split("，发布后", 1)[0] + "。" if "，发布后" in w else w for w in self.warnings)
+
+    @property
     def past(self) -> tuple[CalendarEntry, ...]:
         """Entries whose effective due date has passed."""
         return tuple(e for e in self.entries if e.phase == "closed")

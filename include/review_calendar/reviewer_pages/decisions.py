@@ -54,6 +54,7 @@ __all__ = [
     "beijing_time",
     "decision_dag_id",
     "decision_groups",
+    "decision_items",
     "decisions_view",
     "pending_view",
     "rule_in_words",
@@ -83,6 +84,13 @@ def beijing_time(value: dt.datetime | str | None) -> str:
     if at.tzinfo is None:
         at = at.replace(tzinfo=dt.UTC)
     return at.astimezone(TZ).strftime("%Y-%m-%d %H:%M") + "（北京时间）"
+
+
+def _beijing_day(at: dt.datetime | None) -> dt.date:
+    """The Beijing day of a stored time (naive = UTC); a missing time counts as long ago."""
+    if at is None:
+        return dt.date.min
+    return (at if at.tzinfo else at.replace(tzinfo=dt.UTC)).astimezone(TZ).date()
 
 
 def _code(value: str) -> str | None:
@@ -185,6 +193,8 @@ class DecisionItem:
     cycle_year: int
     run_id: str
     dag_id: str | None
+    region_code: str = ""
+    cluster_id: str = ""
 
     @property
     def pending(self) -> bool:
@@ -224,6 +234,15 @@ def _ministry(figures: dict[str, Any]) -> str:
     )
 
 
+def _region_of(decision: Decision) -> str:
+    """The region a decision is about: its figure, else the region part of a file's subject."""
+    code = (decision.figures or {}).get("region_code")
+    parts = decision.subject.split("/")
+    if not code and len(parts) >= 3 and parts[2].isdigit():
+        code = parts[2]
+    return str(code or "")
+
+
 def _item(programme: Programme, d: Decision, names: dict[str, str]) -> DecisionItem:
     figures = dict(d.figures or {})
     by_kind = {o.kind: o.id for o in programme.obligations}
@@ -255,11 +274,13 @@ def _item(programme: Programme, d: Decision, names: dict[str, str]) -> DecisionI
         cycle_year=d.cycle_year,
         run_id=d.run_id or "",
         dag_id=cycle_dag_id(programme.id, obligation) if obligation and d.run_id else None,
+        region_code=_region_of(d),
+        cluster_id=head if (head := d.subject.split("/", 1)[0]) in names else "",
     )
 
 
 def decisions_view(
-    session: Session, programme: Programme, year: int, kind: str | None = None
+    session: Session, programme: Programme, year: int, kind: str | None = None, as_of: dt.date | None = None
 ) -> list[DecisionItem]:
     """The decisions of a cycle (file acceptances and gate runs excluded), by kind and subject.
 
@@ -268,6 +289,7 @@ def decisions_view(
         programme: The programme (its obligations tell which cycle DAG decided).
         year: Cycle year.
         kind: Only decisions of this kind.
+        as_of: Leave out decisions taken after this (Beijing) day.
     """
     stmt = select(Decision).where(
         Decision.programme_id == programme.id,
@@ -276,9 +298,21 @@ def decisions_view(
     )
     if kind is not None:
         stmt = stmt.where(Decision.kind == kind)
-    decided = sorted(session.scalars(stmt), key=lambda d: (d.kind, d.subject))
+    decided = sorted(
+        (d for d in session.scalars(stmt) if as_of is None or _beijing_day(d.decided_at) <= as_of),
+        key=lambda d: (d.kind, d.subject),
+    )
     names = _subject_names(session, decided)
     return [_item(programme, d, names) for d in decided]
+
+
+def decision_items(
+    session: Session, programme: Programme, decisions: Iterable[Decision]
+) -> list[DecisionItem]:
+    """Decisions of the log as reviewers read them (e.g. those about one region, for its page)."""
+    chosen = list(decisions)
+    names = _subject_names(session, chosen)
+    return [_item(programme, d, names) for d in chosen]
 
 
 def decision_groups(items: Iterable[DecisionItem]) -> list[DecisionGroup]:
@@ -396,12 +430,15 @@ class AcceptanceItem:
     recorded_at: str
 
 
-def acceptances_view(session: Session, instance: ObligationInstance) -> list[AcceptanceItem]:
+def acceptances_view(
+    session: Session, instance: ObligationInstance, as_of: dt.date | None = None
+) -> list[AcceptanceItem]:
     """The 受理记录 of an instance: every file accepted or returned, newest first.
 
     Args:
         session: Open session on the review database.
         instance: The obligation instance.
+        as_of: Leave out files received after this day.
     """
     prefix = f"{instance.obligation_id}/{instance.period}/"
     rows = [
@@ -423,6 +460,8 @@ def acceptances_view(session: Session, instance: ObligationInstance) -> list[Acc
         parts = d.subject.split("/")
         code = parts[2] if len(parts) >= 4 and parts[2] != "-" else ""
         name = str(f.get("file") or "").replace("\\", "/").rsplit("/", 1)[-1]
+        if as_of is not None and str(f.get("received_on") or "") > as_of.isoformat():
+            continue
         errors = f.get("errors")
         out.append(
             AcceptanceItem(

@@ -63,7 +63,7 @@ class FileVersion:
 
     @property
     def status_label(self) -> str:
-        """已受理, 已退回（已隔离） or 已受理，后被更正文件替代."""
+        """已受理, 未通过校验（已退回） or 已被更正文件取代 (``labels.FILE_STATUSES``)."""
         return FILE_STATUSES.get(self.status, self.status)
 
 

@@ -240,12 +240,14 @@ def status_matrix(
         programme: The programme.
         year: Cycle year.
         today: The day the reviewer looks at.
-        instances: The instances to show (default: every instance of the year).
+        instances: The instances to show (default: every instance of the year but meetings).
 
     Returns:
         The matrix; ``counts`` tallies the cells by state (``not_applicable`` excluded).
     """
-    instances = list(instances if instances is not None else instances_for_year(programme, year))
+    if instances is None:  # a meeting is an event the province records: nobody submits for it
+        instances = [i for i in instances_for_year(programme, year) if i.kind != "meeting"]
+    instances = list(instances)
     by_cell = files_by_cell(session, programme.id, year)
     who = _submitters(session, programme, instances)
     wanted = set(who.city_of.values()) | set(who.names)

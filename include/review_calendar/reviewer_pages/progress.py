@@ -103,6 +103,7 @@ def progress_series(
     year: int,
     obligation_id: str | None = None,
     period: str | None = None,
+    as_of: dt.date | None = None,
 ) -> ProgressSeries:
     """Regions with an acceptable file per day, for a progress chart.
 
@@ -116,6 +117,7 @@ def progress_series(
         year: Cycle year.
         obligation_id: Only this obligation (default: all of the cycle).
         period: Only this period of the obligation.
+        as_of: Leave out files received after this day (the pages' 查看日期).
 
     Returns:
         One point per day with a first acceptable file, the expected number of
@@ -130,7 +132,11 @@ def progress_series(
     keys = {(i.obligation_id, i.period) for i in instances}
     per_day: Counter[dt.date] = Counter()
     for (obligation, cell_period, _region), files in files_by_cell(session, programme.id, year).items():
-        acceptable = [f.received_on for f in files if f.status in ACCEPTABLE]
+        acceptable = [
+            f.received_on
+            for f in files
+            if f.status in ACCEPTABLE and (as_of is None or f.received_on <= as_of)
+        ]
         if (obligation, cell_period) in keys and acceptable:
             per_day[min(acceptable)] += 1
     total = 0

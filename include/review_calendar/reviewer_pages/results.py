@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from review_calendar.aggregate.figures import STATE_FIGURES, figures_for
+from review_calendar.domain.labels import FIGURE_LABELS
 from review_calendar.domain.programmes import find_instance
 from review_calendar.reviewer_pages.common import cycle_dag_id
 from review_calendar.store.models import Aggregate, GateRun, Region
@@ -131,7 +132,7 @@ class AggregateTable:
     """Aggregate figures of one instance: regions (province first) against metrics.
 
     ``titles`` holds the column title of every metric the aggregation defines
-    (:attr:`~review_calendar.aggregate.figures.Figure.title`); other metrics show their id.
+    (:attr:`~review_calendar.aggregate.figures.Figure.title`), else its label in the one vocabulary.
     """
 
     metrics: tuple[str, ...]
@@ -141,7 +142,7 @@ class AggregateTable:
     @property
     def labels(self) -> dict[str, str]:
         """Column title of each metric."""
-        return {m: self.titles.get(m, m) for m in self.metrics}
+        return {m: self.titles.get(m) or FIGURE_LABELS.get(m, m) for m in self.metrics}
 
 
 _LEVEL_ORDER = {"province": 0, "city": 1, "county": 2}

@@ -7,10 +7,10 @@ Mounted by Airflow's api-server under ``/review-calendar`` (see
 read the review database (``get_settings().db_url``) through the read model
 :mod:`review_calendar.reviewer_pages`; charts are inline SVG; no script, no CDN.
 
-The routes come in groups: :mod:`.page_routes` (HTML pages), :mod:`.api_routes`
-(re-run, matrix as JSON), :mod:`.reports` (the reports folder), :mod:`.file_routes`
-(a cell's file history; downloads as attachments), :mod:`.landing` (the lagging list's
-export, the logged contact reveal) and the stylesheet.
+The routes come in groups: :mod:`.page_routes` (HTML pages), :mod:`.region_routes` (a page per
+region and cluster), :mod:`.api_routes` (re-run, matrix as JSON), :mod:`.reports` (the reports
+folder), :mod:`.file_routes` (a cell's file history; downloads as attachments), :mod:`.landing`
+(the lagging list's export, the logged contact reveal) and the stylesheet.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from review_calendar_airflow.ui.common import DatabaseUnavailable
 from review_calendar_airflow.ui.file_routes import add_file_routes
 from review_calendar_airflow.ui.landing import add_landing_routes
 from review_calendar_airflow.ui.page_routes import add_page_routes
+from review_calendar_airflow.ui.region_routes import add_region_routes
 from review_calendar_airflow.ui.rendering import HERE, Pages
 from review_calendar_airflow.ui.reports import add_report_routes
 
@@ -86,6 +87,7 @@ def create_app() -> FastAPI:
     pages = Pages()
     _add_error_handlers(app, pages)
     add_page_routes(app, pages)
+    add_region_routes(app, pages)
     add_api_routes(app)
     add_report_routes(app)
     add_file_routes(app, pages)

@@ -60,6 +60,17 @@ class Caller:
         names = sorted(str(r.name) for r in getattr(self.user, "roles", None) or ())
         return next((n for n in names if ":" not in n), names[0] if names else "")
 
+    @property
+    def is_operator(self) -> bool:
+        """Admin or Op (SimpleAuthManager: ``admin``, ``op``): sees the operators' hints on the pages."""
+        role = getattr(self.user, "role", None)
+        names = (
+            [role]
+            if isinstance(role, str) and role
+            else [str(r.name) for r in getattr(self.user, "roles", None) or ()]
+        )
+        return any(n.lower() in ("admin", "op") for n in names)
+
 
 def auth_manager() -> BaseAuthManager:
     """The api-server's auth manager (initialised at start-up)."""

@@ -48,6 +48,7 @@ def _calendar_data(session: Any, year: int | None, day: dt.date) -> dict[str, An
 def _programme_data(session: Any, programme: Programme, year: int, day: dt.date) -> dict[str, Any]:
     """One programme's cycle: proposals waiting, calendar, status matrix, both charts, decisions by kind."""
     from review_calendar.reviewer_pages.calendar import programme_calendar
+    from review_calendar.reviewer_pages.common import cycle_years
     from review_calendar.reviewer_pages.decisions import (
         decision_dag_id,
         decision_groups,
@@ -63,8 +64,9 @@ def _programme_data(session: Any, programme: Programme, year: int, day: dt.date)
         "calendar": programme_calendar(session, programme, year, day),
         "matrix": matrix,
         "share_svg": share_chart(on_time_share_by_city(session, programme, year, day, matrix)),
-        "progress_svg": progress_chart(progress_series(session, programme, year)),
-        "decision_groups": decision_groups(decisions_view(session, programme, year)),
+        "progress_svg": progress_chart(progress_series(session, programme, year, as_of=day)),
+        "decision_groups": decision_groups(decisions_view(session, programme, year, as_of=day)),
+        "has_cycle": year in cycle_years(session, programme.id),
         "pending": pending_view(session, [programme], day, year=year),
         "decision_dag": decision_dag_id(programme.id),
     }
@@ -86,9 +88,9 @@ def _instance_data(
         "matrix": status_matrix(session, programme, year, day, instances=[instance]),
         "gates": gate_results(session, programme.id, year, obligation_id, period, settings().reports_dir),
         "aggregates": aggregates_view(session, programme, year, obligation_id, period),
-        "progress_svg": progress_chart(progress_series(session, programme, year, obligation_id, period)),
+        "progress_svg": progress_chart(progress_series(session, programme, year, obligation_id, period, day)),
         "documents": documents_view(session, instance),
-        "acceptances": acceptances_view(session, instance),
+        "acceptances": acceptances_view(session, instance, day),
     }
 
 
@@ -132,7 +134,7 @@ def add_page_routes(app: FastAPI, pages: Pages) -> None:
         response_class=HTMLResponse,
         name="obligation",
     )
-    def obligation_page(
+    async def obligation_page(
         request: Request,
         programme_id: str,
         year: int,
@@ -142,7 +144,11 @@ def add_page_routes(app: FastAPI, pages: Pages) -> None:
         rerun: str | None = None,
     ) -> HTMLResponse:
         """One obligation instance: who submitted, gate results, aggregate figures, re-run."""
+        from fastapi.concurrency import run_in_threadpool
+
+        from review_calendar.domain.labels import RUN_STATES
         from review_calendar.reviewer_pages.common import cycle_dag_id
+        from review_calendar_airflow.ui.airflow_api import dag_status, run_info
         from review_calendar_airflow.ui.file_routes import summary_downloads
         from review_calendar_airflow.ui.reports import summary_report
 
@@ -150,13 +156,20 @@ def add_page_routes(app: FastAPI, pages: Pages) -> None:
         check_year(year)
         programme = programme_or_404(programme_id)
         instance = instance_or_404(programme, year, obligation_id, period)
-        data = read(lambda session: _instance_data(session, programme, instance, day))
+        data = await run_in_threadpool(
+            read, lambda session: _instance_data(session, programme, instance, day)
+        )
         dag_id = cycle_dag_id(programme.id, obligation_id)
         caller: Caller = request.state.caller
+        has_flow = programme.obligation(obligation_id).kind not in ("meeting", "ad_hoc")
+        may_rerun = has_flow and can_trigger(caller, dag_id)
+        dag = await dag_status(caller.token, dag_id) if may_rerun else None
+        run = await run_info(caller.token, dag_id, rerun) if may_rerun and rerun else None
         return pages.render(
             request, "obligation.html", title=f"{instance.title}（{year}）", programme=programme,
             obligation=programme.obligation(obligation_id), instance=instance, year=year, today=day, as_of=today,
-            q=query_string(today=today), dag_id=dag_id, may_rerun=can_trigger(caller, dag_id), rerun=rerun,
+            q=query_string(today=today), dag_id=dag_id, has_flow=has_flow, may_rerun=may_rerun, rerun=rerun,
+            dag=dag, run=run, busy=dag.active_for(year, period) if dag else None, run_states=RUN_STATES,
             summary_report=summary_report(settings().reports_dir, instance),
             downloads=summary_downloads(settings().reports_dir, instance), **data,
         )  # fmt: skip

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -39,6 +40,10 @@ def format_number(value: Any, metric: str = "") -> str:
         return "—"
     if isinstance(value, int | float) and is_ratio(metric):
         return f"{value:.1%}"
+    if isinstance(value, str):
+        from review_calendar.domain.labels import OUTCOMES, SUBMISSION_STATES
+
+        return SUBMISSION_STATES.get(value) or OUTCOMES.get(value) or value
     if isinstance(value, float):
         if value.is_integer():
             return f"{int(value):,}"
@@ -46,8 +51,15 @@ def format_number(value: Any, metric: str = "") -> str:
     return str(value)
 
 
-def _environment() -> Environment:
+def beijing(at: dt.datetime) -> dt.datetime:
+    """A stored time in Beijing time; a naive one (as SQLite returns it) is UTC, never the server's zone."""
     from review_calendar.domain.calendar import TZ
+
+    return (at if at.tzinfo else at.replace(tzinfo=dt.UTC)).astimezone(TZ)
+
+
+def _environment() -> Environment:
+    from review_calendar.domain.labels import GATES, PERIODS
 
     env = Environment(
         loader=FileSystemLoader(HERE / "templates"),
@@ -58,8 +70,10 @@ def _environment() -> Environment:
     env.filters["svg"] = Markup  # charts are built and escaped in review_calendar.report.charts
     env.filters["q"] = lambda value: quote(str(value), safe="")
     env.filters["date"] = lambda d: d.isoformat() if d else ""
-    env.filters["datetime"] = lambda d: d.astimezone(TZ).strftime("%Y-%m-%d %H:%M") if d else ""
+    env.filters["datetime"] = lambda d: beijing(d).strftime("%Y-%m-%d %H:%M") if d else ""
     env.filters["number"] = format_number
+    env.filters["period"] = lambda code: PERIODS.get(code, code)
+    env.filters["gate"] = lambda name: GATES.get(name, name)
     return env
 
 
@@ -71,7 +85,14 @@ class Pages:
 
     def render(self, request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
         """The page ``template`` rendered with ``context``, with :data:`PAGE_HEADERS`."""
-        from review_calendar.domain.labels import PHASES, ROLES, SUBMISSION_STATE_HINTS, SUBMISSION_STATES
+        from review_calendar.domain.labels import (
+            GATES,
+            PERIODS,
+            PHASES,
+            ROLES,
+            SUBMISSION_STATE_HINTS,
+            SUBMISSION_STATES,
+        )
 
         prefix = request.scope.get("root_path", "").rstrip("/")
         caller: Caller | None = getattr(request.state, "caller", None)
@@ -84,6 +105,9 @@ class Pages:
             state_labels=SUBMISSION_STATES,
             state_hints=SUBMISSION_STATE_HINTS,
             phase_labels=PHASES,
+            period_labels=PERIODS,
+            gate_labels=GATES,
+            operator=bool(caller and caller.is_operator),
             **context,
         )
         return HTMLResponse(html, status_code=status_code, headers=PAGE_HEADERS)
