@@ -440,7 +440,7 @@ def test_files_requests_and_grounds_are_named_in_words(session: Session, program
     review, returned = decisions_view(session, programme, YEAR)
 
     assert (returned.subject_label, returned.outcome_label, returned.state_label) == (
-        "高碑店市·专项发展规划", "退回修改", "已退回"
+        "高碑店市·专项发展规划“高碑店市_规划.xlsx”", "退回修改", "已退回"
     )  # fmt: skip
     assert returned.rule.startswith("需审阅内容的报送材料")
     assert [(f.label, f.value) for f in returned.figures] == [
