@@ -263,7 +263,9 @@ def _plain(moment: dt.datetime) -> dt.datetime:
                        local.microsecond, tzinfo=TZ)  # fmt: skip
 
 
-def next_working_slot(after: dt.datetime, every_minutes: int, calendar: WorkingCalendar | None = None) -> dt.datetime:
+def next_working_slot(
+    after: dt.datetime, every_minutes: int, calendar: WorkingCalendar | None = None
+) -> dt.datetime:
     """The first slot strictly after ``after``: every ``every_minutes`` from 00:00 Beijing time, working days only.
 
     What the inbox sweep's timetable runs at (a file sent at 16:03 on a due day

@@ -172,7 +172,9 @@ def ingest_inbox(key: str, as_of: str, *, run_id: str = "") -> dict[str, Any]:
     return {
         "key": key,
         **counts,
-        "accepted_files": [{"file": o.file, "region_code": o.region_code, "late": bool(o.is_late)} for o in report.accepted],
+        "accepted_files": [
+            {"file": o.file, "region_code": o.region_code, "late": bool(o.is_late)} for o in report.accepted
+        ],
         "rejected_files": [
             {"file": o.file, "codes": sorted({e["code"] for e in o.errors})} for o in report.rejected
         ],

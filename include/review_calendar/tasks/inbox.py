@@ -42,7 +42,11 @@ def sweep_keys(as_of: dt.date, programme_id: str | None = None, year: int | None
     keys = []
     for pid, programme in load_programmes(get_settings().programmes_dir).items():
         if programme_id in (None, pid):
-            keys += [i.key for i in instances_for_year(programme, year) if programme.obligation(i.obligation_id).dataset]
+            keys += [
+                i.key
+                for i in instances_for_year(programme, year)
+                if programme.obligation(i.obligation_id).dataset
+            ]
             keys += [f"{pid}/{year}/{o.id}/Y" for o in programme.ad_hoc_obligations if o.dataset]
     return keys
 
@@ -88,7 +92,9 @@ def sweep_now(
             result = _look(settings, *instance_of(key))
         else:
             result = ingest_inbox(key, as_of.isoformat(), run_id=run_id)
-        if any(result.get(k) for k in ("accepted", "rejected", "duplicates", "unplaced", "waiting", "would_take")):
+        if any(
+            result.get(k) for k in ("accepted", "rejected", "duplicates", "unplaced", "waiting", "would_take")
+        ):
             results.append(result)
     totals = {k: sum(int(r.get(k) or 0) for r in results) for k in ("accepted", "rejected", "duplicates")}
     totals["unplaced"] = len(_unplaced_of(results))
@@ -138,14 +144,18 @@ def alert_unplaced(settings: Any, results: list[dict[str, Any]], as_of: dt.date)
         _write_ledger(ledger_path, ledger)
         return []
     if not settings.operators:
-        log.warning("%d file(s) not placed, no operator address configured (REVIEW_CALENDAR_OPERATORS)", len(fresh))
+        log.warning(
+            "%d file(s) not placed, no operator address configured (REVIEW_CALENDAR_OPERATORS)", len(fresh)
+        )
     else:
         by_programme: dict[str, list[dict[str, str]]] = {}
         for u in fresh.values():
             by_programme.setdefault(u["programme_id"], []).append(u)
         with session_scope(settings.db_url) as session:
             for pid, files in sorted(by_programme.items()):
-                digest = hashlib.sha256("\n".join(sorted(f"{u['path']}\t{u['reason']}" for u in files)).encode())
+                digest = hashlib.sha256(
+                    "\n".join(sorted(f"{u['path']}\t{u['reason']}" for u in files)).encode()
+                )
                 queue(session, kind=ALERT_KIND, programme_id=pid, instance_key=f"{pid}/inbox", region_code=None,
                       stage=digest.hexdigest()[:32], to=list(settings.operators), subject=_subject(files),
                       body=_body(files, as_of), created_on=as_of)  # fmt: skip
