@@ -102,3 +102,27 @@ def test_a_dry_run_takes_nothing_and_alerts_nobody(sweep_env: str, operators: st
     assert placed.exists()
     (only,) = result["instances"]
     assert only["would_take"] == [str(placed.relative_to(get_settings().inbox_dir))]
+
+
+def test_the_landing_page_lists_the_unplaced_files_until_they_are_put_right(
+    sweep_env: str, operators: str
+) -> None:
+    from review_calendar.reviewer_pages.inbox import unplaced_files
+    from review_calendar_airflow.ui.rendering import _environment
+
+    _, instance = contact_list_instance()
+    folder = inbox_dir(get_settings(), instance) / "石家庄市"
+    a_contact_list(sweep_env, folder / "名单.xlsx")
+    sweep_now(DAY, PROGRAMME_ID)
+
+    listed = unplaced_files(get_settings().reports_dir)
+    html = _environment().get_template("_unplaced.html").render(unplaced=listed)
+    shutil.rmtree(folder)
+    sweep_now(DAY, PROGRAMME_ID)
+
+    assert [(u.programme_id, u.path.split("/")[-2], u.alerted_on) for u in listed] == [
+        (PROGRAMME_ID, "石家庄市", "2025-03-31")
+    ]
+    assert "无法归位的文件（1）" in html and "不是6位行政区划代码" in html
+    assert unplaced_files(get_settings().reports_dir) == []
+    assert _environment().get_template("_unplaced.html").render(unplaced=[]).strip() == ""
