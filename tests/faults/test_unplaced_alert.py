@@ -107,8 +107,9 @@ def test_a_dry_run_takes_nothing_and_alerts_nobody(sweep_env: str, operators: st
 def test_the_landing_page_lists_the_unplaced_files_until_they_are_put_right(
     sweep_env: str, operators: str
 ) -> None:
-    from review_calendar.reviewer_pages.inbox import unplaced_files
     from review_calendar_airflow.ui.rendering import _environment
+
+    from review_calendar.reviewer_pages.inbox import unplaced_files
 
     _, instance = contact_list_instance()
     folder = inbox_dir(get_settings(), instance) / "石家庄市"
