@@ -74,18 +74,10 @@ def sweep_now(
         ``rejected_files``, ``unplaced``, ``waiting``; a dry run ``would_take``),
         the ``totals`` and ``alerted`` (files reported to the operators by this sweep).
     """
-    from review_calendar.domain.programmes import load_programmes
-    from review_calendar.store.db import upgrade
-    from review_calendar.store.queries import record_instances
     from review_calendar.tasks import ingest_inbox, instance_of
 
     settings = get_settings()
     keys = sweep_keys(as_of, programme_id, year)
-    if not dry_run and keys:
-        upgrade(settings.db_url)
-        programmes = load_programmes(settings.programmes_dir)
-        for pid, cycle in sorted({(k.split("/")[0], int(k.split("/")[1])) for k in keys}):
-            record_instances(settings.db_url, programmes[pid], cycle)
     results = []
     for key in keys:
         if dry_run:
