@@ -12,6 +12,7 @@ neither Airflow nor FastAPI, so it is tested on SQLite without either.
 - :mod:`.results`: gate verdicts and aggregate figures;
 - :mod:`.decisions`: decisions by kind, proposals waiting for a reviewer, each instance's 受理记录;
 - :mod:`.common`: DAG links, a cycle's files by cell, the years with data.
+- :mod:`.inbox`: the files the inbox sweep could not place (read from its lists, not the database).
 
 A cell's state is :func:`review_calendar.aggregate.states.submission_state`, the
 rule the aggregation and the reports use too.
