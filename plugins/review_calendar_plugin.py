@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from airflow.plugins_manager import AirflowPlugin
 from review_calendar_airflow.access import PAUSE_GUARD
-from review_calendar_airflow.timetables import DeadlineTimetable, WorkingDayTimetable
+from review_calendar_airflow.timetables import (
+    DeadlineTimetable,
+    WorkingDayIntervalTimetable,
+    WorkingDayTimetable,
+)
 
 # Standard library only: the FastAPI app behind FASTAPI_APP is built on its first request,
 # so DAG parsing and task processes that load plugins never import FastAPI.
@@ -15,7 +19,7 @@ class ReviewCalendarPlugin(AirflowPlugin):
     """The review calendar's Airflow plugin."""
 
     name = "review_calendar"
-    timetables = [DeadlineTimetable, WorkingDayTimetable]
+    timetables = [DeadlineTimetable, WorkingDayTimetable, WorkingDayIntervalTimetable]
     # 审查日历: pages served by the api-server under /review-calendar, and their nav entry.
     fastapi_apps = [FASTAPI_APP]
     external_views = [NAV_VIEW]

@@ -2,7 +2,8 @@
 
 Used by the main job (``scripts/demo.py``) and the end-to-end tests, so both
 exercise exactly the same sequence: for every obligation instance in calendar
-order, the counties' files arrive in the inbox on their dates, the reminders
+order, the counties' files arrive in the inbox on their dates and are swept
+on the days they arrive (the inbox sweep's entry point), the reminders
 DAG runs a week before, on the due day and when overdue, then the instance's
 cycle DAG closes the window, gates, aggregates, decides and notifies. A
 development plan whose totals do not reconcile is stopped by the provincial
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
     from review_calendar.domain.calendar import WorkingCalendar
     from review_calendar.domain.programmes import ObligationInstance, Programme
@@ -102,16 +103,57 @@ def _timeline(programmes: dict[str, Programme], year: int) -> list[tuple[Obligat
     )
 
 
-def _remind(run: DagRunner, calendar: WorkingCalendar, instance: ObligationInstance) -> None:
-    """The reminders DAG a week before, on the due day and three working days after, once the window opened."""
+def _remind(
+    run: DagRunner,
+    calendar: WorkingCalendar,
+    instance: ObligationInstance,
+    arrivals: Sequence[Placed] = (),
+    until: dt.date | None = None,
+) -> None:
+    """The reminders DAG a week before, on the due day and three working days after, once the window opened.
+
+    In between, the inbox is swept on each day a file arrives (before ``until``,
+    the cycle's run), as the 10-minute sweep would: not every 10 minutes of a
+    simulated year, only at the moments something is there to take in.
+    """
     due = instance.effective_due
-    for label, day in (
-        ("提前一周提醒", due - dt.timedelta(days=7)),
-        ("截止日提醒", due),
-        ("逾期提醒", calendar.add_working_days(due, 3)),
-    ):
-        if day >= instance.opens_on:
-            run("reminders", f"{label} {day}", as_of=day.isoformat())
+    reminders = {
+        day: label
+        for label, day in (
+            ("提前一周提醒", due - dt.timedelta(days=7)),
+            ("截止日提醒", due),
+            ("逾期提醒", calendar.add_working_days(due, 3)),
+        )
+        if day >= instance.opens_on
+    }
+    arrived: dict[dt.date, set[str]] = {}
+    for p in arrivals:
+        if until is None or p.received_on < until:
+            arrived.setdefault(p.received_on, set()).add(p.role)
+    for day in sorted(set(reminders) | set(arrived)):
+        if day in reminders:  # the reminders run sweeps first
+            run("reminders", f"{reminders[day]} {day}", as_of=day.isoformat())
+        else:
+            # A day a broken file arrives runs the DAG: its rejection notice goes out in the same run.
+            sweep_at(day, instance.programme_id, run if arrived[day] & {"broken", "rejected"} else None)
+
+
+def sweep_at(moment: dt.date | dt.datetime, programme_id: str, run: DagRunner | None = None) -> Any:
+    """The inbox sweep at a logical moment of the simulated year.
+
+    With ``run``, the ``inbox_sweep`` DAG (sweep, then send); without, its entry
+    point :func:`review_calendar.tasks.inbox.sweep_now` in process (what it
+    queues goes out with the next DAG run that sends).
+
+    Returns:
+        The DAG run's state, or the sweep's result.
+    """
+    from review_calendar.tasks.inbox import sweep_now
+
+    day = moment.date() if isinstance(moment, dt.datetime) else moment
+    if run is not None:
+        return run("inbox_sweep", f"收件箱巡检 {day}", as_of=day.isoformat(), programme=programme_id)
+    return sweep_now(day, programme_id, run_id=f"demo__inbox_sweep__{moment.isoformat()}")
 
 
 def _correct_and_rerun(
@@ -194,8 +236,8 @@ def run_year(
         mismatched = None
         if obligation.dataset == "development_plan":
             mismatched = mismatch_plan_totals(placed, settings, programme, instance)
-        _remind(run, calendar, instance)
         as_of = calendar.add_working_days(due, 5)
+        _remind(run, calendar, instance, placed, as_of)
         state = run(
             f"review_cycle__{programme.id}__{instance.obligation_id}",
             f"截止后汇总 {as_of}",

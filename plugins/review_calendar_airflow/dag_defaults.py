@@ -28,6 +28,7 @@ APPROVED_TAGS = frozenset(
         "bulletin",
         "record",
         "decisions",
+        "inbox",
     }
 )
 

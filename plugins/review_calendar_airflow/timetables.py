@@ -142,3 +142,51 @@ class WorkingDayTimetable(Timetable):
         if restriction.latest is not None and run_at > restriction.latest:
             return None
         return DagRunInfo.exact(run_at)
+
+
+class WorkingDayIntervalTimetable(Timetable):
+    """A run every ``every_minutes`` minutes through each Chinese working day (Asia/Shanghai), holidays skipped.
+
+    Slots start at 00:00 Beijing time; weekends and holidays have none, make-up
+    working days (调休) have all. Without catch-up the latest slot that has
+    passed runs at once and missed ones are skipped, as cron schedules do.
+    """
+
+    def __init__(self, every_minutes: int = 10) -> None:
+        if not 1 <= every_minutes <= 1440:
+            raise ValueError("every_minutes must be between 1 and 1440")
+        self.every_minutes = every_minutes
+        self.description = f"工作日每 {every_minutes} 分钟（北京时间，节假日不运行，调休上班日运行）"
+
+    @property
+    def summary(self) -> str:
+        return f"工作日每 {self.every_minutes} 分钟"
+
+    def serialize(self) -> dict[str, Any]:
+        return {"every_minutes": self.every_minutes}
+
+    @classmethod
+    def deserialize(cls, data: dict[str, Any]) -> Timetable:
+        return cls(int(data["every_minutes"]))
+
+    def infer_manual_data_interval(self, *, run_after: DateTime) -> DataInterval:
+        return DataInterval.exact(run_after)
+
+    def next_dagrun_info(
+        self, *, last_automated_data_interval: DataInterval | None, restriction: TimeRestriction
+    ) -> DagRunInfo | None:
+        from review_calendar.domain.runs import next_working_slot, previous_working_slot
+
+        if last_automated_data_interval is not None:
+            after = last_automated_data_interval.end
+        elif restriction.earliest is None:
+            return None
+        else:
+            after = restriction.earliest - dt.timedelta(microseconds=1)
+        if not restriction.catchup:
+            latest = previous_working_slot(_now(), self.every_minutes)
+            after = max(after, latest - dt.timedelta(microseconds=1))
+        run_at = pendulum_instance(next_working_slot(after, self.every_minutes))
+        if restriction.latest is not None and run_at > restriction.latest:
+            return None
+        return DagRunInfo.exact(run_at)

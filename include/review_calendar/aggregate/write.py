@@ -20,6 +20,7 @@ from review_calendar.aggregate.compute import ProvinceAggregate, compute_provinc
 from review_calendar.aggregate.figures import STATE_COUNTS, STATE_FIGURES
 from review_calendar.aggregate.states import region_names
 from review_calendar.store.db import upsert
+from review_calendar.store.expected import expected_at_close
 from review_calendar.store.models import Aggregate
 from review_calendar.store.queries import instance_filter
 
@@ -151,11 +152,14 @@ def aggregate_province(
         programme: The programme.
         instance: The obligation instance.
         as_of: The day the states are computed for.
-        submitters: Who must submit (default: :func:`~review_calendar.store.queries.expected_submitters`).
+        submitters: Who must submit (default: those recorded at the close,
+            :func:`~review_calendar.store.expected.expected_at_close`).
 
     Returns:
         The aggregate (its ``states`` feed the reports), with ``rows_written``.
     """
+    if submitters is None:  # a finished cycle keeps whom it expected at its close (store.expected)
+        submitters = expected_at_close(session, programme, instance, as_of)
     agg = compute_province(session, programme, instance, as_of, submitters)
     rows = _rows(agg)
     written = upsert_aggregates(session, rows)
@@ -185,13 +189,15 @@ def aggregate_city(
         instance: The obligation instance.
         as_of: The day the states are computed for.
         city_code: The city (a city code as in ``Submitter.city_code``).
-        submitters: Who must submit (default: the expected submitters).
+        submitters: Who must submit (default: those recorded at the close).
 
     Returns:
         JSON-serialisable: ``city_code``, ``city_name``, ``expected`` and each state
         count, ``figures`` (metric → value or None), ``lagging`` (region codes) and
         ``rows_written``.
     """
+    if submitters is None:  # a finished cycle keeps whom it expected at its close (store.expected)
+        submitters = expected_at_close(session, programme, instance, as_of)
     agg = compute_province(session, programme, instance, as_of, submitters)
     written = upsert_aggregates(session, _rows(agg, city=city_code))
     match = agg.cities[agg.cities["city_code"] == city_code]

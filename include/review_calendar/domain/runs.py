@@ -254,3 +254,50 @@ def previous_working_day_run(
 def decision_dag_id(programme_id: str) -> str:
     """The decision DAG of a programme (its Required Actions), ``decisions__<programme>``."""
     return f"decisions__{programme_id}"
+
+
+def _plain(moment: dt.datetime) -> dt.datetime:
+    """``moment`` in Beijing time as a plain ``datetime``, to the microsecond (pendulum's arithmetic differs)."""
+    local = moment.astimezone(TZ)
+    return dt.datetime(local.year, local.month, local.day, local.hour, local.minute, local.second,
+                       local.microsecond, tzinfo=TZ)  # fmt: skip
+
+
+def next_working_slot(
+    after: dt.datetime, every_minutes: int, calendar: WorkingCalendar | None = None
+) -> dt.datetime:
+    """The first slot strictly after ``after``: every ``every_minutes`` from 00:00 Beijing time, working days only.
+
+    What the inbox sweep's timetable runs at (a file sent at 16:03 on a due day
+    is judged at 16:10, a Saturday file on Monday at 00:00).
+    """
+    calendar = calendar or default_calendar()
+    step = dt.timedelta(minutes=every_minutes)
+    local = _plain(after)
+    day = local.date()
+    if calendar.is_working_day(day):
+        midnight = dt.datetime.combine(day, dt.time(0), tzinfo=TZ)
+        slot = midnight + step * ((local - midnight) // step + 1)
+        if slot.date() == day:
+            return slot
+    day = calendar.next_working_day(day + dt.timedelta(days=1))
+    return dt.datetime.combine(day, dt.time(0), tzinfo=TZ)
+
+
+def previous_working_slot(
+    moment: dt.datetime, every_minutes: int, calendar: WorkingCalendar | None = None
+) -> dt.datetime:
+    """The last slot of :func:`next_working_slot` at or before ``moment`` (run at once without catch-up)."""
+    calendar = calendar or default_calendar()
+    step = dt.timedelta(minutes=every_minutes)
+    local = _plain(moment)
+    day = local.date()
+    if calendar.is_working_day(day):
+        midnight = dt.datetime.combine(day, dt.time(0), tzinfo=TZ)
+        return midnight + step * ((local - midnight) // step)
+    for _ in range(31):
+        day -= dt.timedelta(days=1)
+        if calendar.is_working_day(day):
+            midnight = dt.datetime.combine(day, dt.time(0), tzinfo=TZ)
+            return midnight + step * (-(-dt.timedelta(days=1) // step) - 1)  # the day's last slot
+    raise ValueError(f"no working day within 31 days before {local.date().isoformat()}")

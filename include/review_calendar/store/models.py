@@ -112,6 +112,8 @@ class ObligationInstanceRow(Base):
     effective_due: Mapped[dt.date] = mapped_column(Date)
     opens_on: Mapped[dt.date] = mapped_column(Date)
     state: Mapped[str] = mapped_column(String(16), default="planned")  # planned, open, closed, aggregated
+    # Who was expected at the first aggregation after the close (store.expected): re-runs reproduce the figures.
+    expected: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)
 
 
 class Submission(Base):

@@ -157,7 +157,8 @@ def ingest_inbox(key: str, as_of: str, *, run_id: str = "") -> dict[str, Any]:
     decision for the audit trail, and each rejected one gets a rejection notice.
 
     Returns:
-        Counts and the rejected files with their error codes (no contact data).
+        Counts, the accepted files (name, region, late) and the rejected files with
+        their error codes (no contact data), and the sweep's summary.
     """
     import datetime as dt
 
@@ -172,6 +173,9 @@ def ingest_inbox(key: str, as_of: str, *, run_id: str = "") -> dict[str, Any]:
     return {
         "key": key,
         **counts,
+        "accepted_files": [
+            {"file": o.file, "region_code": o.region_code, "late": bool(o.is_late)} for o in report.accepted
+        ],
         "rejected_files": [
             {"file": o.file, "codes": sorted({e["code"] for e in o.errors})} for o in report.rejected
         ],

@@ -35,11 +35,13 @@ def _calendar_data(session: Any, year: int | None, day: dt.date) -> dict[str, An
     from review_calendar.reviewer_pages.calendar import calendar_view
     from review_calendar.reviewer_pages.common import cycle_years
     from review_calendar.reviewer_pages.decisions import pending_view
+    from review_calendar.reviewer_pages.inbox import unplaced_files
 
     chosen = year_or_default(year, session, day)
     return {
         "year": chosen,
         "pending": pending_view(session, list(programmes().values()), day),
+        "unplaced": unplaced_files(settings().reports_dir),
         "calendars": calendar_view(session, programmes(), chosen, day),
         "years": sorted({*cycle_years(session), chosen, day.year}, reverse=True),
     }

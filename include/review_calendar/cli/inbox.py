@@ -1,0 +1,98 @@
+"""``review-calendar inbox sweep``: take in what waits in the inboxes now, as the 10-minute sweep does."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from review_calendar.cli.common import EXIT_DOMAIN, EXIT_OK, iso_date, programme_named
+
+if TYPE_CHECKING:
+    import argparse
+
+
+def register(subparsers: Any) -> None:
+    """Add ``inbox sweep`` to the ``review-calendar`` parser.
+
+    Args:
+        subparsers: The object ``ArgumentParser.add_subparsers()`` returned.
+    """
+    group = subparsers.add_parser("inbox", help="the folder inbox").add_subparsers(
+        dest="inbox_command", required=True
+    )
+    p = group.add_parser(
+        "sweep", help="take in the files waiting in the inboxes (as the inbox_sweep DAG does)"
+    )
+    p.add_argument("--programme", required=True)
+    p.add_argument("--year", type=int, help="every obligation of this cycle year (default: those open today)")
+    p.add_argument("--as-of", type=iso_date, help="the sweep's day YYYY-MM-DD (default: today, Beijing time)")
+    p.add_argument("--dry-run", action="store_true", help="only list what would be taken in; take nothing")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_sweep)
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    """Sweep one programme's inboxes and print, in Chinese, what was taken in, rejected and not placed.
+
+    Rejection notices and the operators' alert are queued in the outbox; the
+    next ``inbox_sweep`` run (or ``remind --send``) delivers them.
+
+    Args:
+        args: ``programme``, ``year`` (or None), ``as_of`` (or None), ``dry_run``, ``json``.
+
+    Returns:
+        0, or 1 when a file was rejected or could not be placed.
+
+    Raises:
+        UsageError: Unknown programme (exit code 2).
+    """
+    from review_calendar.settings import get_settings
+    from review_calendar.store.db import upgrade
+    from review_calendar.store.queries import record_instances
+    from review_calendar.tasks.inbox import sweep_keys, sweep_now, today
+
+    programme = programme_named(args.programme)
+    day = args.as_of or today()
+    if not args.dry_run:
+        url = get_settings().db_url
+        upgrade(url)
+        for cycle in sorted({int(k.split("/")[1]) for k in sweep_keys(day, programme.id, args.year)}):
+            record_instances(url, programme, cycle)
+    result = sweep_now(day, programme.id, year=args.year, dry_run=args.dry_run)
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+    else:
+        print_sweep(result, dry_run=args.dry_run)
+    totals = result["totals"]
+    return EXIT_DOMAIN if totals["rejected"] or totals["unplaced"] else EXIT_OK
+
+
+def print_sweep(result: dict[str, Any], *, dry_run: bool = False) -> None:
+    """The sweep in Chinese: per instance the files taken in, rejected and waiting; then the unplaced ones."""
+    print(
+        f"收件箱巡检（{result['as_of']}{'，试运行' if dry_run else ''}）：检查 {result['swept']} 个报送事项"
+    )
+    unplaced: dict[str, str] = {}
+    for r in result["instances"]:
+        print(f"{r['key']}：")
+        for name in r.get("would_take", []):
+            print(f"  将接收 {name}")
+        for f in r.get("accepted_files", []):
+            print(f"  已接收 {f['file']}（{f['region_code']}{'，逾期' if f['late'] else ''}）")
+        for f in r.get("rejected_files", []):
+            print(f"  已退回 {f['file']}（{'、'.join(f['codes'])}），退回通知已登记发送")
+        if r.get("duplicates"):
+            print(f"  已存在 {r['duplicates']} 个（相同文件已接收过）")
+        for name in r.get("waiting", []):
+            print(f"  仍在上传 {name}（下次巡检再接收）")
+        for u in [*r.get("unplaced", []), *r.get("stray", [])]:
+            unplaced.setdefault(u["path"], u["reason"])
+    if unplaced:
+        print(f"无法归位 {len(unplaced)} 个（未接收，文件仍在原处）：")
+        for path, reason in sorted(unplaced.items()):
+            print(f"  {path}：{reason}")
+    totals = result["totals"]
+    print(f"合计：接收 {totals['accepted']} 个，退回 {totals['rejected']} 个，已存在 {totals['duplicates']} 个，"
+          f"无法归位 {totals['unplaced']} 个")  # fmt: skip
+    if result.get("alerted"):
+        print(f"已提醒运维人员：{len(result['alerted'])} 个新发现的无法归位文件")
