@@ -133,6 +133,6 @@ def cmd_template(args: argparse.Namespace) -> int:
     if not obligation.template:
         raise UsageError(f"obligation {obligation.id!r} has no template (nothing is submitted)")
     path = write_template(obligation.template, Path(args.out), programme_title=programme.name,
-                          obligation_title=obligation.title, due=due_text(instance))  # fmt: skip
+                          obligation_title=obligation.title, due=due_text(instance), instance=instance)  # fmt: skip
     print(f"template written: {path}")
     return EXIT_OK

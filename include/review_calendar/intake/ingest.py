@@ -22,6 +22,7 @@ from review_calendar.intake import inbox
 from review_calendar.intake import issues as E
 from review_calendar.intake.datasets import get_dataset
 from review_calendar.intake.filenames import name_issue, safe_file_name
+from review_calendar.intake.identity import file_identity, identity_issue
 from review_calendar.intake.issues import IntakeIssue, IntakeRejected, has_errors, issue
 from review_calendar.intake.reader import FileContent, file_digest, read_file
 from review_calendar.intake.row_rules import RowContext
@@ -295,6 +296,10 @@ def parse_file(
     unsafe = name_issue(name)
     if unsafe is not None:
         parsed.issues.append(unsafe)
+        return parsed
+    elsewhere = identity_issue(parsed.name, file_identity(content.data), instance)
+    if elsewhere is not None:
+        parsed.issues.append(elsewhere)
         return parsed
     obligation = programme.obligation(instance.obligation_id)
     if not obligation.dataset:
