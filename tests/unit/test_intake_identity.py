@@ -72,3 +72,38 @@ def test_file_without_properties_says_nothing() -> None:
     assert file_identity((OFFICE / "growth_150.xlsx").read_bytes()) is None
     assert file_identity((OFFICE / "growth_150.xls").read_bytes()) is None
     assert file_identity("行政区划代码,地区名称\n".encode()) is None
+
+
+@pytest.fixture
+def cli_env(migrated_url: str, review_env: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    from review_calendar_demo.seed import seed_demo
+
+    monkeypatch.setenv("REVIEW_CALENDAR_DB_URL", migrated_url)
+    seed_demo(migrated_url)
+    return migrated_url
+
+
+def test_ingest_of_a_file_alone_takes_its_instance_from_the_file(
+    cli_env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`review-calendar ingest FILE` without --programme/--year/--obligation: the template says them."""
+    import json
+
+    from review_calendar.cli import main
+
+    path = shutil.copy(STAMPED, tmp_path / "石家庄联系人.xlsx")
+
+    code = main(["ingest", str(path), "--received-on", "2025-03-20", "--json"])
+
+    report = json.loads(capsys.readouterr().out)
+    assert report["instance"] == "hebei_smart_cluster/2025/contact_list/Y"
+    assert code == 0, report
+
+
+def test_ingest_of_a_csv_alone_asks_for_its_instance(cli_env: str, tmp_path: Path) -> None:
+    from review_calendar.cli import main
+
+    path = tmp_path / "联系人.csv"
+    path.write_text("行政区划代码,地区名称\n130100,石家庄市\n", encoding="utf-8")
+
+    assert main(["ingest", str(path)]) == 2
