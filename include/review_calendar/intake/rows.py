@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from review_calendar.intake.spec import Dataset
     from review_calendar.intake.table import RawTable
 
-__all__ = ["Record", "Submission", "read_submission", "validate_rows"]
+__all__ = ["Record", "Submission", "is_total_row", "read_submission", "validate_rows"]
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ def validate_rows(
     totals: list[tuple[int, RawRow]] = []
     total_labels = set(dataset.total_row_labels)
     for number, raw in table.rows:
-        if _is_total_row(raw, total_labels):
+        if is_total_row(raw, total_labels):
             totals.append((number, raw))
             continue
         record, row_issues = rows.check(number, raw)
@@ -81,7 +81,7 @@ def validate_rows(
     return records, issues
 
 
-def _is_total_row(raw: RawRow, labels: set[str]) -> bool:
+def is_total_row(raw: RawRow, labels: set[str]) -> bool:
     """Whether a row is a 合计 row: one of its cells says 合计 (总计, 小计).
 
     Any cell, not only the first filled one: a region code merged down over
