@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from pathlib import Path
 
 import pytest
@@ -113,3 +114,24 @@ def test_latest_receipt_counts_whether_from_the_county_or_its_city(env) -> None:
         (LIXIAN, "accepted", "保定市汇总.xlsx"),
         (GAOBEIDIAN, "accepted", "保定市汇总.xlsx"),
     ]
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="the demo's .xls is saved by LibreOffice")
+def test_demo_year_sends_a_city_table_and_an_xls(env) -> None:
+    """The demo's 半年报: 保定's two on-time counties in one city table, one county's file as .xls."""
+    from review_calendar.tasks import ingest_inbox
+    from review_calendar_demo.scenario import place_submissions
+
+    url, settings, _ = env
+
+    placed = place_submissions(url, settings, A, REPORT)
+    ingest_inbox(REPORT.key, "2026-01-31")
+
+    shapes = sorted((p.role, p.region_code, p.path.suffix) for p in placed if p.role in ("city", "xls"))
+    [xls] = [p.region_code for p in placed if p.role == "xls"]
+    assert shapes == [("city", LIXIAN, ".xlsx"), ("city", GAOBEIDIAN, ".xlsx"), ("xls", xls, ".xls")]
+    with session_scope(url) as s:
+        rows = s.scalars(select(Submission).where(Submission.status == "accepted")).all()
+        by_region = {r.region_code: r.file_name for r in rows}
+    assert by_region[LIXIAN] == by_region[GAOBEIDIAN] == f"{BAODING}_各县汇总表.xlsx"
+    assert by_region[xls].endswith(".xls")
