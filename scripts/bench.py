@@ -22,6 +22,10 @@ code is 0 unless a step crashed.
    rolled up per province (``aggregate.national.national_rollup``).
 4. One national reminder day: ``scripts/bench_reminders.py`` (≈3,000 e-mails to
    a local SMTP server in a child process, then the same day again).
+5. One county file from a cold command line: ``scripts/bench_ingest.py``
+   (``review-calendar ingest`` of one valid file beside a bare
+   ``python -c "import pandas"``, alternated, median; goal ≤ 2×, and no
+   Great Expectations import on that path).
 
 National scope: the national programme variants (``scope: national``) draw
 their submitters from every province (``Programme.region_prefix`` is empty).
@@ -853,6 +857,33 @@ def bench_reminders(table: Table, work: Path, env: dict[str, str], regions: int)
     table.memory(step, m, " (largest process: sender or SMTP server)")
 
 
+def bench_ingest(table: Table, work: Path, env: dict[str, str], rounds: int) -> None:
+    """Step 5: ``review-calendar ingest`` of one valid file from a cold command line vs a bare ``import pandas``."""
+    step = "5 one county file, cold command line"
+    m = measure(
+        [sys.executable, str(ROOT / "scripts" / "bench_ingest.py"), str(work / "ingest"), str(rounds)],
+        env,
+        work,
+    )
+    if not m.ok:
+        table.crash(step, m)
+        return
+    r = json.loads(m.stdout.strip().splitlines()[-1])
+    table.add(step, f'bare `python -c "import pandas"`: {r["pandas_s"]:.2f} s (median of {rounds})')
+    table.add(
+        step,
+        f"`review-calendar ingest` of one valid file: {r['ingest_s']:.2f} s = **{r['ratio']:.2f}×** the bare import",
+        "≤ 2×",
+        r["ratio"] <= 2.0,
+    )
+    table.add(
+        step,
+        f"Great Expectations imported by the ingest command: {'yes' if r['gx_imported'] else 'no'}",
+        "no",
+        not r["gx_imported"],
+    )
+
+
 def main() -> int:
     """Run every step, print the machine, the table and the notes."""
     if len(sys.argv) > 1 and sys.argv[1] == "_child":
@@ -866,7 +897,10 @@ def main() -> int:
     parser.add_argument("--sample", type=int, help="files for the per-file GX baseline (default 50)")
     parser.add_argument("--rounds", type=int, help="rounds of the parse measurement (default 3)")
     parser.add_argument(
-        "--only", choices=("parse", "national", "reminders"), action="append", help="run only these steps"
+        "--only",
+        choices=("parse", "national", "reminders", "ingest"),
+        action="append",
+        help="run only these steps",
     )
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (its path is printed)")
     args = parser.parse_args()
@@ -875,7 +909,7 @@ def main() -> int:
     for key, value in (quick if args.quick else full).items():
         if getattr(args, key) is None:
             setattr(args, key, value)
-    only = set(args.only or ("parse", "national", "reminders"))
+    only = set(args.only or ("parse", "national", "reminders", "ingest"))
 
     work = Path(tempfile.mkdtemp(prefix="rc-bench-"))
     env = child_env(work)
@@ -897,6 +931,9 @@ def main() -> int:
         if "reminders" in only:
             print(f"==> 4 reminders ({args.reminders})", flush=True)
             bench_reminders(table, work, env, args.reminders)
+        if "ingest" in only:
+            print("==> 5 one county file, cold command line", flush=True)
+            bench_ingest(table, work, env, max(args.rounds, 3))
     finally:
         if args.keep:
             print(f"kept {work}")

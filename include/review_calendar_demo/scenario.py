@@ -54,6 +54,9 @@ EVALUATION_SCORES = (91.0, 88.0, 86.0, 52.0, 73.0, 95.0, 82.0, 65.0, 90.0)
 VIOLATIONS = {"hebei_smart_cluster": {"baigou_luggage": "部分专项资金用于非试点项目，资金使用不符合试点要求"}}
 #: Clusters whose earliest earlier-year annual table is not on file: their three-year criteria are undeterminable.
 HISTORY_GAPS = ("anping_wire_mesh",)
+#: The county obligation whose files show the shapes officials send besides .xlsx: one city's combined
+#: table for its on-time counties (split per county at intake) and one county's .xls (Excel 97-2003).
+SHAPES_OBLIGATION = "half_year_report"
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +66,7 @@ class Placed:
     path: Path
     region_code: str
     received_on: dt.date
-    role: str  # on_time, late, broken, corrected
+    role: str  # on_time, late, broken, corrected; city (a county's rows in its city's table), xls (on time, .xls)
 
 
 def _place(path: Path, day: dt.date, region: str, role: str, out: list[Placed]) -> None:
@@ -204,7 +207,61 @@ def place_submissions(
             ((r.code, r.name) for r in regions.values() if r.parent_code == submitter.region_code and r.level == "county"),
         )[:2] if obligation.submitter == "city" else None  # fmt: skip
         _place_one(folder, programme, instance, submitter, position, counties, placed)
+    if instance.obligation_id == SHAPES_OBLIGATION and obligation.submitter == "county":
+        _combine_for_city(folder, programme, instance, submitters, placed)
+        _save_one_as_xls(placed)
     return placed
+
+
+def _combine_for_city(
+    folder: Path,
+    programme: Programme,
+    instance: ObligationInstance,
+    submitters: list[Submitter],
+    placed: list[Placed],
+) -> None:
+    """The first city with two counties sending once (on time or late) sends one table of both instead.
+
+    The table arrives on the later of their days, so a county of it may turn late.
+    """
+    by_code = {s.region_code: s for s in submitters}
+    cities: dict[str, list[Placed]] = {}
+    for p in placed:
+        if p.role in ("on_time", "late") and p.region_code in by_code:
+            cities.setdefault(by_code[p.region_code].city_code, []).append(p)
+    city, files = next(((c, f) for c, f in sorted(cities.items()) if len(f) >= 2), (None, []))
+    if city is None:
+        return
+    dataset = programme.obligation(instance.obligation_id).dataset or ""
+    rows = [r for f in files for r in records_for(programme, instance, by_code[f.region_code])[dataset]]
+    day = max(f.received_on for f in files)
+    for f in files:
+        f.path.unlink()
+        placed.remove(f)
+    path = write_xlsx(folder / city / f"{city}_各县汇总表.xlsx", {dataset: rows}, "各县（市、区）汇总表")
+    for f in files:
+        _place(path, day, f.region_code, "city", placed)
+
+
+def _save_one_as_xls(placed: list[Placed]) -> None:
+    """The first other on-time file saved again as .xls (Excel 97-2003) by LibreOffice, when it is installed."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    target = next((p for p in placed if p.role == "on_time" and p.path.suffix == ".xlsx"), None)
+    if target is None or shutil.which("soffice") is None:
+        return
+    with tempfile.TemporaryDirectory() as profile:
+        subprocess.run(
+            ["soffice", f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to",
+             "xls:MS Excel 97", "--outdir", str(target.path.parent), str(target.path)],
+            check=True, capture_output=True, timeout=180,
+        )  # fmt: skip
+    xls = target.path.with_suffix(".xls")
+    target.path.unlink()
+    placed[placed.index(target)] = Placed(xls, target.region_code, target.received_on, "xls")
+    set_received(xls, target.received_on)
 
 
 def mismatch_plan_totals(

@@ -233,6 +233,10 @@ def run_year(
         roles = Counter(p.role for p in placed)
         say(f"    收件箱：{len(placed)} 个文件（按时 {roles['on_time']}、逾期 {roles['late']}、"
             f"有误 {roles['broken']}、更正 {roles['corrected']}）")  # fmt: skip
+        if roles["city"] or roles["xls"]:
+            say(
+                f"    其中市级汇总表按县拆分受理 {roles['city']} 个县，Excel 97-2003（.xls）文件 {roles['xls']} 个"
+            )
         mismatched = None
         if obligation.dataset == "development_plan":
             mismatched = mismatch_plan_totals(placed, settings, programme, instance)

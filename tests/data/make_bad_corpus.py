@@ -685,9 +685,9 @@ def cases() -> list[Case]:
             "column_extra.xlsx",
             "contact_list",
             "COLUMN_UNEXPECTED",
-            lambda p: write_xlsx(p, [[*r, "备注" if i == 0 else ""] for i, r in enumerate(c())]),
+            lambda p: write_xlsx(p, [[*r[:-1], "备注" if i == 0 else "", r[-1]] for i, r in enumerate(c())]),
             2,
-            case="extra column",
+            case="column inserted among the template's",
         ),
         Case(
             "column_renamed.xlsx",

@@ -2,9 +2,10 @@
 
 A title row, a "填报单位" line or blank rows may sit above the header
 (:func:`find_header`); the header's cells are then matched to the template's
-columns (:func:`map_columns`). A missing, renamed, duplicated or extra column,
+columns (:func:`map_columns`). A missing, renamed, duplicated or inserted column,
 data without a header or a merged header cell is an issue that rejects the
-file: the columns are the contract of the template.
+file: the columns are the contract of the template. A column added after the
+template's last column (备注) is ignored with a warning.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
     from review_calendar.intake.grid import Cell, Grid, Sheet
-    from review_calendar.intake.issues import IntakeIssue, IssueFactory
+    from review_calendar.intake.issues import IntakeIssue, IssueFactory, Severity
     from review_calendar.intake.reader import ReadLimits
 
 __all__ = ["find_header", "layout_match", "locate_header", "map_columns", "merged_header_issues"]
@@ -135,7 +136,8 @@ def map_columns(
     Returns:
         ``(template header → 0-based column, issues)``; the issues name
         duplicated, renamed, missing and extra columns and data without a
-        header. Any issue rejects the file.
+        header. Any error rejects the file; a headed column after the
+        template's columns (an official's 备注) is a warning and is not read.
     """
     header_number = header_index + 1
     positions, duplicates, unexpected, issues = _match_headers(
@@ -145,16 +147,20 @@ def map_columns(
     issues.extend(_headerless_data(cells[header_index + 1 :], known, where, header_number, new))
     renamed, missing = _missing_or_renamed(positions, unexpected, wanted, where, header_number, new)
     issues.extend(missing)
+    last = max(positions.values(), default=-1)
     for index, text in unexpected:
-        if index not in renamed:
-            issues.append(
-                new(
-                    E.COLUMN_UNEXPECTED,
-                    f"{where}{column_letter(index)}列“{text}”不是模板中的列，请删除该列，不要在模板中增加列。",
-                    row=header_number,
-                    value=text,
-                )
+        if index in renamed:
+            continue
+        if index > last:
+            # A column added after the template's own (备注): ignored, the official is told so.
+            message = f"{where}{column_letter(index)}列“{text}”不是模板中的列，已忽略该列内容；今后请不要在模板中增加列。"
+            severity: Severity = "warning"
+        else:
+            message = (
+                f"{where}{column_letter(index)}列“{text}”不是模板中的列，请删除该列，不要在模板中增加列。"
             )
+            severity = "error"
+        issues.append(new(E.COLUMN_UNEXPECTED, message, row=header_number, value=text, severity=severity))
     return positions, issues
 
 

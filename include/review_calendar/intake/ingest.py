@@ -15,13 +15,15 @@ over all new rows of the batch (:func:`run_row_checks`), not once per file.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from review_calendar.intake import inbox
 from review_calendar.intake import issues as E
+from review_calendar.intake.city_files import is_city_folder, split_city_file
 from review_calendar.intake.datasets import get_dataset
 from review_calendar.intake.filenames import name_issue, safe_file_name
+from review_calendar.intake.identity import file_identity, identity_issue
 from review_calendar.intake.issues import IntakeIssue, IntakeRejected, has_errors, issue
 from review_calendar.intake.reader import FileContent, file_digest, read_file
 from review_calendar.intake.row_rules import RowContext
@@ -35,6 +37,7 @@ if TYPE_CHECKING:
 
     from review_calendar.domain.programmes import ObligationInstance, Programme
     from review_calendar.domain.regions import Region
+    from review_calendar.intake.spec import Dataset
 
 __all__ = [
     "FileOutcome",
@@ -241,14 +244,56 @@ def parse_batch(
                 parsed = parse_file(
                     path, name, programme, instance, scope.regions.keys(), received_on, content
                 )
-                if not parsed.rejected:
-                    attribute_region(parsed, programme, instance, scope.regions, scope.expected)
                 hint = hints.get(path) if hints is not None else inbox.region_hint(path)
-                _apply_region_hint(parsed, submitter, hint)
-                batch.parsed.append(parsed)
+                parts = _city_parts(parsed, content, programme, instance, scope, hint)
+                if parts is not None:
+                    batch.parsed.extend(parts)
+                else:
+                    if not parsed.rejected:
+                        attribute_region(parsed, programme, instance, scope.regions, scope.expected)
+                    _apply_region_hint(parsed, submitter, hint)
+                    batch.parsed.append(parsed)
         if progress:
             progress(n)
     return batch
+
+
+def _city_parts(
+    parsed: ParsedFile,
+    content: FileContent,
+    programme: Programme,
+    instance: ObligationInstance,
+    scope: IntakeScope,
+    hint: str | None,
+) -> list[ParsedFile] | None:
+    """A city's combined file for its counties, split into one part per county (:mod:`.city_files`).
+
+    None when the file is not one: the obligation is not owed by counties, the
+    folder is not a city's, the template has several sheets, or the rows are
+    no county of that city.
+    """
+    obligation = programme.obligation(instance.obligation_id)
+    if obligation.submitter != "county" or not obligation.dataset or not is_city_folder(hint, scope.regions):
+        return None
+    specs = template_datasets(obligation.dataset)
+    if len(specs) != 1 or content.data is None:
+        return None
+    assert hint is not None
+    context = _row_context(programme, instance, specs[0], scope.regions.keys())
+    parts = split_city_file(
+        parsed, content, specs[0], context, hint, scope.regions, lambda **kw: replace(parsed, **kw)
+    )
+    for part in parts or ():
+        code = part.region_code
+        if scope.expected and code != hint and code not in scope.expected:
+            name = scope.regions[code].name if code in scope.regions else code
+            message = (
+                f"{name}（{code}）不在本期“{instance.title}”的报送范围内，请核对行政区划代码或联系省厅。"
+            )
+            part.issues.append(
+                issue(part.name, E.REGION_NOT_EXPECTED, message, column="行政区划代码", value=code)
+            )
+    return parts
 
 
 def _load(path: Path) -> FileContent:
@@ -296,21 +341,18 @@ def parse_file(
     if unsafe is not None:
         parsed.issues.append(unsafe)
         return parsed
+    elsewhere = identity_issue(parsed.name, file_identity(content.data), instance)
+    if elsewhere is not None:
+        parsed.issues.append(elsewhere)
+        return parsed
     obligation = programme.obligation(instance.obligation_id)
     if not obligation.dataset:
         parsed.issues.append(
             issue(parsed.name, E.OBLIGATION_MISMATCH, f"“{obligation.title}”不接收报送文件。")
         )
         return parsed
-    expected_year = instance.cycle_year + obligation.data_year_offset
-    period = obligation.expects.get("period") or (instance.period if instance.period != "Y" else None)
     for spec in template_datasets(obligation.dataset):
-        context = RowContext(
-            known_region_codes=known_codes,
-            expected_year=expected_year if spec.year_column else None,
-            expected_period=period if spec.period_column else None,
-            max_pilot_years=programme.validity.max_pilot_years,
-        )
+        context = _row_context(programme, instance, spec, known_codes)
         try:
             sub = read_submission(path, spec, name=name, context=context, content=content)
         except IntakeRejected as rejection:
@@ -320,6 +362,20 @@ def parse_file(
         parsed.sheets[spec.id] = sub.sheet or ""
         parsed.issues.extend(sub.warnings)
     return parsed
+
+
+def _row_context(
+    programme: Programme, instance: ObligationInstance, spec: Dataset, known_codes: Collection[str]
+) -> RowContext:
+    """What the rows of ``spec`` are checked against for ``instance``: regions, year, period, pilot length."""
+    obligation = programme.obligation(instance.obligation_id)
+    period = obligation.expects.get("period") or (instance.period if instance.period != "Y" else None)
+    return RowContext(
+        known_region_codes=known_codes,
+        expected_year=instance.cycle_year + obligation.data_year_offset if spec.year_column else None,
+        expected_period=period if spec.period_column else None,
+        max_pilot_years=programme.validity.max_pilot_years,
+    )
 
 
 def attribute_region(

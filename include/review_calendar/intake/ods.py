@@ -2,7 +2,7 @@
 
 An .ods is a zip like an .xlsx: its size, parts and ratios are bounded and
 content.xml is inflated once with its size capped and its CRC verified
-(:func:`~review_calendar.intake.xlsx.inflate_parts`). python-calamine reads
+(:func:`~review_calendar.intake.zipparts.inflate_parts`). python-calamine reads
 the values; what it cannot tell is read from content.xml here and only here:
 percent cells (``office:value-type="percentage"``: 150 % is stored as 1.5),
 formulas (``table:formula``) and whether their result was saved (a value
@@ -23,7 +23,8 @@ from review_calendar.intake import issues as E
 from review_calendar.intake.grid import Sheet, column_letter, mark_percent_cells
 from review_calendar.intake.issues import FileProblem
 from review_calendar.intake.table import build_table
-from review_calendar.intake.xlsx import check_zip, inflate_parts, open_calamine
+from review_calendar.intake.xlsx import open_calamine
+from review_calendar.intake.zipparts import check_zip, inflate_parts
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence

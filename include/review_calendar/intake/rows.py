@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from review_calendar.intake.spec import Dataset
     from review_calendar.intake.table import RawTable
 
-__all__ = ["Record", "Submission", "read_submission", "validate_rows"]
+__all__ = ["Record", "Submission", "is_total_row", "read_submission", "validate_rows"]
 
 log = logging.getLogger(__name__)
 
@@ -68,8 +68,7 @@ def validate_rows(
     totals: list[tuple[int, RawRow]] = []
     total_labels = set(dataset.total_row_labels)
     for number, raw in table.rows:
-        first = next((v for v in raw.values() if v), None)
-        if first is not None and first.replace(" ", "").replace("\u3000", "") in total_labels:
+        if is_total_row(raw, total_labels):
             totals.append((number, raw))
             continue
         record, row_issues = rows.check(number, raw)
@@ -80,6 +79,15 @@ def validate_rows(
         "intake: validated %s/%s: %d records, %d issues", dataset.id, table.file, len(records), len(issues)
     )
     return records, issues
+
+
+def is_total_row(raw: RawRow, labels: set[str]) -> bool:
+    """Whether a row is a 合计 row: one of its cells says 合计 (总计, 小计).
+
+    Any cell, not only the first filled one: a region code merged down over
+    the 合计 row fills that row's code cell, and the row is still no region's.
+    """
+    return any(v is not None and v.replace(" ", "").replace("\u3000", "") in labels for v in raw.values())
 
 
 def _missing_columns(table: RawTable, dataset: Dataset, new: IssueFactory) -> list[IntakeIssue]:

@@ -26,7 +26,7 @@ from review_calendar.intake.header import (
     map_columns,
     merged_header_issues,
 )
-from review_calendar.intake.issues import FileProblem, IntakeIssue, IntakeRejected, IssueFactory
+from review_calendar.intake.issues import FileProblem, IntakeIssue, IntakeRejected, IssueFactory, has_errors
 from review_calendar.intake.normalize import has_hidden_line_break, is_formula, normalize_header
 
 if TYPE_CHECKING:
@@ -141,7 +141,10 @@ def build_table(
             (n for n in sheet_names if normalize_header(n) == normalize_header(sheet)), None
         )
         if chosen is None:
-            raise _sheet_missing(source, sheet_names, sheet, wanted, limits, other_layouts)
+            pasted = _sheet_with_header(source, sheet_names, wanted, limits)
+            if pasted is None:
+                raise _sheet_missing(source, sheet_names, sheet, limits, other_layouts)
+            return _build(pasted, label, wanted, limits, other_layouts, source)
         return _build(source.load(chosen), label, wanted, limits, other_layouts, source)
     candidates = [n for n in sheet_names if not _is_instruction_sheet(n)]
     if not candidates:
@@ -158,15 +161,35 @@ def build_table(
     return _build(first, label, wanted, limits, other_layouts, source)
 
 
+def _sheet_with_header(
+    source: SheetSource, names: Sequence[str], wanted: Mapping[str, str], limits: ReadLimits
+) -> Sheet | None:
+    """The first sheet (other than 填表说明) that has the template's header, None when none has.
+
+    The table pasted into a new workbook (its sheet called ``Sheet1``, title
+    and header intact) is the template's table under another sheet name: it is
+    read like the template's sheet.
+    """
+    for name in names:
+        if _is_instruction_sheet(name):
+            continue
+        try:
+            loaded = source.load(name)
+        except FileProblem:
+            continue
+        if find_header(loaded.cells, wanted, limits) is not None:
+            return loaded
+    return None
+
+
 def _sheet_missing(
     source: SheetSource,
     names: Sequence[str],
     sheet: str,
-    wanted: Mapping[str, str],
     limits: ReadLimits,
     other_layouts: Mapping[str, Sequence[str]] | None,
 ) -> FileProblem:
-    """The problem of a workbook without the template's sheet, with a hint where the data is."""
+    """The problem of a workbook without the template's sheet or any sheet with its header."""
     listed = "、".join(f"“{n}”" for n in names)
     hint = "请使用下发的模板，不要修改工作表名称。"
     for name in names:
@@ -176,9 +199,6 @@ def _sheet_missing(
             loaded = source.load(name)
         except FileProblem:
             continue
-        if find_header(loaded.cells, wanted, limits) is not None:
-            hint = f"工作表“{name}”的表头与本表一致，请将其名称改为“{sheet}”。"
-            break
         other = layout_match(loaded.cells, other_layouts, limits) if other_layouts else None
         if other:
             return FileProblem(
@@ -210,13 +230,14 @@ def _build(
     issues = merged_header_issues(data_sheet, header_index, where, new)
     positions, column_issues = map_columns(data_sheet.cells, header_index, wanted, where, new)
     issues.extend(column_issues)
-    if issues:
+    if has_errors(issues):
         raise IntakeRejected(issues)
     cells = fill_merged_cells(data_sheet.cells, data_sheet.merges, header_index)
     ordered = sorted(positions.items(), key=lambda kv: kv[1])
     rows, cell_issues, reported = read_rows(
         cells, header_index, ordered, data_sheet.formulas, new, limits, data_sheet
     )
+    cell_issues[:0] = issues  # warnings of the header (an ignored 备注 column) come first
     cell_issues.extend(reject_stray_formulas(data_sheet.formulas, reported, new))
     if not rows:
         header_number = header_index + 1

@@ -15,6 +15,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from openpyxl import Workbook
+from openpyxl.packaging.custom import StringProperty
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -22,6 +23,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from review_calendar.domain.labels import CONFIGURED, period_label
 from review_calendar.intake.columns import NUMBER_CEILING, show_value
 from review_calendar.intake.datasets import get_dataset
+from review_calendar.intake.identity import template_properties
 from review_calendar.intake.table import INSTRUCTION_SHEET
 
 if TYPE_CHECKING:
@@ -195,7 +197,13 @@ def template_datasets(dataset_id: str) -> tuple[Dataset, ...]:
 
 
 def write_template(
-    dataset_id: str, out: Path, *, programme_title: str, obligation_title: str, due: str
+    dataset_id: str,
+    out: Path,
+    *,
+    programme_title: str,
+    obligation_title: str,
+    due: str,
+    instance: ObligationInstance | None = None,
 ) -> Path:
     """Write the official .xlsx template of one dataset (with its companion sheets).
 
@@ -205,6 +213,10 @@ def write_template(
         programme_title: Programme name for the title row (e.g. 河北省智慧集群建设试点).
         obligation_title: The obligation (e.g. 上半年试点建设进展情况).
         due: The deadline as officials should read it (e.g. ``2025年7月15日``).
+        instance: The obligation instance the template is for: its programme,
+            obligation, cycle year and period go into the workbook's custom
+            document properties (:mod:`~review_calendar.intake.identity`), so
+            the filled file still says what it is when forwarded or renamed.
 
     Returns:
         ``out``.
@@ -221,6 +233,9 @@ def write_template(
         sheet.title = dataset.sheet
         _data_sheet(sheet, dataset, programme_title, obligation_title, due)
     _instructions(workbook.create_sheet(INSTRUCTION_SHEET), datasets, programme_title, obligation_title, due)
+    if instance is not None:
+        for name, value in template_properties(instance).items():
+            workbook.custom_doc_props.append(StringProperty(name=name, value=value))
     out.parent.mkdir(parents=True, exist_ok=True)
     workbook.save(out)
     log.info("templates: wrote %s template to %s", dataset_id, out.name)
@@ -270,6 +285,7 @@ def template_for(programme: Programme, instance: ObligationInstance, folder: Pat
             programme_title=programme.name,
             obligation_title=instance.title,
             due=due_text(instance),
+            instance=instance,
         )
     except KeyError:
         log.warning("No template for dataset %s: %s notices go without attachment", template, instance.key)
@@ -338,6 +354,8 @@ def _instructions(
         "4. 请保存为.xlsx格式提交（.xls、.ods也可接收），不要设置打开密码；"
         "只有一个数据工作表的，也可另存为“CSV UTF-8（逗号分隔）”。",
         "5. 表格下方可注明填表人，但请勿在数据行之间插入说明文字。",
+        "6. 本模板的文件属性中记有所属专项、报送事项、年度和期次，请在本模板上填写，不要复制到其他文件；"
+        "另存为CSV会丢失这些信息，须放在对应的报送目录中报送。",
     ]
     for offset, line in enumerate(lines, start=2):
         sheet.cell(row=offset, column=1, value=line)

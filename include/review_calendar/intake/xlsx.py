@@ -8,7 +8,9 @@ calamine cannot tell is taken from the XML already in memory, here and only
 here: which cells hold formulas and whether their result was saved, which
 hold error values (``t="e"``), which are percent-formatted (``s=`` → cellXfs →
 numFmts of xl/styles.xml), whether the workbook uses the 1904 date system
-(``workbookPr date1904``), and how far the used range really extends
+(``workbookPr date1904``), the workbook's custom document properties
+(docProps/custom.xml: what our templates say they are for,
+:func:`custom_properties`), and how far the used range really extends
 (calamine allocates the whole rectangle up front, so a two-cell workbook with
 a cell in XFD1048576 would abort the process rather than raise). Merged cells
 come from calamine; openpyxl is not needed on the read path.
@@ -19,7 +21,6 @@ from __future__ import annotations
 import html
 import io
 import re
-import struct
 import xml.etree.ElementTree as ET
 import zipfile
 import zlib
@@ -31,15 +32,22 @@ from review_calendar.intake import issues as E
 from review_calendar.intake.grid import Sheet, column_index, column_letter, mark_percent_cells
 from review_calendar.intake.issues import FileProblem
 from review_calendar.intake.table import build_table
+from review_calendar.intake.zipparts import check_zip, inflate_parts
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping, Sequence
+    from collections.abc import Mapping, Sequence
 
     from review_calendar.intake.grid import FileFormat
     from review_calendar.intake.reader import ReadLimits
     from review_calendar.intake.table import RawTable
 
-__all__ = ["check_zip", "inflate_parts", "is_percent_format", "open_calamine", "read_xlsx"]
+__all__ = [
+    "CUSTOM_PROPERTIES_PART",
+    "custom_properties",
+    "is_percent_format",
+    "open_calamine",
+    "read_xlsx",
+]
 
 _CELL_REF = re.compile(rb"""\sr=["']([A-Z]{1,3})([0-9]{1,7})["']""")
 _CELL_OPEN = re.compile(rb"<(?:\w+:)?c[\s>/]")
@@ -112,33 +120,6 @@ def open_calamine(data: bytes) -> CalamineWorkbook:
         ) from None
 
 
-def check_zip(infos: list[zipfile.ZipInfo], limits: ReadLimits) -> None:
-    """Bound the number of parts, their declared sizes and compression ratios (zip bombs)."""
-    if len(infos) > limits.max_zip_members:
-        raise FileProblem(
-            E.FILE_ZIP_BOMB,
-            f"文件“{{file}}”内部包含{len(infos)}个部件，结构异常，已拒收。请使用下发的模板重新填写。",
-        )
-    total = 0
-    for info in infos:
-        total += info.file_size
-        if info.file_size >= limits.ratio_min_bytes:
-            ratio = info.file_size / max(info.compress_size, 1)
-            if ratio > limits.max_compression_ratio:
-                raise FileProblem(
-                    E.FILE_ZIP_BOMB,
-                    f"文件“{{file}}”解压后体积异常（压缩比约{ratio:.0f}倍），疑似“压缩炸弹”，已拒收。请使用下发的模板重新填写。",
-                    value=f"{info.filename}: {info.file_size} / {info.compress_size}",
-                )
-    if total > limits.max_uncompressed_bytes:
-        raise FileProblem(
-            E.FILE_ZIP_BOMB,
-            f"文件“{{file}}”解压后超过{limits.max_uncompressed_bytes // 1024 // 1024}MB，体积异常，已拒收。"
-            "请删除无关内容后重新提交。",
-            value=str(total),
-        )
-
-
 def _check_package(names: set[str], infos: list[zipfile.ZipInfo]) -> None:
     """The zip is a spreadsheet (not Word, ODS, xlsb...), not encrypted, without macros."""
     if "xl/workbook.xml" not in names:
@@ -164,59 +145,9 @@ def _check_package(names: set[str], infos: list[zipfile.ZipInfo]) -> None:
         )
 
 
-_LOCAL_HEADER = struct.Struct("<4s22xHH")
-
-
 def _calamine_parses(name: str) -> bool:
     """Whether calamine parses this part of an .xlsx: the xl/ XML parts (not the theme, not media)."""
     return name.startswith("xl/") and name.endswith((".xml", ".rels")) and not name.startswith("xl/theme/")
-
-
-def inflate_parts(
-    data: bytes, infos: list[zipfile.ZipInfo], wanted: Callable[[str], bool]
-) -> dict[str, bytes]:
-    """Decompress every ``wanted`` part (those calamine parses) and verify it.
-
-    Inflation is capped at the declared size plus one byte and the CRC is
-    checked, so a part whose header understates its size (a zip bomb that
-    passes the declared-size check) or a damaged part is rejected here,
-    before calamine decompresses anything.
-    The inflated parts are kept: the workbook index and the data sheet are
-    parsed from them without a second decompression.
-    """
-    parts: dict[str, bytes] = {}
-    view = memoryview(data)
-    for info in infos:
-        name = info.filename
-        # Only what calamine parses. Parts nobody inflates cannot hurt.
-        if not wanted(name):
-            continue
-        try:
-            magic, name_len, extra_len = _LOCAL_HEADER.unpack_from(data, info.header_offset)
-            if magic != b"PK\x03\x04":
-                raise ValueError("no local header")
-            begin = info.header_offset + _LOCAL_HEADER.size + name_len + extra_len
-            raw = view[begin : begin + info.compress_size]
-            if len(raw) != info.compress_size:
-                raise ValueError("part cut off")
-            if info.compress_type == zipfile.ZIP_STORED:
-                content = bytes(raw)
-            elif info.compress_type == zipfile.ZIP_DEFLATED:
-                content = zlib.decompressobj(-zlib.MAX_WBITS).decompress(raw, info.file_size + 1)
-            else:
-                raise ValueError("compression method")
-        except (struct.error, zlib.error, ValueError):
-            raise FileProblem(
-                E.FILE_CORRUPT, "文件“{file}”内部数据已损坏，请用Excel、WPS或LibreOffice重新保存后提交。"
-            ) from None
-        if len(content) != info.file_size or zlib.crc32(content) != info.CRC:
-            raise FileProblem(
-                E.FILE_CORRUPT,
-                "文件“{file}”内部数据校验失败（已损坏或被篡改），请用Excel、WPS或LibreOffice重新保存后提交。",
-                value=name,
-            )
-        parts[name] = content
-    return parts
 
 
 _SHEET_TAG = re.compile(rb"<(?:\w+:)?sheet\s([^>]*)>")
@@ -485,3 +416,46 @@ def _cell_facts(
     style = element.get("s")
     if percent_styles and style and style.isdigit() and int(style) in percent_styles and kind in (None, "n"):
         facts.percent.add(where)
+
+
+CUSTOM_PROPERTIES_PART = "docProps/custom.xml"
+#: Largest docProps/custom.xml read (a template's is under 1 KB).
+_MAX_PROPERTIES_BYTES = 64 * 1024
+
+
+def custom_properties(data: bytes) -> dict[str, str]:
+    """The custom document properties of an .xlsx (name → value as text); empty when it has none.
+
+    Read from ``docProps/custom.xml``, the part Excel, WPS and LibreOffice
+    keep when they save a workbook (文件→属性→自定义). A part that is missing,
+    too large or damaged gives no properties: they only ever add what a file
+    says about itself, never reject it.
+
+    Args:
+        data: The file's bytes (a zip).
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            info = archive.NameToInfo.get(CUSTOM_PROPERTIES_PART)
+            if info is None or info.file_size > _MAX_PROPERTIES_BYTES:
+                return {}
+            with archive.open(info) as part:
+                xml = part.read(_MAX_PROPERTIES_BYTES + 1)
+        root = ET.fromstring(xml)
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        OSError,
+        EOFError,
+        ValueError,
+        zlib.error,
+        ET.ParseError,
+        NotImplementedError,
+    ):
+        return {}
+    found: dict[str, str] = {}
+    for prop in root:
+        name = prop.get("name")
+        if _local(prop.tag) == "property" and name:
+            found[name] = "".join(prop.itertext()).strip()
+    return found

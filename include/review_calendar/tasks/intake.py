@@ -101,14 +101,16 @@ def ingest_files(
         pairing.alone[folder_of[path]].extend(pairing.by_sheet.pop(path, []))
     if gx:
         ingest.run_row_checks(batch.parsed, settings.expectations_dir)
-    for parsed in batch.parsed:
+    # A city's file split per county is several parts of one path: removed after its last part.
+    last_part = {parsed.path: index for index, parsed in enumerate(batch.parsed)}
+    for index, parsed in enumerate(batch.parsed):
         documents = pairing.by_sheet.get(parsed.path, [])
         outcome = _take_in_or_skip(url, settings, programme, instance, parsed, run_id, notify_on, documents)
         if outcome is None:
             report.add(ingest.FileOutcome(file=parsed.name, status="duplicate", sha256=parsed.sha256))
             continue
         report.add(outcome)
-        if move and parsed.data is not None:
+        if move and parsed.data is not None and last_part[parsed.path] == index:
             _remove(settings, parsed.path, listed.get(parsed.path))
             if outcome.status == "accepted":
                 for doc in documents:
