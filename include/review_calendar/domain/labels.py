@@ -151,6 +151,7 @@ MESSAGE_KINDS: dict[str, str] = {
     "escalation": "待审定事项督办",
     "returned": "退回修改通知",
     "extension": "延期申请答复",
+    "receipt": "受理回执",
 }
 
 

@@ -18,6 +18,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from review_calendar.domain.calendar import TZ
 from review_calendar.intake import inbox
 from review_calendar.intake import issues as E
 from review_calendar.intake.datasets import get_dataset
@@ -62,6 +63,8 @@ class FileOutcome:
     region_code: str | None = None
     is_late: bool = False
     received_on: str = ""
+    received_at: str = ""
+    receipt_no: str = ""
     stored_path: str = ""
     superseded: int | None = None
     errors: list[dict[str, Any]] = field(default_factory=list)
@@ -117,6 +120,7 @@ class ParsedFile:
         sha256: Hex digest of its bytes.
         size: Size in bytes.
         received_on: Day of receipt.
+        received_at: Moment of receipt, to the second (None: the start of ``received_on``).
         records: Typed records by dataset id (empty when rejected while reading).
         sheets: Sheet read by dataset id.
         issues: Every issue found; any error rejects the file.
@@ -135,6 +139,7 @@ class ParsedFile:
     issues: list[IntakeIssue] = field(default_factory=list)
     region_code: str | None = None
     data: bytes | None = field(default=None, repr=False)
+    received_at: dt.datetime | None = None
 
     @property
     def rejected(self) -> bool:
@@ -154,9 +159,10 @@ class IntakeScope:
     Attributes:
         regions: The province's regions by code.
         expected: Codes of the regions that owe the submission (empty: no restriction).
-        known_hashes: Content hashes already accepted or superseded for the
-            instance: such files are duplicates. A file rejected before is judged
-            again, since it may have been rejected only for its name or folder.
+        known_hashes: Content hashes of the instance's files in force: such files
+            are duplicates. A file rejected before is judged again, since it may
+            have been rejected only for its name or folder; an earlier version
+            sent again is read again, since it may supersede the one in force.
     """
 
     regions: Mapping[str, Region]
@@ -193,6 +199,7 @@ def parse_batch(
     received_on: dt.date | None = None,
     progress: Callable[[int], None] | None = None,
     hints: Mapping[Path, str | None] | None = None,
+    received_at: Mapping[Path, dt.datetime] | None = None,
 ) -> ParsedBatch:
     """Read every new file of a batch and attribute each to its submitting region.
 
@@ -206,6 +213,7 @@ def parse_batch(
         progress: Called with the number of files done (progress bar).
         hints: The region code of each file's upload folder, by path (default:
             its parent folder's name when that is a code, :func:`inbox.region_hint`).
+        received_at: The moment of receipt of each file, by path (it decides ``received_on``).
 
     Returns:
         The new files (read, row-checked, attributed), the duplicates and the
@@ -239,8 +247,9 @@ def parse_batch(
             else:
                 seen.add(content.sha256)
                 parsed = parse_file(
-                    path, name, programme, instance, scope.regions.keys(), received_on, content
-                )
+                    path, name, programme, instance, scope.regions.keys(), received_on, content,
+                    received_at=(received_at or {}).get(path),
+                )  # fmt: skip
                 if not parsed.rejected:
                     attribute_region(parsed, programme, instance, scope.regions, scope.expected)
                 hint = hints.get(path) if hints is not None else inbox.region_hint(path)
@@ -268,6 +277,8 @@ def parse_file(
     known_codes: Collection[str],
     received_on: dt.date | None = None,
     content: FileContent | None = None,
+    *,
+    received_at: dt.datetime | None = None,
 ) -> ParsedFile:
     """Read and row-validate one file (every dataset of its template); never raises for bad input.
 
@@ -279,6 +290,7 @@ def parse_file(
         known_codes: Region codes that exist.
         received_on: Day of receipt (default: the file's modification date).
         content: The file's bytes with their hash, when already read.
+        received_at: The moment of receipt (it decides the day; default: ``received_on``).
 
     Returns:
         The parsed file; its issues say why it is rejected, if it is.
@@ -289,8 +301,11 @@ def parse_file(
         name=safe_file_name(name),
         sha256=content.sha256 or "",
         size=content.size,
-        received_on=received_on or inbox.received_on(path),
+        received_on=received_at.astimezone(TZ).date()
+        if received_at
+        else received_on or inbox.received_on(path),
         data=content.data,
+        received_at=received_at,
     )
     unsafe = name_issue(name)
     if unsafe is not None:
