@@ -276,12 +276,12 @@ def received_on(path: Path) -> dt.date:
     return receipt_time(path).date()
 
 
-def receipt_order(path: Path) -> tuple[int, str]:
-    """Tie-break between files received in the same second: status-change time, then name."""
+def receipt_order(path: Path) -> int:
+    """Tie-break between files received in the same second: the status-change time (a stable sort keeps the rest)."""
     try:
-        return path.lstat().st_ctime_ns, path.name
+        return path.lstat().st_ctime_ns
     except OSError:
-        return 0, path.name
+        return 0
 
 
 def sighting_key(root: Path, path: Path) -> tuple[str, str] | None:
