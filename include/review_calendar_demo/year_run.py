@@ -2,8 +2,10 @@
 
 Used by the main job (``scripts/demo.py``) and the end-to-end tests, so both
 exercise exactly the same sequence: for every obligation instance in calendar
-order, the counties' files arrive in the inbox on their dates, the reminders
-DAG runs a week before, on the due day and when overdue, then the instance's
+order, the counties' files arrive in the inbox on their dates and an inbox
+sweep runs at each arrival (its logical time, 10:00 Beijing time of the day,
+is the files' receipt time: file times are never read), the reminders DAG
+runs a week before, on the due day and when overdue, then the instance's
 cycle DAG closes the window, gates, aggregates, decides and notifies. A
 development plan whose totals do not reconcile is stopped by the provincial
 gate; the county corrects it and the operator re-runs the cycle.
@@ -102,6 +104,51 @@ def _timeline(programmes: dict[str, Programme], year: int) -> list[tuple[Obligat
     )
 
 
+#: The time of day the demo's files arrive and are swept (Beijing time).
+ARRIVAL = dt.time(10, 0)
+
+
+def _arrive(settings: Any, instance: ObligationInstance, placed: list[Placed]) -> int:
+    """The placed files reach the inbox on their days; a sweep at each day's arrival time takes them in.
+
+    Every file of the instance's inbox is held back outside it and returned on its
+    day (a document with the first sheet of its folder), then the inbox is swept
+    with that moment as the sweep's logical time (:func:`review_calendar.tasks.ingest_inbox`).
+
+    Returns:
+        The number of sweeps run.
+    """
+    import shutil
+
+    from review_calendar.domain.calendar import TZ
+    from review_calendar.intake.inbox import inbox_dir
+    from review_calendar.tasks import ingest_inbox
+
+    folder = inbox_dir(settings, instance)
+    day_of = {p.path: p.received_on for p in placed}
+    first_in = {}
+    for p in sorted(placed, key=lambda p: p.received_on):
+        first_in.setdefault(p.path.parent, p.received_on)
+    held = settings.home / "arriving" / instance.key.replace("/", "_")
+    by_day: dict[dt.date, list[tuple[Path, Path]]] = {}
+    for path in sorted(f for f in folder.rglob("*") if f.is_file()):
+        day = day_of.get(path) or first_in.get(path.parent)
+        if day is None:
+            continue
+        target = held / path.relative_to(folder)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(path, target)
+        by_day.setdefault(day, []).append((target, path))
+    for day in sorted(by_day):
+        for target, path in by_day[day]:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(target, path)
+        moment = dt.datetime.combine(day, ARRIVAL, tzinfo=TZ)
+        ingest_inbox(instance.key, moment.isoformat(), run_id=f"demo-sweep-{moment:%Y%m%dT%H%M}")
+    shutil.rmtree(held, ignore_errors=True)
+    return len(by_day)
+
+
 def _remind(run: DagRunner, calendar: WorkingCalendar, instance: ObligationInstance) -> None:
     """The reminders DAG a week before, on the due day and three working days after, once the window opened."""
     due = instance.effective_due
@@ -122,10 +169,12 @@ def _correct_and_rerun(
     mismatched: Placed,
 ) -> None:
     """The county re-submits its plan with reconciled totals; the operator re-runs the instance's cycle."""
+    from review_calendar.domain.calendar import TZ
     from review_calendar.settings import get_settings
     from review_calendar.store.db import session_scope
     from review_calendar.store.queries import expected_submitters
-    from review_calendar_demo.synthetic import records_for, set_received, write_xlsx
+    from review_calendar.tasks import ingest_inbox
+    from review_calendar_demo.synthetic import records_for, write_xlsx
 
     obligation = programme.obligation(instance.obligation_id)
     with session_scope(get_settings().db_url) as session:
@@ -137,7 +186,8 @@ def _correct_and_rerun(
     fixed = mismatched.path.with_name(mismatched.path.stem + "（总投资更正）.xlsx")
     write_xlsx(fixed, records_for(programme, instance, submitter), obligation.title)
     fixed_on = calendar.add_working_days(instance.effective_due, 6)
-    set_received(fixed, fixed_on)
+    moment = dt.datetime.combine(fixed_on, ARRIVAL, tzinfo=TZ)
+    ingest_inbox(instance.key, moment.isoformat(), run_id=f"demo-sweep-{moment:%Y%m%dT%H%M}")
     run(
         f"review_cycle__{programme.id}__{instance.obligation_id}",
         "更正后重跑",
@@ -194,6 +244,8 @@ def run_year(
         mismatched = None
         if obligation.dataset == "development_plan":
             mismatched = mismatch_plan_totals(placed, settings, programme, instance)
+        sweeps = _arrive(settings, instance, placed)
+        say(f"    收件箱按到达时间扫描 {sweeps} 次（扫描时间即收到时间）")
         _remind(run, calendar, instance)
         as_of = calendar.add_working_days(due, 5)
         state = run(
