@@ -209,7 +209,7 @@ def parse_batch(
         files: Paths of the files.
         scope: Regions, expected submitters and known content hashes.
         names: The names the submitters gave the files (default: the paths' names).
-        received_on: Date of receipt (default: each file's modification date, Asia/Shanghai).
+        received_on: Date of receipt (default: each file's receipt time, :func:`inbox.receipt_time`).
         progress: Called with the number of files done (progress bar).
         hints: The region code of each file's upload folder, by path (default:
             its parent folder's name when that is a code, :func:`inbox.region_hint`).
@@ -288,7 +288,7 @@ def parse_file(
         programme: The programme (its ``validity.max_pilot_years`` bounds plan periods).
         instance: The obligation instance.
         known_codes: Region codes that exist.
-        received_on: Day of receipt (default: the file's modification date).
+        received_on: Day of receipt (default: the day of the file's receipt time, :func:`inbox.received_on`).
         content: The file's bytes with their hash, when already read.
         received_at: The moment of receipt (it decides the day; default: ``received_on``).
 
