@@ -44,7 +44,11 @@ DOC = """
     default_args={**DEFAULT_ARGS, "retries": 2, "retry_delay": dt.timedelta(minutes=1)},
     tags=["review_calendar", "inbox"],
     params={
-        "as_of": Param(None, type=["null", "string"], format="date", title="按此日期接收（留空：运行当天）"),
+        "as_of": Param(
+            None,
+            type=["null", "string"],
+            title="按此日期或时刻接收（YYYY-MM-DD 或 YYYY-MM-DDTHH:MM+08:00；留空：运行时刻）",
+        ),
         "programme": Param(None, type=["null", "string"], enum=[None, *programmes()], title="只处理此项目"),
     },
 )
@@ -52,17 +56,17 @@ def inbox_sweep() -> None:
     @task(task_display_name="接收新到文件")
     def sweep() -> dict:
         """巡检各开放事项的收件箱：接收稳定的新文件，退回不合格文件，无法归位的文件提醒运维人员一次。"""
-        from review_calendar.domain.runs import CycleUnknown, reminder_day
+        from review_calendar.domain.runs import CycleUnknown, sweep_moment
         from review_calendar.tasks.inbox import sweep_now
 
         context = get_current_context()
         params = context["params"]
         try:
-            # A manual run has no logical date: its own time (run_after) gives the day.
-            day = reminder_day(params["as_of"], context["dag_run"].run_after)
+            # A manual run has no logical date: its own time (run_after) is the sweep's moment.
+            moment = sweep_moment(params["as_of"], context["dag_run"].run_after)
         except CycleUnknown as bad:
             raise AirflowFailException(str(bad)) from bad
-        result = sweep_now(day, params["programme"], run_id=context["run_id"])
+        result = sweep_now(moment, params["programme"], run_id=context["run_id"])
         return {"as_of": result["as_of"], "swept": result["swept"], **result["totals"],
                 "alerted": len(result["alerted"])}  # fmt: skip
 

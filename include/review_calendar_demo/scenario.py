@@ -3,8 +3,9 @@
 Deterministic: for an instance, its expected submitters in code order follow a
 fixed pattern (on time, corrected after a rejection, late, missing, rejected
 and never corrected), so the demo and the end-to-end tests show every state.
-Files go into the instance's inbox dated (modification time) on the day they
-are "received".
+Files go into the instance's inbox with the day they are "received"
+(:class:`Placed`); the year run sweeps the inbox at each arrival, and the
+sweep's logical time is their receipt time (``year_run``).
 """
 
 from __future__ import annotations

@@ -294,7 +294,12 @@ def break_records(
 
 
 def set_received(path: Path, day: dt.date) -> None:
-    """Date a file as received on ``day`` (10:00 Asia/Shanghai) through its modification time."""
+    """Set a file's modification time to ``day`` (10:00 Asia/Shanghai), as a submitter's tool might.
+
+    Intake never reads it: a file is received when the inbox sweep first sees
+    it (the demo sweeps at each file's arrival, ``year_run``) or on the day the
+    operator gives.
+    """
     from review_calendar.domain.calendar import TZ
 
     moment = dt.datetime.combine(day, dt.time(10, 0), tzinfo=TZ).timestamp()

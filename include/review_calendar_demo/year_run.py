@@ -2,9 +2,10 @@
 
 Used by the main job (``scripts/demo.py``) and the end-to-end tests, so both
 exercise exactly the same sequence: for every obligation instance in calendar
-order, the counties' files arrive in the inbox on their dates and are swept
-on the days they arrive (the inbox sweep's entry point), the reminders
-DAG runs a week before, on the due day and when overdue, then the instance's
+order, the counties' files arrive in the inbox on their dates and an inbox
+sweep runs at each arrival (its logical time, 10:00 Beijing time of the day,
+is the files' receipt time: file times are never read), the reminders DAG
+runs a week before, on the due day and when overdue, then the instance's
 cycle DAG closes the window, gates, aggregates, decides and notifies. A
 development plan whose totals do not reconcile is stopped by the provincial
 gate; the county corrects it and the operator re-runs the cycle.
@@ -22,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable
 
     from review_calendar.domain.calendar import WorkingCalendar
     from review_calendar.domain.programmes import ObligationInstance, Programme
@@ -103,21 +104,14 @@ def _timeline(programmes: dict[str, Programme], year: int) -> list[tuple[Obligat
     )
 
 
-def _remind(
-    run: DagRunner,
-    calendar: WorkingCalendar,
-    instance: ObligationInstance,
-    arrivals: Sequence[Placed] = (),
-    until: dt.date | None = None,
-) -> None:
-    """The reminders DAG a week before, on the due day and three working days after, once the window opened.
+#: The time of day the demo's files arrive and are swept (Beijing time).
+ARRIVAL = dt.time(10, 0)
 
-    In between, the inbox is swept on each day a file arrives (before ``until``,
-    the cycle's run), as the 10-minute sweep would: not every 10 minutes of a
-    simulated year, only at the moments something is there to take in.
-    """
+
+def _reminder_days(calendar: WorkingCalendar, instance: ObligationInstance) -> dict[dt.date, str]:
+    """The reminders DAG's days: a week before, the due day, three working days after (once the window opened)."""
     due = instance.effective_due
-    reminders = {
+    return {
         day: label
         for label, day in (
             ("提前一周提醒", due - dt.timedelta(days=7)),
@@ -126,20 +120,70 @@ def _remind(
         )
         if day >= instance.opens_on
     }
-    arrived: dict[dt.date, set[str]] = {}
-    for p in arrivals:
-        if until is None or p.received_on < until:
-            arrived.setdefault(p.received_on, set()).add(p.role)
-    for day in sorted(set(reminders) | set(arrived)):
-        if day in reminders:  # the reminders run sweeps first
+
+
+def _arrive(
+    settings: Any,
+    instance: ObligationInstance,
+    placed: list[Placed],
+    run: DagRunner | None = None,
+    calendar: WorkingCalendar | None = None,
+) -> int:
+    """The placed files reach the inbox on their days; a sweep at each day's arrival time takes them in.
+
+    Every file of the instance's inbox is held back outside it and returned on its
+    day (a document with the first sheet of its folder), then the inbox is swept
+    with that moment as the sweep's logical time: file times are never read. With
+    ``run``, the reminders DAG runs on its days in between, and a day a broken file
+    arrives runs the ``inbox_sweep`` DAG, so its rejection notice goes out in the
+    same run, as the 10-minute sweep would; other days sweep in process (not every
+    10 minutes of a simulated year, only at the moments something arrives).
+
+    Returns:
+        The number of sweeps run.
+    """
+    import shutil
+
+    from review_calendar.domain.calendar import TZ
+    from review_calendar.intake.inbox import inbox_dir
+    from review_calendar.tasks import ingest_inbox
+
+    folder = inbox_dir(settings, instance)
+    day_of = {p.path: p.received_on for p in placed}
+    roles: dict[dt.date, set[str]] = {}
+    first_in = {}
+    for p in sorted(placed, key=lambda p: p.received_on):
+        first_in.setdefault(p.path.parent, p.received_on)
+        roles.setdefault(p.received_on, set()).add(p.role)
+    held = settings.home / "arriving" / instance.key.replace("/", "_")
+    by_day: dict[dt.date, list[tuple[Path, Path]]] = {}
+    for path in sorted(f for f in folder.rglob("*") if f.is_file()):
+        day = day_of.get(path) or first_in.get(path.parent)
+        if day is None:
+            continue
+        target = held / path.relative_to(folder)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(path, target)
+        by_day.setdefault(day, []).append((target, path))
+    reminders = _reminder_days(calendar, instance) if run is not None and calendar is not None else {}
+    for day in sorted(set(by_day) | set(reminders)):
+        if day in by_day:
+            for target, path in by_day[day]:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                shutil.move(target, path)
+            moment = dt.datetime.combine(day, ARRIVAL, tzinfo=TZ)
+            if run is not None and roles.get(day, set()) & {"broken", "rejected"}:
+                sweep_at(moment, instance.programme_id, run)
+            else:
+                ingest_inbox(instance.key, moment.isoformat(), run_id=f"demo-sweep-{moment:%Y%m%dT%H%M}")
+        if day in reminders:  # the reminders run sweeps first, then sends
             run("reminders", f"{reminders[day]} {day}", as_of=day.isoformat())
-        else:
-            # A day a broken file arrives runs the DAG: its rejection notice goes out in the same run.
-            sweep_at(day, instance.programme_id, run if arrived[day] & {"broken", "rejected"} else None)
+    shutil.rmtree(held, ignore_errors=True)
+    return len(by_day)
 
 
-def sweep_at(moment: dt.date | dt.datetime, programme_id: str, run: DagRunner | None = None) -> Any:
-    """The inbox sweep at a logical moment of the simulated year.
+def sweep_at(moment: dt.datetime, programme_id: str, run: DagRunner | None = None) -> Any:
+    """The inbox sweep at a logical moment of the simulated year (the files' receipt time).
 
     With ``run``, the ``inbox_sweep`` DAG (sweep, then send); without, its entry
     point :func:`review_calendar.tasks.inbox.sweep_now` in process (what it
@@ -150,10 +194,14 @@ def sweep_at(moment: dt.date | dt.datetime, programme_id: str, run: DagRunner | 
     """
     from review_calendar.tasks.inbox import sweep_now
 
-    day = moment.date() if isinstance(moment, dt.datetime) else moment
     if run is not None:
-        return run("inbox_sweep", f"收件箱巡检 {day}", as_of=day.isoformat(), programme=programme_id)
-    return sweep_now(day, programme_id, run_id=f"demo__inbox_sweep__{moment.isoformat()}")
+        return run(
+            "inbox_sweep",
+            f"收件箱巡检 {moment:%Y-%m-%d %H:%M}",
+            as_of=moment.isoformat(),
+            programme=programme_id,
+        )
+    return sweep_now(moment, programme_id, run_id=f"demo__inbox_sweep__{moment.isoformat()}")
 
 
 def _correct_and_rerun(
@@ -164,10 +212,12 @@ def _correct_and_rerun(
     mismatched: Placed,
 ) -> None:
     """The county re-submits its plan with reconciled totals; the operator re-runs the instance's cycle."""
+    from review_calendar.domain.calendar import TZ
     from review_calendar.settings import get_settings
     from review_calendar.store.db import session_scope
     from review_calendar.store.queries import expected_submitters
-    from review_calendar_demo.synthetic import records_for, set_received, write_xlsx
+    from review_calendar.tasks import ingest_inbox
+    from review_calendar_demo.synthetic import records_for, write_xlsx
 
     obligation = programme.obligation(instance.obligation_id)
     with session_scope(get_settings().db_url) as session:
@@ -179,7 +229,8 @@ def _correct_and_rerun(
     fixed = mismatched.path.with_name(mismatched.path.stem + "（总投资更正）.xlsx")
     write_xlsx(fixed, records_for(programme, instance, submitter), obligation.title)
     fixed_on = calendar.add_working_days(instance.effective_due, 6)
-    set_received(fixed, fixed_on)
+    moment = dt.datetime.combine(fixed_on, ARRIVAL, tzinfo=TZ)
+    ingest_inbox(instance.key, moment.isoformat(), run_id=f"demo-sweep-{moment:%Y%m%dT%H%M}")
     run(
         f"review_cycle__{programme.id}__{instance.obligation_id}",
         "更正后重跑",
@@ -240,8 +291,9 @@ def run_year(
         mismatched = None
         if obligation.dataset == "development_plan":
             mismatched = mismatch_plan_totals(placed, settings, programme, instance)
+        sweeps = _arrive(settings, instance, placed, run, calendar)
+        say(f"    收件箱按到达时间扫描 {sweeps} 次（扫描时间即收到时间）")
         as_of = calendar.add_working_days(due, 5)
-        _remind(run, calendar, instance, placed, as_of)
         state = run(
             f"review_cycle__{programme.id}__{instance.obligation_id}",
             f"截止后汇总 {as_of}",

@@ -19,7 +19,6 @@ from review_calendar.store.queries import record_instances
 from review_calendar.tasks import open_instances
 from review_calendar.tasks.intake import ingest_files
 from review_calendar_demo.seed import seed_demo
-from review_calendar_demo.synthetic import set_received
 from tests.unit.intake_cases import fill_template
 
 pytestmark = pytest.mark.unit
@@ -45,9 +44,8 @@ def test_a_major_progress_report_is_accepted_on_any_day_and_never_late(env, tmp_
     url, settings = env
     instance = find_instance(A, 2025, "major_progress")
     path = fill_template("ad_hoc_report", tmp_path / "高碑店市重大进展.xlsx", {"重大事项": [ROW]})
-    set_received(path, dt.date(2025, 11, 3))
 
-    report = ingest_files(url, settings, A, instance, [path])
+    report = ingest_files(url, settings, A, instance, [path], received_on=dt.date(2025, 11, 3))
 
     assert [(o.status, o.region_code, o.is_late) for o in report.accepted] == [("accepted", "130684", False)]
     assert report.rejected == []

@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from review_calendar.aggregate.states import submission_states
+from review_calendar.domain.calendar import TZ
 from review_calendar.domain.programmes import find_instance, load_programme
 from review_calendar.intake.attachments import check_attachment, pair_attachments
 from review_calendar.intake.inbox import inbox_dir, pending_files
@@ -27,7 +28,7 @@ from review_calendar.store.queries import expected_submitters, record_instances
 from review_calendar.tasks.intake import ingest_files
 from review_calendar_demo.documents import write_docx, write_ofd, write_pdf
 from review_calendar_demo.seed import seed_demo
-from review_calendar_demo.synthetic import records_for, set_received, write_xlsx
+from review_calendar_demo.synthetic import records_for, write_xlsx
 
 pytestmark = pytest.mark.unit
 A = load_programme("hebei_smart_cluster")
@@ -156,10 +157,23 @@ def env(migrated_url: str, review_env: Path, monkeypatch: pytest.MonkeyPatch):
     return migrated_url, get_settings(), submitters
 
 
+#: The day each placed file arrives (the receipt time intake is given; file times are never read).
+_ARRIVED: dict[Path, dt.date] = {}
+
+
 def _place(folder: Path, name: str, day: dt.date, write=None, records=None) -> Path:
     path = write_xlsx(folder / name, records, "规划") if records is not None else write(folder / name)
-    set_received(path, day)
+    _ARRIVED[path] = day
     return path
+
+
+def _take_in(url: str, settings, **kw):
+    """Take in the pending files, each received at 10:00 on the day it was placed (its folder's, for others)."""
+    files = pending_files(settings, PLAN)
+    by_folder = {p.parent: d for p, d in _ARRIVED.items()}
+    days = {p: _ARRIVED.get(p, by_folder.get(p.parent)) for p in files}
+    at = {p: dt.datetime.combine(d, dt.time(10), tzinfo=TZ) for p, d in days.items() if d is not None}
+    return ingest_files(url, settings, A, PLAN, files, gx=False, received_at=at, **kw)
 
 
 def _states(url: str) -> dict[str, str]:
@@ -177,7 +191,7 @@ def test_a_plan_with_its_approval_counts_and_its_documents_are_kept(env) -> None
     docx = _place(folder, "专项发展规划文本.docx", ON_TIME, write_docx)
     digests = {pdf.name: sha(pdf), docx.name: sha(docx)}
 
-    report = ingest_files(url, settings, A, PLAN, pending_files(settings, PLAN), gx=False, move=True)
+    report = _take_in(url, settings, move=True)
 
     assert report.counts() == {"accepted": 1, "rejected": 0, "duplicates": 0}
     assert _states(url)[county.region_code] == "on_time"
@@ -204,7 +218,7 @@ def test_a_plan_without_its_approval_document_is_received_but_awaits_it(env) -> 
     _place(folder, "规划.xlsx", ON_TIME, records=records_for(A, PLAN, county))
     _place(folder, "专项发展规划文本.pdf", ON_TIME, write_pdf)
 
-    report = ingest_files(url, settings, A, PLAN, pending_files(settings, PLAN), gx=False, move=True)
+    report = _take_in(url, settings, move=True)
 
     assert report.counts()["accepted"] == 1
     assert _states(url)[county.region_code] == "awaiting_approval"
@@ -219,10 +233,10 @@ def test_the_approval_sent_later_alone_completes_the_plan(env) -> None:
     county = submitters[0]
     folder = inbox_dir(settings, PLAN) / county.region_code
     _place(folder, "规划.xlsx", ON_TIME, records=records_for(A, PLAN, county))
-    ingest_files(url, settings, A, PLAN, pending_files(settings, PLAN), gx=False, move=True)
+    _take_in(url, settings, move=True)
     _place(folder, "县政府批复.ofd", dt.date(2025, 6, 25), write_ofd)
 
-    ingest_files(url, settings, A, PLAN, pending_files(settings, PLAN), gx=False, move=True)
+    _take_in(url, settings, move=True)
 
     assert _states(url)[county.region_code] == "on_time"
 
@@ -232,10 +246,10 @@ def test_an_approval_completed_after_the_due_date_is_late(env) -> None:
     county = submitters[0]
     folder = inbox_dir(settings, PLAN) / county.region_code
     _place(folder, "规划.xlsx", ON_TIME, records=records_for(A, PLAN, county))
-    ingest_files(url, settings, A, PLAN, pending_files(settings, PLAN), gx=False, move=True)
+    _take_in(url, settings, move=True)
     _place(folder, "县政府批复.pdf", dt.date(2025, 7, 10), write_pdf)
 
-    ingest_files(url, settings, A, PLAN, pending_files(settings, PLAN), gx=False, move=True)
+    _take_in(url, settings, move=True)
 
     assert _states(url)[county.region_code] == "late"
 
@@ -247,9 +261,9 @@ def test_a_fake_pdf_is_quarantined_and_the_plan_still_awaits_its_approval(env) -
     _place(folder, "规划.xlsx", ON_TIME, records=records_for(A, PLAN, county))
     fake = folder / "县政府批复.pdf"
     fake.write_bytes(b"MZ\x90\x00 not a pdf")
-    set_received(fake, ON_TIME)
+    _ARRIVED[fake] = ON_TIME
 
-    ingest_files(url, settings, A, PLAN, pending_files(settings, PLAN), gx=False, move=True)
+    _take_in(url, settings, move=True)
 
     with session_scope(url) as s:
         [row] = s.scalars(select(Attachment)).all()
@@ -267,7 +281,7 @@ def test_documents_wait_in_the_inbox_for_a_rejected_sheet(env) -> None:
     _place(folder, "规划.xlsx", ON_TIME, records=records)
     pdf = _place(folder, "县政府批复.pdf", ON_TIME, write_pdf)
 
-    report = ingest_files(url, settings, A, PLAN, pending_files(settings, PLAN), gx=False, move=True)
+    report = _take_in(url, settings, move=True)
 
     assert report.counts()["rejected"] == 1
     assert pending_files(settings, PLAN) == [pdf]
@@ -287,9 +301,9 @@ def test_reviewers_see_each_document_with_name_size_and_hash_never_its_content(e
     folder = inbox_dir(settings, PLAN) / county.region_code
     _place(folder, "规划.xlsx", ON_TIME, records=records_for(A, PLAN, county))
     pdf = write_pdf(folder / "县政府批复.pdf", "SECRET-CONTENT")
-    set_received(pdf, ON_TIME)
+    _ARRIVED[pdf] = ON_TIME
     digest, size = sha(pdf), pdf.stat().st_size
-    ingest_files(url, settings, A, PLAN, pending_files(settings, PLAN), gx=False, move=True)
+    _take_in(url, settings, move=True)
 
     with session_scope(url) as s:
         rows = documents_view(s, PLAN)
@@ -316,11 +330,11 @@ def test_a_corrected_sheet_keeps_the_documents_of_the_file_it_replaces(env) -> N
     _place(folder, "规划.xlsx", ON_TIME, records=records)
     pdf = _place(folder, "县政府批复.pdf", ON_TIME, write_pdf)
     digest = sha(pdf)
-    ingest_files(url, settings, A, PLAN, pending_files(settings, PLAN), gx=False, move=True)
+    _take_in(url, settings, move=True)
     records["development_plan"][0]["total_investment"] = "13,000"
     _place(folder, "规划（更正）.xlsx", dt.date(2025, 6, 22), records=records)
 
-    ingest_files(url, settings, A, PLAN, pending_files(settings, PLAN), gx=False, move=True)
+    _take_in(url, settings, move=True)
 
     with session_scope(url) as s:
         shown = attachments_of(s, PLAN)
@@ -332,9 +346,10 @@ def test_the_demo_year_shows_plans_with_their_approval_and_one_awaiting_it(env) 
     from review_calendar_demo.scenario import UNAPPROVED_POSITION, place_submissions
 
     url, settings, submitters = env
-    place_submissions(url, settings, A, PLAN)
+    for placed in place_submissions(url, settings, A, PLAN):
+        _ARRIVED[placed.path] = placed.received_on
 
-    ingest_files(url, settings, A, PLAN, pending_files(settings, PLAN), gx=False, move=True)
+    _take_in(url, settings, move=True)
 
     states = _states(url)
     with session_scope(url) as s:
@@ -356,7 +371,7 @@ def test_a_plan_awaiting_its_approval_is_reminded_like_a_missing_one(env) -> Non
         _place(folder, "规划.xlsx", ON_TIME, records=records_for(A, PLAN, who))
         for name, write in documents:
             _place(folder, name, ON_TIME, write)
-    ingest_files(url, settings, A, PLAN, pending_files(settings, PLAN), gx=False, move=True)
+    _take_in(url, settings, move=True)
 
     with session_scope(url) as s:
         lagging = _lagging(s, A, PLAN, dt.date(2025, 7, 3))
@@ -376,7 +391,7 @@ def test_warnings_of_an_accepted_plan_are_kept_for_the_reviewer_and_reported(env
     folder = inbox_dir(settings, PLAN) / county.region_code
     _place(folder, "规划.xlsx", ON_TIME, records=records)
 
-    report = ingest_files(url, settings, A, PLAN, pending_files(settings, PLAN), gx=False)
+    report = _take_in(url, settings)
 
     (accepted,) = report.accepted
     assert any("共6年，超过3年" in w["message"] for w in accepted.warnings)

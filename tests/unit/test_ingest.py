@@ -12,6 +12,7 @@ from sqlalchemy import select
 from review_calendar.domain.programmes import find_instance, load_programme
 from review_calendar.intake.inbox import inbox_dir, pending_files
 from review_calendar.settings import get_settings
+from review_calendar.store import receipts
 from review_calendar.store.db import session_scope
 from review_calendar.store.models import Contact, DatasetRow, Submission, SubmissionError
 from review_calendar.store.queries import expected_submitters, record_instances
@@ -53,7 +54,7 @@ def test_good_file_is_accepted_with_rows_and_contacts(env, tmp_path: Path) -> No
         dt.date(2025, 3, 20),
     )
 
-    report = ingest_files(url, settings, A, instance, [path], gx=False)
+    report = ingest_files(url, settings, A, instance, [path], gx=False, received_on=dt.date(2025, 3, 20))
 
     assert [(o.status, o.region_code, o.is_late) for o in report.accepted] == [("accepted", "130600", False)]
     with session_scope(url) as s:
@@ -135,7 +136,9 @@ def test_region_outside_the_programme_is_rejected(env, tmp_path: Path) -> None:
     assert report.rejected[0].errors[0]["code"] == "REGION_NOT_EXPECTED"
 
 
-def test_inbox_sweep_moves_files_and_leaves_future_ones_pending(env, tmp_path: Path) -> None:
+def test_inbox_sweep_moves_files_received_when_first_seen_whatever_their_modification_time(
+    env, tmp_path: Path
+) -> None:
     from review_calendar.tasks import ingest_inbox
 
     url, settings = env
@@ -143,13 +146,20 @@ def test_inbox_sweep_moves_files_and_leaves_future_ones_pending(env, tmp_path: P
     folder = inbox_dir(settings, instance) / "130109"
     early = write_xlsx(folder / "early.xlsx", records_for(A, instance, county, seed=1), "t")
     later = write_xlsx(folder / "later.xlsx", records_for(A, instance, county, seed=2), "t")
-    set_received(early, dt.date(2025, 7, 1))
-    set_received(later, dt.date(2025, 7, 20))
+    set_received(early, dt.date(2025, 1, 1))  # modification times are the submitter's: never read
+    set_received(later, dt.date(2025, 12, 20))
 
-    result = ingest_inbox(instance.key, "2025-07-15")
+    result = ingest_inbox(instance.key, "2025-07-15T16:05:00+08:00")
 
-    assert result["accepted"] == 1
-    assert [p.name for p in pending_files(settings, instance)] == ["later.xlsx"]
+    assert result["accepted"] == 2
+    assert pending_files(settings, instance) == []
+    with session_scope(url) as s:
+        subs = s.scalars(select(Submission).order_by(Submission.id)).all()
+    assert {(x.received_on, x.file_name) for x in subs} == {
+        (dt.date(2025, 7, 15), "early.xlsx"),
+        (dt.date(2025, 7, 15), "later.xlsx"),
+    }
+    assert {receipts.aware(x.received_at).strftime("%H:%M:%S") for x in subs} == {"16:05:00"}
 
 
 def test_unreadable_file_in_region_folder_is_attributed_to_that_region(env, tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import TYPE_CHECKING, Any
 
@@ -46,19 +47,21 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     Raises:
         UsageError: Unknown programme (exit code 2).
     """
+    from review_calendar.domain.calendar import TZ
     from review_calendar.settings import get_settings
     from review_calendar.store.db import upgrade
     from review_calendar.store.queries import record_instances
-    from review_calendar.tasks.inbox import sweep_keys, sweep_now, today
+    from review_calendar.tasks.inbox import sweep_keys, sweep_now
 
     programme = programme_named(args.programme)
-    day = args.as_of or today()
+    now = dt.datetime.now(TZ)
+    day = args.as_of or now.date()
     if not args.dry_run:
         url = get_settings().db_url
         upgrade(url)
         for cycle in sorted({int(k.split("/")[1]) for k in sweep_keys(day, programme.id, args.year)}):
             record_instances(url, programme, cycle)
-    result = sweep_now(day, programme.id, year=args.year, dry_run=args.dry_run)
+    result = sweep_now(args.as_of or now, programme.id, year=args.year, dry_run=args.dry_run)
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=2))
     else:

@@ -33,7 +33,7 @@ def register(subparsers: Any) -> None:
     p.add_argument(
         "--received-on",
         type=iso_date,
-        help="date of receipt YYYY-MM-DD (default: each file's modification date)",
+        help="date of receipt YYYY-MM-DD (default: when each file landed on this server, its ctime)",
     )
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_ingest)
@@ -129,11 +129,13 @@ def _print_issue(prefix: str, e: dict) -> None:
 def _print_outcomes(report: IngestReport) -> None:
     """One line per accepted or known file with its warnings; every error of a rejected file, with sheet and row."""
     for o in report.accepted:
-        print(f"已接收 {o.file}（{o.region_code}{'，逾期' if o.is_late else ''}）")
+        number = f"，受理编号 {o.receipt_no}" if o.receipt_no else ""
+        print(f"已接收 {o.file}（{o.region_code}{'，逾期' if o.is_late else ''}{number}）")
         for e in o.warnings:
             _print_issue("提示", e)
     for o in report.duplicates:
-        print(f"已存在 {o.file}（相同文件已接收过，未重复处理）")
+        number = f"，受理编号 {o.receipt_no}" if o.receipt_no else ""
+        print(f"已存在 {o.file}（相同文件已接收过且仍有效，未重复处理{number}）")
     for o in report.rejected:
         print(f"已退回 {o.file}：")
         for e in o.errors:

@@ -58,6 +58,7 @@ class ReturnedFile:
         new_due: The new due date (None: none was set).
         decided_by: The reviewer.
         new: The return was recorded now (False: recorded before; nothing to send again).
+        receipt_no: The file's 受理编号 ("" for a file received before receipts were numbered).
     """
 
     instance: ObligationInstance
@@ -70,6 +71,7 @@ class ReturnedFile:
     new_due: dt.date | None
     decided_by: str
     new: bool
+    receipt_no: str = ""
 
 
 def instance_link(instance: ObligationInstance) -> str:
@@ -217,4 +219,8 @@ def apply_return(
         new_due=new_due,
         decided_by=by,
         new=new,
+        receipt_no=session.scalar(
+            select(Submission.receipt_no).where(Submission.id == int(figures["submission_id"]))
+        )
+        or "",
     )

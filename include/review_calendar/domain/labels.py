@@ -152,6 +152,7 @@ MESSAGE_KINDS: dict[str, str] = {
     "returned": "退回修改通知",
     "extension": "延期申请答复",
     "inbox_alert": "收件箱未归位文件提醒",
+    "receipt": "受理回执",
 }
 
 

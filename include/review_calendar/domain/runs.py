@@ -68,6 +68,30 @@ def reminder_day(as_of: str | None, run_after: dt.datetime) -> dt.date:
     return _as_of_date(as_of) or run_day(run_after)
 
 
+def sweep_moment(as_of: str | None, run_after: dt.datetime) -> dt.date | dt.datetime:
+    """The moment an inbox sweep stands for: the ``as_of`` param, else the run's own time.
+
+    ``as_of`` is a day (``YYYY-MM-DD``: the sweep stands for that day, its end when past)
+    or a moment (``2025-03-20T10:00:00+08:00``: files first seen by this sweep were
+    received then). A scheduled or manual run without it sweeps at ``run_after``, in
+    Beijing time.
+
+    Raises:
+        CycleUnknown: ``as_of`` is neither a date nor an ISO moment with its offset.
+    """
+    if as_of and "T" in str(as_of):
+        try:
+            moment = dt.datetime.fromisoformat(str(as_of))
+        except ValueError:
+            moment = None
+        if moment is None or moment.tzinfo is None:
+            raise CycleUnknown(
+                f"运行参数 as_of 应为日期 YYYY-MM-DD 或带时区的时刻 YYYY-MM-DDTHH:MM+08:00，收到 {as_of!r}"
+            )
+        return moment.astimezone(TZ)
+    return _as_of_date(as_of) or run_after.astimezone(TZ)
+
+
 def resolve_cycle(
     programme: Programme,
     obligation_id: str,

@@ -2,8 +2,12 @@
 
 ``<inbox>/<programme>/<year>/<obligation>[_<period>]/`` holds the files of one
 instance, directly or in a sub-folder named by the submitting region's 6-digit
-code (an upload portal per region). A file's modification time is the day it
-was received.
+code (an upload portal per region).
+
+A file's receipt time (:func:`receipt_time`) is the earlier of its status-change
+time (ctime) on this server and the (logical) time a sweep first saw it, to the
+second: both are at or after the real arrival and neither can be set by the
+submitter (a modification time can: it is never read for receipt).
 
 The inbox is written by outsiders, so a sweep trusts nothing it finds there
 (:func:`scan_inbox`):
@@ -25,6 +29,7 @@ The inbox is written by outsiders, so a sweep trusts nothing it finds there
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import stat
 import time
@@ -48,9 +53,12 @@ __all__ = [
     "instance_folders",
     "is_inside",
     "pending_files",
+    "receipt_order",
+    "receipt_time",
     "received_on",
     "region_hint",
     "scan_inbox",
+    "sighting_key",
     "stable_files",
     "stray_entries",
 ]
@@ -137,7 +145,7 @@ def scan_inbox(settings: Settings, instance: ObligationInstance) -> InboxScan:
         instance: The obligation instance.
 
     Returns:
-        The files to take in (by modification time, then name), their upload
+        The files to take in (by status-change time, then name), their upload
         folders' region codes, what is reported instead, and the temporary files.
     """
     scan = InboxScan()
@@ -201,7 +209,7 @@ def pending_files(settings: Settings, instance: ObligationInstance) -> list[Path
         instance: The obligation instance.
 
     Returns:
-        The files by modification time, then name.
+        The files by status-change time, then name.
     """
     return scan_inbox(settings, instance).files
 
@@ -244,13 +252,50 @@ def region_hint(path: Path) -> str | None:
     return parent if _is_region_code(parent) else None
 
 
-def received_on(path: Path) -> dt.date:
-    """The day a file was received: its modification date in Asia/Shanghai.
+def receipt_time(path: Path, seen_at: dt.datetime | None = None) -> dt.datetime:
+    """When a file was received: the earlier of its ctime and ``seen_at``, to the second, Asia/Shanghai.
+
+    Args:
+        path: The file (a link is not followed).
+        seen_at: When a sweep first saw it (its logical time); default: now.
 
     Raises:
         OSError: The file is gone.
     """
-    return dt.datetime.fromtimestamp(path.stat().st_mtime, tz=TZ).date()
+    changed = dt.datetime.fromtimestamp(path.lstat().st_ctime, tz=TZ)
+    moment = changed if seen_at is None else min(changed, seen_at)
+    return moment.astimezone(TZ).replace(microsecond=0)
+
+
+def received_on(path: Path) -> dt.date:
+    """The day a file was received (:func:`receipt_time` seen now), in Asia/Shanghai.
+
+    Raises:
+        OSError: The file is gone.
+    """
+    return receipt_time(path).date()
+
+
+def receipt_order(path: Path) -> int:
+    """Tie-break between files received in the same second: the status-change time (a stable sort keeps the rest)."""
+    try:
+        return path.lstat().st_ctime_ns
+    except OSError:
+        return 0
+
+
+def sighting_key(root: Path, path: Path) -> tuple[str, str] | None:
+    """The identity a sweep remembers a file by (path, size and inode), hashed; and its path under ``root``.
+
+    A file replaced or rewritten is a new file; None when it is gone.
+    """
+    try:
+        info = path.lstat()
+    except OSError:
+        return None
+    rel = _rel(root, path)
+    digest = hashlib.sha256(f"{rel}\0{info.st_size}\0{info.st_ino}".encode()).hexdigest()
+    return digest, rel
 
 
 def is_inside(path: Path, root: Path) -> bool:
@@ -344,7 +389,7 @@ def _signature(path: Path) -> tuple[int, int, int] | None:
 
 def _age_key(path: Path) -> tuple[float, str]:
     try:
-        return path.lstat().st_mtime, path.name
+        return path.lstat().st_ctime, path.name
     except OSError:
         return 0.0, path.name
 

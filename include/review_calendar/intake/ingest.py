@@ -18,6 +18,7 @@ import logging
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from review_calendar.domain.calendar import TZ
 from review_calendar.intake import inbox
 from review_calendar.intake import issues as E
 from review_calendar.intake.city_files import is_city_folder, split_city_file
@@ -65,6 +66,8 @@ class FileOutcome:
     region_code: str | None = None
     is_late: bool = False
     received_on: str = ""
+    received_at: str = ""
+    receipt_no: str = ""
     stored_path: str = ""
     superseded: int | None = None
     errors: list[dict[str, Any]] = field(default_factory=list)
@@ -120,6 +123,7 @@ class ParsedFile:
         sha256: Hex digest of its bytes.
         size: Size in bytes.
         received_on: Day of receipt.
+        received_at: Moment of receipt, to the second (None: the start of ``received_on``).
         records: Typed records by dataset id (empty when rejected while reading).
         sheets: Sheet read by dataset id.
         issues: Every issue found; any error rejects the file.
@@ -138,6 +142,7 @@ class ParsedFile:
     issues: list[IntakeIssue] = field(default_factory=list)
     region_code: str | None = None
     data: bytes | None = field(default=None, repr=False)
+    received_at: dt.datetime | None = None
 
     @property
     def rejected(self) -> bool:
@@ -157,9 +162,10 @@ class IntakeScope:
     Attributes:
         regions: The province's regions by code.
         expected: Codes of the regions that owe the submission (empty: no restriction).
-        known_hashes: Content hashes already accepted or superseded for the
-            instance: such files are duplicates. A file rejected before is judged
-            again, since it may have been rejected only for its name or folder.
+        known_hashes: Content hashes of the instance's files in force: such files
+            are duplicates. A file rejected before is judged again, since it may
+            have been rejected only for its name or folder; an earlier version
+            sent again is read again, since it may supersede the one in force.
     """
 
     regions: Mapping[str, Region]
@@ -196,6 +202,7 @@ def parse_batch(
     received_on: dt.date | None = None,
     progress: Callable[[int], None] | None = None,
     hints: Mapping[Path, str | None] | None = None,
+    received_at: Mapping[Path, dt.datetime] | None = None,
 ) -> ParsedBatch:
     """Read every new file of a batch and attribute each to its submitting region.
 
@@ -205,10 +212,11 @@ def parse_batch(
         files: Paths of the files.
         scope: Regions, expected submitters and known content hashes.
         names: The names the submitters gave the files (default: the paths' names).
-        received_on: Date of receipt (default: each file's modification date, Asia/Shanghai).
+        received_on: Date of receipt (default: each file's receipt time, :func:`inbox.receipt_time`).
         progress: Called with the number of files done (progress bar).
         hints: The region code of each file's upload folder, by path (default:
             its parent folder's name when that is a code, :func:`inbox.region_hint`).
+        received_at: The moment of receipt of each file, by path (it decides ``received_on``).
 
     Returns:
         The new files (read, row-checked, attributed), the duplicates and the
@@ -242,8 +250,9 @@ def parse_batch(
             else:
                 seen.add(content.sha256)
                 parsed = parse_file(
-                    path, name, programme, instance, scope.regions.keys(), received_on, content
-                )
+                    path, name, programme, instance, scope.regions.keys(), received_on, content,
+                    received_at=(received_at or {}).get(path),
+                )  # fmt: skip
                 hint = hints.get(path) if hints is not None else inbox.region_hint(path)
                 parts = _city_parts(parsed, content, programme, instance, scope, hint)
                 if parts is not None:
@@ -313,6 +322,8 @@ def parse_file(
     known_codes: Collection[str],
     received_on: dt.date | None = None,
     content: FileContent | None = None,
+    *,
+    received_at: dt.datetime | None = None,
 ) -> ParsedFile:
     """Read and row-validate one file (every dataset of its template); never raises for bad input.
 
@@ -322,8 +333,9 @@ def parse_file(
         programme: The programme (its ``validity.max_pilot_years`` bounds plan periods).
         instance: The obligation instance.
         known_codes: Region codes that exist.
-        received_on: Day of receipt (default: the file's modification date).
+        received_on: Day of receipt (default: the day of the file's receipt time, :func:`inbox.received_on`).
         content: The file's bytes with their hash, when already read.
+        received_at: The moment of receipt (it decides the day; default: ``received_on``).
 
     Returns:
         The parsed file; its issues say why it is rejected, if it is.
@@ -334,8 +346,11 @@ def parse_file(
         name=safe_file_name(name),
         sha256=content.sha256 or "",
         size=content.size,
-        received_on=received_on or inbox.received_on(path),
+        received_on=received_at.astimezone(TZ).date()
+        if received_at
+        else received_on or inbox.received_on(path),
         data=content.data,
+        received_at=received_at,
     )
     unsafe = name_issue(name)
     if unsafe is not None:

@@ -428,6 +428,16 @@ class AcceptanceItem:
     reason: str
     errors: int | None
     recorded_at: str
+    receipt_no: str = ""
+
+
+def _received_text(figures: dict) -> str:
+    """When the file was received, Beijing time to the second when known (else its day)."""
+    at = figures.get("received_at")
+    if at:
+        moment = dt.datetime.fromisoformat(str(at)).astimezone(TZ)
+        return f"{moment:%Y-%m-%d %H:%M:%S}"
+    return str(figures.get("received_on") or "")
 
 
 def acceptances_view(
@@ -468,11 +478,12 @@ def acceptances_view(
                 region_code=code,
                 region_name=regions.get(code, code) if code else "未识别地区",
                 file_name=name,
-                received_on=str(f.get("received_on") or ""),
+                received_on=_received_text(f),
                 outcome_label=label(OUTCOMES, d.outcome),
                 reason=str(f.get("reason") or ""),
                 errors=int(errors) if isinstance(errors, int | float) else None,
                 recorded_at=beijing_time(d.decided_at),
+                receipt_no=str(f.get("receipt_no") or ""),
             )
         )
     out.sort(key=lambda a: (a.received_on, a.recorded_at), reverse=True)

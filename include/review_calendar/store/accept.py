@@ -1,8 +1,11 @@
 """Accepting a parsed file into the review database, or quarantining it with its reasons.
 
-Every file is recorded with its content hash. The same file twice is a no-op;
-a corrected resubmission of a region supersedes its earlier one and the
-history is kept. A rejected file is copied to the quarantine folder with its
+Every file is recorded with its content hash and the moment it was received.
+Order decides which version counts: the region's file received last is in
+force, whatever the order intake reads them in; an earlier version sent again
+(same bytes, received again later) is in force again, with a new receipt
+(:mod:`review_calendar.store.receipts`). The same receipt twice (a re-run) is a
+no-op, and so is sending again the version in force. The history is kept. A rejected file is copied to the quarantine folder with its
 errors (JSON beside it and rows in ``submission_errors``): never lost.
 
 Order of work per file, so a killed run ends consistent: copy the file to its
@@ -25,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, select
 
+from review_calendar.domain.calendar import TZ
 from review_calendar.domain.regions import Region as RegionInfo
 from review_calendar.intake.filenames import MAX_NAME_BYTES
 from review_calendar.intake.ingest import FileOutcome, IntakeScope, ParsedFile
@@ -37,6 +41,7 @@ from review_calendar.store.models import (
 )
 from review_calendar.store.projections import project
 from review_calendar.store.queries import expected_submitters, instance_filter
+from review_calendar.store.receipts import aware, record_receipt
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -50,6 +55,7 @@ __all__ = [
     "copy_file",
     "intake_scope",
     "quarantine_name",
+    "receipt_moment",
     "record_submission",
     "store_copy",
     "stored_name",
@@ -69,8 +75,9 @@ def intake_scope(session: Session, programme: Programme, instance: ObligationIns
 
     Returns:
         The province's regions, the expected submitters' codes and the content
-        hashes already accepted or superseded for the instance (a rejected file
-        is judged again: it may have been rejected only for its name or folder).
+        hashes in force for the instance (a rejected file is judged again: it may
+        have been rejected only for its name or folder; a superseded one is read
+        again: sent again, it supersedes).
     """
     province = programme.region_prefix
     regions = {
@@ -81,7 +88,7 @@ def intake_scope(session: Session, programme: Programme, instance: ObligationIns
     known = set(
         session.scalars(
             select(Submission.content_hash).where(
-                *instance_filter(Submission, instance), Submission.status != "rejected"
+                *instance_filter(Submission, instance), Submission.status == "accepted"
             )
         )
     )
@@ -223,9 +230,13 @@ def record_submission(
             *instance_filter(Submission, instance), Submission.content_hash == parsed.sha256
         )
     )
+    received_at = receipt_moment(parsed)
     if existing is not None and existing.status != "rejected":
-        outcome.status, outcome.submission_id = "duplicate", existing.id
-        return outcome
+        if outcome.status == "rejected" or not _sent_again(session, instance, existing, received_at):
+            outcome.status, outcome.submission_id = "duplicate", existing.id
+            outcome.receipt_no = existing.receipt_no or ""
+            return outcome
+        return _in_force_again(session, programme, instance, parsed, existing, outcome, received_at)
     submission = _write_submission(session, instance, parsed, outcome, existing)
     outcome.submission_id = submission.id
     # Every issue is kept with the submission: a rejected file's errors and warnings, an
@@ -240,9 +251,79 @@ def record_submission(
     if outcome.status == "rejected":
         session.flush()
         return outcome
-    outcome.superseded = _supersede(session, instance, parsed.region_code, submission.id)
     session.add_all(_dataset_rows(submission.id, parsed))
-    project(session, programme, instance, submission.id, parsed.records)
+    current = _in_force(session, instance, parsed.region_code, submission.id)
+    if current is not None and (aware(current.received_at) or received_at) > received_at:
+        # Received before the version in force (read late, e.g. it was still uploading): history only.
+        submission.status, submission.superseded_by = "superseded", current.id
+    else:
+        outcome.superseded = _supersede(session, instance, parsed.region_code, submission.id)
+        project(session, programme, instance, submission.id, parsed.records)
+    receipt, _ = record_receipt(session, programme, instance, submission, received_at)
+    outcome.receipt_no = receipt.receipt_no
+    return outcome
+
+
+def receipt_moment(parsed: ParsedFile) -> dt.datetime:
+    """When the file was received, to the second (the start of its day when only the day is known)."""
+    if parsed.received_at is not None:
+        return parsed.received_at.astimezone(TZ).replace(microsecond=0)
+    return dt.datetime.combine(parsed.received_on, dt.time(0), tzinfo=TZ)
+
+
+def _in_force(
+    session: Session, instance: ObligationInstance, region_code: str | None, other_than: int
+) -> Submission | None:
+    """The region's accepted submission of the instance, other than ``other_than``."""
+    return session.scalar(
+        select(Submission).where(
+            *instance_filter(Submission, instance),
+            Submission.region_code == region_code,
+            Submission.status == "accepted",
+            Submission.id != other_than,
+        )
+    )
+
+
+def _sent_again(
+    session: Session, instance: ObligationInstance, existing: Submission, received_at: dt.datetime
+) -> bool:
+    """Whether known bytes are an earlier version sent again after the version in force.
+
+    Not when they are in force already, or received no later than they were
+    last (a re-run of the same receipt), or before the version in force.
+    """
+    if existing.status != "superseded":
+        return False
+    last = aware(existing.received_at) or dt.datetime.combine(existing.received_on, dt.time(0), tzinfo=TZ)
+    if received_at <= last:
+        return False
+    current = _in_force(session, instance, existing.region_code, existing.id)
+    return current is None or received_at >= (aware(current.received_at) or received_at)
+
+
+def _in_force_again(
+    session: Session,
+    programme: Programme,
+    instance: ObligationInstance,
+    parsed: ParsedFile,
+    existing: Submission,
+    outcome: FileOutcome,
+    received_at: dt.datetime,
+) -> FileOutcome:
+    """An earlier version sent again: its submission is in force again, received now, with a new receipt."""
+    existing.status, existing.superseded_by = "accepted", None
+    existing.file_name = parsed.name
+    existing.received_at = received_at.astimezone(dt.UTC)
+    existing.received_on = received_at.date()
+    existing.is_late = outcome.is_late
+    session.flush()
+    outcome.submission_id = existing.id
+    outcome.stored_path = existing.stored_path
+    outcome.superseded = _supersede(session, instance, existing.region_code, existing.id)
+    project(session, programme, instance, existing.id, parsed.records)
+    receipt, _ = record_receipt(session, programme, instance, existing, received_at)
+    outcome.receipt_no = receipt.receipt_no
     return outcome
 
 
@@ -259,6 +340,7 @@ def _outcome(instance: ObligationInstance, parsed: ParsedFile, dest: Path) -> Fi
         region_code=parsed.region_code,
         is_late=not errors and parsed.received_on > instance.effective_due,
         received_on=parsed.received_on.isoformat(),
+        received_at=receipt_moment(parsed).isoformat(),
         stored_path=str(dest),
         errors=[i.to_dict() for i in errors],
         warnings=[i.to_dict() for i in parsed.issues if i.severity != "error"],
@@ -283,6 +365,7 @@ def _write_submission(
         "stored_path": outcome.stored_path,
         "size_bytes": parsed.size,
         "received_on": parsed.received_on,
+        "received_at": receipt_moment(parsed).astimezone(dt.UTC),
         "status": outcome.status,
         "is_late": outcome.is_late,
         "row_count": sum(len(r) for r in parsed.records.values()),
@@ -382,6 +465,8 @@ def acceptance_record(
             "submission_id": outcome.submission_id,
             "is_late": outcome.is_late,
             "received_on": outcome.received_on,
+            "received_at": outcome.received_at,
+            "receipt_no": outcome.receipt_no,
             "errors": len(outcome.errors),
         },
     }

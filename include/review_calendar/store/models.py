@@ -151,6 +151,48 @@ class Submission(Base):
     # What an accepted file still waits for before it counts as submitted ("approval": the
     # county government's approval of a development plan, 冀工信产业〔2016〕93号 二); "" for nothing.
     awaiting: Mapped[str] = mapped_column(String(16), default="", server_default="")
+    # When the province received the file (to the second; ``received_on`` is its day in
+    # Asia/Shanghai) and the 受理编号 of the receipt in force (accepted files only).
+    received_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    receipt_no: Mapped[str | None] = mapped_column(String(64))
+
+
+class Receipt(Base):
+    """One receipt of an accepted file: its 受理编号 and when it was received.
+
+    A file sent again after another version (same bytes) is a new receipt of the
+    same submission; a re-run of one receipt finds its row (``submission_id``, ``received_at``).
+    """
+
+    __tablename__ = "receipts"
+    __table_args__ = (UniqueConstraint("receipt_no"), UniqueConstraint("submission_id", "received_at"))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    receipt_no: Mapped[str] = mapped_column(String(64))
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), index=True)
+    programme_id: Mapped[str] = mapped_column(String(64))
+    cycle_year: Mapped[int] = mapped_column(Integer)
+    obligation_id: Mapped[str] = mapped_column(String(64))
+    period: Mapped[str] = mapped_column(String(8))
+    seq: Mapped[int] = mapped_column(Integer)
+    region_code: Mapped[str | None] = mapped_column(String(6))
+    file_name: Mapped[str] = mapped_column(String(255))
+    received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class InboxSighting(Base):
+    """When an inbox sweep first saw a file (by path, size and inode): its receipt time never moves forward."""
+
+    __tablename__ = "inbox_sightings"
+    __table_args__ = (
+        Index("ix_inbox_sightings_instance", "programme_id", "cycle_year", "obligation_id", "period"),
+    )
+    file_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    programme_id: Mapped[str] = mapped_column(String(64))
+    cycle_year: Mapped[int] = mapped_column(Integer)
+    obligation_id: Mapped[str] = mapped_column(String(64))
+    period: Mapped[str] = mapped_column(String(8))
+    path: Mapped[str] = mapped_column(Text)
+    first_seen_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
 class Attachment(Base):

@@ -149,12 +149,14 @@ def open_instance(
 
 
 def ingest_inbox(key: str, as_of: str, *, run_id: str = "") -> dict[str, Any]:
-    """Sweep the instance's inbox: take in every file received on or before ``as_of``.
+    """Sweep the instance's inbox: take in every stable file, received when a sweep first saw it (or earlier).
 
-    Files dated after ``as_of`` (by their modification time, i.e. upload time)
-    stay pending, so a back-fill of a past day sees only what had arrived.
-    Each accepted or rejected file is also recorded as an ``acceptance``
-    decision for the audit trail, and each rejected one gets a rejection notice.
+    ``as_of`` is a day (the sweep stands for now, or for the end of a past day) or
+    a moment (``2025-03-20T10:00:00+08:00``: the sweep's logical time, as the
+    demo's simulated year sets it). A file first seen by a later sweep stays
+    pending for a back-fill. Each accepted or rejected file is also recorded as
+    an ``acceptance`` decision for the audit trail; each accepted one gets a
+    receipt (回执) with its 受理编号, each rejected one a rejection notice.
 
     Returns:
         Counts, the accepted files (name, region, late) and the rejected files with
@@ -166,8 +168,11 @@ def ingest_inbox(key: str, as_of: str, *, run_id: str = "") -> dict[str, Any]:
 
     settings = get_settings()
     programme, instance = instance_of(key)
-    day = dt.date.fromisoformat(as_of)
-    report, swept = sweep_instance(settings, programme, instance, as_of=day, run_id=run_id)
+    from review_calendar.domain.calendar import TZ
+
+    moment = dt.datetime.fromisoformat(as_of).astimezone(TZ) if "T" in as_of else None
+    day = moment.date() if moment else dt.date.fromisoformat(as_of)
+    report, swept = sweep_instance(settings, programme, instance, as_of=day, run_id=run_id, seen_at=moment)
     counts = report.counts()
     log.info("Inbox %s as of %s: %s, %d not taken in", key, as_of, counts, len(swept["unplaced"]))
     return {

@@ -21,6 +21,7 @@ import json
 import logging
 from typing import TYPE_CHECKING, Any
 
+from review_calendar.domain.calendar import TZ
 from review_calendar.settings import get_settings
 
 if TYPE_CHECKING:
@@ -52,7 +53,7 @@ def sweep_keys(as_of: dt.date, programme_id: str | None = None, year: int | None
 
 
 def sweep_now(
-    as_of: dt.date,
+    as_of: dt.date | dt.datetime,
     programme_id: str | None = None,
     *,
     year: int | None = None,
@@ -62,7 +63,8 @@ def sweep_now(
     """Sweep the inboxes, then queue the operators' alert about files not placed before.
 
     Args:
-        as_of: The sweep's day (Beijing time): files received after it stay pending.
+        as_of: The sweep's moment (its logical time: a file first seen now is received then),
+            or its day (Beijing time; for a past day, its end): files received after it stay pending.
         programme_id: Only this programme (None: all).
         year: Every instance of this cycle year instead of the ones open on ``as_of``.
         run_id: Recorded with each acceptance decision.
@@ -77,7 +79,8 @@ def sweep_now(
     from review_calendar.tasks import ingest_inbox, instance_of
 
     settings = get_settings()
-    keys = sweep_keys(as_of, programme_id, year)
+    day = as_of.astimezone(TZ).date() if isinstance(as_of, dt.datetime) else as_of
+    keys = sweep_keys(day, programme_id, year)
     results = []
     for key in keys:
         if dry_run:
@@ -90,7 +93,7 @@ def sweep_now(
             results.append(result)
     totals = {k: sum(int(r.get(k) or 0) for r in results) for k in ("accepted", "rejected", "duplicates")}
     totals["unplaced"] = len(_unplaced_of(results))
-    alerted = [] if dry_run else alert_unplaced(settings, results, as_of)
+    alerted = [] if dry_run else alert_unplaced(settings, results, day)
     log.info("Inbox sweep as of %s: %d instance(s), %s", as_of, len(keys), totals)
     return {"as_of": as_of.isoformat(), "swept": len(keys), "instances": results, "totals": totals,
             "alerted": alerted}  # fmt: skip
@@ -202,10 +205,3 @@ def _write_ledger(path: Path, ledger: dict[str, str]) -> None:
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(ledger, ensure_ascii=False, indent=2, sort_keys=True), encoding="utf-8")
     tmp.replace(path)
-
-
-def today() -> dt.date:
-    """Today in Beijing time (the command line's default day)."""
-    from review_calendar.domain.calendar import TZ
-
-    return dt.datetime.now(TZ).date()

@@ -2,8 +2,10 @@
 
 Intake reads and row-checks a batch (:mod:`review_calendar.intake`), the store
 keeps each file and its rows (:mod:`review_calendar.store.accept`), the decision
-log records the acceptance, and the notify stage queues the rejection notice;
-none of these stages calls another, this module does.
+log records the acceptance, and the notify stage queues the receipt (回执) or
+the rejection notice; none of these stages calls another, this module does.
+Files are stored in the order they were received, so the one received last is
+in force (:mod:`review_calendar.store.accept`).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ def ingest_files(
     run_id: str = "",
     notify_on: dt.date | None = None,
     hints: Mapping[Path, str | None] | None = None,
+    received_at: Mapping[Path, dt.datetime] | None = None,
 ) -> Any:
     """Take in a batch of files for one obligation instance: read, row-check, store, decide, notify.
 
@@ -49,14 +52,18 @@ def ingest_files(
         instance: The obligation instance the files are for.
         files: Paths of the files.
         names: The names the submitters gave the files (default: the paths' names).
-        received_on: Date of receipt (default: each file's modification date, Asia/Shanghai).
+        received_on: Date of receipt, for files the operator received on that day (default:
+            each file's receipt time, :func:`~review_calendar.intake.inbox.receipt_time`).
         move: Remove each file from where it was once it is stored (inbox sweeps).
         gx: Run the row-level Great Expectations suites over the batch.
         progress: Called with the number of files read (progress bar).
         run_id: The run recorded with each acceptance decision (audit trail).
-        notify_on: Queue a rejection notice dated this day for every rejected file (None: no notices).
+        notify_on: Queue a receipt (回执) for every accepted file and a rejection notice for
+            every rejected one, dated this day (None: no notices).
         hints: The region code of each file's upload folder, by path (an inbox sweep's
             :class:`~review_calendar.intake.inbox.InboxScan`).
+        received_at: The moment each file was received, by path (an inbox sweep's); it
+            overrides ``received_on``.
 
     A moved file is removed only when it is a regular file inside the inbox,
     unchanged since it was listed (a file replaced meanwhile waits for the next
@@ -68,17 +75,23 @@ def ingest_files(
     """
     from review_calendar.intake import ingest
     from review_calendar.intake.attachments import pair_attachments
-    from review_calendar.intake.inbox import region_hint
+    from review_calendar.intake.inbox import receipt_order, region_hint
     from review_calendar.store.accept import intake_scope
     from review_calendar.store.db import session_scope
 
     with session_scope(url) as session:
         scope = intake_scope(session, programme, instance)
+    moments = _receipt_times(files, received_on, received_at)
+    # In the order received: the file received last is stored last and is in force.
+    given = dict(zip(files, names, strict=True)) if names else {}
+    files = sorted((p for p in files if p in moments), key=lambda p: (moments[p], receipt_order(p))) + [
+        p for p in files if p not in moments
+    ]
+    names = [given[p] for p in files] if names else None
     listed = {p: _signature(p) for p in files} if move else {}
     # Documents (the plan's text, its approval) go with the sheet of their folder, never read as sheets.
     folder_of = {p: (hints.get(p) if hints and p in hints else region_hint(p)) for p in files}
     pairing = pair_attachments(files, [folder_of[p] for p in files])
-    given = dict(zip(files, names, strict=True)) if names else {}
     sheets = pairing.sheets
     batch = ingest.parse_batch(
         programme,
@@ -89,6 +102,7 @@ def ingest_files(
         received_on=received_on,
         progress=progress,
         hints=hints,
+        received_at=moments,
     )
     report = ingest.IngestReport(instance.key, duplicates=batch.duplicates)
     for outcome in batch.unreadable:
@@ -117,7 +131,7 @@ def ingest_files(
                     _remove(settings, doc, listed.get(doc))
     for region, documents in pairing.alone.items():
         if region is not None and documents:
-            _attach_to_accepted(url, settings, programme, instance, region, documents, received_on, move=move)
+            _attach_to_accepted(url, settings, programme, instance, region, documents, moments, move=move)
     log.info("Intake %s: %s", instance.key, report.counts())
     return report
 
@@ -135,10 +149,36 @@ def _check_documents(documents: Sequence[Path]) -> list[Any]:
     return checked
 
 
-def _received(path: Path, received_on: dt.date | None) -> dt.date:
-    from review_calendar.intake.inbox import received_on as modified_on
+def _receipt_times(
+    files: Sequence[Path], received_on: dt.date | None, received_at: Mapping[Path, dt.datetime] | None
+) -> dict[Path, dt.datetime]:
+    """When each file was received: as given, else the start of ``received_on``, else its receipt time now.
 
-    return received_on or modified_on(path)
+    A file gone meanwhile has none (it is reported as taken in by another run).
+    """
+    import datetime as dt
+
+    from review_calendar.domain.calendar import TZ
+    from review_calendar.intake.inbox import receipt_time
+
+    out = {}
+    for path in files:
+        if received_at and path in received_at:
+            out[path] = received_at[path]
+        elif received_on is not None:
+            out[path] = dt.datetime.combine(received_on, dt.time(0), tzinfo=TZ)
+        else:
+            try:
+                out[path] = receipt_time(path)
+            except OSError:
+                continue
+    return out
+
+
+def _received(path: Path, moments: Mapping[Path, dt.datetime]) -> dt.date:
+    from review_calendar.intake.inbox import received_on as day_received
+
+    return moments[path].date() if path in moments else day_received(path)
 
 
 def _attach_to_accepted(
@@ -148,7 +188,7 @@ def _attach_to_accepted(
     instance: Any,
     region: str,
     documents: Sequence[Path],
-    received_on: dt.date | None,
+    moments: Mapping[Path, dt.datetime],
     *,
     move: bool,
 ) -> None:
@@ -164,7 +204,7 @@ def _attach_to_accepted(
             return
         checked = _check_documents(documents)
         for doc in checked:
-            keep_attachments(session, settings, instance, submission, [doc], _received(doc.path, received_on))
+            keep_attachments(session, settings, instance, submission, [doc], _received(doc.path, moments))
         refresh_awaiting(session, programme, instance, submission)
     if move:
         for doc in checked:
@@ -218,6 +258,7 @@ def _take_in_file(
     from review_calendar.decide.returns import propose_review
     from review_calendar.domain.verdicts import Verdict
     from review_calendar.notify.notices import queue_rejection
+    from review_calendar.notify.receipts import queue_receipt
     from review_calendar.store import accept
     from review_calendar.store.attachments import carry_attachments, keep_attachments, refresh_awaiting
     from review_calendar.store.db import session_scope
@@ -248,6 +289,9 @@ def _take_in_file(
         if outcome.status == "rejected" and notify_on is not None and parsed.region_code:
             # In the file's transaction: the official learns why, exactly once.
             queue_rejection(session, programme, instance, outcome.submission_id, created_on=notify_on)
+        if outcome.status == "accepted" and notify_on is not None and parsed.region_code:
+            # The 回执 of this receipt, once (its natural key is the receipt's number).
+            queue_receipt(session, programme, instance, outcome.submission_id, created_on=notify_on)
     return outcome
 
 
@@ -286,8 +330,15 @@ def sweep_instance(
     run_id: str = "",
     settle_seconds: float | None = None,
     look_interval: float | None = None,
+    seen_at: dt.datetime | None = None,
 ) -> tuple[Any, dict[str, Any]]:
     """Sweep one instance's inbox: take in every stable file received by ``as_of``, report the rest.
+
+    A file's receipt time is the earlier of its ctime and the time a sweep first
+    saw it (``seen_at`` of the first sweep that listed it, kept in the database):
+    a later sweep never moves it forward, and a file's modification time is never
+    read. A back-fill (a sweep for a time before another sweep first saw a file)
+    leaves that file pending.
 
     Links are never followed, files in ambiguous places are reported with the
     reason (log, the returned summary and ``reports/inbox/<key>.json``, kept
@@ -297,10 +348,11 @@ def sweep_instance(
         settings: Folders and database.
         programme: The programme.
         instance: The obligation instance.
-        as_of: Files received after this day stay pending (back-fills).
+        as_of: The day of the sweep (notices are dated by it).
         run_id: Recorded with each acceptance decision.
         settle_seconds: Age at which a file counts as complete without a second look.
         look_interval: Seconds between the two looks at a younger file.
+        seen_at: The sweep's (logical) time (default: :func:`logical_time` of ``as_of``).
 
     Returns:
         The :class:`~review_calendar.intake.ingest.IngestReport` and the sweep
@@ -317,11 +369,19 @@ def sweep_instance(
         for k, v in (("settle_seconds", settle_seconds), ("look_interval", look_interval))
         if v is not None
     }
-    due = [p for p in scan.files if _received_by(p, as_of)]
+    seen_at = seen_at or logical_time(as_of)
+    first_seen = _first_seen(settings, instance, scan.files, seen_at)
+    due = [p for p in scan.files if p in first_seen and first_seen[p] <= seen_at]
     stable, waiting = inbox.stable_files(due, **timing)
+    moments = {}
+    for p in stable:
+        try:
+            moments[p] = inbox.receipt_time(p, first_seen[p])
+        except OSError:
+            continue  # gone meanwhile: taken in by another run
     report = ingest_files(
-        settings.db_url, settings, programme, instance, stable,
-        move=True, run_id=run_id, notify_on=as_of, hints=scan.hints,
+        settings.db_url, settings, programme, instance, [p for p in stable if p in moments],
+        move=True, run_id=run_id, notify_on=as_of, hints=scan.hints, received_at=moments,
     )  # fmt: skip
     from review_calendar.domain.programmes import instances_for_year
 
@@ -342,13 +402,41 @@ def sweep_instance(
     return report, summary
 
 
-def _received_by(path: Path, day: dt.date) -> bool:
-    from review_calendar.intake.inbox import received_on
+def logical_time(as_of: dt.date) -> dt.datetime:
+    """The time a sweep for day ``as_of`` stands for: now, or the end of that day if it has passed.
 
-    try:
-        return received_on(path) <= day
-    except OSError:
-        return False
+    A sweep of a past day (the demo's simulated year, a back-fill) sees the files as
+    they were at its close; a sweep of today sees them now.
+    """
+    import datetime as dt
+
+    from review_calendar.domain.calendar import TZ
+
+    end = dt.datetime.combine(as_of, dt.time(23, 59, 59), tzinfo=TZ)
+    return min(dt.datetime.now(TZ).replace(microsecond=0), end)
+
+
+def _first_seen(
+    settings: Any, instance: Any, files: Sequence[Path], seen_at: dt.datetime
+) -> dict[Path, dt.datetime]:
+    """When a sweep first saw each file (recorded now for new ones); sightings of files gone are forgotten."""
+    from sqlalchemy.exc import IntegrityError
+
+    from review_calendar.intake.inbox import sighting_key
+    from review_calendar.store.db import session_scope
+    from review_calendar.store.receipts import first_sightings, forget_sightings
+
+    keys = {p: k for p in files if (k := sighting_key(settings.inbox_dir, p)) is not None}
+    for attempt in range(2):
+        try:
+            with session_scope(settings.db_url) as session:
+                forget_sightings(session, instance, {k for k, _ in keys.values()})
+                seen = first_sightings(session, instance, dict(keys.values()), seen_at)
+            break
+        except IntegrityError:  # a concurrent sweep recorded one first: read it
+            if attempt:
+                raise
+    return {p: seen[k] for p, (k, _) in keys.items()}
 
 
 def _store_unplaced(settings: Any, instance: Any, unplaced: list[dict[str, str]], as_of: dt.date) -> None:
