@@ -56,7 +56,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             ``received_on`` (a date or None), ``json``.
 
     Returns:
-        0 when every file was accepted (or already known), 1 when any was rejected.
+        0 when every file was accepted (or already known), 1 when any was rejected,
+        vanished or could not be stored.
 
     Raises:
         UsageError: Unknown programme, obligation or period, or a file that does not exist (exit code 2).
@@ -88,7 +89,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         print(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
     else:
         _print_outcomes(report)
-    return EXIT_DOMAIN if report.rejected else EXIT_OK
+    return EXIT_DOMAIN if report.rejected or report.failed or report.vanished else EXIT_OK
 
 
 def _print_issue(prefix: str, e: dict) -> None:
@@ -104,6 +105,9 @@ def _print_outcomes(report: IngestReport) -> None:
             _print_issue("提示", e)
     for o in report.duplicates:
         print(f"已存在 {o.file}（相同文件已接收过，未重复处理）")
+    for o in [*report.vanished, *report.failed]:
+        for e in o.errors:
+            print(e["message"])
     for o in report.rejected:
         print(f"已退回 {o.file}：")
         for e in o.errors:
