@@ -10,6 +10,8 @@ hold contact data), never a traceback.
 from __future__ import annotations
 
 import errno
+import os
+from pathlib import Path
 
 from review_calendar.domain.privacy import mask_text
 
@@ -54,7 +56,21 @@ def database_fault(exc: BaseException, url: str) -> DatabaseFault:
         if marker in reason.lower():
             zh, en = z, e
             break
+    if _sqlite_read_only(url):
+        # A WAL database in a folder it cannot write says "unable to open": it is read-only.
+        zh, en = _DATABASE_PROBLEMS[0][1:]
     return DatabaseFault(mask_text(f"{zh}：{redact(url)} / {en}: {redact(url)} ({reason})"))
+
+
+def _sqlite_read_only(url: str) -> bool:
+    """Whether the URL is a SQLite file that exists but that this process cannot write (file or folder)."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return False
+    path = Path(parsed.database)
+    return path.exists() and not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK))
 
 
 def file_problem(exc: OSError, name: str) -> str:
