@@ -72,16 +72,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         print(f"review-calendar: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:
+        # The reader of our output went away (``... --json | head``): stop quietly.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except Exception as exc:
         fault = _database_fault(exc)
         if fault is None:
             raise
         print(f"review-calendar: error: {fault}", file=sys.stderr)
         return EXIT_DOMAIN
-    except BrokenPipeError:
-        # The reader of our output went away (``... --json | head``): stop quietly.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return EXIT_OK
 
 
 def _database_fault(exc: Exception) -> Exception | None:
