@@ -4,7 +4,8 @@ Nothing is mocked: clients talk SMTP over TCP to 127.0.0.1. The server keeps
 every message with its envelope (MAIL FROM, RCPT TO) in memory (parsed with
 ``email.policy.default`` when first read), and optionally writes each one as an ``.eml`` file
 (the demo prints that folder). It can be stopped and started again on the same
-port to simulate an outage, and told to refuse some recipients.
+port to simulate an outage, told to refuse some recipients, and slowed down
+(``delay`` seconds before answering each message).
 
 Usage::
 
@@ -19,6 +20,7 @@ running in the foreground. No pytest import here: the demo script uses it too.
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import logging
@@ -79,6 +81,9 @@ class _Handler:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.server.data_started.set()
+        if self.server.delay:
+            await asyncio.sleep(self.server.delay)  # a slow server: the client waits for the reply
         raw = bytes(envelope.original_content or envelope.content)
         self.server._store(ReceivedMail(envelope.mail_from, tuple(envelope.rcpt_tos), raw))
         return "250 Message accepted for delivery"
@@ -98,6 +103,10 @@ class LocalSmtpServer:
         self.port = port or free_port(host)
         self.maildir = maildir
         self.refuse: set[str] = set()
+        #: Seconds the server takes to answer each message's DATA (a slow server).
+        self.delay = 0.0
+        #: Set when a message's DATA phase starts.
+        self.data_started = threading.Event()
         self._received: list[ReceivedMail] = []
         self._lock = threading.Lock()
         self._controller: Controller | None = None

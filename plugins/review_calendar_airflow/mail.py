@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,7 @@ def _send_batch(url: str, conn_id: str, rate: float | None, limit: int | None) -
 
     from review_calendar.notify.delivery import SmtpUnavailable, deliver
     from review_calendar.notify.outbox import pending_count
+    from review_calendar.notify.smtp import send_on
 
     hook = SmtpHook(smtp_conn_id=conn_id)
     try:
@@ -63,10 +65,38 @@ def _send_batch(url: str, conn_id: str, rate: float | None, limit: int | None) -
         # provider has no public accessor for it. We hand it our own EmailMessage (UTF-8
         # headers, stable Message-ID).
         client = hook._smtp_client
-        report = deliver(url, client.send_message, limit=limit, rate_per_second=rate)
+        report = deliver(url, partial(send_on, client), limit=limit, rate_per_second=rate)
+        _alert_operators(hook, report.given_up)
     finally:
         hook.__exit__(None, None, None)
     summary = report.to_dict()
     log.info("Outbox delivery: %s", {k: v for k, v in summary.items() if isinstance(v, int | float | bool)})
     report.raise_for_outage()  # a red task; unsent e-mails stay queued for the next run
     return summary
+
+
+def _alert_operators(hook: Any, given_up: list[dict[str, Any]]) -> None:
+    """E-mail the operators (``REVIEW_CALENDAR_OPERATORS``, as the failure alerts) about recipients given up.
+
+    Sent once, by the batch that gave them up, on the batch's own connection; a
+    failure to send it is logged and does not fail the task (the outbox is saved).
+    """
+    from html import escape
+
+    from review_calendar.notify.refusals import operator_alert
+    from review_calendar.settings import get_settings
+
+    alert = operator_alert(given_up)
+    settings = get_settings()
+    if alert is None or not settings.operators:
+        return
+    subject, text = alert
+    try:
+        hook.send_email_smtp(
+            to=list(settings.operators),
+            from_email=settings.alert_from,
+            subject=subject,
+            html_content=f"<pre>{escape(text)}</pre>",
+        )
+    except Exception:
+        log.exception("Could not e-mail the operators about refused recipients")

@@ -139,7 +139,7 @@ def test_run_whose_listing_another_run_already_took_in_finishes(sweep_env: str) 
 
     report = ingest_files(sweep_env, settings, programme, instance, listing, move=True, gx=False)
 
-    assert report.counts() == {"accepted": 0, "rejected": 0, "duplicates": 5}
+    assert report.counts() == {"accepted": 0, "rejected": 0, "duplicates": 0, "vanished": 5}
 
 
 @pytest.mark.postgres

@@ -28,11 +28,11 @@ from typing import Any, Protocol
 import pytest
 from sqlalchemy import event, func, select
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from review_calendar.settings import get_settings
 from review_calendar.store.db import get_engine, session_scope
+from review_calendar.store.faults import DatabaseFault
 from review_calendar.store.models import Decision, Submission
 from review_calendar.store.queries import record_instances
 from review_calendar.tasks import ingest_inbox
@@ -165,11 +165,11 @@ def sweep() -> dict[str, Any]:
     return ingest_inbox(instance.key, AS_OF, run_id="fault-test")
 
 
-def sweep_with_fault_mid_run(fault: Fault) -> OperationalError:
+def sweep_with_fault_mid_run(fault: Fault) -> DatabaseFault:
     """Sweep the inbox; the database goes away after 5 files. Returns the error the sweep raised."""
     with (
         after_committed_files(COMMITTED_BEFORE_FAULT, fault.start),
-        pytest.raises(OperationalError) as caught,
+        pytest.raises(DatabaseFault) as caught,
     ):
         sweep()
     return caught.value
@@ -217,7 +217,7 @@ def test_database_down_before_the_run_leaves_the_inbox_untouched(
 ) -> None:
     fault.start()
 
-    with pytest.raises(OperationalError, match=DATABASE_PROBLEM):
+    with pytest.raises(DatabaseFault, match=DATABASE_PROBLEM):
         sweep()
 
     fault.stop()

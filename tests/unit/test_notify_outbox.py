@@ -9,6 +9,7 @@ the server accepted a message; they say so.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Iterator
 from email.message import EmailMessage
 from pathlib import Path
@@ -303,13 +304,16 @@ def test_crash_after_server_accept_resends_with_the_same_message_id(
             raise Crash
 
         with pytest.raises(Crash):
-            deliver(url, send_then_crash)
+            deliver(url, send_then_crash, lease=dt.timedelta(seconds=1))
 
-    send_all(url, smtp)
+    while_leased = send_all(url, smtp)
+    time.sleep(1.1)  # the crashed delivery's sending lease expires
+    after_expiry = send_all(url, smtp)
 
     ids = [m["message-id"] for m in smtp.messages]
-    assert len(ids) == 7 and ids[0] == ids[1]
-    assert all(r.status == "sent" for r in outbox(url))
+    assert (while_leased.sent, while_leased.skipped, after_expiry.sent) == (5, 1, 1)
+    assert len(ids) == 7 and ids.count(ids[0]) == 2
+    assert all(r.status == "sent" and r.lease_owner is None for r in outbox(url))
 
 
 def test_contact_name_cannot_inject_a_header(url: str, programme: Programme, smtp: LocalSmtpServer) -> None:

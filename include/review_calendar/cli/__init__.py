@@ -32,7 +32,7 @@ from review_calendar.cli import (
     record,
     remind,
 )
-from review_calendar.cli.common import EXIT_OK, EXIT_USAGE, UsageError
+from review_calendar.cli.common import EXIT_DOMAIN, EXIT_OK, EXIT_USAGE, UsageError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -77,3 +77,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The reader of our output went away (``... --json | head``): stop quietly.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
+    except Exception as exc:
+        fault = _database_fault(exc)
+        if fault is None:
+            raise
+        print(f"review-calendar: error: {fault}", file=sys.stderr)
+        return EXIT_DOMAIN
+
+
+def _database_fault(exc: Exception) -> Exception | None:
+    """A review database that cannot be read or written, as one line naming it (None: another error)."""
+    from sqlalchemy.exc import OperationalError
+
+    from review_calendar.store.faults import DatabaseFault, database_fault
+
+    if isinstance(exc, DatabaseFault):
+        return exc
+    if isinstance(exc, OperationalError):
+        from review_calendar.settings import get_settings
+
+        return database_fault(exc, get_settings().db_url)
+    return None

@@ -57,7 +57,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             ``received_on`` (a date or None), ``json``.
 
     Returns:
-        0 when every file was accepted (or already known), 1 when any was rejected.
+        0 when every file was accepted (or already known), 1 when any was rejected,
+        vanished or could not be stored.
 
     Raises:
         UsageError: Unknown programme, obligation or period, or a file that does not exist (exit code 2).
@@ -92,7 +93,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         print(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
     else:
         _print_outcomes(report)
-    return EXIT_DOMAIN if report.rejected else EXIT_OK
+    return EXIT_DOMAIN if report.rejected or report.failed or report.vanished else EXIT_OK
 
 
 def _instance_from_file(args: argparse.Namespace, path: Path) -> None:
@@ -136,6 +137,9 @@ def _print_outcomes(report: IngestReport) -> None:
     for o in report.duplicates:
         number = f"，受理编号 {o.receipt_no}" if o.receipt_no else ""
         print(f"已存在 {o.file}（相同文件已接收过且仍有效，未重复处理{number}）")
+    for o in [*report.vanished, *report.failed]:
+        for e in o.errors:
+            print(e["message"])
     for o in report.rejected:
         print(f"已退回 {o.file}：")
         for e in o.errors:

@@ -108,7 +108,15 @@ def cmd_remind(args: argparse.Namespace) -> int:
         print(
             f"review-calendar: error: SMTP 服务器无法连接，邮件仍在发件箱中：{report.error}", file=sys.stderr
         )
-    if report is not None and (report.server_unreachable or report.failed):
+    if report is not None and report.given_up:
+        from review_calendar.notify.refusals import operator_alert
+
+        alert = operator_alert(report.given_up)
+        print(
+            f"review-calendar: error: {alert[0] if alert else ''}\n{alert[1] if alert else ''}",
+            file=sys.stderr,
+        )
+    if report is not None and (report.server_unreachable or report.failed or report.given_up):
         return EXIT_DOMAIN
     return EXIT_OK
 
@@ -141,6 +149,7 @@ def _print_summary(
                 print(f"  {line}")
     if report is not None:
         print(
-            f"发送：已发送 {report.sent} 封，失败 {report.failed} 封，仍待发送 {report.remaining} 封，"
+            f"发送：已发送 {report.sent} 封，部分收件人拒收 {report.partial} 封，失败 {report.failed} 封，"
+            f"放弃 {len(report.given_up)} 封，仍待发送 {report.remaining} 封，"
             f"用时 {report.seconds:.1f} 秒"
         )

@@ -57,7 +57,13 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class FileOutcome:
-    """What happened to one file: ``accepted``, ``rejected`` or ``duplicate``."""
+    """What happened to one file: ``accepted``, ``rejected``, ``duplicate``, ``vanished`` or ``failed``.
+
+    ``vanished``: the file was gone when it was to be read (deleted, or taken in
+    by another run); ``failed``: it could not be stored (full disk, read-only
+    folder) and stays in the inbox for the next run. Both carry one error whose
+    message names the file.
+    """
 
     file: str
     status: str
@@ -86,12 +92,18 @@ class IngestReport:
     accepted: list[FileOutcome] = field(default_factory=list)
     rejected: list[FileOutcome] = field(default_factory=list)
     duplicates: list[FileOutcome] = field(default_factory=list)
+    vanished: list[FileOutcome] = field(default_factory=list)
+    failed: list[FileOutcome] = field(default_factory=list)
 
     def add(self, outcome: FileOutcome) -> None:
         """File ``outcome`` under its status."""
-        {"accepted": self.accepted, "rejected": self.rejected, "duplicate": self.duplicates}[
-            outcome.status
-        ].append(outcome)
+        {
+            "accepted": self.accepted,
+            "rejected": self.rejected,
+            "duplicate": self.duplicates,
+            "vanished": self.vanished,
+            "failed": self.failed,
+        }[outcome.status].append(outcome)
 
     def to_json(self) -> dict[str, Any]:
         """The report as ``ingest --json`` prints it (rejected files with every error)."""
@@ -102,14 +114,19 @@ class IngestReport:
                 {"file": o.file, "stored_path": o.stored_path, "errors": o.errors} for o in self.rejected
             ],
             "duplicates": [o.to_dict() for o in self.duplicates],
+            **{k: [o.to_dict() for o in v] for k, v in self._faults().items() if v},
         }
 
+    def _faults(self) -> dict[str, list[FileOutcome]]:
+        return {"vanished": self.vanished, "failed": self.failed}
+
     def counts(self) -> dict[str, int]:
-        """Number of files accepted, rejected and already known."""
+        """Number of files accepted, rejected and already known (and vanished or not stored, when any)."""
         return {
             "accepted": len(self.accepted),
             "rejected": len(self.rejected),
             "duplicates": len(self.duplicates),
+            **{k: len(v) for k, v in self._faults().items() if v},
         }
 
 
@@ -183,7 +200,8 @@ class ParsedBatch:
         recorded: Paths of the files whose content is already recorded (an
             inbox sweep removes them).
         unreadable: Rejections of paths that are not regular files or cannot
-            be opened (a link, a device): nothing of them is read or stored.
+            be opened (a link, a device), and files that vanished: nothing of
+            them is read or stored.
     """
 
     parsed: list[ParsedFile] = field(default_factory=list)
@@ -221,7 +239,7 @@ def parse_batch(
     Returns:
         The new files (read, row-checked, attributed), the duplicates and the
         paths of already recorded files. A file that vanished meanwhile
-        (another intake run took it in) is a duplicate without hash.
+        (deleted, or taken in by another run) is ``vanished``, among ``unreadable``.
     """
     batch = ParsedBatch()
     seen = set(scope.known_hashes)
@@ -231,8 +249,7 @@ def parse_batch(
         try:
             content = _load(path)
         except FileNotFoundError:
-            log.info("File %s vanished before intake (taken in by another run)", safe_file_name(name))
-            batch.duplicates.append(FileOutcome(file=safe_file_name(name), status="duplicate"))
+            batch.unreadable.append(vanished(safe_file_name(name)))
         except OSError:
             # A link (never followed), a device or a file that cannot be opened.
             label = safe_file_name(name)
@@ -303,6 +320,16 @@ def _city_parts(
                 issue(part.name, E.REGION_NOT_EXPECTED, message, column="行政区划代码", value=code)
             )
     return parts
+
+
+def vanished(label: str) -> FileOutcome:
+    """The outcome of a file gone before it was read (deleted, or taken in by another run)."""
+    log.warning("File %s vanished before it was read (deleted, or taken in by another run): skipped", label)
+    message = (
+        f"“{label}”在读取前已从收件箱中消失（被删除，或已由另一次接收处理），未处理 / "
+        f"{label}: vanished before it was read, skipped"
+    )
+    return FileOutcome(file=label, status="vanished", errors=[{"code": "FILE_VANISHED", "message": message}])
 
 
 def _load(path: Path) -> FileContent:

@@ -5,27 +5,44 @@ a ``send`` callable (one SMTP connection for the batch:
 :func:`review_calendar.notify.smtp.smtp_sender`, or the Airflow provider's
 ``SmtpHook``).
 
-Exactly once, and the one window left. Each message is delivered in its own
-database transaction: a conditional ``UPDATE ... WHERE status IN ('queued',
-'failed')`` claims the row (it holds the row lock on PostgreSQL and the write
-lock on SQLite, so a concurrent delivery waits, then finds the row sent and
-skips it), the message is handed to the server, the row is marked ``sent`` and
-the transaction commits at once. If the process dies after the server accepted
-the message but before the commit, the row is still queued and the next run
-sends it again. SMTP offers no two-phase commit, so that window cannot be
-closed; the repeat carries the same ``Message-ID`` (derived from the natural
-key), so mail systems and clients that deduplicate by Message-ID show it once.
-By default the "sent" marks are committed without waiting for the disk flush
+Exactly once, and the one window left. No transaction stays open while the
+SMTP server is talked to (on SQLite that would hold the database's write lock
+for the length of a send, and a concurrent ingest would fail with "database is
+locked"). Each message goes through three steps:
+
+1. claim: a short transaction takes a *sending lease* on the row, a conditional
+   ``UPDATE ... SET lease_owner, lease_until WHERE status IN ('queued',
+   'failed', 'partial') AND (no lease OR lease expired)``, and commits; a
+   concurrent delivery finds the lease and skips the message;
+2. send: the message is handed to the server, with no transaction open;
+3. mark: a second short transaction records the outcome (``sent``, or each
+   recipient's refusal, or the error) and releases the lease.
+
+If the process dies after the server accepted the message but before the mark
+commits, the row keeps its pending status and its lease; once the lease has
+expired (:data:`LEASE`, far longer than any send), the next run sends it again.
+SMTP offers no two-phase commit, so that window cannot be closed; the repeat
+carries the same ``Message-ID`` (derived from the natural key), so mail systems
+and clients that deduplicate by Message-ID show it once.
+By default the marks are committed without waiting for the disk flush
 (``deliver(fast_commit=True)``): an application crash still loses nothing, but
 a power loss or a database-server crash may forget the last marks, which then
 repeat the same way, with the same Message-ID.
 
+Refused recipients: the server's answer is recorded per recipient
+(:mod:`review_calendar.notify.refusals`); a message accepted for some
+recipients and refused for others is ``partial``, and the next run sends it,
+with the same Message-ID, to the refused ones only, up to
+:data:`~review_calendar.notify.refusals.TRIES` tries; recipients still refused
+then are given up (status ``refused``) and listed in the report's
+``given_up`` for the operators.
+
 An SMTP outage loses nothing: the batch stops at the first connection error,
 the message that met it records the attempt and the error, the rest stay
 queued untouched, and the report says ``server_unreachable`` so the calling
-task can fail visibly after the state is saved. Other errors (a refused
-recipient, a missing attachment) mark that message ``failed`` with the reason
-and the batch goes on; failed messages are retried by the next delivery.
+task can fail visibly after the state is saved. Other errors (a missing
+attachment, a message the server refuses) mark that message ``failed`` with
+the reason and the batch goes on; failed messages are retried by the next delivery.
 
 Errors are masked by :func:`review_calendar.domain.privacy.mask_text` before
 they are stored, logged or reported.
@@ -35,15 +52,19 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import smtplib
+import socket
 import time
+import uuid
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, or_, select, update
 
 from review_calendar.domain.privacy import mask_text
+from review_calendar.notify import refusals
 from review_calendar.notify.message import MessageError, build_message
 from review_calendar.notify.outbox import PENDING, pending_count
 from review_calendar.notify.recipients import InvalidAddress, Mailbox, mailbox
@@ -58,6 +79,15 @@ if TYPE_CHECKING:
     from sqlalchemy import Connection
 
 log = logging.getLogger(__name__)
+
+#: How long a claimed message stays reserved for the delivery that claimed it. Far longer than
+#: one send (SMTP timeouts are seconds); only a delivery that died mid-send leaves one to expire.
+LEASE = dt.timedelta(minutes=15)
+
+
+def lease_owner() -> str:
+    """A name for this delivery batch: host, process and a random part (at most 64 characters)."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 class SmtpUnavailable(RuntimeError):
@@ -78,6 +108,9 @@ class DeliveryReport:
         server_unreachable: The batch stopped because the server could not be reached.
         error: The connection error (masked) when it did.
         failures: ``{"id", "kind", "region_code", "error"}`` per failed message.
+        partial: Accepted for some recipients; the refused ones are retried next time.
+        given_up: Messages whose refused recipients had their last try
+            (:func:`review_calendar.notify.refusals.given_up` entries, masked): for the operators.
     """
 
     attempted: int = 0
@@ -89,6 +122,8 @@ class DeliveryReport:
     server_unreachable: bool = False
     error: str = ""
     failures: list[dict[str, Any]] = field(default_factory=list)
+    partial: int = 0
+    given_up: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def rate(self) -> float:
@@ -145,11 +180,14 @@ def deliver(
     rate_per_second: float | None = None,
     programme_id: str | None = None,
     fast_commit: bool = True,
+    lease: dt.timedelta = LEASE,
 ) -> DeliveryReport:
     """Send every queued or failed message, oldest first, each in its own transaction.
 
-    Per message: claim the row, build the message, hand it to the server, mark
-    it sent (or failed, with the reason) and commit at once (module docstring).
+    Per message: claim the row (a sending lease, committed), build the message,
+    hand it to the server with no transaction open, then mark it sent (or
+    partial, failed, refused, with the reason) in a new short transaction
+    (module docstring).
 
     ``fast_commit`` lets those commits return before the database has flushed
     them to disk (SQLite ``synchronous=NORMAL`` in WAL mode for this batch's
@@ -169,6 +207,7 @@ def deliver(
         rate_per_second: At most this many messages per second (None: no limit).
         programme_id: Only this programme's messages (None: all).
         fast_commit: Do not wait for the disk flush of each "sent" mark (see above).
+        lease: How long a claim reserves a message (:data:`LEASE`).
 
     Returns:
         Counts; ``server_unreachable`` when the batch stopped on a connection
@@ -177,17 +216,15 @@ def deliver(
     Raises:
         InvalidAddress: ``sender`` is not a plain addr-spec.
     """
-    batch = _Batch(send, _Senders(sender, sender_name), _Pace(rate_per_second), DeliveryReport())
+    batch = _Batch(send, _Senders(sender, sender_name), _Pace(rate_per_second), DeliveryReport(), lease)
     started = time.monotonic()
     with get_engine(url).connect() as conn:
         pending = _pending_rows(conn, programme_id, limit)
         with _commit_mode(conn, fast_commit) as setup:
+            batch.setup = setup
             for row in pending:
-                with conn.begin():
-                    if setup:
-                        conn.exec_driver_sql(setup)
-                    if not batch.deliver_one(conn, row):
-                        break
+                if not batch.deliver_one(conn, row):
+                    break
     report = batch.report
     report.remaining = pending_count(url, programme_id)
     report.seconds = time.monotonic() - started
@@ -290,20 +327,54 @@ class _Pace:
 
 @dataclass
 class _Batch:
-    """One delivery batch: the sender, the From mailboxes, the pacing and the running report."""
+    """One delivery batch: the sender, the From mailboxes, the pacing, the lease and the running report."""
 
     send: Callable[[EmailMessage], Any]
     senders: _Senders
     pace: _Pace
     report: DeliveryReport
+    lease: dt.timedelta = LEASE
+    owner: str = field(default_factory=lease_owner)
+    setup: str = ""
 
-    def deliver_one(self, conn: Connection, row: Any) -> bool:
-        """Claim, send and mark one message inside the caller's transaction; False stops the batch."""
+    def _write(self, conn: Connection, stmt: Any) -> Any:
+        """Run one statement in its own short transaction, committed at once."""
+        with conn.begin():
+            if self.setup:
+                conn.exec_driver_sql(self.setup)
+            return conn.execute(stmt)
+
+    def _claim(self, conn: Connection, row_id: int) -> Any | None:
+        """Take the sending lease of a pending message; its fresh row, or None when another delivery has it."""
         table = OutboxMessage.__table__
-        this = table.c.id == row.id
-        # Claim: only one delivery can move a pending row (see the module docstring).
-        claim = update(table).where(this, table.c.status.in_(PENDING)).values(attempts=table.c.attempts + 1)
-        if conn.execute(claim).rowcount != 1:
+        now = dt.datetime.now(dt.UTC)
+        free = or_(table.c.lease_until.is_(None), table.c.lease_until < now)
+        claim = (
+            update(table)
+            .where(table.c.id == row_id, table.c.status.in_(PENDING), free)
+            .values(attempts=table.c.attempts + 1, lease_owner=self.owner, lease_until=now + self.lease)
+        )
+        with conn.begin():
+            if self.setup:
+                conn.exec_driver_sql(self.setup)
+            if conn.execute(claim).rowcount != 1:
+                return None
+            return conn.execute(select(table).where(table.c.id == row_id)).one()
+
+    def _mark(self, conn: Connection, row: Any, **values: Any) -> None:
+        """Record the outcome and release the lease (a new short transaction)."""
+        table = OutboxMessage.__table__
+        mine = (table.c.id == row.id) & (table.c.lease_owner == self.owner)
+        stmt = update(table).where(mine).values(lease_owner=None, lease_until=None, **values)
+        if self._write(conn, stmt).rowcount != 1:
+            log.warning(
+                "Outbox message %d: the sending lease expired before the outcome was recorded", row.id
+            )
+
+    def deliver_one(self, conn: Connection, pending: Any) -> bool:
+        """Claim, send and mark one message (no transaction open while sending); False stops the batch."""
+        row = self._claim(conn, pending.id)
+        if row is None:
             self.report.skipped += 1
             return True
         self.report.attempted += 1
@@ -311,34 +382,60 @@ class _Batch:
             msg = build_message(row, self.senders(row.programme_id))
         except MessageError as exc:
             return self._fail(conn, row, mask_text(str(exc)))
+        envelope = refusals.to_try(row.recipients, msg.envelope_to)
+        if not envelope:  # nobody left to try (an earlier try gave the rest up)
+            self._record(conn, row, [], {})
+            return True
+        msg.envelope_to = tuple(envelope)
         self.pace.wait()
         try:
             refused = self.send(msg)
+        except smtplib.SMTPRecipientsRefused as exc:
+            refused = exc.recipients
         except Exception as exc:
             error = describe_error(exc)
             if not _is_connection_error(exc):
                 return self._fail(conn, row, error)
             # The row keeps its status (queued or failed) with the error; the rest stay untouched.
-            conn.execute(update(table).where(this).values(last_error=error))
+            self._mark(conn, row, last_error=error)
             self.report.server_unreachable, self.report.error = True, error
             log.error("SMTP server unreachable, batch stopped: %s", error)
             return False
-        note = f"部分收件人被拒收（{len(refused)} 个）" if isinstance(refused, dict) and refused else ""
-        sent = {"status": "sent", "sent_at": dt.datetime.now(dt.UTC), "last_error": note}
-        conn.execute(update(table).where(this).values(**sent))
-        self.report.sent += 1
+        self._record(conn, row, envelope, refused if isinstance(refused, dict) else {})
         return True
+
+    def _record(self, conn: Connection, row: Any, envelope: list[str], refused: dict[str, Any]) -> None:
+        """Mark the message after the server answered: each recipient's outcome, then its status."""
+        table = OutboxMessage.__table__
+        outcomes = refusals.record(row.recipients, envelope, refused)
+        status, note = refusals.status(outcomes), refusals.note(outcomes)
+        values: dict[str, Any] = {"status": status, "last_error": note, "recipients": outcomes}
+        if len(refused) < len(envelope):  # someone got it now
+            values["sent_at"] = func.coalesce(table.c.sent_at, dt.datetime.now(dt.UTC))
+        self._mark(conn, row, **values)
+        if status == "sent":
+            self.report.sent += 1
+        elif status == "partial":
+            self.report.partial += 1
+            log.warning("Outbox message %d (%s) partly refused: %s", row.id, row.kind, note)
+        elif status == "failed":
+            self._report_failure(row, note)
+        else:
+            self.report.given_up.append(refusals.given_up(row, outcomes))
+            log.error("Outbox message %d (%s): recipients given up: %s", row.id, row.kind, note)
 
     def _fail(self, conn: Connection, row: Any, error: str) -> bool:
         """Mark the message failed with its (masked) reason; the batch goes on."""
-        table = OutboxMessage.__table__
-        conn.execute(update(table).where(table.c.id == row.id).values(status="failed", last_error=error))
+        self._mark(conn, row, status="failed", last_error=error)
+        self._report_failure(row, error)
+        return True
+
+    def _report_failure(self, row: Any, error: str) -> None:
         self.report.failed += 1
         self.report.failures.append(
             {"id": row.id, "kind": row.kind, "region_code": row.region_code, "error": error}
         )
         log.warning("Outbox message %d (%s) not sent: %s", row.id, row.kind, error)
-        return True
 
 
 @contextmanager

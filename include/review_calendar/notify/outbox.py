@@ -36,8 +36,9 @@ if TYPE_CHECKING:
 
 #: Kinds of outgoing messages (their labels are :data:`~review_calendar.domain.labels.MESSAGE_KINDS`).
 KINDS = tuple(MESSAGE_KINDS)
-#: Statuses of messages that wait for delivery (a failed message is retried).
-PENDING = ("queued", "failed")
+#: Statuses of messages that wait for delivery (a failed message is retried; a partial one is
+#: retried for its refused recipients only, see :mod:`.refusals`).
+PENDING = ("queued", "failed", "partial")
 NATURAL_KEY_MAX = 400  # length of outbox.natural_key
 
 

@@ -54,6 +54,26 @@ def connect(settings: SmtpSettings) -> smtplib.SMTP:
     return client
 
 
+def send_on(client: smtplib.SMTP, msg: EmailMessage) -> dict[str, Any]:
+    """Send one message on an open client, to its envelope when it carries one.
+
+    An outbox message carries its validated envelope (``message.OutgoingMessage``),
+    which a retry narrows to the recipients refused before: it is sent with
+    ``sendmail`` to exactly those, without parsing the encoded headers back.
+    Any other message goes to its header recipients (``send_message``).
+
+    Returns:
+        ``smtplib``'s dict of refused recipients (empty when all accepted).
+
+    Raises:
+        smtplib.SMTPRecipientsRefused: Every recipient was refused.
+    """
+    envelope_from, envelope_to = getattr(msg, "envelope_from", ""), getattr(msg, "envelope_to", ())
+    if envelope_from and envelope_to:
+        return dict(client.sendmail(envelope_from, list(envelope_to), msg.as_bytes()))
+    return dict(client.send_message(msg))
+
+
 @contextmanager
 def smtp_sender(settings: SmtpSettings) -> Iterator[Callable[[EmailMessage], dict[str, Any]]]:
     """A ``send(msg)`` that keeps one connection for the whole batch.
@@ -76,12 +96,7 @@ def smtp_sender(settings: SmtpSettings) -> Iterator[Callable[[EmailMessage], dic
         if client is None:
             client = state["client"] = connect(settings)
         try:
-            # An outbox message carries its validated envelope (message.OutgoingMessage):
-            # no need for send_message to parse the encoded headers back.
-            envelope_from, envelope_to = getattr(msg, "envelope_from", ""), getattr(msg, "envelope_to", ())
-            if envelope_from and envelope_to:
-                return dict(client.sendmail(envelope_from, list(envelope_to), msg.as_bytes()))
-            return dict(client.send_message(msg))
+            return send_on(client, msg)
         except (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused):
             raise  # the server answered: the connection is still usable
         except OSError:  # includes SMTPServerDisconnected: drop it, reconnect next time

@@ -304,6 +304,12 @@ class OutboxMessage(Base):
     last_error: Mapped[str] = mapped_column(Text, default="")
     created_on: Mapped[dt.date] = mapped_column(Date)
     sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # Each recipient's outcome, ``{addr: {"state": "accepted"|"refused", "code": int, "tries": int}}``
+    # (None until the first try); refused recipients are retried alone (notify.refusals).
+    recipients: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # The sending lease: who claimed the message and until when (notify.delivery).
+    lease_owner: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    lease_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class Evaluation(Base):

@@ -161,18 +161,30 @@ def ingest_inbox(key: str, as_of: str, *, run_id: str = "") -> dict[str, Any]:
     Returns:
         Counts, the accepted files (name, region, late) and the rejected files with
         their error codes (no contact data), and the sweep's summary.
+
+    Raises:
+        DatabaseFault: The review database cannot be read or written (one line naming it).
     """
     import datetime as dt
 
+    from sqlalchemy.exc import OperationalError
+
+    from review_calendar.store.faults import database_fault
     from review_calendar.tasks.intake import sweep_instance
 
     settings = get_settings()
-    programme, instance = instance_of(key)
     from review_calendar.domain.calendar import TZ
 
     moment = dt.datetime.fromisoformat(as_of).astimezone(TZ) if "T" in as_of else None
     day = moment.date() if moment else dt.date.fromisoformat(as_of)
-    report, swept = sweep_instance(settings, programme, instance, as_of=day, run_id=run_id, seen_at=moment)
+    try:
+        programme, instance = instance_of(key)
+        report, swept = sweep_instance(
+            settings, programme, instance, as_of=day, run_id=run_id, seen_at=moment
+        )
+    except OperationalError as exc:
+        # One line naming the database (no SQL, no parameters) for the operators' failure alert.
+        raise database_fault(exc, settings.db_url) from exc
     counts = report.counts()
     log.info("Inbox %s as of %s: %s, %d not taken in", key, as_of, counts, len(swept["unplaced"]))
     return {
@@ -184,6 +196,8 @@ def ingest_inbox(key: str, as_of: str, *, run_id: str = "") -> dict[str, Any]:
         "rejected_files": [
             {"file": o.file, "codes": sorted({e["code"] for e in o.errors})} for o in report.rejected
         ],
+        # Files gone before they were read, or not stored (full disk): one line each, for the operators.
+        "problems": [e["message"] for o in [*report.vanished, *report.failed] for e in o.errors],
         **swept,
     }
 

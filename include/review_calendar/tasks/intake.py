@@ -73,14 +73,20 @@ def ingest_files(
         The batch's :class:`~review_calendar.intake.ingest.IngestReport`: what was
         accepted, rejected (with every error) and already known.
     """
+    from sqlalchemy.exc import OperationalError
+
     from review_calendar.intake import ingest
     from review_calendar.intake.attachments import pair_attachments
     from review_calendar.intake.inbox import receipt_order, region_hint
     from review_calendar.store.accept import intake_scope
     from review_calendar.store.db import session_scope
+    from review_calendar.store.faults import database_fault
 
-    with session_scope(url) as session:
-        scope = intake_scope(session, programme, instance)
+    try:
+        with session_scope(url) as session:
+            scope = intake_scope(session, programme, instance)
+    except OperationalError as exc:
+        raise database_fault(exc, url) from exc
     moments = _receipt_times(files, received_on, received_at)
     # In the order received: the file received last is stored last and is in force.
     given = dict(zip(files, names, strict=True)) if names else {}
@@ -124,7 +130,12 @@ def ingest_files(
             report.add(ingest.FileOutcome(file=parsed.name, status="duplicate", sha256=parsed.sha256))
             continue
         report.add(outcome)
-        if move and parsed.data is not None and last_part[parsed.path] == index:
+        if (
+            move
+            and parsed.data is not None
+            and outcome.status != "failed"
+            and last_part[parsed.path] == index
+        ):
             _remove(settings, parsed.path, listed.get(parsed.path))
             if outcome.status == "accepted":
                 for doc in documents:
@@ -224,11 +235,18 @@ def _take_in_or_skip(
     """:func:`_take_in_file`, or None when another intake run took the file in first.
 
     A file gone from the inbox was taken by another run (None); a content hash
-    recorded meanwhile makes the file a duplicate.
+    recorded meanwhile makes the file a duplicate. A file that cannot be stored
+    (full disk, read-only folder) is ``failed`` with a one-line reason, stays in
+    the inbox, and the batch goes on with the next file. A database that cannot
+    be written stops the batch with a :class:`~review_calendar.store.faults.DatabaseFault`.
+
+    Raises:
+        DatabaseFault: The review database cannot be written (read-only, locked, gone).
     """
-    from sqlalchemy.exc import IntegrityError
+    from sqlalchemy.exc import IntegrityError, OperationalError
 
     from review_calendar.intake.ingest import FileOutcome
+    from review_calendar.store.faults import database_fault, file_problem
 
     try:
         return _take_in_file(url, settings, programme, instance, parsed, run_id, notify_on, documents)
@@ -238,6 +256,13 @@ def _take_in_or_skip(
     except IntegrityError:
         # Another intake run stored the same file first (unique content hash per instance).
         return FileOutcome(file=parsed.name, status="duplicate", sha256=parsed.sha256)
+    except OperationalError as exc:
+        raise database_fault(exc, url) from exc
+    except OSError as exc:
+        message = file_problem(exc, parsed.name)
+        log.error("Intake %s: %s", instance.key, message)
+        error = {"code": "STORAGE_FAILED", "message": message}
+        return FileOutcome(file=parsed.name, status="failed", sha256=parsed.sha256, errors=[error])
 
 
 def _take_in_file(
