@@ -145,7 +145,8 @@ def test_an_earlier_version_sent_again_is_in_force_again(sweep_env: str, tmp_pat
             session.scalars(select(Contact.submission_id).where(Contact.region_code == subs[0].region_code))
         )
         assert owners == {subs[0].id}
-    # The same receipt taken in again (a re-run) changes nothing.
+    # The same receipt taken in again (a re-run over the same bytes) changes nothing.
+    again = shutil.copy(kept, v1.parent / "联系人名单（以此为准）.xlsx")
     report = ingest_files(
         sweep_env, get_settings(), PROGRAMME, INSTANCE, [again],
         received_at={again: _at("2025-03-28T10:00:00+08:00")},
