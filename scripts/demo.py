@@ -174,8 +174,12 @@ def say_records(settings: Settings, year: int) -> None:
 def say_decisions(decisions: list[Any]) -> None:
     """Every decision and proposal of the year by kind: outcome, state (待审定...) and the basis of one."""
     from review_calendar.domain.labels import DECISION_KINDS, OUTCOMES, label
-    from review_calendar.domain.verdicts import state_label
+    from review_calendar.domain.programmes import load_programme
+    from review_calendar.domain.verdicts import state_label, subject_label
 
+    titles = {}
+    for pid in {d.programme_id for d in decisions}:
+        titles.update({o.id: o.title for o in load_programme(pid).obligations})
     by_kind: dict[str, list[Any]] = {}
     for d in decisions:
         if d.kind != "gate":
@@ -188,7 +192,9 @@ def say_decisions(decisions: list[Any]) -> None:
         text = "，".join(f"{o}［{st}］×{n}" if n > 1 else f"{o}［{st}］" for (o, st), n in outcomes.items())
         say(f"    决定（{label(DECISION_KINDS, kind)}，{len(rows)} 项）：{text}")
         example = rows[0]
-        say(f"      例：{example.subject} — {label(OUTCOMES, example.outcome)}；依据 {example.clause}")
+        say(
+            f"      例：{subject_label(example.subject, example.figures, titles)} — {label(OUTCOMES, example.outcome)}；依据 {example.clause}"
+        )
 
 
 def say_mail(settings: Settings, mail: LocalSmtpServer) -> None:
@@ -212,10 +218,19 @@ def say_mail(settings: Settings, mail: LocalSmtpServer) -> None:
     )
     alerts = [m for m in messages if str(m["Subject"]).startswith("[审查日历] 任务失败")]
     say(f"    运维告警：{len(alerts)} 封" + (f"（{alerts[0]['Subject']}）" if alerts else ""))
-    for kind in ("notice", "reminder", "rejection", "decision", "gap_report", "bulletin"):
+    for kind in (
+        "notice",
+        "reminder",
+        "receipt",
+        "rejection",
+        "decision",
+        "gap_report",
+        "bulletin",
+        "inbox_alert",
+    ):
         if kind in examples:
             say(f"      例（{kind}）：{examples[kind].subject}")
-    for kind, title in (("rejection", "退回通知"), ("reminder", "催报提醒")):
+    for kind, title in (("receipt", "受理回执"), ("rejection", "退回通知"), ("reminder", "催报提醒")):
         if kind in examples:
             say(f"    {title}正文（节选，{examples[kind].region_code}）：")
             for line in [x for x in examples[kind].body.splitlines() if x.strip()][:12]:

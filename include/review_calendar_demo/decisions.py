@@ -174,11 +174,14 @@ class DecisionDesk:
     def _record_answers(self, programme_id: str, ids: list[int]) -> int:
         """Add the answers the ledger holds for ``ids`` (latest round each) to :attr:`answered`."""
         from review_calendar.domain.labels import DECISION_KINDS, OUTCOMES, label
+        from review_calendar.domain.programmes import load_programme
+        from review_calendar.domain.verdicts import subject_label
         from review_calendar.settings import get_settings
         from review_calendar.store.db import session_scope
         from review_calendar.store.models import Decision
         from review_calendar.store.reviews import rounds
 
+        titles = {o.id: o.title for o in load_programme(programme_id).obligations}
         count = 0
         with session_scope(get_settings().db_url) as session:
             for decision_id in ids:
@@ -187,11 +190,7 @@ class DecisionDesk:
                 if decision is None or last is None or last.answer is None:
                     continue
                 count += 1
-                name = (
-                    decision.figures.get("cluster")
-                    or decision.figures.get("cluster_name")
-                    or decision.subject
-                )
+                name = subject_label(decision.subject, decision.figures, titles)
                 self.answered.append({
                     "programme": programme_id, "by": last.decided_by, "answer": last.answer,
                     "what": f"{decision.cycle_year}年 {label(DECISION_KINDS, decision.kind)}：{name}",
