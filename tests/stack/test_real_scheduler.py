@@ -429,6 +429,12 @@ def manual_runs(stack: Stack) -> ManualRuns:
     )  # fmt: skip
     sweep = airflow.wait_finished(SWEEP, sweep_id, RUNS_TIMEOUT)
     rerun = airflow.wait_finished(dag_id, rerun_id, RUNS_TIMEOUT)
+    # Paused again once every run has ended (the scheduled slots unpausing started too), so the
+    # module's other tests see finished runs only, whatever the order.
+    for paused in (SWEEP, dag_id):
+        airflow.api("PATCH", f"/dags/{paused}", {"is_paused": True}).ok()
+        airflow.wait_for_runs(lambda runs: all(r["state"] in ("success", "failed") for r in runs),
+                              paused, RUNS_TIMEOUT, f"every run of {paused} to end")  # fmt: skip
     return ManualRuns(stack, rerun, answer.body["conf"], sweep, swept.instance.key)
 
 
