@@ -34,7 +34,7 @@ import pytest
 from sqlalchemy import func, select
 
 from review_calendar.domain.calendar import TZ
-from tests.stack.airflow_stack import wait_for
+from tests.stack.airflow_stack import http, wait_for
 from tests.stack.conftest import OPERATORS, Stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.stack]
@@ -373,3 +373,100 @@ def test_proposals_wait_in_required_actions_until_the_reviewer_answers(scenario:
         states = {d.figures.get("state") for d in s.scalars(select(Decision).where(
             Decision.programme_id == scenario.programme_id, Decision.kind == "evaluation"))}  # fmt: skip
     assert states == {"approved"}
+
+
+#: The operator's re-run and the manual sweep: a cycle and an inbox of their own, apart from the scenario's.
+RERUN = ("hebei_smart_cluster", "development_plan")
+SWEPT = ("miit_sme_cluster", "annual_info_table")
+SWEEP = "inbox_sweep"
+
+
+@dataclass
+class ManualRuns:
+    """The re-run the reviewers' page started and the manual sweep, both finished."""
+
+    stack: Stack
+    rerun: dict[str, Any]
+    rerun_conf: dict[str, Any]
+    sweep: dict[str, Any]
+    swept_key: str
+
+
+@pytest.fixture(scope="module")
+def manual_runs(stack: Stack) -> ManualRuns:
+    """As an operator: the page's re-run button (试运行 on a day) and a sweep triggered by hand, no logical dates."""
+    from review_calendar.domain.programmes import load_programme
+    from review_calendar.domain.runs import latest_deadline_run
+    from review_calendar.domain.schedule import closes_at
+
+    airflow = stack.airflow
+    now = dt.datetime.now(dt.UTC)
+    programme_id, obligation_id = RERUN
+    latest = latest_deadline_run(load_programme(programme_id), obligation_id, now)
+    assert latest is not None
+    instance = latest.instance
+    dag_id = f"review_cycle__{programme_id}__{obligation_id}"
+    airflow.unpause(dag_id)
+    # The same call as the page's form: POST .../rerun with the operator's token (the api-server
+    # triggers the DAG through Airflow's REST API as the caller).
+    as_of = closes_at(instance).astimezone(TZ).date().isoformat()
+    page = f"{airflow.url}/review-calendar/programmes/{programme_id}/{instance.cycle_year}/{obligation_id}"
+    answer = http(
+        "POST", f"{page}/{instance.period}/rerun", body={"dry_run": True, "as_of": as_of},
+        token=airflow.token("operator"),
+    )  # fmt: skip
+    assert answer.status == 201, answer.body
+    rerun_id = answer.ok()["dag_run_id"]
+
+    swept_programme, swept_obligation = SWEPT
+    swept = latest_deadline_run(load_programme(swept_programme), swept_obligation, now)
+    assert swept is not None
+    place_files(stack, swept_programme, swept.instance.cycle_year, (swept_obligation,))
+    airflow.unpause(SWEEP)
+    sweep_id = airflow.trigger(
+        SWEEP, {"as_of": swept.instance.effective_due.isoformat(), "programme": swept_programme},
+        note="运维人员手动巡检",
+    )  # fmt: skip
+    sweep = airflow.wait_finished(SWEEP, sweep_id, RUNS_TIMEOUT)
+    rerun = airflow.wait_finished(dag_id, rerun_id, RUNS_TIMEOUT)
+    # Paused again once every run has ended (the scheduled slots unpausing started too), so the
+    # module's other tests see finished runs only, whatever the order.
+    for paused in (SWEEP, dag_id):
+        airflow.api("PATCH", f"/dags/{paused}", {"is_paused": True}).ok()
+        airflow.wait_for_runs(lambda runs: all(r["state"] in ("success", "failed") for r in runs),
+                              paused, RUNS_TIMEOUT, f"every run of {paused} to end")  # fmt: skip
+    return ManualRuns(stack, rerun, answer.body["conf"], sweep, swept.instance.key)
+
+
+def test_the_pages_rerun_runs_to_success_on_the_scheduler(manual_runs: ManualRuns) -> None:
+    airflow = manual_runs.stack.airflow
+    run = manual_runs.rerun
+    dag_id = f"review_cycle__{RERUN[0]}__{RERUN[1]}"
+    opened = airflow.xcom(dag_id, run["dag_run_id"], "open_instance")
+
+    assert (run["run_type"], run["state"], run["logical_date"]) == ("manual", "success", None)
+    assert run["triggering_user_name"] == "operator"
+    assert run["conf"] == manual_runs.rerun_conf and run["conf"]["dry_run"] is True
+    assert (opened["source"], opened["cycle_year"], opened["as_of"]) == (
+        "params",
+        run["conf"]["year"],
+        run["conf"]["as_of"],
+    )
+
+
+def test_a_manual_sweep_without_a_logical_date_takes_in_the_inbox(manual_runs: ManualRuns) -> None:
+    from review_calendar.store.db import session_scope
+    from review_calendar.store.models import Submission
+
+    airflow = manual_runs.stack.airflow
+    run = manual_runs.sweep
+    swept = airflow.xcom(SWEEP, run["dag_run_id"], "sweep")
+    programme_id, year, obligation_id, period = manual_runs.swept_key.split("/")
+    with session_scope(manual_runs.stack.review_url) as s:
+        accepted = s.scalar(select(func.count()).select_from(Submission).where(
+            Submission.programme_id == programme_id, Submission.cycle_year == int(year),
+            Submission.obligation_id == obligation_id, Submission.status == "accepted"))  # fmt: skip
+
+    assert (run["run_type"], run["state"], run["logical_date"]) == ("manual", "success", None)
+    assert swept["swept"] >= 1 and swept["accepted"] > 0
+    assert accepted == swept["accepted"]
