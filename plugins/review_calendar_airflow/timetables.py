@@ -15,6 +15,7 @@ from pendulum import instance as pendulum_instance
 
 if TYPE_CHECKING:
     from airflow.timetables.base import TimeRestriction
+    from airflow.utils.types import DagRunType
     from pendulum import DateTime
 
 
@@ -98,6 +99,37 @@ class DeadlineTimetable(Timetable):
         if restriction.latest is not None and run.end > restriction.latest:
             return None
         return DagRunInfo.interval(start=pendulum_instance(run.start), end=pendulum_instance(run.end))
+
+    def generate_run_id(
+        self, *, run_type: DagRunType, run_after: DateTime, data_interval: DataInterval | None, **extra: Any
+    ) -> str:
+        """A scheduled run is named by the cycle year and period it serves: ``scheduled__2025_H1__<run_after>``.
+
+        ASCII only: Airflow checks every run id against ``[scheduler] allowed_run_id_pattern``
+        (``^[A-Za-z0-9_.~:+-]+$``); the moment keeps it unique. Other runs, and a window that
+        is no instance of the obligation, keep Airflow's own id.
+        """
+        from airflow.utils.types import DagRunType
+
+        from review_calendar.domain.schedule import resolve_instance
+
+        default = super().generate_run_id(
+            run_type=run_type, run_after=run_after, data_interval=data_interval, **extra
+        )
+        if run_type != DagRunType.SCHEDULED or data_interval is None:
+            return default
+        try:
+            instance = resolve_instance(
+                _load_programme(self.programme_id),
+                self.obligation_id,
+                year=None,
+                period=None,
+                interval_end=data_interval.end,
+            )
+        except ValueError:
+            return default
+        cycle = f"{instance.cycle_year}_{instance.period}"
+        return DagRunType.SCHEDULED.generate_run_id(suffix=f"{cycle}__{run_after.isoformat()}")
 
 
 class WorkingDayTimetable(Timetable):

@@ -251,3 +251,26 @@ def test_cycle_asked_30_s_after_the_apr_30_window_closes_keeps_the_2023_cycle(
     )
 
     assert info.data_interval.end.in_timezone(TZ).isoformat() == "2023-05-05T00:00:00+08:00"
+
+
+def test_a_scheduled_cycle_run_is_named_by_its_cycle_year_and_period() -> None:
+    import re
+
+    from airflow.configuration import conf
+    from airflow.utils.types import DagRunType
+    from review_calendar_airflow.timetables import DeadlineTimetable
+
+    timetable = DeadlineTimetable("hebei_smart_cluster", "contact_list")
+    (info,) = _walk(timetable, dt.datetime(2024, 1, 1, tzinfo=TZ), 1)
+
+    def run_id(run_type: DagRunType, data_interval) -> str:
+        return timetable.generate_run_id(
+            run_type=run_type, run_after=info.run_after, data_interval=data_interval, partition_key=None
+        )
+
+    named = run_id(DagRunType.SCHEDULED, info.data_interval)
+    assert named == f"scheduled__2024_Y__{info.run_after.isoformat()}"
+    assert re.match(conf.get("scheduler", "allowed_run_id_pattern").strip(), named)
+    assert run_id(DagRunType.MANUAL, info.data_interval) == f"manual__{info.run_after.isoformat()}"
+    off = type(info.data_interval)(info.data_interval.start, info.data_interval.end.add(days=1))
+    assert run_id(DagRunType.SCHEDULED, off) == f"scheduled__{info.run_after.isoformat()}"

@@ -310,6 +310,31 @@ def test_aggregates_view_lists_province_then_cities_then_counties(
     assert is_ratio("on_time_rate") and not is_ratio("accepted")
 
 
+def test_aggregates_view_never_shows_a_criteria_label_as_a_value(session: Session) -> None:
+    """The rows the aggregation writes for Programme B: a criteria count carries its label as text.
+
+    A county without a cluster that reported has no number; its cell is missing, not the label.
+    """
+    miit = load_programmes(ROOT / "programmes")["miit_sme_cluster"]
+    key = {"programme_id": miit.id, "cycle_year": YEAR, "obligation_id": "annual_info_table", "period": "Y"}
+    met, area = "全部达标集群", "集群占地面积一般不超过100平方公里：达标"
+    upsert(session, Aggregate, [
+        {**key, "region_code": "130000", "metric": "name", "value": None, "text": "河北省"},
+        {**key, "region_code": "130000", "metric": "criteria_met_all", "value": 4.0, "text": met},
+        {**key, "region_code": "130000", "metric": "criterion_area_met", "value": 7.0, "text": area},
+        {**key, "region_code": "131024", "metric": "state", "value": None, "text": "missing"},
+        {**key, "region_code": "131024", "metric": "criteria_met_all", "value": None, "text": met},
+        {**key, "region_code": "131024", "metric": "criterion_area_met", "value": None, "text": area},
+    ], ["programme_id", "cycle_year", "obligation_id", "period", "region_code", "metric"])  # fmt: skip
+
+    table = aggregates_view(session, miit, YEAR, "annual_info_table", "Y")
+
+    assert [r.region_code for r in table.rows] == ["130000", "131024"]
+    assert table.rows[0].values == {"name": "河北省", "criteria_met_all": 4.0, "criterion_area_met": 7.0}
+    assert table.rows[1].values == {"state": "missing", "criteria_met_all": None, "criterion_area_met": None}
+    assert table.labels["criteria_met_all"] == "全部达标集群（个）"
+
+
 EVAL = {"programme_id": P, "cycle_year": YEAR, "kind": "evaluation", "clause": "冀工信产业〔2016〕93号 五",
         "rule": f"programmes/{P}.yaml: evaluation.continue_min_score / rectify_min_score / below_rectify",
         "run_id": "manual__x", "decided_at": dt.datetime(2026, 3, 17, 1, 0)}  # fmt: skip

@@ -153,6 +153,14 @@ def is_ratio(metric: str) -> bool:
     return metric.endswith(("_rate", "_share", "_ratio"))
 
 
+def _is_number(metric: str, figures: dict[str, str]) -> bool:
+    """Whether a metric's value is its number: a figure or a criteria count, whose stored text is only its label.
+
+    A criteria count without a number (a region with no cluster that reported) is missing, not its label.
+    """
+    return metric in figures or metric.startswith("criteri")
+
+
 def aggregates_view(
     session: Session, programme: Programme, year: int, obligation_id: str, period: str = "Y"
 ) -> AggregateTable:
@@ -167,7 +175,9 @@ def aggregates_view(
 
     Returns:
         Metrics sorted by name; rows: province, then cities, then counties, each by
-        code. A value is the number, or the text when the figure has no number.
+        code. A value is the number; without one, a figure is missing (None: the text
+        stored beside a count is its label, never a value) and another metric (``name``,
+        ``state``) is its text.
 
     Raises:
         KeyError: The programme has no such obligation or period in ``year``.
@@ -176,15 +186,18 @@ def aggregates_view(
     figures = list(session.scalars(select(Aggregate).where(*instance_filter(Aggregate, instance))))
     codes = {a.region_code for a in figures}
     regions = {r.code: r for r in session.scalars(select(Region).where(Region.code.in_(codes)))}
+    dataset = programme.obligation(obligation_id).dataset
+    titles = {f.metric: f.title for f in (*STATE_FIGURES, *figures_for(programme, dataset))}
     values: dict[str, dict[str, float | str | None]] = defaultdict(dict)
     for a in figures:
-        values[a.region_code][a.metric] = a.value if a.value is not None else (a.text or None)
+        if a.value is not None or _is_number(a.metric, titles):
+            values[a.region_code][a.metric] = a.value
+        else:
+            values[a.region_code][a.metric] = a.text or None
     rows = []
     for code in codes:
         region = regions.get(code)
         level = region.level if region else ("province" if code.endswith("0000") else "county")
         rows.append(AggregateRow(code, region.name if region else code, level, values[code]))
     rows.sort(key=lambda r: (_LEVEL_ORDER.get(r.level, 3), r.region_code))
-    dataset = programme.obligation(obligation_id).dataset
-    titles = {f.metric: f.title for f in (*STATE_FIGURES, *figures_for(programme, dataset))}
     return AggregateTable(tuple(sorted({a.metric for a in figures})), tuple(rows), titles)
