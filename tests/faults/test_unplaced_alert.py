@@ -127,3 +127,19 @@ def test_the_landing_page_lists_the_unplaced_files_until_they_are_put_right(
     assert "无法归位的文件（1）" in html and "不是6位行政区划代码" in html
     assert unplaced_files(get_settings().reports_dir) == []
     assert _environment().get_template("_unplaced.html").render(unplaced=[]).strip() == ""
+
+
+def test_without_an_operator_address_nothing_counts_as_alerted_and_the_first_address_gets_the_alert(
+    sweep_env: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("REVIEW_CALENDAR_OPERATORS", raising=False)
+    _, instance = contact_list_instance()
+    a_contact_list(sweep_env, inbox_dir(get_settings(), instance) / "石家庄市" / "名单.xlsx")
+
+    unheard = sweep_now(DAY, PROGRAMME_ID)
+    monkeypatch.setenv("REVIEW_CALENDAR_OPERATORS", "ops@example.org")
+    heard = sweep_now(DAY, PROGRAMME_ID)
+
+    assert unheard["alerted"] == [] and unheard["totals"]["unplaced"] == 1
+    assert [u["path"].split("/")[-2] for u in heard["alerted"]] == ["石家庄市"]
+    assert len(_alerts(sweep_env)) == 1

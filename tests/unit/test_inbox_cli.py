@@ -48,7 +48,7 @@ def test_sweep_prints_what_it_took_in_rejected_and_could_not_place(
     out = capsys.readouterr().out
     assert code == 1  # a file was rejected and one could not be placed
     assert "已接收 名单.xlsx" in out
-    assert "已退回 坏名单.xlsx" in out and "退回通知已登记发送" in out
+    assert "已退回 坏名单.xlsx" in out and "退回通知已登记" in out
     assert "无法归位 1 个" in out and "石家庄市/名单.xlsx：目录“石家庄市”不是6位行政区划代码" in out
     assert "合计：接收 1 个，退回 1 个，已存在 0 个，无法归位 1 个" in out
     assert submission_count(migrated_url) == 2
@@ -76,3 +76,21 @@ def test_year_sweeps_every_obligation_of_the_cycle(inbox: Path, capsys: pytest.C
 
 def test_unknown_programme_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["inbox", "sweep", "--programme", "nope"]) == 2
+
+
+def test_a_receipt_date_in_the_future_is_refused_before_anything_is_stored(
+    inbox: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import datetime as dt
+
+    from review_calendar.domain.calendar import TZ
+
+    tomorrow = dt.datetime.now(TZ).date() + dt.timedelta(days=1)
+    before = submission_count(str(get_settings().db_url))
+    files = [str(p) for p in inbox.rglob("*.xlsx")][:1]
+
+    code = main(["ingest", *files, "--programme", "hebei_smart_cluster", "--year", "2025",
+                 "--obligation", "contact_list", "--received-on", tomorrow.isoformat()])  # fmt: skip
+
+    assert code == 2 and "after today" in capsys.readouterr().err
+    assert submission_count(str(get_settings().db_url)) == before

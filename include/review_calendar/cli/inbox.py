@@ -83,7 +83,9 @@ def print_sweep(result: dict[str, Any], *, dry_run: bool = False) -> None:
         for f in r.get("accepted_files", []):
             print(f"  已接收 {f['file']}（{f['region_code']}{'，逾期' if f['late'] else ''}）")
         for f in r.get("rejected_files", []):
-            print(f"  已退回 {f['file']}（{'、'.join(f['codes'])}），退回通知已登记发送")
+            print(
+                f"  已退回 {f['file']}（{'、'.join(f['codes'])}），退回通知已登记（地区无有效联系人时不发送，见日志）"
+            )
         if r.get("duplicates"):
             print(f"  已存在 {r['duplicates']} 个（相同文件已接收过）")
         for name in r.get("waiting", []):

@@ -61,12 +61,20 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         vanished or could not be stored.
 
     Raises:
-        UsageError: Unknown programme, obligation or period, or a file that does not exist (exit code 2).
+        UsageError: Unknown programme, obligation or period, a file that does not exist, or a
+            receipt date after today (exit code 2).
     """
+    from review_calendar.domain.calendar import TZ
     from review_calendar.store.db import upgrade
     from review_calendar.store.queries import record_instances
     from review_calendar.tasks.intake import ingest_files
 
+    today = dt.datetime.now(TZ).date()
+    if args.received_on and args.received_on > today:
+        # A typo in the year would put the file in force over every later correction.
+        raise UsageError(
+            f"--received-on {args.received_on} is after today ({today}): a file cannot be received in the future"
+        )
     paths = [Path(f) for f in args.files]
     missing = [str(p) for p in paths if not p.is_file()]
     if missing:

@@ -139,9 +139,13 @@ def alert_unplaced(settings: Any, results: list[dict[str, Any]], as_of: dt.date)
         _write_ledger(ledger_path, ledger)
         return []
     if not settings.operators:
+        # Not alerted: nobody to tell. The files stay out of the ledger, so the first sweep
+        # after an operator address is configured alerts them.
         log.warning(
             "%d file(s) not placed, no operator address configured (REVIEW_CALENDAR_OPERATORS)", len(fresh)
         )
+        _write_ledger(ledger_path, ledger)
+        return []
     else:
         by_programme: dict[str, list[dict[str, str]]] = {}
         for u in fresh.values():
