@@ -2,8 +2,8 @@
 
 An obligation's dataset is gated by ``expectations/<dataset>__provincial.json``,
 together with the suites of its companion datasets. Suites are loaded and run
-by :mod:`review_calendar.intake.expectations` (the same runner as the row checks
-at intake); this module words what they found for reviewers.
+by :mod:`review_calendar.intake.expectations`; this module words what they
+found for reviewers.
 """
 
 from __future__ import annotations
@@ -67,12 +67,12 @@ def load_provincial_suites(dataset_ids: Iterable[str], expectations_dir: Path) -
         expectations_dir: Folder of the suites.
 
     Returns:
-        ``{dataset: suite}`` as loaded by ``load_suite(..., provincial=True)``.
+        ``{dataset: suite}`` as loaded by ``load_suite``.
 
     Raises:
         SuiteError: A suite file is missing or invalid.
     """
-    return {d: load_suite(d, expectations_dir, provincial=True) for d in dataset_ids}
+    return {d: load_suite(d, expectations_dir) for d in dataset_ids}
 
 
 def describe_expectation(spec: Dataset, outcome: Outcome) -> str:
