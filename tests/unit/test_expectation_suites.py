@@ -1,6 +1,8 @@
-"""The provincial suite files in ``expectations/``: they load into GX, name real columns and documented codes.
+"""The provincial suites: they load into GX, name real columns and documented codes.
 
-There are no row-level suites: intake checks rows by the dataset spec alone.
+A suite is its file in ``expectations/`` plus the checks generated from the
+dataset spec (``gate.suites.spec_expectations``); no file repeats a generated
+check. There are no row-level suites: intake checks rows by the dataset spec alone.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from review_calendar.gate.errors import GATE_CODES
-from review_calendar.gate.suites import COMPANION_DATASETS
+from review_calendar.gate.suites import COMPANION_DATASETS, load_provincial_suites, spec_expectations
 from review_calendar.intake import DATASETS, get_dataset
 from review_calendar.intake.expectations import SuiteError, load_suite, suite_columns, suite_path
 from review_calendar.intake.templates import TEMPLATE_DATASETS
@@ -29,7 +31,7 @@ SUITES = [pytest.param(d, id=f"{d}__provincial") for d in DATASETS]
 def test_every_suite_file_loads_into_gx(dataset_id: str) -> None:
     import great_expectations as gx
 
-    data = load_suite(dataset_id, EXPECTATIONS)
+    data = load_provincial_suites([dataset_id], EXPECTATIONS)[dataset_id]
 
     suite = gx.ExpectationSuite(**data)
 
@@ -41,16 +43,55 @@ def test_every_suite_file_loads_into_gx(dataset_id: str) -> None:
 def test_suites_reference_only_existing_dataset_keys(dataset_id: str) -> None:
     keys = {c.key for c in get_dataset(dataset_id).columns}
 
-    columns = suite_columns(load_suite(dataset_id, EXPECTATIONS))
+    columns = suite_columns(load_provincial_suites([dataset_id], EXPECTATIONS)[dataset_id])
 
     assert columns <= keys, columns - keys
 
 
 @pytest.mark.parametrize("dataset_id", SUITES)
 def test_suite_codes_are_documented(dataset_id: str) -> None:
-    used = {e["meta"]["code"] for e in load_suite(dataset_id, EXPECTATIONS)["expectations"]}
+    suite = load_provincial_suites([dataset_id], EXPECTATIONS)[dataset_id]
+
+    used = {e["meta"]["code"] for e in suite["expectations"]}
 
     assert used <= set(GATE_CODES), used - set(GATE_CODES)
+
+
+def _target(expectation: dict) -> tuple:
+    kwargs = expectation["kwargs"]
+    return (
+        expectation["type"],
+        kwargs.get("column") or kwargs.get("column_A"),
+        tuple(kwargs.get("column_list") or ()),
+    )
+
+
+@pytest.mark.parametrize("dataset_id", SUITES)
+def test_suite_file_does_not_repeat_a_rule_of_the_spec(dataset_id: str) -> None:
+    generated = {(*_target(e), e["meta"]["code"]) for e in spec_expectations(get_dataset(dataset_id))}
+
+    written = {(*_target(e), e["meta"]["code"]) for e in load_suite(dataset_id, EXPECTATIONS)["expectations"]}
+
+    assert not generated & written
+
+
+@pytest.mark.parametrize("dataset_id", SUITES)
+def test_spec_rules_become_gate_checks(dataset_id: str) -> None:
+    spec = get_dataset(dataset_id)
+
+    checks = {_target(e): e for e in spec_expectations(spec)}
+
+    for key in {"region_code", *spec.key_columns}:
+        assert ("expect_column_values_to_not_be_null", key, ()) in checks
+    assert ("expect_compound_columns_to_be_unique", None, spec.key_columns) in checks
+    for column in spec.columns:
+        if column.kind == "choice":
+            in_set = checks[("expect_column_values_to_be_in_set", column.key, ())]
+            assert in_set["kwargs"]["value_set"] == list(column.choices)
+        if column.kind in ("number", "int", "percent"):
+            between = checks[("expect_column_values_to_be_between", column.key, ())]["kwargs"]
+            assert (between["min_value"], between["max_value"]) == column.bounds
+    assert all(e["meta"]["severity"] == "critical" for e in checks.values())
 
 
 def test_companion_datasets_match_the_templates() -> None:

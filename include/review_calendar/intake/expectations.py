@@ -130,8 +130,8 @@ def load_suite(dataset_id: str, expectations_dir: Path) -> dict[str, Any]:
     if not isinstance(data, dict) or not isinstance(data.get("name"), str):
         raise SuiteError(f"{path.name}: expected an object with a 'name'")
     expectations = data.get("expectations")
-    if not isinstance(expectations, list) or not expectations:
-        raise SuiteError(f"{path.name}: 'expectations' must be a non-empty list")
+    if not isinstance(expectations, list):
+        raise SuiteError(f"{path.name}: 'expectations' must be a list")
     for number, exp in enumerate(expectations):
         _check_expectation(f"{path.name}: expectations[{number}]", exp)
     return data

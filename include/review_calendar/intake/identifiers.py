@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "EMAIL_PATTERN",
+    "REGION_CODE_PATTERN",
     "check_choice",
     "check_code",
     "check_email",
@@ -203,7 +204,9 @@ def check_email(value: object) -> str:
     return email_address(text)
 
 
-_REGION = re.compile(r"[1-8]\d{5}")
+#: A 6-digit administrative division code (GB/T 2260); also the gate's format check.
+REGION_CODE_PATTERN = r"[1-8]\d{5}"
+_REGION = re.compile(REGION_CODE_PATTERN)
 
 
 def check_region_code(value: object) -> str:
