@@ -28,7 +28,7 @@ from review_calendar.intake.expectations import (
     render_failure,
     show_value,
 )
-from review_calendar.intake.identifiers import REGION_CODE_PATTERN
+from review_calendar.intake.identifiers import EMAIL_PATTERN, REGION_CODE_PATTERN
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -103,7 +103,8 @@ def spec_expectations(spec: Dataset) -> list[dict[str, Any]]:
     """The gate's checks that repeat a row rule of the dataset spec, generated from it.
 
     Identifying columns (the region code and the key columns) are filled; a
-    region code has 6 digits; a drop-down column holds one of its choices; a
+    region code has 6 digits; an e-mail address has the syntax of the one
+    address rule (``EMAIL_PATTERN``); a drop-down column holds one of its choices; a
     number, count or percent is within its hard bounds (``Column.bounds``); no
     two rows of the province share a key. All critical: a row that breaks one
     was never accepted at intake, so at the gate it is an error of the data.
@@ -135,6 +136,15 @@ def spec_expectations(spec: Dataset) -> list[dict[str, Any]]:
                     {"column": column.key, "regex": f"^{REGION_CODE_PATTERN}$"},
                     "GATE_FORMAT_INVALID",
                     "行政区划代码“{value}”不是6位数字。",
+                )
+            )
+        elif column.kind == "email":
+            out.append(
+                _expectation(
+                    "column_values_to_match_regex",
+                    {"column": column.key, "regex": EMAIL_PATTERN},
+                    "GATE_FORMAT_INVALID",
+                    "电子邮箱“{value}”格式不正确。",
                 )
             )
         elif column.kind == "choice":
