@@ -12,11 +12,9 @@ code is 0 unless a step crashed.
    ``airflow dags report -o plain`` once.
 2. National intake + provincial gate + aggregation of Programme A's half-year
    progress report: one .xlsx per county of ``review_calendar_demo.regions.synthetic_national``
-   (generating them is set-up, not measured), taken in as one batch (one Great
-   Expectations run over all rows), gated, aggregated, reports written.
-   Side by side, in its own process, the one-GX-context-per-file baseline
-   (``row_checks.validate_per_file_baseline``) on a sample of the same files,
-   extrapolated to all of them.
+   (generating them is set-up, not measured), taken in as one batch (rows
+   checked by the dataset spec as each file is read, no Great Expectations),
+   gated (Great Expectations), aggregated, reports written.
 3. Programme B's national roll-up: the annual information tables of about 200
    clusters spread over the 31 provinces, taken in, gated, aggregated and
    rolled up per province (``aggregate.national.national_rollup``).
@@ -354,7 +352,7 @@ def _run_pipeline(programme_id: str, *, rollup: bool) -> dict[str, Any]:
     from review_calendar.aggregate.national import national_rollup
     from review_calendar.aggregate.write import aggregate_province
     from review_calendar.gate.provincial import run_gate
-    from review_calendar.intake import ingest, row_checks
+    from review_calendar.intake import ingest
     from review_calendar.intake.inbox import pending_files
     from review_calendar.report.gate_page import write_gate_page
     from review_calendar.report.publish import write_reports
@@ -364,17 +362,6 @@ def _run_pipeline(programme_id: str, *, rollup: bool) -> dict[str, Any]:
 
     settings = _settings()
     programme, instance = _programme(programme_id)
-    gx_runs: list[dict[str, Any]] = []
-    original = row_checks.validate_batch
-
-    def timed_batch(dataset_id: str, frame: Any, **kwargs: Any) -> Any:
-        # ingest imports validate_batch when it runs, so this wrapper is what it calls.
-        started = time.perf_counter()
-        failures = original(dataset_id, frame, **kwargs)
-        gx_runs.append({"dataset": dataset_id, "rows": len(frame), "s": time.perf_counter() - started})
-        return failures
-
-    row_checks.validate_batch = timed_batch
     # Where intake's time goes: reading + row checks per file, and one transaction per file.
     intake_parts = {"read_s": 0.0, "persist_s": 0.0}
     for module, name, key in ((ingest, "parse_file", "read_s"), (tasks, "_take_in_file", "persist_s")):
@@ -427,7 +414,6 @@ def _run_pipeline(programme_id: str, *, rollup: bool) -> dict[str, Any]:
         **result,
         "files": len(files),
         "intake": report.counts(),
-        "gx_runs": gx_runs,
         "gate": {"success": gate.success, "critical": len(gate.critical), "warnings": len(gate.warnings)},
         "aggregate": {
             k: summary[k] for k in ("expected", "on_time", "late", "missing", "rejected", "rows_written")
@@ -450,61 +436,6 @@ def child_programme_b(out: Path) -> None:
     out.write_text(json.dumps(_run_pipeline(PROGRAMME_B, rollup=True)))
 
 
-def child_baseline(out: Path, sample: int) -> None:
-    """The one-GX-context-per-file baseline on a sample, and one batch over the same rows."""
-    import pandas as pd
-    from sqlalchemy import select
-
-    from review_calendar.intake.inbox import pending_files
-    from review_calendar.intake.ingest import parse_file
-    from review_calendar.intake.row_checks import validate_batch, validate_per_file_baseline
-    from review_calendar.store.db import session_scope
-    from review_calendar.store.models import Region
-
-    _setup_logging()
-    settings = _settings()
-    programme, instance = _programme(PROGRAMME_A)
-    dataset = programme.obligation(instance.obligation_id).dataset
-    with session_scope(settings.db_url) as session:
-        known = set(session.scalars(select(Region.code)))
-    frames = []
-    for path in pending_files(settings, instance):
-        parsed = parse_file(path, path.name, programme, instance, known)
-        if not parsed.rejected and parsed.records.get(dataset):
-            frames.append(pd.DataFrame.from_records(parsed.records[dataset]))
-        if len(frames) == sample:
-            break
-    # Warm up (import GX, first context) outside the timing: the baseline is not charged for it.
-    started = time.perf_counter()
-    import great_expectations  # noqa: F401
-
-    gx_import = time.perf_counter() - started
-    started = time.perf_counter()
-    validate_per_file_baseline(dataset, frames[:1], settings.expectations_dir)
-    warm_up = time.perf_counter() - started
-    started = time.perf_counter()
-    per_file_failures = validate_per_file_baseline(dataset, frames, settings.expectations_dir)
-    per_file = time.perf_counter() - started
-    batch = pd.concat([f.assign(_file=i) for i, f in enumerate(frames)], ignore_index=True)
-    started = time.perf_counter()
-    batch_failures = validate_batch(dataset, batch, expectations_dir=settings.expectations_dir)
-    batch_s = time.perf_counter() - started
-    out.write_text(
-        json.dumps(
-            {
-                "sample": len(frames),
-                "rows": len(batch),
-                "gx_import_s": gx_import,
-                "warm_up_s": warm_up,
-                "per_file_total_s": per_file,
-                "per_file_s": per_file / max(1, len(frames)),
-                "batch_same_rows_s": batch_s,
-                "same_failures": len(per_file_failures) == len(batch_failures),
-            }
-        )
-    )
-
-
 def run_child(argv: list[str]) -> None:
     """Entry point of the child processes."""
     parser = argparse.ArgumentParser(prog="bench.py _child")
@@ -513,7 +444,6 @@ def run_child(argv: list[str]) -> None:
     parser.add_argument("--counties", type=int, default=2850)
     parser.add_argument("--clusters", type=int, default=200)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--sample", type=int, default=50)
     parser.add_argument("--file", help="parse-dags: only this file of dags/")
     args = parser.parse_args(argv)
     steps = {
@@ -521,7 +451,6 @@ def run_child(argv: list[str]) -> None:
         "parse-dags": lambda: child_parse_dags(args.out, args.file),
         "setup": lambda: child_setup(args.out, args.counties, args.clusters, args.workers),
         "national": lambda: child_national(args.out),
-        "baseline": lambda: child_baseline(args.out, args.sample),
         "programme-b": lambda: child_programme_b(args.out),
     }
     steps[args.step]()
@@ -710,7 +639,7 @@ def bench_parse(table: Table, work: Path, env: dict[str, str], rounds: int) -> N
 
 
 def bench_national(table: Table, work: Path, env: dict[str, str], args: argparse.Namespace) -> None:
-    """Steps 2 and 3: set-up, national intake + gate + aggregation, per-file baseline, Programme B roll-up."""
+    """Steps 2 and 3: set-up, national intake + gate + aggregation, Programme B roll-up."""
     step = "2 national intake + gate + aggregation"
     env = {**env, "REVIEW_CALENDAR_PROGRAMMES": str(work / "programmes")}
     setup = _child(
@@ -732,19 +661,14 @@ def bench_national(table: Table, work: Path, env: dict[str, str], args: argparse
     national = _child("national", work, env)
     if not national.ok:
         table.crash(step, national)
-    baseline = _child("baseline", work, env, "--sample", str(args.sample))
-    if not baseline.ok:
-        table.crash(f"{step} (baseline)", baseline)
     if national.ok:
         r = national.result
         p = r["phases"]
-        gx = sum(run["s"] for run in r["gx_runs"])
-        rows = sum(run["rows"] for run in r["gx_runs"])
         table.add(
             step,
             f"{r['files']:,} files: **{national.seconds:.1f} s** for the whole process (intake "
-            f"{p['ingest_s']:.1f} s: reading {r['intake_parts']['read_s']:.1f} s, one GX batch over {rows:,} rows "
-            f"{gx:.1f} s, storing {r['intake_parts']['persist_s']:.1f} s; gate {p['gate_s']:.1f} s, "
+            f"{p['ingest_s']:.1f} s: reading and row checks {r['intake_parts']['read_s']:.1f} s, "
+            f"storing {r['intake_parts']['persist_s']:.1f} s; gate {p['gate_s']:.1f} s, "
             f"aggregation {p['aggregate_s']:.1f} s, reports {p['reports_s']:.1f} s; interpreter start and "
             f"imports {national.seconds - r['pipeline_s']:.1f} s)",
             "≤ 60 s",
@@ -757,32 +681,6 @@ def bench_national(table: Table, work: Path, env: dict[str, str], args: argparse
             f"aggregation: {agg['expected']:,} expected, {agg['on_time']:,} on time, {agg['late']} late, "
             f"{agg['missing']} missing, {agg['rejected']} rejected; {agg['rows_written']:,} aggregate rows written."
         )
-        if baseline.ok:
-            bl = baseline.result
-            extrapolated = bl["per_file_s"] * r["files"]
-            table.add(
-                step,
-                f"per-file GX baseline: {bl['per_file_s']:.3f} s/file on {bl['sample']} files "
-                f"(batch of the same {bl['rows']} rows: {bl['batch_same_rows_s']:.2f} s) → "
-                f"{extrapolated:,.0f} s for {r['files']:,} files; row validation **{extrapolated / gx:.0f}×** faster "
-                f"in one batch",
-                "≥ 10×",
-                extrapolated / gx >= 10,
-            )
-            per_file_pipeline = national.seconds - gx + extrapolated
-            table.add(
-                step,
-                f"whole step with per-file GX instead: {per_file_pipeline:,.0f} s → **{per_file_pipeline / national.seconds:.1f}×**"
-                " slower than the batch design",
-                "≥ 10×",
-                per_file_pipeline / national.seconds >= 10,
-            )
-            table.details.append(
-                f"GX baseline process: `import great_expectations` {bl['gx_import_s']:.1f} s and a first context "
-                f"{bl['warm_up_s']:.1f} s, not charged to the baseline (the batch's {gx:.1f} s include both); "
-                f"per-file and batch runs report {'the same' if bl['same_failures'] else 'DIFFERENT'} failures."
-            )
-            table.memory(f"{step} (baseline)", baseline)
         table.memory(step, national)
 
     step_b = "3 Programme B national roll-up"
@@ -894,7 +792,6 @@ def main() -> int:
     parser.add_argument("--counties", type=int, help="county-level units of the national set (default 2850)")
     parser.add_argument("--clusters", type=int, help="Programme B clusters (default 200)")
     parser.add_argument("--reminders", type=int, help="lagging counties to remind (default 3000)")
-    parser.add_argument("--sample", type=int, help="files for the per-file GX baseline (default 50)")
     parser.add_argument("--rounds", type=int, help="rounds of the parse measurement (default 3)")
     parser.add_argument(
         "--only",
@@ -904,8 +801,8 @@ def main() -> int:
     )
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (its path is printed)")
     args = parser.parse_args()
-    quick = {"counties": 300, "clusters": 60, "reminders": 300, "sample": 10, "rounds": 1}
-    full = {"counties": 2850, "clusters": 200, "reminders": 3000, "sample": 50, "rounds": 3}
+    quick = {"counties": 300, "clusters": 60, "reminders": 300, "rounds": 1}
+    full = {"counties": 2850, "clusters": 200, "reminders": 3000, "rounds": 3}
     for key, value in (quick if args.quick else full).items():
         if getattr(args, key) is None:
             setattr(args, key, value)

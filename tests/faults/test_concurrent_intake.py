@@ -60,7 +60,7 @@ def run_at_once(url: str, tags: tuple[str, ...] = ("a", "b")) -> dict[str, Inges
             progress = lambda n: n == len(files) and parsed.wait()  # noqa: E731
             outcomes[tag] = ingest_files(
                 f"{url}?application_name=intake_{tag}", settings, programme, instance, files,
-                move=True, gx=False, progress=progress,
+                move=True, progress=progress,
             )  # fmt: skip
         except BaseException as exc:
             outcomes[tag] = exc
@@ -135,9 +135,9 @@ def test_run_whose_listing_another_run_already_took_in_finishes(sweep_env: str) 
     programme, instance = contact_list_instance()
     fill_inbox(sweep_env, settings, instance, 5)
     listing = pending_files(settings, instance)
-    ingest_files(sweep_env, settings, programme, instance, listing, move=True, gx=False)
+    ingest_files(sweep_env, settings, programme, instance, listing, move=True)
 
-    report = ingest_files(sweep_env, settings, programme, instance, listing, move=True, gx=False)
+    report = ingest_files(sweep_env, settings, programme, instance, listing, move=True)
 
     assert report.counts() == {"accepted": 0, "rejected": 0, "duplicates": 0, "vanished": 5}
 

@@ -168,9 +168,7 @@ def test_file_replaced_between_reading_and_storing_is_stored_as_judged(
     def replace_after_reading(n: int) -> None:
         path.write_bytes(b"not what was judged")
 
-    ingest_files(
-        sweep_env, settings, programme, instance, [path], gx=False, move=True, progress=replace_after_reading
-    )
+    ingest_files(sweep_env, settings, programme, instance, [path], move=True, progress=replace_after_reading)
 
     (stored,) = submissions(sweep_env)
     assert stored.content_hash == judged

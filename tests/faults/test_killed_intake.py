@@ -81,9 +81,7 @@ def child(mode: str) -> None:
     else:
         after(tasks, "_take_in_file", lambda n: time.sleep(0.05))
     files = pending_files(settings, instance)
-    tasks.ingest_files(
-        settings.db_url, settings, programme, instance, files, move=True, gx=False, progress=progress
-    )
+    tasks.ingest_files(settings.db_url, settings, programme, instance, files, move=True, progress=progress)
 
 
 def count_submissions(url: str) -> int:

@@ -160,7 +160,7 @@ def test_a_file_deleted_between_listing_and_reading_is_reported_vanished_and_the
         if read == 1:  # the first file was read; the second is deleted before its turn
             doomed.unlink()
 
-    report = ingest_files(sweep_url, settings, programme, instance, listing, move=True, gx=False,
+    report = ingest_files(sweep_url, settings, programme, instance, listing, move=True,
                           progress=delete_the_next)  # fmt: skip
 
     (gone,) = report.vanished

@@ -260,7 +260,7 @@ def test_file_with_a_long_name_is_stored_not_a_crash(
 ) -> None:
     url, programme, instance, path = contact_list
 
-    report = ingest_files(url, get_settings(), programme, instance, [path], names=[name], gx=False)
+    report = ingest_files(url, get_settings(), programme, instance, [path], names=[name])
 
     (outcome,) = (*report.accepted, *report.rejected)
     assert outcome.status == status
@@ -270,10 +270,8 @@ def test_file_with_a_long_name_is_stored_not_a_crash(
 def test_file_resubmitted_under_a_safe_name_is_accepted(contact_list: tuple[str, Any, Any, Path]) -> None:
     url, programme, instance, path = contact_list
     settings = get_settings()
-    ingest_files(url, settings, programme, instance, [path], names=["../../联系人名单.xlsx"], gx=False)
+    ingest_files(url, settings, programme, instance, [path], names=["../../联系人名单.xlsx"])
 
-    report = ingest_files(
-        url, settings, programme, instance, [path], names=["石家庄市联系人名单.xlsx"], gx=False
-    )
+    report = ingest_files(url, settings, programme, instance, [path], names=["石家庄市联系人名单.xlsx"])
 
     assert report.counts() == {"accepted": 1, "rejected": 0, "duplicates": 0}

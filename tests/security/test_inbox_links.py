@@ -80,7 +80,7 @@ def test_linked_file_handed_to_ingest_directly_is_rejected_unread(sweep_env: str
     link = tmp_path / "link.xlsx"
     link.symlink_to(target)
 
-    report = ingest_files(sweep_env, settings, programme, instance, [link], gx=False, move=True)
+    report = ingest_files(sweep_env, settings, programme, instance, [link], move=True)
 
     assert [(o.file, o.status, [e["code"] for e in o.errors]) for o in report.rejected] == [
         ("link.xlsx", "rejected", [E.FILE_UNREADABLE])

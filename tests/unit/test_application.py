@@ -118,7 +118,7 @@ def test_an_application_taken_in_becomes_a_proposal_and_enrols_nobody(env) -> No
         enrolled_before = len(s.scalars(select(Enrolment)).all())
         assert expected_submitters(s, A, APPLICATION) == []
 
-    report = ingest_files(url, settings, A, APPLICATION, pending_files(settings, APPLICATION), gx=False)
+    report = ingest_files(url, settings, A, APPLICATION, pending_files(settings, APPLICATION))
     with session_scope(url) as s:
         result = propose_recognitions(s, A, APPLICATION, run_id="t")
     with session_scope(url) as s:
@@ -181,7 +181,7 @@ def test_the_demo_applications_are_checked_against_the_conditions(env) -> None:
 
     url, settings = env
     place_submissions(url, settings, A, APPLICATION)
-    ingest_files(url, settings, A, APPLICATION, pending_files(settings, APPLICATION), gx=False, move=True)
+    ingest_files(url, settings, A, APPLICATION, pending_files(settings, APPLICATION), move=True)
 
     with session_scope(url) as s:
         result = propose_recognitions(s, A, APPLICATION, run_id="demo")

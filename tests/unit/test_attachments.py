@@ -173,7 +173,7 @@ def _take_in(url: str, settings, **kw):
     by_folder = {p.parent: d for p, d in _ARRIVED.items()}
     days = {p: _ARRIVED.get(p, by_folder.get(p.parent)) for p in files}
     at = {p: dt.datetime.combine(d, dt.time(10), tzinfo=TZ) for p, d in days.items() if d is not None}
-    return ingest_files(url, settings, A, PLAN, files, gx=False, received_at=at, **kw)
+    return ingest_files(url, settings, A, PLAN, files, received_at=at, **kw)
 
 
 def _states(url: str) -> dict[str, str]:

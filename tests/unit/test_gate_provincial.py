@@ -204,6 +204,27 @@ def test_warnings_alone_let_the_aggregation_proceed(
     ]
 
 
+def test_a_row_rule_of_the_spec_is_a_critical_gate_check(
+    seeded_url: str, programme: Programme, tmp_path: Path
+) -> None:
+    """Rows stored past intake are held to the spec's hard bounds and choices (checks generated from it)."""
+    instance = half_year(programme)
+    submit_all_progress(seeded_url, instance, skip=("130322",))
+    add_submission(
+        seeded_url,
+        instance,
+        "130322",
+        {"progress_report": [progress_row("130322", projects_started=20_000, projects_completed=1)]},
+    )
+
+    result = gate(seeded_url, programme, instance, tmp_path)
+
+    assert [(f.code, f.region_code, f.field) for f in result.critical] == [
+        ("GATE_VALUE_OUT_OF_RANGE", "130322", "projects_started")
+    ]
+    assert "10,000" in result.critical[0].message_zh
+
+
 @pytest.mark.parametrize(
     ("threshold", "missing", "severity"),
     [

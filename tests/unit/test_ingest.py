@@ -54,7 +54,7 @@ def test_good_file_is_accepted_with_rows_and_contacts(env, tmp_path: Path) -> No
         dt.date(2025, 3, 20),
     )
 
-    report = ingest_files(url, settings, A, instance, [path], gx=False, received_on=dt.date(2025, 3, 20))
+    report = ingest_files(url, settings, A, instance, [path], received_on=dt.date(2025, 3, 20))
 
     assert [(o.status, o.region_code, o.is_late) for o in report.accepted] == [("accepted", "130600", False)]
     with session_scope(url) as s:
@@ -68,9 +68,9 @@ def test_same_file_twice_is_a_no_op(env, tmp_path: Path) -> None:
     url, settings = env
     instance, city = _submitter(url, "contact_list", "130600")
     path = _file(tmp_path, "保定.xlsx", records_for(A, instance, city), dt.date(2025, 3, 20))
-    ingest_files(url, settings, A, instance, [path], gx=False)
+    ingest_files(url, settings, A, instance, [path])
 
-    again = ingest_files(url, settings, A, instance, [path], gx=False)
+    again = ingest_files(url, settings, A, instance, [path])
 
     assert again.counts() == {"accepted": 0, "rejected": 0, "duplicates": 1}
     with session_scope(url) as s:
@@ -83,8 +83,8 @@ def test_corrected_resubmission_supersedes_and_keeps_history(env, tmp_path: Path
     first = _file(tmp_path, "v1.xlsx", records_for(A, instance, county, seed=1), dt.date(2025, 7, 1))
     second = _file(tmp_path, "v2.xlsx", records_for(A, instance, county, seed=2), dt.date(2025, 7, 10))
 
-    ingest_files(url, settings, A, instance, [first], gx=False)
-    report = ingest_files(url, settings, A, instance, [second], gx=False)
+    ingest_files(url, settings, A, instance, [first])
+    report = ingest_files(url, settings, A, instance, [second])
 
     with session_scope(url) as s:
         rows = s.scalars(select(Submission).order_by(Submission.id)).all()
@@ -98,7 +98,7 @@ def test_rejected_file_is_quarantined_with_its_errors(env, tmp_path: Path) -> No
     bad = break_records(records_for(A, instance, city), "bad_mobile", 2025)
     path = _file(tmp_path, "坏.xlsx", bad, dt.date(2025, 3, 20))
 
-    report = ingest_files(url, settings, A, instance, [path], gx=False)
+    report = ingest_files(url, settings, A, instance, [path])
 
     outcome = report.rejected[0]
     assert report.to_json()["rejected"][0]["errors"][0]["code"] == "MOBILE_INVALID"
@@ -119,7 +119,7 @@ def test_file_after_the_due_date_is_late(env, tmp_path: Path) -> None:
         tmp_path, "迟.xlsx", records_for(A, instance, county), instance.effective_due + dt.timedelta(days=1)
     )
 
-    report = ingest_files(url, settings, A, instance, [path], gx=False)
+    report = ingest_files(url, settings, A, instance, [path])
 
     assert report.accepted[0].is_late is True
 
@@ -131,7 +131,7 @@ def test_region_outside_the_programme_is_rejected(env, tmp_path: Path) -> None:
     records["progress_report"][0]["region_code"] = "130102"  # 长安区: real, but no enrolled pilot
     path = _file(tmp_path, "外.xlsx", records, dt.date(2025, 7, 1))
 
-    report = ingest_files(url, settings, A, instance, [path], gx=False)
+    report = ingest_files(url, settings, A, instance, [path])
 
     assert report.rejected[0].errors[0]["code"] == "REGION_NOT_EXPECTED"
 
@@ -169,7 +169,7 @@ def test_unreadable_file_in_region_folder_is_attributed_to_that_region(env, tmp_
     path.parent.mkdir(parents=True)
     path.write_bytes(b"%PDF-1.4 not a spreadsheet")
 
-    report = ingest_files(url, settings, A, instance, [path], gx=False)
+    report = ingest_files(url, settings, A, instance, [path])
 
     assert (report.rejected[0].region_code, report.rejected[0].errors[0]["code"]) == (
         "130109",

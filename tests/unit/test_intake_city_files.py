@@ -47,7 +47,7 @@ def _place(settings, folder: str, name: str, rows: list[dict], day: dt.date) -> 
 
 
 def _take_in(url: str, settings):
-    return ingest_files(url, settings, A, REPORT, pending_files(settings, REPORT), gx=False, move=True)
+    return ingest_files(url, settings, A, REPORT, pending_files(settings, REPORT), move=True)
 
 
 def _submissions(url: str) -> list[tuple[str, str, str]]:

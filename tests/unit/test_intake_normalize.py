@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
-from pathlib import Path
 
 import pytest
 
 from review_calendar.intake import issues as E
 from review_calendar.intake.columns import YES_NO, YES_NO_MARKS
+from review_calendar.intake.datasets import get_dataset
 from review_calendar.intake.grid import percent_text
 from review_calendar.intake.identifiers import (
     EMAIL_PATTERN,
@@ -516,13 +515,12 @@ def test_provincial_suite_pattern_refuses_what_intake_refuses(raw: str) -> None:
     assert not re.fullmatch(EMAIL_PATTERN, raw)
 
 
-def test_contact_list_suite_uses_the_one_address_pattern() -> None:
-    suite = json.loads(
-        (Path(__file__).resolve().parents[2] / "expectations" / "contact_list.json").read_text()
-    )
+def test_contact_list_gate_uses_the_one_address_pattern() -> None:
+    from review_calendar.gate.suites import spec_expectations
+
     regexes = [
         e["kwargs"]["regex"]
-        for e in suite["expectations"]
+        for e in spec_expectations(get_dataset("contact_list"))
         if e["type"] == "expect_column_values_to_match_regex" and e["kwargs"]["column"] == "email"
     ]
     assert regexes == [EMAIL_PATTERN]

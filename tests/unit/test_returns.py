@@ -424,7 +424,7 @@ def test_intake_proposes_a_reading_of_each_accepted_plan_once(
         else:
             written[name] = write_xlsx(sheet, records, "规划").read_bytes()
         write_pdf(folder / "县政府批复.pdf")
-        ingest_files(migrated_url, settings, A, PLAN, pending_files(settings, PLAN), gx=False, move=True,
+        ingest_files(migrated_url, settings, A, PLAN, pending_files(settings, PLAN), move=True,
                      received_on=day)  # fmt: skip
 
     place("规划.xlsx", BEFORE)

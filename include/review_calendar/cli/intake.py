@@ -90,12 +90,12 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         with Progress(transient=True) as bar:
             job = bar.add_task("接收报送文件", total=len(paths))
             report = ingest_files(settings.db_url, settings, programme, instance, paths, received_on=args.received_on,
-                                  gx=False, progress=lambda n: bar.update(job, completed=n))  # fmt: skip
+                                  progress=lambda n: bar.update(job, completed=n))  # fmt: skip
     else:
         # Row checks at intake are the dataset spec's own (no Great Expectations: the
         # provincial gate runs it before every aggregation); a county gets its answer in a second.
         report = ingest_files(
-            settings.db_url, settings, programme, instance, paths, received_on=args.received_on, gx=False
+            settings.db_url, settings, programme, instance, paths, received_on=args.received_on
         )
     if args.json:
         print(json.dumps(report.to_json(), ensure_ascii=False, indent=2))

@@ -1,8 +1,8 @@
 """What the provincial gate reports: stable GATE_* codes, findings, checks, the result and its failure.
 
-Row-level suites at intake use the intake codes of
-``review_calendar.intake.issues``; the provincial gate has its own codes, kept
-stable because the database and the reports store them.
+Row checks at intake (the dataset spec's, no Great Expectations) use the intake
+codes of ``review_calendar.intake.issues``; the provincial gate has its own
+codes, kept stable because the database and the reports store them.
 """
 
 from __future__ import annotations

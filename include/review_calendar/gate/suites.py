@@ -1,9 +1,14 @@
 """The provincial suites: which suites gate an obligation, and their outcomes as findings.
 
 An obligation's dataset is gated by ``expectations/<dataset>__provincial.json``,
-together with the suites of its companion datasets. Suites are loaded and run
-by :mod:`review_calendar.intake.expectations` (the same runner as the row checks
-at intake); this module words what they found for reviewers.
+together with the suites of its companion datasets. The checks that repeat a
+row rule of the dataset spec (identifying columns filled, region code format,
+drop-down choices, hard bounds of numeric columns, no duplicate key) are not
+written in the JSON: :func:`spec_expectations` generates them from the spec
+when a suite is loaded, so each rule is declared once. The JSON holds what only
+the gate checks (plausibility warnings, reviewer flags, rules across columns).
+Suites are loaded and run by :mod:`review_calendar.intake.expectations`; this
+module words what they found for reviewers.
 """
 
 from __future__ import annotations
@@ -13,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 from review_calendar.domain.privacy import mask_text
 from review_calendar.gate.errors import GATE_CHECK_ERROR, GateCheck, GateFinding
 from review_calendar.gate.frames import region_and_row
+from review_calendar.intake.columns import show_value as show_bound
+from review_calendar.intake.datasets import get_dataset
 from review_calendar.intake.expectations import (
     BATCH_COLUMNS,
     MessageValues,
@@ -21,6 +28,7 @@ from review_calendar.intake.expectations import (
     render_failure,
     show_value,
 )
+from review_calendar.intake.identifiers import EMAIL_PATTERN, REGION_CODE_PATTERN
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -28,6 +36,7 @@ if TYPE_CHECKING:
 
     import pandas as pd
 
+    from review_calendar.intake.columns import Column
     from review_calendar.intake.expectations import Outcome
     from review_calendar.intake.spec import Dataset
 
@@ -36,6 +45,7 @@ __all__ = [
     "describe_expectation",
     "gated_datasets",
     "load_provincial_suites",
+    "spec_expectations",
     "suite_findings",
 ]
 
@@ -67,12 +77,113 @@ def load_provincial_suites(dataset_ids: Iterable[str], expectations_dir: Path) -
         expectations_dir: Folder of the suites.
 
     Returns:
-        ``{dataset: suite}`` as loaded by ``load_suite(..., provincial=True)``.
+        ``{dataset: suite}`` as loaded by ``load_suite``.
 
     Raises:
         SuiteError: A suite file is missing or invalid.
     """
-    return {d: load_suite(d, expectations_dir, provincial=True) for d in dataset_ids}
+    suites = {}
+    for dataset_id in dataset_ids:
+        data = load_suite(dataset_id, expectations_dir)
+        generated = spec_expectations(get_dataset(dataset_id))
+        suites[dataset_id] = {**data, "expectations": [*generated, *data["expectations"]]}
+    return suites
+
+
+def _expectation(kind: str, kwargs: dict[str, Any], code: str, message: str) -> dict[str, Any]:
+    """One critical expectation of a suite (the JSON shape ``gx.ExpectationSuite`` takes)."""
+    return {
+        "type": f"expect_{kind}",
+        "kwargs": kwargs,
+        "meta": {"severity": "critical", "code": code, "message_zh": message},
+    }
+
+
+def spec_expectations(spec: Dataset) -> list[dict[str, Any]]:
+    """The gate's checks that repeat a row rule of the dataset spec, generated from it.
+
+    Identifying columns (the region code and the key columns) are filled; a
+    region code has 6 digits; an e-mail address has the syntax of the one
+    address rule (``EMAIL_PATTERN``); a drop-down column holds one of its choices; a
+    number, count or percent is within its hard bounds (``Column.bounds``); no
+    two rows of the province share a key. All critical: a row that breaks one
+    was never accepted at intake, so at the gate it is an error of the data.
+
+    Args:
+        spec: The dataset.
+
+    Returns:
+        Expectations in the suite's JSON shape, in template column order.
+    """
+    keys = {c.key for c in spec.columns}
+    out = [
+        _expectation(
+            "column_values_to_not_be_null",
+            {"column": key},
+            "GATE_VALUE_MISSING",
+            "行政区划代码为空，无法归属地区。"
+            if key == "region_code"
+            else "标识本行的“{header}”为空，无法汇总。",
+        )
+        for key in dict.fromkeys(("region_code", *spec.key_columns))
+        if key in keys
+    ]
+    for column in spec.columns:
+        if column.kind == "region_code":
+            out.append(
+                _expectation(
+                    "column_values_to_match_regex",
+                    {"column": column.key, "regex": f"^{REGION_CODE_PATTERN}$"},
+                    "GATE_FORMAT_INVALID",
+                    "行政区划代码“{value}”不是6位数字。",
+                )
+            )
+        elif column.kind == "email":
+            out.append(
+                _expectation(
+                    "column_values_to_match_regex",
+                    {"column": column.key, "regex": EMAIL_PATTERN},
+                    "GATE_FORMAT_INVALID",
+                    "电子邮箱“{value}”格式不正确。",
+                )
+            )
+        elif column.kind == "choice":
+            out.append(
+                _expectation(
+                    "column_values_to_be_in_set",
+                    {"column": column.key, "value_set": list(column.choices)},
+                    "GATE_CHOICE_INVALID",
+                    f"值“{{value}}”不在可选范围（{'、'.join(column.choices)}）内。",
+                )
+            )
+        elif column.kind in ("number", "int", "percent"):
+            out.append(_bounds_expectation(column))
+    out.append(
+        _expectation(
+            "compound_columns_to_be_unique",
+            {"column_list": list(spec.key_columns), "ignore_row_if": "any_value_is_missing"},
+            "GATE_DUPLICATE_ROW",
+            "与其他报送中的行重复（{headers}相同）：同一地区、同一对象只能有一份有效报送。",
+        )
+    )
+    return out
+
+
+def _bounds_expectation(column: Column) -> dict[str, Any]:
+    """The hard bounds of a numeric column as a between expectation (a share: 0 %–100 %)."""
+    low, high = column.bounds
+    kwargs: dict[str, Any] = {"column": column.key, "min_value": low, "max_value": high}
+    if column.kind == "percent" and (low, high) == (0.0, 1.0):
+        return _expectation(
+            "column_values_to_be_between", kwargs, "GATE_SHARE_OUT_OF_RANGE", "比例{value}不在0%～100%之间。"
+        )
+    if high is None:
+        message = "值{value}不能为负数。" if low == 0 else f"值{{value}}不能小于{show_bound(column, low)}。"
+    elif low is None:
+        message = f"值{{value}}不能大于{show_bound(column, high)}。"
+    else:
+        message = f"值{{value}}应在{show_bound(column, low)}～{show_bound(column, high)}之间。"
+    return _expectation("column_values_to_be_between", kwargs, "GATE_VALUE_OUT_OF_RANGE", message)
 
 
 def describe_expectation(spec: Dataset, outcome: Outcome) -> str:

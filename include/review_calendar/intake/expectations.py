@@ -1,12 +1,12 @@
 """Expectation suites: load a suite file, type a frame for it, run it, word a failing row.
 
-Every data-quality check has the same shape: a suite in ``expectations/`` (JSON,
-one per dataset: ``<dataset>.json`` for the rows of a file at intake,
-``<dataset>__provincial.json`` for the provincial gate), run by a plain function
-on an ephemeral Great Expectations context that returns something small, and a
-typed failure whose Chinese message names dataset, region, row and field. This
-module holds what both the row checks (:mod:`review_calendar.intake.row_checks`)
-and the provincial gate (:mod:`review_calendar.gate`) need.
+The provincial gate (:mod:`review_calendar.gate`) runs a suite per dataset,
+``expectations/<dataset>__provincial.json``, by a plain function on an ephemeral
+Great Expectations context that returns something small, and words each typed
+failure as a Chinese message naming dataset, region, row and field. Row checks
+at intake never use Great Expectations: each row rule is declared once, in the
+dataset spec (:mod:`review_calendar.intake.datasets`), and checked as a file
+is read (:mod:`review_calendar.intake.rows`).
 
 Each expectation of a suite carries ``meta``: ``severity`` (``critical`` stops:
 the file is rejected or the aggregation does not run; ``warning`` is reported
@@ -67,7 +67,7 @@ __all__ = [
 Severity = Literal["critical", "warning"]
 SEVERITIES: tuple[Severity, ...] = ("critical", "warning")
 
-#: Columns of a batch frame at intake: index of the file in the batch, 1-based spreadsheet row.
+#: Bookkeeping columns of a frame (index of its file, 1-based spreadsheet row), never a reported field.
 BATCH_COLUMNS = ("_file", "_row")
 #: Positional column added to every frame a suite runs on; failing rows are reported by it.
 POSITION = "_pos"
@@ -90,27 +90,25 @@ class SuiteError(ValueError):
     """A suite file is missing or invalid, or an expectation could not run; the message names the file."""
 
 
-def suite_path(dataset_id: str, expectations_dir: Path, *, provincial: bool = False) -> Path:
-    """Where the suite of a dataset lives.
+def suite_path(dataset_id: str, expectations_dir: Path) -> Path:
+    """Where the provincial suite of a dataset lives.
 
     Args:
         dataset_id: A key of ``DATASETS``.
         expectations_dir: The folder of suites (``Settings.expectations_dir``).
-        provincial: The provincial gate's suite instead of the row-level one.
 
     Returns:
-        ``<dir>/<dataset>.json`` or ``<dir>/<dataset>__provincial.json``.
+        ``<dir>/<dataset>__provincial.json``.
     """
-    return expectations_dir / (f"{dataset_id}__provincial.json" if provincial else f"{dataset_id}.json")
+    return expectations_dir / f"{dataset_id}__provincial.json"
 
 
-def load_suite(dataset_id: str, expectations_dir: Path, *, provincial: bool = False) -> dict[str, Any]:
+def load_suite(dataset_id: str, expectations_dir: Path) -> dict[str, Any]:
     """Read and check one suite file (the JSON that ``gx.ExpectationSuite(**data)`` takes).
 
     Args:
         dataset_id: A key of ``DATASETS``.
         expectations_dir: The folder of suites (``Settings.expectations_dir``).
-        provincial: The provincial suite instead of the row-level one.
 
     Returns:
         The suite as a dict: ``name``, ``meta``, ``expectations`` (each with
@@ -122,7 +120,7 @@ def load_suite(dataset_id: str, expectations_dir: Path, *, provincial: bool = Fa
         KeyError: Unknown dataset.
     """
     get_dataset(dataset_id)
-    path = suite_path(dataset_id, expectations_dir, provincial=provincial)
+    path = suite_path(dataset_id, expectations_dir)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -132,8 +130,8 @@ def load_suite(dataset_id: str, expectations_dir: Path, *, provincial: bool = Fa
     if not isinstance(data, dict) or not isinstance(data.get("name"), str):
         raise SuiteError(f"{path.name}: expected an object with a 'name'")
     expectations = data.get("expectations")
-    if not isinstance(expectations, list) or not expectations:
-        raise SuiteError(f"{path.name}: 'expectations' must be a non-empty list")
+    if not isinstance(expectations, list):
+        raise SuiteError(f"{path.name}: 'expectations' must be a list")
     for number, exp in enumerate(expectations):
         _check_expectation(f"{path.name}: expectations[{number}]", exp)
     return data

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "EMAIL_PATTERN",
+    "REGION_CODE_PATTERN",
     "check_choice",
     "check_code",
     "check_email",
@@ -131,7 +132,7 @@ def check_mobile(value: object) -> str:
 _ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 #: The syntax of a stored address (the ASCII form :func:`email_address` returns), for the
-#: provincial suite (``expectations/contact_list.json`` must use exactly this pattern).
+#: provincial gate (its check of an e-mail column is generated with exactly this pattern).
 EMAIL_PATTERN = (
     rf"^(?=.{{1,254}}$)(?=[^@]{{1,64}}@){_ATEXT}(?:\.{_ATEXT})*"
     rf"@(?:{_LABEL}\.)+(?:[A-Za-z]{{2,63}}|xn--[A-Za-z0-9-]{{1,59}})$"
@@ -203,7 +204,9 @@ def check_email(value: object) -> str:
     return email_address(text)
 
 
-_REGION = re.compile(r"[1-8]\d{5}")
+#: A 6-digit administrative division code (GB/T 2260); also the gate's format check.
+REGION_CODE_PATTERN = r"[1-8]\d{5}"
+_REGION = re.compile(REGION_CODE_PATTERN)
 
 
 def check_region_code(value: object) -> str:

@@ -8,8 +8,9 @@ the caller, one transaction per file (``review_calendar.tasks.intake.ingest_file
 
 Each file is read from disk once (:func:`~review_calendar.intake.reader.read_file`):
 its content hash decides whether it is new, and every dataset of its template
-is read from the same bytes. Row-level Great Expectations suites then run once
-over all new rows of the batch (:func:`run_row_checks`), not once per file.
+is read from the same bytes and checked against its dataset spec (columns,
+bounds, row rules) as it is read: intake never needs Great Expectations, which
+stays the provincial gate before aggregation (``review_calendar.gate``).
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from review_calendar.domain.calendar import TZ
 from review_calendar.intake import inbox
 from review_calendar.intake import issues as E
 from review_calendar.intake.city_files import is_city_folder, split_city_file
-from review_calendar.intake.datasets import get_dataset
 from review_calendar.intake.filenames import name_issue, safe_file_name
 from review_calendar.intake.identity import file_identity, identity_issue
 from review_calendar.intake.issues import IntakeIssue, IntakeRejected, has_errors, issue
@@ -49,7 +49,6 @@ __all__ = [
     "attribute_region",
     "parse_batch",
     "parse_file",
-    "run_row_checks",
 ]
 
 log = logging.getLogger(__name__)
@@ -477,35 +476,3 @@ def _apply_region_hint(parsed: ParsedFile, submitter: str, hint: str | None) -> 
             issue(parsed.name, E.REGION_MISMATCH, message, column="行政区划代码", value=parsed.region_code)
         )
     parsed.region_code = parsed.region_code or hint
-
-
-def run_row_checks(parsed: Sequence[ParsedFile], expectations_dir: Path) -> None:
-    """One Great Expectations run per dataset over every new row of the batch.
-
-    Failures become issues of their files (critical ones reject the file).
-    Nothing runs when every file is already rejected.
-
-    Args:
-        parsed: The batch's files; their ``issues`` are extended.
-        expectations_dir: Folder of the suites.
-    """
-    if all(p.rejected for p in parsed):
-        return
-    import pandas as pd
-
-    from review_calendar.intake.row_checks import validate_batch
-
-    by_dataset: dict[str, list[dict[str, Any]]] = {}
-    for index, p in enumerate(parsed):
-        if p.rejected:
-            continue
-        for dataset_id, records in p.records.items():
-            by_dataset.setdefault(dataset_id, []).extend({**r, "_file": index} for r in records)
-    for dataset_id, rows in by_dataset.items():
-        failures = validate_batch(
-            dataset_id, pd.DataFrame.from_records(rows), expectations_dir=expectations_dir
-        )
-        sheet = get_dataset(dataset_id).sheet
-        for f in failures:
-            target = parsed[f.file]
-            target.issues.append(f.to_issue(target.name, target.sheets.get(dataset_id) or sheet))

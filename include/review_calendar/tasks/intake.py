@@ -32,7 +32,6 @@ def ingest_files(
     names: Sequence[str] | None = None,
     received_on: dt.date | None = None,
     move: bool = False,
-    gx: bool = True,
     progress: Callable[[int], None] | None = None,
     run_id: str = "",
     notify_on: dt.date | None = None,
@@ -41,13 +40,13 @@ def ingest_files(
 ) -> Any:
     """Take in a batch of files for one obligation instance: read, row-check, store, decide, notify.
 
-    The files are read and row-checked together (one Great Expectations run per
-    dataset), then each is stored in a transaction of its own: its copy, its
-    rows, its acceptance decision and its rejection notice commit together.
+    Each file is read and checked against its dataset spec (no Great
+    Expectations at intake), then stored in a transaction of its own: its copy,
+    its rows, its acceptance decision and its rejection notice commit together.
 
     Args:
         url: Review database URL (migrated).
-        settings: Folders (quarantine, accepted) and the expectations folder.
+        settings: Folders (quarantine, accepted).
         programme: The programme.
         instance: The obligation instance the files are for.
         files: Paths of the files.
@@ -55,7 +54,6 @@ def ingest_files(
         received_on: Date of receipt, for files the operator received on that day (default:
             each file's receipt time, :func:`~review_calendar.intake.inbox.receipt_time`).
         move: Remove each file from where it was once it is stored (inbox sweeps).
-        gx: Run the row-level Great Expectations suites over the batch.
         progress: Called with the number of files read (progress bar).
         run_id: The run recorded with each acceptance decision (audit trail).
         notify_on: Queue a receipt (回执) for every accepted file and a rejection notice for
@@ -119,8 +117,6 @@ def ingest_files(
     for path in batch.recorded:
         # The sheet is known already: its documents join the region's accepted file.
         pairing.alone[folder_of[path]].extend(pairing.by_sheet.pop(path, []))
-    if gx:
-        ingest.run_row_checks(batch.parsed, settings.expectations_dir)
     # A city's file split per county is several parts of one path: removed after its last part.
     last_part = {parsed.path: index for index, parsed in enumerate(batch.parsed)}
     for index, parsed in enumerate(batch.parsed):
