@@ -14,6 +14,8 @@ from airflow.timetables.base import DagRunInfo, DataInterval, Timetable
 from pendulum import instance as pendulum_instance
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from airflow.timetables.base import TimeRestriction
     from airflow.utils.types import DagRunType
     from pendulum import DateTime
@@ -160,20 +162,12 @@ class WorkingDayTimetable(Timetable):
         from review_calendar.domain.runs import previous_working_day_run
         from review_calendar.domain.schedule import next_working_day_run
 
-        if last_automated_data_interval is not None:
-            after = last_automated_data_interval.end
-        elif restriction.earliest is None:
-            return None
-        else:
-            after = restriction.earliest - dt.timedelta(microseconds=1)
-        if not restriction.catchup:
-            # Without catch-up the last working-day slot that has passed runs at once (as cron schedules do).
-            latest = previous_working_day_run(_now(), self.hour, self.minute)
-            after = max(after, latest - dt.timedelta(microseconds=1))
-        run_at = pendulum_instance(next_working_day_run(after, self.hour, self.minute))
-        if restriction.latest is not None and run_at > restriction.latest:
-            return None
-        return DagRunInfo.exact(run_at)
+        return _next_slot_run(
+            last_automated_data_interval,
+            restriction,
+            lambda after: next_working_day_run(after, self.hour, self.minute),
+            lambda now: previous_working_day_run(now, self.hour, self.minute),
+        )
 
 
 class WorkingDayIntervalTimetable(Timetable):
@@ -209,16 +203,34 @@ class WorkingDayIntervalTimetable(Timetable):
     ) -> DagRunInfo | None:
         from review_calendar.domain.runs import next_working_slot, previous_working_slot
 
-        if last_automated_data_interval is not None:
-            after = last_automated_data_interval.end
-        elif restriction.earliest is None:
-            return None
-        else:
-            after = restriction.earliest - dt.timedelta(microseconds=1)
-        if not restriction.catchup:
-            latest = previous_working_slot(_now(), self.every_minutes)
-            after = max(after, latest - dt.timedelta(microseconds=1))
-        run_at = pendulum_instance(next_working_slot(after, self.every_minutes))
-        if restriction.latest is not None and run_at > restriction.latest:
-            return None
-        return DagRunInfo.exact(run_at)
+        return _next_slot_run(
+            last_automated_data_interval,
+            restriction,
+            lambda after: next_working_slot(after, self.every_minutes),
+            lambda now: previous_working_slot(now, self.every_minutes),
+        )
+
+
+def _next_slot_run(
+    last: DataInterval | None,
+    restriction: TimeRestriction,
+    next_slot: Callable[[dt.datetime], dt.datetime],
+    previous_slot: Callable[[dt.datetime], dt.datetime],
+) -> DagRunInfo | None:
+    """The next run of a slot timetable: the first slot after the last run (or the start date).
+
+    Without catch-up the last slot that has passed runs at once and missed ones are
+    skipped (as cron schedules do); nothing runs past the end date.
+    """
+    if last is not None:
+        after = last.end
+    elif restriction.earliest is None:
+        return None
+    else:
+        after = restriction.earliest - dt.timedelta(microseconds=1)
+    if not restriction.catchup:
+        after = max(after, previous_slot(_now()) - dt.timedelta(microseconds=1))
+    run_at = pendulum_instance(next_slot(after))
+    if restriction.latest is not None and run_at > restriction.latest:
+        return None
+    return DagRunInfo.exact(run_at)
