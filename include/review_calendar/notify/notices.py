@@ -28,11 +28,12 @@ from review_calendar.store.models import Submission, SubmissionError
 
 if TYPE_CHECKING:
     import datetime as dt
+    from collections.abc import Callable
 
     from sqlalchemy.orm import Session
 
     from review_calendar.domain.programmes import ObligationInstance, Programme
-    from review_calendar.notify.render import DecisionNotice
+    from review_calendar.notify.render import DecisionNotice, Rendered
 
 log = logging.getLogger(__name__)
 
@@ -87,29 +88,62 @@ def queue_rejection(
     sub = session.get(Submission, submission_id)
     if sub is None or sub.status != "rejected" or not sub.region_code:
         return False
+    return queue_to_submitter(
+        session, programme, instance, sub.region_code, kind="rejection", stage=f"file_{sub.id}",
+        what=f"Rejection of submission {sub.id}", created_on=created_on, book=book,
+        render=lambda region_name, via_city: render_rejection(
+            programme, instance, rejection_of(session, sub.id, sub.file_name, sub.received_on),
+            region_name=region_name, as_of=created_on, via_city=via_city,
+        ),
+    )  # fmt: skip
+
+
+def queue_to_submitter(
+    session: Session,
+    programme: Programme,
+    instance: ObligationInstance,
+    region_code: str,
+    *,
+    kind: str,
+    stage: str,
+    what: str,
+    render: Callable[[str, str | None], Rendered],
+    created_on: dt.date,
+    book: ContactBook | None = None,
+) -> bool:
+    """Queue the answer about a file (its rejection, its 回执) to the region that submitted it.
+
+    The region's contact receives it, its city bureau is copied
+    (:meth:`ContactBook.resolve`); without a contact nothing is queued and the
+    gap is logged (no address in the log).
+
+    Args:
+        session: Open session.
+        programme, instance: What the file was for.
+        region_code: The submitting region.
+        kind, stage: The outbox message's kind and stage (its natural key with the instance and region).
+        what: Names the answer in the log line.
+        render: ``(region_name, via_city or None)`` → the rendered message.
+        created_on: The day of the message.
+        book: Contacts already loaded; loaded when omitted.
+
+    Returns:
+        True when queued; False when already queued or the region cannot be reached.
+    """
     book = book or ContactBook.load(session, programme, instance.cycle_year)
-    submitter = book.submitter(sub.region_code)
+    submitter = book.submitter(region_code)
     rec = book.resolve(submitter)
     if not rec.to:
-        log.warning(
-            "Rejection of submission %d not sent: region %s has no valid contact", sub.id, sub.region_code
-        )
+        log.warning("%s not sent: region %s has no valid contact", what, region_code)
         return False
-    rendered = render_rejection(
-        programme,
-        instance,
-        rejection_of(session, sub.id, sub.file_name, sub.received_on),
-        region_name=submitter.region_name,
-        as_of=created_on,
-        via_city=book.region_name(submitter.city_code) if rec.via_city else None,
-    )
+    rendered = render(submitter.region_name, book.region_name(submitter.city_code) if rec.via_city else None)
     return queue(
         session,
-        kind="rejection",
+        kind=kind,
         programme_id=programme.id,
         instance_key=instance.key,
-        region_code=sub.region_code,
-        stage=f"file_{sub.id}",
+        region_code=region_code,
+        stage=stage,
         to=rec.to,
         cc=rec.cc,
         subject=rendered.subject,

@@ -8,14 +8,12 @@ submitting region's contact (else its city bureau, who is told to pass it on).
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from review_calendar.notify.outbox import queue
-from review_calendar.notify.recipients import ContactBook
+from review_calendar.notify.notices import queue_to_submitter
 from review_calendar.notify.render import (
     MAX_LISTED_ERRORS,
     Problem,
@@ -34,10 +32,9 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from review_calendar.domain.programmes import ObligationInstance, Programme
+    from review_calendar.notify.recipients import ContactBook
 
 __all__ = ["ReceiptNote", "beijing_time", "queue_receipt", "render_receipt"]
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,48 +116,31 @@ def queue_receipt(
     receipt = session.scalar(select(Receipt).where(Receipt.receipt_no == sub.receipt_no))
     if receipt is None:
         return False
-    book = book or ContactBook.load(session, programme, instance.cycle_year)
-    submitter = book.submitter(sub.region_code)
-    rec = book.resolve(submitter)
-    if not rec.to:
-        log.warning(
-            "Receipt %s not sent: region %s has no valid contact", receipt.receipt_no, sub.region_code
+
+    def render(region_name: str, via_city: str | None) -> Rendered:
+        warnings = list(
+            session.scalars(
+                select(SubmissionError)
+                .where(SubmissionError.submission_id == sub.id, SubmissionError.severity != "error")
+                .order_by(SubmissionError.id)
+            )
         )
-        return False
-    warnings = list(
-        session.scalars(
-            select(SubmissionError)
-            .where(SubmissionError.submission_id == sub.id, SubmissionError.severity != "error")
-            .order_by(SubmissionError.id)
+        note = ReceiptNote(
+            receipt_no=receipt.receipt_no,
+            file_name=receipt.file_name,
+            received_text=beijing_time(receipt.received_at),
+            rows=sub.row_count,
+            is_late=sub.is_late,
+            warnings=tuple(
+                Problem(w.sheet, w.row, w.column, w.message) for w in warnings[:MAX_LISTED_ERRORS]
+            ),
+            warning_total=len(warnings),
         )
-    )
-    note = ReceiptNote(
-        receipt_no=receipt.receipt_no,
-        file_name=receipt.file_name,
-        received_text=beijing_time(receipt.received_at),
-        rows=sub.row_count,
-        is_late=sub.is_late,
-        warnings=tuple(Problem(w.sheet, w.row, w.column, w.message) for w in warnings[:MAX_LISTED_ERRORS]),
-        warning_total=len(warnings),
-    )
-    rendered = render_receipt(
-        programme,
-        instance,
-        note,
-        region_name=submitter.region_name,
-        as_of=created_on,
-        via_city=book.region_name(submitter.city_code) if rec.via_city else None,
-    )
-    return queue(
-        session,
-        kind="receipt",
-        programme_id=programme.id,
-        instance_key=instance.key,
-        region_code=sub.region_code,
-        stage=f"receipt_{receipt.id}",
-        to=rec.to,
-        cc=rec.cc,
-        subject=rendered.subject,
-        body=rendered.body,
-        created_on=created_on,
-    )
+        return render_receipt(
+            programme, instance, note, region_name=region_name, as_of=created_on, via_city=via_city
+        )
+
+    return queue_to_submitter(
+        session, programme, instance, sub.region_code, kind="receipt", stage=f"receipt_{receipt.id}",
+        what=f"Receipt {receipt.receipt_no}", render=render, created_on=created_on, book=book,
+    )  # fmt: skip
