@@ -68,8 +68,14 @@ def migrated_url(db_url: str) -> str:
 
 @pytest.fixture
 def review_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Point REVIEW_CALENDAR_HOME (and the SQLite review database) at a fresh folder."""
+    """Point REVIEW_CALENDAR_HOME (and the SQLite review database) at a fresh folder.
+
+    The tests simulate past cycle years, as the demo does: files written now are
+    received at the sweep's logical moment (``REVIEW_CALENDAR_SIMULATED_YEAR``).
+    The back-fill tests (``tests/faults/test_back_fill.py``) turn it off.
+    """
     home = tmp_path / "rc-home"
     monkeypatch.setenv("REVIEW_CALENDAR_HOME", str(home))
+    monkeypatch.setenv("REVIEW_CALENDAR_SIMULATED_YEAR", "true")
     monkeypatch.delenv("REVIEW_CALENDAR_DB_URL", raising=False)
     return home

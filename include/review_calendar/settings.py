@@ -27,6 +27,7 @@ The variables:
 ``REVIEW_CALENDAR_OPERATORS``          operators' addresses, comma-separated, e-mailed when a task fails
 ``REVIEW_CALENDAR_ALERT_FROM``         From address of those alerts
 ``REVIEW_CALENDAR_PASSWORDS_FILE``     Airflow users' passwords (default ``$AIRFLOW_HOME/passwords.json``)
+``REVIEW_CALENDAR_SIMULATED_YEAR``     true only in a simulated year (the demo): files are received at the sweep's moment
 =====================================  ==============================================================
 
 The Airflow tasks send through the SMTP connection (``REVIEW_CALENDAR_SMTP_CONN_ID``);
@@ -93,6 +94,10 @@ class Settings:
         operators: Addresses e-mailed when a task fails (empty: no alerts).
         alert_from: From address of those alerts.
         passwords_file: The Airflow users' provisioned passwords (None: ``$AIRFLOW_HOME/passwords.json``).
+        simulated_year: A simulated year (the demo) places its files now and sweeps at past
+            logical moments: a file is received at the sweep's moment even though its status-change
+            time is later. Never in production: there a sweep for a past moment (a back-fill)
+            leaves a file that arrived after that moment for the next live sweep.
     """
 
     home: Path
@@ -106,6 +111,7 @@ class Settings:
     operators: tuple[str, ...] = ()
     alert_from: str = "review-calendar-alerts@localhost"
     passwords_file: Path | None = None
+    simulated_year: bool = False
 
     @property
     def inbox_dir(self) -> Path:
@@ -158,6 +164,7 @@ def get_settings(env: Mapping[str, str] | None = None) -> Settings:
         operators=tuple(a.strip() for a in operators if a.strip()),
         alert_from=_text(env, "REVIEW_CALENDAR_ALERT_FROM") or "review-calendar-alerts@localhost",
         passwords_file=Path(p) if (p := _text(env, "REVIEW_CALENDAR_PASSWORDS_FILE")) else None,
+        simulated_year=_text(env, "REVIEW_CALENDAR_SIMULATED_YEAR").lower() in _TRUE,
     )
 
 

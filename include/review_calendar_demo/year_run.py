@@ -4,7 +4,7 @@ Used by the main job (``scripts/demo.py``) and the end-to-end tests, so both
 exercise exactly the same sequence: for every obligation instance in calendar
 order, the counties' files arrive in the inbox on their dates and an inbox
 sweep runs at each arrival (its logical time, 10:00 Beijing time of the day,
-is the files' receipt time: file times are never read), the reminders DAG
+is the files' receipt time: file times are never read, :func:`simulated_year`), the reminders DAG
 runs a week before, on the due day and when overdue, then the instance's
 cycle DAG closes the window, gates, aggregates, decides and notifies. A
 development plan whose totals do not reconcile is stopped by the provincial
@@ -13,6 +13,7 @@ gate; the county corrects it and the operator re-runs the cycle.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import sys
@@ -23,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
 
     from review_calendar.domain.calendar import WorkingCalendar
     from review_calendar.domain.programmes import ObligationInstance, Programme
@@ -31,6 +32,25 @@ if TYPE_CHECKING:
     from review_calendar_demo.scenario import Placed
 
 DAGS = Path(__file__).resolve().parents[2] / "dags"
+
+
+@contextlib.contextmanager
+def simulated_year() -> Iterator[None]:
+    """A simulated year: its files are placed now and received at the sweep's logical moment.
+
+    Sets ``REVIEW_CALENDAR_SIMULATED_YEAR`` (``settings.simulated_year``) for the
+    duration, in this process (the DAGs run in it with ``dag.test()``); without it a
+    sweep for a past moment leaves a file written now for the next live sweep.
+    """
+    saved = os.environ.get("REVIEW_CALENDAR_SIMULATED_YEAR")
+    os.environ["REVIEW_CALENDAR_SIMULATED_YEAR"] = "true"
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("REVIEW_CALENDAR_SIMULATED_YEAR", None)
+        else:
+            os.environ["REVIEW_CALENDAR_SIMULATED_YEAR"] = saved
 
 
 @dataclass
@@ -144,9 +164,7 @@ def _arrive(
     """
     import shutil
 
-    from review_calendar.domain.calendar import TZ
     from review_calendar.intake.inbox import inbox_dir
-    from review_calendar.tasks import ingest_inbox
 
     folder = inbox_dir(settings, instance)
     day_of = {p.path: p.received_on for p in placed}
@@ -166,6 +184,25 @@ def _arrive(
         shutil.move(path, target)
         by_day.setdefault(day, []).append((target, path))
     reminders = _reminder_days(calendar, instance) if run is not None and calendar is not None else {}
+    with simulated_year():
+        _sweep_days(instance, by_day, reminders, roles, run)
+    shutil.rmtree(held, ignore_errors=True)
+    return len(by_day)
+
+
+def _sweep_days(
+    instance: ObligationInstance,
+    by_day: dict[dt.date, list[tuple[Path, Path]]],
+    reminders: dict[dt.date, str],
+    roles: dict[dt.date, set[str]],
+    run: DagRunner | None,
+) -> None:
+    """Each day, its files put back in the inbox and swept at their arrival; the reminders on their days."""
+    import shutil
+
+    from review_calendar.domain.calendar import TZ
+    from review_calendar.tasks import ingest_inbox
+
     for day in sorted(set(by_day) | set(reminders)):
         if day in by_day:
             for target, path in by_day[day]:
@@ -178,8 +215,6 @@ def _arrive(
                 ingest_inbox(instance.key, moment.isoformat(), run_id=f"demo-sweep-{moment:%Y%m%dT%H%M}")
         if day in reminders:  # the reminders run sweeps first, then sends
             run("reminders", f"{reminders[day]} {day}", as_of=day.isoformat())
-    shutil.rmtree(held, ignore_errors=True)
-    return len(by_day)
 
 
 def sweep_at(moment: dt.datetime, programme_id: str, run: DagRunner | None = None) -> Any:
@@ -253,6 +288,17 @@ def run_year(
         The runs; a gate stop that the scenario corrects shows as one failed run
         followed by a successful re-run.
     """
+    with simulated_year():
+        return _run_year(run, year, programme_ids, say, desk)
+
+
+def _run_year(
+    run: DagRunner,
+    year: int,
+    programme_ids: tuple[str, ...],
+    say: Callable[[str], None],
+    desk: DecisionDesk | None,
+) -> RunLog:
     from review_calendar.domain.calendar import default_calendar
     from review_calendar.domain.programmes import load_programme
     from review_calendar.settings import get_settings

@@ -148,6 +148,7 @@ def killed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("REVIEW_CALENDAR_HOME", str(home))
         mp.setenv("REVIEW_CALENDAR_DB_URL", url)
+        mp.setenv("REVIEW_CALENDAR_SIMULATED_YEAR", "true")  # files written now, swept in 2025
         settings = get_settings()
         programme, instance = contact_list_instance()
         upgrade(url)

@@ -27,7 +27,8 @@ from review_calendar.store.models import Contact, OutboxMessage, Receipt, Submis
 from review_calendar.store.queries import expected_submitters
 from review_calendar.store.receipts import aware
 from review_calendar.tasks import ingest_inbox
-from review_calendar.tasks.intake import _first_seen, ingest_files
+from review_calendar.tasks.intake import ingest_files
+from review_calendar.tasks.sightings import first_seen_at
 from review_calendar_demo.local_smtp import LocalSmtpServer
 from review_calendar_demo.synthetic import records_for, set_received, write_xlsx
 from tests.faults import contact_list_instance
@@ -97,7 +98,7 @@ def test_a_future_modification_time_does_not_keep_a_file_pending(sweep_env: str)
 def test_the_first_sighting_holds_and_a_back_fill_leaves_a_later_file_pending(sweep_env: str) -> None:
     settings = get_settings()
     path = _drop(sweep_env, "联系人名单.xlsx", 1)
-    _first_seen(settings, INSTANCE, [path], _at("2025-03-30T15:00:00+08:00"))  # seen, still uploading
+    first_seen_at(settings, INSTANCE, [path], _at("2025-03-30T15:00:00+08:00"))  # seen, still uploading
 
     assert ingest_inbox(INSTANCE.key, "2025-03-29T10:00:00+08:00")["accepted"] == 0  # a back-fill
     assert pending_files(settings, INSTANCE) == [path]

@@ -216,6 +216,7 @@ def test_reminders_dag_task_logs_carry_no_contact_data(airflow_metadata_db: Path
     env = {
         **os.environ,
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",  # the production default, not the tests' WARNING
+        "REVIEW_CALENDAR_SIMULATED_YEAR": "true",  # files written now, swept on 2025's days
         "PYTHONPATH": os.pathsep.join([str(ROOT / "include"), str(ROOT / "plugins"), str(ROOT)]),
     }
 

@@ -105,6 +105,7 @@ def test_the_demo_places_files_in_time_by_the_sweeps_logical_time(
     from review_calendar_demo.year_run import ARRIVAL, _arrive
 
     monkeypatch.setenv("REVIEW_CALENDAR_DB_URL", migrated_url)
+    monkeypatch.delenv("REVIEW_CALENDAR_SIMULATED_YEAR")  # the demo declares its simulated year itself
     seed_demo(migrated_url)
     record_instances(migrated_url, A, 2025)
     settings = get_settings()
@@ -123,3 +124,4 @@ def test_the_demo_places_files_in_time_by_the_sweeps_logical_time(
     assert all(x.is_late == (x.received_on > instance.effective_due) for x in subs if x.status != "rejected")
     assert any(x.is_late for x in subs) and any(not x.is_late for x in subs if x.status != "rejected")
     assert len(numbers) == len(set(numbers)) == sum(x.status != "rejected" for x in subs)
+    assert not get_settings().simulated_year  # declared for the sweeps only

@@ -86,10 +86,13 @@ def print_sweep(result: dict[str, Any], *, dry_run: bool = False) -> None:
             print(
                 f"  已退回 {f['file']}（{'、'.join(f['codes'])}），退回通知已登记（地区无有效联系人时不发送，见日志）"
             )
-        if r.get("duplicates"):
-            print(f"  已存在 {r['duplicates']} 个（相同文件已接收过）")
+        for name in r.get("duplicate_files", []):
+            print(f"  已存在 {name}（相同文件已接收过）")
         for name in r.get("waiting", []):
             print(f"  仍在上传 {name}（下次巡检再接收）")
+        for f in r.get("later", []):
+            print(f"  晚于本次巡检时刻到达 {f['file']}（{f['received_at'][:19].replace('T', ' ')}），"
+                  "本次不接收，由下次实时巡检按实际到达时间接收")  # fmt: skip
         for u in [*r.get("unplaced", []), *r.get("stray", [])]:
             unplaced.setdefault(u["path"], u["reason"])
     if unplaced:

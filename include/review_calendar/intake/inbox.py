@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from review_calendar.domain.calendar import TZ
+from review_calendar.intake.reader import ReadLimits, file_digest
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -284,18 +285,29 @@ def receipt_order(path: Path) -> int:
         return 0
 
 
-def sighting_key(root: Path, path: Path) -> tuple[str, str] | None:
-    """The identity a sweep remembers a file by (path, size and inode), hashed; and its path under ``root``.
+def sighting_key(
+    root: Path, path: Path, *, instance_key: str = "", hint: str | None = None
+) -> tuple[str, str] | None:
+    """The identity a sweep remembers a file by, hashed; and its path under ``root``.
 
-    A file replaced or rewritten is a new file; None when it is gone.
+    The identity is the file's content with the instance and the region of its
+    upload folder (``hint``): a file moved or renamed inside the region's folders
+    keeps its first sighting, a file rewritten is a new one, and the same bytes in
+    two regions' folders are two files. A file over the size limit (never read) is
+    known by its path, size and inode. None when the file is gone.
     """
     try:
         info = path.lstat()
+        if not stat.S_ISREG(info.st_mode):
+            return None
+        if info.st_size > ReadLimits().max_bytes:
+            identity = f"path\0{_rel(root, path)}\0{info.st_size}\0{info.st_ino}"
+        else:
+            identity = f"content\0{file_digest(path)[0]}"
     except OSError:
         return None
-    rel = _rel(root, path)
-    digest = hashlib.sha256(f"{rel}\0{info.st_size}\0{info.st_ino}".encode()).hexdigest()
-    return digest, rel
+    digest = hashlib.sha256(f"{instance_key}\0{hint or ''}\0{identity}".encode()).hexdigest()
+    return digest, _rel(root, path)
 
 
 def is_inside(path: Path, root: Path) -> bool:

@@ -117,14 +117,20 @@ def first_sightings(
     instance: ObligationInstance,
     keys: Mapping[str, str],
     seen_at: dt.datetime,
+    floors: Mapping[str, dt.datetime] | None = None,
 ) -> dict[str, dt.datetime]:
     """When each file was first seen; files not seen before are recorded as seen at ``seen_at``.
+
+    A sighting is never earlier than its file's ``floor`` (its status-change time):
+    a sweep for a past moment (a back-fill) records a file that arrived later at
+    the time it really arrived.
 
     Args:
         session: Open session (committed by the caller before intake).
         instance: The instance whose inbox is swept.
         keys: Path under the inbox by sighting key (:func:`~review_calendar.intake.inbox.sighting_key`).
         seen_at: The sweep's (logical) time.
+        floors: The earliest sighting of each new key (None or absent: ``seen_at``).
 
     Returns:
         The first sighting of each key, Asia/Shanghai.
@@ -135,14 +141,15 @@ def first_sightings(
     }
     for key, path in keys.items():
         if key not in known:
+            moment = max(seen_at, (floors or {}).get(key, seen_at))
             session.add(
                 InboxSighting(
                     file_key=key, programme_id=instance.programme_id, cycle_year=instance.cycle_year,
                     obligation_id=instance.obligation_id, period=instance.period, path=path,
-                    first_seen_at=seen_at.astimezone(dt.UTC),
+                    first_seen_at=moment.astimezone(dt.UTC),
                 )
             )  # fmt: skip
-            known[key] = seen_at.astimezone(TZ)
+            known[key] = moment.astimezone(TZ)
     session.flush()
     return known  # type: ignore[return-value]
 

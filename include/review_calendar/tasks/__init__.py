@@ -196,6 +196,7 @@ def ingest_inbox(key: str, as_of: str, *, run_id: str = "") -> dict[str, Any]:
         "rejected_files": [
             {"file": o.file, "codes": sorted({e["code"] for e in o.errors})} for o in report.rejected
         ],
+        "duplicate_files": [o.file for o in report.duplicates],
         # Files gone before they were read, or not stored (full disk): one line each, for the operators.
         "problems": [e["message"] for o in [*report.vanished, *report.failed] for e in o.errors],
         **swept,

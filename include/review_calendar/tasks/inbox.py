@@ -73,7 +73,8 @@ def sweep_now(
     Returns:
         ``instances`` (one entry per instance with files or unplaced ones: ``key``,
         ``accepted`` / ``rejected`` / ``duplicates`` counts, ``accepted_files``,
-        ``rejected_files``, ``unplaced``, ``waiting``; a dry run ``would_take``),
+        ``rejected_files``, ``duplicate_files``, ``unplaced``, ``waiting``, ``later``
+        (received after ``as_of``: left for the next live sweep); a dry run ``would_take``),
         the ``totals`` and ``alerted`` (files reported to the operators by this sweep).
     """
     from review_calendar.tasks import ingest_inbox, instance_of
@@ -88,7 +89,8 @@ def sweep_now(
         else:
             result = ingest_inbox(key, as_of.isoformat(), run_id=run_id)
         if any(
-            result.get(k) for k in ("accepted", "rejected", "duplicates", "unplaced", "waiting", "would_take")
+            result.get(k)
+            for k in ("accepted", "rejected", "duplicates", "unplaced", "waiting", "later", "would_take")
         ):
             results.append(result)
     totals = {k: sum(int(r.get(k) or 0) for r in results) for k in ("accepted", "rejected", "duplicates")}

@@ -356,10 +356,12 @@ def sweep_instance(
     """Sweep one instance's inbox: take in every stable file received by ``as_of``, report the rest.
 
     A file's receipt time is the earlier of its ctime and the time a sweep first
-    saw it (``seen_at`` of the first sweep that listed it, kept in the database):
-    a later sweep never moves it forward, and a file's modification time is never
-    read. A back-fill (a sweep for a time before another sweep first saw a file)
-    leaves that file pending.
+    saw it (kept in the database by content, so a file moved inside its region's
+    folders keeps it): a later sweep never moves it forward, and a file's
+    modification time is never read. A first sighting is never earlier than the
+    file's ctime (except in a simulated year, ``settings.simulated_year``), so a
+    back-fill (a sweep for a moment before a file arrived, or before another sweep
+    first saw it) leaves that file for the next live sweep and lists it as ``later``.
 
     Links are never followed, files in ambiguous places are reported with the
     reason (log, the returned summary and ``reports/inbox/<key>.json``, kept
@@ -373,16 +375,18 @@ def sweep_instance(
         run_id: Recorded with each acceptance decision.
         settle_seconds: Age at which a file counts as complete without a second look.
         look_interval: Seconds between the two looks at a younger file.
-        seen_at: The sweep's (logical) time (default: :func:`logical_time` of ``as_of``).
+        seen_at: The sweep's (logical) time (default: the end of ``as_of``, or now).
 
     Returns:
         The :class:`~review_calendar.intake.ingest.IngestReport` and the sweep
         summary: ``unplaced`` ([{path, reason}]), ``waiting`` (names of files
-        still being written), ``temporary`` (count of upload tools' files left
+        still being written), ``later`` ([{file, received_at}] of files received
+        after the sweep's moment), ``temporary`` (count of upload tools' files left
         alone) and ``stray`` ([{path, reason}] of the cycle's folder that belong
         to no instance; the same for every instance of the cycle).
     """
     from review_calendar.intake import inbox
+    from review_calendar.tasks.sightings import first_seen_at, logical_time, sweep_horizon
 
     scan = inbox.scan_inbox(settings, instance)
     timing = {
@@ -391,8 +395,10 @@ def sweep_instance(
         if v is not None
     }
     seen_at = seen_at or logical_time(as_of)
-    first_seen = _first_seen(settings, instance, scan.files, seen_at)
-    due = [p for p in scan.files if p in first_seen and first_seen[p] <= seen_at]
+    first_seen = first_seen_at(settings, instance, scan.files, seen_at, scan.hints)
+    horizon = sweep_horizon(seen_at)
+    due = [p for p in scan.files if p in first_seen and first_seen[p] <= horizon]
+    later = [p for p in scan.files if p in first_seen and first_seen[p] > horizon]
     stable, waiting = inbox.stable_files(due, **timing)
     moments = {}
     for p in stable:
@@ -410,6 +416,7 @@ def sweep_instance(
     summary = {
         "unplaced": [u.to_dict() for u in scan.unplaced],
         "waiting": [p.name for p in waiting],
+        "later": [{"file": p.name, "received_at": first_seen[p].isoformat()} for p in later],
         "temporary": len(scan.temporary),
         "stray": [u.to_dict() for u in stray],
     }
@@ -419,45 +426,11 @@ def sweep_instance(
         log.info(
             "Inbox %s: %d file(s) still being written, left for the next sweep", instance.key, len(waiting)
         )
+    if later:
+        log.info("Inbox %s: %d file(s) received after %s, left for a later sweep", instance.key, len(later),
+                 seen_at.isoformat())  # fmt: skip
     _store_unplaced(settings, instance, summary["unplaced"] + summary["stray"], as_of)
     return report, summary
-
-
-def logical_time(as_of: dt.date) -> dt.datetime:
-    """The time a sweep for day ``as_of`` stands for: now, or the end of that day if it has passed.
-
-    A sweep of a past day (the demo's simulated year, a back-fill) sees the files as
-    they were at its close; a sweep of today sees them now.
-    """
-    import datetime as dt
-
-    from review_calendar.domain.calendar import TZ
-
-    end = dt.datetime.combine(as_of, dt.time(23, 59, 59), tzinfo=TZ)
-    return min(dt.datetime.now(TZ).replace(microsecond=0), end)
-
-
-def _first_seen(
-    settings: Any, instance: Any, files: Sequence[Path], seen_at: dt.datetime
-) -> dict[Path, dt.datetime]:
-    """When a sweep first saw each file (recorded now for new ones); sightings of files gone are forgotten."""
-    from sqlalchemy.exc import IntegrityError
-
-    from review_calendar.intake.inbox import sighting_key
-    from review_calendar.store.db import session_scope
-    from review_calendar.store.receipts import first_sightings, forget_sightings
-
-    keys = {p: k for p in files if (k := sighting_key(settings.inbox_dir, p)) is not None}
-    for attempt in range(2):
-        try:
-            with session_scope(settings.db_url) as session:
-                forget_sightings(session, instance, {k for k, _ in keys.values()})
-                seen = first_sightings(session, instance, dict(keys.values()), seen_at)
-            break
-        except IntegrityError:  # a concurrent sweep recorded one first: read it
-            if attempt:
-                raise
-    return {p: seen[k] for p, (k, _) in keys.items()}
 
 
 def _store_unplaced(settings: Any, instance: Any, unplaced: list[dict[str, str]], as_of: dt.date) -> None:

@@ -1,0 +1,103 @@
+"""When an inbox sweep first saw each file, and which files a sweep for a given moment takes in.
+
+A file's first sighting is kept in the database by its content, its instance
+and its upload folder's region (:func:`~review_calendar.intake.inbox.sighting_key`),
+so a file moved or renamed inside its region's folders keeps it. A sighting is
+never earlier than the file's status-change time, unless the year is simulated
+(``settings.simulated_year``: the demo places its files now and sweeps at past
+moments): a back-fill never dates a file earlier than it arrived.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import datetime as dt
+    from collections.abc import Mapping, Sequence
+    from pathlib import Path
+
+__all__ = ["LIVE_WINDOW_SECONDS", "first_seen_at", "logical_time", "sweep_horizon"]
+
+#: A sweep whose moment is at most this old is live: it also takes the files that arrived since.
+LIVE_WINDOW_SECONDS = 30 * 60
+
+
+def sweep_horizon(seen_at: dt.datetime) -> dt.datetime:
+    """The latest first sighting a sweep at ``seen_at`` takes in.
+
+    A live sweep (its moment within :data:`LIVE_WINDOW_SECONDS` of now) takes every
+    file present, each at its own time; a back-fill (a past day, a re-run of a past
+    run, a simulated year) only the files received by its moment.
+    """
+    import datetime as dt
+
+    from review_calendar.domain.calendar import TZ
+
+    now = dt.datetime.now(TZ)
+    return max(seen_at, now) if seen_at >= now - dt.timedelta(seconds=LIVE_WINDOW_SECONDS) else seen_at
+
+
+def logical_time(as_of: dt.date) -> dt.datetime:
+    """The time a sweep for day ``as_of`` stands for: now, or the end of that day if it has passed.
+
+    A sweep of a past day (the demo's simulated year, a back-fill) sees the files as
+    they were at its close; a sweep of today sees them now.
+    """
+    import datetime as dt
+
+    from review_calendar.domain.calendar import TZ
+
+    end = dt.datetime.combine(as_of, dt.time(23, 59, 59), tzinfo=TZ)
+    return min(dt.datetime.now(TZ).replace(microsecond=0), end)
+
+
+def first_seen_at(
+    settings: Any,
+    instance: Any,
+    files: Sequence[Path],
+    seen_at: dt.datetime,
+    hints: Mapping[Path, str | None] | None = None,
+) -> dict[Path, dt.datetime]:
+    """When a sweep first saw each file (recorded now for new ones); sightings of files gone are forgotten.
+
+    A new sighting is never earlier than the file's ctime, unless the year is simulated.
+    """
+    from sqlalchemy.exc import IntegrityError
+
+    from review_calendar.intake.inbox import region_hint, sighting_key
+    from review_calendar.store.db import session_scope
+    from review_calendar.store.receipts import first_sightings, forget_sightings
+
+    keys = {}
+    for p in files:
+        hint = hints[p] if hints and p in hints else region_hint(p)
+        key = sighting_key(settings.inbox_dir, p, instance_key=instance.key, hint=hint)
+        if key is not None:
+            keys[p] = key
+    floors = {} if settings.simulated_year else _ctimes(keys)
+    for attempt in range(2):
+        try:
+            with session_scope(settings.db_url) as session:
+                forget_sightings(session, instance, {k for k, _ in keys.values()})
+                seen = first_sightings(session, instance, dict(keys.values()), seen_at, floors)
+            break
+        except IntegrityError:  # a concurrent sweep recorded one first: read it
+            if attempt:
+                raise
+    return {p: seen[k] for p, (k, _) in keys.items()}
+
+
+def _ctimes(keys: Mapping[Path, tuple[str, str]]) -> dict[str, dt.datetime]:
+    """Each file's status-change time by sighting key."""
+    import datetime as dt
+
+    from review_calendar.domain.calendar import TZ
+
+    out = {}
+    for p, (key, _) in keys.items():
+        try:
+            out[key] = dt.datetime.fromtimestamp(p.lstat().st_ctime, tz=TZ)
+        except OSError:
+            continue
+    return out
