@@ -178,15 +178,17 @@ class IntakeScope:
     Attributes:
         regions: The province's regions by code.
         expected: Codes of the regions that owe the submission (empty: no restriction).
-        known_hashes: Content hashes of the instance's files in force: such files
-            are duplicates. A file rejected before is judged again, since it may
-            have been rejected only for its name or folder; an earlier version
-            sent again is read again, since it may supersede the one in force.
+        known_files: (region code, content hash) of the instance's files in force:
+            the same bytes for the same region are duplicates (for another region
+            they are that region's file, judged on their own). A file rejected
+            before is judged again, since it may have been rejected only for its
+            name or folder; an earlier version sent again is read again, since it
+            may supersede the one in force.
     """
 
     regions: Mapping[str, Region]
     expected: Collection[str]
-    known_hashes: Collection[str]
+    known_files: Collection[tuple[str | None, str]]
 
 
 @dataclass
@@ -241,10 +243,11 @@ def parse_batch(
         (deleted, or taken in by another run) is ``vanished``, among ``unreadable``.
     """
     batch = ParsedBatch()
-    seen = set(scope.known_hashes)
+    seen = set(scope.known_files)
     submitter = programme.obligation(instance.obligation_id).submitter
     for n, path in enumerate(files, start=1):
         name = names[n - 1] if names else path.name
+        hint = hints.get(path) if hints is not None else inbox.region_hint(path)
         try:
             content = _load(path)
         except FileNotFoundError:
@@ -258,29 +261,34 @@ def parse_batch(
             )
             batch.unreadable.append(FileOutcome(file=label, status="rejected", errors=[problem.to_dict()]))
         else:
-            if content.sha256 in seen:
-                batch.duplicates.append(
-                    FileOutcome(file=safe_file_name(name), status="duplicate", sha256=content.sha256 or "")
-                )
-                batch.recorded.append(path)
+            # Known bytes in their region's folder are not read again; elsewhere the sheet names the region.
+            if hint is not None and (hint, content.sha256) in seen:
+                _duplicate(batch, path, name, content.sha256)
             else:
-                seen.add(content.sha256)
                 parsed = parse_file(
                     path, name, programme, instance, scope.regions.keys(), received_on, content,
                     received_at=(received_at or {}).get(path),
                 )  # fmt: skip
-                hint = hints.get(path) if hints is not None else inbox.region_hint(path)
                 parts = _city_parts(parsed, content, programme, instance, scope, hint)
-                if parts is not None:
-                    batch.parsed.extend(parts)
-                else:
+                if parts is None:
                     if not parsed.rejected:
                         attribute_region(parsed, programme, instance, scope.regions, scope.expected)
-                    _apply_region_hint(parsed, submitter, hint)
-                    batch.parsed.append(parsed)
+                    _apply_region_hint(parsed, submitter, hint, scope.regions)
+                    parts = [parsed]
+                if all((p.region_code, p.sha256) in seen for p in parts):
+                    _duplicate(batch, path, name, content.sha256)
+                else:
+                    seen.update((p.region_code, p.sha256) for p in parts)
+                    batch.parsed.extend(parts)
         if progress:
             progress(n)
     return batch
+
+
+def _duplicate(batch: ParsedBatch, path: Path, name: str, sha256: str | None) -> None:
+    """A file whose bytes are already in force for its region: recorded, not stored again."""
+    batch.duplicates.append(FileOutcome(file=safe_file_name(name), status="duplicate", sha256=sha256 or ""))
+    batch.recorded.append(path)
 
 
 def _city_parts(
@@ -465,14 +473,39 @@ def attribute_region(
         )
 
 
-def _apply_region_hint(parsed: ParsedFile, submitter: str, hint: str | None) -> None:
+def _apply_region_hint(
+    parsed: ParsedFile, submitter: str, hint: str | None, regions: Mapping[str, Region]
+) -> None:
     """The region folder a file was uploaded to: checked against its table, else its only attribution.
 
-    A city's folder may hold its counties' rows, so the check is skipped for city submitters.
+    A file whose table names another region than its folder is rejected, naming
+    both, and stays the folder's (whose official uploaded it and hears why). For a
+    city's obligation the table's counties stand for their city (a city's combined
+    table for its counties is split before, :mod:`.city_files`).
     """
-    if hint and parsed.region_code and hint != parsed.region_code and submitter != "city":
-        message = f"文件放在{hint}的报送目录中，但表内行政区划代码为{parsed.region_code}，请核对后重新报送。"
-        parsed.issues.append(
-            issue(parsed.name, E.REGION_MISMATCH, message, column="行政区划代码", value=parsed.region_code)
-        )
+    if hint and parsed.region_code:
+        folder, sheet = hint, parsed.region_code
+        if submitter == "city":
+            folder, sheet = _city_of(folder, regions), _city_of(sheet, regions)
+        if folder != sheet:
+            message = (
+                f"文件放在{_named(hint, regions)}的报送目录中，但表内行政区划代码为"
+                f"{_named(parsed.region_code, regions)}，不予接收。请核对：本地区的文件请填写本地区代码后重新报送，"
+                "其他地区的文件请由该地区在其报送目录中报送。"
+            )
+            parsed.issues.append(
+                issue(parsed.name, E.REGION_MISMATCH, message, column="行政区划代码", value=parsed.region_code)
+            )
+            parsed.region_code = hint
     parsed.region_code = parsed.region_code or hint
+
+
+def _city_of(code: str, regions: Mapping[str, Region]) -> str:
+    """A county's city (a city, or a code not in the table, is itself)."""
+    region = regions.get(code)
+    return region.parent_code or code if region is not None and region.level == "county" else code
+
+
+def _named(code: str, regions: Mapping[str, Region]) -> str:
+    region = regions.get(code)
+    return f"{region.name}（{code}）" if region is not None else code

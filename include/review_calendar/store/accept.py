@@ -74,8 +74,8 @@ def intake_scope(session: Session, programme: Programme, instance: ObligationIns
         instance: The obligation instance.
 
     Returns:
-        The province's regions, the expected submitters' codes and the content
-        hashes in force for the instance (a rejected file is judged again: it may
+        The province's regions, the expected submitters' codes and the (region,
+        content hash) of the files in force for the instance (a rejected file is judged again: it may
         have been rejected only for its name or folder; a superseded one is read
         again: sent again, it supersedes).
     """
@@ -85,14 +85,15 @@ def intake_scope(session: Session, programme: Programme, instance: ObligationIns
         for r in session.scalars(select(Region).where(Region.code.like(f"{province}%")))
     }
     expected = {s.region_code for s in expected_submitters(session, programme, instance)}
-    known = set(
-        session.scalars(
-            select(Submission.content_hash).where(
+    known = {
+        (region, digest)
+        for region, digest in session.execute(
+            select(Submission.region_code, Submission.content_hash).where(
                 *instance_filter(Submission, instance), Submission.status == "accepted"
             )
         )
-    )
-    return IntakeScope(regions=regions, expected=expected, known_hashes=known)
+    }
+    return IntakeScope(regions=regions, expected=expected, known_files=known)
 
 
 def stored_name(prefix: str, name: str) -> str:
@@ -214,7 +215,7 @@ def record_submission(
 
     Returns:
         The outcome; ``duplicate`` (nothing written) when the same bytes are
-        already accepted or superseded.
+        already accepted or superseded for the same region.
 
     Raises:
         sqlalchemy.exc.IntegrityError: Another run recorded the same bytes first.
@@ -225,9 +226,12 @@ def record_submission(
         .where(*instance_filter(ObligationInstanceRow, instance))
         .with_for_update()
     )
+    # The same bytes are the same submission only for the same region: two counties may send one template.
     existing = session.scalar(
         select(Submission).where(
-            *instance_filter(Submission, instance), Submission.content_hash == parsed.sha256
+            *instance_filter(Submission, instance),
+            Submission.region_code == parsed.region_code,
+            Submission.content_hash == parsed.sha256,
         )
     )
     received_at = receipt_moment(parsed)

@@ -121,7 +121,16 @@ class Submission(Base):
 
     __tablename__ = "submissions"
     __table_args__ = (
-        UniqueConstraint("programme_id", "cycle_year", "obligation_id", "period", "content_hash"),
+        # One row per content and region: the same bytes from two regions are two submissions.
+        UniqueConstraint(
+            "programme_id",
+            "cycle_year",
+            "obligation_id",
+            "period",
+            "region_code",
+            "content_hash",
+            name="uq_submissions_instance_region_content",
+        ),
         Index(
             "ix_submissions_instance_region",
             "programme_id",
