@@ -100,7 +100,9 @@ def test_a_sheet_naming_another_city_is_rejected_naming_folder_and_sheet(sweep_e
     a_contact_list(sweep_env, _folder(sweep_env, 1) / "联系人名单.xlsx", 0)  # city 0's sheet, city 1's folder
     folder_code, sheet_code = city_code(sweep_env, 1), city_code(sweep_env, 0)
     with session_scope(sweep_env) as session:
-        names = {r.code: r.name for r in session.scalars(select(Region)) if r.code in (folder_code, sheet_code)}
+        names = {
+            r.code: r.name for r in session.scalars(select(Region)) if r.code in (folder_code, sheet_code)
+        }
 
     result = ingest_inbox(INSTANCE.key, MOMENT)
 

@@ -494,7 +494,9 @@ def _apply_region_hint(
                 "其他地区的文件请由该地区在其报送目录中报送。"
             )
             parsed.issues.append(
-                issue(parsed.name, E.REGION_MISMATCH, message, column="行政区划代码", value=parsed.region_code)
+                issue(
+                    parsed.name, E.REGION_MISMATCH, message, column="行政区划代码", value=parsed.region_code
+                )
             )
             parsed.region_code = hint
     parsed.region_code = parsed.region_code or hint
