@@ -5,11 +5,13 @@ stands for a moment before a file written now: the file is not received on
 that day. It stays in the inbox, the printout says why, and the next live sweep
 takes it at its real arrival (its status-change time). A simulated year (the
 demo) keeps placing its files now and receiving them at the sweep's moment.
+A file moved or renamed inside its region's folders keeps its first sighting.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import time
 from typing import TYPE_CHECKING
 
 import pytest
@@ -25,6 +27,7 @@ from review_calendar.store.queries import expected_submitters
 from review_calendar.store.receipts import aware
 from review_calendar.tasks import ingest_inbox
 from review_calendar.tasks.inbox import sweep_now
+from review_calendar.tasks.sightings import first_seen_at
 from review_calendar_demo.synthetic import records_for, write_xlsx
 from tests.faults import contact_list_instance
 
@@ -115,3 +118,34 @@ def test_a_simulated_year_receives_its_files_at_the_sweeps_moment(sweep_env: str
 
     [sub] = _submissions(sweep_env)
     assert (aware(sub.received_at), sub.is_late) == (dt.datetime(2025, 3, 20, 10, 0, tzinfo=TZ), False)
+
+
+def test_a_file_moved_inside_its_region_folder_keeps_its_first_sighting(sweep_env: str) -> None:
+    settings = get_settings()
+    path = _drop(sweep_env)
+    seen = dt.datetime(2025, 3, 30, 15, 0, tzinfo=TZ)
+    first_seen_at(settings, INSTANCE, [path], seen)  # seen on the due day, then tidied up by its city
+    nested = path.parent / "3月" / "联系人名单（定稿）.xlsx"
+    nested.parent.mkdir()
+    path.rename(nested)
+
+    result = ingest_inbox(INSTANCE.key, "2025-04-02T10:00:00+08:00")
+
+    [sub] = _submissions(sweep_env)
+    assert result["accepted"] == 1
+    assert (aware(sub.received_at), sub.is_late) == (seen, False)
+
+
+def test_a_file_renamed_after_a_sighting_keeps_its_real_arrival(live_env: str) -> None:
+    path = _drop(live_env)
+    arrived = _ctime(path)
+    sweep_now(dt.datetime(2025, 3, 20, 10, 0, tzinfo=TZ), PROGRAMME.id)  # a back-fill sees it, leaves it
+    time.sleep(1.1)
+    renamed = path.with_name("联系人名单（改名）.xlsx")
+    path.rename(renamed)
+    assert _ctime(renamed) > arrived  # a rename changes the status-change time
+
+    ingest_inbox(INSTANCE.key, dt.datetime.now(TZ).isoformat())
+
+    [sub] = _submissions(live_env)
+    assert (sub.file_name, aware(sub.received_at)) == (renamed.name, arrived)
