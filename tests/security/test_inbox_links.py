@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from review_calendar.cli import main
 from review_calendar.intake import issues as E
 from review_calendar.intake.inbox import inbox_dir, scan_inbox
 from review_calendar.intake.reader import NotARegularFile, read_file
@@ -87,6 +88,21 @@ def test_linked_file_handed_to_ingest_directly_is_rejected_unread(sweep_env: str
     ]
     assert target.exists() and link.is_symlink()
     assert stored_files() == []
+
+
+def test_the_ingest_command_says_a_linked_file_stays_where_it_is(
+    sweep_env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = a_contact_list(sweep_env, tmp_path / "elsewhere" / "名单.xlsx")
+    link = tmp_path / "link.xlsx"
+    link.symlink_to(target)
+
+    code = main(["ingest", str(link), "--programme", "hebei_smart_cluster", "--year", "2025",
+                 "--obligation", "contact_list"])  # fmt: skip
+
+    out = capsys.readouterr().out
+    assert code == 1 and "已退回 link.xlsx" in out
+    assert "原文件未读取、未复制，仍在原处" in out and "原文件已保存在" not in out
 
 
 def test_instance_folder_linked_out_of_the_inbox_is_not_followed(sweep_env: str, tmp_path: Path) -> None:

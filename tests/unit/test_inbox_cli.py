@@ -78,6 +78,51 @@ def test_unknown_programme_is_a_usage_error(capsys: pytest.CaptureFixture[str]) 
     assert main(["inbox", "sweep", "--programme", "nope"]) == 2
 
 
+def test_a_year_without_a_cycle_is_a_usage_error_that_says_so(
+    inbox: Path, migrated_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["inbox", "sweep", "--programme", "hebei_smart_cluster", "--year", "1999"])
+
+    err = capsys.readouterr().err
+    assert code == 2 and "在 1999 年没有报送周期（报送周期自 2016 年起" in err
+    assert submission_count(migrated_url) == 0 and len(list(inbox.rglob("*.xlsx"))) == 3
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["inbox", "sweep"], "用法错误：缺少必需参数：--programme"),
+        (
+            [*SWEEP[:4], "--as-of", "2025-13-01"],
+            "用法错误：参数 --as-of: 应为日期 YYYY-MM-DD，收到 '2025-13-01'",
+        ),
+        ([*SWEEP[:4], "--year", "明年"], "用法错误：参数 --year: 应为年度（如 2025），收到 '明年'"),
+    ],
+)
+def test_usage_errors_read_in_chinese(
+    argv: list[str], expected: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+
+    assert exited.value.code == 2 and expected in capsys.readouterr().err
+
+
+def test_the_sweep_names_each_file_already_received(
+    inbox: Path, migrated_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    [kept] = [p for p in inbox.glob("*/名单.xlsx") if p.parent.name.isdigit()]
+    copy = kept.read_bytes()
+    main(SWEEP)
+    (kept.parent / "名单（再次报送）.xlsx").write_bytes(copy)
+    capsys.readouterr()
+
+    main(SWEEP)
+
+    out = capsys.readouterr().out
+    assert "已存在 名单（再次报送）.xlsx（相同文件已接收过）" in out and "已存在 1 个" in out
+
+
 def test_a_receipt_date_in_the_future_is_refused_before_anything_is_stored(
     inbox: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -2,14 +2,44 @@
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any, NoReturn
 
-from review_calendar.cli.common import EXIT_DOMAIN, EXIT_OK, iso_date, programme_named
+from review_calendar.cli.common import EXIT_DOMAIN, EXIT_OK, UsageError, iso_date, programme_named
 
-if TYPE_CHECKING:
-    import argparse
+#: argparse's usage errors, as the operators read the rest of the sweep.
+_ERRORS = (
+    ("the following arguments are required: ", "缺少必需参数："),
+    ("unrecognized arguments: ", "无法识别的参数："),
+    ("expected one argument", "需要一个取值"),
+    ("argument ", "参数 "),
+)
+
+
+class ChineseParser(argparse.ArgumentParser):
+    """An ``argparse`` parser whose usage errors read in Chinese (exit code 2, like every usage error)."""
+
+    def error(self, message: str) -> NoReturn:
+        for english, chinese in _ERRORS:
+            message = message.replace(english, chinese)
+        self.print_usage()
+        self.exit(2, f"{self.prog}：用法错误：{message}\n")
+
+
+def _day(text: str) -> dt.date:
+    try:
+        return iso_date(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"应为日期 YYYY-MM-DD，收到 {text!r}") from None
+
+
+def _year(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"应为年度（如 2025），收到 {text!r}") from None
 
 
 def register(subparsers: Any) -> None:
@@ -19,14 +49,16 @@ def register(subparsers: Any) -> None:
         subparsers: The object ``ArgumentParser.add_subparsers()`` returned.
     """
     group = subparsers.add_parser("inbox", help="the folder inbox").add_subparsers(
-        dest="inbox_command", required=True
+        dest="inbox_command", required=True, parser_class=ChineseParser
     )
     p = group.add_parser(
         "sweep", help="take in the files waiting in the inboxes (as the inbox_sweep DAG does)"
     )
     p.add_argument("--programme", required=True)
-    p.add_argument("--year", type=int, help="every obligation of this cycle year (default: those open today)")
-    p.add_argument("--as-of", type=iso_date, help="the sweep's day YYYY-MM-DD (default: today, Beijing time)")
+    p.add_argument(
+        "--year", type=_year, help="every obligation of this cycle year (default: those open today)"
+    )
+    p.add_argument("--as-of", type=_day, help="the sweep's day YYYY-MM-DD (default: today, Beijing time)")
     p.add_argument("--dry-run", action="store_true", help="only list what would be taken in; take nothing")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_sweep)
@@ -45,7 +77,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         0, or 1 when a file was rejected or could not be placed.
 
     Raises:
-        UsageError: Unknown programme (exit code 2).
+        UsageError: Unknown programme, or a year without a cycle of it (exit code 2).
     """
     from review_calendar.domain.calendar import TZ
     from review_calendar.settings import get_settings
@@ -56,6 +88,11 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     programme = programme_named(args.programme)
     now = dt.datetime.now(TZ)
     day = args.as_of or now.date()
+    if args.year is not None and not programme.first_year <= args.year <= now.year + 1:
+        raise UsageError(
+            f"项目 {programme.id} 在 {args.year} 年没有报送周期（报送周期自 {programme.first_year} 年起，"
+            f"至多到 {now.year + 1} 年），未巡检任何收件箱"
+        )
     if not args.dry_run:
         url = get_settings().db_url
         upgrade(url)

@@ -154,7 +154,10 @@ def _print_outcomes(report: IngestReport) -> None:
             _print_issue("", e)
         for e in o.warnings:
             _print_issue("提示", e)
-        print(f"  原文件已保存在 {o.stored_path}")
+        if o.stored_path:
+            print(f"  原文件已保存在 {o.stored_path}")
+        else:  # a link or a file that could not be opened is never read or copied
+            print("  原文件未读取、未复制，仍在原处")
 
 
 def cmd_template(args: argparse.Namespace) -> int:
