@@ -169,6 +169,30 @@ def test_file_over_the_size_limit_is_rejected_naming_the_limit_and_left_where_it
     assert f"超过{limit // 1024 // 1024}MB的上限" in sidecar
 
 
+def test_file_over_the_size_limit_is_answered_once_then_judged_again_when_replaced(sweep_env: str) -> None:
+    from sqlalchemy import func, select
+
+    from review_calendar.store.db import session_scope
+    from review_calendar.store.models import Decision
+
+    settings = get_settings()
+    _, instance = contact_list_instance()
+    path = big_csv(inbox_dir(settings, instance) / "130100" / "联系人名单.csv", ReadLimits().max_bytes + 1024)
+    assert ingest_inbox(instance.key, "2025-03-20T10:00:00+08:00")["rejected"] == 1
+
+    later = [ingest_inbox(instance.key, f"2025-03-2{day}T10:00:00+08:00") for day in (1, 4)]
+
+    assert [(r["rejected"], r["too_large"]) for r in later] == [(0, [path.name]), (0, [path.name])]
+    with session_scope(sweep_env) as session:
+        assert session.scalar(select(func.count()).select_from(Decision)) == 1  # one answer
+    path.unlink()
+    a_contact_list(sweep_env, path.with_suffix(".xlsx"))  # the city sends a proper file
+
+    result = ingest_inbox(instance.key, "2025-03-25T10:00:00+08:00")
+
+    assert (result["accepted"], result["too_large"]) == (1, [])
+
+
 def test_file_over_the_limit_is_never_read_into_memory(tmp_path: Path) -> None:
     path = big_csv(tmp_path / "big.csv", 3 * 1024 * 1024)
     limits = ReadLimits(max_bytes=1024 * 1024)

@@ -127,6 +127,8 @@ def print_sweep(result: dict[str, Any], *, dry_run: bool = False) -> None:
             print(f"  已存在 {name}（相同文件已接收过）")
         for name in r.get("waiting", []):
             print(f"  仍在上传 {name}（下次巡检再接收）")
+        for name in r.get("too_large", []):
+            print(f"  过大 {name}（已退回过，文件仍在原处；换成符合大小限制的文件后再处理）")
         for f in r.get("later", []):
             print(f"  晚于本次巡检时刻到达 {f['file']}（{f['received_at'][:19].replace('T', ' ')}），"
                   "本次不接收，由下次实时巡检按实际到达时间接收")  # fmt: skip

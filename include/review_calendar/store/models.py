@@ -189,7 +189,7 @@ class Receipt(Base):
 
 
 class InboxSighting(Base):
-    """When an inbox sweep first saw a file (by path, size and inode): its receipt time never moves forward."""
+    """When an inbox sweep first saw a file (by content and upload region): its receipt time never moves forward."""
 
     __tablename__ = "inbox_sightings"
     __table_args__ = (
@@ -202,6 +202,8 @@ class InboxSighting(Base):
     period: Mapped[str] = mapped_column(String(8))
     path: Mapped[str] = mapped_column(Text)
     first_seen_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    # The file was answered and stays where it is (e.g. "too_large": rejected unread): not judged again.
+    answered: Mapped[str | None] = mapped_column(String(16), nullable=True)
 
 
 class Attachment(Base):

@@ -83,15 +83,22 @@ def sweep_now(
     day = as_of.astimezone(TZ).date() if isinstance(as_of, dt.datetime) else as_of
     keys = sweep_keys(day, programme_id, year)
     results = []
+    reported = (
+        "accepted",
+        "rejected",
+        "duplicates",
+        "unplaced",
+        "waiting",
+        "later",
+        "too_large",
+        "would_take",
+    )
     for key in keys:
         if dry_run:
             result = _look(settings, *instance_of(key))
         else:
             result = ingest_inbox(key, as_of.isoformat(), run_id=run_id)
-        if any(
-            result.get(k)
-            for k in ("accepted", "rejected", "duplicates", "unplaced", "waiting", "later", "would_take")
-        ):
+        if any(result.get(k) for k in reported):
             results.append(result)
     totals = {k: sum(int(r.get(k) or 0) for r in results) for k in ("accepted", "rejected", "duplicates")}
     totals["unplaced"] = len(_unplaced_of(results))

@@ -381,12 +381,13 @@ def sweep_instance(
         The :class:`~review_calendar.intake.ingest.IngestReport` and the sweep
         summary: ``unplaced`` ([{path, reason}]), ``waiting`` (names of files
         still being written), ``later`` ([{file, received_at}] of files received
-        after the sweep's moment), ``temporary`` (count of upload tools' files left
+        after the sweep's moment), ``too_large`` (names of files over the size limit
+        answered by an earlier sweep, still there), ``temporary`` (count of upload tools' files left
         alone) and ``stray`` ([{path, reason}] of the cycle's folder that belong
         to no instance; the same for every instance of the cycle).
     """
     from review_calendar.intake import inbox
-    from review_calendar.tasks.sightings import first_seen_at, logical_time, sweep_horizon
+    from review_calendar.tasks.sightings import answered_too_large, first_seen_at, logical_time, sweep_horizon
 
     scan = inbox.scan_inbox(settings, instance)
     timing = {
@@ -399,7 +400,8 @@ def sweep_instance(
     horizon = sweep_horizon(seen_at)
     due = [p for p in scan.files if p in first_seen and first_seen[p] <= horizon]
     later = [p for p in scan.files if p in first_seen and first_seen[p] > horizon]
-    stable, waiting = inbox.stable_files(due, **timing)
+    too_large = answered_too_large(settings, instance, due, scan.hints)  # answered once, still there
+    stable, waiting = inbox.stable_files([p for p in due if p not in too_large], **timing)
     moments = {}
     for p in stable:
         try:
@@ -410,6 +412,7 @@ def sweep_instance(
         settings.db_url, settings, programme, instance, [p for p in stable if p in moments],
         move=True, run_id=run_id, notify_on=as_of, hints=scan.hints, received_at=moments,
     )  # fmt: skip
+    answered_too_large(settings, instance, [p for p in moments if p.exists()], scan.hints, mark=True)
     from review_calendar.domain.programmes import instances_for_year
 
     stray = inbox.stray_entries(settings, instances_for_year(programme, instance.cycle_year))
@@ -417,6 +420,7 @@ def sweep_instance(
         "unplaced": [u.to_dict() for u in scan.unplaced],
         "waiting": [p.name for p in waiting],
         "later": [{"file": p.name, "received_at": first_seen[p].isoformat()} for p in later],
+        "too_large": [p.name for p in too_large],
         "temporary": len(scan.temporary),
         "stray": [u.to_dict() for u in stray],
     }

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
     from pathlib import Path
 
-__all__ = ["LIVE_WINDOW_SECONDS", "first_seen_at", "logical_time", "sweep_horizon"]
+__all__ = ["LIVE_WINDOW_SECONDS", "answered_too_large", "first_seen_at", "logical_time", "sweep_horizon"]
 
 #: A sweep whose moment is at most this old is live: it also takes the files that arrived since.
 LIVE_WINDOW_SECONDS = 30 * 60
@@ -101,3 +101,45 @@ def _ctimes(keys: Mapping[Path, tuple[str, str]]) -> dict[str, dt.datetime]:
         except OSError:
             continue
     return out
+
+
+def answered_too_large(
+    settings: Any,
+    instance: Any,
+    files: Sequence[Path],
+    hints: Mapping[Path, str | None] | None = None,
+    *,
+    mark: bool = False,
+) -> list[Path]:
+    """The files over the size limit already answered (rejected unread; they stay where they arrived).
+
+    With ``mark``, the files over the limit among ``files`` are recorded as answered
+    (after intake rejected them). A file replaced or rewritten is a new sighting:
+    judged again.
+    """
+    from sqlalchemy import select
+
+    from review_calendar.intake.inbox import region_hint, sighting_key
+    from review_calendar.intake.reader import ReadLimits
+    from review_calendar.store.db import session_scope
+    from review_calendar.store.models import InboxSighting
+
+    keys = {}
+    for p in files:
+        try:
+            if p.lstat().st_size <= ReadLimits().max_bytes:
+                continue
+        except OSError:
+            continue
+        hint = hints[p] if hints and p in hints else region_hint(p)
+        if (key := sighting_key(settings.inbox_dir, p, instance_key=instance.key, hint=hint)) is not None:
+            keys[key[0]] = p
+    if not keys:
+        return []
+    with session_scope(settings.db_url) as session:
+        rows = session.scalars(select(InboxSighting).where(InboxSighting.file_key.in_(list(keys))))
+        if mark:
+            for row in rows:
+                row.answered = "too_large"
+            return [keys[k] for k in keys]
+        return [keys[r.file_key] for r in rows if r.answered == "too_large"]
