@@ -37,13 +37,14 @@ the command line, the demo and the benchmark.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Iterator, Mapping
 
 #: The repository root when running from a checkout (include/review_calendar/..).
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -207,3 +208,22 @@ def _number(env: Mapping[str, str], name: str, default: float, *, whole: bool = 
     if value < 0:
         raise SettingsError(f"{name} must not be negative, not {text!r}")
     return value
+
+
+@contextlib.contextmanager
+def simulated_year() -> Iterator[None]:
+    """A simulated year (the demo): its files are placed now and received at the sweep's logical moment.
+
+    Sets ``REVIEW_CALENDAR_SIMULATED_YEAR`` (:attr:`Settings.simulated_year`) in this
+    process for the duration (the demo's DAGs run in it with ``dag.test()``), then
+    restores it.
+    """
+    saved = os.environ.get("REVIEW_CALENDAR_SIMULATED_YEAR")
+    os.environ["REVIEW_CALENDAR_SIMULATED_YEAR"] = "true"
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("REVIEW_CALENDAR_SIMULATED_YEAR", None)
+        else:
+            os.environ["REVIEW_CALENDAR_SIMULATED_YEAR"] = saved

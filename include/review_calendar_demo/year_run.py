@@ -4,7 +4,7 @@ Used by the main job (``scripts/demo.py``) and the end-to-end tests, so both
 exercise exactly the same sequence: for every obligation instance in calendar
 order, the counties' files arrive in the inbox on their dates and an inbox
 sweep runs at each arrival (its logical time, 10:00 Beijing time of the day,
-is the files' receipt time: file times are never read, :func:`simulated_year`), the reminders DAG
+is the files' receipt time: file times are never read, :func:`~review_calendar.settings.simulated_year`), the reminders DAG
 runs a week before, on the due day and when overdue, then the instance's
 cycle DAG closes the window, gates, aggregates, decides and notifies. A
 development plan whose totals do not reconcile is stopped by the provincial
@@ -13,7 +13,6 @@ gate; the county corrects it and the operator re-runs the cycle.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import os
 import sys
@@ -24,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable
 
     from review_calendar.domain.calendar import WorkingCalendar
     from review_calendar.domain.programmes import ObligationInstance, Programme
@@ -32,25 +31,6 @@ if TYPE_CHECKING:
     from review_calendar_demo.scenario import Placed
 
 DAGS = Path(__file__).resolve().parents[2] / "dags"
-
-
-@contextlib.contextmanager
-def simulated_year() -> Iterator[None]:
-    """A simulated year: its files are placed now and received at the sweep's logical moment.
-
-    Sets ``REVIEW_CALENDAR_SIMULATED_YEAR`` (``settings.simulated_year``) for the
-    duration, in this process (the DAGs run in it with ``dag.test()``); without it a
-    sweep for a past moment leaves a file written now for the next live sweep.
-    """
-    saved = os.environ.get("REVIEW_CALENDAR_SIMULATED_YEAR")
-    os.environ["REVIEW_CALENDAR_SIMULATED_YEAR"] = "true"
-    try:
-        yield
-    finally:
-        if saved is None:
-            os.environ.pop("REVIEW_CALENDAR_SIMULATED_YEAR", None)
-        else:
-            os.environ["REVIEW_CALENDAR_SIMULATED_YEAR"] = saved
 
 
 @dataclass
@@ -183,6 +163,8 @@ def _arrive(
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(path, target)
         by_day.setdefault(day, []).append((target, path))
+    from review_calendar.settings import simulated_year
+
     reminders = _reminder_days(calendar, instance) if run is not None and calendar is not None else {}
     with simulated_year():
         _sweep_days(instance, by_day, reminders, roles, run)
@@ -288,6 +270,8 @@ def run_year(
         The runs; a gate stop that the scenario corrects shows as one failed run
         followed by a successful re-run.
     """
+    from review_calendar.settings import simulated_year
+
     with simulated_year():
         return _run_year(run, year, programme_ids, say, desk)
 
