@@ -149,3 +149,22 @@ def test_a_file_renamed_after_a_sighting_keeps_its_real_arrival(live_env: str) -
 
     [sub] = _submissions(live_env)
     assert (sub.file_name, aware(sub.received_at)) == (renamed.name, arrived)
+
+
+def test_a_misplaced_file_moved_to_its_region_folder_keeps_the_time_it_landed(live_env: str) -> None:
+    path = _drop(live_env)
+    folder = path.parent
+    misplaced = folder.parent / "石家庄市" / path.name  # a city name instead of its code
+    misplaced.parent.mkdir()
+    path.rename(misplaced)
+    landed = _ctime(misplaced)
+    first = ingest_inbox(INSTANCE.key, dt.datetime.now(TZ).isoformat())
+    assert first["accepted"] == 0 and [u["path"].split("/")[-2] for u in first["unplaced"]] == ["石家庄市"]
+    time.sleep(1.1)
+    misplaced.rename(path)  # the operator puts it in its place after the alert
+    assert _ctime(path) > landed
+
+    result = ingest_inbox(INSTANCE.key, dt.datetime.now(TZ).isoformat())
+
+    [sub] = _submissions(live_env)
+    assert result["accepted"] == 1 and aware(sub.received_at) == landed

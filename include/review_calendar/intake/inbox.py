@@ -28,6 +28,7 @@ The inbox is written by outsiders, so a sweep trusts nothing it finds there
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import os
@@ -59,6 +60,8 @@ __all__ = [
     "received_on",
     "region_hint",
     "scan_inbox",
+    "file_identity",
+    "keyed_sighting",
     "sighting_key",
     "stable_files",
     "stray_entries",
@@ -100,12 +103,15 @@ class InboxScan:
         hints: The region code of each file's upload folder (None: none), by path.
         unplaced: Files and links reported to the operators instead.
         temporary: Upload tools' temporary files, left alone.
+        misplaced: The regular files among ``unplaced`` (in a folder that names no
+            region): remembered, so once moved to their place they keep their first sighting.
     """
 
     files: list[Path] = field(default_factory=list)
     hints: dict[Path, str | None] = field(default_factory=dict)
     unplaced: list[Unplaced] = field(default_factory=list)
     temporary: list[Path] = field(default_factory=list)
+    misplaced: list[Path] = field(default_factory=list)
 
 
 def inbox_dir(settings: Settings, instance: ObligationInstance) -> Path:
@@ -290,24 +296,36 @@ def sighting_key(
 ) -> tuple[str, str] | None:
     """The identity a sweep remembers a file by, hashed; and its path under ``root``.
 
-    The identity is the file's content with the instance and the region of its
-    upload folder (``hint``): a file moved or renamed inside the region's folders
-    keeps its first sighting, a file rewritten is a new one, and the same bytes in
-    two regions' folders are two files. A file over the size limit (never read) is
-    known by its path, size and inode. None when the file is gone.
+    The identity is the file's content (:func:`file_identity`) with the instance and
+    the region of its upload folder (``hint``): a file moved or renamed inside the
+    region's folders keeps its first sighting, a file rewritten is a new one, and the
+    same bytes in two regions' folders are two files. None when the file is gone.
+    """
+    identity = file_identity(root, path)
+    if identity is None:
+        return None
+    return keyed_sighting(identity, instance_key, hint), _rel(root, path)
+
+
+def file_identity(root: Path, path: Path) -> str | None:
+    """A regular file's content hash (a file over the size limit, never read: its path, size and inode).
+
+    None when the file is gone or not a regular file.
     """
     try:
         info = path.lstat()
         if not stat.S_ISREG(info.st_mode):
             return None
         if info.st_size > ReadLimits().max_bytes:
-            identity = f"path\0{_rel(root, path)}\0{info.st_size}\0{info.st_ino}"
-        else:
-            identity = f"content\0{file_digest(path)[0]}"
+            return f"path\0{_rel(root, path)}\0{info.st_size}\0{info.st_ino}"
+        return f"content\0{file_digest(path)[0]}"
     except OSError:
         return None
-    digest = hashlib.sha256(f"{instance_key}\0{hint or ''}\0{identity}".encode()).hexdigest()
-    return digest, _rel(root, path)
+
+
+def keyed_sighting(identity: str, instance_key: str, hint: str | None) -> str:
+    """The sighting key of a file's identity in an instance's inbox and a region's folder (None: none)."""
+    return hashlib.sha256(f"{instance_key}\0{hint or ''}\0{identity}".encode()).hexdigest()
 
 
 def is_inside(path: Path, root: Path) -> bool:
@@ -377,7 +395,12 @@ def _report_all(root: Path, folder: Path, reason: str, scan: InboxScan) -> None:
     for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
         for name in sorted(filenames + [d for d in dirnames if Path(dirpath, d).is_symlink()]):
             if not name.startswith((".", "~$")) and not name.lower().endswith(TEMPORARY_SUFFIXES):
-                scan.unplaced.append(Unplaced(_rel(root, Path(dirpath, name)), reason))
+                path = Path(dirpath, name)
+                scan.unplaced.append(Unplaced(_rel(root, path), reason))
+                with contextlib.suppress(OSError):
+                    info = path.lstat()
+                    if stat.S_ISREG(info.st_mode) and info.st_nlink == 1:
+                        scan.misplaced.append(path)
 
 
 def _linked_ancestors(root: Path, year_dir: Path) -> list[Path]:

@@ -118,6 +118,7 @@ def first_sightings(
     keys: Mapping[str, str],
     seen_at: dt.datetime,
     floors: Mapping[str, dt.datetime] | None = None,
+    earlier: Mapping[str, str] | None = None,
 ) -> dict[str, dt.datetime]:
     """When each file was first seen; files not seen before are recorded as seen at ``seen_at``.
 
@@ -131,25 +132,31 @@ def first_sightings(
         keys: Path under the inbox by sighting key (:func:`~review_calendar.intake.inbox.sighting_key`).
         seen_at: The sweep's (logical) time.
         floors: The earliest sighting of each new key (None or absent: ``seen_at``).
+        earlier: For a new key, the key the same file had before it was put in its
+            region's folder (its content outside any region folder): its sighting holds.
 
     Returns:
         The first sighting of each key, Asia/Shanghai.
     """
+    wanted = [*keys, *(earlier or {}).values()]
     known = {
         s.file_key: aware(s.first_seen_at)
-        for s in session.scalars(select(InboxSighting).where(InboxSighting.file_key.in_(list(keys))))
+        for s in session.scalars(select(InboxSighting).where(InboxSighting.file_key.in_(wanted)))
     }
     for key, path in keys.items():
-        if key not in known:
-            moment = max(seen_at, (floors or {}).get(key, seen_at))
-            session.add(
-                InboxSighting(
-                    file_key=key, programme_id=instance.programme_id, cycle_year=instance.cycle_year,
-                    obligation_id=instance.obligation_id, period=instance.period, path=path,
-                    first_seen_at=moment.astimezone(dt.UTC),
-                )
-            )  # fmt: skip
-            known[key] = moment.astimezone(TZ)
+        if key in known:
+            continue
+        # Moved into its region's folder: seen when it first landed; else now, never before its ctime.
+        before = known.get((earlier or {}).get(key, ""))
+        moment = before if before is not None else max(seen_at, (floors or {}).get(key, seen_at))
+        session.add(
+            InboxSighting(
+                file_key=key, programme_id=instance.programme_id, cycle_year=instance.cycle_year,
+                obligation_id=instance.obligation_id, period=instance.period, path=path,
+                first_seen_at=moment.astimezone(dt.UTC),
+            )
+        )  # fmt: skip
+        known[key] = moment.astimezone(TZ)
     session.flush()
     return known  # type: ignore[return-value]
 

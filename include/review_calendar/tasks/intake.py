@@ -396,7 +396,7 @@ def sweep_instance(
         if v is not None
     }
     seen_at = seen_at or logical_time(as_of)
-    first_seen = first_seen_at(settings, instance, scan.files, seen_at, scan.hints)
+    first_seen = first_seen_at(settings, instance, scan.files, seen_at, scan.hints, scan.misplaced)
     horizon = sweep_horizon(seen_at)
     due = [p for p in scan.files if p in first_seen and first_seen[p] <= horizon]
     later = [p for p in scan.files if p in first_seen and first_seen[p] > horizon]

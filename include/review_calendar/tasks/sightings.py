@@ -58,34 +58,50 @@ def first_seen_at(
     files: Sequence[Path],
     seen_at: dt.datetime,
     hints: Mapping[Path, str | None] | None = None,
+    misplaced: Sequence[Path] = (),
 ) -> dict[Path, dt.datetime]:
     """When a sweep first saw each file (recorded now for new ones); sightings of files gone are forgotten.
 
-    A new sighting is never earlier than the file's ctime, unless the year is simulated.
+    A new sighting is never earlier than the file's ctime, unless the year is
+    simulated. The ``misplaced`` files (in a folder that names no region; reported,
+    not taken in) are remembered too: moved into their region's folder, they keep
+    the time they first landed.
     """
     from sqlalchemy.exc import IntegrityError
 
-    from review_calendar.intake.inbox import region_hint, sighting_key
+    from review_calendar.intake.inbox import file_identity, keyed_sighting, region_hint
     from review_calendar.store.db import session_scope
     from review_calendar.store.receipts import first_sightings, forget_sightings
 
-    keys = {}
-    for p in files:
-        hint = hints[p] if hints and p in hints else region_hint(p)
-        key = sighting_key(settings.inbox_dir, p, instance_key=instance.key, hint=hint)
-        if key is not None:
-            keys[p] = key
+    root = settings.inbox_dir
+    keys: dict[Path, tuple[str, str]] = {}
+    earlier: dict[str, str] = {}
+    for p in [*files, *misplaced]:
+        identity = file_identity(root, p)
+        if identity is None:
+            continue
+        hint = None if p in misplaced else hints[p] if hints and p in hints else region_hint(p)
+        keys[p] = keyed_sighting(identity, instance.key, hint), _relative(root, p)
+        if hint is not None:
+            earlier[keys[p][0]] = keyed_sighting(identity, instance.key, None)
     floors = {} if settings.simulated_year else _ctimes(keys)
     for attempt in range(2):
         try:
             with session_scope(settings.db_url) as session:
+                seen = first_sightings(session, instance, dict(keys.values()), seen_at, floors, earlier)
                 forget_sightings(session, instance, {k for k, _ in keys.values()})
-                seen = first_sightings(session, instance, dict(keys.values()), seen_at, floors)
             break
         except IntegrityError:  # a concurrent sweep recorded one first: read it
             if attempt:
                 raise
-    return {p: seen[k] for p, (k, _) in keys.items()}
+    return {p: seen[k] for p, (k, _) in keys.items() if p in files}
+
+
+def _relative(root: Path, path: Path) -> str:
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
 
 
 def _ctimes(keys: Mapping[Path, tuple[str, str]]) -> dict[str, dt.datetime]:
