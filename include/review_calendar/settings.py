@@ -27,6 +27,8 @@ The variables:
 ``REVIEW_CALENDAR_OPERATORS``          operators' addresses, comma-separated, e-mailed when a task fails
 ``REVIEW_CALENDAR_ALERT_FROM``         From address of those alerts
 ``REVIEW_CALENDAR_PASSWORDS_FILE``     Airflow users' passwords (default ``$AIRFLOW_HOME/passwords.json``)
+``REVIEW_CALENDAR_UI_LANGUAGE``        Airflow UI language of users who have not picked one (default ``zh-CN``;
+                                       ``browser``: the browser's language, Airflow's own choice)
 =====================================  ==============================================================
 
 The Airflow tasks send through the SMTP connection (``REVIEW_CALENDAR_SMTP_CONN_ID``);
@@ -37,6 +39,7 @@ the command line, the demo and the benchmark.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -93,6 +96,8 @@ class Settings:
         operators: Addresses e-mailed when a task fails (empty: no alerts).
         alert_from: From address of those alerts.
         passwords_file: The Airflow users' provisioned passwords (None: ``$AIRFLOW_HOME/passwords.json``).
+        ui_language: Language tag of Airflow's UI for users who have not picked one in its
+            language menu (None: left to the browser's language).
     """
 
     home: Path
@@ -106,6 +111,7 @@ class Settings:
     operators: tuple[str, ...] = ()
     alert_from: str = "review-calendar-alerts@localhost"
     passwords_file: Path | None = None
+    ui_language: str | None = "zh-CN"
 
     @property
     def inbox_dir(self) -> Path:
@@ -158,7 +164,28 @@ def get_settings(env: Mapping[str, str] | None = None) -> Settings:
         operators=tuple(a.strip() for a in operators if a.strip()),
         alert_from=_text(env, "REVIEW_CALENDAR_ALERT_FROM") or "review-calendar-alerts@localhost",
         passwords_file=Path(p) if (p := _text(env, "REVIEW_CALENDAR_PASSWORDS_FILE")) else None,
+        ui_language=_ui_language(env),
     )
+
+
+#: A language tag as Airflow's UI names its locales (``zh-CN``, ``en``, ``pt``...).
+_LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*")
+
+
+def _ui_language(env: Mapping[str, str]) -> str | None:
+    """``REVIEW_CALENDAR_UI_LANGUAGE``: ``zh-CN`` when unset or empty, None for ``browser``.
+
+    Raises:
+        SettingsError: The value is not a language tag.
+    """
+    text = _text(env, "REVIEW_CALENDAR_UI_LANGUAGE")
+    if not text:
+        return "zh-CN"
+    if text.lower() == "browser":
+        return None
+    if not _LANGUAGE_TAG.fullmatch(text):
+        raise SettingsError(f"REVIEW_CALENDAR_UI_LANGUAGE must be a language tag such as zh-CN, not {text!r}")
+    return text
 
 
 def _smtp(env: Mapping[str, str]) -> SmtpSettings:
