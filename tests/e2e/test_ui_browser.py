@@ -84,7 +84,7 @@ DEMO_FILES: list[tuple[str, str, list[tuple[dt.date, str, bool, int]]]] = [
     # 130400 邯郸 sends nothing: missing
     ("development_plan", "130684", [(D(2025, 6, 20), "accepted", False, 0)]),  # 高碑店
     ("development_plan", "130229", [(D(2025, 7, 3), "accepted", True, 0)]),  # 玉田: late
-    ("development_plan", "130635", [(D(2025, 6, 28), "rejected", False, 5)]),  # 蠡县: rejected
+    ("development_plan", "130635", [(D(2025, 6, 28), "rejected", False, len(REJECTED_ERRORS))]),  # 蠡县
     ("development_plan", "130322", [(D(2025, 6, 29), "accepted", False, 0)]),  # 昌黎
     # 130109 藁城 sends nothing: missing
     ("half_year_report", "130684", [(D(2025, 7, 10), "accepted", False, 0)]),
@@ -723,9 +723,23 @@ def test_reviewer_opens_a_region_from_the_matrix_and_reads_why_its_file_was_reje
     assert "发送失败" in log and "已发送" in log and "待发送" in log and "联系人缺失报告" in log
     assert "lixian.contact@" not in browser.source() and "l***@gx.example.cn" in log
     assert "取消建设试点资格" in browser.text(browser.find(".region-programme .decisions"))
+    summary = browser.text(browser.find('tr[data-obligation="development_plan"] details.errors summary'))
+    assert summary == f"{len(REJECTED_ERRORS)} 处问题"
     OUTPUT.mkdir(exist_ok=True)
     (OUTPUT / "region.png").write_bytes(browser.screenshot())
     shutil.copy(OUTPUT / "region.png", REGION_SCREENSHOT)
+
+    # Act: one more click opens the file's history page, at the file, with every finding.
+    browser.click(browser.find('tr[data-obligation="development_plan"] details.errors .all-problems a'))
+    wait_for(lambda: "/regions/" in browser.current_url and browser.find_all("article.file-version"), 30,
+             "the file's history")  # fmt: skip
+
+    # Assert: the same findings, all of them, and the error list to download.
+    file_id = browser.current_url.rsplit("#file-", 1)[1]
+    listed = browser.text(browser.find(f"#file-{file_id} table.errors"))
+    assert all(message in listed for *_, message in REJECTED_ERRORS)
+    assert len(browser.find_all(f"#file-{file_id} table.errors tbody tr")) == len(REJECTED_ERRORS)
+    assert browser.find_all(f'#file-{file_id} a[href$="/files/{file_id}/errors.xlsx"]')
 
 
 def test_the_gate_report_is_served_and_traversal_is_refused(server: Server) -> None:
