@@ -90,7 +90,7 @@ def _configured_language() -> str | None:
 
 
 class UiLanguageDefault:
-    """ASGI middleware: the UI's HTML page gets :func:`language_script` just before ``</head>``."""
+    """ASGI middleware: the UI's HTML page gets :func:`language_script` before its own scripts."""
 
     def __init__(self, app: Any) -> None:
         self.app = app
@@ -123,10 +123,7 @@ class UiLanguageDefault:
             chunks.append(message.get("body", b""))
             if message.get("more_body", False):
                 return
-            body = b"".join(chunks)
-            at = body.find(b"</head>")
-            if at >= 0:
-                body = body[:at] + script + body[at:]
+            body = _with_script(b"".join(chunks), script)
             headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
             headers.append((b"content-length", str(len(body)).encode()))
             await send({**start, "headers": headers})
@@ -142,6 +139,16 @@ class UiLanguageDefault:
         root = str(scope.get("root_path", ""))
         path = path[len(root) :] if root and path.startswith(root) else path
         return not any(path == p.rstrip("/") or path.startswith(p) for p in _NOT_THE_UI)
+
+
+def _with_script(body: bytes, script: bytes) -> bytes:
+    """``body`` with ``script`` before its first script in the head (else before ``</head>``; none: as is)."""
+    head_end = body.find(b"</head>")
+    if head_end < 0:
+        return body
+    first = body.find(b"<script", 0, head_end)
+    at = first if first >= 0 else head_end
+    return body[:at] + script + body[at:]
 
 
 def _is_plain_html_page(start: dict[str, Any]) -> bool:

@@ -38,7 +38,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from review_calendar_airflow.ui_language import LANGUAGE_KEY
+from review_calendar_airflow.ui_language import LANGUAGE_KEY, language_script
 
 pytestmark = pytest.mark.e2e
 
@@ -633,6 +633,22 @@ def test_airflow_ui_is_chinese_by_default_and_keeps_the_users_choice(
         raise
     finally:
         fresh.quit()
+
+
+def test_only_the_ui_page_carries_the_language_script(server: Server) -> None:
+    headers = {"Authorization": f"Bearer {server.token('reviewer')}", "Accept": "text/html"}
+
+    ui = http("GET", f"{server.url}/dags", headers=headers)
+    api = http("GET", f"{server.url}/api/v2/version", headers=headers)
+    ours = http("GET", f"{server.url}{PAGE}", headers=headers)
+    login = http("GET", f"{server.url}/auth/login/")
+
+    assert ui.status == 200 and language_script("zh-CN") in ui.body
+    assert ui.body.index(language_script("zh-CN")) < ui.body.index(b'<script type="module"')
+    assert api.status == 200 and b"localStorage" not in api.body and api.json()["version"]
+    assert ours.status == 200 and b"localStorage" not in ours.body
+    assert "script-src 'none'" in ours.headers["content-security-policy"]
+    assert b"i18nextLng" not in login.body
 
 
 def _airflow_nav(browser: WebDriver, label: str) -> list[str]:

@@ -23,7 +23,10 @@ from starlette.testclient import TestClient
 
 pytestmark = pytest.mark.unit
 
-INDEX = '<!doctype html><html lang="en"><head><title>Airflow</title>\n  </head><body><div id="root"></div></body></html>'
+INDEX = (
+    '<!doctype html><html lang="en"><head><title>Airflow</title>'
+    '<script type="module" src="./static/assets/index.js"></script>\n  </head><body><div id="root"></div></body></html>'
+)
 OURS = "<!doctype html><html><head><title>审查日历</title></head><body></body></html>"
 OUR_POLICY = {"Content-Security-Policy": "default-src 'self'; script-src 'none'"}
 
@@ -73,7 +76,7 @@ def test_the_ui_page_stores_zh_cn_only_when_no_language_is_stored(client: TestCl
     assert r.status_code == 200
     script = language_script("zh-CN").decode()
     assert script in r.text
-    assert r.text.index(script) < r.text.index("</head>")
+    assert r.text.index(script) < r.text.index('<script type="module"') < r.text.index("</head>")
     assert int(r.headers["content-length"]) == len(r.content)
     assert f'if(!window.localStorage.getItem("{LANGUAGE_KEY}"))' in script
     assert f'window.localStorage.setItem("{LANGUAGE_KEY}","zh-CN")' in script
@@ -105,6 +108,15 @@ def test_browser_unknown_or_bad_language_leaves_the_ui_as_airflow_makes_it(
     monkeypatch.setenv("REVIEW_CALENDAR_UI_LANGUAGE", value)
     with TestClient(_app()) as c:
         assert c.get("/").text == INDEX
+
+
+def test_a_page_without_head_scripts_gets_the_script_before_its_head_ends(client: TestClient) -> None:
+    from review_calendar_airflow.ui_language import _with_script
+
+    assert _with_script(b"<head><title>t</title></head>", b"<script>x</script>") == (
+        b"<head><title>t</title><script>x</script></head>"
+    )
+    assert _with_script(b"<p>no head</p>", b"<script>x</script>") == b"<p>no head</p>"
 
 
 def test_the_language_cannot_break_out_of_the_script() -> None:
