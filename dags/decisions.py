@@ -23,10 +23,10 @@ DOC = """
 ### {name}：审定拟定决定
 
 各审查事项在汇总后提出拟定决定（绩效评价结果、期满复核、报工业和信息化部的建议、认定、补贴、通报等），
-本 DAG 为每一项拟定决定建立一个“待处理操作”（Required Action），指派给本项目的审阅人：{reviewers}。
+本 DAG 为每一项拟定决定建立一个“待响应的任务实例”（Required Action），指派给本项目的审阅人：{reviewers}。
 
 - **批准**：按拟定结论执行，并通知相关县（市、区）。
-- **改变结论**：选择改为的结论并填写理由；未填写理由的，系统会重新建立一个待处理操作并说明原因。
+- **改变结论**：选择改为的结论并填写理由；未填写理由的，系统会重新建立一个待响应的任务实例并说明原因。
 - **退回补充材料**：写明需要补充什么，可填写新的截止日期。
 
 答复之前不执行任何决定、不发送任何通知；超时不会自动决定，逾期未审定的按工作日提醒{head}。
@@ -48,7 +48,7 @@ def build(programme_id: str) -> None:
     @dag(
         dag_id=decision_dag_id(programme_id),
         dag_display_name=f"{programme.short_name}：审定拟定决定",
-        description=f"{programme.name}：审阅人审定拟定决定（待处理操作）",
+        description=f"{programme.name}：审阅人审定拟定决定（待响应的任务实例）",
         doc_md=DOC.format(
             name=programme.name,
             reviewers="、".join(review.reviewers),
@@ -76,7 +76,7 @@ def build(programme_id: str) -> None:
     def decisions() -> None:
         @task(task_display_name="列出待审定的拟定决定")
         def collect_proposals() -> list:
-            """为每一项尚未询问过的拟定决定建立一轮审定，返回待处理操作的标题和正文。"""
+            """为每一项尚未询问过的拟定决定建立一轮审定，返回待响应的任务实例的标题和正文。"""
             from review_calendar.tasks.reviews import collect_proposals as run
 
             context = get_current_context()
@@ -93,7 +93,7 @@ def build(programme_id: str) -> None:
         ProposalReview.partial(
             task_id="review",
             task_display_name="审定",
-            doc_md="一项拟定决定的待处理操作：审阅人批准、改变结论（须填写理由）或退回补充材料；答复后执行并通知，超时不会自动决定。",
+            doc_md="一项拟定决定的待响应的任务实例：审阅人批准、改变结论（须填写理由）或退回补充材料；答复后执行并通知，超时不会自动决定。",
             programme_id=programme_id,
             assigned_users=users,
             map_index_template="{{ task.subject }}",

@@ -112,7 +112,7 @@ def aggregate_city(instance: dict, city_code: str) -> dict:
 
 @task(task_display_name="提出拟定决定")
 def decide(instance: dict) -> dict:
-    """按项目的决定规则（绩效评价、复核、补贴、通报排名）提出拟定决定，记录理由和依据；由审阅人在“待处理操作”中审定后才执行。"""
+    """按项目的决定规则（绩效评价、复核、补贴、通报排名）提出拟定决定，记录理由和依据；由审阅人在“待响应的任务实例”中审定后才执行。"""
     from review_calendar.tasks import decide as run
 
     context = get_current_context()

@@ -1,4 +1,4 @@
-"""Registers the review calendar's timetables and its reviewers' pages with Airflow."""
+"""Registers the review calendar's timetables, its reviewers' pages and its UI language with Airflow."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from review_calendar_airflow.timetables import (
 # Standard library only: the FastAPI app behind FASTAPI_APP is built on its first request,
 # so DAG parsing and task processes that load plugins never import FastAPI.
 from review_calendar_airflow.ui import FASTAPI_APP, NAV_VIEW
+from review_calendar_airflow.ui_language import UI_LANGUAGE_DEFAULT
 
 
 class ReviewCalendarPlugin(AirflowPlugin):
@@ -24,4 +25,5 @@ class ReviewCalendarPlugin(AirflowPlugin):
     fastapi_apps = [FASTAPI_APP]
     external_views = [NAV_VIEW]
     # Pausing a DAG needs the right to trigger it (reviewers may edit the decision DAGs they answer).
-    fastapi_root_middlewares = [PAUSE_GUARD]
+    # Airflow's UI in zh-CN (REVIEW_CALENDAR_UI_LANGUAGE) for users who have not picked a language.
+    fastapi_root_middlewares = [PAUSE_GUARD, UI_LANGUAGE_DEFAULT]

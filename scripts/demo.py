@@ -89,7 +89,7 @@ def run_demo_year(settings: Settings, year: int, mail: LocalSmtpServer) -> int:
     dag_log = settings.home / "logs" / "dag-runs.log"
     run = DagRunner(dag_log, say)
     say(f"    {len(run.dagbag.dags)} 个 DAG；任务日志：{dag_log}")
-    say("\n==> 启动 Airflow api-server（同一元数据库），审阅人通过“待处理操作”的 REST 接口答复拟定决定")
+    say("\n==> 启动 Airflow api-server（同一元数据库），审阅人通过“待响应的任务实例”的 REST 接口答复拟定决定")
     desk = DecisionDesk.demo(settings.home)
     desk.start()
     try:
@@ -105,7 +105,7 @@ def run_demo_year(settings: Settings, year: int, mail: LocalSmtpServer) -> int:
 
 def say_answers(desk: Any) -> None:
     """Who decided what through Airflow's Required Actions, and what is left for a person."""
-    say("\n==> 审阅人的答复（Airflow 待处理操作，经 REST 接口）")
+    say("\n==> 审阅人的答复（Airflow 待响应的任务实例，经 REST 接口）")
     from review_calendar.domain.labels import REVIEW_OPTIONS
 
     words = {code: option for option, code in REVIEW_OPTIONS.items()}
@@ -117,7 +117,7 @@ def say_answers(desk: Any) -> None:
         reason = f"，理由：{a['reason']}" if a["reason"] and a["answer"] != "approve" else ""
         say(f"    {a['by']}：{a['what']}（拟定：{a['proposed']}）— {words[a['answer']]}{changed}{reason}")
     for subject in desk.left:
-        say(f"    待审定（留给审阅人在 Airflow 界面“待处理操作”中答复）：{subject}")
+        say(f"    待审定（留给审阅人在 Airflow 界面“待响应的任务实例”中答复）：{subject}")
     say("    审定记录：review-calendar decisions list --programme hebei_smart_cluster --year 2025 [--json]")
 
 

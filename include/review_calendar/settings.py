@@ -28,6 +28,8 @@ The variables:
 ``REVIEW_CALENDAR_ALERT_FROM``         From address of those alerts
 ``REVIEW_CALENDAR_PASSWORDS_FILE``     Airflow users' passwords (default ``$AIRFLOW_HOME/passwords.json``)
 ``REVIEW_CALENDAR_SIMULATED_YEAR``     true only in a simulated year (the demo): files are received at the sweep's moment
+``REVIEW_CALENDAR_UI_LANGUAGE``        Airflow UI language of users who have not picked one (default ``zh-CN``;
+                                       ``browser``: the browser's language, Airflow's own choice)
 =====================================  ==============================================================
 
 The Airflow tasks send through the SMTP connection (``REVIEW_CALENDAR_SMTP_CONN_ID``);
@@ -39,6 +41,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -99,6 +102,8 @@ class Settings:
             logical moments: a file is received at the sweep's moment even though its status-change
             time is later. Never in production: there a sweep for a past moment (a back-fill)
             leaves a file that arrived after that moment for the next live sweep.
+        ui_language: Language tag of Airflow's UI for users who have not picked one in its
+            language menu (None: left to the browser's language).
     """
 
     home: Path
@@ -113,6 +118,7 @@ class Settings:
     alert_from: str = "review-calendar-alerts@localhost"
     passwords_file: Path | None = None
     simulated_year: bool = False
+    ui_language: str | None = "zh-CN"
 
     @property
     def inbox_dir(self) -> Path:
@@ -166,7 +172,28 @@ def get_settings(env: Mapping[str, str] | None = None) -> Settings:
         alert_from=_text(env, "REVIEW_CALENDAR_ALERT_FROM") or "review-calendar-alerts@localhost",
         passwords_file=Path(p) if (p := _text(env, "REVIEW_CALENDAR_PASSWORDS_FILE")) else None,
         simulated_year=_text(env, "REVIEW_CALENDAR_SIMULATED_YEAR").lower() in _TRUE,
+        ui_language=_ui_language(env),
     )
+
+
+#: A language tag as Airflow's UI names its locales (``zh-CN``, ``en``, ``pt``...).
+_LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*")
+
+
+def _ui_language(env: Mapping[str, str]) -> str | None:
+    """``REVIEW_CALENDAR_UI_LANGUAGE``: ``zh-CN`` when unset or empty, None for ``browser``.
+
+    Raises:
+        SettingsError: The value is not a language tag.
+    """
+    text = _text(env, "REVIEW_CALENDAR_UI_LANGUAGE")
+    if not text:
+        return "zh-CN"
+    if text.lower() == "browser":
+        return None
+    if not _LANGUAGE_TAG.fullmatch(text):
+        raise SettingsError(f"REVIEW_CALENDAR_UI_LANGUAGE must be a language tag such as zh-CN, not {text!r}")
+    return text
 
 
 def _smtp(env: Mapping[str, str]) -> SmtpSettings:

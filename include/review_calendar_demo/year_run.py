@@ -337,5 +337,7 @@ def _run_year(
         if desk is not None and programme.review is not None:
             given = desk.decide(run, programme.id, instance.cycle_year)
             if given:
-                say(f"    审阅人 {desk.users[programme.id]} 通过 Airflow 待处理操作答复 {given} 项拟定决定")
+                say(
+                    f"    审阅人 {desk.users[programme.id]} 通过 Airflow 待响应的任务实例答复 {given} 项拟定决定"
+                )
     return run.log

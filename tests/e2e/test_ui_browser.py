@@ -38,6 +38,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+from review_calendar_airflow.ui_language import LANGUAGE_KEY, language_script
 
 pytestmark = pytest.mark.e2e
 
@@ -61,6 +62,12 @@ PARKED = "gaobeidian_luggage"  # the proposal left awaiting the reviewer's answe
 PARKED_NAME = "高碑店箱包产业集群"
 LANDING = "/review-calendar/?today=2026-04-01"  # every 2025 window closed, the 2026 contact list just overdue
 WHY_REJECTED = "手机号码应为11位数字"
+#: Airflow's navigation labels in its zh-CN and en locales (ui/dist/i18n/locales/*/common.json, ``nav``).
+AIRFLOW_NAV_ZH = ("首页", "资源", "浏览", "文档")
+AIRFLOW_NAV_EN = ("Home", "Assets", "Browse", "Docs")
+USER_MENU = 'button[aria-label="用户"]'
+PICK_LANGUAGE = '[role=menuitem][data-value="language"]'
+
 REASON = "input[name=element_reason]"  # the form's 理由或意见 field (HITL params are named element_<param>)
 
 # Demo states.
@@ -77,7 +84,7 @@ DEMO_FILES: list[tuple[str, str, list[tuple[dt.date, str, bool, int]]]] = [
     # 130400 邯郸 sends nothing: missing
     ("development_plan", "130684", [(D(2025, 6, 20), "accepted", False, 0)]),  # 高碑店
     ("development_plan", "130229", [(D(2025, 7, 3), "accepted", True, 0)]),  # 玉田: late
-    ("development_plan", "130635", [(D(2025, 6, 28), "rejected", False, 5)]),  # 蠡县: rejected
+    ("development_plan", "130635", [(D(2025, 6, 28), "rejected", False, len(REJECTED_ERRORS))]),  # 蠡县
     ("development_plan", "130322", [(D(2025, 6, 29), "accepted", False, 0)]),  # 昌黎
     # 130109 藁城 sends nothing: missing
     ("half_year_report", "130684", [(D(2025, 7, 10), "accepted", False, 0)]),
@@ -417,6 +424,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 # A minimal W3C WebDriver client.
 
+BROWSER_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--disable-dev-shm-usage", "--window-size=1440,2000",
+]  # fmt: skip
+
 ELEMENT = "element-6066-11e4-a52e-4f735466cecf"
 
 
@@ -437,8 +450,8 @@ class WebDriver:
             raise RuntimeError(f"WebDriver {method} {path}: {payload.get('value', payload)}")
         return payload.get("value")
 
-    def start(self, args: list[str]) -> None:
-        options = {"binary": str(CHROMIUM), "args": args}
+    def start(self, args: list[str], prefs: dict[str, Any] | None = None) -> None:
+        options = {"binary": str(CHROMIUM), "args": args, **({"prefs": prefs} if prefs else {})}
         caps = {"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": options}}}
         self.session = self._call("POST", "/session", caps)["sessionId"]
 
@@ -505,12 +518,7 @@ def browser(chromium: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     client = WebDriver(f"http://127.0.0.1:{port}")
     try:
         wait_for(lambda: http("GET", f"{client.url}/status").json()["value"]["ready"], 30, "chromedriver")
-        client.start([
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            "--disable-dev-shm-usage", "--lang=zh-CN", "--window-size=1440,2000",
-            f"--user-data-dir={tmp / 'profile'}",
-        ])  # fmt: skip
+        client.start([*BROWSER_ARGS, "--lang=zh-CN", f"--user-data-dir={tmp / 'profile'}"])
         yield client
     finally:
         try:
@@ -577,6 +585,76 @@ def test_reviewer_sees_the_demo_states_in_chromium(server: Server, browser: WebD
     (OUTPUT / "review-calendar.png").write_bytes(browser.screenshot())
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy(OUTPUT / "review-calendar.png", SCREENSHOT)
+
+
+def test_airflow_ui_is_chinese_by_default_and_keeps_the_users_choice(
+    server: Server, browser: WebDriver, tmp_path: Path
+) -> None:
+    # Arrange: a fresh browser profile whose browser language is English, signed in as the reviewer.
+    fresh = WebDriver(browser.url)  # a second session of the same chromedriver
+    fresh.start(
+        [*BROWSER_ARGS, "--lang=en-US", f"--user-data-dir={tmp_path / 'profile'}"],
+        prefs={"intl.accept_languages": "en-US,en"},
+    )
+    try:
+        fresh.get(f"{server.url}/auth/login/?next=%2F")
+        username = wait_for(lambda: fresh.find_all("input[name=username]"), 30, "the login form")[0]
+        fresh.type(username, "reviewer")
+        fresh.type(fresh.find("input[name=password]"), server.password("reviewer"))
+        fresh.click(fresh.find("input[type=submit], button[type=submit]"))
+
+        # Act: Airflow's home page, as the api-server serves it to a user who never picked a language.
+        nav = wait_for(lambda: _airflow_nav(fresh, "首页"), 60, "Airflow's navigation in Chinese")
+
+        # Assert: the navigation in zh-CN although the browser asks for English.
+        assert fresh.execute("return navigator.language").startswith("en")
+        assert all(label in nav for label in AIRFLOW_NAV_ZH), nav
+        assert fresh.execute(f"return window.localStorage.getItem('{LANGUAGE_KEY}')") == "zh-CN"
+        OUTPUT.mkdir(exist_ok=True)
+        fresh.save_screenshot(OUTPUT / "airflow-zh.png")
+
+        # Act: the user picks English in the UI's language menu (用户 › 选择语言), then reloads.
+        fresh.click(wait_for(lambda: fresh.find_all(USER_MENU), 30, "the user menu")[0])
+        fresh.click(wait_for(lambda: fresh.find_all(PICK_LANGUAGE), 30, "选择语言")[0])
+        choose = wait_for(lambda: fresh.find_all("[role=dialog] input"), 30, "the language dialog")[0]
+        fresh.type(choose, "English\ue007")
+        wait_for(lambda: fresh.execute(f"return window.localStorage.getItem('{LANGUAGE_KEY}')") == "en",
+                 30, "the choice stored")  # fmt: skip
+        fresh.get(f"{server.url}/")
+
+        # Assert: the choice sticks; the page did not put zh-CN back.
+        nav = wait_for(lambda: _airflow_nav(fresh, "Home"), 60, "Airflow's navigation in English")
+        assert all(label in nav for label in AIRFLOW_NAV_EN) and "首页" not in nav, nav
+        assert fresh.execute(f"return window.localStorage.getItem('{LANGUAGE_KEY}')") == "en"
+        fresh.save_screenshot(OUTPUT / "airflow-en.png")
+    except Exception:
+        fresh.save_screenshot(tmp_path / "failed.png")
+        (tmp_path / "failed.html").write_text(fresh.source(), encoding="utf-8")
+        raise
+    finally:
+        fresh.quit()
+
+
+def test_only_the_ui_page_carries_the_language_script(server: Server) -> None:
+    headers = {"Authorization": f"Bearer {server.token('reviewer')}", "Accept": "text/html"}
+
+    ui = http("GET", f"{server.url}/dags", headers=headers)
+    api = http("GET", f"{server.url}/api/v2/version", headers=headers)
+    ours = http("GET", f"{server.url}{PAGE}", headers=headers)
+    login = http("GET", f"{server.url}/auth/login/")
+
+    assert ui.status == 200 and language_script("zh-CN") in ui.body
+    assert ui.body.index(language_script("zh-CN")) < ui.body.index(b'<script type="module"')
+    assert api.status == 200 and b"localStorage" not in api.body and api.json()["version"]
+    assert ours.status == 200 and b"localStorage" not in ours.body
+    assert "script-src 'none'" in ours.headers["content-security-policy"]
+    assert b"i18nextLng" not in login.body
+
+
+def _airflow_nav(browser: WebDriver, label: str) -> list[str]:
+    """The lines of Airflow's page once its navigation shows ``label`` ([] until then)."""
+    lines = [line.strip() for line in (browser.execute("return document.body.innerText") or "").splitlines()]
+    return lines if label in lines else []
 
 
 def log_in(server: Server, browser: WebDriver, user: str, target: str) -> None:
@@ -661,9 +739,23 @@ def test_reviewer_opens_a_region_from_the_matrix_and_reads_why_its_file_was_reje
     assert "发送失败" in log and "已发送" in log and "待发送" in log and "联系人缺失报告" in log
     assert "lixian.contact@" not in browser.source() and "l***@gx.example.cn" in log
     assert "取消建设试点资格" in browser.text(browser.find(".region-programme .decisions"))
+    summary = browser.text(browser.find('tr[data-obligation="development_plan"] details.errors summary'))
+    assert summary == f"{len(REJECTED_ERRORS)} 处问题"
     OUTPUT.mkdir(exist_ok=True)
     (OUTPUT / "region.png").write_bytes(browser.screenshot())
     shutil.copy(OUTPUT / "region.png", REGION_SCREENSHOT)
+
+    # Act: one more click opens the file's history page, at the file, with every finding.
+    browser.click(browser.find('tr[data-obligation="development_plan"] details.errors .all-problems a'))
+    wait_for(lambda: "/regions/" in browser.current_url and browser.find_all("article.file-version"), 30,
+             "the file's history")  # fmt: skip
+
+    # Assert: the same findings, all of them, and the error list to download.
+    file_id = browser.current_url.rsplit("#file-", 1)[1]
+    listed = browser.text(browser.find(f"#file-{file_id} table.errors"))
+    assert all(message in listed for *_, message in REJECTED_ERRORS)
+    assert len(browser.find_all(f"#file-{file_id} table.errors tbody tr")) == len(REJECTED_ERRORS)
+    assert browser.find_all(f'#file-{file_id} a[href$="/files/{file_id}/errors.xlsx"]')
 
 
 def test_the_gate_report_is_served_and_traversal_is_refused(server: Server) -> None:

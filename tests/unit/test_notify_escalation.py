@@ -89,7 +89,7 @@ def test_escalates_at_n_and_2n_once_per_level_and_decides_nothing(migrated_url: 
     assert "已3个工作日未作答复" in first.body and "已6个工作日未作答复" in second.body
     assert "拟定结论：限期整改" in first.body and "审阅人：hebei_reviewer、reviewer" in first.body
     assert (
-        "Required Actions" in first.body
+        "浏览 › 待响应的任务实例" in first.body
         and "decisions__hebei_smart_cluster / run_1 / review_proposal[0]" in first.body
     )
     with session_scope(migrated_url) as session:

@@ -15,7 +15,13 @@ from sqlalchemy.orm import Session
 
 from review_calendar.domain.labels import stage_label
 from review_calendar.domain.programmes import Programme, load_programmes
-from review_calendar.reviewer_pages.region import InstanceLine, RegionPage, cluster_region, region_view
+from review_calendar.reviewer_pages.region import (
+    MAX_ERRORS,
+    InstanceLine,
+    RegionPage,
+    cluster_region,
+    region_view,
+)
 from review_calendar.store.db import session_scope, upgrade
 from review_calendar.store.models import Decision, DueChange, OutboxMessage
 from tests.support.builders import Key, add_submission
@@ -98,6 +104,27 @@ def test_every_file_version_with_result_errors_and_supersession(session: Session
     assert "138****5678" in rejected.errors[0].message
     assert line.owed
     assert line.state == "on_time_corrected"  # the state rule of the matrix
+
+
+def test_every_finding_is_counted_and_a_long_list_is_cut_for_the_history_page(
+    session: Session, programmes: dict
+) -> None:
+    key = Key(P, YEAR, "half_year_report")
+    errors = [{"sheet": "集群", "row": n, "column": "营业收入", "value": "x", "code": "not_number",
+               "message": "应为数值"} for n in range(2, 2 + MAX_ERRORS + 7)]  # fmt: skip
+    add_submission(session, key, COUNTY, D(2025, 7, 1), "长清单.xlsx", status="rejected",
+                   error_count=len(errors), errors=errors)  # fmt: skip
+    short = [{"sheet": "集群", "row": 5, "column": "营业收入", "value": "abc", "code": "not_number",
+              "message": "应为数值"}]  # fmt: skip
+    add_submission(
+        session, key, COUNTY, D(2025, 7, 2), "短清单.xlsx", status="rejected", error_count=1, errors=short
+    )
+
+    files = {f.file_name: f for f in _line(region_view(session, programmes, COUNTY, LATER)).files}
+
+    long, brief = files["长清单.xlsx"], files["短清单.xlsx"]
+    assert (long.problem_count, len(long.errors), long.all_listed) == (MAX_ERRORS + 7, MAX_ERRORS, False)
+    assert (brief.problem_count, len(brief.errors), brief.all_listed) == (1, 1, True)
 
 
 def test_as_of_view_leaves_out_what_arrived_later(session: Session, programmes: dict) -> None:

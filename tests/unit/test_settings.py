@@ -116,3 +116,24 @@ def test_settings_module_reads_the_environment_only_when_asked() -> None:
 
     module_level = [line for line in text.splitlines() if re.match(r"^\w.*os\.(environ|getenv)", line)]
     assert module_level == []
+
+
+@pytest.mark.parametrize(
+    ("value", "language"),
+    [
+        pytest.param(None, "zh-CN", id="unset"),
+        pytest.param(" ", "zh-CN", id="empty"),
+        pytest.param("zh-TW", "zh-TW", id="other"),
+        pytest.param("Browser", None, id="browser"),
+    ],
+)
+def test_ui_language_defaults_to_simplified_chinese(value: str | None, language: str | None) -> None:
+    env = {} if value is None else {"REVIEW_CALENDAR_UI_LANGUAGE": value}
+
+    assert get_settings(env).ui_language == language
+
+
+@pytest.mark.parametrize("value", ["zh_CN", 'zh-CN"</script>', "中文"])
+def test_ui_language_must_be_a_language_tag(value: str) -> None:
+    with pytest.raises(SettingsError, match="REVIEW_CALENDAR_UI_LANGUAGE"):
+        get_settings({"REVIEW_CALENDAR_UI_LANGUAGE": value})

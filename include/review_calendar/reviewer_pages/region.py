@@ -74,7 +74,7 @@ __all__ = [
     "region_view",
 ]
 
-#: Errors listed under one file (the rest are counted).
+#: Findings listed under one file on the region page; the file's history page (one click) lists them all.
 MAX_ERRORS = 50
 
 
@@ -92,7 +92,12 @@ class ErrorLine:
 
 @dataclass(frozen=True, slots=True)
 class FileLine:
-    """One version of a file the region sent for an instance."""
+    """One version of a file the region sent for an instance.
+
+    ``errors`` holds the first :data:`MAX_ERRORS` of its ``problem_count``
+    recorded findings (errors and warnings); ``error_count`` is the number of
+    errors intake counted when it judged the file.
+    """
 
     id: int
     file_name: str
@@ -103,6 +108,12 @@ class FileLine:
     error_count: int
     superseded_by: str
     errors: tuple[ErrorLine, ...]
+    problem_count: int = 0
+
+    @property
+    def all_listed(self) -> bool:
+        """Whether every recorded finding is in ``errors``."""
+        return len(self.errors) >= self.problem_count
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,6 +244,7 @@ def _files(session: Session, files: list[Submission]) -> tuple[FileLine, ...]:
             error_count=f.error_count,
             superseded_by=names.get(f.superseded_by, "") if f.superseded_by else "",
             errors=tuple(errors.get(f.id, ())[:MAX_ERRORS]),
+            problem_count=len(errors.get(f.id, ())),
         )
         for f in sorted(files, key=lambda f: (f.received_on, f.id), reverse=True)
     )
