@@ -118,7 +118,9 @@ service stats {{
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"dovecot exited: {self.proc.stderr.read().decode()[-2000:]}\n{self.log()}")
+                raise RuntimeError(
+                    f"dovecot exited: {self.proc.stderr.read().decode()[-2000:]}\n{self.log()}"
+                )
             try:
                 with socket.create_connection((self.host, self.port), timeout=1) as s:
                     if s.recv(200).startswith(b"* OK"):

@@ -208,9 +208,11 @@ def decode_name(part: Message) -> str:
                 text = found.group(2) if found.group(2) is not None else found.group(1)
                 text = _bytes_text(text.encode("ascii", "surrogateescape"), "")
                 return " ".join(decode_encoded_words(text).replace("\x00", "").split())
-    raw = part.get_param("filename", None, "content-disposition") if not _has_raw_bytes(
-        _raw(part, "Content-Disposition")
-    ) else None
+    raw = (
+        part.get_param("filename", None, "content-disposition")
+        if not _has_raw_bytes(_raw(part, "Content-Disposition"))
+        else None
+    )
     if raw is None and not _has_raw_bytes(_raw(part, "Content-Type")):
         raw = part.get_param("name", None, "content-type")
     if raw is None:
@@ -321,7 +323,9 @@ def _member_name(info: zipfile.ZipInfo) -> str:
     return leaf or "附件"
 
 
-def _quarantine(position: int, name: str, data: bytes | None, reason: str, size: int | None = None) -> MailPart:
+def _quarantine(
+    position: int, name: str, data: bytes | None, reason: str, size: int | None = None
+) -> MailPart:
     """A part kept aside (its bytes when small enough to keep as evidence)."""
     keep = data if data is not None and len(data) <= ReadLimits().max_bytes else None
     return MailPart(

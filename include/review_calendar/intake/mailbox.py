@@ -17,7 +17,7 @@ import datetime as dt
 import imaplib
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from review_calendar.domain.calendar import TZ
 
@@ -62,7 +62,9 @@ class SubmissionsMailbox:
 
     def __init__(self, imap: ImapSettings, *, max_message_bytes: int = MAX_MESSAGE_BYTES) -> None:
         if not imap.host:
-            raise MailboxError("no IMAP server configured (REVIEW_CALENDAR_IMAP_HOST or the Airflow connection)")
+            raise MailboxError(
+                "no IMAP server configured (REVIEW_CALENDAR_IMAP_HOST or the Airflow connection)"
+            )
         self.settings = imap
         self.max_message_bytes = max_message_bytes
         self.box = None
@@ -79,8 +81,10 @@ class SubmissionsMailbox:
 
         s = self.settings
         try:
-            box = MailBox(s.host, s.port, timeout=s.timeout) if s.ssl else MailBoxUnencrypted(
-                s.host, s.port, timeout=s.timeout
+            box = (
+                MailBox(s.host, s.port, timeout=s.timeout)
+                if s.ssl
+                else MailBoxUnencrypted(s.host, s.port, timeout=s.timeout)
             )
             box.login(s.user, s.password, initial_folder=None)
         except (OSError, imaplib.IMAP4.error) as exc:
@@ -134,7 +138,7 @@ class SubmissionsMailbox:
         self._box.append(raw, folder or self.settings.folder, dt=when, flag_set=())
 
     @property
-    def _box(self):  # noqa: ANN202 - imap_tools' BaseMailBox
+    def _box(self) -> Any:
         if self.box is None:
             raise MailboxError("the mailbox is not open")
         return self.box

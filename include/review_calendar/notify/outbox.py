@@ -17,7 +17,7 @@ No address or phone number is ever logged.
 from __future__ import annotations
 
 import hashlib
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
@@ -103,6 +103,7 @@ def queue(
     body: str,
     attachments: Sequence[str | Path] = (),
     created_on: dt.date,
+    thread: dict[str, Any] | None = None,
 ) -> bool:
     """Queue one e-mail unless a message with the same natural key exists.
 
@@ -119,6 +120,7 @@ def queue(
         body: Plain-text body.
         attachments: Paths of files to attach when sending.
         created_on: The planning day (``as_of``), never the wall clock.
+        thread: The e-mail it answers (``in_reply_to``, ``references``): sent in its thread.
 
     Returns:
         True when queued, False when the natural key was already in the outbox.
@@ -148,6 +150,7 @@ def queue(
         "attempts": 0,
         "last_error": "",
         "created_on": created_on,
+        "thread": thread,
     }
     return insert_ignore(session, OutboxMessage, [row], ["natural_key"]) == 1
 
