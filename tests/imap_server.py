@@ -36,6 +36,7 @@ class ImapServer:
         self.port = _free_port()
         self.host = "127.0.0.1"
         self.proc: subprocess.Popen[bytes] | None = None
+        self.users: list[str] = []
         if os.geteuid() == 0:
             self.mail_user = pwd.getpwnam("nobody")
             self.service_user = "dovenull" if _user_exists("dovenull") else "nobody"
@@ -106,7 +107,7 @@ service stats {{
 
     def start(self) -> ImapServer:
         (self.dir / "mail").mkdir()
-        (self.dir / "passwd").write_text("")
+        (self.dir / "passwd").touch()
         conf = self.dir / "dovecot.conf"
         conf.write_text(self._config())
         if os.geteuid() == 0:
@@ -136,7 +137,7 @@ service stats {{
             return ""
 
     def add_user(self, user: str, password: str) -> None:
-        """A mailbox ``user`` with ``password`` (plain, in the passwd-file)."""
+        """A mailbox ``user`` with ``password`` (plain, in the passwd-file; add them before :meth:`start`)."""
         with (self.dir / "passwd").open("a") as f:
             f.write(f"{user}:{{PLAIN}}{password}::::::\n")
 
