@@ -114,12 +114,22 @@ def raw_named(sender: str, name: str, data: bytes, style: str) -> bytes:
     else:
         params, ctype = None, None
     head = (
-        f"From: {sender}\r\nTo: {MAILBOX}\r\nSubject: =?GBK?B?{base64.b64encode('报送'.encode('gbk')).decode()}?=\r\n"
-        f"Message-ID: <{style}@gaocheng.example.cn>\r\nMIME-Version: 1.0\r\n"
-        'Content-Type: multipart/mixed; boundary="SEP"\r\n\r\n--SEP\r\nContent-Type: text/plain; charset=GBK\r\n\r\n'
-    ).encode() + "见附件".encode("gbk") + b"\r\n--SEP\r\n"
+        (
+            f"From: {sender}\r\nTo: {MAILBOX}\r\nSubject: =?GBK?B?{base64.b64encode('报送'.encode('gbk')).decode()}?=\r\n"
+            f"Message-ID: <{style}@gaocheng.example.cn>\r\nMIME-Version: 1.0\r\n"
+            'Content-Type: multipart/mixed; boundary="SEP"\r\n\r\n--SEP\r\nContent-Type: text/plain; charset=GBK\r\n\r\n'
+        ).encode()
+        + "见附件".encode("gbk")
+        + b"\r\n--SEP\r\n"
+    )
     if params is None:  # raw GBK bytes in the header, as some clients still send
-        part = b'Content-Type: application/octet-stream; name="' + gbk + b'"\r\nContent-Disposition: attachment; filename="' + gbk + b'"\r\n'
+        part = (
+            b'Content-Type: application/octet-stream; name="'
+            + gbk
+            + b'"\r\nContent-Disposition: attachment; filename="'
+            + gbk
+            + b'"\r\n'
+        )
     else:
         part = f"Content-Type: {ctype}\r\nContent-Disposition: attachment; {params}\r\n".encode()
     body = base64.encodebytes(data).replace(b"\n", b"\r\n")

@@ -63,7 +63,13 @@ def imap_server() -> Iterator[ImapServer]:
 def imap(imap_server: ImapServer, sweep_env: str, monkeypatch: pytest.MonkeyPatch) -> ImapSettings:
     """A fresh mailbox of the submissions address, configured as the deployment's; contacts in the database."""
     user = imap_server.users.pop()
-    env = {"HOST": imap_server.host, "PORT": str(imap_server.port), "USER": user, "PASSWORD": "secret", "SSL": "false"}
+    env = {
+        "HOST": imap_server.host,
+        "PORT": str(imap_server.port),
+        "USER": user,
+        "PASSWORD": "secret",
+        "SSL": "false",
+    }
     for k, v in env.items():
         monkeypatch.setenv(f"REVIEW_CALENDAR_IMAP_{k}", v)
     monkeypatch.setenv("REVIEW_CALENDAR_SUBMISSIONS_ADDRESS", M.MAILBOX)
@@ -247,7 +253,9 @@ def test_several_attachments_for_several_obligations_in_one_message(
 ) -> None:
     contacts = M.filled(tmp_path, M.CONTACTS, M.CITY, name="联系人.xlsx")
     report = M.filled(tmp_path, M.HALF_YEAR, M.COUNTY, name="半年报.xlsx")
-    raw = M.message(M.CITY_ADDR, [("联系人名单.xlsx", contacts), ("县半年报.xlsx", report)], message_id="<two@sjz>")
+    raw = M.message(
+        M.CITY_ADDR, [("联系人名单.xlsx", contacts), ("县半年报.xlsx", report)], message_id="<two@sjz>"
+    )
     _append(imap, raw)
 
     fetch_mail()

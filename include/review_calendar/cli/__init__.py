@@ -49,7 +49,19 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="review-calendar", description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress")
     sub = parser.add_subparsers(dest="command", required=True)
-    for group in (programmes, database, intake, inbox, mail, findings, remind, record, enrol, decisions, escalate):
+    for group in (
+        programmes,
+        database,
+        intake,
+        inbox,
+        mail,
+        findings,
+        remind,
+        record,
+        enrol,
+        decisions,
+        escalate,
+    ):
         group.register(sub)
     return parser
 
