@@ -9,7 +9,7 @@ waiting in the mailbox's folder, oldest first:
    (same Message-ID) is recorded and moved, a message a crashed run left
    half-done is taken again;
 2. take it apart (:mod:`review_calendar.intake.mail_parts`); every kept
-   attachment is written under ``<home>/mail/<ledger id>/`` (quarantined ones
+   attachment is written under ``<home>/mailbox/<ledger id>/`` (quarantined ones
    under ``quarantine/mail/<ledger id>/`` with the message's metadata);
 3. place each attachment (:mod:`.mail_attribution`), then take the placed
    ones in with :func:`review_calendar.tasks.intake.ingest_files`, the inbox
@@ -138,7 +138,7 @@ def _take(
     from review_calendar.store.db import session_scope
     from review_calendar.tasks.mail_attribution import Place, load_context, place_sheet
 
-    folder = settings.home / "mail" / str(mail_id)
+    folder = settings.home / "mailbox" / str(mail_id)
     with session_scope(settings.db_url) as session:
         ctx = load_context(session, envelope)
     items: dict[int, dict[str, Any]] = {}
