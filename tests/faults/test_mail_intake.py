@@ -349,3 +349,23 @@ def test_a_crash_mid_message_neither_loses_nor_doubles(
         [row] = session.scalars(select(MailMessage)).all()
         assert row.status == "done" and len(session.scalars(select(MailItem)).all()) == 2
     assert _folder(imap, "INBOX") == 0 and _folder(imap, "Processed") == 1
+
+
+def test_an_operator_releases_a_held_attachment_received_at_its_arrival(
+    imap: ImapSettings, sweep_env: str, tmp_path: Path
+) -> None:
+    data = M.filled(tmp_path, M.HALF_YEAR, M.COUNTY, properties=False)
+    _append(imap, M.message("stranger@example.com", [("表.xlsx", data)], message_id="<s2@example.com>"))
+    fetch_mail()
+    [held] = held_list()
+    args = ["--programme", M.PROGRAMME.id, "--year", "2025", "--obligation", "half_year_report"]
+
+    assert main(["mail", "release", str(held["item_id"]), *args, "--region", M.COUNTY]) == 0
+
+    [sub] = _subs(sweep_env)
+    assert (sub.status, sub.region_code, aware(sub.received_at)) == ("accepted", M.COUNTY, M.at(ARRIVED))
+    [receipt] = _outbox(sweep_env, "receipt")
+    assert receipt.thread["in_reply_to"] == "<s2@example.com>"
+    assert "stranger@example.com" in {a["addr"] for a in receipt.cc_addrs}
+    assert held_list() == []  # released, still in the ledger
+    assert main(["mail", "release", str(held["item_id"]), *args, "--region", M.COUNTY]) == 2

@@ -37,6 +37,14 @@ def register(subparsers: Any) -> None:
     p = group.add_parser("held", help="list the attachments held for an operator or quarantined")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_held)
+    p = group.add_parser("release", help="take a held attachment in for an obligation and region")
+    p.add_argument("item", type=int, help="the attachment's number (mail held)")
+    p.add_argument("--programme", required=True)
+    p.add_argument("--year", type=int, required=True)
+    p.add_argument("--obligation", required=True)
+    p.add_argument("--period", default="Y")
+    p.add_argument("--region", required=True, help="the submitting region's 6-digit code")
+    p.set_defaults(func=cmd_release)
 
 
 def cmd_fetch(args: argparse.Namespace) -> int:
@@ -60,7 +68,9 @@ def cmd_fetch(args: argparse.Namespace) -> int:
     else:
         print_fetch(result)
     totals = result["totals"]
-    return EXIT_DOMAIN if any(totals.get(k) for k in ("held", "quarantined", "rejected")) else EXIT_OK
+    return (
+        EXIT_DOMAIN if any(totals.get(k) for k in ("held", "quarantined", "rejected", "failed")) else EXIT_OK
+    )
 
 
 def print_fetch(result: dict[str, Any]) -> None:
@@ -98,6 +108,28 @@ def cmd_held(args: argparse.Namespace) -> int:
         return EXIT_OK
     print(f"待人工核对或已隔离的附件：{len(rows)} 个")
     for r in rows:
-        print(f"  [{_STATUS.get(r['status'], r['status'])}] {r['name']}（{r['received_at']}，{r['sender']}，"
+        print(f"  {r['item_id']} [{_STATUS.get(r['status'], r['status'])}] {r['name']}（{r['received_at']}，{r['sender']}，"
               f"“{r['subject']}”）：{r['reason']}；保存于 {r['stored_path'] or '未保存'}")  # fmt: skip
     return EXIT_OK
+
+
+def cmd_release(args: argparse.Namespace) -> int:
+    """Take a held attachment in for the given obligation instance and region; print its outcome.
+
+    Returns:
+        0 when accepted, 1 otherwise.
+
+    Raises:
+        UsageError: Unknown programme, obligation or period, or no such held attachment (exit code 2).
+    """
+    from review_calendar.cli.common import UsageError, instance_named
+    from review_calendar.tasks.mail import release_held
+
+    _, instance = instance_named(args.programme, args.year, args.obligation, args.period)
+    try:
+        result = release_held(args.item, instance.key, args.region)
+    except LookupError as exc:
+        raise UsageError(str(exc)) from None
+    status = (result["outcome"] or {}).get("status", "")
+    print(f"{result['name']}：{_OUTCOME.get(status, status or '未接收')}（{instance.key}，{args.region}）")
+    return EXIT_OK if status == "accepted" else EXIT_DOMAIN

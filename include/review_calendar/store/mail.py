@@ -13,6 +13,7 @@ found again by its content, nothing is stored or answered twice.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +22,6 @@ from sqlalchemy import delete, select
 from review_calendar.store.models import MailItem, MailMessage, OutboxMessage
 
 if TYPE_CHECKING:
-    import datetime as dt
     from collections.abc import Iterable, Sequence
 
     from sqlalchemy.orm import Session
@@ -71,7 +71,7 @@ def claim_message(
         )
     row = MailMessage(
         mailbox=mailbox, uidvalidity=uidvalidity, uid=uid, message_id=message_id[:500],
-        sender=sender[:320], subject=subject, received_at=received_at,
+        sender=sender[:320], subject=subject, received_at=received_at.astimezone(dt.UTC),
         status="done" if earlier is not None else "taking",
         summary={"repeat_of": earlier.id} if earlier is not None else None,
     )  # fmt: skip

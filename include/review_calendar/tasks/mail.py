@@ -68,10 +68,17 @@ def fetch_mail(
     Returns:
         ``mailbox``, ``messages`` (one summary each) and ``totals``.
 
+    A message that cannot be taken in (an unexpected error) is logged, left in the
+    folder for the next run and reported as ``failed``; the messages behind it go on.
+
     Raises:
-        MailboxError: The mailbox cannot be reached (nothing was taken from it).
+        MailboxError: The mailbox cannot be reached (what was not taken waits in it).
+        DatabaseFault: The review database cannot be written.
     """
-    from review_calendar.intake.mailbox import SubmissionsMailbox
+    from sqlalchemy.exc import OperationalError
+
+    from review_calendar.intake.mailbox import MailboxError, SubmissionsMailbox
+    from review_calendar.store.faults import DatabaseFault
 
     settings = get_settings()
     imap = imap or settings.imap
@@ -84,7 +91,17 @@ def fetch_mail(
             if dry_run:
                 results.append(_look(fetched))
                 continue
-            result = take_message(settings, box.name, fetched, run_id=run_id)
+            try:
+                result = take_message(settings, box.name, fetched, run_id=run_id)
+            except (MailboxError, DatabaseFault, OperationalError):
+                raise  # the mailbox or the database is gone: the run fails, the message waits
+            except Exception as exc:  # one bad message never blocks the ones behind it
+                log.exception(
+                    "Mail intake: message UID %s not taken in; left in the folder for the next run", uid
+                )
+                results.append({"uid": uid, "action": "failed", "error": type(exc).__name__, "items": [],
+                                "received_at": fetched.received_at.isoformat(), "counts": {"failed": 1}})  # fmt: skip
+                continue
             box.move_to_processed(uid)
             results.append(result)
     totals: dict[str, int] = defaultdict(int)
@@ -406,6 +423,56 @@ def held_list(settings: Settings | None = None) -> list[dict[str, Any]]:
     settings = settings or get_settings()
     with session_scope(settings.db_url) as session:
         rows = held_items(session)
+    from review_calendar.store.receipts import aware
+
     for r in rows:
-        r["received_at"] = r["received_at"].isoformat() if r["received_at"] else None
+        moment = aware(r["received_at"])
+        r["received_at"] = moment.isoformat() if moment else None
     return rows
+
+
+def release_held(item_id: int, key: str, region_code: str, *, run_id: str = "") -> dict[str, Any]:
+    """An operator places a held attachment: taken in for ``key`` and ``region_code``, answered in its thread.
+
+    The receipt time stays the e-mail's arrival (INTERNALDATE); the 回执 or the rejection goes to
+    the region's contact and the sender, in the sender's thread, as for an attachment placed at once.
+
+    Returns:
+        The attachment's outcome (as in :func:`take_message`'s items).
+
+    Raises:
+        LookupError: No held attachment with this id.
+    """
+    from pathlib import Path
+
+    from review_calendar.intake.mail_parts import MailPart, message_ids
+    from review_calendar.store.db import session_scope
+    from review_calendar.store.mail import release_item
+    from review_calendar.store.models import MailItem, MailMessage
+    from review_calendar.store.receipts import aware
+
+    settings = get_settings()
+    with session_scope(settings.db_url) as session:
+        item = session.get(MailItem, item_id)
+        if item is None or item.status != "held":
+            raise LookupError(f"没有编号为 {item_id} 的待核对附件")
+        mail = session.get(MailMessage, item.mail_id)
+        assert mail is not None
+        moment, sender, message_id = aware(mail.received_at), mail.sender, mail.message_id
+        record = {"position": item.position, "name": item.name, "status": "taken", "outcome": None}
+        path = Path(item.stored_path)
+    assert moment is not None
+    part = MailPart(record["position"], record["name"], "sheet", size=path.stat().st_size)
+    thread = {"in_reply_to": message_id, "references": []} if message_ids(message_id) else None
+    items = {part.position: record}
+    _ingest(settings, key, [(path, part, region_code)], items, moment, run_id, thread, sender)
+    with session_scope(settings.db_url) as session:
+        release_item(
+            session, item_id, {**(record["outcome"] or {}), "instance_key": key, "region_code": region_code}
+        )
+    return {
+        "name": record["name"],
+        "instance_key": key,
+        "region_code": region_code,
+        "outcome": record["outcome"],
+    }
