@@ -94,7 +94,10 @@ def start_mailbox() -> Any:
         say("    未安装 Dovecot（scripts/install-dovecot.sh），本次演示不含邮件报送")
         return None
     server = ImapServer()
-    user, password = "tianbao@gxt.hebei.example.cn", "demo-mailbox"
+    import secrets
+
+    user = "tianbao@gxt.hebei.example.cn"
+    password = secrets.token_urlsafe(16)  # a throw-away mailbox: a fresh password each demo
     server.add_user(user, password)
     server.start()
     os.environ.update({

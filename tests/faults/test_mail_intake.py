@@ -338,6 +338,10 @@ def test_a_crash_mid_message_neither_loses_nor_doubles(
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=os.environ.copy(), timeout=300)
     assert done.returncode == -signal.SIGKILL
     assert _folder(imap, "INBOX") == 1
+    # The answers were queued in their files' transactions, already in the thread: no delivery
+    # between the crash and the re-run could send them outside it.
+    answers = [r for r in _outbox(sweep_env) if r.kind in ("receipt", "rejection")]
+    assert len(answers) == 2 and all(r.thread for r in answers)
 
     fetch_mail()  # the next run
 

@@ -2,10 +2,13 @@
 
 Intake queues the 回执 of each accepted file and the rejection notice of each
 rejected one in the file's own transaction, as for inbox files. For a file
-that came by e-mail, :func:`thread_answers` then puts those answers in the
-county's thread (``In-Reply-To`` / ``References`` of its message), copies the
-sender when the answer goes to another contact of the region, and attaches the
-template again to a rejection. What no receipt or rejection answers (an
+that came by e-mail, mail intake takes it in within
+:func:`~review_calendar.notify.outbox.answering`, so those answers are queued
+in the county's thread (``In-Reply-To`` / ``References`` of its message), the
+sender copied when the answer goes to another contact of the region, and the
+template attached again to a rejection, in that same transaction: no delivery
+can send them before. :func:`thread_answers` finds them afterwards (and threads
+one queued without, should there be any). What no receipt or rejection answers (an
 attachment held for an operator, quarantined, already received, a message
 without attachments) is told to the sender in one reply
 (:func:`queue_mail_reply`), in the same thread.

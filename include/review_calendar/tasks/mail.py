@@ -214,6 +214,8 @@ def _ingest(
 
     from review_calendar.intake.templates import template_for
     from review_calendar.notify.mail_answers import thread_answers
+    from review_calendar.notify.outbox import MailAnswer, answering
+    from review_calendar.notify.recipients import mailbox
     from review_calendar.store.db import session_scope
     from review_calendar.store.models import Submission
     from review_calendar.store.queries import instance_filter, record_instances
@@ -223,12 +225,20 @@ def _ingest(
 
     programme, instance = instance_of(key)
     record_instances(settings.db_url, programme, instance.cycle_year)
+    template = template_for(programme, instance, settings.home / "templates")
     paths = [p for p, _, _ in entries]
-    report = ingest_files(
-        settings.db_url, settings, programme, instance, paths, names=[_given_name(part) for _, part, _ in entries],
-        received_at=dict.fromkeys(paths, moment), hints={p: h for p, _, h in entries},
-        notify_on=moment.date(), run_id=run_id,
-    )  # fmt: skip
+    box = mailbox("", sender) if sender else None
+    answer = None
+    if (
+        thread is not None
+    ):  # the answers queued by intake go in the sender's thread, in the file's transaction
+        answer = MailAnswer(thread, (box,) if box else (), (str(template),) if template else ())
+    with answering(answer):
+        report = ingest_files(
+            settings.db_url, settings, programme, instance, paths, names=[_given_name(part) for _, part, _ in entries],
+            received_at=dict.fromkeys(paths, moment), hints={p: h for p, _, h in entries},
+            notify_on=moment.date(), run_id=run_id,
+        )  # fmt: skip
     duplicates = {o.file for o in report.duplicates}
     with session_scope(settings.db_url) as session:
         subs = [
@@ -262,7 +272,6 @@ def _ingest(
                 item["outcome"] = {"status": "document"}
         if thread is None:
             return {s.id for s in subs}
-        template = template_for(programme, instance, settings.home / "templates")
         return thread_answers(
             session, subs, received_at=moment, thread=thread, sender=sender,
             templates=dict.fromkeys((s.id for s in subs), template),
