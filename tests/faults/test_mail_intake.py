@@ -373,3 +373,14 @@ def test_an_operator_releases_a_held_attachment_received_at_its_arrival(
     assert "stranger@example.com" in {a["addr"] for a in receipt.cc_addrs}
     assert held_list() == []  # released, still in the ledger
     assert main(["mail", "release", str(held["item_id"]), *args, "--region", M.COUNTY]) == 2
+
+
+def test_an_unreachable_mailbox_is_one_line_and_takes_nothing(
+    imap: ImapSettings, sweep_env: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("REVIEW_CALENDAR_IMAP_PASSWORD", "wrong")
+
+    assert main(["mail", "fetch"]) == 1
+
+    err = capsys.readouterr().err
+    assert err.startswith("review-calendar: error: IMAP") and "wrong" not in err and err.count("\n") == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from typing import TYPE_CHECKING, Any
 
 from review_calendar.cli.common import EXIT_DOMAIN, EXIT_OK
@@ -56,13 +57,18 @@ def cmd_fetch(args: argparse.Namespace) -> int:
     Returns:
         0, or 1 when an attachment was held, quarantined or rejected.
     """
+    from review_calendar.intake.mailbox import MailboxError
     from review_calendar.settings import get_settings
     from review_calendar.store.db import upgrade
     from review_calendar.tasks.mail import fetch_mail
 
     if not args.dry_run:
         upgrade(get_settings().db_url)
-    result = fetch_mail(dry_run=args.dry_run, limit=args.limit)
+    try:
+        result = fetch_mail(dry_run=args.dry_run, limit=args.limit)
+    except MailboxError as exc:  # not configured, unreachable or refusing the login: one line
+        print(f"review-calendar: error: {exc}", file=sys.stderr)
+        return EXIT_DOMAIN
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=2, default=str))
     else:

@@ -78,6 +78,7 @@ class SubmissionsMailbox:
 
     def __enter__(self) -> SubmissionsMailbox:
         from imap_tools import MailBox, MailBoxUnencrypted
+        from imap_tools.errors import ImapToolsError
 
         s = self.settings
         try:
@@ -87,7 +88,7 @@ class SubmissionsMailbox:
                 else MailBoxUnencrypted(s.host, s.port, timeout=s.timeout)
             )
             box.login(s.user, s.password, initial_folder=None)
-        except (OSError, imaplib.IMAP4.error) as exc:
+        except (OSError, imaplib.IMAP4.error, ImapToolsError) as exc:
             raise MailboxError(f"IMAP 服务器无法连接或登录失败：{type(exc).__name__}") from exc
         self.box = box
         try:
