@@ -69,6 +69,7 @@ def main() -> int:
 
     from review_calendar_demo.local_smtp import LocalSmtpServer
 
+    imap = start_mailbox()
     # Operator alerts (a failed task) go to this demo address, beside the county e-mails.
     os.environ.setdefault("REVIEW_CALENDAR_OPERATORS", "operators@gxt.hebei.example.cn")
     with LocalSmtpServer(maildir=settings.home / "mail") as mail:
@@ -77,8 +78,38 @@ def main() -> int:
             "extra": {"disable_ssl": True, "disable_tls": True, "from_email": "review-calendar@gxt.hebei.example.cn",
                       "timeout": 10, "retry_limit": 1},
         })  # fmt: skip
-        code = run_demo_year(settings, year, mail)
+        try:
+            code = run_demo_year(settings, year, mail)
+        finally:
+            if imap is not None:
+                imap.stop()
     return code
+
+
+def start_mailbox() -> Any:
+    """The submissions mailbox some counties answer to: a local Dovecot (scripts/install-dovecot.sh), if installed."""
+    from review_calendar_demo.local_imap import ImapServer
+
+    if not ImapServer.available():
+        say("    未安装 Dovecot（scripts/install-dovecot.sh），本次演示不含邮件报送")
+        return None
+    server = ImapServer()
+    import secrets
+
+    user = "tianbao@gxt.hebei.example.cn"
+    password = secrets.token_urlsafe(16)  # a throw-away mailbox: a fresh password each demo
+    server.add_user(user, password)
+    server.start()
+    os.environ.update({
+        "REVIEW_CALENDAR_SUBMISSIONS_ADDRESS": user, "REVIEW_CALENDAR_IMAP_HOST": server.host,
+        "REVIEW_CALENDAR_IMAP_PORT": str(server.port), "REVIEW_CALENDAR_IMAP_USER": user,
+        "REVIEW_CALENDAR_IMAP_PASSWORD": password, "REVIEW_CALENDAR_IMAP_SSL": "false",
+        "AIRFLOW_CONN_REVIEW_CALENDAR_IMAP": json.dumps({
+            "conn_type": "imap", "host": server.host, "port": server.port, "login": user,
+            "password": password, "extra": {"use_ssl": False},
+        }),
+    })  # fmt: skip
+    return server
 
 
 def run_demo_year(settings: Settings, year: int, mail: LocalSmtpServer) -> int:
@@ -216,6 +247,7 @@ def say_mail(settings: Settings, mail: LocalSmtpServer) -> None:
     say(
         f"    邮件：发件箱 {sum(kinds.values())} 封（{dict(kinds)}），SMTP 服务器收到 {len(messages)} 封，已发送 {sent} 封"
     )
+    say_mailbox(settings, messages)
     alerts = [m for m in messages if str(m["Subject"]).startswith("[审查日历] 任务失败")]
     say(f"    运维告警：{len(alerts)} 封" + (f"（{alerts[0]['Subject']}）" if alerts else ""))
     for kind in (
@@ -235,6 +267,23 @@ def say_mail(settings: Settings, mail: LocalSmtpServer) -> None:
             say(f"    {title}正文（节选，{examples[kind].region_code}）：")
             for line in [x for x in examples[kind].body.splitlines() if x.strip()][:12]:
                 say(f"      | {line}")
+
+
+def say_mailbox(settings: Settings, messages: list[Any]) -> None:
+    """The counties that answered by e-mail and the receipts that went back in their threads."""
+    from sqlalchemy import func, select
+
+    from review_calendar.store.db import session_scope
+    from review_calendar.store.models import MailMessage
+
+    with session_scope(settings.db_url) as s:
+        taken = s.scalar(select(func.count()).select_from(MailMessage)) or 0
+    if not taken:
+        return
+    threaded = [m for m in messages if m["In-Reply-To"] and "已受理" in str(m["Subject"])]
+    say(f"    邮件报送：报送邮箱收到 {taken} 封县级报送邮件，受理回执 {len(threaded)} 封在原邮件会话中回复")
+    for m in threaded[:3]:
+        say(f"      回执：{m['Subject']}（回复 {m['In-Reply-To']}）")
 
 
 def say_where(settings: Settings, year: int) -> None:

@@ -6,6 +6,8 @@ source "$(dirname "$0")/env.sh"
 cd "$ROOT"
 # Headless Chromium (Debian packages) for the reviewers' UI test; skipped when present.
 "$ROOT/scripts/install-browser.sh" || echo "warning: Chromium not installed; the browser test will say why"
+# Dovecot (Debian package) for the mail-intake tests' real IMAP server; skipped when present.
+"$ROOT/scripts/install-dovecot.sh" || echo "warning: Dovecot not installed; the mail-intake tests will say why"
 echo "==> ruff"
 ruff check .
 ruff format --check --quiet include dags plugins tests scripts || { echo "run: .venv/bin/ruff format"; exit 1; }

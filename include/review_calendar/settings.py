@@ -30,6 +30,15 @@ The variables:
 ``REVIEW_CALENDAR_SIMULATED_YEAR``     true only in a simulated year (the demo): files are received at the sweep's moment
 ``REVIEW_CALENDAR_UI_LANGUAGE``        Airflow UI language of users who have not picked one (default ``zh-CN``;
                                        ``browser``: the browser's language, Airflow's own choice)
+``REVIEW_CALENDAR_SUBMISSIONS_ADDRESS`` the submissions mailbox: Reply-To of notices and reminders
+``REVIEW_CALENDAR_IMAP_CONN_ID``       Airflow IMAP connection of the mail-intake task
+``REVIEW_CALENDAR_IMAP_HOST``          IMAP server of the command line's ``mail fetch`` (empty: none)
+``REVIEW_CALENDAR_IMAP_PORT``          its port (default 993 with SSL, else 143)
+``REVIEW_CALENDAR_IMAP_USER``          its login
+``REVIEW_CALENDAR_IMAP_PASSWORD``      its password
+``REVIEW_CALENDAR_IMAP_SSL``           connect with implicit TLS (true/false, default true)
+``REVIEW_CALENDAR_IMAP_FOLDER``        folder read for new messages (default ``INBOX``)
+``REVIEW_CALENDAR_IMAP_PROCESSED``     folder processed messages are moved to (default ``Processed``)
 =====================================  ==============================================================
 
 The Airflow tasks send through the SMTP connection (``REVIEW_CALENDAR_SMTP_CONN_ID``);
@@ -83,6 +92,31 @@ class SmtpSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class ImapSettings:
+    """Where and how the submissions mailbox is read (the Airflow task takes them from its connection).
+
+    Attributes:
+        host: Server name or address (empty: no mailbox configured).
+        port: Port (993 with implicit TLS, else 143).
+        user: Login.
+        password: Password (never shown in ``repr``).
+        ssl: Connect with implicit TLS.
+        folder: Folder read for new messages.
+        processed: Folder processed messages are moved to (never deleted).
+        timeout: Socket timeout in seconds.
+    """
+
+    host: str = ""
+    port: int = 993
+    user: str = ""
+    password: str = field(default="", repr=False)
+    ssl: bool = True
+    folder: str = "INBOX"
+    processed: str = "Processed"
+    timeout: float = 60.0
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """The deployment settings of the review calendar.
 
@@ -104,6 +138,9 @@ class Settings:
             leaves a file that arrived after that moment for the next live sweep.
         ui_language: Language tag of Airflow's UI for users who have not picked one in its
             language menu (None: left to the browser's language).
+        submissions_address: The submissions mailbox (Reply-To of notices and reminders; None: none).
+        imap: The command line's IMAP server (the Airflow task uses ``imap_conn_id``).
+        imap_conn_id: Airflow IMAP connection of the mail-intake task.
     """
 
     home: Path
@@ -119,6 +156,9 @@ class Settings:
     passwords_file: Path | None = None
     simulated_year: bool = False
     ui_language: str | None = "zh-CN"
+    submissions_address: str | None = None
+    imap: ImapSettings = ImapSettings()
+    imap_conn_id: str = "review_calendar_imap"
 
     @property
     def inbox_dir(self) -> Path:
@@ -173,6 +213,23 @@ def get_settings(env: Mapping[str, str] | None = None) -> Settings:
         passwords_file=Path(p) if (p := _text(env, "REVIEW_CALENDAR_PASSWORDS_FILE")) else None,
         simulated_year=_text(env, "REVIEW_CALENDAR_SIMULATED_YEAR").lower() in _TRUE,
         ui_language=_ui_language(env),
+        submissions_address=_text(env, "REVIEW_CALENDAR_SUBMISSIONS_ADDRESS") or None,
+        imap=_imap(env),
+        imap_conn_id=_text(env, "REVIEW_CALENDAR_IMAP_CONN_ID") or "review_calendar_imap",
+    )
+
+
+def _imap(env: Mapping[str, str]) -> ImapSettings:
+    """The ``REVIEW_CALENDAR_IMAP_HOST`` group; the port defaults to 993 with SSL, else 143."""
+    use_ssl = (_text(env, "REVIEW_CALENDAR_IMAP_SSL") or "true").lower() in _TRUE
+    return ImapSettings(
+        host=_text(env, "REVIEW_CALENDAR_IMAP_HOST"),
+        port=int(_number(env, "REVIEW_CALENDAR_IMAP_PORT", 993 if use_ssl else 143, whole=True)),
+        user=_text(env, "REVIEW_CALENDAR_IMAP_USER"),
+        password=env.get("REVIEW_CALENDAR_IMAP_PASSWORD") or "",
+        ssl=use_ssl,
+        folder=_text(env, "REVIEW_CALENDAR_IMAP_FOLDER") or "INBOX",
+        processed=_text(env, "REVIEW_CALENDAR_IMAP_PROCESSED") or "Processed",
     )
 
 

@@ -128,6 +128,7 @@ def _arrive(
     placed: list[Placed],
     run: DagRunner | None = None,
     calendar: WorkingCalendar | None = None,
+    mailed: list[Placed] | None = None,
 ) -> int:
     """The placed files reach the inbox on their days; a sweep at each day's arrival time takes them in.
 
@@ -137,7 +138,9 @@ def _arrive(
     ``run``, the reminders DAG runs on its days in between, and a day a broken file
     arrives runs the ``inbox_sweep`` DAG, so its rejection notice goes out in the
     same run, as the 10-minute sweep would; other days sweep in process (not every
-    10 minutes of a simulated year, only at the moments something arrives).
+    10 minutes of a simulated year, only at the moments something arrives). The
+    ``mailed`` files are e-mailed by their counties instead (:mod:`.by_mail`) and
+    the ``mail_intake`` DAG takes them in and answers in the thread.
 
     Returns:
         The number of sweeps run.
@@ -166,20 +169,25 @@ def _arrive(
     from review_calendar.settings import simulated_year
 
     reminders = _reminder_days(calendar, instance) if run is not None and calendar is not None else {}
+    mailed_paths = {p.path for p in mailed or ()} if run is not None else set()
     with simulated_year():
-        _sweep_days(instance, by_day, reminders, roles, run)
+        _sweep_days(settings, instance, placed, by_day, reminders, roles, run, mailed_paths)
     shutil.rmtree(held, ignore_errors=True)
     return len(by_day)
 
 
 def _sweep_days(
+    settings: Any,
     instance: ObligationInstance,
+    placed: list[Placed],
     by_day: dict[dt.date, list[tuple[Path, Path]]],
     reminders: dict[dt.date, str],
     roles: dict[dt.date, set[str]],
     run: DagRunner | None,
+    by_mail: set[Path],
 ) -> None:
-    """Each day, its files put back in the inbox and swept at their arrival; the reminders on their days."""
+    """Each day, its files put back in the inbox and swept at their arrival (or e-mailed by
+    their counties and taken in by the ``mail_intake`` DAG); the reminders on their days."""
     import shutil
 
     from review_calendar.domain.calendar import TZ
@@ -191,12 +199,23 @@ def _sweep_days(
                 path.parent.mkdir(parents=True, exist_ok=True)
                 shutil.move(target, path)
             moment = dt.datetime.combine(day, ARRIVAL, tzinfo=TZ)
+            sent = [p for p in placed if p.path in by_mail and p.received_on == day]
+            sent = [p for p in sent if _mail(settings, instance, p, moment)]
             if run is not None and roles.get(day, set()) & {"broken", "rejected"}:
                 sweep_at(moment, instance.programme_id, run)
             else:
                 ingest_inbox(instance.key, moment.isoformat(), run_id=f"demo-sweep-{moment:%Y%m%dT%H%M}")
+            if sent and run is not None:
+                run("mail_intake", f"邮件报送 {len(sent)} 封 {moment:%m-%d %H:%M}")
         if day in reminders:  # the reminders run sweeps first, then sends
             run("reminders", f"{reminders[day]} {day}", as_of=day.isoformat())
+
+
+def _mail(settings: Any, instance: ObligationInstance, p: Placed, moment: dt.datetime) -> bool:
+    from review_calendar.domain.programmes import load_programme
+    from review_calendar_demo import by_mail
+
+    return by_mail.send(settings, load_programme(instance.programme_id), instance, p, moment)
 
 
 def sweep_at(moment: dt.datetime, programme_id: str, run: DagRunner | None = None) -> Any:
@@ -321,8 +340,15 @@ def _run_year(
         mismatched = None
         if obligation.dataset == "development_plan":
             mismatched = mismatch_plan_totals(placed, settings, programme, instance)
-        sweeps = _arrive(settings, instance, placed, run, calendar)
+        from review_calendar_demo import by_mail
+
+        mailed = by_mail.choose(settings, programme, instance, placed)
+        sweeps = _arrive(settings, instance, placed, run, calendar, mailed)
         say(f"    收件箱按到达时间扫描 {sweeps} 次（扫描时间即收到时间）")
+        if mailed:
+            say(
+                f"    其中 {len(mailed)} 个县以邮件报送（回复催报邮件），邮件报送接收后在原会话中回复受理回执"
+            )
         as_of = calendar.add_working_days(due, 5)
         state = run(
             f"review_cycle__{programme.id}__{instance.obligation_id}",

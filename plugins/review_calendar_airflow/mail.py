@@ -100,3 +100,42 @@ def _alert_operators(hook: Any, given_up: list[dict[str, Any]]) -> None:
         )
     except Exception:
         log.exception("Could not e-mail the operators about refused recipients")
+
+
+def imap_settings(conn_id: str | None = None) -> Any:
+    """The submissions mailbox from the Airflow connection of the imap provider's type.
+
+    Host, port, login and password are the connection's; the extra ``use_ssl``
+    (the provider's own, default true) chooses implicit TLS; the extras
+    ``folder`` and ``processed_folder`` override the folders of the deployment
+    settings (``INBOX``, ``Processed``).
+
+    Args:
+        conn_id: The connection (default ``Settings.imap_conn_id``, ``review_calendar_imap``).
+
+    Returns:
+        :class:`review_calendar.settings.ImapSettings`, or None when the connection does not exist.
+    """
+    from dataclasses import replace
+
+    from airflow.sdk import BaseHook
+
+    from review_calendar.settings import get_settings
+
+    settings = get_settings()
+    try:
+        conn = BaseHook.get_connection(conn_id or settings.imap_conn_id)
+    except Exception:  # AirflowNotFoundException: no mailbox configured
+        return None
+    extra = conn.extra_dejson
+    use_ssl = str(extra.get("use_ssl", True)).lower() in ("1", "true", "yes", "on")
+    return replace(
+        settings.imap,
+        host=conn.host or "",
+        port=int(conn.port or (993 if use_ssl else 143)),
+        user=conn.login or "",
+        password=conn.password or "",
+        ssl=use_ssl,
+        folder=extra.get("folder") or settings.imap.folder,
+        processed=extra.get("processed_folder") or settings.imap.processed,
+    )

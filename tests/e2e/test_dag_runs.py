@@ -88,7 +88,8 @@ def test_every_dag_ran_and_only_the_planned_gate_stop_failed(year: Year) -> None
     ran = {r[0] for r in year.log.log.runs}
     failed = [(r[0], r[1]) for r in year.log.log.failed()]
 
-    assert ran == set(year.log.dagbag.dags)
+    # mail_intake runs only with a submissions mailbox (the demo's Dovecot): test_mail_intake_dag.py runs it.
+    assert ran == set(year.log.dagbag.dags) - {"mail_intake"}
     assert failed == [("review_cycle__hebei_smart_cluster__development_plan", "截止后汇总 2025-07-07")]
 
 

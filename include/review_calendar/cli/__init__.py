@@ -2,7 +2,7 @@
 
 One module per group of sub-commands, each with a ``register(subparsers)``:
 :mod:`.programmes` (``deadlines``, ``programmes check``), :mod:`.database`
-(``db upgrade``, ``regions load``), :mod:`.intake` (``ingest``, ``template``), :mod:`.inbox` (``inbox sweep``),
+(``db upgrade``, ``regions load``), :mod:`.intake` (``ingest``, ``template``), :mod:`.inbox` (``inbox sweep``), :mod:`.mail` (``mail fetch``, ``mail held``),
 :mod:`.findings` (``findings add``), :mod:`.remind` (``remind``), :mod:`.escalate` (``escalate``),
 :mod:`.record` (``record visit|meeting|miit-decision|recognition|re-review``) and
 :mod:`.enrol` (``enrol``: a recognition decided outside); what they
@@ -28,6 +28,7 @@ from review_calendar.cli import (
     findings,
     inbox,
     intake,
+    mail,
     programmes,
     record,
     remind,
@@ -48,7 +49,19 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="review-calendar", description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress")
     sub = parser.add_subparsers(dest="command", required=True)
-    for group in (programmes, database, intake, inbox, findings, remind, record, enrol, decisions, escalate):
+    for group in (
+        programmes,
+        database,
+        intake,
+        inbox,
+        mail,
+        findings,
+        remind,
+        record,
+        enrol,
+        decisions,
+        escalate,
+    ):
         group.register(sub)
     return parser
 

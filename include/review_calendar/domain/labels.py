@@ -153,6 +153,7 @@ MESSAGE_KINDS: dict[str, str] = {
     "extension": "延期申请答复",
     "inbox_alert": "收件箱未归位文件提醒",
     "receipt": "受理回执",
+    "mail_reply": "邮件报送答复",
 }
 
 

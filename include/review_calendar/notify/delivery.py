@@ -181,6 +181,7 @@ def deliver(
     programme_id: str | None = None,
     fast_commit: bool = True,
     lease: dt.timedelta = LEASE,
+    reply_to: str | None = None,
 ) -> DeliveryReport:
     """Send every queued or failed message, oldest first, each in its own transaction.
 
@@ -208,6 +209,8 @@ def deliver(
         programme_id: Only this programme's messages (None: all).
         fast_commit: Do not wait for the disk flush of each "sent" mark (see above).
         lease: How long a claim reserves a message (:data:`LEASE`).
+        reply_to: Reply-To of notices and reminders (default: the submissions mailbox,
+            ``REVIEW_CALENDAR_SUBMISSIONS_ADDRESS``; none when it is not set).
 
     Returns:
         Counts; ``server_unreachable`` when the batch stopped on a connection
@@ -216,7 +219,10 @@ def deliver(
     Raises:
         InvalidAddress: ``sender`` is not a plain addr-spec.
     """
+    from review_calendar.settings import get_settings
+
     batch = _Batch(send, _Senders(sender, sender_name), _Pace(rate_per_second), DeliveryReport(), lease)
+    batch.reply_to = reply_to if reply_to is not None else get_settings().submissions_address
     started = time.monotonic()
     with get_engine(url).connect() as conn:
         pending = _pending_rows(conn, programme_id, limit)
@@ -336,6 +342,7 @@ class _Batch:
     lease: dt.timedelta = LEASE
     owner: str = field(default_factory=lease_owner)
     setup: str = ""
+    reply_to: str | None = None
 
     def _write(self, conn: Connection, stmt: Any) -> Any:
         """Run one statement in its own short transaction, committed at once."""
@@ -379,7 +386,7 @@ class _Batch:
             return True
         self.report.attempted += 1
         try:
-            msg = build_message(row, self.senders(row.programme_id))
+            msg = build_message(row, self.senders(row.programme_id), self.reply_to)
         except MessageError as exc:
             return self._fail(conn, row, mask_text(str(exc)))
         envelope = refusals.to_try(row.recipients, msg.envelope_to)

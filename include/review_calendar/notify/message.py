@@ -27,7 +27,7 @@ from typing import Any
 from review_calendar.domain.calendar import TZ
 from review_calendar.intake.normalize import decode_encoded_words
 from review_calendar.notify.outbox import message_id
-from review_calendar.notify.recipients import InvalidAddress, Mailbox
+from review_calendar.notify.recipients import InvalidAddress, Mailbox, mailbox
 from review_calendar.notify.render import one_line
 
 #: ``email.policy.SMTP`` (CRLF, 78-column folding, RFC 2047) that keeps the headers
@@ -54,12 +54,23 @@ class OutgoingMessage(EmailMessage):
     envelope_to: tuple[str, ...] = ()
 
 
-def build_message(row: Any, sender: Mailbox) -> OutgoingMessage:
+#: Kinds of messages that carry the submissions mailbox as Reply-To (those a county answers with a file).
+REPLY_TO_KINDS = frozenset(
+    {"notice", "reminder", "rejection", "receipt", "returned", "extension", "deadline_moved", "mail_reply"}
+)
+
+
+def build_message(row: Any, sender: Mailbox, reply_to: str | None = None) -> OutgoingMessage:
     """The e-mail of an outbox row, ready for ``smtplib``.
+
+    An answer to a submission e-mail (``row.thread``) carries ``In-Reply-To`` and
+    ``References``, so it shows in the county's thread.
 
     Args:
         row: An ``outbox`` row (ORM object or Core row with the same columns).
         sender: The From mailbox.
+        reply_to: The submissions mailbox, set as Reply-To of the kinds a county
+            answers with a file (:data:`REPLY_TO_KINDS`); None: no Reply-To.
 
     Returns:
         The message.
@@ -86,10 +97,32 @@ def build_message(row: Any, sender: Mailbox) -> OutgoingMessage:
     msg.set_raw("Date", format_datetime(dt.datetime.now(TZ)))
     msg.set_raw("Message-ID", message_id(row.natural_key, sender.addr.rpartition("@")[2]))
     msg.set_raw("Auto-Submitted", "auto-generated")  # RFC 3834: no auto-replies to reminders
+    if reply_to and row.kind in REPLY_TO_KINDS:
+        box = mailbox("", reply_to)
+        if box is None:
+            raise MessageError("the submissions mailbox (Reply-To) is not a plain addr-spec")
+        msg.set_raw("Reply-To", _address_header("Reply-To", (box,)))
+    thread = getattr(row, "thread", None) or {}
+    if thread.get("in_reply_to"):
+        msg.set_raw("In-Reply-To", _message_ids(thread["in_reply_to"]))
+        refs = [*thread.get("references", ()), thread["in_reply_to"]]
+        msg.set_raw("References", _message_ids(" ".join(dict.fromkeys(refs))))
     msg.set_content(row.body, charset="utf-8", cte="base64")
     for path in row.attachments or ():
         _attach(msg, Path(path))
     return msg
+
+
+def _message_ids(text: str) -> str:
+    """Message-IDs (``<…>``) for In-Reply-To / References, folded; anything else in ``text`` dropped.
+
+    Raises:
+        MessageError: No Message-ID in ``text``.
+    """
+    ids = [i for i in re.findall(r"<[!-;=?-~]{1,250}>", text) if "\r" not in i and "\n" not in i][-20:]
+    if not ids:
+        raise MessageError("the thread of an answer has no Message-ID")
+    return "\r\n ".join(ids)
 
 
 def _attach(msg: EmailMessage, file: Path) -> None:

@@ -17,7 +17,10 @@ No address or phone number is ever logged.
 from __future__ import annotations
 
 import hashlib
-from typing import TYPE_CHECKING
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
@@ -29,7 +32,7 @@ from review_calendar.store.models import OutboxMessage
 
 if TYPE_CHECKING:
     import datetime as dt
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Iterable, Iterator, Sequence
     from pathlib import Path
 
     from sqlalchemy.orm import Session
@@ -40,6 +43,35 @@ KINDS = tuple(MESSAGE_KINDS)
 #: retried for its refused recipients only, see :mod:`.refusals`).
 PENDING = ("queued", "failed", "partial")
 NATURAL_KEY_MAX = 400  # length of outbox.natural_key
+
+
+@dataclass(frozen=True)
+class MailAnswer:
+    """The e-mail the files being taken in came with: their 回执 and rejections answer it.
+
+    Attributes:
+        thread: ``in_reply_to`` (its Message-ID) and ``references``.
+        cc: The sender, copied when the answer goes to another contact of the region.
+        rejection_attachments: Attached to a rejection besides its own (the template, again).
+    """
+
+    thread: dict[str, Any]
+    cc: tuple[Mailbox, ...] = ()
+    rejection_attachments: tuple[str, ...] = ()
+
+
+#: Set by mail intake while it takes a message's files in (:func:`answering`).
+_ANSWERING: ContextVar[MailAnswer | None] = ContextVar("answering", default=None)
+
+
+@contextmanager
+def answering(answer: MailAnswer | None) -> Iterator[None]:
+    """Within the block, a 回执 or rejection queued goes in ``answer``'s thread (in its own transaction)."""
+    token = _ANSWERING.set(answer)
+    try:
+        yield
+    finally:
+        _ANSWERING.reset(token)
 
 
 def natural_key(kind: str, instance_key: str, region_code: str | None, stage: str, to: Iterable[str]) -> str:
@@ -103,6 +135,7 @@ def queue(
     body: str,
     attachments: Sequence[str | Path] = (),
     created_on: dt.date,
+    thread: dict[str, Any] | None = None,
 ) -> bool:
     """Queue one e-mail unless a message with the same natural key exists.
 
@@ -119,6 +152,7 @@ def queue(
         body: Plain-text body.
         attachments: Paths of files to attach when sending.
         created_on: The planning day (``as_of``), never the wall clock.
+        thread: The e-mail it answers (``in_reply_to``, ``references``): sent in its thread.
 
     Returns:
         True when queued, False when the natural key was already in the outbox.
@@ -132,6 +166,13 @@ def queue(
     to_boxes, cc_boxes = _boxes(to), _boxes(cc)
     if not to_boxes:
         raise ValueError("an e-mail needs at least one To recipient")
+    answer = _ANSWERING.get()
+    if answer is not None and thread is None and kind in ("receipt", "rejection"):
+        thread = answer.thread
+        known = {m.addr for m in [*to_boxes, *cc_boxes]}
+        cc_boxes += [m for m in answer.cc if m.addr not in known]
+        if kind == "rejection":
+            attachments = [*attachments, *answer.rejection_attachments]
     row = {
         "natural_key": natural_key(kind, instance_key, region_code, stage, [m.addr for m in to_boxes]),
         "kind": kind,
@@ -148,6 +189,7 @@ def queue(
         "attempts": 0,
         "last_error": "",
         "created_on": created_on,
+        "thread": thread,
     }
     return insert_ignore(session, OutboxMessage, [row], ["natural_key"]) == 1
 

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from review_calendar.domain.labels import DECISION_KINDS, LEVELS, OUTCOMES, due_label, label, period_label
+from review_calendar.settings import get_settings
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -176,6 +177,8 @@ def _common(programme: Programme, instance: ObligationInstance, as_of: dt.date) 
         "route": " → ".join(
             label(LEVELS, x) for x in (instance.submitter, instance.via, instance.recipient) if x
         ),
+        # A submissions mailbox is configured: notices and reminders say to reply with the file.
+        "reply_by_mail": bool(get_settings().submissions_address),
     }
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -321,6 +322,8 @@ class OutboxMessage(Base):
     # The sending lease: who claimed the message and until when (notify.delivery).
     lease_owner: Mapped[str | None] = mapped_column(String(64), nullable=True)
     lease_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # An answer to a submission e-mail: ``{"in_reply_to": "<…>", "references": ["<…>", …]}`` (None: none).
+    thread: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
 
 class Evaluation(Base):
@@ -466,3 +469,45 @@ class DueChange(Base):
     comment: Mapped[str] = mapped_column(Text, default="")
     decided_by: Mapped[str] = mapped_column(String(128), default="")
     decided_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class MailMessage(Base):
+    """A message of the submissions mailbox, taken in once: by its UIDVALIDITY and UID, and its Message-ID.
+
+    ``status``: ``taking`` (claimed, its attachments being taken in; a crash leaves it so and the
+    next run takes it again, duplicates recognised by content) or ``done`` (answered; what is
+    left is moving it to the processed folder).
+    """
+
+    __tablename__ = "mail_messages"
+    __table_args__ = (UniqueConstraint("mailbox", "uidvalidity", "uid"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    mailbox: Mapped[str] = mapped_column(String(200))
+    uidvalidity: Mapped[int] = mapped_column(BigInteger)
+    uid: Mapped[int] = mapped_column(BigInteger)
+    message_id: Mapped[str] = mapped_column(String(500), index=True, default="")
+    sender: Mapped[str] = mapped_column(String(320), default="")
+    subject: Mapped[str] = mapped_column(Text, default="")
+    received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(16), default="taking")  # taking, done
+    summary: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class MailItem(Base):
+    """One attachment of a submission e-mail: taken in, held for an operator, quarantined or skipped."""
+
+    __tablename__ = "mail_items"
+    __table_args__ = (UniqueConstraint("mail_id", "position"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    mail_id: Mapped[int] = mapped_column(ForeignKey("mail_messages.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64), default="")
+    size_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    stored_path: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16))  # taken, held, quarantined, skipped, released
+    reason: Mapped[str] = mapped_column(Text, default="")
+    instance_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    region_code: Mapped[str | None] = mapped_column(String(6), nullable=True)
+    outcome: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
