@@ -175,7 +175,7 @@ def fill_demo_states(db_url: str, reports_dir: Path) -> None:
     ]  # fmt: skip
     with session_scope(db_url) as session:
         upsert(session, Submission, submissions,
-               ["programme_id", "cycle_year", "obligation_id", "period", "content_hash"])  # fmt: skip
+               ["programme_id", "cycle_year", "obligation_id", "period", "region_code", "content_hash"])  # fmt: skip
         upsert(
             session,
             GateRun,
