@@ -73,6 +73,8 @@ def stack(request: pytest.FixtureRequest) -> Iterator[Stack]:
             "REVIEW_CALENDAR_HOME": str(review_home),
             "REVIEW_CALENDAR_DB_URL": review_url,
             "REVIEW_CALENDAR_OPERATORS": OPERATORS,
+            # The stack runs the 2025 cycles with files written today: a simulated year, like the demo's.
+            "REVIEW_CALENDAR_SIMULATED_YEAR": "true",
             "AIRFLOW_CONN_SMTP_DEFAULT": json.dumps({
                 "conn_type": "smtp", "host": "127.0.0.1", "port": smtp.port,
                 "extra": {"disable_ssl": True, "disable_tls": True, "timeout": 10, "from_email": "review-calendar@localhost"},
