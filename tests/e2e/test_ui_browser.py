@@ -487,6 +487,21 @@ class WebDriver:
     def click(self, element: str) -> None:
         self._call("POST", f"/element/{element}/click")
 
+    def click_first(self, find: Callable[[], list[str]], timeout: float, what: str) -> None:
+        """Click the first element ``find`` returns, finding it again while the page re-renders it.
+
+        React lists re-render after their data loads; an element found before that is "stale".
+        """
+
+        def found_and_clicked() -> bool:
+            elements = find()
+            if not elements:
+                return False
+            self.click(elements[0])
+            return True
+
+        wait_for(found_and_clicked, timeout, what)
+
     def text(self, element: str) -> str:
         return self._call("GET", f"/element/{element}/text")
 
@@ -604,7 +619,7 @@ def test_airflow_ui_is_chinese_by_default_and_keeps_the_users_choice(
         fresh.click(fresh.find("input[type=submit], button[type=submit]"))
 
         # Act: Airflow's home page, as the api-server serves it to a user who never picked a language.
-        nav = wait_for(lambda: _airflow_nav(fresh, "首页"), 60, "Airflow's navigation in Chinese")
+        nav = wait_for(lambda: _airflow_nav(fresh, AIRFLOW_NAV_ZH), 60, "Airflow's navigation in Chinese")
 
         # Assert: the navigation in zh-CN although the browser asks for English.
         assert fresh.execute("return navigator.language").startswith("en")
@@ -614,8 +629,8 @@ def test_airflow_ui_is_chinese_by_default_and_keeps_the_users_choice(
         fresh.save_screenshot(OUTPUT / "airflow-zh.png")
 
         # Act: the user picks English in the UI's language menu (用户 › 选择语言), then reloads.
-        fresh.click(wait_for(lambda: fresh.find_all(USER_MENU), 30, "the user menu")[0])
-        fresh.click(wait_for(lambda: fresh.find_all(PICK_LANGUAGE), 30, "选择语言")[0])
+        fresh.click_first(lambda: fresh.find_all(USER_MENU), 30, "the user menu")
+        fresh.click_first(lambda: fresh.find_all(PICK_LANGUAGE), 30, "选择语言")
         choose = wait_for(lambda: fresh.find_all("[role=dialog] input"), 30, "the language dialog")[0]
         fresh.type(choose, "English\ue007")
         wait_for(lambda: fresh.execute(f"return window.localStorage.getItem('{LANGUAGE_KEY}')") == "en",
@@ -623,7 +638,7 @@ def test_airflow_ui_is_chinese_by_default_and_keeps_the_users_choice(
         fresh.get(f"{server.url}/")
 
         # Assert: the choice sticks; the page did not put zh-CN back.
-        nav = wait_for(lambda: _airflow_nav(fresh, "Home"), 60, "Airflow's navigation in English")
+        nav = wait_for(lambda: _airflow_nav(fresh, AIRFLOW_NAV_EN), 60, "Airflow's navigation in English")
         assert all(label in nav for label in AIRFLOW_NAV_EN) and "首页" not in nav, nav
         assert fresh.execute(f"return window.localStorage.getItem('{LANGUAGE_KEY}')") == "en"
         fresh.save_screenshot(OUTPUT / "airflow-en.png")
@@ -651,10 +666,14 @@ def test_only_the_ui_page_carries_the_language_script(server: Server) -> None:
     assert b"i18nextLng" not in login.body
 
 
-def _airflow_nav(browser: WebDriver, label: str) -> list[str]:
-    """The lines of Airflow's page once its navigation shows ``label`` ([] until then)."""
+def _airflow_nav(browser: WebDriver, labels: tuple[str, ...]) -> list[str]:
+    """The lines of Airflow's page once its navigation shows every one of ``labels`` ([] until then).
+
+    The UI renders 首页 before 浏览 (the menus it builds from the user's permissions), so waiting
+    for one label and asserting the rest raced the second render.
+    """
     lines = [line.strip() for line in (browser.execute("return document.body.innerText") or "").splitlines()]
-    return lines if label in lines else []
+    return lines if all(label in lines for label in labels) else []
 
 
 def log_in(server: Server, browser: WebDriver, user: str, target: str) -> None:
@@ -903,9 +922,9 @@ def test_reviewer_approves_a_required_action_in_chromium(
     # Act: in Required Actions, open the proposal, give a reason, approve.
     link = f"//a[contains(@href, '/required_actions') and contains(normalize-space(), '{PARKED_NAME}')]"
     try:
-        opened = wait_for(lambda: browser.find_all_xpath(link), 60, "the Required Action in the list")
+        wait_for(lambda: browser.find_all_xpath(link), 60, "the Required Action in the list")
         browser.save_screenshot(tmp_path / "required-actions.png")
-        browser.click(opened[0])
+        browser.click_first(lambda: browser.find_all_xpath(link), 30, "the Required Action, clickable")
         approve = "//button[normalize-space()='批准']"
         wait_for(
             lambda: browser.find_all_xpath(approve) and browser.find_all(REASON), 60, "the action's form"
