@@ -23,10 +23,11 @@ import json
 import os
 import shutil
 import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from review_calendar.domain.calendar import TZ
 from review_calendar.domain.regions import Region as RegionInfo
@@ -34,14 +35,16 @@ from review_calendar.intake.filenames import MAX_NAME_BYTES
 from review_calendar.intake.ingest import FileOutcome, IntakeScope, ParsedFile
 from review_calendar.store.models import (
     DatasetRow,
+    Decision,
     ObligationInstanceRow,
+    Receipt,
     Region,
     Submission,
     SubmissionError,
 )
 from review_calendar.store.projections import project
 from review_calendar.store.queries import expected_submitters, instance_filter
-from review_calendar.store.receipts import aware, record_receipt
+from review_calendar.store.receipts import aware, new_receipt, record_receipt
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -51,7 +54,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "SUFFIX_ROOM",
+    "IntakeBatch",
     "acceptance_record",
+    "begin_intake",
     "copy_file",
     "intake_scope",
     "quarantine_name",
@@ -195,8 +200,93 @@ def copy_file(src: Path, dest: Path, data: bytes | None = None) -> None:
         Path(tmp).unlink(missing_ok=True)
 
 
+@dataclass
+class IntakeBatch:
+    """What the transaction storing a chunk of files knows of the instance, read once.
+
+    Intake stores many files per transaction (``tasks.intake``); instead of
+    asking the database per file, :func:`record_submission` looks here and keeps
+    it up to date. Read again (:func:`read_batch`) after a file's SAVEPOINT was
+    rolled back.
+
+    Attributes:
+        by_hash: The instance's submissions by content hash.
+        in_force: The accepted submission of each region.
+        next_seq: The next receipt number of the instance.
+        decisions: The instance's acceptance decisions by subject.
+    """
+
+    by_hash: dict[str, Submission] = field(default_factory=dict)
+    in_force: dict[str | None, Submission] = field(default_factory=dict)
+    next_seq: int = 1
+    decisions: dict[str, Decision] = field(default_factory=dict)
+
+
+def read_batch(session: Session, instance: ObligationInstance) -> IntakeBatch:
+    """The instance's submissions, receipt count and acceptance decisions, read once for a chunk of files."""
+    batch = IntakeBatch()
+    for sub in session.scalars(select(Submission).where(*instance_filter(Submission, instance))):
+        batch.by_hash[sub.content_hash] = sub
+        if sub.status == "accepted":
+            batch.in_force[sub.region_code] = sub
+    batch.next_seq = (
+        session.scalar(select(func.max(Receipt.seq)).where(*instance_filter(Receipt, instance))) or 0
+    ) + 1
+    prefix = f"{instance.obligation_id}/{instance.period}/"
+    batch.decisions = {
+        d.subject: d
+        for d in session.scalars(
+            select(Decision).where(
+                Decision.programme_id == instance.programme_id,
+                Decision.cycle_year == instance.cycle_year,
+                Decision.kind == "acceptance",
+                Decision.subject.startswith(prefix, autoescape=True),
+            )
+        )
+    }
+    return batch
+
+
+def begin_intake(session: Session, instance: ObligationInstance) -> IntakeBatch:
+    """Open the transaction that stores a chunk of files of ``instance``, its SAVEPOINTs inside it.
+
+    On SQLite the transaction is begun explicitly (``BEGIN IMMEDIATE``, taking the
+    write lock at once): the pysqlite driver begins one only before a write, so
+    a first SAVEPOINT would otherwise open the transaction itself and its
+    release would commit it. On PostgreSQL the instance's row is locked, which
+    serialises concurrent intake of the instance (as :func:`record_submission` does).
+
+    Args:
+        session: A session with no statement run yet.
+        instance: The obligation instance.
+
+    Returns:
+        What the transaction knows of the instance (:func:`read_batch`), for
+        :func:`record_submission`.
+    """
+    connection = session.connection()
+    if connection.dialect.name == "sqlite" and not connection.connection.dbapi_connection.in_transaction:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    _lock_instance(session, instance)
+    return read_batch(session, instance)
+
+
+def _lock_instance(session: Session, instance: ObligationInstance) -> None:
+    """Lock the instance's row until the transaction ends (PostgreSQL; SQLite locks the file anyway)."""
+    session.execute(
+        select(ObligationInstanceRow.id)
+        .where(*instance_filter(ObligationInstanceRow, instance))
+        .with_for_update()
+    )
+
+
 def record_submission(
-    session: Session, programme: Programme, instance: ObligationInstance, parsed: ParsedFile, dest: Path
+    session: Session,
+    programme: Programme,
+    instance: ObligationInstance,
+    parsed: ParsedFile,
+    dest: Path,
+    batch: IntakeBatch | None = None,
 ) -> FileOutcome:
     """Write a stored file's submission row, and its errors or its rows, in the caller's transaction.
 
@@ -211,6 +301,8 @@ def record_submission(
         instance: The obligation instance.
         parsed: The file.
         dest: Where :func:`store_copy` put it.
+        batch: What the transaction knows of the instance (:func:`begin_intake`,
+            which also took the lock); None asks the database.
 
     Returns:
         The outcome; ``duplicate`` (nothing written) when the same bytes are
@@ -220,25 +312,26 @@ def record_submission(
         sqlalchemy.exc.IntegrityError: Another run recorded the same bytes first.
     """
     outcome = _outcome(instance, parsed, dest)
-    session.execute(
-        select(ObligationInstanceRow.id)
-        .where(*instance_filter(ObligationInstanceRow, instance))
-        .with_for_update()
-    )
-    existing = session.scalar(
-        select(Submission).where(
-            *instance_filter(Submission, instance), Submission.content_hash == parsed.sha256
+    if batch is None:
+        _lock_instance(session, instance)
+        existing = session.scalar(
+            select(Submission).where(
+                *instance_filter(Submission, instance), Submission.content_hash == parsed.sha256
+            )
         )
-    )
+    else:
+        existing = batch.by_hash.get(parsed.sha256)
     received_at = receipt_moment(parsed)
     if existing is not None and existing.status != "rejected":
-        if outcome.status == "rejected" or not _sent_again(session, instance, existing, received_at):
+        if outcome.status == "rejected" or not _sent_again(session, instance, existing, received_at, batch):
             outcome.status, outcome.submission_id = "duplicate", existing.id
             outcome.receipt_no = existing.receipt_no or ""
             return outcome
-        return _in_force_again(session, programme, instance, parsed, existing, outcome, received_at)
+        return _in_force_again(session, programme, instance, parsed, existing, outcome, received_at, batch)
     submission = _write_submission(session, instance, parsed, outcome, existing)
     outcome.submission_id = submission.id
+    if batch is not None:
+        batch.by_hash[parsed.sha256] = submission
     # Every issue is kept with the submission: a rejected file's errors and warnings, an
     # accepted file's warnings (for the reviewer: unusual values, 待补批复, a saved formula...).
     session.add_all(
@@ -252,14 +345,21 @@ def record_submission(
         session.flush()
         return outcome
     session.add_all(_dataset_rows(submission.id, parsed))
-    current = _in_force(session, instance, parsed.region_code, submission.id)
+    current = _in_force(session, instance, parsed.region_code, submission.id, batch)
     if current is not None and (aware(current.received_at) or received_at) > received_at:
         # Received before the version in force (read late, e.g. it was still uploading): history only.
         submission.status, submission.superseded_by = "superseded", current.id
     else:
-        outcome.superseded = _supersede(session, instance, parsed.region_code, submission.id)
+        outcome.superseded = _supersede(session, instance, parsed.region_code, submission.id, batch)
         project(session, programme, instance, submission.id, parsed.records)
-    receipt, _ = record_receipt(session, programme, instance, submission, received_at)
+    if batch is not None and existing is None:
+        # A submission new to the instance has no receipt yet: numbered from the batch's count.
+        receipt = new_receipt(session, programme, instance, submission, received_at, batch.next_seq)
+        batch.next_seq += 1
+    else:
+        receipt, _ = record_receipt(session, programme, instance, submission, received_at)
+        if batch is not None:
+            batch.next_seq = max(batch.next_seq, receipt.seq + 1)
     outcome.receipt_no = receipt.receipt_no
     return outcome
 
@@ -272,9 +372,16 @@ def receipt_moment(parsed: ParsedFile) -> dt.datetime:
 
 
 def _in_force(
-    session: Session, instance: ObligationInstance, region_code: str | None, other_than: int
+    session: Session,
+    instance: ObligationInstance,
+    region_code: str | None,
+    other_than: int,
+    batch: IntakeBatch | None = None,
 ) -> Submission | None:
     """The region's accepted submission of the instance, other than ``other_than``."""
+    if batch is not None:
+        current = batch.in_force.get(region_code)
+        return current if current is not None and current.id != other_than else None
     return session.scalar(
         select(Submission).where(
             *instance_filter(Submission, instance),
@@ -286,7 +393,11 @@ def _in_force(
 
 
 def _sent_again(
-    session: Session, instance: ObligationInstance, existing: Submission, received_at: dt.datetime
+    session: Session,
+    instance: ObligationInstance,
+    existing: Submission,
+    received_at: dt.datetime,
+    batch: IntakeBatch | None = None,
 ) -> bool:
     """Whether known bytes are an earlier version sent again after the version in force.
 
@@ -298,7 +409,7 @@ def _sent_again(
     last = aware(existing.received_at) or dt.datetime.combine(existing.received_on, dt.time(0), tzinfo=TZ)
     if received_at <= last:
         return False
-    current = _in_force(session, instance, existing.region_code, existing.id)
+    current = _in_force(session, instance, existing.region_code, existing.id, batch)
     return current is None or received_at >= (aware(current.received_at) or received_at)
 
 
@@ -310,6 +421,7 @@ def _in_force_again(
     existing: Submission,
     outcome: FileOutcome,
     received_at: dt.datetime,
+    batch: IntakeBatch | None = None,
 ) -> FileOutcome:
     """An earlier version sent again: its submission is in force again, received now, with a new receipt."""
     existing.status, existing.superseded_by = "accepted", None
@@ -320,9 +432,11 @@ def _in_force_again(
     session.flush()
     outcome.submission_id = existing.id
     outcome.stored_path = existing.stored_path
-    outcome.superseded = _supersede(session, instance, existing.region_code, existing.id)
+    outcome.superseded = _supersede(session, instance, existing.region_code, existing.id, batch)
     project(session, programme, instance, existing.id, parsed.records)
     receipt, _ = record_receipt(session, programme, instance, existing, received_at)
+    if batch is not None:
+        batch.next_seq = max(batch.next_seq, receipt.seq + 1)
     outcome.receipt_no = receipt.receipt_no
     return outcome
 
@@ -391,9 +505,20 @@ def _write_submission(
 
 
 def _supersede(
-    session: Session, instance: ObligationInstance, region_code: str | None, new_id: int
+    session: Session,
+    instance: ObligationInstance,
+    region_code: str | None,
+    new_id: int,
+    batch: IntakeBatch | None = None,
 ) -> int | None:
     """Mark the region's earlier accepted submission superseded by ``new_id``; its id, if any."""
+    if batch is not None:
+        old = batch.in_force.get(region_code)
+        batch.in_force[region_code] = session.get(Submission, new_id)  # type: ignore[assignment]
+        if old is None or old.id == new_id:
+            return None
+        old.status, old.superseded_by = "superseded", new_id
+        return old.id
     previous = session.scalars(
         select(Submission).where(
             *instance_filter(Submission, instance),

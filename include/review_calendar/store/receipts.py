@@ -33,6 +33,7 @@ __all__ = [
     "aware",
     "first_sightings",
     "forget_sightings",
+    "new_receipt",
     "receipt_prefix",
     "record_receipt",
 ]
@@ -94,6 +95,23 @@ def record_receipt(
     if found is not None:
         return found, False
     seq = (session.scalar(select(func.max(Receipt.seq)).where(*instance_filter(Receipt, instance))) or 0) + 1
+    return new_receipt(session, programme, instance, submission, received_at, seq), True
+
+
+def new_receipt(
+    session: Session,
+    programme: Programme,
+    instance: ObligationInstance,
+    submission: Submission,
+    received_at: dt.datetime,
+    seq: int,
+) -> Receipt:
+    """Add receipt number ``seq`` of the instance for ``submission`` received at ``received_at``.
+
+    The caller knows the submission has no receipt of that moment and that
+    ``seq`` is the instance's next number (:func:`record_receipt`, or intake's
+    batch, which read the count once under the instance's lock).
+    """
     receipt = Receipt(
         receipt_no=f"{receipt_prefix(programme, instance)}-{seq:04d}",
         submission_id=submission.id,
@@ -104,12 +122,12 @@ def record_receipt(
         seq=seq,
         region_code=submission.region_code,
         file_name=submission.file_name,
-        received_at=moment,
+        received_at=received_at.astimezone(dt.UTC),
     )
     session.add(receipt)
     session.flush()
     submission.receipt_no = receipt.receipt_no
-    return receipt, True
+    return receipt
 
 
 def first_sightings(
