@@ -263,6 +263,7 @@ def _store_chunk(
     """
     from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
+    from review_calendar.domain.privacy import mask_text
     from review_calendar.intake.ingest import FileOutcome
     from review_calendar.store import accept
     from review_calendar.store.db import session_scope
@@ -303,7 +304,8 @@ def _store_chunk(
                 except OperationalError:
                     raise
                 except DBAPIError as exc:
-                    outcomes[i] = failed(parsed, f"文件“{parsed.name}”无法写入审核数据库：{exc.orig!s:.200}")
+                    reason = mask_text(str(exc.orig))[:200]
+                    outcomes[i] = failed(parsed, f"文件“{parsed.name}”无法写入审核数据库：{reason}")
                 except OSError as exc:
                     outcomes[i] = failed(parsed, file_problem(exc, parsed.name))
                 # The file's SAVEPOINT was rolled back: what the batch knew is read again.
