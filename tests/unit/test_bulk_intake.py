@@ -87,11 +87,16 @@ def _ledger(url: str) -> dict[str, Any]:
         }
 
 
-def test_a_bad_file_in_the_middle_is_quarantined_and_the_others_stored(env, tmp_path: Path) -> None:
+def test_a_bad_file_in_the_middle_is_quarantined_and_the_others_stored(
+    env, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     url, settings = env
     paths = _files(url, tmp_path / "in", 5, bad=2)
 
-    report = ingest_files(url, settings, A, INSTANCE, paths, received_at=_moments(paths))
+    with caplog.at_level("INFO", logger="review_calendar.tasks.intake"):
+        report = ingest_files(url, settings, A, INSTANCE, paths, received_at=_moments(paths))
+
+    assert "went back" not in caplog.text  # stored together: one INSERT per table for the chunk
 
     assert report.counts() == {"accepted": 4, "rejected": 1, "duplicates": 0}
     (rejected,) = report.rejected
@@ -101,7 +106,7 @@ def test_a_bad_file_in_the_middle_is_quarantined_and_the_others_stored(env, tmp_
 
 
 def test_a_file_the_database_refuses_is_rolled_back_alone(
-    env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A write error inside one file's SAVEPOINT fails that file only; no row of it is left."""
     url, settings = env
@@ -115,7 +120,10 @@ def test_a_file_the_database_refuses_is_rolled_back_alone(
 
     monkeypatch.setattr(accept, "project", refuse_third)
 
-    report = ingest_files(url, settings, A, INSTANCE, paths, received_at=_moments(paths))
+    with caplog.at_level("INFO", logger="review_calendar.tasks.intake"):
+        report = ingest_files(url, settings, A, INSTANCE, paths, received_at=_moments(paths))
+
+    assert "went back" in caplog.text  # the chunk went back whole, then one file at a time
 
     assert report.counts() == {"accepted": 4, "rejected": 0, "duplicates": 0, "failed": 1}
     assert [(o.file, o.errors[0]["code"]) for o in report.failed] == [(paths[2].name, "STORAGE_FAILED")]

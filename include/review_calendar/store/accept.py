@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select, text
 
 from review_calendar.domain.calendar import TZ
 from review_calendar.domain.regions import Region as RegionInfo
@@ -47,6 +47,8 @@ from review_calendar.store.queries import expected_submitters, instance_filter
 from review_calendar.store.receipts import aware, new_receipt, record_receipt
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from sqlalchemy.orm import Session
 
     from review_calendar.domain.programmes import ObligationInstance, Programme
@@ -58,6 +60,9 @@ __all__ = [
     "acceptance_record",
     "begin_intake",
     "copy_file",
+    "read_batch",
+    "set_aside_ids",
+    "write_later",
     "intake_scope",
     "quarantine_name",
     "receipt_moment",
@@ -214,12 +219,51 @@ class IntakeBatch:
         in_force: The accepted submission of each region.
         next_seq: The next receipt number of the instance.
         decisions: The instance's acceptance decisions by subject.
+        ids: Ids set aside for new submissions (:func:`set_aside_ids`): while
+            set, nothing is flushed per file and the chunk's rows are written
+            together (:func:`write_later`). None: each file is flushed as it is recorded.
+        later: While storing a chunk together: the rows of its receipts,
+            issues and datasets, inserted by :func:`write_later` in one
+            statement per table. None: added to the session as they come.
     """
 
     by_hash: dict[str, Submission] = field(default_factory=dict)
     in_force: dict[str | None, Submission] = field(default_factory=dict)
     next_seq: int = 1
     decisions: dict[str, Decision] = field(default_factory=dict)
+    ids: Iterator[int] | None = None
+    later: dict[type, list[dict[str, Any]]] | None = None
+
+
+def write_later(session: Session, batch: IntakeBatch) -> None:
+    """Write what a chunk stored together left for later: its submissions first, then one INSERT per table."""
+    session.flush()
+    for model in (Receipt, SubmissionError, DatasetRow):
+        rows = (batch.later or {}).get(model)
+        if rows:
+            session.execute(insert(model), rows)
+            rows.clear()
+
+
+def set_aside_ids(session: Session, count: int) -> Iterator[int] | None:
+    """``count`` submission ids no other transaction will use, so a chunk's rows need no flush per file.
+
+    PostgreSQL: drawn from the id's sequence. SQLite: the ids after the largest,
+    safe because the chunk's transaction holds the write lock (``BEGIN
+    IMMEDIATE``, :func:`begin_intake`). None when the sequence is not found.
+    """
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        sequence = connection.execute(text("SELECT pg_get_serial_sequence('submissions', 'id')")).scalar()
+        if sequence is None:
+            return None
+        drawn = connection.execute(
+            text("SELECT nextval(CAST(:seq AS regclass)) FROM generate_series(1, :n)"),
+            {"seq": sequence, "n": count},
+        )
+        return iter(drawn.scalars().all())
+    start = (session.scalar(select(func.max(Submission.id))) or 0) + 1
+    return iter(range(start, start + count))
 
 
 def read_batch(session: Session, instance: ObligationInstance) -> IntakeBatch:
@@ -328,36 +372,49 @@ def record_submission(
             outcome.receipt_no = existing.receipt_no or ""
             return outcome
         return _in_force_again(session, programme, instance, parsed, existing, outcome, received_at, batch)
-    submission = _write_submission(session, instance, parsed, outcome, existing)
+    submission = _write_submission(session, instance, parsed, outcome, existing, batch)
     outcome.submission_id = submission.id
     if batch is not None:
         batch.by_hash[parsed.sha256] = submission
     # Every issue is kept with the submission: a rejected file's errors and warnings, an
     # accepted file's warnings (for the reviewer: unusual values, 待补批复, a saved formula...).
-    session.add_all(
-        SubmissionError(
+    issues = [
+        dict(
             submission_id=submission.id, sheet=i.sheet, row=i.row, column=i.column, value=i.value,
             code=i.code, message=i.message, severity=i.severity,
         )
         for i in parsed.issues
-    )  # fmt: skip
+    ]  # fmt: skip
+    if batch is not None and batch.later is not None:
+        batch.later.setdefault(SubmissionError, []).extend(issues)
+    else:
+        session.add_all(SubmissionError(**i) for i in issues)
     if outcome.status == "rejected":
-        session.flush()
+        if batch is None or batch.ids is None:
+            session.flush()
         return outcome
-    session.add_all(_dataset_rows(submission.id, parsed))
+    if batch is not None and batch.later is not None:
+        batch.later.setdefault(DatasetRow, []).extend(_dataset_rows(submission.id, parsed))
+    else:
+        session.add_all(DatasetRow(**r) for r in _dataset_rows(submission.id, parsed))
     current = _in_force(session, instance, parsed.region_code, submission.id, batch)
     if current is not None and (aware(current.received_at) or received_at) > received_at:
         # Received before the version in force (read late, e.g. it was still uploading): history only.
         submission.status, submission.superseded_by = "superseded", current.id
     else:
-        outcome.superseded = _supersede(session, instance, parsed.region_code, submission.id, batch)
+        outcome.superseded = _supersede(session, instance, parsed.region_code, submission, batch)
         project(session, programme, instance, submission.id, parsed.records)
     if batch is not None and existing is None:
         # A submission new to the instance has no receipt yet: numbered from the batch's count.
-        receipt = new_receipt(session, programme, instance, submission, received_at, batch.next_seq)
+        receipt = new_receipt(
+            session, programme, instance, submission, received_at, batch.next_seq, later=batch.later
+        )
         batch.next_seq += 1
     else:
-        receipt, _ = record_receipt(session, programme, instance, submission, received_at)
+        seq = batch.next_seq if batch is not None else None
+        receipt, _ = record_receipt(
+            session, programme, instance, submission, received_at, seq, batch and batch.later
+        )
         if batch is not None:
             batch.next_seq = max(batch.next_seq, receipt.seq + 1)
     outcome.receipt_no = receipt.receipt_no
@@ -429,12 +486,16 @@ def _in_force_again(
     existing.received_at = received_at.astimezone(dt.UTC)
     existing.received_on = received_at.date()
     existing.is_late = outcome.is_late
-    session.flush()
+    if batch is None or batch.ids is None:
+        session.flush()
     outcome.submission_id = existing.id
     outcome.stored_path = existing.stored_path
-    outcome.superseded = _supersede(session, instance, existing.region_code, existing.id, batch)
+    outcome.superseded = _supersede(session, instance, existing.region_code, existing, batch)
     project(session, programme, instance, existing.id, parsed.records)
-    receipt, _ = record_receipt(session, programme, instance, existing, received_at)
+    seq = batch.next_seq if batch is not None else None
+    receipt, _ = record_receipt(
+        session, programme, instance, existing, received_at, seq, batch and batch.later
+    )
     if batch is not None:
         batch.next_seq = max(batch.next_seq, receipt.seq + 1)
     outcome.receipt_no = receipt.receipt_no
@@ -467,6 +528,7 @@ def _write_submission(
     parsed: ParsedFile,
     outcome: FileOutcome,
     existing: Submission | None,
+    batch: IntakeBatch | None = None,
 ) -> Submission:
     """Insert the file's submission row, or update the row of the same bytes rejected before.
 
@@ -499,8 +561,11 @@ def _write_submission(
             content_hash=parsed.sha256,
             **fields,
         )
+        if batch is not None and batch.ids is not None:
+            submission.id = next(batch.ids)
         session.add(submission)
-    session.flush()
+    if batch is None or batch.ids is None:
+        session.flush()
     return submission
 
 
@@ -508,13 +573,14 @@ def _supersede(
     session: Session,
     instance: ObligationInstance,
     region_code: str | None,
-    new_id: int,
+    new: Submission,
     batch: IntakeBatch | None = None,
 ) -> int | None:
-    """Mark the region's earlier accepted submission superseded by ``new_id``; its id, if any."""
+    """Mark the region's earlier accepted submission superseded by ``new``; its id, if any."""
+    new_id = new.id
     if batch is not None:
         old = batch.in_force.get(region_code)
-        batch.in_force[region_code] = session.get(Submission, new_id)  # type: ignore[assignment]
+        batch.in_force[region_code] = new
         if old is None or old.id == new_id:
             return None
         old.status, old.superseded_by = "superseded", new_id
@@ -534,10 +600,10 @@ def _supersede(
     return superseded
 
 
-def _dataset_rows(submission_id: int, parsed: ParsedFile) -> list[DatasetRow]:
-    """One ``dataset_rows`` row per record of every dataset of the file."""
+def _dataset_rows(submission_id: int, parsed: ParsedFile) -> list[dict[str, Any]]:
+    """One ``dataset_rows`` row (its columns) per record of every dataset of the file."""
     return [
-        DatasetRow(
+        dict(
             submission_id=submission_id,
             dataset=dataset_id,
             sheet=parsed.sheets.get(dataset_id, ""),

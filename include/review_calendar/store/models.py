@@ -26,7 +26,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -169,6 +169,9 @@ class Receipt(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     receipt_no: Mapped[str] = mapped_column(String(64))
     submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), index=True)
+    # Declared so one flush writes a submission before the rows that refer to it (intake stores a
+    # chunk of files with ids set aside and one flush); never loaded.
+    submission: Mapped[Submission] = relationship(lazy="raise_on_sql")
     programme_id: Mapped[str] = mapped_column(String(64))
     cycle_year: Mapped[int] = mapped_column(Integer)
     obligation_id: Mapped[str] = mapped_column(String(64))
@@ -206,6 +209,9 @@ class Attachment(Base):
     __table_args__ = (UniqueConstraint("submission_id", "sha256"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), index=True)
+    # Declared so one flush writes a submission before the rows that refer to it (intake stores a
+    # chunk of files with ids set aside and one flush); never loaded.
+    submission: Mapped[Submission] = relationship(lazy="raise_on_sql")
     kind: Mapped[str] = mapped_column(String(16))  # approval, plan
     file_name: Mapped[str] = mapped_column(String(255))
     media_type: Mapped[str] = mapped_column(String(8))  # pdf, doc, docx, ofd ("" when unrecognised)
@@ -223,6 +229,9 @@ class SubmissionError(Base):
     __tablename__ = "submission_errors"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), index=True)
+    # Declared so one flush writes a submission before the rows that refer to it (intake stores a
+    # chunk of files with ids set aside and one flush); never loaded.
+    submission: Mapped[Submission] = relationship(lazy="raise_on_sql")
     sheet: Mapped[str | None] = mapped_column(String(64))
     row: Mapped[int | None] = mapped_column(Integer)
     column: Mapped[str | None] = mapped_column(String(64))
@@ -239,6 +248,9 @@ class DatasetRow(Base):
     __table_args__ = (UniqueConstraint("submission_id", "sheet", "row_no"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), index=True)
+    # Declared so one flush writes a submission before the rows that refer to it (intake stores a
+    # chunk of files with ids set aside and one flush); never loaded.
+    submission: Mapped[Submission] = relationship(lazy="raise_on_sql")
     dataset: Mapped[str] = mapped_column(String(64), index=True)
     sheet: Mapped[str] = mapped_column(String(64), default="")
     row_no: Mapped[int] = mapped_column(Integer)

@@ -289,6 +289,16 @@ def _store_chunk(
     try:
         with session_scope(url) as session:
             batch = accept.begin_intake(session, instance)
+            if len(copies) > 1:
+                stored = _store_together(
+                    session, settings, programme, instance, chunk, copies, batch, run_id, notify_on
+                )
+                if stored is not None:
+                    for i, outcome in stored.items():
+                        outcomes[i] = outcome
+                    return outcomes
+                # One file could not be written: the chunk went back whole; now one file at a time.
+                batch = accept.read_batch(session, instance)
             for i, (dest, checked) in copies.items():
                 parsed = chunk[i]
                 try:
@@ -315,6 +325,72 @@ def _store_chunk(
     return outcomes
 
 
+def _store_together(
+    session: Any,
+    settings: Any,
+    programme: Any,
+    instance: Any,
+    chunk: Sequence[Any],
+    copies: Mapping[int, tuple[Path, list[Any]]],
+    batch: Any,
+    run_id: str,
+    notify_on: dt.date | None,
+) -> dict[int, Any] | None:
+    """Record every copied file of a chunk in one SAVEPOINT, their rows written together at its release.
+
+    Submission ids are set aside first (``store.accept.set_aside_ids``), so no
+    file needs a flush of its own: each table gets one multi-row INSERT for the
+    chunk. If any file cannot be written, the SAVEPOINT goes back whole and the
+    caller records the files one by one, each in a SAVEPOINT of its own.
+
+    Returns:
+        The outcome of each file by its index in ``chunk``; None when the chunk went back.
+
+    Raises:
+        OperationalError: The database cannot be written (the caller reports a fault).
+    """
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
+    from review_calendar.domain.privacy import mask_text
+    from review_calendar.store import accept
+
+    if len({chunk[i].sha256 for i in copies}) < len(copies):
+        return None  # the same bytes twice in one chunk: one file at a time decides which counts
+    outcomes = {}
+    try:
+        with session.begin_nested():
+            batch.ids = accept.set_aside_ids(session, len(copies))
+            batch.later = {}
+            for i, (dest, _) in copies.items():
+                outcomes[i] = accept.record_submission(session, programme, instance, chunk[i], dest, batch)
+            accept.write_later(session, batch)
+            for i, (_, checked) in copies.items():
+                outcomes[i] = _after_record(
+                    session,
+                    settings,
+                    programme,
+                    instance,
+                    chunk[i],
+                    checked,
+                    outcomes[i],
+                    run_id,
+                    notify_on,
+                    batch,
+                )
+    except OperationalError:
+        raise
+    except (DBAPIError, OSError) as exc:
+        log.info(
+            "Intake %s: a chunk went back (%s); storing its files one by one",
+            instance.key,
+            mask_text(str(exc))[:300],
+        )
+        return None
+    finally:
+        batch.ids = batch.later = None
+    return outcomes
+
+
 def _record_file(
     session: Any,
     settings: Any,
@@ -334,6 +410,28 @@ def _record_file(
     An accepted file keeps its documents (checked, hashed, copied beside it) and
     learns whether it still awaits an approval (``store.attachments``).
     """
+    from review_calendar.store import accept
+
+    dest, checked = copy
+    outcome = accept.record_submission(session, programme, instance, parsed, dest, batch)
+    return _after_record(
+        session, settings, programme, instance, parsed, checked, outcome, run_id, notify_on, batch
+    )
+
+
+def _after_record(
+    session: Any,
+    settings: Any,
+    programme: Any,
+    instance: Any,
+    parsed: Any,
+    checked: Sequence[Any],
+    outcome: Any,
+    run_id: str,
+    notify_on: dt.date | None,
+    batch: Any,
+) -> Any:
+    """What follows a file's recorded submission: its documents, approval, acceptance decision, review and notice."""
     from review_calendar.decide.returns import propose_review
     from review_calendar.domain.verdicts import Verdict
     from review_calendar.notify.notices import queue_rejection
@@ -343,12 +441,10 @@ def _record_file(
     from review_calendar.store.decision_log import record_decision
     from review_calendar.store.models import Submission
 
-    dest, checked = copy
-    outcome = accept.record_submission(session, programme, instance, parsed, dest, batch)
     if outcome.status == "duplicate":
         return outcome
     if outcome.status == "accepted":
-        submission = session.get(Submission, outcome.submission_id)
+        submission = batch.by_hash.get(parsed.sha256) or session.get(Submission, outcome.submission_id)
         if outcome.superseded:
             carry_attachments(session, outcome.superseded, submission.id)
         if checked:
