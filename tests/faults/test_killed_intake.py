@@ -12,10 +12,10 @@ from the inbox with ``tasks.intake.ingest_files(move=True)`` and is killed with 
   (the child waits 50 ms after each chunk so the kill lands mid-batch, at
   whatever point the process happens to be).
 
-The child stores :data:`CHUNK` files per transaction (``tasks.intake.STORE_CHUNK``,
+The child stores :data:`CHUNK` files per transaction (``tasks.storing.STORE_CHUNK``,
 each file in a SAVEPOINT), so a kill can land inside a chunk. The three precise
 points are reached by wrapping one function *in the child only*
-(``store.accept.copy_file``, the copy; ``tasks.intake._store_chunk``, one chunk's
+(``store.accept.copy_file``, the copy; ``tasks.storing.store_chunk``, one chunk's
 transaction) so that it kills its own process there; the signal is a real
 SIGKILL, nothing in the parent is patched. The child skips the Great
 Expectations row checks (they run before the first write, so they do not
@@ -58,6 +58,7 @@ def child(mode: str) -> None:
     from review_calendar.settings import get_settings
     from review_calendar.store import accept
     from review_calendar.tasks import intake as tasks
+    from review_calendar.tasks import storing
 
     settings = get_settings()
     programme, instance = contact_list_instance()
@@ -80,10 +81,10 @@ def child(mode: str) -> None:
     elif mode == "after-copy":
         after(accept, "copy_file", lambda n: n == KILL_AT and _kill_self())
     elif mode == "after-commit":
-        after(tasks, "_store_chunk", lambda n: n == KILL_AT // CHUNK and _kill_self())
+        after(storing, "store_chunk", lambda n: n == KILL_AT // CHUNK and _kill_self())
     else:
-        after(tasks, "_store_chunk", lambda n: time.sleep(0.05 * CHUNK))
-    tasks.STORE_CHUNK = CHUNK
+        after(storing, "store_chunk", lambda n: time.sleep(0.05 * CHUNK))
+    storing.STORE_CHUNK = CHUNK
     files = pending_files(settings, instance)
     tasks.ingest_files(settings.db_url, settings, programme, instance, files, move=True, progress=progress)
 

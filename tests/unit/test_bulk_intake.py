@@ -1,7 +1,7 @@
 """Bulk storing: many files to a transaction, each file atomic, on SQLite and PostgreSQL.
 
-``tasks.intake.ingest_files`` stores ``STORE_CHUNK`` files per transaction, each
-file in a SAVEPOINT of its own (``tasks.intake._store_chunk``). A bad file never
+``tasks.intake.ingest_files`` stores ``tasks.storing.STORE_CHUNK`` files per transaction, each
+file in a SAVEPOINT of its own (``tasks.storing.store_chunk``). A bad file never
 blocks the files behind it, a re-run stores nothing twice, and the result is the
 one file-by-file intake gives (same rows, same receipt numbers and hashes).
 """
@@ -22,7 +22,7 @@ from review_calendar.store import accept
 from review_calendar.store.db import session_scope
 from review_calendar.store.models import DatasetRow, Decision, Receipt, Submission, SubmissionError
 from review_calendar.store.queries import expected_submitters, record_instances
-from review_calendar.tasks import intake as tasks
+from review_calendar.tasks import storing
 from review_calendar.tasks.intake import ingest_files
 from review_calendar_demo.seed import seed_demo
 from review_calendar_demo.synthetic import break_records, records_for, set_received, write_xlsx
@@ -93,7 +93,7 @@ def test_a_bad_file_in_the_middle_is_quarantined_and_the_others_stored(
     url, settings = env
     paths = _files(url, tmp_path / "in", 5, bad=2)
 
-    with caplog.at_level("INFO", logger="review_calendar.tasks.intake"):
+    with caplog.at_level("INFO", logger="review_calendar.tasks.storing"):
         report = ingest_files(url, settings, A, INSTANCE, paths, received_at=_moments(paths))
 
     assert "went back" not in caplog.text  # stored together: one INSERT per table for the chunk
@@ -120,7 +120,7 @@ def test_a_file_the_database_refuses_is_rolled_back_alone(
 
     monkeypatch.setattr(accept, "project", refuse_third)
 
-    with caplog.at_level("INFO", logger="review_calendar.tasks.intake"):
+    with caplog.at_level("INFO", logger="review_calendar.tasks.storing"):
         report = ingest_files(url, settings, A, INSTANCE, paths, received_at=_moments(paths))
 
     assert "went back" in caplog.text  # the chunk went back whole, then one file at a time
@@ -173,7 +173,7 @@ def test_batch_result_equals_the_file_by_file_result(
     )
     paths.append(second)
     moments = _moments(paths)
-    monkeypatch.setattr(tasks, "STORE_CHUNK", 3)
+    monkeypatch.setattr(storing, "STORE_CHUNK", 3)
     ingest_files(migrated_url, settings, A, INSTANCE, paths, received_at=moments)
     batched = _ledger(migrated_url)
 
@@ -188,7 +188,7 @@ def test_batch_result_equals_the_file_by_file_result(
     seed_demo(other)
     record_instances(other, A, 2025)
     monkeypatch.setenv("REVIEW_CALENDAR_DB_URL", other)
-    monkeypatch.setattr(tasks, "STORE_CHUNK", 1)
+    monkeypatch.setattr(storing, "STORE_CHUNK", 1)
     for path in paths:
         ingest_files(other, settings, A, INSTANCE, [path], received_at={path: moments[path]})
 

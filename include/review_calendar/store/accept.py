@@ -23,32 +23,22 @@ import json
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy import delete, select
 
 from review_calendar.domain.calendar import TZ
 from review_calendar.domain.regions import Region as RegionInfo
 from review_calendar.intake.filenames import MAX_NAME_BYTES
 from review_calendar.intake.ingest import FileOutcome, IntakeScope, ParsedFile
-from review_calendar.store.models import (
-    DatasetRow,
-    Decision,
-    ObligationInstanceRow,
-    Receipt,
-    Region,
-    Submission,
-    SubmissionError,
-)
+from review_calendar.store.bulk import IntakeBatch, dataset_rows, lock_instance
+from review_calendar.store.models import DatasetRow, Region, Submission, SubmissionError
 from review_calendar.store.projections import project
 from review_calendar.store.queries import expected_submitters, instance_filter
 from review_calendar.store.receipts import aware, new_receipt, record_receipt
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
-
     from sqlalchemy.orm import Session
 
     from review_calendar.domain.programmes import ObligationInstance, Programme
@@ -56,13 +46,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "SUFFIX_ROOM",
-    "IntakeBatch",
     "acceptance_record",
-    "begin_intake",
     "copy_file",
-    "read_batch",
-    "set_aside_ids",
-    "write_later",
     "intake_scope",
     "quarantine_name",
     "receipt_moment",
@@ -205,125 +190,6 @@ def copy_file(src: Path, dest: Path, data: bytes | None = None) -> None:
         Path(tmp).unlink(missing_ok=True)
 
 
-@dataclass
-class IntakeBatch:
-    """What the transaction storing a chunk of files knows of the instance, read once.
-
-    Intake stores many files per transaction (``tasks.intake``); instead of
-    asking the database per file, :func:`record_submission` looks here and keeps
-    it up to date. Read again (:func:`read_batch`) after a file's SAVEPOINT was
-    rolled back.
-
-    Attributes:
-        by_hash: The instance's submissions by content hash.
-        in_force: The accepted submission of each region.
-        next_seq: The next receipt number of the instance.
-        decisions: The instance's acceptance decisions by subject.
-        ids: Ids set aside for new submissions (:func:`set_aside_ids`): while
-            set, nothing is flushed per file and the chunk's rows are written
-            together (:func:`write_later`). None: each file is flushed as it is recorded.
-        later: While storing a chunk together: the rows of its receipts,
-            issues and datasets, inserted by :func:`write_later` in one
-            statement per table. None: added to the session as they come.
-    """
-
-    by_hash: dict[str, Submission] = field(default_factory=dict)
-    in_force: dict[str | None, Submission] = field(default_factory=dict)
-    next_seq: int = 1
-    decisions: dict[str, Decision] = field(default_factory=dict)
-    ids: Iterator[int] | None = None
-    later: dict[type, list[dict[str, Any]]] | None = None
-
-
-def write_later(session: Session, batch: IntakeBatch) -> None:
-    """Write what a chunk stored together left for later: its submissions first, then one INSERT per table."""
-    session.flush()
-    for model in (Receipt, SubmissionError, DatasetRow):
-        rows = (batch.later or {}).get(model)
-        if rows:
-            session.execute(insert(model), rows)
-            rows.clear()
-
-
-def set_aside_ids(session: Session, count: int) -> Iterator[int] | None:
-    """``count`` submission ids no other transaction will use, so a chunk's rows need no flush per file.
-
-    PostgreSQL: drawn from the id's sequence. SQLite: the ids after the largest,
-    safe because the chunk's transaction holds the write lock (``BEGIN
-    IMMEDIATE``, :func:`begin_intake`). None when the sequence is not found.
-    """
-    connection = session.connection()
-    if connection.dialect.name == "postgresql":
-        sequence = connection.execute(text("SELECT pg_get_serial_sequence('submissions', 'id')")).scalar()
-        if sequence is None:
-            return None
-        drawn = connection.execute(
-            text("SELECT nextval(CAST(:seq AS regclass)) FROM generate_series(1, :n)"),
-            {"seq": sequence, "n": count},
-        )
-        return iter(drawn.scalars().all())
-    start = (session.scalar(select(func.max(Submission.id))) or 0) + 1
-    return iter(range(start, start + count))
-
-
-def read_batch(session: Session, instance: ObligationInstance) -> IntakeBatch:
-    """The instance's submissions, receipt count and acceptance decisions, read once for a chunk of files."""
-    batch = IntakeBatch()
-    for sub in session.scalars(select(Submission).where(*instance_filter(Submission, instance))):
-        batch.by_hash[sub.content_hash] = sub
-        if sub.status == "accepted":
-            batch.in_force[sub.region_code] = sub
-    batch.next_seq = (
-        session.scalar(select(func.max(Receipt.seq)).where(*instance_filter(Receipt, instance))) or 0
-    ) + 1
-    prefix = f"{instance.obligation_id}/{instance.period}/"
-    batch.decisions = {
-        d.subject: d
-        for d in session.scalars(
-            select(Decision).where(
-                Decision.programme_id == instance.programme_id,
-                Decision.cycle_year == instance.cycle_year,
-                Decision.kind == "acceptance",
-                Decision.subject.startswith(prefix, autoescape=True),
-            )
-        )
-    }
-    return batch
-
-
-def begin_intake(session: Session, instance: ObligationInstance) -> IntakeBatch:
-    """Open the transaction that stores a chunk of files of ``instance``, its SAVEPOINTs inside it.
-
-    On SQLite the transaction is begun explicitly (``BEGIN IMMEDIATE``, taking the
-    write lock at once): the pysqlite driver begins one only before a write, so
-    a first SAVEPOINT would otherwise open the transaction itself and its
-    release would commit it. On PostgreSQL the instance's row is locked, which
-    serialises concurrent intake of the instance (as :func:`record_submission` does).
-
-    Args:
-        session: A session with no statement run yet.
-        instance: The obligation instance.
-
-    Returns:
-        What the transaction knows of the instance (:func:`read_batch`), for
-        :func:`record_submission`.
-    """
-    connection = session.connection()
-    if connection.dialect.name == "sqlite" and not connection.connection.dbapi_connection.in_transaction:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
-    _lock_instance(session, instance)
-    return read_batch(session, instance)
-
-
-def _lock_instance(session: Session, instance: ObligationInstance) -> None:
-    """Lock the instance's row until the transaction ends (PostgreSQL; SQLite locks the file anyway)."""
-    session.execute(
-        select(ObligationInstanceRow.id)
-        .where(*instance_filter(ObligationInstanceRow, instance))
-        .with_for_update()
-    )
-
-
 def record_submission(
     session: Session,
     programme: Programme,
@@ -357,7 +223,7 @@ def record_submission(
     """
     outcome = _outcome(instance, parsed, dest)
     if batch is None:
-        _lock_instance(session, instance)
+        lock_instance(session, instance)
         existing = session.scalar(
             select(Submission).where(
                 *instance_filter(Submission, instance), Submission.content_hash == parsed.sha256
@@ -394,9 +260,9 @@ def record_submission(
             session.flush()
         return outcome
     if batch is not None and batch.later is not None:
-        batch.later.setdefault(DatasetRow, []).extend(_dataset_rows(submission.id, parsed))
+        batch.later.setdefault(DatasetRow, []).extend(dataset_rows(submission.id, parsed))
     else:
-        session.add_all(DatasetRow(**r) for r in _dataset_rows(submission.id, parsed))
+        session.add_all(DatasetRow(**r) for r in dataset_rows(submission.id, parsed))
     current = _in_force(session, instance, parsed.region_code, submission.id, batch)
     if current is not None and (aware(current.received_at) or received_at) > received_at:
         # Received before the version in force (read late, e.g. it was still uploading): history only.
@@ -598,31 +464,6 @@ def _supersede(
         old.status, old.superseded_by = "superseded", new_id
         superseded = old.id
     return superseded
-
-
-def _dataset_rows(submission_id: int, parsed: ParsedFile) -> list[dict[str, Any]]:
-    """One ``dataset_rows`` row (its columns) per record of every dataset of the file."""
-    return [
-        dict(
-            submission_id=submission_id,
-            dataset=dataset_id,
-            sheet=parsed.sheets.get(dataset_id, ""),
-            row_no=int(r.get("_row") or n),
-            region_code=r.get("region_code") or parsed.region_code,
-            data=_jsonable(r),
-        )
-        for dataset_id, records in parsed.records.items()
-        for n, r in enumerate(records, start=1)
-    ]
-
-
-def _jsonable(record: dict[str, Any]) -> dict[str, Any]:
-    """A record as stored: dates as ISO text, without the ``_row`` bookkeeping."""
-    return {
-        k: (v.isoformat() if isinstance(v, dt.date) else v)
-        for k, v in record.items()
-        if not k.startswith("_")
-    }
 
 
 def acceptance_record(
