@@ -13,8 +13,11 @@ code is 0 unless a step crashed.
 2. National intake + provincial gate + aggregation of Programme A's half-year
    progress report: one .xlsx per county of ``review_calendar_demo.regions.synthetic_national``
    (generating them is set-up, not measured), taken in as one batch (rows
-   checked by the dataset spec as each file is read, no Great Expectations),
-   gated (Great Expectations), aggregated, reports written.
+   checked by the dataset spec as each file is read, no Great Expectations;
+   stored 250 files to a transaction), gated (Great Expectations), aggregated,
+   reports written. Storing and reading are timed apart, and the step is
+   reported as a ratio to simply reading the same files (bytes and first sheet,
+   python-calamine) in the same process.
 3. Programme B's national roll-up: the annual information tables of about 200
    clusters spread over the 31 provinces, taken in, gated, aggregated and
    rolled up per province (``aggregate.national.national_rollup``).
@@ -733,8 +736,7 @@ def bench_national(table: Table, work: Path, env: dict[str, str], args: argparse
         f"{r['files']} annual tables of {b['submitters']} clusters → {roll['provinces']} provinces + national total: "
         f"**{programme_b.seconds:.1f} s** (intake {p['ingest_s']:.1f}, gate {p['gate_s']:.1f}, aggregation "
         f"{p['aggregate_s']:.1f}, reports {p['reports_s']:.1f}, roll-up {p['rollup_s']:.2f} s)",
-        "(no goal; within step 2's ≤ 60 s)",
-        programme_b.seconds <= 60,
+        "(no goal)",
     )
     table.details.append(
         f"Programme B: {r['intake']['accepted']} accepted, {r['intake']['rejected']} rejected; gate "
