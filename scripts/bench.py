@@ -13,8 +13,11 @@ code is 0 unless a step crashed.
 2. National intake + provincial gate + aggregation of Programme A's half-year
    progress report: one .xlsx per county of ``review_calendar_demo.regions.synthetic_national``
    (generating them is set-up, not measured), taken in as one batch (rows
-   checked by the dataset spec as each file is read, no Great Expectations),
-   gated (Great Expectations), aggregated, reports written.
+   checked by the dataset spec as each file is read, no Great Expectations;
+   stored 250 files to a transaction), gated (Great Expectations), aggregated,
+   reports written. Storing and reading are timed apart, and the step is
+   reported as a ratio to simply reading the same files (bytes and first sheet,
+   python-calamine) in the same process.
 3. Programme B's national roll-up: the annual information tables of about 200
    clusters spread over the 31 provinces, taken in, gated, aggregated and
    rolled up per province (``aggregate.national.national_rollup``).
@@ -345,6 +348,22 @@ def _timed(function: Any, totals: dict[str, float], key: str) -> Any:
     return wrapper
 
 
+def _plain_read(files: list[Path]) -> float:
+    """Seconds to simply read the same files: each file's bytes and its first sheet's cells (python-calamine).
+
+    What any program taking the files in must do at least; step 2 is reported as a ratio to it.
+    """
+    import io
+
+    from python_calamine import CalamineWorkbook
+
+    started = time.perf_counter()
+    for path in files:
+        book = CalamineWorkbook.from_filelike(io.BytesIO(path.read_bytes()))
+        book.get_sheet_by_index(0).to_python()
+    return time.perf_counter() - started
+
+
 def _run_pipeline(programme_id: str, *, rollup: bool) -> dict[str, Any]:
     """Intake (one batch) + provincial gate + aggregation + reports of one instance, timed by phase."""
     from sqlalchemy import select
@@ -359,16 +378,18 @@ def _run_pipeline(programme_id: str, *, rollup: bool) -> dict[str, Any]:
     from review_calendar.store.db import session_scope
     from review_calendar.store.models import Region
     from review_calendar.tasks import intake as tasks
+    from review_calendar.tasks import storing
 
     settings = _settings()
     programme, instance = _programme(programme_id)
-    # Where intake's time goes: reading + row checks per file, and one transaction per file.
+    # Where intake's time goes: reading + row checks per file, and storing (many files per transaction).
     intake_parts = {"read_s": 0.0, "persist_s": 0.0}
-    for module, name, key in ((ingest, "parse_file", "read_s"), (tasks, "_take_in_file", "persist_s")):
+    for module, name, key in ((ingest, "parse_file", "read_s"), (storing, "store_chunk", "persist_s")):
         setattr(module, name, _timed(getattr(module, name), intake_parts, key))
     phases: dict[str, float] = {}
-    started = time.perf_counter()
     files = pending_files(settings, instance)
+    plain_read_s = _plain_read(files)
+    started = time.perf_counter()
     report = tasks.ingest_files(settings.db_url, settings, programme, instance, files)
     phases["ingest_s"] = time.perf_counter() - started
 
@@ -421,6 +442,7 @@ def _run_pipeline(programme_id: str, *, rollup: bool) -> dict[str, Any]:
         "phases": phases,
         "intake_parts": intake_parts,
         "pipeline_s": sum(phases.values()),
+        "plain_read_s": plain_read_s,
     }
 
 
@@ -664,15 +686,33 @@ def bench_national(table: Table, work: Path, env: dict[str, str], args: argparse
     if national.ok:
         r = national.result
         p = r["phases"]
+        parts = r["intake_parts"]
+        # The plain read runs in the same process first; it is not part of the step.
+        process_s = national.seconds - r["plain_read_s"]
         table.add(
             step,
-            f"{r['files']:,} files: **{national.seconds:.1f} s** for the whole process (intake "
-            f"{p['ingest_s']:.1f} s: reading and row checks {r['intake_parts']['read_s']:.1f} s, "
-            f"storing {r['intake_parts']['persist_s']:.1f} s; gate {p['gate_s']:.1f} s, "
+            f"{r['files']:,} files: **{process_s:.1f} s** for the whole process (intake "
+            f"{p['ingest_s']:.1f} s: reading and row checks {parts['read_s']:.1f} s, "
+            f"storing {parts['persist_s']:.1f} s; gate {p['gate_s']:.1f} s, "
             f"aggregation {p['aggregate_s']:.1f} s, reports {p['reports_s']:.1f} s; interpreter start and "
-            f"imports {national.seconds - r['pipeline_s']:.1f} s)",
-            "≤ 60 s",
-            national.seconds <= 60,
+            f"imports {process_s - r['pipeline_s']:.1f} s)",
+            "≤ 14 s (idle machine)",
+            process_s <= 14,
+        )
+        table.add(
+            step,
+            f"storing {parts['persist_s']:.2f} s ({1000 * parts['persist_s'] / max(r['files'], 1):.2f} ms/file), "
+            f"reading and row checks {parts['read_s']:.2f} s "
+            f"({1000 * parts['read_s'] / max(r['files'], 1):.2f} ms/file)",
+            "storing < 2 s",
+            parts["persist_s"] < 2,
+        )
+        table.add(
+            step,
+            f"intake + gate + aggregation + reports {r['pipeline_s']:.1f} s against simply reading the same "
+            f"files (bytes + first sheet, python-calamine) {r['plain_read_s']:.2f} s in the same process: "
+            f"**{r['pipeline_s'] / max(r['plain_read_s'], 1e-9):.1f}×**",
+            "(ratio reported)",
         )
         i, g, agg = r["intake"], r["gate"], r["aggregate"]
         table.details.append(
@@ -696,8 +736,7 @@ def bench_national(table: Table, work: Path, env: dict[str, str], args: argparse
         f"{r['files']} annual tables of {b['submitters']} clusters → {roll['provinces']} provinces + national total: "
         f"**{programme_b.seconds:.1f} s** (intake {p['ingest_s']:.1f}, gate {p['gate_s']:.1f}, aggregation "
         f"{p['aggregate_s']:.1f}, reports {p['reports_s']:.1f}, roll-up {p['rollup_s']:.2f} s)",
-        "(no goal; within step 2's ≤ 60 s)",
-        programme_b.seconds <= 60,
+        "(no goal)",
     )
     table.details.append(
         f"Programme B: {r['intake']['accepted']} accepted, {r['intake']['rejected']} rejected; gate "

@@ -6,14 +6,16 @@ from the inbox with ``tasks.intake.ingest_files(move=True)`` and is killed with 
 - ``during-parse``: while reading the files, before anything is written;
 - ``after-copy``: right after the 10th file was copied to accepted/ or
   quarantine/, before its database transaction;
-- ``after-commit``: right after the 10th file's transaction committed, before
-  it was removed from the inbox;
+- ``after-commit``: right after the transaction of the 2nd chunk of 5 files
+  (10 files) committed, before its files were removed from the inbox;
 - ``external``: by the test, as soon as 10 submissions are in the database
-  (the child waits 50 ms after each file so the kill lands mid-batch, at
+  (the child waits 50 ms after each chunk so the kill lands mid-batch, at
   whatever point the process happens to be).
 
-The three precise points are reached by wrapping one function *in the child
-only* (``store.accept.copy_file``, the copy; ``tasks.intake._take_in_file``, one file's
+The child stores :data:`CHUNK` files per transaction (``tasks.storing.STORE_CHUNK``,
+each file in a SAVEPOINT), so a kill can land inside a chunk. The three precise
+points are reached by wrapping one function *in the child only*
+(``store.accept.copy_file``, the copy; ``tasks.storing.store_chunk``, one chunk's
 transaction) so that it kills its own process there; the signal is a real
 SIGKILL, nothing in the parent is patched. The child skips the Great
 Expectations row checks (they run before the first write, so they do not
@@ -42,6 +44,7 @@ pytestmark = pytest.mark.faults
 ROOT = Path(__file__).resolve().parents[2]
 FILES = 40
 KILL_AT = 10
+CHUNK = 5
 MODES = ("during-parse", "after-copy", "after-commit", "external")
 
 
@@ -55,6 +58,7 @@ def child(mode: str) -> None:
     from review_calendar.settings import get_settings
     from review_calendar.store import accept
     from review_calendar.tasks import intake as tasks
+    from review_calendar.tasks import storing
 
     settings = get_settings()
     programme, instance = contact_list_instance()
@@ -77,9 +81,10 @@ def child(mode: str) -> None:
     elif mode == "after-copy":
         after(accept, "copy_file", lambda n: n == KILL_AT and _kill_self())
     elif mode == "after-commit":
-        after(tasks, "_take_in_file", lambda n: n == KILL_AT and _kill_self())
+        after(storing, "store_chunk", lambda n: n == KILL_AT // CHUNK and _kill_self())
     else:
-        after(tasks, "_take_in_file", lambda n: time.sleep(0.05))
+        after(storing, "store_chunk", lambda n: time.sleep(0.05 * CHUNK))
+    storing.STORE_CHUNK = CHUNK
     files = pending_files(settings, instance)
     tasks.ingest_files(settings.db_url, settings, programme, instance, files, move=True, progress=progress)
 

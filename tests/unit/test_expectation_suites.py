@@ -79,7 +79,8 @@ def test_suite_file_does_not_repeat_a_rule_of_the_spec(dataset_id: str) -> None:
 def test_spec_rules_become_gate_checks(dataset_id: str) -> None:
     spec = get_dataset(dataset_id)
 
-    checks = {_target(e): e for e in spec_expectations(spec)}
+    generated = spec_expectations(spec)
+    checks = {_target(e): e for e in generated if e["meta"]["severity"] == "critical"}
 
     for key in {"region_code", *spec.key_columns}:
         assert ("expect_column_values_to_not_be_null", key, ()) in checks
@@ -91,7 +92,50 @@ def test_spec_rules_become_gate_checks(dataset_id: str) -> None:
         if column.kind in ("number", "int", "percent"):
             between = checks[("expect_column_values_to_be_between", column.key, ())]["kwargs"]
             assert (between["min_value"], between["max_value"]) == column.bounds
-    assert all(e["meta"]["severity"] == "critical" for e in checks.values())
+    for order in spec.column_orders:
+        pair = checks[("expect_column_pair_values_a_to_be_greater_than_b", order.larger, ())]
+        assert (pair["kwargs"]["column_B"], pair["kwargs"]["or_equal"]) == (order.smaller, True)
+        assert pair["meta"]["field"] == order.field
+    warnings = [e for e in generated if e["meta"]["severity"] == "warning"]
+    assert {
+        e["kwargs"]["column"]: (e["kwargs"]["min_value"], e["kwargs"]["max_value"]) for e in warnings
+    } == {c.key: c.usual for c in spec.columns if c.usual is not None}
+    assert {e["meta"]["code"] for e in warnings} <= {"GATE_VALUE_IMPLAUSIBLE"}
+
+
+@pytest.mark.parametrize("dataset_id", SUITES)
+def test_suite_file_repeats_no_bound_or_column_order_of_the_spec(dataset_id: str) -> None:
+    """A bound (hard or soft) and a column order are the spec's alone: no file writes a second one."""
+    spec = get_dataset(dataset_id)
+    bounded = {c.key for c in spec.columns if c.kind in ("number", "int", "percent") or c.usual is not None}
+    ordered = {frozenset((o.larger, o.smaller)) for o in spec.column_orders}
+
+    written = load_suite(dataset_id, EXPECTATIONS)["expectations"]
+
+    assert [e for e in written if "between" in e["type"] and e["kwargs"].get("column") in bounded] == []
+    assert [
+        e for e in written if frozenset((e["kwargs"].get("column_A"), e["kwargs"].get("column_B"))) in ordered
+    ] == []
+
+
+def test_the_spec_column_orders_are_intake_rules_and_gate_checks() -> None:
+    """Plan end ≥ start and completed ≤ started are declared once and checked at both ends."""
+    from review_calendar.intake.row_rules import RowContext
+
+    spec = get_dataset("progress_report")
+    (order,) = spec.column_orders
+    record = {"projects_started": 2, "projects_completed": 5}
+
+    problems = [p for check in spec.row_checks for p in check(record, RowContext())]
+
+    assert [(p.column, p.code, p.message) for p in problems if p.code == "VALUE_INCONSISTENT"] == [
+        ("projects_completed", "VALUE_INCONSISTENT", "竣工项目数5大于开工项目数2，请核对。")
+    ]
+    (pair,) = [e for e in spec_expectations(spec) if e["type"].startswith("expect_column_pair")]
+    assert pair["meta"]["message_zh"] == "竣工项目数{value_b}大于开工项目数{value}。"
+    assert ("period_end", "period_start") in {
+        (o.larger, o.smaller) for o in get_dataset("development_plan").column_orders
+    }
 
 
 def test_companion_datasets_match_the_templates() -> None:

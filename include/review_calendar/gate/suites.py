@@ -3,10 +3,12 @@
 An obligation's dataset is gated by ``expectations/<dataset>__provincial.json``,
 together with the suites of its companion datasets. The checks that repeat a
 row rule of the dataset spec (identifying columns filled, region code format,
-drop-down choices, hard bounds of numeric columns, no duplicate key) are not
-written in the JSON: :func:`spec_expectations` generates them from the spec
-when a suite is loaded, so each rule is declared once. The JSON holds what only
-the gate checks (plausibility warnings, reviewer flags, rules across columns).
+drop-down choices, hard bounds of numeric columns, the order of two columns
+such as a plan's end and start year, no duplicate key) and the plausibility
+warnings of one column (its soft bounds) are not written in the JSON:
+:func:`spec_expectations` generates them from the spec when a suite is loaded,
+so each rule and bound is declared once. The JSON holds what only the gate
+checks (reviewer flags such as a plan not approved).
 Suites are loaded and run by :mod:`review_calendar.intake.expectations`; this
 module words what they found for reviewers.
 """
@@ -90,12 +92,14 @@ def load_provincial_suites(dataset_ids: Iterable[str], expectations_dir: Path) -
     return suites
 
 
-def _expectation(kind: str, kwargs: dict[str, Any], code: str, message: str) -> dict[str, Any]:
-    """One critical expectation of a suite (the JSON shape ``gx.ExpectationSuite`` takes)."""
+def _expectation(
+    kind: str, kwargs: dict[str, Any], code: str, message: str, severity: str = "critical"
+) -> dict[str, Any]:
+    """One expectation of a suite (the JSON shape ``gx.ExpectationSuite`` takes)."""
     return {
         "type": f"expect_{kind}",
         "kwargs": kwargs,
-        "meta": {"severity": "critical", "code": code, "message_zh": message},
+        "meta": {"severity": severity, "code": code, "message_zh": message},
     }
 
 
@@ -105,9 +109,12 @@ def spec_expectations(spec: Dataset) -> list[dict[str, Any]]:
     Identifying columns (the region code and the key columns) are filled; a
     region code has 6 digits; an e-mail address has the syntax of the one
     address rule (``EMAIL_PATTERN``); a drop-down column holds one of its choices; a
-    number, count or percent is within its hard bounds (``Column.bounds``); no
-    two rows of the province share a key. All critical: a row that breaks one
-    was never accepted at intake, so at the gate it is an error of the data.
+    number, count or percent is within its hard bounds (``Column.bounds``); the
+    spec's column orders hold (``Dataset.column_orders``); no two rows of the
+    province share a key. These are critical: a row that breaks one was never
+    accepted at intake, so at the gate it is an error of the data. A number
+    outside its soft bounds (``Column.usual``) is a warning, as at intake: the
+    gate's plausibility bound of a column is the spec's, never a second one.
 
     Args:
         spec: The dataset.
@@ -158,6 +165,22 @@ def spec_expectations(spec: Dataset) -> list[dict[str, Any]]:
             )
         elif column.kind in ("number", "int", "percent"):
             out.append(_bounds_expectation(column))
+            if column.usual is not None:
+                out.append(_usual_expectation(column))
+    for order in spec.column_orders:
+        pair = _expectation(
+            "column_pair_values_a_to_be_greater_than_b",
+            {
+                "column_A": order.larger,
+                "column_B": order.smaller,
+                "or_equal": True,
+                "ignore_row_if": "either_value_is_missing",
+            },
+            "GATE_VALUE_INCONSISTENT",
+            order.message.format(larger="{value}", smaller="{value_b}") + "。",
+        )
+        pair["meta"]["field"] = order.field
+        out.append(pair)
     out.append(
         _expectation(
             "compound_columns_to_be_unique",
@@ -184,6 +207,24 @@ def _bounds_expectation(column: Column) -> dict[str, Any]:
     else:
         message = f"值{{value}}应在{show_bound(column, low)}～{show_bound(column, high)}之间。"
     return _expectation("column_values_to_be_between", kwargs, "GATE_VALUE_OUT_OF_RANGE", message)
+
+
+def _usual_expectation(column: Column) -> dict[str, Any]:
+    """The soft bounds of a numeric column (``Column.usual``) as a warning, worded as intake's warning."""
+    low, high = column.usual or (None, None)
+    if low is not None and high is not None:
+        usual = f"通常在{show_bound(column, low)}～{show_bound(column, high)}之间"
+    elif low is not None:
+        usual = f"通常不低于{show_bound(column, low)}"
+    else:
+        usual = f"通常不超过{show_bound(column, high)}"
+    return _expectation(
+        "column_values_to_be_between",
+        {"column": column.key, "min_value": low, "max_value": high},
+        "GATE_VALUE_IMPLAUSIBLE",
+        f"“{{header}}”为{{value}}，超出常见范围（{usual}），请核实数值和单位。",
+        "warning",
+    )
 
 
 def describe_expectation(spec: Dataset, outcome: Outcome) -> str:

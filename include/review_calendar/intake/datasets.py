@@ -28,12 +28,7 @@ from typing import TYPE_CHECKING
 from review_calendar.intake import columns as col
 from review_calendar.intake.columns import Column
 from review_calendar.intake.decision_datasets import DECISION_DATASETS
-from review_calendar.intake.row_rules import (
-    approval_date,
-    investment_progress,
-    pilot_period,
-    plan_period,
-)
+from review_calendar.intake.row_rules import ColumnOrder, approval_date, pilot_period
 from review_calendar.intake.spec import Dataset
 
 if TYPE_CHECKING:
@@ -151,7 +146,14 @@ _DATASET_LIST: tuple[Dataset, ...] = (
             ),
         ),
         key_columns=("region_code", "cluster_name"),
-        row_checks=(plan_period, pilot_period, approval_date),
+        # The plan's horizon is not limited: 冀工信产业〔2016〕93号 二 ties it to the
+        # county's five-year plan; the 3-year limit of 三 is the pilot's (pilot_period).
+        column_orders=(
+            ColumnOrder(
+                "period_end", "period_start", "period_end", "规划截止年份{larger}早于起始年份{smaller}"
+            ),
+        ),
+        row_checks=(pilot_period, approval_date),
         needs_approval=True,
     ),
     Dataset(
@@ -231,7 +233,14 @@ _DATASET_LIST: tuple[Dataset, ...] = (
         key_columns=("region_code", "cluster_name", "year", "period"),
         year_column="year",
         period_column="period",
-        row_checks=(investment_progress,),
+        column_orders=(
+            ColumnOrder(
+                "projects_started",
+                "projects_completed",
+                "projects_completed",
+                "竣工项目数{smaller}大于开工项目数{larger}",
+            ),
+        ),
     ),
     Dataset(
         id="annual_info_table",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from review_calendar.intake import columns as col
 from review_calendar.intake.columns import Column
-from review_calendar.intake.row_rules import targets, violation_note
+from review_calendar.intake.row_rules import ColumnOrder, violation_note
 from review_calendar.intake.spec import Dataset
 
 __all__ = ["DECISION_DATASETS"]
@@ -74,7 +74,14 @@ DECISION_DATASETS: tuple[Dataset, ...] = (
             ),
         ),
         key_columns=("region_code", "cluster_name"),
-        row_checks=(targets,),
+        column_orders=(
+            ColumnOrder(
+                "targets_total",
+                "targets_completed",
+                "targets_completed",
+                "已完成目标数{smaller}大于目标总数{larger}",
+            ),
+        ),
     ),
     Dataset(
         id="pilot_application",

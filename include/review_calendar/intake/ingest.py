@@ -4,7 +4,8 @@ Pure intake: files on disk in, :class:`ParsedFile` records out, no database.
 What the files are judged against (regions, expected submitters, content
 hashes already taken in) comes in an :class:`IntakeScope`; storing the files,
 recording the acceptance decisions and queueing rejection notices is done by
-the caller, one transaction per file (``review_calendar.tasks.intake.ingest_files``).
+the caller, many files to a transaction and each file atomic
+(``review_calendar.tasks.intake.ingest_files``, ``review_calendar.tasks.storing``).
 
 Each file is read from disk once (:func:`~review_calendar.intake.reader.read_file`):
 its content hash decides whether it is new, and every dataset of its template

@@ -20,14 +20,13 @@ if TYPE_CHECKING:
     from review_calendar.intake.issues import Severity
 
 __all__ = [
+    "ColumnOrder",
     "RowCheck",
     "RowContext",
     "RowProblem",
     "approval_date",
-    "investment_progress",
+    "column_order",
     "pilot_period",
-    "plan_period",
-    "targets",
     "unusual_values",
     "violation_note",
 ]
@@ -73,18 +72,52 @@ class RowContext:
 RowCheck = Callable[[Mapping[str, object], RowContext], Iterable[RowProblem]]
 
 
-def plan_period(record: Mapping[str, object], context: RowContext) -> Iterable[RowProblem]:
-    """The plan ends no earlier than it starts; its horizon is not limited.
+@dataclass(frozen=True, slots=True)
+class ColumnOrder:
+    """A rule across two numeric columns of one row: ``larger`` is not less than ``smaller``.
 
-    冀工信产业〔2016〕93号 二 ties the plan to the county's five-year plan, so a
-    five-year horizon is normal; the 3-year limit of 三 is the pilot's
-    implementation period (:func:`pilot_period`).
+    Declared once on the dataset spec (``Dataset.column_orders``); intake's row
+    rule (:func:`column_order`) and the provincial gate's pair expectation
+    (``gate.suites.spec_expectations``) are both made from it.
+
+    Attributes:
+        larger: Key of the column that must not be less (GX ``column_A``).
+        smaller: Key of the column that must not be more (GX ``column_B``).
+        field: Key of the column a problem is reported on (one of the two).
+        message: The sentence naming the problem, with ``{larger}`` and
+            ``{smaller}`` for the two values, without final punctuation.
     """
-    start, end = record.get("period_start"), record.get("period_end")
-    if isinstance(start, int) and isinstance(end, int) and end < start:
-        yield RowProblem(
-            "period_end", E.VALUE_INCONSISTENT, f"规划截止年份{end}早于起始年份{start}，请核对。"
-        )
+
+    larger: str
+    smaller: str
+    field: str
+    message: str
+
+    def broken(self, record: Mapping[str, object]) -> bool:
+        """Whether the record's two values are both numbers and in the wrong order."""
+        larger, smaller = record.get(self.larger), record.get(self.smaller)
+        numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (larger, smaller))
+        return numbers and larger < smaller  # type: ignore[operator]
+
+
+def column_order(orders: Iterable[ColumnOrder]) -> RowCheck:
+    """The row rule of a dataset's :class:`ColumnOrder` declarations (an error per broken pair).
+
+    Args:
+        orders: The declarations.
+
+    Returns:
+        A row check.
+    """
+    orders = tuple(orders)
+
+    def check(record: Mapping[str, object], context: RowContext) -> Iterable[RowProblem]:
+        for order in orders:
+            if order.broken(record):
+                message = order.message.format(larger=record[order.larger], smaller=record[order.smaller])
+                yield RowProblem(order.field, E.VALUE_INCONSISTENT, f"{message}，请核对。")
+
+    return check
 
 
 def pilot_period(record: Mapping[str, object], context: RowContext) -> Iterable[RowProblem]:
@@ -142,26 +175,6 @@ def violation_note(record: Mapping[str, object], context: RowContext) -> Iterabl
     """A violation is explained."""
     if record.get("violation") == "是" and not record.get("violation_note"):
         yield RowProblem("violation_note", E.VALUE_REQUIRED, "存在违规时必须填写“违规情况说明”。")
-
-
-def targets(record: Mapping[str, object], context: RowContext) -> Iterable[RowProblem]:
-    """No more targets completed than set."""
-    total, done = record.get("targets_total"), record.get("targets_completed")
-    if isinstance(total, int) and isinstance(done, int) and done > total:
-        yield RowProblem(
-            "targets_completed", E.VALUE_INCONSISTENT, f"已完成目标数{done}大于目标总数{total}，请核对。"
-        )
-
-
-def investment_progress(record: Mapping[str, object], context: RowContext) -> Iterable[RowProblem]:
-    """No more projects completed than started."""
-    started, completed = record.get("projects_started"), record.get("projects_completed")
-    if isinstance(started, int) and isinstance(completed, int) and completed > started:
-        yield RowProblem(
-            "projects_completed",
-            E.VALUE_INCONSISTENT,
-            f"竣工项目数{completed}大于开工项目数{started}，请核对。",
-        )
 
 
 def unusual_values(columns: Iterable[Column]) -> RowCheck:

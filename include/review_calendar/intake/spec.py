@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from review_calendar.intake.row_rules import RowCheck, unusual_values
+from review_calendar.intake.row_rules import ColumnOrder, RowCheck, column_order, unusual_values
 
 if TYPE_CHECKING:
     from review_calendar.intake.columns import Column
@@ -32,6 +32,9 @@ class Dataset:
         period_column: Key of the column holding the reporting period
             (上半年/全年, 一季度…), checked against the obligation.
         row_checks: Rules across the cells of one row.
+        column_orders: Pairs of numeric columns where one is never less than
+            the other (plan end ≥ start year); intake's row rule and the
+            provincial gate's check are both generated from them.
         total_row_labels: First-cell texts that mark a 合计 row: excluded
             from the records, its numbers checked against the column sums.
         needs_approval: The file counts as submitted only with its approval
@@ -47,17 +50,22 @@ class Dataset:
     year_column: str | None = None
     period_column: str | None = None
     row_checks: tuple[RowCheck, ...] = ()
+    column_orders: tuple[ColumnOrder, ...] = ()
     total_row_labels: tuple[str, ...] = ("合计", "总计", "小计")
     needs_approval: bool = False
 
     def __post_init__(self) -> None:
+        if self.column_orders:
+            # Declared once as pairs; their row rule runs first, as the rules it replaced did.
+            object.__setattr__(self, "row_checks", (column_order(self.column_orders), *self.row_checks))
         if any(c.usual is not None for c in self.columns):
             # The soft bounds are declared on the columns; their rule is made from them.
             object.__setattr__(self, "row_checks", (*self.row_checks, unusual_values(self.columns)))
         keys = [c.key for c in self.columns]
         if len(set(keys)) != len(keys) or len({c.header for c in self.columns}) != len(keys):
             raise ValueError(f"dataset {self.id!r}: column keys or headers repeat")
-        for key in (*self.key_columns, self.year_column, self.period_column):
+        orders = [k for o in self.column_orders for k in (o.larger, o.smaller, o.field)]
+        for key in (*self.key_columns, self.year_column, self.period_column, *orders):
             if key is not None and key not in keys:
                 raise ValueError(f"dataset {self.id!r}: unknown column {key!r}")
 

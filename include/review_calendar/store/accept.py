@@ -32,16 +32,11 @@ from review_calendar.domain.calendar import TZ
 from review_calendar.domain.regions import Region as RegionInfo
 from review_calendar.intake.filenames import MAX_NAME_BYTES
 from review_calendar.intake.ingest import FileOutcome, IntakeScope, ParsedFile
-from review_calendar.store.models import (
-    DatasetRow,
-    ObligationInstanceRow,
-    Region,
-    Submission,
-    SubmissionError,
-)
+from review_calendar.store.bulk import IntakeBatch, dataset_rows, lock_instance
+from review_calendar.store.models import DatasetRow, Region, Submission, SubmissionError
 from review_calendar.store.projections import project
 from review_calendar.store.queries import expected_submitters, instance_filter
-from review_calendar.store.receipts import aware, record_receipt
+from review_calendar.store.receipts import aware, new_receipt, record_receipt
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -197,7 +192,12 @@ def copy_file(src: Path, dest: Path, data: bytes | None = None) -> None:
 
 
 def record_submission(
-    session: Session, programme: Programme, instance: ObligationInstance, parsed: ParsedFile, dest: Path
+    session: Session,
+    programme: Programme,
+    instance: ObligationInstance,
+    parsed: ParsedFile,
+    dest: Path,
+    batch: IntakeBatch | None = None,
 ) -> FileOutcome:
     """Write a stored file's submission row, and its errors or its rows, in the caller's transaction.
 
@@ -212,6 +212,8 @@ def record_submission(
         instance: The obligation instance.
         parsed: The file.
         dest: Where :func:`store_copy` put it.
+        batch: What the transaction knows of the instance (:func:`begin_intake`,
+            which also took the lock); None asks the database.
 
     Returns:
         The outcome; ``duplicate`` (nothing written) when the same bytes are
@@ -221,49 +223,70 @@ def record_submission(
         sqlalchemy.exc.IntegrityError: Another run recorded the same bytes first.
     """
     outcome = _outcome(instance, parsed, dest)
-    session.execute(
-        select(ObligationInstanceRow.id)
-        .where(*instance_filter(ObligationInstanceRow, instance))
-        .with_for_update()
-    )
-    # The same bytes are the same submission only for the same region: two counties may send one template.
-    existing = session.scalar(
-        select(Submission).where(
-            *instance_filter(Submission, instance),
-            Submission.region_code == parsed.region_code,
-            Submission.content_hash == parsed.sha256,
+    if batch is None:
+        lock_instance(session, instance)
+        # The same bytes are the same submission only for the same region: two counties may send one template.
+        existing = session.scalar(
+            select(Submission).where(
+                *instance_filter(Submission, instance),
+                Submission.region_code == parsed.region_code,
+                Submission.content_hash == parsed.sha256,
+            )
         )
-    )
+    else:
+        existing = batch.by_hash.get((parsed.region_code, parsed.sha256))
     received_at = receipt_moment(parsed)
     if existing is not None and existing.status != "rejected":
-        if outcome.status == "rejected" or not _sent_again(session, instance, existing, received_at):
+        if outcome.status == "rejected" or not _sent_again(session, instance, existing, received_at, batch):
             outcome.status, outcome.submission_id = "duplicate", existing.id
             outcome.receipt_no = existing.receipt_no or ""
             return outcome
-        return _in_force_again(session, programme, instance, parsed, existing, outcome, received_at)
-    submission = _write_submission(session, instance, parsed, outcome, existing)
+        return _in_force_again(session, programme, instance, parsed, existing, outcome, received_at, batch)
+    submission = _write_submission(session, instance, parsed, outcome, existing, batch)
     outcome.submission_id = submission.id
+    if batch is not None:
+        batch.by_hash[(parsed.region_code, parsed.sha256)] = submission
     # Every issue is kept with the submission: a rejected file's errors and warnings, an
     # accepted file's warnings (for the reviewer: unusual values, 待补批复, a saved formula...).
-    session.add_all(
-        SubmissionError(
+    issues = [
+        dict(
             submission_id=submission.id, sheet=i.sheet, row=i.row, column=i.column, value=i.value,
             code=i.code, message=i.message, severity=i.severity,
         )
         for i in parsed.issues
-    )  # fmt: skip
+    ]  # fmt: skip
+    if batch is not None and batch.later is not None:
+        batch.later.setdefault(SubmissionError, []).extend(issues)
+    else:
+        session.add_all(SubmissionError(**i) for i in issues)
     if outcome.status == "rejected":
-        session.flush()
+        if batch is None or batch.ids is None:
+            session.flush()
         return outcome
-    session.add_all(_dataset_rows(submission.id, parsed))
-    current = _in_force(session, instance, parsed.region_code, submission.id)
+    if batch is not None and batch.later is not None:
+        batch.later.setdefault(DatasetRow, []).extend(dataset_rows(submission.id, parsed))
+    else:
+        session.add_all(DatasetRow(**r) for r in dataset_rows(submission.id, parsed))
+    current = _in_force(session, instance, parsed.region_code, submission.id, batch)
     if current is not None and (aware(current.received_at) or received_at) > received_at:
         # Received before the version in force (read late, e.g. it was still uploading): history only.
         submission.status, submission.superseded_by = "superseded", current.id
     else:
-        outcome.superseded = _supersede(session, instance, parsed.region_code, submission.id)
+        outcome.superseded = _supersede(session, instance, parsed.region_code, submission, batch)
         project(session, programme, instance, submission.id, parsed.records)
-    receipt, _ = record_receipt(session, programme, instance, submission, received_at)
+    if batch is not None and existing is None:
+        # A submission new to the instance has no receipt yet: numbered from the batch's count.
+        receipt = new_receipt(
+            session, programme, instance, submission, received_at, batch.next_seq, later=batch.later
+        )
+        batch.next_seq += 1
+    else:
+        seq = batch.next_seq if batch is not None else None
+        receipt, _ = record_receipt(
+            session, programme, instance, submission, received_at, seq, batch and batch.later
+        )
+        if batch is not None:
+            batch.next_seq = max(batch.next_seq, receipt.seq + 1)
     outcome.receipt_no = receipt.receipt_no
     return outcome
 
@@ -276,9 +299,16 @@ def receipt_moment(parsed: ParsedFile) -> dt.datetime:
 
 
 def _in_force(
-    session: Session, instance: ObligationInstance, region_code: str | None, other_than: int
+    session: Session,
+    instance: ObligationInstance,
+    region_code: str | None,
+    other_than: int,
+    batch: IntakeBatch | None = None,
 ) -> Submission | None:
     """The region's accepted submission of the instance, other than ``other_than``."""
+    if batch is not None:
+        current = batch.in_force.get(region_code)
+        return current if current is not None and current.id != other_than else None
     return session.scalar(
         select(Submission).where(
             *instance_filter(Submission, instance),
@@ -290,7 +320,11 @@ def _in_force(
 
 
 def _sent_again(
-    session: Session, instance: ObligationInstance, existing: Submission, received_at: dt.datetime
+    session: Session,
+    instance: ObligationInstance,
+    existing: Submission,
+    received_at: dt.datetime,
+    batch: IntakeBatch | None = None,
 ) -> bool:
     """Whether known bytes are an earlier version sent again after the version in force.
 
@@ -302,7 +336,7 @@ def _sent_again(
     last = aware(existing.received_at) or dt.datetime.combine(existing.received_on, dt.time(0), tzinfo=TZ)
     if received_at <= last:
         return False
-    current = _in_force(session, instance, existing.region_code, existing.id)
+    current = _in_force(session, instance, existing.region_code, existing.id, batch)
     return current is None or received_at >= (aware(current.received_at) or received_at)
 
 
@@ -314,6 +348,7 @@ def _in_force_again(
     existing: Submission,
     outcome: FileOutcome,
     received_at: dt.datetime,
+    batch: IntakeBatch | None = None,
 ) -> FileOutcome:
     """An earlier version sent again: its submission is in force again, received now, with a new receipt."""
     existing.status, existing.superseded_by = "accepted", None
@@ -321,12 +356,18 @@ def _in_force_again(
     existing.received_at = received_at.astimezone(dt.UTC)
     existing.received_on = received_at.date()
     existing.is_late = outcome.is_late
-    session.flush()
+    if batch is None or batch.ids is None:
+        session.flush()
     outcome.submission_id = existing.id
     outcome.stored_path = existing.stored_path
-    outcome.superseded = _supersede(session, instance, existing.region_code, existing.id)
+    outcome.superseded = _supersede(session, instance, existing.region_code, existing, batch)
     project(session, programme, instance, existing.id, parsed.records)
-    receipt, _ = record_receipt(session, programme, instance, existing, received_at)
+    seq = batch.next_seq if batch is not None else None
+    receipt, _ = record_receipt(
+        session, programme, instance, existing, received_at, seq, batch and batch.later
+    )
+    if batch is not None:
+        batch.next_seq = max(batch.next_seq, receipt.seq + 1)
     outcome.receipt_no = receipt.receipt_no
     return outcome
 
@@ -357,6 +398,7 @@ def _write_submission(
     parsed: ParsedFile,
     outcome: FileOutcome,
     existing: Submission | None,
+    batch: IntakeBatch | None = None,
 ) -> Submission:
     """Insert the file's submission row, or update the row of the same bytes rejected before.
 
@@ -389,15 +431,30 @@ def _write_submission(
             content_hash=parsed.sha256,
             **fields,
         )
+        if batch is not None and batch.ids is not None:
+            submission.id = next(batch.ids)
         session.add(submission)
-    session.flush()
+    if batch is None or batch.ids is None:
+        session.flush()
     return submission
 
 
 def _supersede(
-    session: Session, instance: ObligationInstance, region_code: str | None, new_id: int
+    session: Session,
+    instance: ObligationInstance,
+    region_code: str | None,
+    new: Submission,
+    batch: IntakeBatch | None = None,
 ) -> int | None:
-    """Mark the region's earlier accepted submission superseded by ``new_id``; its id, if any."""
+    """Mark the region's earlier accepted submission superseded by ``new``; its id, if any."""
+    new_id = new.id
+    if batch is not None:
+        old = batch.in_force.get(region_code)
+        batch.in_force[region_code] = new
+        if old is None or old.id == new_id:
+            return None
+        old.status, old.superseded_by = "superseded", new_id
+        return old.id
     previous = session.scalars(
         select(Submission).where(
             *instance_filter(Submission, instance),
@@ -411,31 +468,6 @@ def _supersede(
         old.status, old.superseded_by = "superseded", new_id
         superseded = old.id
     return superseded
-
-
-def _dataset_rows(submission_id: int, parsed: ParsedFile) -> list[DatasetRow]:
-    """One ``dataset_rows`` row per record of every dataset of the file."""
-    return [
-        DatasetRow(
-            submission_id=submission_id,
-            dataset=dataset_id,
-            sheet=parsed.sheets.get(dataset_id, ""),
-            row_no=int(r.get("_row") or n),
-            region_code=r.get("region_code") or parsed.region_code,
-            data=_jsonable(r),
-        )
-        for dataset_id, records in parsed.records.items()
-        for n, r in enumerate(records, start=1)
-    ]
-
-
-def _jsonable(record: dict[str, Any]) -> dict[str, Any]:
-    """A record as stored: dates as ISO text, without the ``_row`` bookkeeping."""
-    return {
-        k: (v.isoformat() if isinstance(v, dt.date) else v)
-        for k, v in record.items()
-        if not k.startswith("_")
-    }
 
 
 def acceptance_record(

@@ -21,7 +21,13 @@ if TYPE_CHECKING:
 
 
 def record_decision(
-    session: Session, programme_id: str, cycle_year: int, kind: str, verdict: Verdict, run_id: str
+    session: Session,
+    programme_id: str,
+    cycle_year: int,
+    kind: str,
+    verdict: Verdict,
+    run_id: str,
+    known: dict[str, Decision] | None = None,
 ) -> bool:
     """Store ``verdict`` keyed by (programme, year, kind, subject).
 
@@ -36,18 +42,24 @@ def record_decision(
         kind: A key of ``domain.labels.DECISION_KINDS`` (``acceptance``, ``gate``, ``evaluation``...).
         verdict: What was decided; its reason is kept in the figures.
         run_id: The run that decided (an Airflow run id or a CLI run name).
+        known: The decisions of this programme, year and kind by subject, read
+            once by the caller (intake's batch), kept up to date here; None asks
+            the database.
 
     Returns:
         True when something was written.
     """
-    existing = session.scalar(
-        select(Decision).where(
-            Decision.programme_id == programme_id,
-            Decision.cycle_year == cycle_year,
-            Decision.kind == kind,
-            Decision.subject == verdict.subject,
+    if known is not None:
+        existing = known.get(verdict.subject)
+    else:
+        existing = session.scalar(
+            select(Decision).where(
+                Decision.programme_id == programme_id,
+                Decision.cycle_year == cycle_year,
+                Decision.kind == kind,
+                Decision.subject == verdict.subject,
+            )
         )
-    )
     figures = {**verdict.figures, "reason": verdict.reason}
     if existing is not None:
         if existing.outcome == verdict.outcome and existing.figures == figures:
@@ -57,18 +69,20 @@ def record_decision(
         existing.figures, existing.run_id = figures, run_id
         existing.decided_at = dt.datetime.now(dt.UTC)
         return True
-    session.add(
-        Decision(
-            programme_id=programme_id,
-            cycle_year=cycle_year,
-            kind=kind,
-            subject=verdict.subject,
-            outcome=verdict.outcome,
-            rule=verdict.rule,
-            clause=verdict.clause,
-            figures=figures,
-            run_id=run_id,
-        )
+    decision = Decision(
+        programme_id=programme_id,
+        cycle_year=cycle_year,
+        kind=kind,
+        subject=verdict.subject,
+        outcome=verdict.outcome,
+        rule=verdict.rule,
+        clause=verdict.clause,
+        figures=figures,
+        run_id=run_id,
     )
-    session.flush()
+    session.add(decision)
+    if known is not None:
+        known[verdict.subject] = decision
+    else:
+        session.flush()
     return True

@@ -14,7 +14,7 @@ receipt time forward; a sighting is forgotten once its file has left the inbox.
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, func, select
 
@@ -33,6 +33,7 @@ __all__ = [
     "aware",
     "first_sightings",
     "forget_sightings",
+    "new_receipt",
     "receipt_prefix",
     "record_receipt",
 ]
@@ -72,12 +73,15 @@ def record_receipt(
     instance: ObligationInstance,
     submission: Submission,
     received_at: dt.datetime,
+    next_seq: int | None = None,
+    later: dict[type, list[dict[str, Any]]] | None = None,
 ) -> tuple[Receipt, bool]:
     """The receipt of ``submission`` received at ``received_at``: found, or numbered and added.
 
     The caller holds the instance's row lock (intake's transaction), so numbers
     within an instance never race. The submission carries the number of its
-    latest receipt.
+    latest receipt. ``next_seq`` is the instance's next number when the caller
+    keeps the count (intake's batch); ``later`` as for :func:`new_receipt`.
 
     Returns:
         The receipt and whether it is new.
@@ -93,7 +97,30 @@ def record_receipt(
                 found = r
     if found is not None:
         return found, False
-    seq = (session.scalar(select(func.max(Receipt.seq)).where(*instance_filter(Receipt, instance))) or 0) + 1
+    seq = next_seq or (
+        (session.scalar(select(func.max(Receipt.seq)).where(*instance_filter(Receipt, instance))) or 0) + 1
+    )
+    return new_receipt(session, programme, instance, submission, received_at, seq, later=later), True
+
+
+def new_receipt(
+    session: Session,
+    programme: Programme,
+    instance: ObligationInstance,
+    submission: Submission,
+    received_at: dt.datetime,
+    seq: int,
+    *,
+    later: dict[type, list[dict[str, Any]]] | None = None,
+) -> Receipt:
+    """Add receipt number ``seq`` of the instance for ``submission`` received at ``received_at``.
+
+    The caller knows the submission has no receipt of that moment and that
+    ``seq`` is the instance's next number (:func:`record_receipt`, or intake's
+    batch, which read the count once under the instance's lock). With ``later``
+    the row is appended to ``later[Receipt]`` for the caller to insert (intake
+    writes a chunk's rows together) and the returned receipt is not in the session.
+    """
     receipt = Receipt(
         receipt_no=f"{receipt_prefix(programme, instance)}-{seq:04d}",
         submission_id=submission.id,
@@ -104,12 +131,17 @@ def record_receipt(
         seq=seq,
         region_code=submission.region_code,
         file_name=submission.file_name,
-        received_at=moment,
+        received_at=received_at.astimezone(dt.UTC),
     )
-    session.add(receipt)
-    session.flush()
+    if later is not None:
+        columns = ("receipt_no", "submission_id", "programme_id", "cycle_year", "obligation_id", "period")
+        columns += ("seq", "region_code", "file_name", "received_at")
+        later.setdefault(Receipt, []).append({c: getattr(receipt, c) for c in columns})
+    else:
+        session.add(receipt)
+        session.flush()
     submission.receipt_no = receipt.receipt_no
-    return receipt, True
+    return receipt
 
 
 def first_sightings(

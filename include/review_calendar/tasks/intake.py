@@ -1,4 +1,4 @@
-"""Taking files in: the orchestration that crosses stages, one transaction per file.
+"""Taking files in: the orchestration that crosses stages, each file atomic, stored in bulk.
 
 Intake reads and row-checks a batch (:mod:`review_calendar.intake`), the store
 keeps each file and its rows (:mod:`review_calendar.store.accept`), the decision
@@ -6,6 +6,8 @@ log records the acceptance, and the notify stage queues the receipt (回执) or
 the rejection notice; none of these stages calls another, this module does.
 Files are stored in the order they were received, so the one received last is
 in force (:mod:`review_calendar.store.accept`).
+
+Files are stored many to a transaction, each file atomic (:mod:`review_calendar.tasks.storing`).
 """
 
 from __future__ import annotations
@@ -41,8 +43,9 @@ def ingest_files(
     """Take in a batch of files for one obligation instance: read, row-check, store, decide, notify.
 
     Each file is read and checked against its dataset spec (no Great
-    Expectations at intake), then stored in a transaction of its own: its copy,
-    its rows, its acceptance decision and its rejection notice commit together.
+    Expectations at intake), then stored atomically: its copy first, then its
+    rows, its acceptance decision and its notice in a SAVEPOINT of its own, many
+    files to a transaction (:func:`~review_calendar.tasks.storing.store_chunk`).
 
     Args:
         url: Review database URL (migrated).
@@ -79,6 +82,7 @@ def ingest_files(
     from review_calendar.store.accept import intake_scope
     from review_calendar.store.db import session_scope
     from review_calendar.store.faults import database_fault
+    from review_calendar.tasks import storing
 
     try:
         with session_scope(url) as session:
@@ -119,41 +123,36 @@ def ingest_files(
         pairing.alone[folder_of[path]].extend(pairing.by_sheet.pop(path, []))
     # A city's file split per county is several parts of one path: removed after its last part.
     last_part = {parsed.path: index for index, parsed in enumerate(batch.parsed)}
-    for index, parsed in enumerate(batch.parsed):
-        documents = pairing.by_sheet.get(parsed.path, [])
-        outcome = _take_in_or_skip(url, settings, programme, instance, parsed, run_id, notify_on, documents)
-        if outcome is None:
-            report.add(ingest.FileOutcome(file=parsed.name, status="duplicate", sha256=parsed.sha256))
-            continue
-        report.add(outcome)
-        if (
-            move
-            and parsed.data is not None
-            and outcome.status != "failed"
-            and last_part[parsed.path] == index
+    size = storing.STORE_CHUNK
+    for start in range(0, len(batch.parsed), size):
+        chunk = batch.parsed[start : start + size]
+        documents_of = [pairing.by_sheet.get(parsed.path, []) for parsed in chunk]
+        outcomes = storing.store_chunk(
+            url, settings, programme, instance, chunk, documents_of, run_id, notify_on
+        )
+        # Only once the chunk is committed do its files leave the inbox.
+        for index, parsed, outcome, documents in zip(
+            range(start, start + len(chunk)), chunk, outcomes, documents_of, strict=True
         ):
-            _remove(settings, parsed.path, listed.get(parsed.path))
-            if outcome.status == "accepted":
-                for doc in documents:
-                    _remove(settings, doc, listed.get(doc))
+            if outcome is None:
+                report.add(ingest.FileOutcome(file=parsed.name, status="duplicate", sha256=parsed.sha256))
+                continue
+            report.add(outcome)
+            if (
+                move
+                and parsed.data is not None
+                and outcome.status != "failed"
+                and last_part[parsed.path] == index
+            ):
+                _remove(settings, parsed.path, listed.get(parsed.path))
+                if outcome.status == "accepted":
+                    for doc in documents:
+                        _remove(settings, doc, listed.get(doc))
     for region, documents in pairing.alone.items():
         if region is not None and documents:
             _attach_to_accepted(url, settings, programme, instance, region, documents, moments, move=move)
     log.info("Intake %s: %s", instance.key, report.counts())
     return report
-
-
-def _check_documents(documents: Sequence[Path]) -> list[Any]:
-    """Each document checked by its size and first bytes (one that vanished is skipped)."""
-    from review_calendar.intake.attachments import check_attachment
-
-    checked = []
-    for path in documents:
-        try:
-            checked.append(check_attachment(path))
-        except FileNotFoundError:
-            log.info("Document %s vanished before intake (taken in by another run)", path.name)
-    return checked
 
 
 def _receipt_times(
@@ -203,117 +202,20 @@ def _attach_to_accepted(
     from review_calendar.store.attachments import keep_attachments, refresh_awaiting
     from review_calendar.store.db import session_scope
     from review_calendar.store.queries import accepted_regions
+    from review_calendar.tasks.storing import check_documents
 
     with session_scope(url) as session:
         submission = accepted_regions(session, instance).get(region)
         if submission is None:
             log.info("%d document(s) of %s wait for the region's summary sheet", len(documents), region)
             return
-        checked = _check_documents(documents)
+        checked = check_documents(documents)
         for doc in checked:
             keep_attachments(session, settings, instance, submission, [doc], _received(doc.path, moments))
         refresh_awaiting(session, programme, instance, submission)
     if move:
         for doc in checked:
             _remove(settings, doc.path, None)
-
-
-def _take_in_or_skip(
-    url: str,
-    settings: Any,
-    programme: Any,
-    instance: Any,
-    parsed: Any,
-    run_id: str,
-    notify_on: dt.date | None,
-    documents: Sequence[Path] = (),
-) -> Any:
-    """:func:`_take_in_file`, or None when another intake run took the file in first.
-
-    A file gone from the inbox was taken by another run (None); a content hash
-    recorded meanwhile makes the file a duplicate. A file that cannot be stored
-    (full disk, read-only folder) is ``failed`` with a one-line reason, stays in
-    the inbox, and the batch goes on with the next file. A database that cannot
-    be written stops the batch with a :class:`~review_calendar.store.faults.DatabaseFault`.
-
-    Raises:
-        DatabaseFault: The review database cannot be written (read-only, locked, gone).
-    """
-    from sqlalchemy.exc import IntegrityError, OperationalError
-
-    from review_calendar.intake.ingest import FileOutcome
-    from review_calendar.store.faults import database_fault, file_problem
-
-    try:
-        return _take_in_file(url, settings, programme, instance, parsed, run_id, notify_on, documents)
-    except FileNotFoundError:
-        log.info("File %s vanished before it was stored (taken in by another run)", parsed.name)
-        return None
-    except IntegrityError:
-        # Another intake run stored the same file first (unique content hash per instance).
-        return FileOutcome(file=parsed.name, status="duplicate", sha256=parsed.sha256)
-    except OperationalError as exc:
-        raise database_fault(exc, url) from exc
-    except OSError as exc:
-        message = file_problem(exc, parsed.name)
-        log.error("Intake %s: %s", instance.key, message)
-        error = {"code": "STORAGE_FAILED", "message": message}
-        return FileOutcome(file=parsed.name, status="failed", sha256=parsed.sha256, errors=[error])
-
-
-def _take_in_file(
-    url: str,
-    settings: Any,
-    programme: Any,
-    instance: Any,
-    parsed: Any,
-    run_id: str,
-    notify_on: dt.date | None,
-    documents: Sequence[Path] = (),
-) -> Any:
-    """Store one parsed file; its rows, documents, acceptance decision and rejection notice in one transaction.
-
-    An accepted file keeps its documents (checked, hashed, copied beside it) and
-    learns whether it still awaits an approval (``store.attachments``).
-    """
-    from review_calendar.decide.returns import propose_review
-    from review_calendar.domain.verdicts import Verdict
-    from review_calendar.notify.notices import queue_rejection
-    from review_calendar.notify.receipts import queue_receipt
-    from review_calendar.store import accept
-    from review_calendar.store.attachments import carry_attachments, keep_attachments, refresh_awaiting
-    from review_calendar.store.db import session_scope
-    from review_calendar.store.decision_log import record_decision
-    from review_calendar.store.models import Submission
-
-    dest = accept.store_copy(settings, instance, parsed)
-    checked = _check_documents(documents) if not parsed.rejected else []
-    with session_scope(url) as session:
-        outcome = accept.record_submission(session, programme, instance, parsed, dest)
-        if outcome.status == "duplicate":
-            return outcome
-        if outcome.status == "accepted":
-            submission = session.get(Submission, outcome.submission_id)
-            if outcome.superseded:
-                carry_attachments(session, outcome.superseded, submission.id)
-            keep_attachments(session, settings, instance, submission, checked, parsed.received_on)
-            awaiting = refresh_awaiting(session, programme, instance, submission)
-        record = accept.acceptance_record(programme, instance, outcome)
-        if outcome.status == "accepted" and awaiting:
-            record["reason"] += "；待补县（市）政府批复（文号、批准日期和批复文件），补齐前不计为已报送"
-            record["figures"]["awaiting"] = awaiting
-        verdict = Verdict(**record)
-        record_decision(session, instance.programme_id, instance.cycle_year, "acceptance", verdict, run_id)
-        if outcome.status == "accepted":
-            # An obligation that needs reading: a reviewer accepts or returns the file.
-            propose_review(session, programme, instance, outcome.submission_id, run_id)
-        if outcome.status == "rejected" and notify_on is not None and parsed.region_code:
-            # In the file's transaction: the official learns why, exactly once.
-            queue_rejection(session, programme, instance, outcome.submission_id, created_on=notify_on)
-        if outcome.status == "accepted" and notify_on is not None and parsed.region_code:
-            # The 回执 of this receipt, once (its natural key is the receipt's number).
-            queue_receipt(session, programme, instance, outcome.submission_id, created_on=notify_on)
-    return outcome
 
 
 def _signature(path: Path) -> tuple[int, int, int, int] | None:
