@@ -370,6 +370,7 @@ def _run_pipeline(programme_id: str, *, rollup: bool) -> dict[str, Any]:
 
     from review_calendar.aggregate.national import national_rollup
     from review_calendar.aggregate.write import aggregate_province
+    from review_calendar.domain.calendar import TZ
     from review_calendar.gate.provincial import run_gate
     from review_calendar.intake import ingest
     from review_calendar.intake.inbox import pending_files
@@ -390,7 +391,9 @@ def _run_pipeline(programme_id: str, *, rollup: bool) -> dict[str, Any]:
     files = pending_files(settings, instance)
     plain_read_s = _plain_read(files)
     started = time.perf_counter()
-    report = tasks.ingest_files(settings.db_url, settings, programme, instance, files)
+    # Each file as a live sweep would have seen it: at its arrival (the moment set_received gave it).
+    arrived = {f: dt.datetime.fromtimestamp(f.stat().st_mtime, TZ) for f in files}
+    report = tasks.ingest_files(settings.db_url, settings, programme, instance, files, received_at=arrived)
     phases["ingest_s"] = time.perf_counter() - started
 
     started = time.perf_counter()

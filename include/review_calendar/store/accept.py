@@ -32,7 +32,7 @@ from review_calendar.domain.calendar import TZ
 from review_calendar.domain.regions import Region as RegionInfo
 from review_calendar.intake.filenames import MAX_NAME_BYTES
 from review_calendar.intake.ingest import FileOutcome, IntakeScope, ParsedFile
-from review_calendar.store.bulk import IntakeBatch, dataset_rows, lock_instance
+from review_calendar.store.bulk import IntakeBatch, acceptance_subject, dataset_rows, lock_instance
 from review_calendar.store.models import DatasetRow, Region, Submission, SubmissionError
 from review_calendar.store.projections import project
 from review_calendar.store.queries import expected_submitters, instance_filter
@@ -491,7 +491,7 @@ def acceptance_record(
         codes = "、".join(sorted({e["code"] for e in outcome.errors}))
         reason = f"退回：{len(outcome.errors)} 处问题（{codes}）"
     return {
-        "subject": f"{instance.obligation_id}/{instance.period}/{outcome.region_code or '-'}/{outcome.sha256[:12]}",
+        "subject": acceptance_subject(instance, outcome.region_code, outcome.sha256),
         "outcome": outcome.status,
         "reason": reason,
         "rule": f"intake: dataset {obligation.dataset} (intake/datasets.py, expectations/{obligation.dataset}.json)",

@@ -13,7 +13,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, insert, or_, select, text
 
 from review_calendar.store.models import (
     DatasetRow,
@@ -26,7 +26,7 @@ from review_calendar.store.models import (
 from review_calendar.store.queries import instance_filter
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterator, Sequence
 
     from sqlalchemy.orm import Session
 
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "IntakeBatch",
+    "acceptance_subject",
     "begin_intake",
     "dataset_rows",
     "lock_instance",
@@ -105,17 +106,35 @@ def set_aside_ids(session: Session, count: int) -> Iterator[int] | None:
     return iter(range(start, start + count))
 
 
-def read_batch(session: Session, instance: ObligationInstance) -> IntakeBatch:
-    """The instance's submissions, receipt count and acceptance decisions, read once for a chunk of files."""
+def acceptance_subject(instance: ObligationInstance, region_code: str | None, sha256: str) -> str:
+    """The subject of a file's acceptance decision: ``obligation/period/region (or -)/first 12 of the hash``."""
+    return f"{instance.obligation_id}/{instance.period}/{region_code or '-'}/{sha256[:12]}"
+
+
+def read_batch(session: Session, instance: ObligationInstance, chunk: Sequence[ParsedFile]) -> IntakeBatch:
+    """What storing ``chunk`` needs of the instance, read once: its submissions, receipt count and decisions.
+
+    Only what the chunk's files can meet is read (the submissions of their regions
+    or with their bytes, the acceptance decisions of their subjects), so each
+    chunk reads about as much as it stores, however many files the instance
+    already holds.
+    """
     batch = IntakeBatch()
-    for sub in session.scalars(select(Submission).where(*instance_filter(Submission, instance))):
+    regions = {p.region_code for p in chunk if p.region_code is not None}
+    hashes = {p.sha256 for p in chunk}
+    for sub in session.scalars(
+        select(Submission).where(
+            *instance_filter(Submission, instance),
+            or_(Submission.region_code.in_(regions), Submission.content_hash.in_(hashes)),
+        )
+    ):
         batch.by_hash[(sub.region_code, sub.content_hash)] = sub
         if sub.status == "accepted":
             batch.in_force[sub.region_code] = sub
     batch.next_seq = (
         session.scalar(select(func.max(Receipt.seq)).where(*instance_filter(Receipt, instance))) or 0
     ) + 1
-    prefix = f"{instance.obligation_id}/{instance.period}/"
+    subjects = {acceptance_subject(instance, p.region_code, p.sha256) for p in chunk}
     batch.decisions = {
         d.subject: d
         for d in session.scalars(
@@ -123,14 +142,14 @@ def read_batch(session: Session, instance: ObligationInstance) -> IntakeBatch:
                 Decision.programme_id == instance.programme_id,
                 Decision.cycle_year == instance.cycle_year,
                 Decision.kind == "acceptance",
-                Decision.subject.startswith(prefix, autoescape=True),
+                Decision.subject.in_(subjects),
             )
         )
     }
     return batch
 
 
-def begin_intake(session: Session, instance: ObligationInstance) -> IntakeBatch:
+def begin_intake(session: Session, instance: ObligationInstance, chunk: Sequence[ParsedFile]) -> IntakeBatch:
     """Open the transaction that stores a chunk of files of ``instance``, its SAVEPOINTs inside it.
 
     On SQLite the transaction is begun explicitly (``BEGIN IMMEDIATE``, taking the
@@ -142,6 +161,7 @@ def begin_intake(session: Session, instance: ObligationInstance) -> IntakeBatch:
     Args:
         session: A session with no statement run yet.
         instance: The obligation instance.
+        chunk: The files about to be stored.
 
     Returns:
         What the transaction knows of the instance (:func:`read_batch`), for
@@ -151,7 +171,7 @@ def begin_intake(session: Session, instance: ObligationInstance) -> IntakeBatch:
     if connection.dialect.name == "sqlite" and not connection.connection.dbapi_connection.in_transaction:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
     lock_instance(session, instance)
-    return read_batch(session, instance)
+    return read_batch(session, instance, chunk)
 
 
 def lock_instance(session: Session, instance: ObligationInstance) -> None:

@@ -14,6 +14,7 @@ receipt time forward; a sighting is forgotten once its file has left the inbox.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, func, select
@@ -75,7 +76,7 @@ def record_receipt(
     received_at: dt.datetime,
     next_seq: int | None = None,
     later: dict[type, list[dict[str, Any]]] | None = None,
-) -> tuple[Receipt, bool]:
+) -> tuple[Receipt | _Numbered, bool]:
     """The receipt of ``submission`` received at ``received_at``: found, or numbered and added.
 
     The caller holds the instance's row lock (intake's transaction), so numbers
@@ -103,6 +104,14 @@ def record_receipt(
     return new_receipt(session, programme, instance, submission, received_at, seq, later=later), True
 
 
+@dataclass(frozen=True)
+class _Numbered:
+    """A receipt left for the caller to insert (``later``): its number and sequence."""
+
+    receipt_no: str
+    seq: int
+
+
 def new_receipt(
     session: Session,
     programme: Programme,
@@ -112,16 +121,16 @@ def new_receipt(
     seq: int,
     *,
     later: dict[type, list[dict[str, Any]]] | None = None,
-) -> Receipt:
+) -> Receipt | _Numbered:
     """Add receipt number ``seq`` of the instance for ``submission`` received at ``received_at``.
 
     The caller knows the submission has no receipt of that moment and that
     ``seq`` is the instance's next number (:func:`record_receipt`, or intake's
     batch, which read the count once under the instance's lock). With ``later``
     the row is appended to ``later[Receipt]`` for the caller to insert (intake
-    writes a chunk's rows together) and the returned receipt is not in the session.
+    writes a chunk's rows together) and only the number and sequence are returned.
     """
-    receipt = Receipt(
+    row = dict(
         receipt_no=f"{receipt_prefix(programme, instance)}-{seq:04d}",
         submission_id=submission.id,
         programme_id=instance.programme_id,
@@ -134,12 +143,13 @@ def new_receipt(
         received_at=received_at.astimezone(dt.UTC),
     )
     if later is not None:
-        columns = ("receipt_no", "submission_id", "programme_id", "cycle_year", "obligation_id", "period")
-        columns += ("seq", "region_code", "file_name", "received_at")
-        later.setdefault(Receipt, []).append({c: getattr(receipt, c) for c in columns})
-    else:
-        session.add(receipt)
-        session.flush()
+        # Intake's chunk inserts the rows together: no ORM object per file (its cost is most of the receipt's).
+        later.setdefault(Receipt, []).append(row)
+        submission.receipt_no = row["receipt_no"]
+        return _Numbered(row["receipt_no"], seq)
+    receipt = Receipt(**row)
+    session.add(receipt)
+    session.flush()
     submission.receipt_no = receipt.receipt_no
     return receipt
 

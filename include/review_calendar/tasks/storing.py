@@ -94,7 +94,7 @@ def store_chunk(
         return outcomes
     try:
         with session_scope(url) as session:
-            batch = bulk.begin_intake(session, instance)
+            batch = bulk.begin_intake(session, instance, chunk)
             if len(copies) > 1:
                 stored = _store_together(
                     session, settings, programme, instance, chunk, copies, batch, run_id, notify_on
@@ -104,7 +104,7 @@ def store_chunk(
                         outcomes[i] = outcome
                     return outcomes
                 # One file could not be written: the chunk went back whole; now one file at a time.
-                batch = bulk.read_batch(session, instance)
+                batch = bulk.read_batch(session, instance, chunk)
             for i, (dest, checked) in copies.items():
                 parsed = chunk[i]
                 try:
@@ -125,7 +125,7 @@ def store_chunk(
                 except OSError as exc:
                     outcomes[i] = failed(parsed, file_problem(exc, parsed.name))
                 # The file's SAVEPOINT was rolled back: what the batch knew is read again.
-                batch = bulk.read_batch(session, instance)
+                batch = bulk.read_batch(session, instance, chunk)
     except OperationalError as exc:
         raise database_fault(exc, url) from exc
     return outcomes
