@@ -11,8 +11,10 @@ The faults are real:
   sessions are terminated (``ALLOW_CONNECTIONS false`` + ``pg_terminate_backend``),
   what a failover or an administrator's maintenance does to a running task.
 
-The fault starts right after the 5th file's transaction committed (a
-SQLAlchemy session event counts them); the sweep is the DAG's own task
+Intake stores its files in chunks, one transaction each (``tasks.storing.STORE_CHUNK``);
+the test makes a chunk 5 files, so the 20 files take four transactions. The fault
+starts as the next transaction begins once 5 files are committed (SQLAlchemy
+session events count them); the sweep is the DAG's own task
 function, ``tasks.ingest_inbox``.
 """
 
@@ -35,7 +37,7 @@ from review_calendar.store.db import get_engine, session_scope
 from review_calendar.store.faults import DatabaseFault
 from review_calendar.store.models import Decision, Submission
 from review_calendar.store.queries import record_instances
-from review_calendar.tasks import ingest_inbox
+from review_calendar.tasks import ingest_inbox, storing
 from review_calendar_demo.seed import seed_demo
 from tests.faults import AS_OF, contact_list_instance, fill_inbox, ledger
 
@@ -130,34 +132,46 @@ def fault(url: str, request: pytest.FixtureRequest) -> Iterator[Fault]:
 
 
 @pytest.fixture
-def inbox(url: str) -> list[Path]:
+def inbox(url: str, monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    monkeypatch.setattr(storing, "STORE_CHUNK", COMMITTED_BEFORE_FAULT)  # the fault falls between two chunks
     _, instance = contact_list_instance()
     return fill_inbox(url, get_settings(), instance, FILES)
 
 
 @contextmanager
 def after_committed_files(count: int, action: Callable[[], None]) -> Iterator[None]:
-    """Run ``action`` once, right after the ``count``-th transaction that stored a submission committed."""
+    """Run ``action`` once, when the next transaction begins after the committed submissions reached ``count``.
+
+    Started as the next transaction begins (not inside the commit's own event, while
+    the committing connection may still be handing its lock back).
+    """
     done = 0
+    due = False
 
     def flushed(session: Session, _context: Any) -> None:
-        if any(isinstance(o, Submission) for o in session.new):
-            session.info["stores_submission"] = True
+        added = sum(isinstance(o, Submission) for o in session.new)
+        session.info["submissions"] = session.info.get("submissions", 0) + added
 
     def committed(session: Session) -> None:
-        nonlocal done
-        if session.info.pop("stores_submission", False):
-            done += 1
-            if done == count:
-                action()
+        nonlocal done, due
+        before, done = done, done + session.info.pop("submissions", 0)
+        due = due or before < count <= done
+
+    def begun(_session: Session, _transaction: Any, _connection: Any) -> None:
+        nonlocal due
+        if due:
+            due = False
+            action()
 
     event.listen(Session, "after_flush", flushed)
     event.listen(Session, "after_commit", committed)
+    event.listen(Session, "after_begin", begun)
     try:
         yield
     finally:
         event.remove(Session, "after_flush", flushed)
         event.remove(Session, "after_commit", committed)
+        event.remove(Session, "after_begin", begun)
 
 
 def sweep() -> dict[str, Any]:
