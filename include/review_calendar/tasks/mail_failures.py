@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from review_calendar.intake.mailbox import Fetched
     from review_calendar.settings import Settings
 
-__all__ = ["failed", "parked", "retry_message", "succeeded"]
+__all__ = ["failed", "failed_list", "parked", "retry_message", "succeeded"]
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +84,23 @@ def retry_message(failure_id: int, settings: Settings | None = None) -> dict[str
     with session_scope(settings.db_url) as session:
         row = retry_failure(session, failure_id)
         return {"failure_id": row.id, "uid": row.uid, "subject": row.subject, "rounds": row.rounds}
+
+
+def failed_list(settings: Settings | None = None) -> list[dict[str, Any]]:
+    """The messages given up, with what is known of them (sender unmasked: the caller masks it)."""
+    from review_calendar.settings import get_settings
+    from review_calendar.store.db import session_scope
+    from review_calendar.store.mail_failures import failed_messages
+    from review_calendar.store.receipts import aware
+
+    settings = settings or get_settings()
+    with session_scope(settings.db_url) as session:
+        return [
+            {"failure_id": f.id, "status": "failed", "uid": f.uid, "message_id": f.message_id, "sender": f.sender,
+             "subject": f.subject, "received_at": aware(f.received_at).isoformat(), "attempts": f.attempts,
+             "error": f.error}
+            for f in failed_messages(session)
+        ]  # fmt: skip
 
 
 def _alert(session: Any, settings: Settings, row: Any) -> None:
