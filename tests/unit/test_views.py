@@ -697,7 +697,7 @@ def _new_modules(module: str, roots: set[str], baseline: str = "") -> list[str]:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-@pytest.mark.parametrize("module", ["calendar", "common", "matrix", "progress", "results"])
+@pytest.mark.parametrize("module", ["calendar", "common", "matrix", "progress", "results", "mail"])
 def test_the_read_model_imports_neither_airflow_nor_fastapi(module: str) -> None:
     assert _new_modules(f"review_calendar.reviewer_pages.{module}", {"airflow", "fastapi", "starlette"}) == []
 
