@@ -23,6 +23,7 @@ pytestmark = pytest.mark.security
 ROUTES = [
     pytest.param("GET", "/", id="calendar"),
     pytest.param("GET", "/programmes/hebei_smart_cluster/2025", id="status-matrix"),
+    pytest.param("GET", "/mail", id="mail-waiting"),
     pytest.param("GET", "/programmes/hebei_smart_cluster/2025/contact_list/Y", id="instance-page"),
     pytest.param("GET", "/api/matrix/hebei_smart_cluster/2025", id="matrix-json"),
     pytest.param("GET", "/reports/hebei_smart_cluster/2025/contact_list/Y/gate.html", id="gate-report"),

@@ -697,7 +697,7 @@ def _new_modules(module: str, roots: set[str], baseline: str = "") -> list[str]:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-@pytest.mark.parametrize("module", ["calendar", "common", "matrix", "progress", "results"])
+@pytest.mark.parametrize("module", ["calendar", "common", "matrix", "progress", "results", "mail"])
 def test_the_read_model_imports_neither_airflow_nor_fastapi(module: str) -> None:
     assert _new_modules(f"review_calendar.reviewer_pages.{module}", {"airflow", "fastapi", "starlette"}) == []
 
@@ -709,3 +709,79 @@ def test_loading_the_plugin_does_not_import_the_web_app() -> None:
     )
 
     assert new == []
+
+
+def add_waiting_mail(session: Session) -> None:
+    """A message with a held, a placed-but-held and a quarantined attachment; a message given up after 3 tries."""
+    from review_calendar.store.mail_failures import MailFailure
+    from review_calendar.store.models import MailItem, MailMessage
+
+    arrived = dt.datetime(2025, 7, 10, 8, 5, 7, tzinfo=dt.UTC)  # 16:05:07 in Beijing
+    mail = MailMessage(mailbox="INBOX", uidvalidity=1, uid=7, message_id="<m7@gaocheng.example.cn>",
+                       sender="wang.fang@gaocheng.example.cn", subject="半年报", received_at=arrived, status="done")  # fmt: skip
+    session.add(mail)
+    session.flush()
+    common = {
+        "mail_id": mail.id,
+        "sha256": "0" * 64,
+        "size_bytes": 10,
+        "stored_path": "/srv/rc/mailbox/1/01/表.xlsx",
+    }
+    session.add_all([
+        MailItem(**common, position=1, name="表.xlsx", status="held",
+                 reason="发件人不在各地报送的联系人名单中，无法确认报送单位，需人工核对"),
+        MailItem(**common, position=2, name="别县的表.xlsx", status="held", instance_key=f"{P}/2025/half_year_report/H1",
+                 region_code="130109", reason="发件人是130182的联系人，无权报送130109的数据，需人工核对"),
+        MailItem(**common, position=3, name="宏.xlsm", status="quarantined", reason="含宏的工作簿，不予接收"),
+        MailItem(**common, position=4, name="表.xlsx", status="taken", instance_key=f"{P}/2025/half_year_report/H1"),
+    ])  # fmt: skip
+    session.add(MailFailure(mailbox="INBOX", uidvalidity=1, uid=9, message_id="<m9@x.example.cn>",
+                            sender="li@luannan.example.cn", subject="年报", attempts=3, rounds=1, status="failed",
+                            error="ValueError: invalid literal", received_at=arrived + dt.timedelta(hours=1)))  # fmt: skip
+    session.commit()
+
+
+def test_the_mail_page_lists_what_waits_for_an_operator_masked_with_the_command(session: Session) -> None:
+    from review_calendar_airflow.ui.page_routes import _calendar_data
+    from review_calendar_airflow.ui.rendering import Pages
+
+    from review_calendar.reviewer_pages.mail import waiting_mail
+
+    add_waiting_mail(session)
+    waiting = waiting_mail(session)
+    env = Pages().env
+    html = env.get_template("mail.html").render(waiting=waiting, prefix="/review-calendar", airflow="/", q="",
+                                                 caller=None, title="提交邮箱待处理")  # fmt: skip
+
+    assert [(w.status_label, w.name) for w in waiting] == [
+        ("待人工核对", "表.xlsx"), ("待人工核对", "别县的表.xlsx"), ("已隔离", "宏.xlsm"), ("连续处理失败", "")
+    ]  # fmt: skip
+    assert "提交邮箱待处理（4）" in html and "2025-07-10 16:05:07（北京时间）" in html
+    assert "w***@gaocheng.example.cn" in html and "l***@luannan.example.cn" in html
+    assert "wang.fang@" not in html and "li@" not in html and "/srv" not in html  # masked, no server path
+    assert "半年报" in html and "无权报送130109" in html and "含宏的工作簿" in html
+    assert (f"review-calendar mail release {waiting[0].number} --programme &lt;项目&gt; --year &lt;年度&gt; "
+            "--obligation &lt;报送事项&gt; --region &lt;地区代码&gt;") in html  # fmt: skip
+    assert (f"review-calendar mail release {waiting[1].number} --programme {P} --year 2025 "
+            "--obligation half_year_report --period H1 --region 130109") in html  # fmt: skip
+    assert (
+        f"review-calendar mail retry {waiting[3].number}" in html
+        and "连续 3 次处理失败（ValueError）" in html
+    )
+    assert "隔离文件不会被接收" in html
+    text = re.sub(r"<[^>]*>|<code>.*?</code>", " ", html.split("</thead>")[1])
+    assert not re.search(r"\b(held|quarantined|failed|None)\b", text)
+
+    data = _calendar_data(session, YEAR, AFTER_ALL)
+    index = env.get_template("index.html").render(
+        **data, prefix="/review-calendar", airflow="/", caller=None, lagging=[], lagging_total=0,
+        filters=LaggingFilter(), choices={"programmes": [], "cities": [], "states": [], "obligations": []},
+    )  # fmt: skip
+    assert data["mail_waiting"] == 4
+    assert "提交邮箱待处理（4）" in index and 'href="/review-calendar/mail"' in index
+
+
+def test_the_landing_page_says_nothing_of_the_mailbox_when_nothing_waits(session: Session) -> None:
+    from review_calendar_airflow.ui.page_routes import _calendar_data
+
+    assert _calendar_data(session, YEAR, AFTER_ALL)["mail_waiting"] == 0

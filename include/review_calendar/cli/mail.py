@@ -1,4 +1,4 @@
-"""``review-calendar mail fetch|held``: the submissions mailbox, as the mail_intake DAG takes it in."""
+"""``review-calendar mail fetch|held|release|retry``: the submissions mailbox, as the mail_intake DAG takes it in."""
 
 from __future__ import annotations
 
@@ -20,11 +20,16 @@ _STATUS = {
     "document": "文件",
     "quarantine": "将隔离",
 }
+_ACTIONS = {
+    "move": "（已处理过，移入已处理文件夹）",
+    "repeat": "（重复邮件，已处理过）",
+    "parked": "（连续处理失败，已停止重试，留在邮箱中等待运维人员：mail retry）",
+}
 _OUTCOME = {"accepted": "已受理", "rejected": "已退回", "duplicate": "已存在", "document": "随表文件"}
 
 
 def register(subparsers: Any) -> None:
-    """Add ``mail fetch`` and ``mail held`` to the ``review-calendar`` parser."""
+    """Add ``mail fetch``, ``held``, ``release`` and ``retry`` to the ``review-calendar`` parser."""
     group = subparsers.add_parser("mail", help="the submissions mailbox (IMAP)").add_subparsers(
         dest="mail_command", required=True
     )
@@ -46,6 +51,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--period", default="Y")
     p.add_argument("--region", required=True, help="the submitting region's 6-digit code")
     p.set_defaults(func=cmd_release)
+    p = group.add_parser("retry", help="try again a message given up after three failed attempts")
+    p.add_argument("failure", type=int, help="the message's failure number (mail held)")
+    p.set_defaults(func=cmd_retry)
 
 
 def cmd_fetch(args: argparse.Namespace) -> int:
@@ -84,9 +92,10 @@ def print_fetch(result: dict[str, Any]) -> None:
     dry = "，试运行" if result.get("dry_run") else ""
     print(f"提交邮箱 {result['mailbox']}{dry}：{len(result['messages'])} 封邮件")
     for m in result["messages"]:
-        action = {"move": "（已处理过，移入已处理文件夹）", "repeat": "（重复邮件，已处理过）"}.get(
-            m.get("action"), ""
-        )
+        action = _ACTIONS.get(m.get("action"), "")
+        if m.get("action") == "failed":
+            action = f"（处理失败，第 {m.get('attempts', 1)} 次，{m.get('error', '')}；留在邮箱中"
+            action += f"，已停止重试：mail retry {m['failure_id']}）" if m.get("given_up") else "，下次重试）"
         print(f"邮件 {m['uid']}（到达 {m['received_at']}）{action}{m.get('subject', '')}")
         for i in m["items"]:
             outcome = (i.get("outcome") or {}).get("status")
@@ -105,17 +114,24 @@ def cmd_held(args: argparse.Namespace) -> int:
     """List held and quarantined attachments with their message's metadata (sender masked)."""
     from review_calendar.domain.privacy import mask_email
     from review_calendar.tasks.mail import held_list
+    from review_calendar.tasks.mail_failures import failed_list
 
     rows = held_list()
-    for r in rows:
+    failed = failed_list()
+    for r in [*rows, *failed]:
         r["sender"] = mask_email(r["sender"]) if r["sender"] else ""
     if args.json:
-        print(json.dumps(rows, ensure_ascii=False, indent=2, default=str))
+        print(json.dumps([*rows, *failed], ensure_ascii=False, indent=2, default=str))
         return EXIT_OK
     print(f"待人工核对或已隔离的附件：{len(rows)} 个")
     for r in rows:
         print(f"  {r['item_id']} [{_STATUS.get(r['status'], r['status'])}] {r['name']}（{r['received_at']}，{r['sender']}，"
               f"“{r['subject']}”）：{r['reason']}；保存于 {r['stored_path'] or '未保存'}")  # fmt: skip
+    if failed:
+        print(f"连续处理失败、已停止重试的邮件：{len(failed)} 封（仍在提交邮箱中）")
+    for r in failed:
+        print(f"  {r['failure_id']} 邮件 UID {r['uid']}（{r['received_at']}，{r['sender']}，“{r['subject']}”）："
+              f"{r['attempts']} 次失败，{r['error']}；重试：review-calendar mail retry {r['failure_id']}")  # fmt: skip
     return EXIT_OK
 
 
@@ -139,3 +155,21 @@ def cmd_release(args: argparse.Namespace) -> int:
     status = (result["outcome"] or {}).get("status", "")
     print(f"{result['name']}：{_OUTCOME.get(status, status or '未接收')}（{instance.key}，{args.region}）")
     return EXIT_OK if status == "accepted" else EXIT_DOMAIN
+
+
+def cmd_retry(args: argparse.Namespace) -> int:
+    """Have a message given up after three failed attempts tried again by the next intake run.
+
+    Raises:
+        UsageError: No given-up message with this number (exit code 2).
+    """
+    from review_calendar.cli.common import UsageError
+    from review_calendar.tasks.mail_failures import retry_message
+
+    try:
+        result = retry_message(args.failure)
+    except LookupError as exc:
+        raise UsageError(str(exc)) from None
+    print(f"邮件 UID {result['uid']}（“{result['subject']}”）将在下次接收时重新处理"
+          "（mail_intake 工作日每 10 分钟，或 review-calendar mail fetch），再失败 3 次则再次停止并提醒")  # fmt: skip
+    return EXIT_OK

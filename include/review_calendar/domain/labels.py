@@ -389,3 +389,18 @@ RUN_STATES: dict[str, str] = {
     "success": "已成功",
     "failed": "已失败",
 }
+
+
+#: What waits for an operator in the submissions mailbox (``mail_items.status``, ``mail_failures``).
+MAIL_WAITING_STATES: dict[str, str] = {
+    "held": "待人工核对",
+    "quarantined": "已隔离",
+    "failed": "连续处理失败",
+}
+
+#: What an operator does next about each of them (the command, when there is one, is shown beside).
+MAIL_WAITING_ACTIONS: dict[str, str] = {
+    "held": "核对附件所属的报送事项和地区后，运行下列命令接收（收到时间仍为邮件到达时间，回执发往发件人的邮件会话）",
+    "quarantined": "隔离文件不会被接收：请核对后联系发件人，改用本期下发的模板重新发送",
+    "failed": "邮件仍在提交邮箱中，已停止重试并已邮件提醒运维人员；排除原因后运行下列命令，下次接收时重新处理",
+}

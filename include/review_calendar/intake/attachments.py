@@ -22,6 +22,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from review_calendar.intake.magic import content_kind
+
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
     from pathlib import Path
@@ -45,9 +47,6 @@ MAX_ATTACHMENT_BYTES = 30 * 1024 * 1024
 MAX_UNZIPPED_BYTES = 200 * 1024 * 1024
 #: Words in a file name that mark the approval document (批复文件).
 APPROVAL_WORDS = ("批复", "批准", "批文")
-
-_OLE2 = bytes.fromhex("d0cf11e0a1b11ae1")
-_ZIP = b"PK\x03\x04"
 
 
 def is_attachment(path: Path) -> bool:
@@ -118,11 +117,12 @@ def sniff(path: Path) -> str:
     """What a document's bytes are (``pdf``, ``doc``, ``docx``, ``ofd``), "" when none of them."""
     with path.open("rb") as fh:
         head = fh.read(1024)
-    if head.startswith(b"%PDF-"):
+    kind = content_kind(head)
+    if kind == "pdf":
         return "pdf"
-    if head.startswith(_OLE2):
+    if kind == "ole2":
         return "doc"
-    if head.startswith(_ZIP):
+    if kind == "zip":
         return _zip_type(path)
     return ""
 

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from review_calendar.domain.labels import PERIODS
 from review_calendar.intake import issues as E
 from review_calendar.intake.issues import IntakeIssue, issue
+from review_calendar.intake.magic import content_kind
 from review_calendar.intake.xlsx import custom_properties
 
 if TYPE_CHECKING:
@@ -106,7 +107,7 @@ def template_properties(instance: ObligationInstance) -> dict[str, str]:
 
 def file_identity(data: bytes | None) -> FileIdentity | None:
     """What a submitted file's bytes say it is; None for a file without our properties (or not an .xlsx)."""
-    if not data or not data.startswith(b"PK\x03\x04"):
+    if not data or content_kind(data) != "zip":
         return None
     return FileIdentity.from_properties(custom_properties(data))
 

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING
 
 from review_calendar.intake.attachments import MAX_ATTACHMENT_BYTES
 from review_calendar.intake.filenames import safe_file_name
+from review_calendar.intake.magic import EXECUTABLES, ZIP_KINDS, content_kind
 from review_calendar.intake.normalize import decode_encoded_words
 from review_calendar.intake.reader import ReadLimits
 
@@ -60,21 +61,17 @@ SHEET_SUFFIXES = (".xlsx", ".xls", ".ods", ".csv")
 DOCUMENT_SUFFIXES = (".pdf", ".docx", ".doc", ".ofd")
 #: Most attachments taken from one message (the rest are quarantined).
 MAX_PARTS = 50
-_OLE2 = bytes.fromhex("d0cf11e0a1b11ae1")
-_ZIP = b"PK\x03\x04"
-#: What a file of each suffix starts with (its content must agree with its name).
-_MAGIC: dict[str, tuple[bytes, ...]] = {
-    ".xlsx": (_ZIP,),
-    ".ods": (_ZIP,),
-    ".docx": (_ZIP,),
-    ".ofd": (_ZIP,),
-    ".zip": (_ZIP, b"PK\x05\x06"),
-    ".xls": (_OLE2,),
-    ".doc": (_OLE2,),
-    ".pdf": (b"%PDF-",),
+#: What the content of a file of each suffix must be (:func:`~.magic.content_kind`).
+_KINDS: dict[str, frozenset[str]] = {
+    ".xlsx": frozenset({"zip"}),
+    ".ods": frozenset({"zip"}),
+    ".docx": frozenset({"zip"}),
+    ".ofd": frozenset({"zip"}),
+    ".zip": ZIP_KINDS,
+    ".xls": frozenset({"ole2"}),
+    ".doc": frozenset({"ole2"}),
+    ".pdf": frozenset({"pdf"}),
 }
-#: Content that is never a sheet or a document, whatever its name says.
-_EXECUTABLE = (b"MZ", b"\x7fELF", b"#!", b"\xca\xfe\xba\xbe", b"\xcf\xfa\xed\xfe")
 _MSGID = re.compile(r"<[^<>\s]{1,500}>")
 
 
@@ -262,10 +259,11 @@ def _classify(position: int, name: str, data: bytes, limits: ReadLimits) -> list
 
 def _content_problem(suffix: str, data: bytes) -> str:
     """Why the bytes cannot be what the name says ("" when they can)."""
-    if data.startswith(_EXECUTABLE):
+    kind = content_kind(data)
+    if kind in EXECUTABLES:
         return "附件是可执行程序，不予接收"
-    magic = _MAGIC.get(suffix)
-    if magic and not data.startswith(magic):
+    wanted = _KINDS.get(suffix)
+    if wanted and kind not in wanted:
         return f"附件内容与扩展名“{suffix}”不符"
     if suffix == ".csv" and b"\x00" in data[:65536] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return "附件内容与扩展名“.csv”不符（含二进制内容）"

@@ -30,6 +30,7 @@ from review_calendar.intake import issues as E
 from review_calendar.intake.delimited import read_csv
 from review_calendar.intake.filenames import name_issue, safe_file_name
 from review_calendar.intake.issues import FileProblem, IntakeRejected
+from review_calendar.intake.magic import ZIP_KINDS, content_kind
 from review_calendar.intake.ods import is_ods, read_ods
 from review_calendar.intake.xls import read_xls
 from review_calendar.intake.xlsx import read_xlsx
@@ -251,20 +252,21 @@ def _read_or_reject(path: Path, label: str, limits: ReadLimits) -> FileContent:
     raise IntakeRejected([problem.to_issue(label)])
 
 
-_CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-_NOT_SPREADSHEET_MAGIC: tuple[tuple[bytes, str], ...] = (
-    (b"%PDF", "PDF文档"),
-    (b"\x89PNG", "PNG图片"),
-    (b"\xff\xd8\xff", "JPEG图片"),
-    (b"GIF8", "GIF图片"),
-    (b"BM", "BMP图片"),
-    (b"Rar!", "RAR压缩包"),
-    (b"7z\xbc\xaf", "7z压缩包"),
-    (b"\x1f\x8b", "gzip压缩包"),
-    (b"{\\rtf", "RTF文档"),
-    (b"MZ", "可执行程序"),
-    (b"\x7fELF", "可执行程序"),
-)
+#: What each kind of content that is not a spreadsheet is called (:func:`~.magic.content_kind`).
+_NOT_SPREADSHEET: dict[str, str] = {
+    "pdf": "PDF文档",
+    "pdf_damaged": "PDF文档",
+    "png": "PNG图片",
+    "jpeg": "JPEG图片",
+    "gif": "GIF图片",
+    "bmp": "BMP图片",
+    "rar": "RAR压缩包",
+    "7z": "7z压缩包",
+    "gzip": "gzip压缩包",
+    "rtf": "RTF文档",
+    "exe": "可执行程序",
+    "elf": "可执行程序",
+}
 
 
 def _parse(
@@ -277,20 +279,20 @@ def _parse(
 ) -> RawTable:
     """The table of the bytes, by what the bytes are: xlsx, ods, xls, CSV, or a rejected format."""
     data = _checked_size(content, limits)
-    if data.startswith(b"PK\x03\x04") or data.startswith(b"PK\x05\x06"):
+    kind = content_kind(data)
+    if kind in ZIP_KINDS:
         _check_container(data, limits)
         if is_ods(data):
             return read_ods(data, label, sheet, expected, limits, other_layouts)
         return read_xlsx(data, label, sheet, expected, limits, other_layouts)
-    if data.startswith(_CFB_MAGIC):
+    if kind == "ole2":
         _reject_encrypted_ooxml(data)
         return read_xls(data, label, sheet, expected, limits, other_layouts)
-    for magic, what in _NOT_SPREADSHEET_MAGIC:
-        if data.startswith(magic):
-            raise FileProblem(
-                E.FILE_NOT_SPREADSHEET,
-                f"文件“{{file}}”实际是{what}，不是电子表格，请提交按模板填写的.xlsx文件（不要只改扩展名）。",
-            )
+    if what := _NOT_SPREADSHEET.get(kind):
+        raise FileProblem(
+            E.FILE_NOT_SPREADSHEET,
+            f"文件“{{file}}”实际是{what}，不是电子表格，请提交按模板填写的.xlsx文件（不要只改扩展名）。",
+        )
     head = data[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if head.startswith((b"<!doctype html", b"<html", b"<?xml", b"<table")) or b"<html" in head[:512]:
         raise FileProblem(

@@ -15,6 +15,7 @@ neither Airflow nor FastAPI, so it is tested on SQLite without either.
 - :mod:`.files`: a matrix cell's file versions and their errors;
 - :mod:`.common`: DAG links, a cycle's files by cell, the years with data.
 - :mod:`.inbox`: the files the inbox sweep could not place (read from its lists, not the database).
+- :mod:`.mail`: what waits for an operator in the submissions mailbox (held, quarantined, given up).
 
 A cell's state is :func:`review_calendar.aggregate.states.submission_state`, the
 rule the aggregation and the reports use too.

@@ -70,6 +70,8 @@ def fetch_mail(
 
     A message that cannot be taken in (an unexpected error) is logged, left in the
     folder for the next run and reported as ``failed``; the messages behind it go on.
+    After three failed attempts it is no longer tried (``parked``) and the operators
+    are alerted once (:mod:`.mail_failures`).
 
     Raises:
         MailboxError: The mailbox cannot be reached (what was not taken waits in it).
@@ -79,6 +81,7 @@ def fetch_mail(
 
     from review_calendar.intake.mailbox import MailboxError, SubmissionsMailbox
     from review_calendar.store.faults import DatabaseFault
+    from review_calendar.tasks import mail_failures as failures
 
     settings = get_settings()
     imap = imap or settings.imap
@@ -91,17 +94,18 @@ def fetch_mail(
             if dry_run:
                 results.append(_look(fetched))
                 continue
+            if (given_up := failures.parked(settings, box.name, fetched)) is not None:
+                results.append(given_up)  # failed three times: left in the folder for an operator
+                continue
             try:
                 result = take_message(settings, box.name, fetched, run_id=run_id)
             except (MailboxError, DatabaseFault, OperationalError):
                 raise  # the mailbox or the database is gone: the run fails, the message waits
             except Exception as exc:  # one bad message never blocks the ones behind it
-                log.exception(
-                    "Mail intake: message UID %s not taken in; left in the folder for the next run", uid
-                )
-                results.append({"uid": uid, "action": "failed", "error": type(exc).__name__, "items": [],
-                                "received_at": fetched.received_at.isoformat(), "counts": {"failed": 1}})  # fmt: skip
+                log.exception("Mail intake: message UID %s not taken in; left in the folder", uid)
+                results.append(failures.failed(settings, box.name, fetched, exc))
                 continue
+            failures.succeeded(settings, box.name, fetched)
             box.move_to_processed(uid)
             results.append(result)
     totals: dict[str, int] = defaultdict(int)

@@ -36,12 +36,14 @@ def _calendar_data(session: Any, year: int | None, day: dt.date) -> dict[str, An
     from review_calendar.reviewer_pages.common import cycle_years
     from review_calendar.reviewer_pages.decisions import pending_view
     from review_calendar.reviewer_pages.inbox import unplaced_files
+    from review_calendar.reviewer_pages.mail import waiting_count
 
     chosen = year_or_default(year, session, day)
     return {
         "year": chosen,
         "pending": pending_view(session, list(programmes().values()), day),
         "unplaced": unplaced_files(settings().reports_dir),
+        "mail_waiting": waiting_count(session),
         "calendars": calendar_view(session, programmes(), chosen, day),
         "years": sorted({*cycle_years(session), chosen, day.year}, reverse=True),
     }
@@ -115,6 +117,18 @@ def add_page_routes(app: FastAPI, pages: Pages) -> None:
             export_q=query_string(today=today, programme=programme, city=city, state=state,
                                   obligation=obligation, q=q),
             **data,
+        )  # fmt: skip
+
+    @app.get("/mail", response_class=HTMLResponse, name="mail_waiting")
+    def mail_page(request: Request, today: str | None = None) -> HTMLResponse:
+        """What waits for an operator in the submissions mailbox: held, quarantined, failed."""
+        from review_calendar.reviewer_pages.mail import waiting_mail
+
+        day = parse_today(today)
+        waiting = read(waiting_mail)
+        return pages.render(
+            request, "mail.html", title="提交邮箱待处理", today=day, as_of=today, q=query_string(today=today),
+            waiting=waiting,
         )  # fmt: skip
 
     @app.get("/programmes/{programme_id}/{year}", response_class=HTMLResponse, name="programme")
