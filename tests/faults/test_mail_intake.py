@@ -408,14 +408,21 @@ def test_a_message_that_keeps_failing_is_given_up_after_three_tries_and_retried_
     imap: ImapSettings, sweep_env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:  # fmt: skip
-    """A real hostile attachment, nothing patched: a template whose cycle-year property is ``2025²``.
+    """A message whose processing raises at every try: given up after three, retried on request.
 
-    ``str.isdigit`` accepts the superscript digit and ``int`` refuses it, so placing
-    the attachment raises; the message fails exactly as a message hitting any
-    unforeseen bug would. (When that reading is made tolerant, this test needs
-    another input that makes a component raise.)
+    No real input is known to make processing raise any more (the last one, a
+    cycle-year property ``2025²`` that ``str.isdigit`` let through to ``int``, is
+    read as "no year" now: tests/unit/test_intake_identity.py). So the reading of a
+    file's document properties is made to raise here, standing in for the next
+    unforeseen bug; everything else (the mailbox, the ledger, the alert) is real.
     """
+    from review_calendar.intake.identity import FileIdentity
     from review_calendar.reviewer_pages.mail import waiting_mail
+
+    def unforeseen(cls: type, properties: object) -> None:
+        raise ValueError("invalid literal for int() with base 10: '2025²'")
+
+    monkeypatch.setattr(FileIdentity, "from_properties", classmethod(unforeseen))
 
     monkeypatch.setenv("REVIEW_CALENDAR_OPERATORS", "ops@hebei-gxt.example.cn")
     _append(imap, M.message(M.COUNTY_ADDR, [("半年报.xlsx", _year_in_superscript(tmp_path))]))

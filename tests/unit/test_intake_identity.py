@@ -107,3 +107,23 @@ def test_ingest_of_a_csv_alone_asks_for_its_instance(cli_env: str, tmp_path: Pat
     path.write_text("行政区划代码,地区名称\n130100,石家庄市\n", encoding="utf-8")
 
     assert main(["ingest", str(path)]) == 2
+
+
+@pytest.mark.parametrize("year", ["2025²", "２０２５x", "²⁰²⁵"])
+def test_a_year_property_that_is_no_number_says_nothing_of_the_year(year: str) -> None:
+    # ``str.isdigit`` accepts superscripts that ``int`` refuses: a hostile property crashed the mail intake.
+    from review_calendar.intake.identity import PROPERTY_NAMES
+
+    properties = {PROPERTY_NAMES["programme"]: "hebei_smart_cluster", PROPERTY_NAMES["cycle_year"]: year}
+
+    found = FileIdentity.from_properties(properties)
+
+    assert found == FileIdentity("hebei_smart_cluster", None, None, None)
+
+
+def test_full_width_digits_are_a_year() -> None:
+    from review_calendar.intake.identity import PROPERTY_NAMES
+
+    found = FileIdentity.from_properties({PROPERTY_NAMES["cycle_year"]: "２０２５"})
+
+    assert found is not None and found.cycle_year == 2025

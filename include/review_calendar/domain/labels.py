@@ -372,9 +372,9 @@ DUE_CHANGE_KINDS: dict[str, str] = {"extension": "同意延期", "return": "退�
 def stage_label(stage: str) -> str:
     """A message's stage in words: ``before_7`` → 截止前 7 天，``overdue_3`` → 逾期 3 个工作日."""
     head, _, days = stage.rpartition("_")
-    if days.isdigit() and head == "before":
+    if days.isdecimal() and head == "before":
         return f"截止前 {days} 天"
-    if days.isdigit() and head == "overdue":
+    if days.isdecimal() and head == "overdue":
         return f"逾期 {days} 个工作日"
     return {"due_day": "截止当日", "": ""}.get(stage, "")
 

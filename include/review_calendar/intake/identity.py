@@ -68,7 +68,7 @@ class FileIdentity:
         return cls(
             programme=values["programme"],
             obligation=values["obligation"],
-            cycle_year=int(year) if year and year.isdigit() else None,
+            cycle_year=int(year) if year and year.isdecimal() else None,
             period=values["period"],
         )
 

@@ -213,7 +213,7 @@ def _scan(content: bytes, limits: ReadLimits) -> tuple[dict[str, _SheetFacts], b
 
 
 def _repeat(value: str | None) -> int:
-    return int(value) if value and value.isdigit() else 1
+    return int(value) if value and value.isdecimal() else 1
 
 
 def _has_content(element: ET.Element) -> bool:

@@ -299,7 +299,7 @@ def _implicit_extent(xml: bytes) -> tuple[int, int]:
             tag = _local(element.tag)
             if event == "start" and tag == "row":
                 ref = element.get("r")
-                row_number = int(ref) if ref and ref.isdigit() else row_number + 1
+                row_number = int(ref) if ref and ref.isdecimal() else row_number + 1
                 rows = max(rows, row_number)
             elif event == "end" and tag == "row":
                 width = max(width, len([c for c in element if _local(c.tag) == "c"]))
@@ -331,7 +331,7 @@ def _percent_styles(styles: bytes | None) -> frozenset[int]:
     custom: dict[int, str] = {}
     for match in _NUM_FMT.finditer(styles):
         attrs = _attributes(match.group(1))
-        if attrs.get("numFmtId", "").isdigit():
+        if attrs.get("numFmtId", "").isdecimal():
             custom[int(attrs["numFmtId"])] = attrs.get("formatCode", "")
     block = _CELL_XFS.search(styles)
     if block is None:
@@ -339,7 +339,7 @@ def _percent_styles(styles: bytes | None) -> frozenset[int]:
     found = set()
     for index, match in enumerate(_XF.finditer(block.group(0))):
         fmt = _attributes(match.group(1)).get("numFmtId", "0")
-        fmt_id = int(fmt) if fmt.isdigit() else 0
+        fmt_id = int(fmt) if fmt.isdecimal() else 0
         if fmt_id in _PERCENT_BUILTIN or is_percent_format(custom.get(fmt_id, "")):
             found.add(index)
     return frozenset(found)
@@ -366,7 +366,7 @@ def _scan_cells(xml: bytes, percent_styles: frozenset[int]) -> _CellFacts:
             if event == "start":
                 if tag == "row":
                     ref = element.get("r")
-                    row_number = int(ref) if ref and ref.isdigit() else row_number + 1
+                    row_number = int(ref) if ref and ref.isdecimal() else row_number + 1
                     column = -1
                 elif tag == "c":
                     ref = element.get("r")
@@ -414,7 +414,13 @@ def _cell_facts(
         else:
             facts.saved[where] = formula
     style = element.get("s")
-    if percent_styles and style and style.isdigit() and int(style) in percent_styles and kind in (None, "n"):
+    if (
+        percent_styles
+        and style
+        and style.isdecimal()
+        and int(style) in percent_styles
+        and kind in (None, "n")
+    ):
         facts.percent.add(where)
 
 

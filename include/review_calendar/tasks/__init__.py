@@ -65,7 +65,7 @@ def parse_key(key: str) -> tuple[str, int, str, str]:
         ValueError: The key is not in that form.
     """
     parts = key.split("/")
-    if len(parts) != 4 or not parts[1].isdigit():
+    if len(parts) != 4 or not parts[1].isdecimal():
         raise ValueError(f"not an instance key: {key!r}")
     return parts[0], int(parts[1]), parts[2], parts[3]
 
