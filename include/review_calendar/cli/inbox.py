@@ -134,6 +134,8 @@ def print_sweep(result: dict[str, Any], *, dry_run: bool = False) -> None:
                   "本次不接收，由下次实时巡检按实际到达时间接收")  # fmt: skip
         for u in [*r.get("unplaced", []), *r.get("stray", [])]:
             unplaced.setdefault(u["path"], u["reason"])
+    for u in result.get("outside", []):
+        unplaced.setdefault(u["path"], u["reason"])
     if unplaced:
         print(f"无法归位 {len(unplaced)} 个（未接收，文件仍在原处）：")
         for path, reason in sorted(unplaced.items()):
