@@ -112,3 +112,18 @@ def test_a_whole_sweep_reports_a_file_outside_every_programme(sweep_env: str, op
         ("", "名单.xlsx"),
         ("", "某项目/2025/名单.xlsx"),
     ]
+
+
+def test_a_sweep_of_every_programme_alerts_a_file_in_the_inbox_root_once(
+    sweep_env: str, operators: str
+) -> None:
+    path = a_contact_list(sweep_env, get_settings().inbox_dir / "名单.xlsx")
+
+    first = sweep_now(DAY)
+    again = sweep_now(DAY)
+
+    assert [(u["path"], u["programme_id"]) for u in first["alerted"]] == [("名单.xlsx", "")]
+    assert again["alerted"] == [] and path.exists()
+    assert [u.path for u in unplaced_files(get_settings().reports_dir)] == ["名单.xlsx"]
+    (body,) = _alert_bodies(sweep_env)
+    assert "名单.xlsx" in body and "不属于任何已配置项目" in body
