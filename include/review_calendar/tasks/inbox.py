@@ -131,6 +131,9 @@ def outside_of(
     }
     covered = {*keys, *sweep_keys(day, programme_id)}
     found = outside_entries(settings, programmes, day, covered, root_level=programme_id is None)
+    for pid, entries in found.items():
+        for u in entries:
+            log.warning("Inbox %s: %s not taken in: %s", pid or "(root)", u.path, u.reason)
     if store:
         for pid in [*programmes, *([""] if programme_id is None else [])]:
             listing = [u.to_dict() for u in found.get(pid, [])]
