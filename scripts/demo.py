@@ -87,11 +87,11 @@ def main() -> int:
 
 
 def start_mailbox() -> Any:
-    """The submissions mailbox some counties answer to: a local Dovecot (scripts/install-dovecot.sh), if installed."""
+    """The submissions mailbox some counties answer to: a local Dovecot (installed by scripts/demo.sh), if installed."""
     from review_calendar_demo.local_imap import ImapServer
 
     if not ImapServer.available():
-        say("    未安装 Dovecot（scripts/install-dovecot.sh），本次演示不含邮件报送")
+        say("    未安装 Dovecot（scripts/apt-install.sh dovecot-imapd），本次演示不含邮件报送")
         return None
     server = ImapServer()
     import secrets

@@ -11,5 +11,6 @@ if [ ! -f "$AIRFLOW_HOME/.migrated" ] || [ "$AIRFLOW_HOME/.migrated" -ot require
   touch "$AIRFLOW_HOME/.migrated"
 fi
 # Dovecot (Debian package): the submissions mailbox some counties answer to; skipped when present.
-"$ROOT/scripts/install-dovecot.sh" || echo "warning: Dovecot not installed; the demo runs without e-mailed submissions"
+"$ROOT/scripts/apt-install.sh" --have /usr/sbin/dovecot --have /usr/lib/dovecot/imap dovecot-imapd \
+  || echo "warning: Dovecot not installed; the demo runs without e-mailed submissions"
 exec python scripts/demo.py "$@"

@@ -5,7 +5,7 @@ one user per mailbox and the Maildirs. Dovecot starts in the foreground as a
 child process; when the tests run as root its mail processes run as
 ``nobody`` (Dovecot refuses root for mail), otherwise as the current user.
 Nothing is mocked: the demo and the tests talk IMAP over TCP on 127.0.0.1.
-``scripts/install-dovecot.sh`` installs the package (``scripts/test.sh`` calls it).
+``scripts/apt-install.sh dovecot-imapd`` installs the package (``scripts/test.sh`` calls it).
 """
 
 from __future__ import annotations

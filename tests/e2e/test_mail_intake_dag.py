@@ -42,7 +42,7 @@ def test_a_county_answers_by_mail_and_gets_its_receipt_in_the_thread(
     from tests.faults import mail_cases as M
 
     if not ImapServer.available():
-        pytest.skip("Dovecot not installed (scripts/install-dovecot.sh)")
+        pytest.skip("Dovecot not installed (scripts/apt-install.sh dovecot-imapd)")
     imap = ImapServer()
     user = "tianbao@gxt.hebei.example.cn"
     imap.add_user(user, "pw")

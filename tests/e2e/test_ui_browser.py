@@ -52,6 +52,10 @@ REJECTED_ERRORS = [("规划项目", 3, "总投资（万元）", "", "必填项�
                    ("规划项目", 7, "总投资（万元）", "约5000", "应为数值")]  # fmt: skip
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
+#: scripts/apt-install.sh's arguments, as scripts/test.sh passes them (a CJK font for readable screenshots).
+BROWSER_PACKAGES = (
+    f"--have={CHROMIUM}", f"--have={CHROMEDRIVER}", "chromium", "chromium-driver", "fonts-wqy-microhei", "fontconfig"
+)  # fmt: skip
 PROGRAMME = "hebei_smart_cluster"
 YEAR = 2025
 CYCLE_DAG = f"review_cycle__{PROGRAMME}__development_plan"
@@ -345,10 +349,10 @@ class Server:
 
 @pytest.fixture(scope="module")
 def chromium() -> Path:
-    """Debian's Chromium and chromedriver, installed by scripts/install-browser.sh when missing."""
+    """Debian's Chromium and chromedriver, installed by scripts/apt-install.sh (as scripts/test.sh does) when missing."""
     if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
         result = subprocess.run(
-            ["bash", str(ROOT / "scripts" / "install-browser.sh")],
+            ["bash", str(ROOT / "scripts" / "apt-install.sh"), *BROWSER_PACKAGES],
             capture_output=True,
             text=True,
             check=False,

@@ -1,6 +1,6 @@
 """Counties answer by e-mail: a real Dovecot mailbox, the real intake, a real SMTP server for the answers.
 
-The test command installs Dovecot (``scripts/install-dovecot.sh``); each test
+The test command installs Dovecot (``scripts/apt-install.sh dovecot-imapd``); each test
 gets its own mailbox on one server started for the module
 (:mod:`tests.imap_server`). Messages are appended with the arrival time
 (INTERNALDATE) the test wants and a Date header that lies; nothing of IMAP
@@ -47,8 +47,8 @@ ARRIVED = "2025-07-10T16:05:07+08:00"
 def imap_server() -> Iterator[ImapServer]:
     if not ImapServer.available():
         if os.environ.get("CI"):
-            pytest.fail("Dovecot (dovecot-imapd) is required in CI: scripts/install-dovecot.sh")
-        pytest.skip("Dovecot not installed (scripts/install-dovecot.sh)")
+            pytest.fail("Dovecot (dovecot-imapd) is required in CI: scripts/apt-install.sh dovecot-imapd")
+        pytest.skip("Dovecot not installed (scripts/apt-install.sh dovecot-imapd)")
     server = ImapServer()
     # Every mailbox of the module is made before the start (Dovecot reads its passwd-file once).
     server.users = [f"sub-{n:02d}-{uuid.uuid4().hex[:6]}@hebei-gxt.example.cn" for n in range(60)]

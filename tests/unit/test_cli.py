@@ -187,7 +187,7 @@ def test_the_demo_is_not_a_command_of_the_product(capsys: pytest.CaptureFixture[
         main(["seed", "demo"])
 
     assert exit_info.value.code == 2
-    assert "invalid choice: 'seed'" in capsys.readouterr().err
+    assert "无效的选择 'seed'" in capsys.readouterr().err
 
 
 def test_demo_seed_runs_as_a_module(review_env: Path) -> None:

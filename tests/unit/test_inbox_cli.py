@@ -94,9 +94,9 @@ def test_a_year_without_a_cycle_is_a_usage_error_that_says_so(
         (["inbox", "sweep"], "用法错误：缺少必需参数：--programme"),
         (
             [*SWEEP[:4], "--as-of", "2025-13-01"],
-            "用法错误：参数 --as-of: 应为日期 YYYY-MM-DD，收到 '2025-13-01'",
+            "用法错误：参数 --as-of：应为日期 YYYY-MM-DD，收到 '2025-13-01'",
         ),
-        ([*SWEEP[:4], "--year", "明年"], "用法错误：参数 --year: 应为年度（如 2025），收到 '明年'"),
+        ([*SWEEP[:4], "--year", "明年"], "用法错误：参数 --year：应为年度（如 2025），收到 '明年'"),
     ],
 )
 def test_usage_errors_read_in_chinese(

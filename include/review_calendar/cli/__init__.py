@@ -14,7 +14,6 @@ rejected submission, failed gate), 2 a usage error (unknown programme, bad argum
 
 from __future__ import annotations
 
-import argparse
 import logging
 import os
 import sys
@@ -33,9 +32,10 @@ from review_calendar.cli import (
     record,
     remind,
 )
-from review_calendar.cli.common import EXIT_DOMAIN, EXIT_OK, EXIT_USAGE, UsageError
+from review_calendar.cli.common import EXIT_DOMAIN, EXIT_OK, EXIT_USAGE, ChineseParser, UsageError
 
 if TYPE_CHECKING:
+    import argparse
     from collections.abc import Callable, Sequence
 
 
@@ -46,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
         The ``review-calendar`` parser; each sub-command sets ``func``, which
         takes the parsed arguments and returns the exit code.
     """
-    parser = argparse.ArgumentParser(prog="review-calendar", description=__doc__.splitlines()[0])
+    parser = ChineseParser(prog="review-calendar", description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress")
     sub = parser.add_subparsers(dest="command", required=True)
     for group in (

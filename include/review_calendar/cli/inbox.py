@@ -5,27 +5,16 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-from typing import Any, NoReturn
+from typing import Any
 
-from review_calendar.cli.common import EXIT_DOMAIN, EXIT_OK, UsageError, iso_date, programme_named
-
-#: argparse's usage errors, as the operators read the rest of the sweep.
-_ERRORS = (
-    ("the following arguments are required: ", "缺少必需参数："),
-    ("unrecognized arguments: ", "无法识别的参数："),
-    ("expected one argument", "需要一个取值"),
-    ("argument ", "参数 "),
+from review_calendar.cli.common import (
+    EXIT_DOMAIN,
+    EXIT_OK,
+    ChineseParser,
+    UsageError,
+    iso_date,
+    programme_named,
 )
-
-
-class ChineseParser(argparse.ArgumentParser):
-    """An ``argparse`` parser whose usage errors read in Chinese (exit code 2, like every usage error)."""
-
-    def error(self, message: str) -> NoReturn:
-        for english, chinese in _ERRORS:
-            message = message.replace(english, chinese)
-        self.print_usage()
-        self.exit(2, f"{self.prog}：用法错误：{message}\n")
 
 
 def _day(text: str) -> dt.date:
@@ -134,6 +123,8 @@ def print_sweep(result: dict[str, Any], *, dry_run: bool = False) -> None:
                   "本次不接收，由下次实时巡检按实际到达时间接收")  # fmt: skip
         for u in [*r.get("unplaced", []), *r.get("stray", [])]:
             unplaced.setdefault(u["path"], u["reason"])
+    for u in result.get("outside", []):
+        unplaced.setdefault(u["path"], u["reason"])
     if unplaced:
         print(f"无法归位 {len(unplaced)} 个（未接收，文件仍在原处）：")
         for path, reason in sorted(unplaced.items()):

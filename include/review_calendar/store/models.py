@@ -26,6 +26,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -117,29 +118,22 @@ class ObligationInstanceRow(Base):
     expected: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)
 
 
+_INSTANCE = ("programme_id", "cycle_year", "obligation_id", "period")
+_NO_REGION = {f"{dialect}_where": text("region_code IS NULL") for dialect in ("sqlite", "postgresql")}
+
+
 class Submission(Base):
     """A received file: its content hash, outcome and where it is kept."""
 
     __tablename__ = "submissions"
     __table_args__ = (
-        # One row per content and region: the same bytes from two regions are two submissions.
+        # One row per content and region: the same bytes from two regions are two submissions;
+        # and one per content without a region, as NULLs never collide in a unique key.
         UniqueConstraint(
-            "programme_id",
-            "cycle_year",
-            "obligation_id",
-            "period",
-            "region_code",
-            "content_hash",
-            name="uq_submissions_instance_region_content",
+            *_INSTANCE, "region_code", "content_hash", name="uq_submissions_instance_region_content"
         ),
-        Index(
-            "ix_submissions_instance_region",
-            "programme_id",
-            "cycle_year",
-            "obligation_id",
-            "period",
-            "region_code",
-        ),
+        Index("uq_submissions_content_no_region", *_INSTANCE, "content_hash", unique=True, **_NO_REGION),
+        Index("ix_submissions_instance_region", *_INSTANCE, "region_code"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     programme_id: Mapped[str] = mapped_column(String(64))

@@ -101,11 +101,56 @@ def sweep_now(
         if any(result.get(k) for k in reported):
             results.append(result)
     totals = {k: sum(int(r.get(k) or 0) for r in results) for k in ("accepted", "rejected", "duplicates")}
-    totals["unplaced"] = len(_unplaced_of(results))
-    alerted = [] if dry_run else alert_unplaced(settings, results, day)
+    outside = outside_of(settings, day, programme_id, keys, store=not dry_run)
+    totals["unplaced"] = len(_unplaced_of(results, outside))
+    alerted = [] if dry_run else alert_unplaced(settings, results, day, outside)
     log.info("Inbox sweep as of %s: %d instance(s), %s", as_of, len(keys), totals)
     return {"as_of": as_of.isoformat(), "swept": len(keys), "instances": results, "totals": totals,
-            "alerted": alerted}  # fmt: skip
+            "outside": outside, "alerted": alerted}  # fmt: skip
+
+
+def outside_of(
+    settings: Any, day: dt.date, programme_id: str | None, keys: list[str], *, store: bool
+) -> list[dict[str, str]]:
+    """Every file under the swept programmes' inboxes that no instance's sweep looks at, with the reason.
+
+    A file loose in a programme's folder or in a cycle's year folder, in a year folder that
+    is no cycle, or in the folder of an instance not open on ``day`` (see
+    :mod:`review_calendar.intake.inbox_outside`); the inbox root too when every programme is
+    swept. With ``store`` each programme's list is kept for the reviewers' pages
+    (``reports/inbox/<programme>.json``, replaced at every sweep).
+
+    Returns:
+        ``path``, ``reason`` and ``programme_id`` (``""``: outside every programme) of each.
+    """
+    from review_calendar.domain.programmes import load_programmes
+    from review_calendar.intake.inbox_outside import outside_entries
+
+    programmes = {
+        pid: p for pid, p in load_programmes(settings.programmes_dir).items() if programme_id in (None, pid)
+    }
+    covered = {*keys, *sweep_keys(day, programme_id)}
+    found = outside_entries(settings, programmes, day, covered, root_level=programme_id is None)
+    for pid, entries in found.items():
+        for u in entries:
+            log.warning("Inbox %s: %s not taken in: %s", pid or "(root)", u.path, u.reason)
+    if store:
+        for pid in [*programmes, *([""] if programme_id is None else [])]:
+            listing = [u.to_dict() for u in found.get(pid, [])]
+            _store_listing(settings, pid or "_root", pid, listing, day)
+    return [{**u.to_dict(), "programme_id": pid} for pid, entries in sorted(found.items()) for u in entries]
+
+
+def _store_listing(
+    settings: Any, name: str, owner: str, unplaced: list[dict[str, str]], day: dt.date
+) -> None:
+    """Keep a list of files not placed for the reviewers' pages (``reports/inbox/<name>.json``)."""
+    target = settings.reports_dir / "inbox" / f"{name}.json"
+    if not unplaced and not target.exists():
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    body = {"instance": owner, "as_of": day.isoformat(), "unplaced": unplaced}
+    target.write_text(json.dumps(body, ensure_ascii=False, indent=2), encoding="utf-8")
 
 
 def _look(settings: Any, programme: Any, instance: Any) -> dict[str, Any]:
@@ -120,17 +165,23 @@ def _look(settings: Any, programme: Any, instance: Any) -> dict[str, Any]:
     }
 
 
-def _unplaced_of(results: list[dict[str, Any]]) -> dict[str, dict[str, str]]:
+def _unplaced_of(
+    results: list[dict[str, Any]], outside: list[dict[str, str]] = ()
+) -> dict[str, dict[str, str]]:
     """Every unplaced file of the sweep once (a stray entry is reported by each instance of its cycle)."""
     out: dict[str, dict[str, str]] = {}
     for r in results:
         programme_id = r["key"].split("/")[0]
         for u in [*r.get("unplaced", []), *r.get("stray", [])]:
             out.setdefault(f"{u['path']}\t{u['reason']}", {**u, "programme_id": programme_id})
+    for u in outside:
+        out.setdefault(f"{u['path']}\t{u['reason']}", dict(u))
     return out
 
 
-def alert_unplaced(settings: Any, results: list[dict[str, Any]], as_of: dt.date) -> list[dict[str, str]]:
+def alert_unplaced(
+    settings: Any, results: list[dict[str, Any]], as_of: dt.date, outside: list[dict[str, str]] = ()
+) -> list[dict[str, str]]:
     """Queue one alert per programme listing the files not placed that no earlier alert listed.
 
     Returns:
@@ -143,7 +194,7 @@ def alert_unplaced(settings: Any, results: list[dict[str, Any]], as_of: dt.date)
     ledger = _read_ledger(ledger_path)
     # A file no longer where it was (moved, taken away) is forgotten: if it comes back, it is reported again.
     ledger = {k: v for k, v in ledger.items() if _still_there(settings.inbox_dir, k.split("\t")[0])}
-    fresh = {k: u for k, u in _unplaced_of(results).items() if k not in ledger}
+    fresh = {k: u for k, u in _unplaced_of(results, outside).items() if k not in ledger}
     if not fresh:
         _write_ledger(ledger_path, ledger)
         return []
@@ -164,7 +215,7 @@ def alert_unplaced(settings: Any, results: list[dict[str, Any]], as_of: dt.date)
                 digest = hashlib.sha256(
                     "\n".join(sorted(f"{u['path']}\t{u['reason']}" for u in files)).encode()
                 )
-                queue(session, kind=ALERT_KIND, programme_id=pid, instance_key=f"{pid}/inbox", region_code=None,
+                queue(session, kind=ALERT_KIND, programme_id=pid, instance_key=f"{pid}/inbox".lstrip("/"), region_code=None,
                       stage=digest.hexdigest()[:32], to=list(settings.operators), subject=_subject(files),
                       body=_body(files, as_of), created_on=as_of)  # fmt: skip
     ledger.update(dict.fromkeys(fresh, as_of.isoformat()))

@@ -315,9 +315,9 @@ def sweep_instance(
         move=True, run_id=run_id, notify_on=as_of, hints=scan.hints, received_at=moments,
     )  # fmt: skip
     answered_too_large(settings, instance, [p for p in moments if p.exists()], scan.hints, mark=True)
-    from review_calendar.domain.programmes import instances_for_year
+    from review_calendar.intake.inbox_outside import cycle_instances
 
-    stray = inbox.stray_entries(settings, instances_for_year(programme, instance.cycle_year))
+    stray = inbox.stray_entries(settings, cycle_instances(programme, instance.cycle_year))
     summary = {
         "unplaced": [u.to_dict() for u in scan.unplaced],
         "waiting": [p.name for p in waiting],
