@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "inboxgap_0001"
-down_revision = "mail17_0001"
+down_revision = "mailgap_0001"
 branch_labels = None
 depends_on = None
 
