@@ -5,7 +5,7 @@ region_code; a partial unique index does, on SQLite and PostgreSQL alike. Rows
 recorded twice before it (the same rejected bytes, no region) keep the first.
 
 Revision ID: inboxgap_0001
-Revises: mail17_0001
+Revises: mailgap_0001
 Create Date: 2026-12-01 03:40:00
 """
 
