@@ -41,3 +41,17 @@ def test_the_mailbox_comes_from_an_imap_connection(monkeypatch: pytest.MonkeyPat
     )  # fmt: skip
     assert "pw" not in repr(imap)
     assert imap_settings("no_such_connection") is None
+
+
+def test_the_imap_connection_type_is_the_installed_providers() -> None:
+    # The operator picks "IMAP" in Admin › Connections: the type the imap provider registers.
+    import warnings
+
+    from airflow.providers_manager import ProvidersManager
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        hook = ProvidersManager().hooks.get("imap")
+
+    assert hook is not None and hook.package_name == "apache-airflow-providers-imap"
+    assert hook.connection_id_attribute_name == "imap_conn_id"
