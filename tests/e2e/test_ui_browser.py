@@ -112,18 +112,19 @@ DEMO_FILES: list[tuple[str, str, list[tuple[dt.date, str, bool]]]] = [
 #: code, message); a file's error count is the number of its errors.
 DEMO_ERRORS: dict[tuple[str, str, int], list[tuple[str, int, str, str, str, str]]] = {
     ("contact_list", "130181", 0): [("联系人名单", 3, "办公电话", "0311", "PHONE_INVALID", "办公电话应含区号和号码"),
-                                    ("联系人名单", 5, "姓名", "", "REQUIRED", "必填项为空")],
+                                    ("联系人名单", 5, "姓名", "", "VALUE_REQUIRED", "必填项为空")],
     ("contact_list", "130300", 0): [("联系人名单", 4, "手机", "1381234", "MOBILE_INVALID", WHY_REJECTED),
                                     ("联系人名单", 6, "电子邮箱", "wang@", "EMAIL_INVALID", "电子邮箱格式不正确"),
-                                    ("联系人名单", 7, "职务", "", "REQUIRED", "必填项为空")],
-    ("development_plan", REJECTED_REGION, 0): [(sheet, row, column, value, "demo", message)
-                                               for sheet, row, column, value, message in REJECTED_ERRORS],
+                                    ("联系人名单", 7, "职务", "", "VALUE_REQUIRED", "必填项为空")],
+    ("development_plan", REJECTED_REGION, 0): [
+        (sheet, row, column, value, code, message) for (sheet, row, column, value, message), code
+        in zip(REJECTED_ERRORS, ("VALUE_REQUIRED", "VALUE_INCONSISTENT", "NUMBER_INVALID"), strict=True)],
     ("full_year_report", "130109", 0): [("建设进展", 2, "年度", "2024", "YEAR_MISMATCH", "年度应为2025")],
 }  # fmt: skip
 #: 高碑店's plan declares 5,000万元 but its projects add up to 3,000万元: the gate's critical total check fails.
 PLAN_ROW = {"cluster_name": "高碑店箱包产业集群", "period_start": 2025, "period_end": 2027, "pilot_start": 2025,
             "pilot_end": 2027, "overall_approach": "以数字化改造提升集群整体竞争力", "goals": "建成集群工业互联网平台",
-            "main_tasks": "一是平台建设，二是企业上云", "safeguards": "成立工作专班", "approved": True,
+            "main_tasks": "一是平台建设，二是企业上云", "safeguards": "成立工作专班", "approved": "是",
             "approval_date": "2025-05-20", "approval_number": "高政字〔2025〕18号", "total_investment": 5000.0}  # fmt: skip
 PLAN_PROJECTS = [
     {"project_name": name, "content": "建设内容", "investor": "某某科技有限公司", "targets": "服务企业200家以上",
@@ -157,17 +158,13 @@ EXPECTED_CELLS = {
 
 
 def fill_demo_states(db_url: str, reports_dir: Path) -> None:
-    """Migrate and seed the review database, then upsert the demo year's files, gates, figures, decisions."""
+    """Migrate and seed the review database; record the demo year's files, gate run, aggregation and decisions."""
 
     from review_calendar.domain.programmes import load_programmes
     from review_calendar.domain.verdicts import Verdict
     from review_calendar.store.db import session_scope, upgrade, upsert
     from review_calendar.store.decision_log import record_decision
-    from review_calendar.store.models import (
-        Aggregate,
-        Contact,
-        Submission,
-    )
+    from review_calendar.store.models import Contact, Submission
     from review_calendar.store.queries import record_instances
     from review_calendar_demo.seed import seed_demo
     from tests.support.builders import Key, contact_values, submission_values
@@ -193,16 +190,7 @@ def fill_demo_states(db_url: str, reports_dir: Path) -> None:
                ["programme_id", "cycle_year", "region_code", "role"])  # fmt: skip
         _region_history(session)
     _gate_and_reports(db_url, programme, reports_dir)
-    figures = [("130000", "submitted", 4.0), ("130000", "on_time_rate", 0.4), ("130000", "investment_wan_yuan", 86000.5),
-               ("130600", "accepted", 1.0), ("130200", "accepted", 1.0), ("130300", "accepted", 1.0)]  # fmt: skip
-    aggregates = [
-        {"programme_id": PROGRAMME, "cycle_year": YEAR, "obligation_id": "development_plan", "period": "Y",
-         "region_code": region, "metric": metric, "value": value, "text": ""}
-        for region, metric, value in figures
-    ]  # fmt: skip
     with session_scope(db_url) as session:
-        upsert(session, Aggregate, aggregates,
-               ["programme_id", "cycle_year", "obligation_id", "period", "region_code", "metric"])  # fmt: skip
         for subject, outcome, reason, basis, score in EVALUATIONS:
             verdict = Verdict(subject=subject, outcome=outcome, reason=reason, clause=DECIDED_CLAUSE,
                               rule="programmes/hebei_smart_cluster.yaml: evaluation",
@@ -858,6 +846,18 @@ def test_reviewer_opens_a_region_from_the_matrix_and_reads_why_its_file_was_reje
 OBLIGATION = f"{PAGE}/development_plan/Y"
 
 
+def open_as(server: Server, browser: WebDriver, user: str, target: str) -> None:
+    """Open ``target`` as ``user``, logging in only when the browser is not signed in as them.
+
+    FAB allows 5 logins in 40 s; the walks share the reviewer's session.
+    """
+    browser.get(server.url + target)
+    user_box = wait_for(lambda: browser.find_all("input[name=username]") or browser.find_all("header .user"), 30,
+                        f"{target} or the login form")  # fmt: skip
+    if "/auth/login" in browser.current_url or browser.text(user_box[0]).split()[0] != user:
+        log_in(server, browser, user, target)
+
+
 def _href(server: Server, browser: WebDriver, link: str) -> str:
     href = browser.attribute(link, "href") or ""
     return href if href.startswith("http") else server.url + href
@@ -885,7 +885,7 @@ def _header_row(path: Path) -> list[Any]:
 
 def test_reviewer_follows_the_failed_gate_run_to_why_it_stopped(server: Server, browser: WebDriver) -> None:
     # Arrange: the reviewer opens the development plan's page, where the real gate's failed run is listed.
-    log_in(server, browser, "reviewer", OBLIGATION)
+    open_as(server, browser, "reviewer", OBLIGATION)
     wait_for(lambda: OBLIGATION in browser.current_url and browser.find_all("table.gates tr.fail"), 30,
              "the obligation page with its failed gate run")  # fmt: skip
 
@@ -900,6 +900,8 @@ def test_reviewer_follows_the_failed_gate_run_to_why_it_stopped(server: Server, 
         "130684",
     ]
     assert "退回" in browser.text(browser.find(f'#acceptances tr[data-region="{REJECTED_REGION}"]'))
+    OUTPUT.mkdir(exist_ok=True)
+    browser.save_screenshot(OUTPUT / "obligation.png")
 
     # Act: one click on the failed run's report.
     report = (
@@ -922,7 +924,7 @@ def test_reviewer_reads_what_was_decided_on_which_rule_and_by_whom(
 ) -> None:
     # Arrange: the reviewer is signed in; the decisions were recorded with reason, rule, clause and reviewer.
     subject, _, reason, rule, _ = EVALUATIONS[2]  # 蠡县毛皮产业集群: revoked
-    log_in(server, browser, "reviewer", PAGE)
+    open_as(server, browser, "reviewer", PAGE)
     card = f"//section[@id='decisions']//article[contains(., '{reason}')]"
 
     # Act: the programme page's decisions.
@@ -951,9 +953,15 @@ def test_reviewer_downloads_a_report_and_a_quarantined_files_errors_in_chromium(
 
     # Arrange: the browser saves downloads; the reviewer opens the obligation page.
     browser.download_to(tmp_path)
-    log_in(server, browser, "reviewer", OBLIGATION)
+    open_as(server, browser, "reviewer", OBLIGATION)
     xlsx = 'a.download[href$=".xlsx"]'
-    link = wait_for(lambda: browser.find_all(xlsx), 30, "the summary's .xlsx link")[0]
+    try:
+        link = wait_for(lambda: OBLIGATION in browser.current_url and browser.find_all(xlsx), 30,
+                        "the summary's .xlsx link")[0]  # fmt: skip
+    except TimeoutError:
+        OUTPUT.mkdir(exist_ok=True)
+        (OUTPUT / "downloads-failed.html").write_text(browser.source(), encoding="utf-8")
+        raise
 
     # Act: the browser follows the link of the provincial summary's workbook.
     saved, response = _download(server, browser, link, tmp_path)
@@ -985,7 +993,7 @@ def test_reviewer_downloads_a_report_and_a_quarantined_files_errors_in_chromium(
 
 def test_the_as_of_view_leaves_out_files_that_arrived_later(server: Server, browser: WebDriver) -> None:
     # Arrange: the reviewer is signed in; 2025-04-02 is before 唐山's contact list (04-08) and every plan.
-    log_in(server, browser, "reviewer", PAGE)
+    open_as(server, browser, "reviewer", PAGE)
     wait_for(lambda: browser.find_all("table.matrix"), 30, "the matrix page")
 
     # Act: the matrix with 查看日期 2025-04-02.
