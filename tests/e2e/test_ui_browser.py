@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import hashlib
 import json
 import os
 import secrets
@@ -34,11 +35,14 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import quote
 
 import pytest
 from review_calendar_airflow.ui_language import LANGUAGE_KEY, language_script
+
+from review_calendar.gate.provincial import gate_report_path
 
 pytestmark = pytest.mark.e2e
 
@@ -60,7 +64,14 @@ PROGRAMME = "hebei_smart_cluster"
 YEAR = 2025
 CYCLE_DAG = f"review_cycle__{PROGRAMME}__development_plan"
 PAGE = f"/review-calendar/programmes/{PROGRAMME}/{YEAR}"
-REPORT = f"{PROGRAMME}/{YEAR}/development_plan/Y/gate.html"
+GATE_RUN = "scheduled__2025-06-30T16:00:00+00:00"
+#: The page the real gate writes for that run, relative to the reports folder.
+REPORT = gate_report_path(
+    Path(),
+    SimpleNamespace(programme_id=PROGRAMME, cycle_year=YEAR, obligation_id="development_plan", period="Y"),
+    GATE_RUN,
+).as_posix()
+SUMMARY_XLSX = f"{PROGRAMME}/{YEAR}/development_plan_Y.xlsx"
 DECISION_DAG = f"decisions__{PROGRAMME}"
 PARKED = "gaobeidian_luggage"  # the proposal left awaiting the reviewer's answer
 PARKED_NAME = "高碑店箱包产业集群"
@@ -77,30 +88,63 @@ REASON = "input[name=element_reason]"  # the form's 理由或意见 field (HITL 
 # Demo states.
 
 D = dt.date
-#: (obligation, region, [(received_on, status, is_late, errors), ...]); a region absent is missing.
-DEMO_FILES: list[tuple[str, str, list[tuple[dt.date, str, bool, int]]]] = [
-    ("contact_list", "130100", [(D(2025, 3, 20), "accepted", False, 0)]),  # 石家庄
-    ("contact_list", "130181", [(D(2025, 3, 25), "rejected", False, 2), (D(2025, 3, 30), "accepted", False, 0)]),
-    ("contact_list", "130200", [(D(2025, 4, 8), "accepted", True, 0)]),  # 唐山: late
-    ("contact_list", "130300", [(D(2025, 3, 28), "rejected", False, 3)]),  # 秦皇岛: rejected
-    *[("contact_list", c, [(D(2025, 3, 24), "accepted", False, 0)])
+#: (obligation, region, [(received_on, status, is_late), ...]); a region absent is missing.
+DEMO_FILES: list[tuple[str, str, list[tuple[dt.date, str, bool]]]] = [
+    ("contact_list", "130100", [(D(2025, 3, 20), "accepted", False)]),  # 石家庄
+    ("contact_list", "130181", [(D(2025, 3, 25), "rejected", False), (D(2025, 3, 30), "accepted", False)]),
+    ("contact_list", "130200", [(D(2025, 4, 8), "accepted", True)]),  # 唐山: late
+    ("contact_list", "130300", [(D(2025, 3, 28), "rejected", False)]),  # 秦皇岛: rejected
+    *[("contact_list", c, [(D(2025, 3, 24), "accepted", False)])
       for c in ("130500", "130600", "130682", "130700", "130800", "130900", "131000", "131100")],
     # 130400 邯郸 sends nothing: missing
-    ("development_plan", "130684", [(D(2025, 6, 20), "accepted", False, 0)]),  # 高碑店
-    ("development_plan", "130229", [(D(2025, 7, 3), "accepted", True, 0)]),  # 玉田: late
-    ("development_plan", "130635", [(D(2025, 6, 28), "rejected", False, len(REJECTED_ERRORS))]),  # 蠡县
-    ("development_plan", "130322", [(D(2025, 6, 29), "accepted", False, 0)]),  # 昌黎
+    ("development_plan", "130684", [(D(2025, 6, 20), "accepted", False)]),  # 高碑店
+    ("development_plan", "130229", [(D(2025, 7, 3), "accepted", True)]),  # 玉田: late
+    ("development_plan", "130635", [(D(2025, 6, 28), "rejected", False)]),  # 蠡县
+    ("development_plan", "130322", [(D(2025, 6, 29), "accepted", False)]),  # 昌黎
     # 130109 藁城 sends nothing: missing
-    ("half_year_report", "130684", [(D(2025, 7, 10), "accepted", False, 0)]),
-    ("half_year_report", "130229", [(D(2025, 7, 14), "accepted", False, 0)]),
-    ("half_year_report", "130322", [(D(2025, 7, 20), "accepted", True, 0)]),
-    ("half_year_report", "130635", [(D(2025, 7, 15), "accepted", False, 0)]),
-    ("full_year_report", "130684", [(D(2026, 1, 12), "accepted", False, 0)]),
-    ("full_year_report", "130229", [(D(2026, 1, 14), "accepted", False, 0)]),
-    ("full_year_report", "130635", [(D(2026, 1, 20), "accepted", True, 0)]),
-    ("full_year_report", "130109", [(D(2026, 1, 15), "rejected", False, 1)]),
-    ("performance_evaluation", "130000", [(D(2026, 3, 10), "accepted", False, 0)]),
+    ("half_year_report", "130684", [(D(2025, 7, 10), "accepted", False)]),
+    ("half_year_report", "130229", [(D(2025, 7, 14), "accepted", False)]),
+    ("half_year_report", "130322", [(D(2025, 7, 20), "accepted", True)]),
+    ("half_year_report", "130635", [(D(2025, 7, 15), "accepted", False)]),
+    ("full_year_report", "130684", [(D(2026, 1, 12), "accepted", False)]),
+    ("full_year_report", "130229", [(D(2026, 1, 14), "accepted", False)]),
+    ("full_year_report", "130635", [(D(2026, 1, 20), "accepted", True)]),
+    ("full_year_report", "130109", [(D(2026, 1, 15), "rejected", False)]),
+    ("performance_evaluation", "130000", [(D(2026, 3, 10), "accepted", False)]),
 ]  # fmt: skip
+#: The recorded errors of the rejected files, by (obligation, region, file number): (sheet, row, column, value,
+#: code, message); a file's error count is the number of its errors.
+DEMO_ERRORS: dict[tuple[str, str, int], list[tuple[str, int, str, str, str, str]]] = {
+    ("contact_list", "130181", 0): [("联系人名单", 3, "办公电话", "0311", "PHONE_INVALID", "办公电话应含区号和号码"),
+                                    ("联系人名单", 5, "姓名", "", "VALUE_REQUIRED", "必填项为空")],
+    ("contact_list", "130300", 0): [("联系人名单", 4, "手机", "1381234", "MOBILE_INVALID", WHY_REJECTED),
+                                    ("联系人名单", 6, "电子邮箱", "wang@", "EMAIL_INVALID", "电子邮箱格式不正确"),
+                                    ("联系人名单", 7, "职务", "", "VALUE_REQUIRED", "必填项为空")],
+    ("development_plan", REJECTED_REGION, 0): [
+        (sheet, row, column, value, code, message) for (sheet, row, column, value, message), code
+        in zip(REJECTED_ERRORS, ("VALUE_REQUIRED", "VALUE_INCONSISTENT", "NUMBER_INVALID"), strict=True)],
+    ("full_year_report", "130109", 0): [("建设进展", 2, "年度", "2024", "YEAR_MISMATCH", "年度应为2025")],
+}  # fmt: skip
+#: 高碑店's plan declares 5,000万元 but its projects add up to 3,000万元: the gate's critical total check fails.
+PLAN_ROW = {"cluster_name": "高碑店箱包产业集群", "period_start": 2025, "period_end": 2027, "pilot_start": 2025,
+            "pilot_end": 2027, "overall_approach": "以数字化改造提升集群整体竞争力", "goals": "建成集群工业互联网平台",
+            "main_tasks": "一是平台建设，二是企业上云", "safeguards": "成立工作专班", "approved": "是",
+            "approval_date": "2025-05-20", "approval_number": "高政字〔2025〕18号", "total_investment": 5000.0}  # fmt: skip
+PLAN_PROJECTS = [
+    {"project_name": name, "content": "建设内容", "investor": "某某科技有限公司", "targets": "服务企业200家以上",
+     "year": year, "investment": amount, "funding_source": "企业自筹"}
+    for name, year, amount in [("集群工业互联网平台", 2025, 1800.0), ("箱包企业上云", 2026, 1200.0)]
+]  # fmt: skip
+GATE_FAILED_CHECK = "项目计划投资之和与规划计划总投资一致"
+#: The evaluations decided and approved by the reviewer: (subject, outcome, reason, rule in words, score).
+EVALUATIONS = [
+    ("baigou_luggage", "continue", "得分86分，不低于80分：继续支持", "得分≥80分：继续支持", 86),
+    ("yutian_printing", "rectify", "得分72分，在60至80分之间：限期整改30天", "60分≤得分<80分：限期整改30天", 72),
+    ("lixian_fur", "revoke", "发现违规使用专项资金：取消试点资格并追回补贴", "有违规行为：取消试点资格并追回补贴", 55),
+]  # fmt: skip
+DECIDED_BY = "省工信厅产业集群处 张明"
+DECIDED_CLAUSE = "冀工信产业〔2016〕93号 五"
+
 
 #: Cells the browser must show (region, column) -> label, for a day after every window closed.
 EXPECTED_CELLS = {
@@ -118,19 +162,13 @@ EXPECTED_CELLS = {
 
 
 def fill_demo_states(db_url: str, reports_dir: Path) -> None:
-    """Migrate and seed the review database, then upsert the demo year's files, gates, figures, decisions."""
-    from sqlalchemy import select
+    """Migrate and seed the review database; record the demo year's files, gate run, aggregation and decisions."""
 
     from review_calendar.domain.programmes import load_programmes
+    from review_calendar.domain.verdicts import Verdict
     from review_calendar.store.db import session_scope, upgrade, upsert
-    from review_calendar.store.models import (
-        Aggregate,
-        Contact,
-        Decision,
-        GateRun,
-        Submission,
-        SubmissionError,
-    )
+    from review_calendar.store.decision_log import record_decision
+    from review_calendar.store.models import Contact, Submission
     from review_calendar.store.queries import record_instances
     from review_calendar_demo.seed import seed_demo
     from tests.support.builders import Key, contact_values, submission_values
@@ -141,77 +179,96 @@ def fill_demo_states(db_url: str, reports_dir: Path) -> None:
     record_instances(db_url, programme, YEAR)
     submissions = [
         submission_values(Key(PROGRAMME, YEAR, obligation), region, received, name, status=status, is_late=late,
-                          error_count=errors, stored_path=f"accepted/{name}", size_bytes=2048, row_count=12)
+                          error_count=len(DEMO_ERRORS.get((obligation, region, n), ())), stored_path=f"accepted/{name}",
+                          size_bytes=2048, row_count=12, content_hash=hashlib.sha256(name.encode()).hexdigest())
         for obligation, region, files in DEMO_FILES
-        for n, (received, status, late, errors) in enumerate(files)
+        for n, (received, status, late) in enumerate(files)
         for name in [f"{region}_{obligation}_{n}.xlsx"]
-    ]  # fmt: skip
-    report = reports_dir / REPORT
-    report.parent.mkdir(parents=True, exist_ok=True)
-    report.write_text(
-        "<!doctype html><meta charset=utf-8><title>闸门报告</title><h1>专项发展规划 数据质量闸门</h1>"
-        "<p>严重问题 2 项：蠡县 第3行 总投资 为空。</p>",
-        encoding="utf-8",
-    )
-    gates = [
-        {"programme_id": PROGRAMME, "cycle_year": YEAR, "obligation_id": "development_plan", "period": "Y",
-         "gate": "development_plan", "run_id": "scheduled__2025-06-30T16:00:00+00:00", "success": False,
-         "critical_failures": 2, "warnings": 1, "summary": {"rows": 48}, "html_path": str(report)},
-    ]  # fmt: skip
-    summary = reports_dir / PROGRAMME / str(YEAR) / "development_plan_Y.html"
-    summary.write_text("<!doctype html><meta charset=utf-8><h1>全省汇总</h1>", encoding="utf-8")
-    figures = [("130000", "submitted", 4.0), ("130000", "on_time_rate", 0.4), ("130000", "investment_wan_yuan", 86000.5),
-               ("130600", "accepted", 1.0), ("130200", "accepted", 1.0), ("130300", "accepted", 1.0)]  # fmt: skip
-    aggregates = [
-        {"programme_id": PROGRAMME, "cycle_year": YEAR, "obligation_id": "development_plan", "period": "Y",
-         "region_code": region, "metric": metric, "value": value, "text": ""}
-        for region, metric, value in figures
-    ]  # fmt: skip
-    decisions = [
-        {"programme_id": PROGRAMME, "cycle_year": YEAR, "kind": "evaluation", "subject": subject,
-         "outcome": outcome, "rule": rule, "clause": "冀工信产业〔2016〕93号 五", "figures": {"score": score},
-         "run_id": "manual__2026-03-17T01:00:00+00:00"}
-        for subject, outcome, rule, score in [
-            ("baigou_luggage", "continue", "得分≥80：继续支持", 86),
-            ("yutian_printing", "rectify", "60≤得分<80：限期整改30天", 72),
-            ("lixian_fur", "revoke", "有违规：取消试点资格并追回补贴", 55),
-        ]
     ]  # fmt: skip
     with session_scope(db_url) as session:
         upsert(session, Submission, submissions,
                ["programme_id", "cycle_year", "obligation_id", "period", "region_code", "content_hash"])  # fmt: skip
-        upsert(
-            session,
-            GateRun,
-            gates,
-            ["programme_id", "cycle_year", "obligation_id", "period", "gate", "run_id"],
-        )
-        upsert(session, Aggregate, aggregates,
-               ["programme_id", "cycle_year", "obligation_id", "period", "region_code", "metric"])  # fmt: skip
-        upsert(session, Decision, decisions, ["programme_id", "cycle_year", "kind", "subject"])
-        rejected = session.scalars(
-            select(Submission).where(
-                Submission.region_code == "130300", Submission.obligation_id == "contact_list"
-            )
-        ).one()
-        session.add(SubmissionError(submission_id=rejected.id, sheet="联系人名单", row=4, column="手机",
-                                    value="1381234", code="MOBILE_INVALID", message=WHY_REJECTED))  # fmt: skip
+        _record_files(session, programme)
         upsert(session, Contact, [contact_values(PROGRAMME, YEAR, "130300", "责任处室负责同志", name="王芳",
                                                  mobile="13812345678", email="wangfang@qhd.example.cn")],
                ["programme_id", "cycle_year", "region_code", "role"])  # fmt: skip
         _region_history(session)
+    _gate_and_reports(db_url, programme, reports_dir)
+    with session_scope(db_url) as session:
+        for subject, outcome, reason, basis, score in EVALUATIONS:
+            verdict = Verdict(subject=subject, outcome=outcome, reason=reason, clause=DECIDED_CLAUSE,
+                              rule="programmes/hebei_smart_cluster.yaml: evaluation",
+                              figures={"score": score, "basis": basis, "decided_by": DECIDED_BY,
+                                       "decided_at": "2026-03-17T01:00:00+00:00", "state": "approved"})  # fmt: skip
+            assert record_decision(
+                session, PROGRAMME, YEAR, "evaluation", verdict, "manual__2026-03-17T01:00:00+00:00"
+            )
+
+
+def _record_files(session: Any, programme: Any) -> None:
+    """Each demo file's errors (as many as its error count) and its 受理记录, as intake records them."""
+    from sqlalchemy import select
+
+    from review_calendar.domain.programmes import find_instance
+    from review_calendar.domain.verdicts import Verdict
+    from review_calendar.intake.ingest import FileOutcome
+    from review_calendar.store.accept import acceptance_record
+    from review_calendar.store.decision_log import record_decision
+    from review_calendar.store.models import Submission, SubmissionError
+
+    for obligation, region, files in DEMO_FILES:
+        instance = find_instance(programme, YEAR, obligation, "Y")
+        for n, (_, status, _late) in enumerate(files):
+            name = f"{region}_{obligation}_{n}.xlsx"
+            sub = session.scalar(select(Submission).where(Submission.file_name == name))
+            errors = DEMO_ERRORS.get((obligation, region, n), ())
+            session.add_all(SubmissionError(submission_id=sub.id, sheet=sheet, row=row, column=column, value=value,
+                                            code=code, message=message)
+                            for sheet, row, column, value, code, message in errors)  # fmt: skip
+            outcome = FileOutcome(
+                file=f"inbox/{name}", status=status, sha256=sub.content_hash, submission_id=sub.id,
+                region_code=region, is_late=sub.is_late, received_on=sub.received_on.isoformat(),
+                received_at=f"{sub.received_on.isoformat()}T09:30:00+08:00", receipt_no=f"HB{sub.id:06d}",
+                errors=[{"code": e[4]} for e in errors],
+            )  # fmt: skip
+            verdict = Verdict(**acceptance_record(programme, instance, outcome))
+            record_decision(session, PROGRAMME, YEAR, "acceptance", verdict, "manual__browser-test-intake")
+        session.flush()
+
+
+def _gate_and_reports(db_url: str, programme: Any, reports_dir: Path) -> None:
+    """高碑店's plan rows (projects short of the declared total), the real gate over them, and the summary reports."""
+    from sqlalchemy import select
+
+    from review_calendar.aggregate.write import aggregate_province
+    from review_calendar.domain.programmes import find_instance
+    from review_calendar.gate.provincial import run_gate
+    from review_calendar.report.gate_page import write_gate_page
+    from review_calendar.report.publish import write_reports
+    from review_calendar.store.db import session_scope
+    from review_calendar.store.models import Region, Submission
+    from tests.support.builders import add_rows
+
+    instance = find_instance(programme, YEAR, "development_plan", "Y")
+    with session_scope(db_url) as session:
+        plan = session.scalar(
+            select(Submission).where(Submission.file_name == "130684_development_plan_0.xlsx")
+        )
+        add_rows(session, plan, "development_plan", [PLAN_ROW])
+        add_rows(session, plan, "plan_projects", PLAN_PROJECTS)
+        session.flush()
+        result = run_gate(session, programme, instance, run_id=GATE_RUN, expectations_dir=ROOT / "expectations",
+                          reports_dir=reports_dir, known_region_codes=set(session.scalars(select(Region.code))))  # fmt: skip
+        assert not result.success, result.summary
+        write_gate_page(programme, instance, GATE_RUN, result)
+        aggregate = aggregate_province(session, programme, instance, D(2026, 4, 1))
+    write_reports(reports_dir, programme, instance, aggregate, aggregate.states, result.html_path)
 
 
 def _region_history(session: Any) -> None:
-    """蠡县's rejected plan gets its errors, and the region its notices, reminders and a gap report."""
-    from sqlalchemy import select
+    """蠡县 gets its notices, reminders and a gap report."""
+    from review_calendar.store.models import OutboxMessage
 
-    from review_calendar.store.models import OutboxMessage, Submission, SubmissionError
-
-    rejected = session.scalar(select(Submission).where(
-        Submission.region_code == REJECTED_REGION, Submission.obligation_id == "development_plan"))  # fmt: skip
-    session.add_all(SubmissionError(submission_id=rejected.id, sheet=sheet, row=row, column=column, value=value,
-                                    code="demo", message=message) for sheet, row, column, value, message in REJECTED_ERRORS)  # fmt: skip
     to = [{"name": "蠡县工信局联系人", "addr": "lixian.contact@gx.example.cn", "role": "联系人"}]
     messages = [
         ("notice", "notice", "sent", D(2025, 5, 1), "关于报送2025年度专项发展规划的通知", ""),
@@ -524,6 +581,15 @@ class WebDriver:
     def delete_cookies(self) -> None:
         self._call("DELETE", "/cookie")
 
+    def cookie_header(self) -> str:
+        """The session's cookies as a ``Cookie`` header, to fetch a link the way the browser would."""
+        return "; ".join(f"{c['name']}={c['value']}" for c in self._call("GET", "/cookie"))
+
+    def download_to(self, folder: Path) -> None:
+        """Let the browser save downloads (``Content-Disposition: attachment``) into ``folder``."""
+        params = {"behavior": "allow", "downloadPath": str(folder)}
+        self._call("POST", "/chromium/send_command", {"cmd": "Page.setDownloadBehavior", "params": params})
+
     def save_screenshot(self, path: Path) -> None:
         path.write_bytes(self.screenshot())
 
@@ -779,6 +845,187 @@ def test_reviewer_opens_a_region_from_the_matrix_and_reads_why_its_file_was_reje
     assert all(message in listed for *_, message in REJECTED_ERRORS)
     assert len(browser.find_all(f"#file-{file_id} table.errors tbody tr")) == len(REJECTED_ERRORS)
     assert browser.find_all(f'#file-{file_id} a[href$="/files/{file_id}/errors.xlsx"]')
+
+
+OBLIGATION = f"{PAGE}/development_plan/Y"
+
+
+def open_as(server: Server, browser: WebDriver, user: str, target: str) -> None:
+    """Open ``target`` as ``user``, logging in only when the browser is not signed in as them.
+
+    FAB allows 5 logins in 40 s; the walks share the reviewer's session.
+    """
+    browser.get(server.url + target)
+    user_box = wait_for(lambda: browser.find_all("input[name=username]") or browser.find_all("header .user"), 30,
+                        f"{target} or the login form")  # fmt: skip
+    if "/auth/login" in browser.current_url or browser.text(user_box[0]).split()[0] != user:
+        log_in(server, browser, user, target)
+
+
+def _href(server: Server, browser: WebDriver, link: str) -> str:
+    href = browser.attribute(link, "href") or ""
+    return href if href.startswith("http") else server.url + href
+
+
+def _download(server: Server, browser: WebDriver, link: str, folder: Path) -> tuple[Path, Response]:
+    """Click a download link in the browser and wait for the file; fetch the same href with its cookies."""
+    before = set(folder.iterdir())
+    url = _href(server, browser, link)
+    browser.click(link)
+    saved = wait_for(
+        lambda: [f for f in set(folder.iterdir()) - before if not f.name.endswith(".crdownload")],
+        30, f"the browser's download of {url}",
+    )  # fmt: skip
+    response = http("GET", url, headers={"Cookie": browser.cookie_header()})
+    return saved[0], response
+
+
+def _header_row(path: Path) -> list[Any]:
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(path, read_only=True)
+    return [c.value for c in next(workbook.worksheets[0].iter_rows(max_row=1))]
+
+
+def test_reviewer_follows_the_failed_gate_run_to_why_it_stopped(server: Server, browser: WebDriver) -> None:
+    # Arrange: the reviewer opens the development plan's page, where the real gate's failed run is listed.
+    open_as(server, browser, "reviewer", OBLIGATION)
+    wait_for(lambda: OBLIGATION in browser.current_url and browser.find_all("table.gates tr.fail"), 30,
+             "the obligation page with its failed gate run")  # fmt: skip
+
+    # Assert: the 受理记录 lists the files counted as received, as the progress does.
+    acceptances = browser.text(browser.find("#acceptances"))
+    assert "本期尚未受理或退回任何文件" not in acceptances
+    rows = browser.find_all("#acceptances table.acceptances tbody tr")
+    assert sorted(browser.attribute(r, "data-region") for r in rows) == [
+        "130229",
+        "130322",
+        "130635",
+        "130684",
+    ]
+    assert "退回" in browser.text(browser.find(f'#acceptances tr[data-region="{REJECTED_REGION}"]'))
+    OUTPUT.mkdir(exist_ok=True)
+    browser.save_screenshot(OUTPUT / "obligation.png")
+
+    # Act: one click on the failed run's report.
+    report = (
+        "//table[contains(@class, 'gates')]//tr[contains(@class, 'fail')]//a[normalize-space()='查看报告']"
+    )
+    browser.click_first(lambda: browser.find_all_xpath(report), 30, "the failed gate run's report")
+    check = f"//tr[td[contains(normalize-space(), '{GATE_FAILED_CHECK}')]]"
+    wait_for(lambda: browser.find_all_xpath(check), 30, "the gate report")
+
+    # Assert: the real gate's page, the failing check named in Chinese, and the finding that failed it.
+    assert browser.current_url.endswith(f"/review-calendar/reports/{REPORT}")
+    assert "未通过" in browser.text(browser.find_all_xpath(check)[0])
+    page = browser.text(browser.find("body"))
+    assert "计划总投资为5000万元，但项目清单各项目计划投资之和为3000万元" in page and "高碑店" in page
+    browser.save_screenshot(OUTPUT / "gate-report.png")
+
+
+def test_reviewer_reads_what_was_decided_on_which_rule_and_by_whom(
+    server: Server, browser: WebDriver
+) -> None:
+    # Arrange: the reviewer is signed in; the decisions were recorded with reason, rule, clause and reviewer.
+    subject, _, reason, rule, _ = EVALUATIONS[2]  # 蠡县毛皮产业集群: revoked
+    open_as(server, browser, "reviewer", PAGE)
+    card = f"//section[@id='decisions']//article[contains(., '{reason}')]"
+
+    # Act: the programme page's decisions.
+    found = wait_for(lambda: browser.find_all_xpath(card), 30, "the decision on the programme page")
+
+    # Assert: plain reason first, then the rule in words, the clause and who decided.
+    text = browser.text(found[0])
+    assert browser.text(browser.find_all_xpath(f"{card}//p[contains(@class, 'reason')]")[0]) == reason
+    assert f"依据规则\n{rule}" in text and f"条款\n{DECIDED_CLAUSE}" in text
+    assert f"审定人\n{DECIDED_BY}" in text and "2026-03-17 09:00（北京时间）" in text
+    assert "programmes/" not in text and subject not in text  # no configuration path, no code
+
+    # Act: the same decision on the region's page.
+    browser.get(f"{server.url}/review-calendar/regions/{REJECTED_REGION}")
+    decisions = wait_for(lambda: browser.find_all(".region-programme .decisions"), 30, "the region page")
+
+    # Assert: reason, rule, clause and reviewer there too.
+    text = browser.text(decisions[0])
+    assert all(part in text for part in (reason, rule, DECIDED_CLAUSE, DECIDED_BY)), text
+
+
+def test_reviewer_downloads_a_report_and_a_quarantined_files_errors_in_chromium(
+    server: Server, browser: WebDriver, tmp_path: Path
+) -> None:
+    from review_calendar.reviewer_pages.files import ERROR_COLUMNS
+
+    # Arrange: the browser saves downloads; the reviewer opens the obligation page.
+    browser.download_to(tmp_path)
+    open_as(server, browser, "reviewer", OBLIGATION)
+    xlsx = 'a.download[href$=".xlsx"]'
+    try:
+        link = wait_for(lambda: OBLIGATION in browser.current_url and browser.find_all(xlsx), 30,
+                        "the summary's .xlsx link")[0]  # fmt: skip
+    except TimeoutError:
+        OUTPUT.mkdir(exist_ok=True)
+        (OUTPUT / "downloads-failed.html").write_text(browser.source(), encoding="utf-8")
+        raise
+
+    # Act: the browser follows the link of the provincial summary's workbook.
+    saved, response = _download(server, browser, link, tmp_path)
+
+    # Assert: an attachment the browser may not sniff, the workbook the aggregation wrote.
+    assert browser.attribute(link, "href").endswith(f"/downloads/reports/{SUMMARY_XLSX}")
+    assert response.status == 200 and response.headers["content-disposition"].startswith("attachment;")
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert saved.read_bytes() == response.body
+    assert _header_row(saved)[:3] == ["市代码", "市", "应报"]
+
+    # Act: on 蠡县's page, the browser follows the quarantined plan's error list.
+    browser.get(f"{server.url}/review-calendar/regions/{REJECTED_REGION}")
+    errors = 'tr[data-obligation="development_plan"] a[href$="/errors.xlsx"]'
+    wait_for(lambda: browser.find_all("table.region-instances"), 30, "the region page")
+    browser.click(browser.find('tr[data-obligation="development_plan"] details.errors summary'))
+    saved, response = _download(server, browser, wait_for(lambda: browser.find_all(errors), 30, "the link")[0],
+                                tmp_path)  # fmt: skip
+
+    # Assert: the same headers, and the list with its header row and one row per error.
+    assert response.status == 200 and response.headers["content-disposition"].startswith("attachment;")
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert _header_row(saved) == list(ERROR_COLUMNS)
+    from openpyxl import load_workbook
+
+    rows = list(load_workbook(saved, read_only=True).worksheets[0].iter_rows(min_row=2, values_only=True))
+    assert sorted(r[ERROR_COLUMNS.index("行")] for r in rows) == [3, 4, 7]
+
+
+def test_the_as_of_view_leaves_out_files_that_arrived_later(server: Server, browser: WebDriver) -> None:
+    # Arrange: the reviewer is signed in; 2025-04-02 is before 唐山's contact list (04-08) and every plan.
+    open_as(server, browser, "reviewer", PAGE)
+    wait_for(lambda: browser.find_all("table.matrix"), 30, "the matrix page")
+
+    # Act: the matrix with 查看日期 2025-04-02.
+    browser.get(f"{server.url}{PAGE}?today=2025-04-02")
+    wait_for(lambda: browser.find_all("table.matrix"), 30, "the matrix as of 2025-04-02")
+
+    def cell(region: str, column: str) -> str:
+        found = browser.find_all(f'td.cell[data-region="{region}"][data-column="{column}"]')
+        return browser.text(found[0]) if found else ""
+
+    # Assert: the files received by then are there, the later ones are not.
+    assert "指定查看日期" in browser.text(browser.find("body"))
+    assert "收到 2025-03-20" in cell("130100", "contact_list/Y")
+    assert "收到 2025-03-28" in cell("130300", "contact_list/Y")
+    tangshan = cell("130200", "contact_list/Y")
+    assert "2025-04-08" not in tangshan and "逾期提交" not in tangshan
+    assert "2025-06-20" not in cell("130684", "development_plan/Y")
+    assert "收到" not in cell("130684", "half_year_report/Y")
+
+    # Act: 唐山's page before and after its file arrived.
+    browser.get(f"{server.url}/review-calendar/regions/130200?today=2025-04-02")
+    before = wait_for(lambda: browser.find_all("h1") and browser.source(), 30, "唐山's page as of 04-02")
+    browser.get(f"{server.url}/review-calendar/regions/130200?today=2025-04-10")
+    after = wait_for(lambda: browser.find_all("h1") and browser.source(), 30, "唐山's page as of 04-10")
+
+    # Assert: the file is listed only once it has arrived.
+    assert "130200_contact_list_0.xlsx" not in before
+    assert "130200_contact_list_0.xlsx" in after
 
 
 def test_the_gate_report_is_served_and_traversal_is_refused(server: Server) -> None:
