@@ -175,3 +175,18 @@ def test_unreadable_file_in_region_folder_is_attributed_to_that_region(env, tmp_
         "130109",
         "FILE_NOT_SPREADSHEET",
     )
+
+
+def test_a_rejection_in_the_acceptance_record_names_its_problems_in_chinese() -> None:
+    # The reviewers' 受理记录 shows this reason: error codes are the machine's, not the reviewer's words.
+    from review_calendar.intake.ingest import FileOutcome
+    from review_calendar.store.accept import acceptance_record
+
+    outcome = FileOutcome(
+        file="蠡县.xlsx", status="rejected", sha256="ab" * 32, region_code="130635",
+        errors=[{"code": "VALUE_REQUIRED"}, {"code": "VALUE_REQUIRED"}, {"code": "COLUMN_MISSING"}],
+    )  # fmt: skip
+
+    record = acceptance_record(A, find_instance(A, 2025, "development_plan"), outcome)
+
+    assert record["reason"] == "退回：3 处问题（必填项未填写、缺少列）"

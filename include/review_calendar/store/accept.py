@@ -32,6 +32,7 @@ from review_calendar.domain.calendar import TZ
 from review_calendar.domain.regions import Region as RegionInfo
 from review_calendar.intake.filenames import MAX_NAME_BYTES
 from review_calendar.intake.ingest import FileOutcome, IntakeScope, ParsedFile
+from review_calendar.intake.issues import CODES
 from review_calendar.store.bulk import IntakeBatch, acceptance_subject, dataset_rows, lock_instance
 from review_calendar.store.models import DatasetRow, Region, Submission, SubmissionError
 from review_calendar.store.projections import project
@@ -488,7 +489,7 @@ def acceptance_record(
     if outcome.status == "accepted":
         reason = "逾期提交，予以接收" if outcome.is_late else "按时提交，予以接收"
     else:
-        codes = "、".join(sorted({e["code"] for e in outcome.errors}))
+        codes = "、".join(sorted({CODES.get(e["code"], e["code"]) for e in outcome.errors}))
         reason = f"退回：{len(outcome.errors)} 处问题（{codes}）"
     return {
         "subject": acceptance_subject(instance, outcome.region_code, outcome.sha256),
