@@ -785,3 +785,34 @@ def test_the_landing_page_says_nothing_of_the_mailbox_when_nothing_waits(session
     from review_calendar_airflow.ui.page_routes import _calendar_data
 
     assert _calendar_data(session, YEAR, AFTER_ALL)["mail_waiting"] == 0
+
+
+def test_the_decisions_page_gives_each_rule_in_words_with_its_configured_thresholds(
+    session: Session, programme: Programme
+) -> None:
+    from review_calendar_airflow.ui.page_routes import _programme_data
+    from review_calendar_airflow.ui.rendering import Pages
+
+    upsert(session, Decision, [
+        {**EVAL, "subject": "baigou_luggage", "outcome": "continue",  # bands, no Chinese basis stored
+         "figures": {"score": 86.0, "state": "approved", "reason": "评分 86 分，继续支持"}},
+        {**EVAL, "kind": "rectification_report", "subject": "yutian_printing", "outcome": "awaiting",
+         "rule": f"programmes/{P}.yaml: evaluation.rectify_days（年度绩效评价，省级配置）",
+         "figures": {"state": "approved", "reason": "整改报告待报送"}},
+        {**EVAL, "kind": "extension", "subject": "lixian_fur", "outcome": "extension_granted",
+         "rule": "省政府专题会议纪要确定的延期安排", "figures": {"state": "approved", "reason": "同意延期"}},
+        {**EVAL, "kind": "subsidy", "subject": "anping_wire_mesh", "outcome": "granted",
+         "rule": "decide.unknown_setting", "figures": {"state": "approved", "reason": "核定补贴"}},
+    ], ["programme_id", "cycle_year", "kind", "subject"])  # fmt: skip
+    data = _programme_data(session, programme, YEAR, AFTER_ALL)
+    html = Pages().env.get_template("programme.html").render(
+        programme=programme, year=YEAR, today=AFTER_ALL, prefix="/review-calendar", airflow="/", q="",
+        caller=None, state_labels={}, state_hints={}, **data,
+    )  # fmt: skip
+
+    decisions = html[html.index("决定（按类别）") :]
+    assert "评分不低于80分继续支持，60分至80分限期30天整改，低于60分不再继续支持（评分分档为本省配置）" in decisions
+    assert "在30天内报送整改报告（整改期限为本省配置）" in decisions
+    assert "省政府专题会议纪要确定的延期安排" in decisions  # a rule already in Chinese is kept
+    assert "省级配置规则（本省配置，来源文件未规定）" in decisions  # never a document's
+    assert "本项目配置规则" not in decisions and ".yaml" not in decisions
