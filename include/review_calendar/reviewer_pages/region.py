@@ -38,7 +38,7 @@ from review_calendar.domain.labels import (
 )
 from review_calendar.domain.privacy import mask_email, mask_text
 from review_calendar.domain.programmes import instances_for_year
-from review_calendar.reviewer_pages.common import cycle_years
+from review_calendar.reviewer_pages.common import cycle_years, messages_as_of
 from review_calendar.reviewer_pages.decisions import NOT_DECISIONS, DecisionItem, beijing_time, decision_items
 from review_calendar.store.due_changes import region_dues
 from review_calendar.store.models import (
@@ -364,12 +364,8 @@ def _recipients(boxes: Iterable[Any]) -> str:
 def _messages(
     session: Session, code: str, programme_ids: set[str], today: dt.date
 ) -> tuple[MessageLine, ...]:
-    stmt = select(OutboxMessage).where(
-        OutboxMessage.region_code == code,
-        OutboxMessage.programme_id.in_(programme_ids),
-        OutboxMessage.created_on <= today,
-    )
-    rows = sorted(session.scalars(stmt), key=lambda m: (m.created_on, m.id), reverse=True)
+    where = (OutboxMessage.region_code == code, OutboxMessage.programme_id.in_(programme_ids))
+    rows = sorted(messages_as_of(session, today, *where), key=lambda m: (m.created_on, m.id), reverse=True)
     return tuple(
         MessageLine(
             created_on=m.created_on,
