@@ -811,8 +811,35 @@ def test_the_decisions_page_gives_each_rule_in_words_with_its_configured_thresho
     )  # fmt: skip
 
     decisions = html[html.index("决定（按类别）") :]
-    assert "评分不低于80分继续支持，60分至80分限期30天整改，低于60分不再继续支持（评分分档为本省配置）" in decisions
+    assert (
+        "评分不低于80分继续支持，60分至80分限期30天整改，低于60分不再继续支持（评分分档为本省配置）"
+        in decisions
+    )
     assert "在30天内报送整改报告（整改期限为本省配置）" in decisions
     assert "省政府专题会议纪要确定的延期安排" in decisions  # a rule already in Chinese is kept
     assert "省级配置规则（本省配置，来源文件未规定）" in decisions  # never a document's
     assert "本项目配置规则" not in decisions and ".yaml" not in decisions
+
+
+def test_the_communication_log_explains_a_refusal_before_the_servers_text(session: Session) -> None:
+    from review_calendar_airflow.ui.rendering import Pages
+
+    from review_calendar.domain.labels import GATES, PERIODS, PHASES, SUBMISSION_STATES
+    from review_calendar.reviewer_pages.region import region_view
+    from review_calendar.store.models import OutboxMessage
+
+    session.add(OutboxMessage(
+        natural_key="k1", kind="reminder", programme_id=P, instance_key=f"{P}/{YEAR}/half_year_report/Y",
+        region_code="130684", stage="overdue_3", to_addrs=["lisi@gx.example.cn"], subject="催报", body="催报",
+        status="failed", attempts=3, created_on=D(2025, 7, 18), last_error="SMTPDataError: 550 mailbox unavailable",
+    ))  # fmt: skip
+    session.flush()
+    page = region_view(session, load_programmes(ROOT / "programmes"), "130684", D(2025, 8, 1))
+    html = Pages().env.get_template("region.html").render(
+        page=page, today=D(2025, 8, 1), as_of=None, q="", prefix="/review-calendar", airflow="/", caller=None,
+        operator=False, state_labels=SUBMISSION_STATES, state_hints={}, phase_labels=PHASES, period_labels=PERIODS,
+        gate_labels=GATES, role_label="", title=page.name,
+    )  # fmt: skip
+
+    meaning, server = html.index("对方邮箱不存在或拒收"), html.index("550 mailbox unavailable")
+    assert meaning < server and "<small>服务器返回：SMTPDataError: 550 mailbox unavailable</small>" in html

@@ -32,6 +32,8 @@ from review_calendar.domain.labels import (
     FILE_STATUSES,
     LEVELS,
     MESSAGE_KINDS,
+    SMTP_FAILURES,
+    SMTP_REPLIES,
     label,
     period_label,
     stage_label,
@@ -186,6 +188,7 @@ class MessageLine:
     attempts: int
     sent_at: str
     error: str
+    error_meaning: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -361,6 +364,18 @@ def _recipients(boxes: Iterable[Any]) -> str:
     return "；".join(out)
 
 
+def error_meaning(error: str) -> str:
+    """A delivery error in Chinese words (对方邮箱不存在或拒收…); the server's text is shown after it."""
+    if not error:
+        return ""
+    codes = re.findall(r"(?<!\d)([2-5]\d\d)(?!\d)", error)
+    meanings = dict.fromkeys(SMTP_REPLIES[c] for c in codes if c in SMTP_REPLIES)
+    if meanings:
+        return "；".join(meanings)
+    name = error.split(":", 1)[0].strip()
+    return SMTP_FAILURES.get(name, "邮件未能送达，原因见下方服务器返回信息")
+
+
 def _messages(
     session: Session, code: str, programme_ids: set[str], today: dt.date
 ) -> tuple[MessageLine, ...]:
@@ -378,6 +393,7 @@ def _messages(
             attempts=m.attempts,
             sent_at=beijing_time(m.sent_at),
             error=mask_text(m.last_error or ""),
+            error_meaning=error_meaning(m.last_error or ""),
         )
         for m in rows
     )
