@@ -843,3 +843,78 @@ def test_the_communication_log_explains_a_refusal_before_the_servers_text(sessio
 
     meaning, server = html.index("对方邮箱不存在或拒收"), html.index("550 mailbox unavailable")
     assert meaning < server and "<small>服务器返回：SMTPDataError: 550 mailbox unavailable</small>" in html
+
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def test_every_aggregate_column_title_is_chinese(session: Session, programme: Programme) -> None:
+    from review_calendar_airflow.ui.rendering import Pages
+
+    from review_calendar.aggregate.figures import STATE_FIGURES, figures_for
+    from review_calendar.domain.programmes import find_instance
+    from review_calendar.reviewer_pages.results import AggregateTable
+
+    base = {"programme_id": P, "cycle_year": YEAR, "obligation_id": "development_plan", "period": "Y"}
+    metrics = {"name": None, "state": None, "on_time": 3.0, "accepted": 5.0, "investment_wan_yuan": 120.5,
+               "national_on_time": 9.0, "internal_debug_id": 1.0}  # fmt: skip
+    upsert(session, Aggregate, [
+        {**base, "region_code": "130000", "metric": m, "value": v, "text": "河北省" if m == "name" else ""}
+        for m, v in metrics.items()
+    ], ["programme_id", "cycle_year", "obligation_id", "period", "region_code", "metric"])  # fmt: skip
+    instance = find_instance(programme, YEAR, "development_plan", "Y")
+    table = aggregates_view(session, programme, YEAR, "development_plan", "Y")
+    html = Pages().env.get_template("obligation.html").render(
+        programme=programme, instance=instance, obligation=programme.obligation("development_plan"), year=YEAR,
+        prefix="", q="", airflow="/", dag_id="review_cycle__x__development_plan", may_rerun=False, caller=None,
+        gates=[], progress_svg="", matrix=status_matrix(session, programme, YEAR, AFTER_ALL, instances=[instance]),
+        aggregates=table, state_labels={}, state_hints={}, documents=[], acceptances=[], has_flow=True,
+    )  # fmt: skip
+
+    head = html[html.index('<table class="aggregates">') :]
+    titles = re.findall(r"<th>([^<]*)</th>", head[: head.index("</thead>")])
+    assert titles[0] == "地区" and len(titles) == 7  # the internal id has no column
+    assert all(CJK.search(t) for t in titles), titles
+    assert "投资额（万元）" in titles and "按时（个）（全国汇总）" in titles
+    assert "internal_debug_id" not in html and "investment_wan_yuan" not in html
+    link = re.search(r'<a class="dag"[^>]*>([^<]*)</a>', html)
+    assert link and link.group(1) == f"{programme.short_name}：{programme.obligation('development_plan').title}"
+    assert "review_cycle__x" not in link.group(0).split('">', 1)[1]  # only in the address
+    # every figure any programme defines has a Chinese title
+    for p in load_programmes(ROOT / "programmes").values():
+        for o in p.obligations:
+            if o.dataset:
+                figures = (*STATE_FIGURES, *figures_for(p, o.dataset))
+                shown = AggregateTable(
+                    tuple(f.metric for f in figures), (), {f.metric: f.title for f in figures}
+                )
+                assert all(CJK.search(t) for t in shown.labels.values()) and len(shown.columns) == len(
+                    figures
+                )
+
+
+def test_unplaced_files_name_the_programme_and_keep_operator_steps_from_reviewers(
+    tmp_path: Path, programme: Programme
+) -> None:
+    from review_calendar_airflow.ui.rendering import Pages
+
+    from review_calendar.reviewer_pages.inbox import unplaced_files
+
+    (tmp_path / "inbox").mkdir()
+    (tmp_path / "inbox" / "x.json").write_text(json.dumps({
+        "instance": f"{P}/{YEAR}/development_plan/Y", "as_of": "2025-07-01",
+        "unplaced": [{"path": f"{P}/2025/计划.xlsx", "reason": "文件夹中没有地区代码"}],
+    }), encoding="utf-8")  # fmt: skip
+    unplaced = unplaced_files(tmp_path, {P: programme})
+    context = dict(year=YEAR, years=[YEAR], calendars=[], prefix="", airflow="/", caller=None, pending=[],
+                   lagging=[], lagging_total=0, filters=LaggingFilter(), unplaced=unplaced,
+                   choices={"programmes": [], "cities": [], "states": [], "obligations": []})  # fmt: skip
+    env = Pages().env
+
+    reviewer = env.get_template("index.html").render(**context, operator=False)
+    block = reviewer[reviewer.index('id="unplaced"') :]
+    row = block[block.index("<tbody>") : block.index("</tbody>")]
+    assert f"<td>{programme.short_name}</td>" in row and f"<td>{P}</td>" not in row
+    assert "已邮件提醒运维人员处理" in block and "上传文件夹" not in block
+    operator = env.get_template("index.html").render(**context, operator=True)
+    assert "移入正确的上传文件夹" in operator

@@ -425,3 +425,12 @@ SMTP_FAILURES: dict[str, str] = {
     "TimeoutError": "连接发件服务器超时，系统会稍后重试",
     "SMTPAuthenticationError": "发件邮箱登录失败，请联系运维人员",
 }
+
+#: Column titles of the aggregate tables for metrics that are not figures of a dataset (a region's
+#: name and state, counts stored by earlier versions); a figure's own title comes first.
+AGGREGATE_COLUMNS: dict[str, str] = {
+    "name": "名称",
+    "state": "报送状态",
+    "accepted": "已受理（个）",
+    "investment_wan_yuan": "投资额（万元）",
+}
