@@ -878,7 +878,9 @@ def test_every_aggregate_column_title_is_chinese(session: Session, programme: Pr
     assert "投资额（万元）" in titles and "按时（个）（全国汇总）" in titles
     assert "internal_debug_id" not in html and "investment_wan_yuan" not in html
     link = re.search(r'<a class="dag"[^>]*>([^<]*)</a>', html)
-    assert link and link.group(1) == f"{programme.short_name}：{programme.obligation('development_plan').title}"
+    assert (
+        link and link.group(1) == f"{programme.short_name}：{programme.obligation('development_plan').title}"
+    )
     assert "review_cycle__x" not in link.group(0).split('">', 1)[1]  # only in the address
     # every figure any programme defines has a Chinese title
     for p in load_programmes(ROOT / "programmes").values():
@@ -918,3 +920,24 @@ def test_unplaced_files_name_the_programme_and_keep_operator_steps_from_reviewer
     assert "已邮件提醒运维人员处理" in block and "上传文件夹" not in block
     operator = env.get_template("index.html").render(**context, operator=True)
     assert "移入正确的上传文件夹" in operator
+
+
+def test_the_required_action_gives_the_rule_and_the_choices_in_chinese(
+    session: Session, programme: Programme
+) -> None:
+    from review_calendar.tasks.reviews import proposal_body
+
+    upsert(session, Decision, [
+        {**EVAL, "subject": "yutian_printing", "outcome": "rectify",
+         "figures": {"score": 72.0, "state": "proposed", "reason": "评分 72 分，限期 30 天整改", "region_code": "130229"}},
+    ], ["programme_id", "cycle_year", "kind", "subject"])  # fmt: skip
+    decision = session.scalars(select(Decision).where(Decision.subject == "yutian_printing")).one()
+
+    body = proposal_body(programme, decision)
+
+    rule = next(line for line in body.splitlines() if line.startswith("- **规则**"))
+    assert "评分不低于80分继续支持，60分至80分限期30天整改" in rule and "本省配置" in rule
+    assert "- **依据**：冀工信产业〔2016〕93号 五" in body  # the clause beside the rule
+    assert ".yaml" not in body and "`" not in body
+    assert not re.search(r"\b(rectify|stop_support|revoke|continue)\b", body), body
+    assert "“继续支持”" in body
