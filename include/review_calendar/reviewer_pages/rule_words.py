@@ -66,7 +66,8 @@ def _subsidy(p: Programme, rule: str) -> str | None:
     if not chosen:
         return None
     return "；".join(
-        f"{r.category}：按可奖补投资的{r.share:.0%}核定，最高{r.cap_wan_yuan:g}万元" + ("（一次性）" if r.once else "")
+        f"{r.category}：按可奖补投资的{r.share:.0%}核定，最高{r.cap_wan_yuan:g}万元"
+        + ("（一次性）" if r.once else "")
         for r in chosen
     )
 
