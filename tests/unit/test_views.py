@@ -302,7 +302,10 @@ def test_aggregates_view_lists_province_then_cities_then_counties(
     table = aggregates_view(session, programme, YEAR, "development_plan", "Y")
 
     assert table.metrics == ("accepted", "note", "on_time_rate")
-    assert table.labels == {"accepted": "已受理（个）", "on_time_rate": "按时报送率"}  # no Chinese title: no column
+    assert table.labels == {
+        "accepted": "已受理（个）",
+        "on_time_rate": "按时报送率",
+    }  # no Chinese title: no column
     assert table.columns == ("accepted", "on_time_rate")
     assert [(r.region_name, r.level) for r in table.rows] == [
         ("河北省", "province"), ("保定市", "city"), ("高碑店市", "county"),
