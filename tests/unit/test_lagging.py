@@ -44,12 +44,14 @@ def hebei(programmes: dict[str, Programme]) -> dict[str, Programme]:
     return {P: programmes[P]}
 
 
-def sent_reminder(session: Session, obligation: str, region: str, stage: str, status: str = "sent") -> None:
+def sent_reminder(
+    session: Session, obligation: str, region: str, stage: str, status: str = "sent", **when: object
+) -> None:
     session.add(
         OutboxMessage(
             natural_key=f"reminder|{P}/{YEAR}/{obligation}/Y|{region}|{stage}|x", kind="reminder", programme_id=P,
             instance_key=f"{P}/{YEAR}/{obligation}/Y", region_code=region, stage=stage, to_addrs=["a@b.cn"],
-            subject="催报", body="催报", status=status, created_on=DAY,
+            subject="催报", body="催报", status=status, **{"created_on": DAY, **when},
         )
     )  # fmt: skip
     session.flush()
@@ -116,6 +118,38 @@ def test_reminders_sent_and_their_escalation(session: Session, programmes: dict[
     assert (rows["130300"].reminders_sent, rows["130300"].escalation) == (2, "city")
     assert (rows["130400"].reminders_sent, rows["130400"].escalation_label) == (1, "已抄送省级处室")
     assert (rows["130500"].reminders_sent, rows["130500"].escalation) == (0, "none")
+
+
+def test_reminders_and_escalation_are_counted_as_of_the_day_shown(
+    session: Session, programmes: dict[str, Programme]
+) -> None:
+    from review_calendar_airflow.ui.rendering import Pages
+
+    sent_reminder(session, "contact_list", "130300", "overdue_3", created_on=D(2025, 4, 7),
+                  sent_at=dt.datetime(2025, 4, 7, 1, 0, tzinfo=dt.UTC))  # fmt: skip
+    sent_reminder(session, "contact_list", "130300", "overdue_12", created_on=D(2025, 4, 21))  # after the day
+    sent_reminder(session, "contact_list", "130400", "overdue_12", created_on=D(2025, 4, 10),
+                  sent_at=dt.datetime(2025, 4, 10, 17, 0, tzinfo=dt.UTC))  # sent on 04-11, Beijing  # fmt: skip
+    as_of = D(2025, 4, 10)
+
+    rows = [
+        r
+        for r in lagging_view(session, hebei(programmes), as_of, years=[YEAR])
+        if r.obligation_id == "contact_list"
+    ]
+    by_region = {r.region_code: r for r in rows}
+    assert (by_region["130300"].reminders_sent, by_region["130300"].escalation) == (1, "city")
+    assert (by_region["130400"].reminders_sent, by_region["130400"].escalation) == (0, "none")
+    later = {r.region_code: r for r in lagging_view(session, hebei(programmes), DAY, years=[YEAR])}
+    assert (later["130300"].reminders_sent, later["130300"].escalation_label) == (2, "已抄送省级处室")
+
+    html = Pages().env.get_template("index.html").render(
+        year=YEAR, years=[YEAR], calendars=[], prefix="/review-calendar", airflow="/", caller=None, pending=[],
+        lagging=rows, lagging_total=len(rows), filters=LaggingFilter(),
+        choices={"programmes": [], "cities": [], "states": [], "obligations": []},
+    )  # fmt: skip
+    line = html[html.index(by_region["130300"].region_name) :]
+    assert "1 次" in line[: line.index("</tr>")] and "已抄送市局" in line[: line.index("</tr>")]
 
 
 def test_the_city_contact_is_named_with_mobile_and_email_masked(

@@ -302,7 +302,11 @@ def test_aggregates_view_lists_province_then_cities_then_counties(
     table = aggregates_view(session, programme, YEAR, "development_plan", "Y")
 
     assert table.metrics == ("accepted", "note", "on_time_rate")
-    assert table.labels == {"accepted": "accepted", "note": "note", "on_time_rate": "按时报送率"}
+    assert table.labels == {
+        "accepted": "已受理（个）",
+        "on_time_rate": "按时报送率",
+    }  # no Chinese title: no column
+    assert table.columns == ("accepted", "on_time_rate")
     assert [(r.region_name, r.level) for r in table.rows] == [
         ("河北省", "province"), ("保定市", "city"), ("高碑店市", "county"),
     ]  # fmt: skip
@@ -785,3 +789,159 @@ def test_the_landing_page_says_nothing_of_the_mailbox_when_nothing_waits(session
     from review_calendar_airflow.ui.page_routes import _calendar_data
 
     assert _calendar_data(session, YEAR, AFTER_ALL)["mail_waiting"] == 0
+
+
+def test_the_decisions_page_gives_each_rule_in_words_with_its_configured_thresholds(
+    session: Session, programme: Programme
+) -> None:
+    from review_calendar_airflow.ui.page_routes import _programme_data
+    from review_calendar_airflow.ui.rendering import Pages
+
+    upsert(session, Decision, [
+        {**EVAL, "subject": "baigou_luggage", "outcome": "continue",  # bands, no Chinese basis stored
+         "figures": {"score": 86.0, "state": "approved", "reason": "评分 86 分，继续支持"}},
+        {**EVAL, "kind": "rectification_report", "subject": "yutian_printing", "outcome": "awaiting",
+         "rule": f"programmes/{P}.yaml: evaluation.rectify_days（年度绩效评价，省级配置）",
+         "figures": {"state": "approved", "reason": "整改报告待报送"}},
+        {**EVAL, "kind": "extension", "subject": "lixian_fur", "outcome": "extension_granted",
+         "rule": "省政府专题会议纪要确定的延期安排", "figures": {"state": "approved", "reason": "同意延期"}},
+        {**EVAL, "kind": "subsidy", "subject": "anping_wire_mesh", "outcome": "granted",
+         "rule": "decide.unknown_setting", "figures": {"state": "approved", "reason": "核定补贴"}},
+    ], ["programme_id", "cycle_year", "kind", "subject"])  # fmt: skip
+    data = _programme_data(session, programme, YEAR, AFTER_ALL)
+    html = Pages().env.get_template("programme.html").render(
+        programme=programme, year=YEAR, today=AFTER_ALL, prefix="/review-calendar", airflow="/", q="",
+        caller=None, state_labels={}, state_hints={}, **data,
+    )  # fmt: skip
+
+    decisions = html[html.index("决定（按类别）") :]
+    assert (
+        "评分不低于80分继续支持，60分至80分限期30天整改，低于60分不再继续支持（评分分档为本省配置）"
+        in decisions
+    )
+    assert "在30天内报送整改报告（整改期限为本省配置）" in decisions
+    assert "省政府专题会议纪要确定的延期安排" in decisions  # a rule already in Chinese is kept
+    assert "省级配置规则（本省配置，来源文件未规定）" in decisions  # never a document's
+    assert "本项目配置规则" not in decisions and ".yaml" not in decisions
+
+
+def test_the_communication_log_explains_a_refusal_before_the_servers_text(session: Session) -> None:
+    from review_calendar_airflow.ui.rendering import Pages
+
+    from review_calendar.domain.labels import GATES, PERIODS, PHASES, SUBMISSION_STATES
+    from review_calendar.reviewer_pages.region import region_view
+    from review_calendar.store.models import OutboxMessage
+
+    session.add(OutboxMessage(
+        natural_key="k1", kind="reminder", programme_id=P, instance_key=f"{P}/{YEAR}/half_year_report/Y",
+        region_code="130684", stage="overdue_3", to_addrs=["lisi@gx.example.cn"], subject="催报", body="催报",
+        status="failed", attempts=3, created_on=D(2025, 7, 18), last_error="SMTPDataError: 550 mailbox unavailable",
+    ))  # fmt: skip
+    session.flush()
+    page = region_view(session, load_programmes(ROOT / "programmes"), "130684", D(2025, 8, 1))
+    html = Pages().env.get_template("region.html").render(
+        page=page, today=D(2025, 8, 1), as_of=None, q="", prefix="/review-calendar", airflow="/", caller=None,
+        operator=False, state_labels=SUBMISSION_STATES, state_hints={}, phase_labels=PHASES, period_labels=PERIODS,
+        gate_labels=GATES, role_label="", title=page.name,
+    )  # fmt: skip
+
+    meaning, server = html.index("对方邮箱不存在或拒收"), html.index("550 mailbox unavailable")
+    assert meaning < server and "<small>服务器返回：SMTPDataError: 550 mailbox unavailable</small>" in html
+
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def test_every_aggregate_column_title_is_chinese(session: Session, programme: Programme) -> None:
+    from review_calendar_airflow.ui.rendering import Pages
+
+    from review_calendar.aggregate.figures import STATE_FIGURES, figures_for
+    from review_calendar.domain.programmes import find_instance
+    from review_calendar.reviewer_pages.results import AggregateTable
+
+    base = {"programme_id": P, "cycle_year": YEAR, "obligation_id": "development_plan", "period": "Y"}
+    metrics = {"name": None, "state": None, "on_time": 3.0, "accepted": 5.0, "investment_wan_yuan": 120.5,
+               "national_on_time": 9.0, "internal_debug_id": 1.0}  # fmt: skip
+    upsert(session, Aggregate, [
+        {**base, "region_code": "130000", "metric": m, "value": v, "text": "河北省" if m == "name" else ""}
+        for m, v in metrics.items()
+    ], ["programme_id", "cycle_year", "obligation_id", "period", "region_code", "metric"])  # fmt: skip
+    instance = find_instance(programme, YEAR, "development_plan", "Y")
+    table = aggregates_view(session, programme, YEAR, "development_plan", "Y")
+    html = Pages().env.get_template("obligation.html").render(
+        programme=programme, instance=instance, obligation=programme.obligation("development_plan"), year=YEAR,
+        prefix="", q="", airflow="/", dag_id="review_cycle__x__development_plan", may_rerun=False, caller=None,
+        gates=[], progress_svg="", matrix=status_matrix(session, programme, YEAR, AFTER_ALL, instances=[instance]),
+        aggregates=table, state_labels={}, state_hints={}, documents=[], acceptances=[], has_flow=True,
+    )  # fmt: skip
+
+    head = html[html.index('<table class="aggregates">') :]
+    titles = re.findall(r"<th>([^<]*)</th>", head[: head.index("</thead>")])
+    assert titles[0] == "地区" and len(titles) == 7  # the internal id has no column
+    assert all(CJK.search(t) for t in titles), titles
+    assert "投资额（万元）" in titles and "按时（个）（全国汇总）" in titles
+    assert "internal_debug_id" not in html and "investment_wan_yuan" not in html
+    link = re.search(r'<a class="dag"[^>]*>([^<]*)</a>', html)
+    assert (
+        link and link.group(1) == f"{programme.short_name}：{programme.obligation('development_plan').title}"
+    )
+    assert "review_cycle__x" not in link.group(0).split('">', 1)[1]  # only in the address
+    # every figure any programme defines has a Chinese title
+    for p in load_programmes(ROOT / "programmes").values():
+        for o in p.obligations:
+            if o.dataset:
+                figures = (*STATE_FIGURES, *figures_for(p, o.dataset))
+                shown = AggregateTable(
+                    tuple(f.metric for f in figures), (), {f.metric: f.title for f in figures}
+                )
+                assert all(CJK.search(t) for t in shown.labels.values()) and len(shown.columns) == len(
+                    figures
+                )
+
+
+def test_unplaced_files_name_the_programme_and_keep_operator_steps_from_reviewers(
+    tmp_path: Path, programme: Programme
+) -> None:
+    from review_calendar_airflow.ui.rendering import Pages
+
+    from review_calendar.reviewer_pages.inbox import unplaced_files
+
+    (tmp_path / "inbox").mkdir()
+    (tmp_path / "inbox" / "x.json").write_text(json.dumps({
+        "instance": f"{P}/{YEAR}/development_plan/Y", "as_of": "2025-07-01",
+        "unplaced": [{"path": f"{P}/2025/计划.xlsx", "reason": "文件夹中没有地区代码"}],
+    }), encoding="utf-8")  # fmt: skip
+    unplaced = unplaced_files(tmp_path, {P: programme})
+    context = dict(year=YEAR, years=[YEAR], calendars=[], prefix="", airflow="/", caller=None, pending=[],
+                   lagging=[], lagging_total=0, filters=LaggingFilter(), unplaced=unplaced,
+                   choices={"programmes": [], "cities": [], "states": [], "obligations": []})  # fmt: skip
+    env = Pages().env
+
+    reviewer = env.get_template("index.html").render(**context, operator=False)
+    block = reviewer[reviewer.index('id="unplaced"') :]
+    row = block[block.index("<tbody>") : block.index("</tbody>")]
+    assert f"<td>{programme.short_name}</td>" in row and f"<td>{P}</td>" not in row
+    assert "已邮件提醒运维人员处理" in block and "上传文件夹" not in block
+    operator = env.get_template("index.html").render(**context, operator=True)
+    assert "移入正确的上传文件夹" in operator
+
+
+def test_the_required_action_gives_the_rule_and_the_choices_in_chinese(
+    session: Session, programme: Programme
+) -> None:
+    from review_calendar.tasks.reviews import proposal_body
+
+    upsert(session, Decision, [
+        {**EVAL, "subject": "yutian_printing", "outcome": "rectify",
+         "figures": {"score": 72.0, "state": "proposed", "reason": "评分 72 分，限期 30 天整改", "region_code": "130229"}},
+    ], ["programme_id", "cycle_year", "kind", "subject"])  # fmt: skip
+    decision = session.scalars(select(Decision).where(Decision.subject == "yutian_printing")).one()
+
+    body = proposal_body(programme, decision)
+
+    rule = next(line for line in body.splitlines() if line.startswith("- **规则**"))
+    assert "评分不低于80分继续支持，60分至80分限期30天整改" in rule and "本省配置" in rule
+    assert "- **依据**：冀工信产业〔2016〕93号 五" in body  # the clause beside the rule
+    assert ".yaml" not in body and "`" not in body
+    assert not re.search(r"\b(rectify|stop_support|revoke|continue)\b", body), body
+    assert "“继续支持”" in body

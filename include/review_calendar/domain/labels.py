@@ -404,3 +404,33 @@ MAIL_WAITING_ACTIONS: dict[str, str] = {
     "quarantined": "隔离文件不会被接收：请核对后联系发件人，改用本期下发的模板重新发送",
     "failed": "邮件仍在提交邮箱中，已停止重试并已邮件提醒运维人员；排除原因后运行下列命令，下次接收时重新处理",
 }
+
+#: What an SMTP reply code means to a reviewer reading the communication log (the server's own text follows).
+SMTP_REPLIES: dict[str, str] = {
+    "421": "对方邮件服务器暂时不可用，系统会稍后重试",
+    "450": "对方邮箱暂时不可用（可能已满或繁忙），系统会稍后重试",
+    "451": "对方邮件服务器处理出错，系统会稍后重试",
+    "452": "对方邮件服务器存储空间不足，系统会稍后重试",
+    "550": "对方邮箱不存在或拒收",
+    "551": "对方邮箱不在该服务器上，请核实邮箱地址",
+    "552": "邮件超过对方邮箱的大小限制",
+    "553": "邮箱地址格式不被对方服务器接受，请核实邮箱地址",
+    "554": "对方服务器拒绝了这封邮件（可能被判为垃圾邮件）",
+    "535": "发件邮箱登录失败，请联系运维人员",
+}
+#: What a sending error without a reply code means (by the error's name).
+SMTP_FAILURES: dict[str, str] = {
+    "ConnectionRefusedError": "无法连接发件服务器，系统会稍后重试",
+    "SMTPServerDisconnected": "发件服务器断开了连接，系统会稍后重试",
+    "TimeoutError": "连接发件服务器超时，系统会稍后重试",
+    "SMTPAuthenticationError": "发件邮箱登录失败，请联系运维人员",
+}
+
+#: Column titles of the aggregate tables for metrics that are not figures of a dataset (a region's
+#: name and state, counts stored by earlier versions); a figure's own title comes first.
+AGGREGATE_COLUMNS: dict[str, str] = {
+    "name": "名称",
+    "state": "报送状态",
+    "accepted": "已受理（个）",
+    "investment_wan_yuan": "投资额（万元）",
+}

@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from review_calendar.store.models import ObligationInstanceRow, Submission
+from review_calendar.domain.calendar import TZ
+from review_calendar.store.models import ObligationInstanceRow, OutboxMessage, Submission
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-__all__ = ["Cell", "calendar_dag_id", "cycle_dag_id", "cycle_years", "files_by_cell"]
+__all__ = [
+    "Cell",
+    "calendar_dag_id",
+    "cycle_dag_id",
+    "cycle_years",
+    "files_by_cell",
+    "messages_as_of",
+    "sent_by",
+]
 
 #: A cell of a cycle: (obligation id, period, region code).
 Cell = tuple[str, str, str]
@@ -60,3 +70,16 @@ def cycle_years(session: Session, programme_id: str | None = None) -> list[int]:
             stmt = stmt.where(model.programme_id == programme_id)
         years.update(y for y in session.scalars(stmt) if y is not None)
     return sorted(years, reverse=True)
+
+
+def messages_as_of(session: Session, today: dt.date, *where: Any) -> list[OutboxMessage]:
+    """The outgoing messages written on or before ``today`` (the pages' as-of day) that match ``where``."""
+    return list(session.scalars(select(OutboxMessage).where(OutboxMessage.created_on <= today, *where)))
+
+
+def sent_by(message: OutboxMessage, today: dt.date) -> bool:
+    """Whether a message had been sent by the end of ``today`` (Beijing day; a naive time is UTC)."""
+    at = message.sent_at
+    if message.status != "sent" or at is None:
+        return message.status == "sent" and at is None
+    return (at if at.tzinfo else at.replace(tzinfo=dt.UTC)).astimezone(TZ).date() <= today

@@ -27,12 +27,12 @@ from review_calendar.domain.labels import (
     FIGURE_LABELS,
     MIIT_DECISIONS,
     OUTCOMES,
-    RULE_WORDS,
     label,
 )
 from review_calendar.domain.runs import decision_dag_id
 from review_calendar.domain.verdicts import decision_state, state_label, subject_label
 from review_calendar.reviewer_pages.common import cycle_dag_id
+from review_calendar.reviewer_pages.rule_words import rule_in_words
 from review_calendar.store.models import Cluster, Decision, DecisionReview, Region
 
 if TYPE_CHECKING:
@@ -148,25 +148,6 @@ def _figure_lines(kind: str, figures: dict[str, Any]) -> tuple[FigureLine, ...]:
     return tuple(lines)
 
 
-def rule_in_words(decision: Decision) -> str:
-    """The rule a decision applied, in words: the configured basis it names, else the rule of its setting."""
-    figures = decision.figures or {}
-    basis = str(figures.get("basis") or "")
-    if basis and basis != decision.clause:
-        return basis
-    rule = decision.rule or ""
-    setting = rule.split(".yaml:", 1)[1].strip() if ".yaml:" in rule else rule.strip()
-    setting = setting.split(" ", 1)[0].split("[", 1)[0].split(",", 1)[0].split("（", 1)[0]
-    if setting.startswith("review-calendar"):
-        setting = "review-calendar enrol"
-    parts = setting.split(".")
-    for n in range(len(parts), 0, -1):
-        words = RULE_WORDS.get(".".join(parts[:n]))
-        if words:
-            return words
-    return "本项目配置规则"
-
-
 @dataclass(frozen=True, slots=True)
 class DecisionItem:
     """A decision for reviewers: why, what, in which state, on which rule, who decided when and why."""
@@ -263,7 +244,7 @@ def _item(programme: Programme, d: Decision, names: dict[str, str]) -> DecisionI
         else "",
         state=state,
         state_label=state_label(figures),
-        rule=rule_in_words(d),
+        rule=rule_in_words(d, programme),
         clause=d.clause or "",
         figures=_figure_lines(d.kind, figures),
         decided_by=str(figures.get("decided_by") or ""),

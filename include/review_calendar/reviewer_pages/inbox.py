@@ -13,7 +13,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from pathlib import Path
+
+    from review_calendar.domain.programmes import Programme
 
 #: The operators' alert ledger beside the per-instance lists (not a list itself).
 LEDGER = "alerted.json"
@@ -29,6 +32,7 @@ class UnplacedFile:
         reason: Why it could not be placed (Chinese).
         seen_on: The day of the sweep that last found it (ISO date).
         alerted_on: The day the operators were e-mailed about it ("" when not yet).
+        programme_name: The programme's Chinese title (its id when the programme is not known).
     """
 
     programme_id: str
@@ -36,10 +40,17 @@ class UnplacedFile:
     reason: str
     seen_on: str
     alerted_on: str
+    programme_name: str = ""
 
 
-def unplaced_files(reports_dir: Path) -> list[UnplacedFile]:
-    """Every file the latest sweeps could not place, once each, by programme and path."""
+def unplaced_files(
+    reports_dir: Path, programmes: Mapping[str, Programme] | None = None
+) -> list[UnplacedFile]:
+    """Every file the latest sweeps could not place, once each, by programme and path.
+
+    ``programmes`` gives each file its programme's Chinese title (``short_name``).
+    """
+    known = programmes or {}
     folder = reports_dir / "inbox"
     alerted = _load(folder / LEDGER)
     out: dict[str, UnplacedFile] = {}
@@ -52,7 +63,8 @@ def unplaced_files(reports_dir: Path) -> list[UnplacedFile]:
             path, reason = str(u.get("path", "")), str(u.get("reason", ""))
             if path and path not in out:
                 when = str(alerted.get(f"{path}\t{reason}", ""))
-                out[path] = UnplacedFile(programme_id, path, reason, str(body.get("as_of", "")), when)
+                name = known[programme_id].short_name if programme_id in known else programme_id
+                out[path] = UnplacedFile(programme_id, path, reason, str(body.get("as_of", "")), when, name)
     return sorted(out.values(), key=lambda u: (u.programme_id, u.path))
 
 

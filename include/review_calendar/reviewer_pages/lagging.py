@@ -31,7 +31,7 @@ from review_calendar.domain.privacy import mask_contact
 from review_calendar.domain.programmes import instances_for_year
 from review_calendar.notify.recipients import TO_ROLES
 from review_calendar.notify.stages import escalation_for
-from review_calendar.reviewer_pages.common import cycle_years
+from review_calendar.reviewer_pages.common import cycle_years, messages_as_of, sent_by
 from review_calendar.store.due_changes import region_dues
 from review_calendar.store.models import Contact, OutboxMessage, Region
 from review_calendar.store.queries import expected_submitters
@@ -146,19 +146,15 @@ def _region_due(instance: ObligationInstance, verdict: RegionState, change: Regi
 
 
 def _reminders(
-    session: Session, programme: Programme, keys: Iterable[str]
+    session: Session, programme: Programme, keys: Iterable[str], today: dt.date
 ) -> dict[tuple[str, str], list[str]]:
-    """The stages of the reminders sent, by (instance key, region code)."""
+    """The stages of the reminders sent by ``today``, by (instance key, region code)."""
     wanted = set(keys)
-    stmt = select(OutboxMessage.instance_key, OutboxMessage.region_code, OutboxMessage.stage).where(
-        OutboxMessage.programme_id == programme.id,
-        OutboxMessage.kind == "reminder",
-        OutboxMessage.status == "sent",
-    )
     out: dict[tuple[str, str], list[str]] = defaultdict(list)
-    for key, region, stage in session.execute(stmt):
-        if key in wanted and region:
-            out[(key, region)].append(stage)
+    where = (OutboxMessage.programme_id == programme.id, OutboxMessage.kind == "reminder")
+    for m in messages_as_of(session, today, *where):
+        if m.instance_key in wanted and m.region_code and sent_by(m, today):
+            out[(m.instance_key, m.region_code)].append(m.stage)
     return out
 
 
@@ -199,7 +195,7 @@ def _contact_for(contacts: Mapping[tuple[int, str], Contact], year: int, city: s
 def _programme_rows(session: Session, programme: Programme, years: Iterable[int], today: dt.date,
                     names: Mapping[str, str]) -> list[LaggingRow]:  # fmt: skip
     instances = [i for y in years for i in instances_for_year(programme, y) if i.opens_on <= today]
-    sent = _reminders(session, programme, (i.key for i in instances))
+    sent = _reminders(session, programme, (i.key for i in instances), today)
     contacts = _contacts(session, programme)
     rows: list[LaggingRow] = []
     for instance in instances:

@@ -32,13 +32,15 @@ from review_calendar.domain.labels import (
     FILE_STATUSES,
     LEVELS,
     MESSAGE_KINDS,
+    SMTP_FAILURES,
+    SMTP_REPLIES,
     label,
     period_label,
     stage_label,
 )
 from review_calendar.domain.privacy import mask_email, mask_text
 from review_calendar.domain.programmes import instances_for_year
-from review_calendar.reviewer_pages.common import cycle_years
+from review_calendar.reviewer_pages.common import cycle_years, messages_as_of
 from review_calendar.reviewer_pages.decisions import NOT_DECISIONS, DecisionItem, beijing_time, decision_items
 from review_calendar.store.due_changes import region_dues
 from review_calendar.store.models import (
@@ -186,6 +188,7 @@ class MessageLine:
     attempts: int
     sent_at: str
     error: str
+    error_meaning: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -361,15 +364,23 @@ def _recipients(boxes: Iterable[Any]) -> str:
     return "；".join(out)
 
 
+def error_meaning(error: str) -> str:
+    """A delivery error in Chinese words (对方邮箱不存在或拒收…); the server's text is shown after it."""
+    if not error:
+        return ""
+    codes = re.findall(r"(?<!\d)([2-5]\d\d)(?!\d)", error)
+    meanings = dict.fromkeys(SMTP_REPLIES[c] for c in codes if c in SMTP_REPLIES)
+    if meanings:
+        return "；".join(meanings)
+    name = error.split(":", 1)[0].strip()
+    return SMTP_FAILURES.get(name, "邮件未能送达，原因见下方服务器返回信息")
+
+
 def _messages(
     session: Session, code: str, programme_ids: set[str], today: dt.date
 ) -> tuple[MessageLine, ...]:
-    stmt = select(OutboxMessage).where(
-        OutboxMessage.region_code == code,
-        OutboxMessage.programme_id.in_(programme_ids),
-        OutboxMessage.created_on <= today,
-    )
-    rows = sorted(session.scalars(stmt), key=lambda m: (m.created_on, m.id), reverse=True)
+    where = (OutboxMessage.region_code == code, OutboxMessage.programme_id.in_(programme_ids))
+    rows = sorted(messages_as_of(session, today, *where), key=lambda m: (m.created_on, m.id), reverse=True)
     return tuple(
         MessageLine(
             created_on=m.created_on,
@@ -382,6 +393,7 @@ def _messages(
             attempts=m.attempts,
             sent_at=beijing_time(m.sent_at),
             error=mask_text(m.last_error or ""),
+            error_meaning=error_meaning(m.last_error or ""),
         )
         for m in rows
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
@@ -12,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from review_calendar.aggregate.figures import STATE_FIGURES, figures_for
-from review_calendar.domain.labels import FIGURE_LABELS
+from review_calendar.aggregate.write import NATIONAL_PREFIX
+from review_calendar.domain.labels import AGGREGATE_COLUMNS, FIGURE_LABELS
 from review_calendar.domain.programmes import find_instance
 from review_calendar.reviewer_pages.common import cycle_dag_id
 from review_calendar.store.models import Aggregate, GateRun, Region
@@ -141,8 +143,33 @@ class AggregateTable:
 
     @property
     def labels(self) -> dict[str, str]:
-        """Column title of each metric."""
-        return {m: self.titles.get(m) or FIGURE_LABELS.get(m, m) for m in self.metrics}
+        """Column title of each metric shown: its figure's title, else the one vocabulary's label.
+
+        A national roll-up's metric (``national_…``) takes its figure's title with 全国汇总;
+        a metric without a Chinese title is an internal id and has no column.
+        """
+        out = {}
+        for m in self.metrics:
+            title = _title(m, self.titles)
+            if title is None and m.startswith(NATIONAL_PREFIX):
+                base = _title(m.removeprefix(NATIONAL_PREFIX), self.titles)
+                title = f"{base}（全国汇总）" if base and base != AGGREGATE_COLUMNS["name"] else base
+            if title and _CJK.search(title):
+                out[m] = title
+        return out
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The metrics shown as columns: those with a Chinese title."""
+        shown = self.labels
+        return tuple(m for m in self.metrics if m in shown)
+
+
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _title(metric: str, titles: dict[str, str]) -> str | None:
+    return titles.get(metric) or FIGURE_LABELS.get(metric) or AGGREGATE_COLUMNS.get(metric)
 
 
 _LEVEL_ORDER = {"province": 0, "city": 1, "county": 2}

@@ -75,6 +75,7 @@ def proposal_body(programme: Programme, decision: Decision, note: str = "", regi
     """
     from review_calendar.decide.effects import alternatives
     from review_calendar.domain.labels import DECISION_KINDS, FIGURE_LABELS, OUTCOMES, label
+    from review_calendar.reviewer_pages.rule_words import rule_in_words
 
     f = decision.figures or {}
     region = f.get("region_code") or ""
@@ -90,7 +91,7 @@ def proposal_body(programme: Programme, decision: Decision, note: str = "", regi
         f"- **拟定结论**：**{label(OUTCOMES, decision.outcome)}**",
         f"- **理由**：{f.get('reason', '')}",
         f"- **依据**：{decision.clause or '—'}",
-        f"- **规则**：`{decision.rule}`",
+        f"- **规则**：{rule_in_words(decision, programme)}",
         f"- **审定单位**：{programme.review.authority if programme.review else programme.authority}",
     ]
     figures = [(k, v) for k, v in f.items() if k not in _HIDDEN and v not in (None, "", [], {})]
@@ -107,7 +108,7 @@ def proposal_body(programme: Programme, decision: Decision, note: str = "", regi
         )
     lines += ["", "**材料**：" + " · ".join(links), ""]
     choices = "、".join(
-        f"`{o}` {label(OUTCOMES, o)}" for o in alternatives(decision.kind) if o != decision.outcome
+        f"“{label(OUTCOMES, o)}”" for o in alternatives(decision.kind, programme) if o != decision.outcome
     )
     lines += [
         "---",

@@ -42,7 +42,7 @@ def _calendar_data(session: Any, year: int | None, day: dt.date) -> dict[str, An
     return {
         "year": chosen,
         "pending": pending_view(session, list(programmes().values()), day),
-        "unplaced": unplaced_files(settings().reports_dir),
+        "unplaced": unplaced_files(settings().reports_dir, programmes()),
         "mail_waiting": waiting_count(session),
         "calendars": calendar_view(session, programmes(), chosen, day),
         "years": sorted({*cycle_years(session), chosen, day.year}, reverse=True),
