@@ -215,3 +215,15 @@ def test_a_cells_file_history_lists_every_version_with_its_errors(
         "手机号码格式不正确",
     )
     assert versions[0].recorded_at.endswith("（北京时间）")
+
+
+def test_a_province_owing_an_obligation_is_not_told_its_city_sent_no_contact() -> None:
+    from review_calendar.reviewer_pages.lagging import LaggingRow
+
+    def row(code: str) -> LaggingRow:
+        return LaggingRow(
+            "p", "项目", 2025, "o", "Y", "年度监测评价", code, "河北省", code, "河北省", (), "missing",
+            dt.date(2025, 3, 31), 3, "", None, 0, 0, "none", None,
+        )  # fmt: skip
+
+    assert row("130000").provincial and not row("130100").provincial and not row("130635").provincial

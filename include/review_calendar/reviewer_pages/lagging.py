@@ -29,6 +29,7 @@ from review_calendar.aggregate.states import states_by_region
 from review_calendar.domain.labels import ESCALATIONS, PERIODS, SUBMISSION_STATES
 from review_calendar.domain.privacy import mask_contact
 from review_calendar.domain.programmes import instances_for_year
+from review_calendar.domain.regions import province_code_of
 from review_calendar.notify.recipients import TO_ROLES
 from review_calendar.notify.stages import escalation_for
 from review_calendar.reviewer_pages.common import cycle_years, messages_as_of, sent_by
@@ -94,6 +95,11 @@ class LaggingRow:
     def state_label(self) -> str:
         """The state's label (the one vocabulary)."""
         return SUBMISSION_STATES[self.state]
+
+    @property
+    def provincial(self) -> bool:
+        """The province itself owes it (no city office, so no city contact to show)."""
+        return self.region_code == province_code_of(self.region_code)
 
     @property
     def period_label(self) -> str:
