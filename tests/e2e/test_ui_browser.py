@@ -1060,6 +1060,7 @@ def test_operator_reruns_a_cycle_through_airflow(server: Server) -> None:
 
     assert response.status == 201, response.text
     run_id = response.json()["dag_run_id"]
+    assert run_id.startswith("manual__2025_Y__")  # named by the cycle it serves, as scheduled runs are
     run = http(
         "GET",
         f"{server.url}/api/v2/dags/{CYCLE_DAG}/dagRuns/{quote(run_id, safe='')}",

@@ -118,3 +118,13 @@ def test_the_page_follows_the_run_until_it_ends(operator: Any, airflow: FakeAirf
     assert "refresh" not in done and "已成功" in done
     assert state["state"] == "running" and state["active"] and state["dry_run"]
     assert "试运行（不发邮件" in done and 'type="date" name="as_of"' in done
+
+
+def test_a_rerun_is_named_by_the_cycle_it_serves() -> None:
+    import datetime as dt
+
+    moment = dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+
+    run_id = airflow_api.rerun_id({"year": 2025, "period": "H1"}, moment)
+
+    assert run_id == "manual__2025_H1__2026-12-01T04:00:00+00:00"

@@ -10,6 +10,8 @@ log entry, exactly as for a trigger from the Airflow UI.
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 import sys
 from dataclasses import dataclass
 from typing import Any
@@ -40,6 +42,18 @@ def _root_app() -> Any:
     return module.app
 
 
+def rerun_id(conf: dict[str, Any], now: dt.datetime | None = None) -> str:
+    """The run id of a re-run, named by the cycle year and period it serves: ``manual__2025_H1__<moment>``.
+
+    As the timetable names scheduled runs (``scheduled__2025_H1__...``), so the Airflow UI's run
+    list says which cycle each run is; ASCII only (``[scheduler] allowed_run_id_pattern``), the
+    moment (UTC) keeps it unique.
+    """
+    moment = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).isoformat()
+    period = re.sub(r"[^A-Za-z0-9]", "", str(conf["period"]))
+    return f"manual__{int(conf['year'])}_{period}__{moment}"
+
+
 async def trigger_dag_run(token: str, dag_id: str, conf: dict[str, Any], note: str) -> TriggerResult:
     """Trigger ``dag_id`` through Airflow's REST API with the caller's token.
 
@@ -58,7 +72,7 @@ async def trigger_dag_run(token: str, dag_id: str, conf: dict[str, Any], note: s
     async with httpx.AsyncClient(transport=transport, base_url="http://api-server.internal") as client:
         response = await client.post(
             f"/api/v2/dags/{dag_id}/dagRuns",
-            json={"logical_date": None, "conf": conf, "note": note},
+            json={"dag_run_id": rerun_id(conf), "logical_date": None, "conf": conf, "note": note},
             headers={"Authorization": f"Bearer {token}"},
             timeout=30,
         )
