@@ -158,3 +158,24 @@ def test_an_approved_rectification_opens_its_follow_up_once(proposed: str) -> No
     with session_scope(proposed) as s:
         follow_ups = s.scalars(select(Decision).where(Decision.kind == KIND)).all()
         assert [f.subject for f in follow_ups] == ["lixian_fur"]
+
+
+def test_two_decision_runs_a_second_apart_ask_each_proposal_once(
+    proposed: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two proposal Assets a second apart start two decision runs. On SQLite each SELECT sees the
+    # database as of itself, so the second run can list a proposal the first has just asked; it
+    # must not ask it again (two Required Actions for one proposal, the reviewer answering one).
+    from review_calendar.store import reviews as ledger
+    from review_calendar.tasks import reviews
+
+    with session_scope(proposed) as s:
+        stale = to_ask(s, A.id)  # what the second run listed before the first had asked
+    first = reviews.collect_proposals(A.id, "decisions__hebei_smart_cluster", "run-1")
+    monkeypatch.setattr(ledger, "to_ask", lambda session, *a, **k: [session.merge(d) for d in stale])
+
+    second = reviews.collect_proposals(A.id, "decisions__hebei_smart_cluster", "run-2")
+
+    assert len(first) == len(stale) > 0 and second == []
+    with session_scope(proposed) as s:
+        assert s.scalar(select(func.count()).select_from(DecisionReview)) == len(first)

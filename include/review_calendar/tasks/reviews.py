@@ -153,10 +153,14 @@ def collect_proposals(
     asks: list[dict[str, Any]] = []
     with session_scope(settings.db_url) as session:
         pending = to_ask(session, programme_id, decision_ids=decision_ids, cycle_years=cycle_years)
-        for index, decision in enumerate(pending):
+        for decision in pending:
             earlier = rounds(session, decision.id)
             note = earlier[-1].note if earlier and earlier[-1].answer == "incomplete" else ""
-            ask(session, decision, AskedIn(dag_id, run_id, REVIEW_TASK, index), note=note)
+            asked = ask(session, decision, AskedIn(dag_id, run_id, REVIEW_TASK, len(asks)), note=note)
+            if (asked.dag_id, asked.run_id) != (dag_id, run_id):
+                # Another run opened this round meanwhile (two proposal Assets a second apart start
+                # two runs): its Required Action is the one the reviewer answers; none asked here.
+                continue
             region = session.get(Region, decision.figures.get("region_code") or "")
             name = subject_name(decision, programme)
             asks.append({
