@@ -18,7 +18,7 @@ import datetime as dt
 from sqlalchemy import BigInteger, DateTime, Integer, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from review_calendar.store.models import Base
+from review_calendar.store.models import Base, _now
 
 __all__ = [
     "MAX_ATTEMPTS",
@@ -32,10 +32,6 @@ __all__ = [
 
 #: Failed attempts after which a message is no longer tried.
 MAX_ATTEMPTS = 3
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 class MailFailure(Base):

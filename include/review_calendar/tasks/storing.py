@@ -160,8 +160,10 @@ def _store_together(
     from review_calendar.domain.privacy import mask_text
     from review_calendar.store import accept, bulk
 
-    if len({chunk[i].sha256 for i in copies}) < len(copies):
-        return None  # the same bytes twice in one chunk: one file at a time decides which counts
+    if len({(chunk[i].region_code, chunk[i].sha256) for i in copies}) < len(copies):
+        # The same bytes twice for one region in one chunk (the unique key): one file at a time decides
+        # which counts. The same bytes from two regions are two submissions and stay together.
+        return None
     outcomes = {}
     try:
         with session.begin_nested():
