@@ -22,3 +22,10 @@ def sweep_env(migrated_url: str, review_env: Path, monkeypatch: pytest.MonkeyPat
     programme, _ = contact_list_instance()
     record_instances(migrated_url, programme, 2025)
     return migrated_url
+
+
+@pytest.fixture
+def operators(monkeypatch: pytest.MonkeyPatch) -> str:
+    """The operators' alert address (REVIEW_CALENDAR_OPERATORS)."""
+    monkeypatch.setenv("REVIEW_CALENDAR_OPERATORS", "ops@example.org")
+    return "ops@example.org"

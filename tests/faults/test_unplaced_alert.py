@@ -29,12 +29,6 @@ pytestmark = pytest.mark.faults
 DAY = dt.date(2025, 3, 31)
 
 
-@pytest.fixture
-def operators(monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.setenv("REVIEW_CALENDAR_OPERATORS", "ops@example.org")
-    return "ops@example.org"
-
-
 def _alerts(url: str) -> list[OutboxMessage]:
     with session_scope(url) as session:
         rows = session.scalars(select(OutboxMessage).where(OutboxMessage.kind == ALERT_KIND)).all()

@@ -27,12 +27,6 @@ pytestmark = pytest.mark.faults
 DAY = dt.date(2025, 3, 31)
 
 
-@pytest.fixture
-def operators(monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.setenv("REVIEW_CALENDAR_OPERATORS", "ops@example.org")
-    return "ops@example.org"
-
-
 def _alert_bodies(url: str) -> list[str]:
     with session_scope(url) as session:
         return list(session.scalars(select(OutboxMessage.body).where(OutboxMessage.kind == ALERT_KIND)))
