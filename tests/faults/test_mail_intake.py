@@ -383,7 +383,7 @@ def test_an_unreachable_mailbox_is_one_line_and_takes_nothing(
     assert main(["mail", "fetch"]) == 1
 
     err = capsys.readouterr().err
-    assert err.startswith("review-calendar: error: IMAP") and "wrong" not in err and err.count("\n") == 1
+    assert err.startswith("review-calendar：错误：IMAP") and "wrong" not in err and err.count("\n") == 1
 
 
 def _year_in_superscript(tmp_path: Path) -> bytes:

@@ -127,7 +127,7 @@ def test_ingest_command_on_a_read_only_database_prints_one_line_not_a_traceback(
 
     (line,) = done.stderr.strip().splitlines()
     assert done.returncode == 1
-    assert line.startswith("review-calendar: error: 审查数据库只读，无法写入：sqlite:///")
+    assert line.startswith("review-calendar：错误：审查数据库只读，无法写入：sqlite:///")
     assert "review.db" in line
     assert "Traceback" not in done.stderr and "已存在" not in done.stdout
 

@@ -149,7 +149,7 @@ def test_deadlines_recompute_moves_a_recorded_deadline_after_the_arrangement_is_
 
 def test_unknown_programme_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["deadlines", "--programme", "nope", "--year", "2024"]) == 2
-    assert "unknown programme 'nope'" in capsys.readouterr().err
+    assert "没有项目“nope”" in capsys.readouterr().err
 
 
 def test_missing_argument_is_a_usage_error() -> None:
@@ -164,12 +164,12 @@ def test_programmes_check_fails_on_invalid_file(tmp_path: Path, capsys: pytest.C
     code = main(["programmes", "check", "--dir", str(tmp_path)])
 
     assert code == 1
-    assert "INVALID bad.yaml: name: Field required" in capsys.readouterr().out
+    assert "无效  bad.yaml：name：缺少必填项" in capsys.readouterr().out
 
 
 def test_programmes_check_passes_on_shipped_files(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["programmes", "check"]) == 0
-    assert capsys.readouterr().out.count("ok ") == 4
+    assert capsys.readouterr().out.count("有效  ") == 4
 
 
 def test_db_upgrade_and_demo_seed(review_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -322,7 +322,7 @@ def test_regions_load_of_a_missing_file_is_a_usage_error(
     review_env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["regions", "load", str(tmp_path / "nope.csv")]) == 2
-    assert "no such file" in capsys.readouterr().err
+    assert "文件不存在" in capsys.readouterr().err
 
 
 def test_regions_load_refuses_a_code_that_is_not_a_province() -> None:

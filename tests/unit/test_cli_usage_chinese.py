@@ -58,3 +58,34 @@ def test_help_still_works_and_exits_0() -> None:
     done = _run("--help")
 
     assert done.returncode == 0 and "deadlines" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (("deadlines", "--programme", "nope", "--year", "2025"), "没有项目“nope”；已有："),
+        (
+            (
+                "ingest",
+                "--programme",
+                "hebei_smart_cluster",
+                "--year",
+                "2025",
+                "--obligation",
+                "progress_report",
+                "无此文件.xlsx",
+            ),
+            "文件不存在：无此文件.xlsx",
+        ),
+        (("ingest", "--received-on", "2999-01-01", "x.xlsx"), "--received-on 2999-01-01 晚于今天"),
+    ],
+)
+def test_errors_after_parsing_are_one_chinese_line_too(argv: tuple[str, ...], expected: str) -> None:
+    """What the operator asked for does not exist: one line ``review-calendar：错误：…``, exit code 2."""
+    done = _run(*argv)
+
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.startswith("review-calendar：错误：")
+    assert expected in done.stderr and done.stderr.count("\n") == 1, done.stderr
+    for english in ("error:", "unknown", "no such", "known:", "programme "):
+        assert english not in done.stderr

@@ -93,7 +93,7 @@ def _write_variant(tmp_path: Path, mutate, name: str = "hebei_smart_cluster") ->
         ),
         pytest.param(
             lambda d: d["obligations"][0].pop("clause"),
-            "obligations[0].clause: Field required",
+            "obligations[0].clause：缺少必填项",
             id="missing-clause",
         ),
         pytest.param(
@@ -109,9 +109,7 @@ def _write_variant(tmp_path: Path, mutate, name: str = "hebei_smart_cluster") ->
         pytest.param(
             lambda d: d["obligations"][4].update(after="nope"), "unknown obligation 'nope'", id="bad-after"
         ),
-        pytest.param(
-            lambda d: d.update(colour="red"), "colour: Extra inputs are not permitted", id="unknown-key"
-        ),
+        pytest.param(lambda d: d.update(colour="red"), "colour：不认识的键", id="unknown-key"),
         pytest.param(
             lambda d: d["reminders"].update(escalate_province_after_days=1),
             "escalate_province_after_days",
@@ -153,7 +151,7 @@ def test_invalid_programme_error_names_file_and_key(tmp_path: Path, mutate, frag
     with pytest.raises(ProgrammeError) as err:
         load_programme_file(path)
 
-    assert str(err.value).startswith("hebei_smart_cluster.yaml: ")
+    assert str(err.value).startswith("hebei_smart_cluster.yaml：")
     assert fragment in str(err.value)
 
 
@@ -161,7 +159,7 @@ def test_id_must_match_file_name(tmp_path: Path) -> None:
     path = _write_variant(tmp_path, lambda d: None, name="renamed")
 
     with pytest.raises(
-        ProgrammeError, match=r"renamed.yaml: id: 'hebei_smart_cluster' must equal the file name 'renamed'"
+        ProgrammeError, match=r"renamed.yaml：id “hebei_smart_cluster”须与文件名“renamed”一致"
     ):
         load_programme_file(path)
 
@@ -170,7 +168,7 @@ def test_broken_yaml_names_the_line(tmp_path: Path) -> None:
     path = tmp_path / "broken.yaml"
     path.write_text("id: broken\nobligations: [\n", encoding="utf-8")
 
-    with pytest.raises(ProgrammeError, match=r"broken.yaml: line \d+ is not valid YAML"):
+    with pytest.raises(ProgrammeError, match=r"broken.yaml：第\d+行不是有效的 YAML"):
         load_programme_file(path)
 
 
@@ -182,14 +180,14 @@ def test_check_programmes_lists_every_invalid_file(tmp_path: Path) -> None:
     problems = check_programmes(tmp_path)
 
     assert len(problems) == 2
-    assert problems[0].startswith("hebei_smart_cluster.yaml: name: Field required")
-    assert problems[1].startswith("other.yaml: (top level)")
+    assert problems[0].startswith("hebei_smart_cluster.yaml：name：缺少必填项")
+    assert problems[1].startswith("other.yaml：顶层应为键值映射")
 
 
 def test_an_unknown_programme_names_the_known_ones() -> None:
     from review_calendar.domain.programmes import UnknownProgramme, load_programme
 
-    with pytest.raises(UnknownProgramme, match="known: .*hebei_smart_cluster"):
+    with pytest.raises(UnknownProgramme, match="已有：.*hebei_smart_cluster"):
         load_programme("no_such_programme", ROOT / "programmes")
 
 

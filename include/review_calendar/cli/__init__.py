@@ -32,7 +32,14 @@ from review_calendar.cli import (
     record,
     remind,
 )
-from review_calendar.cli.common import EXIT_DOMAIN, EXIT_OK, EXIT_USAGE, ChineseParser, UsageError
+from review_calendar.cli.common import (
+    EXIT_DOMAIN,
+    EXIT_OK,
+    EXIT_USAGE,
+    ChineseParser,
+    UsageError,
+    print_error,
+)
 
 if TYPE_CHECKING:
     import argparse
@@ -84,7 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return func(args)
     except UsageError as exc:
-        print(f"review-calendar: error: {exc}", file=sys.stderr)
+        print_error(str(exc))
         return EXIT_USAGE
     except BrokenPipeError:
         # The reader of our output went away (``... --json | head``): stop quietly.
@@ -94,7 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         fault = _database_fault(exc)
         if fault is None:
             raise
-        print(f"review-calendar: error: {fault}", file=sys.stderr)
+        print_error(fault)
         return EXIT_DOMAIN
 
 

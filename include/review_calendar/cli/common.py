@@ -23,6 +23,15 @@ class UsageError(Exception):
     """The operator asked for something that does not exist (exit code 2)."""
 
 
+#: How every error line of the command line begins (usage errors say 用法错误 instead).
+ERROR_PREFIX = "review-calendar：错误："
+
+
+def print_error(message: str) -> None:
+    """Print one error for the operator on stderr: ``review-calendar：错误：<message>``."""
+    print(f"{ERROR_PREFIX}{message}", file=sys.stderr)
+
+
 #: argparse's own messages (Python 3.11), in the operators' language; applied in order.
 _MESSAGES = (
     (r"^the following arguments are required: (.*)$", r"缺少必需参数：\1"),
@@ -131,9 +140,7 @@ def instance_named(
         obligation = programme.obligation(obligation_id)
     except KeyError:
         known = ", ".join(o.id for o in programme.obligations)
-        raise UsageError(
-            f"programme {programme.id} has no obligation {obligation_id!r}; known: {known}"
-        ) from None
+        raise UsageError(f"项目 {programme.id} 没有报送事项“{obligation_id}”；已有：{known}") from None
     try:
         first = obligation.due[0].period if obligation.due else "Y"
         return programme, find_instance(programme, year, obligation_id, period or first)

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any
 
-from review_calendar.cli.common import EXIT_DOMAIN, EXIT_OK, UsageError
+from review_calendar.cli.common import EXIT_DOMAIN, EXIT_OK, UsageError, print_error
 from review_calendar.settings import get_settings
 
 
 def _province_code(text: str) -> str:
     if not (len(text) == 6 and text.isascii() and text.isdigit() and text.endswith("0000")):
-        raise argparse.ArgumentTypeError(f"not a 6-digit provincial code such as 130000: {text!r}")
+        raise argparse.ArgumentTypeError(f"应为6位省级行政区划代码（如 130000），收到 {text!r}")
     return text
 
 
@@ -83,14 +82,14 @@ def cmd_regions_load(args: argparse.Namespace) -> int:
 
     path = Path(args.file)
     if not path.is_file():
-        raise UsageError(f"no such file: {path}")
+        raise UsageError(f"文件不存在：{path}")
     try:
         regions = load_regions_file(path, args.province)
     except RegionDataError as exc:
-        print(f"review-calendar: error: 行政区划文件有误，未载入：{exc}", file=sys.stderr)
+        print_error(f"行政区划文件有误，未载入：{exc}")
         return EXIT_DOMAIN
     except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror}") from None
+        raise UsageError(f"无法读取 {path}：{exc.strerror}") from None
     url = get_settings().db_url
     upgrade(url)
     with session_scope(url) as session:

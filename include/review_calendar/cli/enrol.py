@@ -9,10 +9,16 @@ this command records its decision: the enrolment, valid for the programme's
 from __future__ import annotations
 
 import json
-import sys
 from typing import TYPE_CHECKING, Any
 
-from review_calendar.cli.common import EXIT_DOMAIN, EXIT_OK, UsageError, iso_date, programme_named
+from review_calendar.cli.common import (
+    EXIT_DOMAIN,
+    EXIT_OK,
+    UsageError,
+    iso_date,
+    print_error,
+    programme_named,
+)
 from review_calendar.settings import get_settings
 
 if TYPE_CHECKING:
@@ -65,7 +71,7 @@ def cmd_enrol(args: argparse.Namespace) -> int:
                 session, programme, region.code, args.cluster, args.recognised_on, recorded_by=args.by
             )
         except ValueError as exc:
-            print(f"review-calendar: {exc}", file=sys.stderr)
+            print_error(str(exc))
             return EXIT_DOMAIN
     out = {
         "programme": programme.id,

@@ -72,13 +72,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     today = dt.datetime.now(TZ).date()
     if args.received_on and args.received_on > today:
         # A typo in the year would put the file in force over every later correction.
-        raise UsageError(
-            f"--received-on {args.received_on} is after today ({today}): a file cannot be received in the future"
-        )
+        raise UsageError(f"--received-on {args.received_on} 晚于今天（{today}）：文件不能在将来收到")
     paths = [Path(f) for f in args.files]
     missing = [str(p) for p in paths if not p.is_file()]
     if missing:
-        raise UsageError(f"no such file: {', '.join(missing)}")
+        raise UsageError(f"文件不存在：{'、'.join(missing)}")
     _instance_from_file(args, paths[0])
     programme, instance = instance_named(args.programme, args.year, args.obligation, args.period)
     settings = get_settings()
@@ -125,8 +123,8 @@ def _instance_from_file(args: argparse.Namespace, path: Path) -> None:
     args.period = args.period or (said and said.period)
     if not (args.programme and args.year and args.obligation):
         raise UsageError(
-            f"--programme, --year and --obligation are needed: {path.name} does not say what it is for "
-            "(only files on our .xlsx templates carry it in their document properties)"
+            f"需要 --programme、--year 和 --obligation：{path.name} 未写明报送的项目、年度和事项"
+            "（只有本系统 .xlsx 模板在文档属性中写明）"
         )
 
 
@@ -178,7 +176,7 @@ def cmd_template(args: argparse.Namespace) -> int:
     programme, instance = instance_named(args.programme, args.year, args.obligation, args.period)
     obligation = programme.obligation(args.obligation)
     if not obligation.template:
-        raise UsageError(f"obligation {obligation.id!r} has no template (nothing is submitted)")
+        raise UsageError(f"报送事项“{obligation.id}”没有模板（无需报送文件）")
     path = write_template(obligation.template, Path(args.out), programme_title=programme.name,
                           obligation_title=obligation.title, due=due_text(instance), instance=instance)  # fmt: skip
     print(f"template written: {path}")

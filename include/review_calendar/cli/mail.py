@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import json
-import sys
 from typing import TYPE_CHECKING, Any
 
-from review_calendar.cli.common import EXIT_DOMAIN, EXIT_OK
+from review_calendar.cli.common import EXIT_DOMAIN, EXIT_OK, print_error
 
 if TYPE_CHECKING:
     import argparse
@@ -75,7 +74,7 @@ def cmd_fetch(args: argparse.Namespace) -> int:
     try:
         result = fetch_mail(dry_run=args.dry_run, limit=args.limit)
     except MailboxError as exc:  # not configured, unreachable or refusing the login: one line
-        print(f"review-calendar: error: {exc}", file=sys.stderr)
+        print_error(str(exc))
         return EXIT_DOMAIN
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=2, default=str))

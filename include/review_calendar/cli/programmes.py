@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from review_calendar.cli.common import EXIT_DOMAIN, EXIT_OK, UsageError, programme_named
+from review_calendar.cli.common import EXIT_DOMAIN, EXIT_OK, UsageError, print_error, programme_named
 from review_calendar.domain.labels import LEVELS, due_label, recurrence_label
 from review_calendar.settings import get_settings
 
@@ -157,7 +156,7 @@ def _recompute(programme: Any, args: argparse.Namespace) -> dict[str, Any]:
     try:
         as_of = dt.date.fromisoformat(args.as_of) if args.as_of else dt.datetime.now(TZ).date()
     except ValueError:
-        raise UsageError(f"--as-of must be YYYY-MM-DD, got {args.as_of!r}") from None
+        raise UsageError(f"--as-of 应为日期 YYYY-MM-DD，收到 {args.as_of!r}") from None
     url = get_settings().db_url
     upgrade(url)
     result = recompute_deadlines(url, programme, args.year, as_of=as_of, notify=not args.no_notify)
@@ -189,14 +188,14 @@ def cmd_programmes_check(args: argparse.Namespace) -> int:
     directory = Path(args.dir) if args.dir else get_settings().programmes_dir
     files = programme_files(directory)
     if not files:
-        print(f"no programme files in {directory}", file=sys.stderr)
+        print_error(f"{directory} 中没有项目配置文件")
         return EXIT_DOMAIN
     failed = 0
     for path in files:
         try:
             p = load_programme_file(path)
-            print(f"ok      {path.name}: {p.name}, {len(p.obligations)} obligations")
+            print(f"有效  {path.name}：{p.name}，{len(p.obligations)} 项报送事项")
         except ProgrammeError as exc:
             failed += 1
-            print(f"INVALID {exc}")
+            print(f"无效  {exc}")
     return EXIT_DOMAIN if failed else EXIT_OK

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from review_calendar.cli.common import EXIT_DOMAIN, EXIT_OK, iso_date, programme_named
+from review_calendar.cli.common import EXIT_DOMAIN, EXIT_OK, iso_date, print_error, programme_named
 from review_calendar.domain.facts import MEETING_OUTCOMES, MIIT_DECISIONS, RE_REVIEW_RESULTS
 
 if TYPE_CHECKING:
@@ -92,7 +92,6 @@ def cmd_record(args: argparse.Namespace) -> int:
     Raises:
         UsageError: Unknown programme (exit code 2).
     """
-    import sys
 
     from review_calendar.domain.facts import FactError
     from review_calendar.tasks.facts import record_fact
@@ -107,7 +106,7 @@ def cmd_record(args: argparse.Namespace) -> int:
     try:
         result = record_fact(programme.id, args.kind, values, by=args.by, source="cli")
     except FactError as exc:
-        print(f"review-calendar: {exc}", file=sys.stderr)
+        print_error(str(exc))
         return EXIT_DOMAIN
     print(json.dumps(result, ensure_ascii=False))
     return EXIT_OK

@@ -14,7 +14,14 @@ import sys
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from review_calendar.cli.common import EXIT_DOMAIN, EXIT_OK, UsageError, iso_date, programme_named
+from review_calendar.cli.common import (
+    ERROR_PREFIX,
+    EXIT_DOMAIN,
+    EXIT_OK,
+    UsageError,
+    iso_date,
+    programme_named,
+)
 
 if TYPE_CHECKING:
     import argparse
@@ -105,15 +112,13 @@ def cmd_remind(args: argparse.Namespace) -> int:
     else:
         _print_summary(programme, args, plans, report)
     if report is not None and report.server_unreachable:
-        print(
-            f"review-calendar: error: SMTP 服务器无法连接，邮件仍在发件箱中：{report.error}", file=sys.stderr
-        )
+        print(f"{ERROR_PREFIX}SMTP 服务器无法连接，邮件仍在发件箱中：{report.error}", file=sys.stderr)
     if report is not None and report.given_up:
         from review_calendar.notify.refusals import operator_alert
 
         alert = operator_alert(report.given_up)
         print(
-            f"review-calendar: error: {alert[0] if alert else ''}\n{alert[1] if alert else ''}",
+            f"{ERROR_PREFIX}{alert[0] if alert else ''}\n{alert[1] if alert else ''}",
             file=sys.stderr,
         )
     if report is not None and (report.server_unreachable or report.failed or report.given_up):

@@ -223,7 +223,7 @@ class Programme(Strict):
         for o in self.obligations:
             if o.id == obligation_id:
                 return o
-        raise KeyError(f"programme {self.id!r} has no obligation {obligation_id!r}")
+        raise KeyError(f"项目 {self.id} 没有报送事项“{obligation_id}”")
 
     @property
     def dated_obligations(self) -> list[Obligation]:
@@ -327,7 +327,23 @@ def _format_loc(loc: Iterable[Any]) -> str:
     text = ""
     for part in loc:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text or "(top level)"
+    return text or "（顶层）"
+
+
+#: pydantic's commonest complaints about a programme file, in the operators' words (others keep pydantic's text).
+_SCHEMA_WORDS = {
+    "missing": "缺少必填项",
+    "extra_forbidden": "不认识的键（拼写有误，或不属于此处）",
+    "string_type": "应为文字",
+    "int_parsing": "应为整数",
+    "int_type": "应为整数",
+    "float_parsing": "应为数字",
+    "bool_parsing": "应为 true 或 false",
+    "date_from_datetime_parsing": "应为日期 YYYY-MM-DD",
+    "date_parsing": "应为日期 YYYY-MM-DD",
+    "list_type": "应为列表",
+    "dict_type": "应为键值映射",
+}
 
 
 def parse_programme(text: str, *, source: str, expected_id: str | None = None) -> Programme:
@@ -349,17 +365,19 @@ def parse_programme(text: str, *, source: str, expected_id: str | None = None) -
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark is not None else ""
-        raise ProgrammeError(f"{source}:{where} is not valid YAML: {getattr(exc, 'problem', exc)}") from None
+        where = f"第{mark.line + 1}行" if mark is not None else ""
+        raise ProgrammeError(f"{source}：{where}不是有效的 YAML：{getattr(exc, 'problem', exc)}") from None
     if not isinstance(data, dict):
-        raise ProgrammeError(f"{source}: (top level): expected a mapping of keys, got {type(data).__name__}")
+        raise ProgrammeError(f"{source}：顶层应为键值映射，实为 {type(data).__name__}")
     try:
         programme = Programme.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(f"{_format_loc(e['loc'])}: {e['msg']}" for e in exc.errors())
-        raise ProgrammeError(f"{source}: {problems}") from None
+        problems = "；".join(
+            f"{_format_loc(e['loc'])}：{_SCHEMA_WORDS.get(e['type'], e['msg'])}" for e in exc.errors()
+        )
+        raise ProgrammeError(f"{source}：{problems}") from None
     if expected_id is not None and programme.id != expected_id:
-        raise ProgrammeError(f"{source}: id: {programme.id!r} must equal the file name {expected_id!r}")
+        raise ProgrammeError(f"{source}：id “{programme.id}”须与文件名“{expected_id}”一致")
     return programme
 
 
@@ -372,7 +390,7 @@ def load_programme_file(path: Path) -> Programme:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ProgrammeError(f"{path.name}: cannot be read: {exc}") from None
+        raise ProgrammeError(f"{path.name}：无法读取：{exc}") from None
     return parse_programme(text, source=path.name, expected_id=path.stem)
 
 
@@ -394,7 +412,7 @@ def find_instance(
             return i
     if period == "Y" and any(o.id == obligation_id for o in programme.ad_hoc_obligations):
         return ad_hoc_instance(programme, cycle_year, obligation_id)
-    raise KeyError(f"{programme.id}: no instance {obligation_id}/{period} in {cycle_year}")
+    raise KeyError(f"项目 {programme.id} 的 {cycle_year} 年度没有报送事项 {obligation_id}/{period}")
 
 
 def ad_hoc_instance(programme: Programme, cycle_year: int, obligation_id: str) -> ObligationInstance:
@@ -432,7 +450,7 @@ def load_programme(programme_id: str, directory: Path | None = None) -> Programm
     path = folder / f"{programme_id}.yaml"
     if not path.exists():
         known = ", ".join(p.stem for p in programme_files(folder))
-        raise UnknownProgramme(f"unknown programme {programme_id!r}; known: {known}")
+        raise UnknownProgramme(f"没有项目“{programme_id}”；已有：{known}")
     return load_programme_file(path)
 
 
