@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, select
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
 __all__ = [
+    "MessageIdentity",
     "claim_message",
     "finish_message",
     "held_items",
@@ -35,17 +37,38 @@ __all__ = [
 ]
 
 
-def claim_message(
-    session: Session,
-    *,
-    mailbox: str,
-    uidvalidity: int,
-    uid: int,
-    message_id: str,
-    sender: str,
-    subject: str,
-    received_at: dt.datetime,
-) -> tuple[MailMessage, str]:
+@dataclass(frozen=True)
+class MessageIdentity:
+    """A mailed message as the ledger and the failure records know it.
+
+    Attributes:
+        mailbox: The folder it was found in.
+        uidvalidity: The folder's UIDVALIDITY when it was found.
+        uid: Its UID in that folder.
+        message_id: Its Message-ID ("" when it has none or its headers cannot be read).
+        sender: Its From address ("" when unknown).
+        subject: Its subject ("" when unknown).
+        received_at: The server's receipt time (INTERNALDATE), aware.
+    """
+
+    mailbox: str
+    uidvalidity: int
+    uid: int
+    message_id: str
+    sender: str
+    subject: str
+    received_at: dt.datetime
+
+    def columns(self) -> dict[str, Any]:
+        """The column values of a row that records it (cut to the columns' lengths; UTC)."""
+        return {
+            "mailbox": self.mailbox, "uidvalidity": self.uidvalidity, "uid": self.uid,
+            "message_id": self.message_id[:500], "sender": self.sender[:320], "subject": self.subject,
+            "received_at": self.received_at.astimezone(dt.UTC),
+        }  # fmt: skip
+
+
+def claim_message(session: Session, message: MessageIdentity) -> tuple[MailMessage, str]:
     """The ledger row of a message and what to do with it.
 
     Returns:
@@ -56,22 +79,23 @@ def claim_message(
     """
     row = session.scalar(
         select(MailMessage).where(
-            MailMessage.mailbox == mailbox, MailMessage.uidvalidity == uidvalidity, MailMessage.uid == uid
+            MailMessage.mailbox == message.mailbox,
+            MailMessage.uidvalidity == message.uidvalidity,
+            MailMessage.uid == message.uid,
         )
     )
     if row is not None:
         return row, "move" if row.status == "done" else "take"
     earlier = None
-    if message_id:
+    if message.message_id:
         earlier = session.scalar(
             select(MailMessage)
-            .where(MailMessage.message_id == message_id, MailMessage.status == "done")
+            .where(MailMessage.message_id == message.message_id, MailMessage.status == "done")
             .order_by(MailMessage.id)
             .limit(1)
         )
     row = MailMessage(
-        mailbox=mailbox, uidvalidity=uidvalidity, uid=uid, message_id=message_id[:500],
-        sender=sender[:320], subject=subject, received_at=received_at.astimezone(dt.UTC),
+        **message.columns(),
         status="done" if earlier is not None else "taking",
         summary={"repeat_of": earlier.id} if earlier is not None else None,
     )  # fmt: skip

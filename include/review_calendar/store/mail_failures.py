@@ -13,12 +13,16 @@ on the reviewers' pages, until an operator asks for it to be tried again
 
 from __future__ import annotations
 
-import datetime as dt
+import datetime as dt  # noqa: TC003 (SQLAlchemy reads Mapped[dt.datetime] at run time)
+from typing import TYPE_CHECKING
 
 from sqlalchemy import BigInteger, DateTime, Integer, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from review_calendar.store.models import Base, _now
+
+if TYPE_CHECKING:
+    from review_calendar.store.mail import MessageIdentity
 
 __all__ = [
     "MAX_ATTEMPTS",
@@ -68,29 +72,15 @@ def failure_of(session: Session, mailbox: str, uidvalidity: int, uid: int) -> Ma
     )
 
 
-def record_failure(
-    session: Session,
-    *,
-    mailbox: str,
-    uidvalidity: int,
-    uid: int,
-    message_id: str,
-    sender: str,
-    subject: str,
-    received_at: dt.datetime,
-    error: str,
-) -> tuple[MailFailure, bool]:
-    """Count one failed attempt at a message.
+def record_failure(session: Session, message: MessageIdentity, error: str) -> tuple[MailFailure, bool]:
+    """Count one failed attempt at a message (``error``: the exception's type and masked text).
 
     Returns:
         The record and whether this attempt gave the message up (it became ``failed`` now).
     """
-    row = failure_of(session, mailbox, uidvalidity, uid)
+    row = failure_of(session, message.mailbox, message.uidvalidity, message.uid)
     if row is None:
-        row = MailFailure(
-            mailbox=mailbox, uidvalidity=uidvalidity, uid=uid, message_id=message_id[:500], sender=sender[:320],
-            subject=subject, received_at=received_at.astimezone(dt.UTC), attempts=0, rounds=1,
-        )  # fmt: skip
+        row = MailFailure(**message.columns(), attempts=0, rounds=1)
         session.add(row)
     row.attempts += 1
     row.error, row.updated_at = error, _now()

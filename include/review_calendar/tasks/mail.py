@@ -125,18 +125,17 @@ def take_message(settings: Settings, mailbox: str, fetched: Fetched, *, run_id: 
     """
     from review_calendar.intake.mail_parts import parse_envelope, split_message
     from review_calendar.store.db import session_scope
-    from review_calendar.store.mail import claim_message
+    from review_calendar.store.mail import MessageIdentity, claim_message
 
     if fetched.whole:
         envelope, parts = split_message(fetched.raw)
     else:
         envelope, parts = parse_envelope(email.message_from_bytes(fetched.raw)), [_too_big(fetched)]
     with session_scope(settings.db_url) as session:
-        row, action = claim_message(
-            session, mailbox=mailbox, uidvalidity=fetched.uidvalidity, uid=fetched.uid,
-            message_id=envelope.message_id, sender=envelope.sender, subject=envelope.subject,
-            received_at=fetched.received_at,
-        )  # fmt: skip
+        row, action = claim_message(session, MessageIdentity(
+            mailbox, fetched.uidvalidity, fetched.uid, envelope.message_id, envelope.sender, envelope.subject,
+            fetched.received_at,
+        ))  # fmt: skip
         mail_id = row.id
     base = {"mail_id": mail_id, "uid": fetched.uid, "received_at": fetched.received_at.isoformat()}
     if action != "take":

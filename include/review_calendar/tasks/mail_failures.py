@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from review_calendar.intake.mailbox import Fetched
     from review_calendar.settings import Settings
+    from review_calendar.store.mail import MessageIdentity
 
 __all__ = ["failed", "failed_list", "parked", "retry_message", "succeeded"]
 
@@ -43,13 +44,9 @@ def failed(settings: Settings, mailbox: str, fetched: Fetched, exc: BaseExceptio
     from review_calendar.store.db import session_scope
     from review_calendar.store.mail_failures import MAX_ATTEMPTS, record_failure
 
-    message_id, sender, subject = _envelope(fetched)
     error = f"{type(exc).__name__}: {mask_text(str(exc))[:300]}"
     with session_scope(settings.db_url) as session:
-        row, given_up = record_failure(
-            session, mailbox=mailbox, uidvalidity=fetched.uidvalidity, uid=fetched.uid, message_id=message_id,
-            sender=sender, subject=subject, received_at=fetched.received_at, error=error,
-        )  # fmt: skip
+        row, given_up = record_failure(session, _identity(mailbox, fetched), error)
         if given_up and settings.operators:
             _alert(session, settings, row)
         failure_id, attempts = row.id, row.attempts
@@ -131,12 +128,14 @@ def _alert(session: Any, settings: Settings, row: Any) -> None:
     )  # fmt: skip
 
 
-def _envelope(fetched: Fetched) -> tuple[str, str, str]:
-    """The Message-ID, sender and subject of a message, as far as its headers can be read."""
+def _identity(mailbox: str, fetched: Fetched) -> MessageIdentity:
+    """The message's identity, with its Message-ID, sender and subject as far as its headers can be read."""
     from review_calendar.intake.mail_parts import parse_envelope
+    from review_calendar.store.mail import MessageIdentity
 
     try:
         envelope = parse_envelope(email.message_from_bytes(fetched.raw))
+        said = envelope.message_id, envelope.sender, envelope.subject
     except Exception:  # the headers themselves are what fails: the record keeps the server's identity
-        return "", "", ""
-    return envelope.message_id, envelope.sender, envelope.subject
+        said = "", "", ""
+    return MessageIdentity(mailbox, fetched.uidvalidity, fetched.uid, *said, fetched.received_at)
