@@ -64,7 +64,9 @@ PROGRAMME = "hebei_smart_cluster"
 YEAR = 2025
 CYCLE_DAG = f"review_cycle__{PROGRAMME}__development_plan"
 PAGE = f"/review-calendar/programmes/{PROGRAMME}/{YEAR}"
-GATE_RUN = "scheduled__2025-06-30T16:00:00+00:00"
+GATE_RUN = "scheduled__2025_Y__2025-06-30T16:00:00+00:00"  # named by its cycle, as the timetable names runs
+#: How the gate page names that run (its cycle year, and its moment in Beijing time).
+GATE_RUN_WORDS = "2025年度 · 2025-07-01 00:00（北京时间）按计划运行"
 #: The page the real gate writes for that run, relative to the reports folder.
 REPORT = gate_report_path(
     Path(),
@@ -920,7 +922,75 @@ def test_reviewer_follows_the_failed_gate_run_to_why_it_stopped(server: Server, 
     assert "未通过" in browser.text(browser.find_all_xpath(check)[0])
     page = browser.text(browser.find("body"))
     assert "计划总投资为5000万元，但项目清单各项目计划投资之和为3000万元" in page and "高碑店" in page
+
+    # Assert: the run named by its cycle and Beijing time, the findings by their kind in words, codes only aside.
+    assert GATE_RUN_WORDS in browser.text(browser.find("td.run"))
+    assert "GATE_" not in browser.text(browser.find("table.findings"))
+    kinds = browser.text(browser.find("dl.kinds"))
+    assert "合计数不符" in kinds and "各项目之和与填报的合计数不一致" in kinds
     browser.save_screenshot(OUTPUT / "gate-report.png")
+
+
+#: The pages a reviewer opens on a phone beyond the landing page and the matrix, with their screenshots.
+PHONE_PAGES = {
+    "region-phone.png": f"/review-calendar/regions/{REJECTED_REGION}",
+    "cell-phone.png": f"{OBLIGATION}/regions/{REJECTED_REGION}",
+    "obligation-phone.png": OBLIGATION,
+    "gate-report-phone.png": f"/review-calendar/reports/{REPORT}",
+}
+#: For each visible table in a scrolling card: its class, the computed position of its first column, whether
+#: it is wider than its card, and how far its first column sits from the card's left edge once scrolled right.
+STICKY_FIRST_COLUMNS = """
+return [...document.querySelectorAll('.scroll > table')].filter(t => t.offsetParent !== null).map(t => {
+  const box = t.parentElement;
+  const first = [...t.querySelectorAll(':scope > tbody > tr > :first-child')].find(c => c.colSpan === 1);
+  box.scrollLeft = box.scrollWidth;
+  const shift = first.getBoundingClientRect().left - box.getBoundingClientRect().left;
+  const result = [t.className, getComputedStyle(first).position, box.scrollWidth > box.clientWidth, shift];
+  box.scrollLeft = 0;
+  return result;
+});
+"""
+
+
+def test_region_cell_obligation_and_gate_pages_fit_a_phone(server: Server, browser: WebDriver) -> None:
+    # Arrange: the reviewer is signed in, on a 390-px phone.
+    open_as(server, browser, "reviewer", PHONE_PAGES["region-phone.png"])
+    OUTPUT.mkdir(exist_ok=True)
+    try:
+        browser.resize(390, 844)
+        for shot, page in PHONE_PAGES.items():
+            # Act: open the page.
+            browser.get(server.url + page)
+            wait_for(lambda: browser.find_all(".scroll > table"), 30, page)
+            browser.save_screenshot(OUTPUT / shot)
+
+            # Assert: the page is no wider than the phone; its tables scroll in their card, first column held.
+            width, inner = browser.execute("return [document.documentElement.scrollWidth, window.innerWidth]")
+            assert width <= min(inner, 390) + 1, f"{page} overflows the phone: {width} > {inner}"
+            tables = browser.execute(STICKY_FIRST_COLUMNS)
+            assert tables, page
+            for name, position, scrolls, shift in tables:
+                assert position == "sticky", f"{page}: the first column of table.{name} is {position}"
+                assert not scrolls or abs(shift) <= 1, (
+                    f"{page}: table.{name} lost its first column ({shift}px)"
+                )
+            if shot in ("region-phone.png", "obligation-phone.png"):  # their wide tables do scroll
+                assert any(scrolls for _, _, scrolls, _ in tables), page
+            browser.execute(
+                "document.querySelectorAll('.scroll').forEach(b => { b.scrollLeft = b.scrollWidth; })"
+            )
+            browser.save_screenshot(OUTPUT / shot.replace(".png", "-scrolled.png"))
+
+        # Assert: a tag's explanation opens on a tap, without hover (the matrix's configured due date).
+        browser.get(f"{server.url}{PAGE}")
+        note = wait_for(lambda: browser.find_all("table.calendar details.note"), 30, "the calendar's tags")[0]
+        assert not browser.text(browser.find("table.calendar details.note .note-text"))
+        browser.click(browser.find("table.calendar details.note summary"))
+        assert "依据文件" in browser.text(note)
+        browser.save_screenshot(OUTPUT / "note-phone.png")
+    finally:
+        browser.resize(1440, 2000)
 
 
 def test_reviewer_reads_what_was_decided_on_which_rule_and_by_whom(
@@ -1108,7 +1178,7 @@ def test_obligation_page_links_gate_report_summary_and_runs(server: Server) -> N
     html = page.text
     assert f'href="/review-calendar/reports/{REPORT}"' in html  # the gate's HTML page
     assert f'href="/review-calendar/reports/{PROGRAMME}/{YEAR}/development_plan_Y.html"' in html
-    assert f'href="/dags/{CYCLE_DAG}/runs/scheduled__2025-06-30T16%3A00%3A00%2B00%3A00"' in html
+    assert f'href="/dags/{CYCLE_DAG}/runs/{quote(GATE_RUN, safe="")}"' in html
     assert "按时报送率" in html and "40.0%" in html
     assert "当前角色只能查看" in html and '<form method="post"' not in html
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -80,11 +81,57 @@ def test_findings_are_listed_with_region_name_header_and_chinese_severity(progra
 
     assert (
         '<tr><td class="critical">严重</td><td>智慧集群试点建设进展情况</td><td>130635 蠡县</td>'
-        '<td class="n">4</td><td>报告期</td><td>值“Q3”不在可选范围内。</td><td>GATE_CHOICE_INVALID</td></tr>'
+        '<td class="n">4</td><td>报告期</td><td>值“Q3”不在可选范围内。</td><td>不在可选范围内</td></tr>'
     ) in page
     assert '<td class="warning">警告</td><td>智慧集群试点建设进展情况</td><td>全省</td>' in page
     assert '<td class="critical">严重</td><td class="critical">未通过</td><td class="n">1</td>' in page
     assert "4/5（80%），要求100%，低于要求时为警告" in page
+
+
+def test_finding_kinds_are_named_and_explained_in_chinese_the_code_only_aside(programme: Programme) -> None:
+    page = render_gate_page(programme, half_year(programme), "r1", result_of([finding("critical")]))
+
+    legend = page.split("<h2>问题类型说明</h2>", 1)[1]
+    assert "<dt>不在可选范围内</dt><dd>所填内容不是模板列出的选项之一" in legend
+    assert '<span class="secondary"> 代码 GATE_CHOICE_INVALID</span>' in legend
+    assert page.count("GATE_CHOICE_INVALID") == 1  # the legend's aside, never a column of codes
+
+
+def test_every_gate_code_has_a_chinese_name_and_an_explanation() -> None:
+    from review_calendar.domain.labels import GATE_FINDING_HINTS, GATE_FINDINGS
+    from review_calendar.gate import errors
+
+    codes = {v for k, v in vars(errors).items() if k.startswith("GATE_") and isinstance(v, str)}
+    assert codes == set(GATE_FINDINGS) == set(GATE_FINDING_HINTS)
+    assert all(
+        re.search(r"[\u4e00-\u9fff]", t) for t in [*GATE_FINDINGS.values(), *GATE_FINDING_HINTS.values()]
+    )
+    assert errors.GATE_CODES is GATE_FINDINGS
+
+
+@pytest.mark.parametrize(
+    ("run_id", "words"),
+    [
+        pytest.param("scheduled__2025_H1__2026-07-16T00:00:00+00:00",
+                     "2025年度 上半年 · 2026-07-16 08:00（北京时间）按计划运行", id="scheduled-by-cycle"),
+        pytest.param("manual__2025_H1__2026-07-20T01:30:00.123456+00:00",
+                     "2025年度 上半年 · 2026-07-20 09:30（北京时间）手动运行", id="rerun-from-the-pages"),
+        pytest.param("scheduled__2025-06-30T16:00:00+00:00",
+                     "2025年度 上半年 · 2025-07-01 00:00（北京时间）按计划运行", id="airflow-default-id"),
+        pytest.param("asset_triggered__2025-07-16T00:00:00+00:00_abc",
+                     "2025年度 上半年 · 由上游数据更新触发", id="moment-unreadable"),
+        pytest.param("r1", "2025年度 上半年", id="no-kind-no-moment"),
+    ],
+)  # fmt: skip
+def test_the_run_is_named_by_its_cycle_and_beijing_time(
+    programme: Programme, run_id: str, words: str
+) -> None:
+    instance = dataclasses.replace(half_year(programme), period="H1")
+
+    assert gate_page.run_words(instance, run_id) == words
+    page = render_gate_page(programme, instance, run_id, result_of([]))
+    assert f'<td class="run">{words}<div class="secondary">' in page
+    assert "年度 上半年）" in page and "H1" not in page.replace(run_id, "")
 
 
 def test_a_page_without_findings_says_so(programme: Programme) -> None:

@@ -434,3 +434,64 @@ AGGREGATE_COLUMNS: dict[str, str] = {
     "accepted": "已受理（个）",
     "investment_wan_yuan": "投资额（万元）",
 }
+
+
+#: What a provincial gate finding is (``GateFinding.code``, stored as it is in ``gate_runs``), in Chinese.
+GATE_FINDINGS: dict[str, str] = {
+    "GATE_VALUE_MISSING": "关键字段为空",
+    "GATE_FORMAT_INVALID": "格式错误",
+    "GATE_CHOICE_INVALID": "不在可选范围内",
+    "GATE_TYPE_INVALID": "数据类型错误",
+    "GATE_VALUE_OUT_OF_RANGE": "数值超出范围",
+    "GATE_SHARE_OUT_OF_RANGE": "比例不在0%～100%之间",
+    "GATE_VALUE_IMPLAUSIBLE": "数值明显异常",
+    "GATE_VALUE_INCONSISTENT": "同一行数据互相矛盾",
+    "GATE_DUPLICATE_ROW": "不同报送之间行重复",
+    "GATE_DUPLICATE_SUBMISSION": "同一地区有多份有效报送",
+    "GATE_REGION_UNKNOWN": "行政区划代码不存在",
+    "GATE_UNEXPECTED_SUBMITTER": "不在应报送名单内",
+    "GATE_TOTAL_MISMATCH": "合计数不符",
+    "GATE_PROJECTS_MISSING": "缺少项目清单",
+    "GATE_PROJECT_OUTSIDE_PERIOD": "项目年度不在规划期内",
+    "GATE_CLAIM_EXCEEDS_INVESTMENT": "申请金额超过投资额",
+    "GATE_ROLE_MISSING": "缺少联系人角色",
+    "GATE_NOT_APPROVED": "规划未经批准",
+    "GATE_BELOW_REQUIREMENT": "低于工作要求",
+    "GATE_VIOLATION_REPORTED": "报告存在违规",
+    "GATE_INCOMPLETE": "报送不完整",
+    "GATE_CHECK_ERROR": "检查无法执行",
+}
+
+#: What each gate finding means for a reviewer, for the legend of the gate page.
+GATE_FINDING_HINTS: dict[str, str] = {
+    "GATE_VALUE_MISSING": "汇总必需的字段没有填写，该行无法计入全省汇总",
+    "GATE_FORMAT_INVALID": "文号、日期、代码等填写格式不符合要求",
+    "GATE_CHOICE_INVALID": "所填内容不是模板列出的选项之一",
+    "GATE_TYPE_INVALID": "应填数字的单元格填写了文字或其他内容，无法参与计算",
+    "GATE_VALUE_OUT_OF_RANGE": "数值超出本项目规定或本省配置的上下限",
+    "GATE_SHARE_OUT_OF_RANGE": "百分比应在0%到100%之间",
+    "GATE_VALUE_IMPLAUSIBLE": "数值可能填错（例如单位或小数点），请向报送地区核实",
+    "GATE_VALUE_INCONSISTENT": "同一行的几个数值不能同时成立（例如完成数大于计划数、起止年份颠倒）",
+    "GATE_DUPLICATE_ROW": "同一条记录出现在多份报送中，汇总会重复计算",
+    "GATE_DUPLICATE_SUBMISSION": "同一地区同一期有多份已受理的文件，无法确定以哪一份为准",
+    "GATE_REGION_UNKNOWN": "行政区划代码不在本省地区名录中",
+    "GATE_UNEXPECTED_SUBMITTER": "报送地区不在本期应报送名单内，请核实是否报错事项或地区",
+    "GATE_TOTAL_MISMATCH": "各项目之和与填报的合计数不一致",
+    "GATE_PROJECTS_MISSING": "规划填报了总投资，但没有附项目清单",
+    "GATE_PROJECT_OUTSIDE_PERIOD": "项目建设年度超出规划期",
+    "GATE_CLAIM_EXCEEDS_INVESTMENT": "申请的补贴金额超过了项目投资额",
+    "GATE_ROLE_MISSING": "联系人名单缺少主管领导或责任处室负责同志",
+    "GATE_NOT_APPROVED": "规划尚未经县（市）政府批准",
+    "GATE_BELOW_REQUIREMENT": "指标低于依据文件的工作要求，请审阅人核实",
+    "GATE_VIOLATION_REPORTED": "评估机构报告存在违规情况，请审阅人核实后依规处理",
+    "GATE_INCOMPLETE": "已受理的报送少于应报送地区，缺报地区见说明",
+    "GATE_CHECK_ERROR": "该项检查因数据或配置问题未能执行，需运维人员处理后重新运行",
+}
+
+#: How an Airflow run started (the prefix of its run id), as the gate page says it.
+RUN_KINDS: dict[str, str] = {
+    "scheduled": "按计划运行",
+    "manual": "手动运行",
+    "asset_triggered": "由上游数据更新触发",
+    "backfill": "补跑",
+}

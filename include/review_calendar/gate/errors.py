@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from review_calendar.domain.labels import GATE_FINDINGS
 from review_calendar.domain.privacy import mask_text
 from review_calendar.intake.datasets import DATASETS
 from review_calendar.intake.expectations import header_of
@@ -49,31 +50,8 @@ GATE_VIOLATION_REPORTED = "GATE_VIOLATION_REPORTED"
 GATE_INCOMPLETE = "GATE_INCOMPLETE"
 GATE_CHECK_ERROR = "GATE_CHECK_ERROR"
 
-#: One line per gate code, in Chinese, for reports and README tables.
-GATE_CODES: dict[str, str] = {
-    GATE_VALUE_MISSING: "关键字段为空",
-    GATE_FORMAT_INVALID: "格式错误",
-    GATE_CHOICE_INVALID: "不在可选范围内",
-    GATE_TYPE_INVALID: "数据类型错误",
-    GATE_VALUE_OUT_OF_RANGE: "数值超出范围",
-    GATE_SHARE_OUT_OF_RANGE: "比例不在0%～100%之间",
-    GATE_VALUE_IMPLAUSIBLE: "数值明显异常",
-    GATE_VALUE_INCONSISTENT: "同一行数据互相矛盾",
-    GATE_DUPLICATE_ROW: "不同报送之间行重复",
-    GATE_DUPLICATE_SUBMISSION: "同一地区有多份有效报送",
-    GATE_REGION_UNKNOWN: "行政区划代码不存在",
-    GATE_UNEXPECTED_SUBMITTER: "不在应报送名单内",
-    GATE_TOTAL_MISMATCH: "合计数不符",
-    GATE_PROJECTS_MISSING: "缺少项目清单",
-    GATE_PROJECT_OUTSIDE_PERIOD: "项目年度不在规划期内",
-    GATE_CLAIM_EXCEEDS_INVESTMENT: "申请金额超过投资额",
-    GATE_ROLE_MISSING: "缺少联系人角色",
-    GATE_NOT_APPROVED: "规划未经批准",
-    GATE_BELOW_REQUIREMENT: "低于工作要求",
-    GATE_VIOLATION_REPORTED: "报告存在违规",
-    GATE_INCOMPLETE: "报送不完整",
-    GATE_CHECK_ERROR: "检查无法执行",
-}
+#: One line per gate code, in Chinese, for reports and README tables (the one vocabulary's).
+GATE_CODES: dict[str, str] = GATE_FINDINGS
 
 
 @dataclass(frozen=True, slots=True)
