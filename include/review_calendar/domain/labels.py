@@ -221,6 +221,15 @@ def due_label(due_is_configured: bool) -> str:
     return DUE_BASES[due_basis(due_is_configured)]
 
 
+def due_hint(due_is_configured: bool) -> str:
+    """What :func:`due_label` means, in a sentence (shown when a reviewer taps the label)."""
+    return DUE_BASIS_HINTS[due_basis(due_is_configured)]
+
+
+#: Why a yearly duty is marked 配置: the document asks for it once, the province every year.
+RECURRENCE_CONFIGURED_HINT = "依据文件为一次性要求，每年报送为本省配置"
+
+
 def recurrence_label(recurrence: str, is_configured: bool = False) -> str:
     """``每年`` for a document's yearly duty, ``每年（配置）`` when the recurrence is the province's choice."""
     text = RECURRENCES.get(recurrence, recurrence)

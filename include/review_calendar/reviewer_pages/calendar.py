@@ -10,10 +10,10 @@ from sqlalchemy import select
 
 from review_calendar.aggregate.states import SUBMITTED_STATES, submission_state, window_phase
 from review_calendar.domain.labels import (
-    DUE_BASIS_HINTS,
     LEVELS,
     PHASES,
-    due_basis,
+    RECURRENCE_CONFIGURED_HINT,
+    due_hint,
     due_label,
     recurrence_label,
 )
@@ -72,8 +72,13 @@ class CalendarEntry:
 
     @property
     def due_hint(self) -> str:
-        """What the label means, for the tooltip."""
-        return DUE_BASIS_HINTS[due_basis(self.due_is_configured)]
+        """What the label means, shown on a tap."""
+        return due_hint(self.due_is_configured)
+
+    @property
+    def recurrence_hint(self) -> str:
+        """Why the recurrence is marked 配置 (empty when the document sets it)."""
+        return RECURRENCE_CONFIGURED_HINT if self.recurrence_is_configured else ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from review_calendar.aggregate.states import submission_state, window_phase
-from review_calendar.domain.labels import SUBMISSION_STATE_HINTS, SUBMISSION_STATES, due_label
+from review_calendar.domain.labels import SUBMISSION_STATE_HINTS, SUBMISSION_STATES, due_hint, due_label
 from review_calendar.domain.programmes import instances_for_year
 from review_calendar.reviewer_pages.common import cycle_dag_id, files_by_cell
 from review_calendar.store.due_changes import region_dues
@@ -60,6 +60,11 @@ class MatrixColumn:
     def due_label(self) -> str:
         """法定截止日期 or 配置日期 (the one rule of ``domain.labels``)."""
         return due_label(self.due_is_configured)
+
+    @property
+    def due_hint(self) -> str:
+        """What the label means, shown on a tap."""
+        return due_hint(self.due_is_configured)
 
     @property
     def key(self) -> str:
