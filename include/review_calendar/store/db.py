@@ -101,6 +101,7 @@ def upgrade(url: str, revision: str = "head") -> None:
     behind or ahead, several heads) goes through Alembic as always.
     """
     if revision == "head" and _at_head(url):
+        log.info("Review database %s is at the latest migration", redact(url))
         return
     from alembic import command
 
@@ -136,11 +137,12 @@ def _at_head(url: str) -> bool:
     from sqlalchemy import text
     from sqlalchemy.exc import DBAPIError
 
-    try:
-        with get_engine(url).connect() as conn:
+    # A database that cannot be reached raises here, as Alembic's own connection would.
+    with get_engine(url).connect() as conn:
+        try:
             versions = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
-    except DBAPIError:
-        return False  # no version table yet, or a database Alembic reports on
+        except DBAPIError:
+            return False  # no version table yet, or a database Alembic reports on
     return list(versions) == [head]
 
 
