@@ -56,7 +56,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-import pandas as pd
 from sqlalchemy import select
 
 from review_calendar.domain.labels import SUBMISSION_STATES
@@ -67,6 +66,7 @@ from review_calendar.store.queries import expected_submitters, instance_filter
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
 
+    import pandas as pd
     from sqlalchemy.orm import Session
 
     from review_calendar.domain.programmes import ObligationInstance, Programme
@@ -362,6 +362,8 @@ def submission_states(
         rejected one; <NA> when nothing arrived), ``received_on`` (date or None),
         ``file_name`` ("" when none) and ``error_count`` (of that file).
     """
+    import pandas as pd  # the state of one file (intake's proposals) needs no frame
+
     if submitters is None:
         submitters = expected_submitters(session, programme, instance)
     verdicts = states_by_region(session, instance, as_of, (s.region_code for s in submitters))

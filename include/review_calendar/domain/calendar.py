@@ -24,6 +24,7 @@ import chinese_calendar
 import yaml
 
 from review_calendar.domain import TIMEZONE
+from review_calendar.domain.yaml_text import load_yaml
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -195,7 +196,7 @@ def parse_holiday_table(text: str, *, source: str = "holidays.yaml") -> dict[int
         HolidayTableError: A year, key or date is malformed, or a date is in another year.
     """
     try:
-        data = yaml.safe_load(text) or {}
+        data = load_yaml(text) or {}
     except (yaml.YAMLError, ValueError) as exc:
         # PyYAML turns 2031-13-01 into a date itself and fails with ValueError.
         raise HolidayTableError(f"{source}: not a valid holiday table: {exc}") from None

@@ -32,6 +32,7 @@ from review_calendar.domain.programme_rules import (
     SubsidyRule,
     Validity,
 )
+from review_calendar.domain.yaml_text import load_yaml
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -362,7 +363,7 @@ def parse_programme(text: str, *, source: str, expected_id: str | None = None) -
             with its key), or an id that differs from the file name.
     """
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"第{mark.line + 1}行" if mark is not None else ""

@@ -37,8 +37,10 @@ if TYPE_CHECKING:
 __all__ = [
     "DATASETS",
     "Dataset",
+    "TEMPLATE_DATASETS",
     "get_dataset",
     "other_layouts",
+    "template_datasets",
 ]
 
 
@@ -386,6 +388,25 @@ def get_dataset(dataset_id: str) -> Dataset:
         return DATASETS[dataset_id]
     except KeyError:
         raise KeyError(f"unknown dataset {dataset_id!r}; known: {', '.join(sorted(DATASETS))}") from None
+
+
+#: The companion sheets a template holds after its main dataset's (intake reads them too).
+TEMPLATE_DATASETS: dict[str, tuple[str, ...]] = {"development_plan": ("development_plan", "plan_projects")}
+
+
+def template_datasets(dataset_id: str) -> tuple[Dataset, ...]:
+    """The datasets whose sheets the template of ``dataset_id`` holds, in sheet order.
+
+    Args:
+        dataset_id: A key of ``DATASETS``.
+
+    Returns:
+        The main dataset first, then its companions.
+
+    Raises:
+        KeyError: Unknown dataset.
+    """
+    return tuple(get_dataset(i) for i in TEMPLATE_DATASETS.get(dataset_id, (dataset_id,)))
 
 
 @cache

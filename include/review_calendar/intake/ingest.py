@@ -24,13 +24,13 @@ from review_calendar.domain.calendar import TZ
 from review_calendar.intake import inbox
 from review_calendar.intake import issues as E
 from review_calendar.intake.city_files import is_city_folder, split_city_file
+from review_calendar.intake.datasets import template_datasets
 from review_calendar.intake.filenames import name_issue, safe_file_name
 from review_calendar.intake.identity import file_identity, identity_issue
 from review_calendar.intake.issues import IntakeIssue, IntakeRejected, has_errors, issue
 from review_calendar.intake.reader import FileContent, file_digest, read_file
 from review_calendar.intake.row_rules import RowContext
 from review_calendar.intake.rows import read_submission
-from review_calendar.intake.templates import template_datasets
 
 if TYPE_CHECKING:
     import datetime as dt

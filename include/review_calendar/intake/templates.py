@@ -22,7 +22,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from review_calendar.domain.labels import CONFIGURED, period_label
 from review_calendar.intake.columns import NUMBER_CEILING, show_value
-from review_calendar.intake.datasets import get_dataset
+from review_calendar.intake.datasets import TEMPLATE_DATASETS, template_datasets
 from review_calendar.intake.identity import template_properties
 from review_calendar.intake.table import INSTRUCTION_SHEET
 
@@ -176,24 +176,6 @@ def due_text(instance: ObligationInstance) -> str:
         else "遇周末或法定节假日顺延至下一个工作日"
     )
     return f"{due.year}年{due.month}月{due.day}日（{instance.due_label}，{moved}）"
-
-
-TEMPLATE_DATASETS: dict[str, tuple[str, ...]] = {"development_plan": ("development_plan", "plan_projects")}
-
-
-def template_datasets(dataset_id: str) -> tuple[Dataset, ...]:
-    """The datasets whose sheets the template of ``dataset_id`` holds, in sheet order.
-
-    Args:
-        dataset_id: A key of ``DATASETS``.
-
-    Returns:
-        The main dataset first, then its companions.
-
-    Raises:
-        KeyError: Unknown dataset.
-    """
-    return tuple(get_dataset(i) for i in TEMPLATE_DATASETS.get(dataset_id, (dataset_id,)))
 
 
 def write_template(

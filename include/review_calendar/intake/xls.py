@@ -13,8 +13,6 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-import xlrd
-
 from review_calendar.intake import issues as E
 from review_calendar.intake.grid import Sheet, column_letter, mark_percent_cells
 from review_calendar.intake.issues import FileProblem
@@ -24,6 +22,7 @@ from review_calendar.intake.xlsx import is_percent_format, open_calamine
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
+    import xlrd
     from python_calamine import CalamineWorkbook
 
     from review_calendar.intake.grid import FileFormat
@@ -69,6 +68,8 @@ def read_xls(
         FileProblem: The workbook has macros, a password, or cannot be read.
         IntakeRejected: The header's columns do not match the template.
     """
+    import xlrd  # only an .xls file needs it (a county's .xlsx is answered without it)
+
     if _VBA_STREAM in data:
         raise FileProblem(
             E.FILE_HAS_MACROS,
@@ -159,6 +160,8 @@ class _XlsWorkbook:
 
     def _facts(self, facts: xlrd.sheet.Sheet) -> tuple[dict[tuple[int, int], str], set[tuple[int, int]]]:
         """(error cells with their error text, percent-formatted number cells) of one sheet."""
+        import xlrd
+
         errors: dict[tuple[int, int], str] = {}
         percent: set[tuple[int, int]] = set()
         for r in range(facts.nrows):

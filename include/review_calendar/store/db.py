@@ -7,7 +7,9 @@ configuration (``REVIEW_CALENDAR_DB_URL``). Upserts use each dialect's
 
 from __future__ import annotations
 
+import ast
 import logging
+import re
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
@@ -24,6 +26,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+# ``revision = "x"``, ``down_revision: str | None = "y"`` and ``depends_on`` lines of a migration script.
+_SCRIPT_ASSIGNMENT = re.compile(r"^(revision|down_revision|depends_on)\b[^=\n]*=\s*(.+?)\s*$", re.MULTILINE)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -89,11 +93,57 @@ def alembic_config(url: str) -> Any:
 
 
 def upgrade(url: str, revision: str = "head") -> None:
-    """Apply migrations up to ``revision`` (idempotent)."""
+    """Apply migrations up to ``revision`` (idempotent).
+
+    A database already at the scripts' one head is left as it is without
+    loading Alembic (every command starts with this call; a county's file is
+    answered in about a second). Anything else (a database never migrated, one
+    behind or ahead, several heads) goes through Alembic as always.
+    """
+    if revision == "head" and _at_head(url):
+        log.info("Review database %s is at the latest migration", redact(url))
+        return
     from alembic import command
 
     log.info("Migrating review database %s to %s", redact(url), revision)
     command.upgrade(alembic_config(url), revision)
+
+
+def _script_head() -> str | None:
+    """The one head revision of the migration scripts, read from their text (None: not exactly one, or unclear)."""
+    revisions: set[str] = set()
+    below: set[str] = set()
+    for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
+        said = dict(_SCRIPT_ASSIGNMENT.findall(path.read_text(encoding="utf-8")))
+        try:
+            rev = ast.literal_eval(said["revision"])
+            down = ast.literal_eval(said.get("down_revision", "None"))
+            depends = ast.literal_eval(said.get("depends_on", "None"))
+        except (KeyError, ValueError, SyntaxError):
+            return None
+        if not isinstance(rev, str) or depends:
+            return None
+        revisions.add(rev)
+        below.update(down if isinstance(down, (tuple, list)) else [down] if down else [])
+    heads = revisions - below
+    return heads.pop() if len(heads) == 1 else None
+
+
+def _at_head(url: str) -> bool:
+    """Whether the database's version table holds exactly the scripts' one head (False when unsure)."""
+    head = _script_head()
+    if head is None:
+        return False
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    # A database that cannot be reached raises here, as Alembic's own connection would.
+    with get_engine(url).connect() as conn:
+        try:
+            versions = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+        except DBAPIError:
+            return False  # no version table yet, or a database Alembic reports on
+    return list(versions) == [head]
 
 
 def current_revision(url: str) -> str | None:

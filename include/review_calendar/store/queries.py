@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
 ACTIVE_STATUSES = ("active", "extended")
+_INSTANCE_KEY = ("programme_id", "cycle_year", "obligation_id", "period")
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,9 +52,8 @@ def record_instances(url: str, programme: Programme, cycle_year: int) -> list[Ob
     """
     instances = instances_for_year(programme, cycle_year)
     with session_scope(url) as session:
-        # An announced deadline is never shortened by a holiday table published later.
-        announced = {
-            (r.obligation_id, r.period): r.effective_due
+        stored = {
+            (r.obligation_id, r.period): r
             for r in session.scalars(
                 select(ObligationInstanceRow).where(
                     ObligationInstanceRow.programme_id == programme.id,
@@ -61,6 +61,8 @@ def record_instances(url: str, programme: Programme, cycle_year: int) -> list[Ob
                 )
             )
         }
+    # An announced deadline is never shortened by a holiday table published later.
+    announced = {key: r.effective_due for key, r in stored.items()}
     rows = [
         {
             "programme_id": i.programme_id,
@@ -76,11 +78,17 @@ def record_instances(url: str, programme: Programme, cycle_year: int) -> list[Ob
         }
         for i in instances
     ]
-    with session_scope(url) as session:
-        upsert(
-            session, ObligationInstanceRow, rows, ["programme_id", "cycle_year", "obligation_id", "period"]
-        )
+    # Rows stored as they are need no write (every command starts here: no transaction when nothing changed).
+    rows = [r for r in rows if not _stored_as(stored.get((r["obligation_id"], r["period"])), r)]
+    if rows:
+        with session_scope(url) as session:
+            upsert(session, ObligationInstanceRow, rows, list(_INSTANCE_KEY))
     return instances
+
+
+def _stored_as(row: ObligationInstanceRow | None, values: dict[str, object]) -> bool:
+    """Whether ``row`` already holds every one of ``values``."""
+    return row is not None and all(getattr(row, k) == v for k, v in values.items())
 
 
 def _city_code(region: Region) -> str:

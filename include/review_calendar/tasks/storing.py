@@ -242,8 +242,6 @@ def _after_record(
     """What follows a file's recorded submission: its documents, approval, acceptance decision, review and notice."""
     from review_calendar.decide.returns import propose_review
     from review_calendar.domain.verdicts import Verdict
-    from review_calendar.notify.notices import queue_rejection
-    from review_calendar.notify.receipts import queue_receipt
     from review_calendar.store import accept
     from review_calendar.store.attachments import carry_attachments, keep_attachments, refresh_awaiting
     from review_calendar.store.decision_log import record_decision
@@ -272,9 +270,13 @@ def _after_record(
         # An obligation that needs reading: a reviewer accepts or returns the file.
         propose_review(session, programme, instance, outcome.submission_id, run_id)
     if outcome.status == "rejected" and notify_on is not None and parsed.region_code:
+        from review_calendar.notify.notices import queue_rejection
+
         # With the file's rows: the official learns why, exactly once.
         queue_rejection(session, programme, instance, outcome.submission_id, created_on=notify_on)
     if outcome.status == "accepted" and notify_on is not None and parsed.region_code:
+        from review_calendar.notify.receipts import queue_receipt
+
         # The 回执 of this receipt, once (its natural key is the receipt's number).
         queue_receipt(session, programme, instance, outcome.submission_id, created_on=notify_on)
     return outcome

@@ -1,0 +1,163 @@
+"""A county's file judged from a cold command line loads only what judging it needs.
+
+``review-calendar ingest`` of one .xlsx must not import pandas, openpyxl,
+Alembic, xlrd, Jinja2 or Great Expectations (``scripts/bench_ingest.py``
+measures the time); the database at its head revision is checked without
+Alembic; the configuration YAML is read with LibYAML where present, with
+PyYAML's own error messages.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from typing import TYPE_CHECKING
+
+import pytest
+import yaml
+from sqlalchemy import event
+
+from review_calendar.domain.programmes import find_instance, load_programme
+from review_calendar.domain.yaml_text import load_yaml
+from review_calendar.settings import PROJECT_ROOT
+from review_calendar.store import db
+from review_calendar.store.queries import record_instances
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+pytestmark = pytest.mark.unit
+
+#: Modules one .xlsx file never needs on the command line.
+NOT_NEEDED = ("pandas", "numpy", "openpyxl", "alembic", "xlrd", "jinja2", "great_expectations")
+
+PROBE = textwrap.dedent(
+    """
+    import json, sys
+    from review_calendar.cli import main
+
+    code = main(sys.argv[1:])
+    print(json.dumps({"code": code, "loaded": sorted(m for m in NOT_NEEDED if m in sys.modules)}))
+    """
+).replace("NOT_NEEDED", repr(NOT_NEEDED))
+
+
+def test_one_file_from_the_command_line_loads_nothing_it_does_not_need(tmp_path: Path) -> None:
+    from review_calendar.store.queries import Submitter
+    from review_calendar_demo.seed import seed_demo
+    from review_calendar_demo.synthetic import records_for, write_xlsx
+
+    home = tmp_path / "home"
+    url = f"sqlite:///{home / 'review.db'}"
+    db.upgrade(url)
+    seed_demo(url)
+    programme = load_programme("hebei_smart_cluster")
+    record_instances(url, programme, 2025)
+    instance = find_instance(programme, 2025, "contact_list")
+    city = Submitter("130100", "石家庄市", "130100")
+    path = write_xlsx(
+        tmp_path / "石家庄市联系人名单.xlsx", records_for(programme, instance, city, seed=1), "联系人名单"
+    )
+    env = {**os.environ, "REVIEW_CALENDAR_HOME": str(home), "REVIEW_CALENDAR_DB_URL": url}
+    argv = [
+        "ingest",
+        str(path),
+        "--programme",
+        programme.id,
+        "--year",
+        "2025",
+        "--obligation",
+        "contact_list",
+    ]
+    argv += ["--received-on", "2025-03-20"]
+
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, *argv],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result == {"code": 0, "loaded": []}
+    assert "已接收" in done.stdout
+
+
+def test_the_scripts_head_is_alembics(tmp_path: Path) -> None:
+    from alembic.script import ScriptDirectory
+
+    heads = ScriptDirectory.from_config(db.alembic_config(f"sqlite:///{tmp_path / 'x.db'}")).get_heads()
+
+    assert [db._script_head()] == heads
+
+
+def test_a_database_at_head_is_recognised_and_one_behind_is_migrated(migrated_url: str) -> None:
+    from alembic import command
+
+    assert db._at_head(migrated_url)
+    head = db.current_revision(migrated_url)
+    command.downgrade(db.alembic_config(migrated_url), "-1")
+    assert not db._at_head(migrated_url)
+
+    db.upgrade(migrated_url)
+
+    assert db.current_revision(migrated_url) == head
+    assert db._at_head(migrated_url)
+
+
+def test_a_new_database_is_not_at_head(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'new.db'}"
+
+    assert not db._at_head(url)
+    db.upgrade(url)
+    assert db._at_head(url)
+
+
+def test_recording_instances_again_writes_nothing(migrated_url: str) -> None:
+    programme = load_programme("hebei_smart_cluster")
+    first = record_instances(migrated_url, programme, 2025)
+    writes: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if not statement.lstrip().upper().startswith("SELECT"):
+            writes.append(statement)
+
+    engine = db.get_engine(migrated_url)
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        again = record_instances(migrated_url, programme, 2025)
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+
+    assert again == first
+    assert writes == []
+
+
+@pytest.mark.parametrize(
+    "path",
+    [*sorted((PROJECT_ROOT / "programmes").glob("*.yaml")), PROJECT_ROOT / "config" / "holidays.yaml"],
+    ids=lambda p: p.name,
+)
+def test_libyaml_reads_every_configuration_file_as_pyyaml_does(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+
+    assert load_yaml(text) == yaml.safe_load(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["id: broken\nobligations: [\n", "a: 1\n b: 2\n", "x: 2031-13-01\n", "\t- a"]
+)
+def test_a_text_libyaml_refuses_gets_pyyamls_own_error(text: str) -> None:
+    with pytest.raises(Exception) as expected:  # whatever PyYAML raises
+        yaml.safe_load(text)
+
+    with pytest.raises(type(expected.value)) as got:
+        load_yaml(text)
+
+    assert str(got.value) == str(expected.value)
