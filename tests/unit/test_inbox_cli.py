@@ -137,5 +137,5 @@ def test_a_receipt_date_in_the_future_is_refused_before_anything_is_stored(
     code = main(["ingest", *files, "--programme", "hebei_smart_cluster", "--year", "2025",
                  "--obligation", "contact_list", "--received-on", tomorrow.isoformat()])  # fmt: skip
 
-    assert code == 2 and "after today" in capsys.readouterr().err
+    assert code == 2 and "晚于今天" in capsys.readouterr().err
     assert submission_count(str(get_settings().db_url)) == before
