@@ -91,6 +91,8 @@ def _number_format(figure: Figure) -> str:
 def _width(value: Any) -> int:
     """Display width of a value in characters (CJK and full-width count double)."""
     text = "" if value is None else str(value)
+    if text.isascii():
+        return len(text)
     return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
 
 
