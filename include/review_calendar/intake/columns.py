@@ -15,6 +15,7 @@ row with a warning for the reviewer.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import unicodedata
@@ -261,8 +262,12 @@ def year(
     return Column(key, header, "year", True, note=note, example=example)
 
 
+@functools.lru_cache(maxsize=1024)
 def parser(column: Column, *, date1904: bool = False) -> Parser:
     """The function that turns a cell's text into the column's typed value.
+
+    Made once per column (and date system) and kept: every file of a batch is
+    read with the same columns.
 
     Args:
         column: The column.

@@ -16,7 +16,8 @@ with the placeholders ``{row}``, ``{header}``, ``{value}``, ``{headers}``,
 reported on when it is not the expectation's first column.
 
 Great Expectations is imported only inside :class:`SuiteRunner`: the import
-takes seconds and DAG files must parse fast. Its default result formats return
+takes seconds and DAG files must parse fast; it is imported without the
+libraries only its distribution expectations use (:mod:`.gx_import`). Its default result formats return
 at most a sample of ~200 failing rows; suites run with ``COMPLETE`` results and
 ``unexpected_index_column_names`` on a positional column, so every failing row
 is identified.
@@ -216,7 +217,9 @@ class SuiteRunner:
     """
 
     def __init__(self) -> None:
-        import great_expectations as gx
+        from review_calendar.intake.gx_import import import_great_expectations
+
+        gx = import_great_expectations()
         from great_expectations.data_context.types.base import (
             DataContextConfig,
             InMemoryStoreBackendDefaults,

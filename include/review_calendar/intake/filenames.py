@@ -31,6 +31,12 @@ def _invisible(ch: str) -> bool:
     return unicodedata.category(ch) in ("Cc", "Cf")
 
 
+def _has_invisible(text: str) -> bool:
+    # A printable text (str.isprintable: no C* or Z* character but the space) has
+    # no Cc or Cf character; only the others are looked at character by character.
+    return not text.isprintable() and any(_invisible(ch) for ch in text)
+
+
 def check_file_name(name: str) -> list[str]:
     """Why a submitted file name is unsafe to store or show, if it is.
 
@@ -53,7 +59,7 @@ def check_file_name(name: str) -> list[str]:
         reasons.append("文件名包含上级目录“..”")
     elif len(parts) > 1:
         reasons.append("文件名包含目录分隔符")
-    if any(_invisible(ch) for ch in name):
+    if _has_invisible(name):
         reasons.append("文件名包含控制字符或不可见字符")
     stem = parts[-1].split(".")[0].strip().upper()
     if stem in _WINDOWS_RESERVED:
@@ -102,7 +108,8 @@ def safe_file_name(name: str) -> str:
     """
     base = re.split(r"[\\/]", name or "")[-1]
     base = unicodedata.normalize("NFC", base)
-    base = "".join(ch for ch in base if not _invisible(ch))
+    if _has_invisible(base):
+        base = "".join(ch for ch in base if not _invisible(ch))
     base = _NAME_FORBIDDEN.sub("_", base).strip()
     base = base.lstrip(".").rstrip(". ")
     if not base:

@@ -24,7 +24,7 @@ from review_calendar.intake.grid import Sheet, column_letter, mark_percent_cells
 from review_calendar.intake.issues import FileProblem
 from review_calendar.intake.table import build_table
 from review_calendar.intake.xlsx import open_calamine
-from review_calendar.intake.zipparts import check_zip, inflate_parts
+from review_calendar.intake.zipparts import check_zip, inflate_parts, zip_listing
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -88,8 +88,7 @@ def read_ods(
         IntakeRejected: The header's columns do not match the template.
     """
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            infos = archive.infolist()
+        infos = list(zip_listing(data))
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError):
         raise FileProblem(
             E.FILE_TRUNCATED, "文件“{file}”不完整（可能上传或复制时中断），无法打开，请重新保存后再提交。"

@@ -17,7 +17,6 @@ exception type escapes :func:`read_table`.
 from __future__ import annotations
 
 import hashlib
-import io
 import logging
 import os
 import stat
@@ -34,6 +33,7 @@ from review_calendar.intake.magic import ZIP_KINDS, content_kind
 from review_calendar.intake.ods import is_ods, read_ods
 from review_calendar.intake.xls import read_xls
 from review_calendar.intake.xlsx import read_xlsx
+from review_calendar.intake.zipparts import inflate_part, zip_listing
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -317,12 +317,13 @@ def _check_container(data: bytes, limits: ReadLimits) -> None:
     xlsx reader, which rejects it as damaged.
     """
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            infos = archive.infolist()
-            listed = archive.NameToInfo.get("[Content_Types].xml")
-            small = listed is not None and listed.file_size <= 1 << 20
-            types = archive.read(listed) if small else b""
+        infos = zip_listing(data)
+        listed = {i.filename: i for i in infos}.get("[Content_Types].xml")
+        small = listed is not None and listed.file_size <= 1 << 20
+        types = inflate_part(data, listed) if small else b""
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, NotImplementedError):
+        return
+    except FileProblem:  # a damaged [Content_Types].xml: the reader decides
         return
     names = [i.filename.replace("\\", "/").lower() for i in infos]
     if any(n.startswith(_MACRO_PARTS) or n.rsplit("/", 1)[-1] == "vbaproject.bin" for n in names) or any(

@@ -133,7 +133,8 @@ class _Rows:
             (c, parser(c, date1904=table.date1904)) for c in dataset.columns if c.header in table.columns
         ]
         known = context.known_region_codes
-        self.known = set(known) if known is not None else None
+        # Only looked up: a set the caller gave (one per batch) is used as it is, not copied per file.
+        self.known = known if isinstance(known, set | frozenset) or known is None else set(known)
         self.by_key = {c.key: c for c in dataset.columns}
         self.period = self._expected_period()
         self.bad_cells: set[str] = set()

@@ -23,7 +23,6 @@ import io
 import re
 import xml.etree.ElementTree as ET
 import zipfile
-import zlib
 from typing import TYPE_CHECKING
 
 from python_calamine import CalamineWorkbook
@@ -32,7 +31,7 @@ from review_calendar.intake import issues as E
 from review_calendar.intake.grid import Sheet, column_index, column_letter, mark_percent_cells
 from review_calendar.intake.issues import FileProblem
 from review_calendar.intake.table import build_table
-from review_calendar.intake.zipparts import check_zip, inflate_parts
+from review_calendar.intake.zipparts import check_zip, inflate_part, inflate_parts, zip_listing
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -86,8 +85,7 @@ def read_xlsx(
         IntakeRejected: The header's columns do not match the template.
     """
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            infos = archive.infolist()
+        infos = list(zip_listing(data))
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError):
         # The local header is there but not the central directory at the end:
         # an interrupted upload or copy.
@@ -441,22 +439,19 @@ def custom_properties(data: bytes) -> dict[str, str]:
         data: The file's bytes (a zip).
     """
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            info = archive.NameToInfo.get(CUSTOM_PROPERTIES_PART)
-            if info is None or info.file_size > _MAX_PROPERTIES_BYTES:
-                return {}
-            with archive.open(info) as part:
-                xml = part.read(_MAX_PROPERTIES_BYTES + 1)
-        root = ET.fromstring(xml)
+        info = {i.filename: i for i in zip_listing(data)}.get(CUSTOM_PROPERTIES_PART)
+        if info is None or info.file_size > _MAX_PROPERTIES_BYTES:
+            return {}
+        root = ET.fromstring(inflate_part(data, info))
     except (
         zipfile.BadZipFile,
         zipfile.LargeZipFile,
         OSError,
         EOFError,
         ValueError,
-        zlib.error,
         ET.ParseError,
         NotImplementedError,
+        FileProblem,
     ):
         return {}
     found: dict[str, str] = {}

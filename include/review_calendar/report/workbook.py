@@ -18,6 +18,7 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -40,7 +41,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     import pandas as pd
-    from openpyxl.worksheet.worksheet import Worksheet
+    from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
     from review_calendar.aggregate.compute import ProvinceAggregate
     from review_calendar.aggregate.figures import Figure
@@ -90,40 +91,57 @@ def _number_format(figure: Figure) -> str:
 def _width(value: Any) -> int:
     """Display width of a value in characters (CJK and full-width count double)."""
     text = "" if value is None else str(value)
+    if text.isascii():
+        return len(text)
     return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
 
 
-def _write_header(ws: Worksheet, headers: Sequence[str]) -> None:
-    """Bold, filled, centred header cells in the first row."""
-    for col, header in enumerate(headers, start=1):
-        cell = ws.cell(row=1, column=col, value=neutralise(header))
+def _header_cells(ws: WriteOnlyWorksheet, headers: Sequence[str]) -> list[WriteOnlyCell]:
+    """Bold, filled, centred header cells (the first row)."""
+    cells = []
+    for header in headers:
+        cell = WriteOnlyCell(ws, value=neutralise(header))
         cell.font = Font(bold=True)
         cell.fill = _HEADER_FILL
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        cells.append(cell)
+    return cells
 
 
-def _write_rows(
-    ws: Worksheet,
-    rows: Sequence[Sequence[Any]],
-    formats: Sequence[str | None],
-    total_rows: int,
-    widths: list[int],
-) -> None:
-    """Neutralised cells from the second row on, number and date formats, bold total rows; widens ``widths``."""
-    for r, row in enumerate(rows, start=2):
-        is_total = r > len(rows) + 1 - total_rows
-        for c, raw in enumerate(row, start=1):
+def _row_cells(
+    ws: WriteOnlyWorksheet, row: Sequence[Any], formats: Sequence[str | None], is_total: bool
+) -> list[Any]:
+    """One row's values, neutralised; a styled cell where a number or date format or the total style applies."""
+    out: list[Any] = []
+    for c, raw in enumerate(row):
+        value = neutralise(plain(raw))
+        number_format = None
+        if isinstance(value, int | float) and not isinstance(value, bool) and formats[c]:
+            number_format = formats[c]
+        elif isinstance(value, dt.date):
+            number_format = "yyyy-mm-dd"
+        if number_format is None and not is_total:
+            out.append(value)
+            continue
+        cell = WriteOnlyCell(ws, value=value)
+        if number_format is not None:
+            cell.number_format = number_format
+        if is_total:
+            cell.font = Font(bold=True)
+            cell.fill = _TOTAL_FILL
+        out.append(cell)
+    return out
+
+
+def _widths(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[int]:
+    """Display width of each column: its widest header or value (floats as shown, with two decimals)."""
+    widths = [_width(h) for h in headers]
+    for row in rows:
+        for c, raw in enumerate(row):
             value = plain(raw)
-            cell = ws.cell(row=r, column=c, value=neutralise(value))
-            if isinstance(value, int | float) and not isinstance(value, bool) and formats[c - 1]:
-                cell.number_format = formats[c - 1]
-            elif isinstance(value, dt.date):
-                cell.number_format = "yyyy-mm-dd"
-            if is_total:
-                cell.font = Font(bold=True)
-                cell.fill = _TOTAL_FILL
             shown = value if not isinstance(value, float) else f"{value:,.2f}"
-            widths[c - 1] = max(widths[c - 1], _width(shown))
+            widths[c] = max(widths[c], _width(shown))
+    return widths
 
 
 def _sheet(
@@ -133,11 +151,14 @@ def _sheet(
     rows: Sequence[Sequence[Any]],
     formats: Sequence[str | None],
     total_rows: int = 0,
-) -> Worksheet:
+) -> WriteOnlyWorksheet:
     """A sheet with a bold, frozen header row, fitted column widths and neutralised text cells.
 
+    The workbook is write-only (rows are streamed to the file): column widths,
+    the frozen pane and the filter are set before the first row.
+
     Args:
-        wb: The workbook.
+        wb: The workbook (write-only).
         title: Sheet name.
         headers: Column headers.
         rows: Rows of values; the last ``total_rows`` are totals (bold, shaded, outside the filter).
@@ -145,14 +166,15 @@ def _sheet(
         total_rows: How many rows at the end are totals.
     """
     ws = wb.create_sheet(title)
-    widths = [_width(h) for h in headers]
-    _write_header(ws, headers)
-    _write_rows(ws, rows, formats, total_rows, widths)
-    for c, width in enumerate(widths, start=1):
+    for c, width in enumerate(_widths(headers, rows), start=1):
         ws.column_dimensions[get_column_letter(c)].width = min(60, max(8, width + 2))
     ws.freeze_panes = "A2"
     if rows:
         ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{len(rows) + 1 - total_rows}"
+    ws.append(_header_cells(ws, headers))
+    first_total = len(rows) - total_rows
+    for r, row in enumerate(rows):
+        ws.append(_row_cells(ws, row, formats, r >= first_total))
     return ws
 
 
@@ -181,12 +203,13 @@ def _summary_sheet(wb: Workbook, aggregate: ProvinceAggregate) -> None:
 def _detail_sheet(wb: Workbook, aggregate: ProvinceAggregate, states: pd.DataFrame) -> None:
     """明细: one row per expected submitter with its state, file and figures."""
     figures = shown_figures(aggregate)
-    values = aggregate.regions.set_index("region_code")
+    # One dict per region: a row lookup in a DataFrame costs more than writing the row.
+    values = dict(zip(aggregate.regions["region_code"], aggregate.regions.to_dict("records"), strict=True))
     headers = ["行政区划代码", "地区", "所属市", "产业集群", "报送状态", "报送日期", "文件名", "错误数"]
     headers += [figure_header(f) for f in figures]
     rows = []
     for s in states.to_dict("records"):
-        region = values.loc[s["region_code"]] if s["region_code"] in values.index else None
+        region = values.get(s["region_code"])
         rows.append(
             [
                 s["region_code"],
@@ -290,8 +313,7 @@ def write_workbook(
         aggregate: What the provincial aggregation returned.
         states: The submission state of every expected submitter.
     """
-    wb = Workbook()
-    wb.remove(wb.active)
+    wb = Workbook(write_only=True)
     _summary_sheet(wb, aggregate)
     _detail_sheet(wb, aggregate, states)
     _lagging_sheet(wb, aggregate)
