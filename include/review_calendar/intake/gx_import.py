@@ -12,6 +12,12 @@ module whose first attribute read (``stats.entropy``, ``alt.Chart``) imports
 the real library and answers from it, so an expectation that needs one still
 works, only later; nothing else changes. A library already imported (or not
 installed) is left as it is.
+
+The standard library's :class:`importlib.util.LazyLoader` does not do here: on
+Python 3.11 the next ``import`` statement naming a lazy module reads its
+``__spec__`` (to see whether it is still initialising), which executes it at
+once, and Great Expectations' own modules import both libraries by name. A
+stand-in whose ``__spec__`` is its own attribute is not executed by that read.
 """
 
 from __future__ import annotations
