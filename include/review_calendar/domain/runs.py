@@ -280,6 +280,20 @@ def decision_dag_id(programme_id: str) -> str:
     return f"decisions__{programme_id}"
 
 
+def ask_again_run_id(cycle_year: int, period: str, decision_id: int, round_: int) -> str:
+    """The run that asks a proposal again, named by its cycle: ``ask_again__2025_Y__decision17_round2``.
+
+    ``round_`` is the round whose answer was incomplete; the id is the same for a retry of
+    that answer's task, so the run is started once. ASCII only (``[scheduler]
+    allowed_run_id_pattern``). Runs that an Asset event starts keep Airflow's own
+    ``asset_triggered__<moment>``: Airflow 3.3's scheduler names them without asking the timetable.
+    """
+    import re
+
+    cycle = f"{int(cycle_year)}" + (f"_{p}" if (p := re.sub(r"[^A-Za-z0-9]", "", period or "")) else "")
+    return f"ask_again__{cycle}__decision{int(decision_id)}_round{int(round_)}"
+
+
 def _plain(moment: dt.datetime) -> dt.datetime:
     """``moment`` in Beijing time as a plain ``datetime``, to the microsecond (pendulum's arithmetic differs)."""
     local = moment.astimezone(TZ)
