@@ -87,7 +87,9 @@ class ProposalReview(HITLOperator):
             year = result["cycle_year"]
             raise DagRunTriggerException(
                 trigger_dag_id=ti.dag_id,
-                dag_run_id=ask_again_run_id(year, result["period"], result["decision_id"], result["round"]),
+                dag_run_id=ask_again_run_id(
+                    year, result["period"], result["decision_id"], result["round"], result["answered_at"]
+                ),
                 conf={"year": year, "decision_ids": [result["decision_id"]]},
                 reset_dag_run=False,
                 skip_when_already_exists=True,

@@ -128,12 +128,15 @@ def test_runs_in_words() -> None:
 
 
 def test_a_run_that_asks_again_is_named_by_cycle_decision_and_round() -> None:
-    assert ask_again_run_id(2025, "", 17, 1) == "ask_again__2025__decision17_round1"
-    assert ask_again_run_id(2025, "H1", 17, 2) == "ask_again__2025_H1__decision17_round2"
-    assert ask_again_run_id(2025, "H1", 17, 2) == ask_again_run_id(
-        2025, "H1", 17, 2
-    )  # a retry starts it once
-    assert re.fullmatch(r"^[A-Za-z0-9_.~:+-]+$", ask_again_run_id(2025, "第一季度", 3, 1))
+    at = dt.datetime(2026, 3, 2, 10, 0, 1, 500, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+
+    assert (
+        ask_again_run_id(2025, "", 17, 1, at)
+        == "ask_again__2025__decision17_round1__2026-03-02T02:00:01+00:00"
+    )
+    assert ask_again_run_id(2025, "H1", 17, 2, at).startswith("ask_again__2025_H1__decision17_round2__")
+    assert ask_again_run_id(2025, "H1", 17, 2, at) == ask_again_run_id(2025, "H1", 17, 2, at)  # a retry: once
+    assert re.fullmatch(r"^[A-Za-z0-9_.~:+-]+$", ask_again_run_id(2025, "第一季度", 3, 1, at))
 
 
 def test_an_answer_records_who_decided_by_name_and_pages_show_both(

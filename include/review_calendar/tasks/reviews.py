@@ -221,7 +221,7 @@ def take_review_answer(
     Returns:
         ``decision_id``, ``state``, ``outcome``, ``ask_again`` (why, when the answer was
         incomplete: the caller starts a new run that asks again, named by
-        ``cycle_year``, ``period`` and ``round``) and ``notice`` (queued or not).
+        ``cycle_year``, ``period``, ``round`` and ``answered_at``) and ``notice`` (queued or not).
     """
     from review_calendar.decide.answers import answer_from_hitl, take_answer
     from review_calendar.store.db import session_scope
@@ -239,6 +239,7 @@ def take_review_answer(
         decision = session.get(Decision, result["decision_id"])
         asked = asked_in(session, where)
         result["round"] = asked.round if asked is not None else 0
+        result["answered_at"] = answer.at
         result["cycle_year"] = decision.cycle_year if decision is not None else None
         result["period"] = str((decision.figures or {}).get("period") or "") if decision is not None else ""
         if decision is not None and decision.kind == "submission_review" and result["state"] == "returned":
