@@ -6,6 +6,12 @@ proposals Asset; this DAG then asks one Required Action per proposal not yet
 asked (Airflow's HITL operator, one mapped task each, assigned to the
 programme's reviewers). The cycle does not wait for the answers; nothing is
 applied and no notice is sent before one.
+
+Run names: a run that asks again after an incomplete answer is named by the
+proposal's cycle and round (``ask_again__2025_Y__decision17_round1__<moment>``,
+:func:`review_calendar.domain.runs.ask_again_run_id`); runs the Asset starts keep
+Airflow's ``asset_triggered__<moment>`` (Airflow 3.3's scheduler does not ask the
+timetable for them), and the reviewers' pages name them by year and round.
 """
 
 from __future__ import annotations
@@ -33,7 +39,8 @@ DOC = """
 审定单位：{authority}（{configured}）。
 
 由审查事项发布的数据资产自动启动；运维人员也可手动触发（`year` 只询问该年度，`decision_ids` 只询问指定的拟定决定）。
-已询问过的拟定决定不会重复询问。
+已询问过的拟定决定不会重复询问。答复不完整而再次询问的运行以年度和轮次命名（如 `ask_again__2025_Y__decision17_round1__…`），
+每个待响应任务的标题以年度开头；审查日历页面以“2025 年度审定 · 第 1 次询问”称呼各次运行。
 """
 
 

@@ -14,6 +14,7 @@ The variables:
 ``REVIEW_CALENDAR_DB_URL``             SQLAlchemy URL of the review database
 ``REVIEW_CALENDAR_PROGRAMMES``         folder of the programme files
 ``REVIEW_CALENDAR_HOLIDAYS``           holiday table extending chinese-calendar
+``REVIEW_CALENDAR_REVIEWERS``          reviewers' roster: login → 姓名, 处室 (default ``config/reviewers.yaml``)
 ``REVIEW_CALENDAR_EXPECTATIONS``       folder of the Great Expectations suites
 ``REVIEW_CALENDAR_SMTP_HOST``          SMTP server of the command line's sender (``remind --send``)
 ``REVIEW_CALENDAR_SMTP_PORT``          its port (default 465 with SSL, 587 with STARTTLS, else 25)
@@ -125,6 +126,7 @@ class Settings:
         db_url: SQLAlchemy URL of the review database.
         programmes_dir: Folder of programme configuration files.
         holidays_file: Extra holiday table (YAML) extending chinese-calendar.
+        reviewers_file: The reviewers' roster (YAML): login → 姓名 and 处室 (:mod:`.domain.people`).
         expectations_dir: Folder of the Great Expectations suites.
         smtp: The command line's SMTP server (the Airflow tasks use ``smtp_conn_id``).
         smtp_conn_id: Airflow SMTP connection of the outbox task and the operator alerts.
@@ -159,6 +161,7 @@ class Settings:
     submissions_address: str | None = None
     imap: ImapSettings = ImapSettings()
     imap_conn_id: str = "review_calendar_imap"
+    reviewers_file: Path = PROJECT_ROOT / "config" / "reviewers.yaml"
 
     @property
     def inbox_dir(self) -> Path:
@@ -216,6 +219,9 @@ def get_settings(env: Mapping[str, str] | None = None) -> Settings:
         submissions_address=_text(env, "REVIEW_CALENDAR_SUBMISSIONS_ADDRESS") or None,
         imap=_imap(env),
         imap_conn_id=_text(env, "REVIEW_CALENDAR_IMAP_CONN_ID") or "review_calendar_imap",
+        reviewers_file=Path(
+            env.get("REVIEW_CALENDAR_REVIEWERS") or PROJECT_ROOT / "config" / "reviewers.yaml"
+        ),
     )
 
 

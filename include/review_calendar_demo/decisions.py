@@ -174,6 +174,7 @@ class DecisionDesk:
     def _record_answers(self, programme_id: str, ids: list[int]) -> int:
         """Add the answers the ledger holds for ``ids`` (latest round each) to :attr:`answered`."""
         from review_calendar.domain.labels import DECISION_KINDS, OUTCOMES, label
+        from review_calendar.domain.people import display_name
         from review_calendar.domain.programmes import load_programme
         from review_calendar.domain.verdicts import subject_label
         from review_calendar.settings import get_settings
@@ -192,7 +193,8 @@ class DecisionDesk:
                 count += 1
                 name = subject_label(decision.subject, decision.figures, titles)
                 self.answered.append({
-                    "programme": programme_id, "by": last.decided_by, "answer": last.answer,
+                    "programme": programme_id, "by": f"{display_name(last.decided_by)} {last.decided_by}",
+                    "answer": last.answer,
                     "what": f"{decision.cycle_year}年 {label(DECISION_KINDS, decision.kind)}：{name}",
                     "proposed": label(OUTCOMES, last.proposed_outcome),
                     "outcome": label(OUTCOMES, last.outcome) if last.outcome else "",

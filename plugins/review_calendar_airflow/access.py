@@ -18,6 +18,9 @@ This module is the one place that says who is who:
 
 Reviewers are read from each programme file's ``review.reviewers``; the user
 ``reviewer`` reviews every programme (the demo and the browser test use it).
+A user in the reviewers' roster (``config/reviewers.yaml``) gets its 姓名 as
+first name and its 处室 as last name; any other keeps the login as both, unless
+an administrator gave the account a name (kept, and used as who answered).
 Passwords are generated on first provisioning into ``$AIRFLOW_HOME/passwords.json``
 (``REVIEW_CALENDAR_PASSWORDS_FILE`` if set; mode 0600) and reused afterwards: a
 password written there by hand becomes the user's at the next provisioning.
@@ -104,6 +107,9 @@ PASSWORDS_FILE = "passwords.json"
 #: Airflow Variable with user name → FAB user id (as text), published by :func:`provision`
 #: for tasks, which set a Required Action's assigned users by id and cannot query FAB's tables.
 USER_IDS_VARIABLE = "review_calendar_user_ids"
+#: Airflow Variable with user name → the account's own name (first and last name, when they are
+#: not the login), published by :func:`provision`: who answered, for logins missing from the roster.
+USER_NAMES_VARIABLE = "review_calendar_user_names"
 
 
 def programme_role(programme_id: str) -> str:
@@ -227,6 +233,9 @@ def provision(the_plan: Plan, airflow_home: Path | None = None) -> dict[str, Any
 
     from airflow.models.variable import Variable
 
+    from review_calendar.domain.people import account_name, default_roster
+
+    roster = default_roster()
     created: list[str] = []
     with get_application_builder() as appbuilder:
         sm = appbuilder.sm
@@ -234,11 +243,16 @@ def provision(the_plan: Plan, airflow_home: Path | None = None) -> dict[str, Any
         for role_name, perms in the_plan.roles.items():
             _sync_role(sm, role_name, perms)
         for username, role_names in the_plan.users.items():
-            if _sync_user(sm, username, role_names, passwords[username]):
+            if _sync_user(sm, username, role_names, passwords[username], roster.get(username)):
                 created.append(username)
-        ids = {u.username: str(u.id) for u in sm.get_all_users()}
+        users = sm.get_all_users()
+        ids = {u.username: str(u.id) for u in users}
+        names = {u.username: n for u in users if (n := account_name(u.username, u.first_name, u.last_name))}
     Variable.set(
         USER_IDS_VARIABLE, ids, description="审查日历：用户名 → FAB 用户 id（自动生成）", serialize_json=True
+    )
+    Variable.set(
+        USER_NAMES_VARIABLE, names, description="审查日历：用户名 → 账户姓名（自动生成）", serialize_json=True
     )
     return {"roles": sorted(the_plan.roles), "users_created": created, "passwords_file": str(path)}
 
@@ -292,6 +306,14 @@ def assigned_users(names: Sequence[str]) -> list[dict[str, str]]:
     return [{"id": str(ids[n]), "name": n} for n in names]
 
 
+def account_names() -> dict[str, str]:
+    """User name → the Airflow account's own name (published by :func:`provision`; call it in a task)."""
+    from airflow.sdk import Variable
+
+    names = Variable.get(USER_NAMES_VARIABLE, default={}, deserialize_json=True)
+    return {str(k): str(v) for k, v in names.items()} if isinstance(names, dict) else {}
+
+
 def _sync_role(sm: Any, name: str, perms: Iterable[tuple[str, str]]) -> None:
     role = sm.add_role(name)
     wanted = {sm.create_permission(action, resource) for action, resource in perms}
@@ -301,19 +323,26 @@ def _sync_role(sm: Any, name: str, perms: Iterable[tuple[str, str]]) -> None:
         sm.remove_permission_from_role(role, perm)
 
 
-def _sync_user(sm: Any, username: str, role_names: Sequence[str], secret: str) -> bool:
-    """Create the user or bring its roles and password in line; True when created."""
+def _sync_user(sm: Any, username: str, role_names: Sequence[str], secret: str, person: Any = None) -> bool:
+    """Create the user or bring its roles, roster name and password in line; True when created.
+
+    ``person`` is the user's roster entry (:class:`review_calendar.domain.people.Person`), if any.
+    """
     from werkzeug.security import check_password_hash
 
     roles = [sm.find_role(r) for r in role_names]
     if None in roles:
         raise LookupError(f"unknown role among {role_names}")
+    first, last = (person.name, person.office or person.name) if person is not None else (username, username)
     user = sm.find_user(username=username)
     if user is None:
-        sm.add_user(username, username, role_names[0], f"{username}@review-calendar.invalid", roles, secret)
+        sm.add_user(username, first, last, f"{username}@review-calendar.invalid", roles, secret)
         return True
-    if {r.name for r in user.roles} != set(role_names) or not user.active:
+    named = person is not None and (user.first_name, user.last_name) != (first, last)
+    if {r.name for r in user.roles} != set(role_names) or not user.active or named:
         user.roles, user.active = roles, True
+        if named:
+            user.first_name, user.last_name = first, last
         sm.update_user(user)
     if not check_password_hash(user.password, secret):
         sm.reset_password(user.id, secret)

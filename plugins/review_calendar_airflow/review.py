@@ -71,19 +71,26 @@ class ProposalReview(HITLOperator):
         """Take the answer; send the mail it queued; start a new run to ask again if it was incomplete."""
         from airflow.sdk.exceptions import DagRunTriggerException
 
+        from review_calendar.domain.runs import ask_again_run_id
         from review_calendar.tasks.reviews import take_review_answer
+        from review_calendar_airflow.access import account_names
         from review_calendar_airflow.mail import deliver_outbox
 
         payload = super().execute_complete(context, event)
         ti = context["ti"]
-        result = take_review_answer(self.programme_id, ti.dag_id, ti.run_id, ti.map_index, dict(payload))
+        result = take_review_answer(self.programme_id, ti.dag_id, ti.run_id, ti.map_index, dict(payload),
+                                    accounts=account_names())  # fmt: skip
         result["mail"] = deliver_outbox()  # the notice or return this answer queued (each e-mail once)
         if result["ask_again"]:
-            # A new Required Action (a new run: the one of this task keeps the answer given).
+            # A new Required Action (a new run, named by the proposal's cycle and round: the run of
+            # this task keeps the answer given).
+            year = result["cycle_year"]
             raise DagRunTriggerException(
                 trigger_dag_id=ti.dag_id,
-                dag_run_id=f"ask_again__{result['decision_id']}__{ti.run_id}"[:250],
-                conf={"decision_ids": [result["decision_id"]]},
+                dag_run_id=ask_again_run_id(
+                    year, result["period"], result["decision_id"], result["round"], result["answered_at"]
+                ),
+                conf={"year": year, "decision_ids": [result["decision_id"]]},
                 reset_dag_run=False,
                 skip_when_already_exists=True,
                 wait_for_completion=False,
@@ -91,6 +98,6 @@ class ProposalReview(HITLOperator):
                 failed_states=["failed"],
                 poke_interval=60,
                 deferrable=False,
-                note=f"再次请审定：{result['ask_again']}",
+                note=f"{year}年度拟定决定第{result['round'] + 1}次请审定：{result['ask_again']}",
             )
         return result

@@ -396,9 +396,13 @@ def test_approval_applies_once_and_records_who_decided(year: Year) -> None:
         rounds = s.scalars(select(DecisionReview).where(DecisionReview.decision_id == d.id)).all()
         clawback = s.scalars(select(Decision).where(Decision.kind == "clawback")).one()
         figures, answers = d.figures, [(r.answer, r.decided_by) for r in rounds]
+        asked_in = [r.run_id for r in rounds]
         clawback_by = clawback.figures["decided_by"]
 
     assert figures["state"] == "approved" and figures["decided_by"] == "hebei_reviewer"
+    # Airflow records the login; the record names the person from config/reviewers.yaml.
+    assert figures["decided_by_name"] == "张伟（河北省工业和信息化厅产业集群处）"
+    assert len(asked_in) == 1
     assert answers == [("approve", "hebei_reviewer")]
     assert clawback_by == "hebei_reviewer"
     # The county has no contact: the notice reaches its city (or the division), once.
@@ -413,14 +417,25 @@ def test_a_change_without_reason_is_asked_again_then_recorded_with_it(year: Year
     with session_scope(year.url) as s:
         d = s.scalars(select(Decision).where(Decision.programme_id == "hebei_smart_cluster",
                                              Decision.kind == "evaluation", Decision.subject == "lixian_fur")).one()  # fmt: skip
-        rounds = [(r.round, r.answer, r.outcome, r.note, r.reason) for r in s.scalars(
-            select(DecisionReview).where(DecisionReview.decision_id == d.id).order_by(DecisionReview.round))]  # fmt: skip
+        ledger = s.scalars(select(DecisionReview).where(DecisionReview.decision_id == d.id).order_by(DecisionReview.round)).all()  # fmt: skip
+        rounds = [(r.round, r.answer, r.outcome, r.note, r.reason) for r in ledger]
+        runs = [r.run_id for r in ledger]
         figures = d.figures
 
     assert [r[:3] for r in rounds] == [(1, "incomplete", None), (2, "change", "rectify")]
     assert "没有填写理由" in rounds[0][3]
     assert rounds[1][4].startswith("评分52分")
     assert figures["state"] == "changed" and figures["answer_reason"] == rounds[1][4]
+    # The incomplete answer started a run that asks again, named by the proposal's cycle year and
+    # round (the demo then runs the decision DAG itself with dag.test(), which names its own runs).
+    from airflow.models.dagrun import DagRun
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        again = session.scalars(select(DagRun.run_id).where(
+            DagRun.dag_id == "decisions__hebei_smart_cluster",
+            DagRun.run_id.like(f"ask_again__{YEAR}__decision{d.id}_round1__%"))).all()  # fmt: skip
+    assert again and len(runs) == 2, (again, runs)
 
 
 def test_rerunning_the_decision_dag_asks_nothing_again(year: Year) -> None:
@@ -452,6 +467,7 @@ def test_decisions_list_shows_who_decided_what_and_why(
         "changed",
     )
     assert changed["decided_by"] == "hebei_reviewer" and changed["reason"].startswith("评分52分")
+    assert changed["decided_by_name"] == "张伟（河北省工业和信息化厅产业集群处）"
     assert changed["basis"] and changed["decided_at"]
     answered = {"approved", "changed", "returned", "proposed", "awaiting_ministry"}
     # What an approval led to (the enrolment it recorded, the follow-up it opened) is recorded as decided.

@@ -144,7 +144,8 @@ EVALUATIONS = [
     ("yutian_printing", "rectify", "得分72分，在60至80分之间：限期整改30天", "60分≤得分<80分：限期整改30天", 72),
     ("lixian_fur", "revoke", "发现违规使用专项资金：取消试点资格并追回补贴", "有违规行为：取消试点资格并追回补贴", 55),
 ]  # fmt: skip
-DECIDED_BY = "省工信厅产业集群处 张明"
+#: Who decided: the Airflow login and the name the answer recorded from the reviewers' roster.
+DECIDED_BY, DECIDED_BY_NAME = "hebei_reviewer", "张明（河北省工业和信息化厅产业集群处）"
 DECIDED_CLAUSE = "冀工信产业〔2016〕93号 五"
 
 
@@ -200,7 +201,7 @@ def fill_demo_states(db_url: str, reports_dir: Path) -> None:
         for subject, outcome, reason, basis, score in EVALUATIONS:
             verdict = Verdict(subject=subject, outcome=outcome, reason=reason, clause=DECIDED_CLAUSE,
                               rule="programmes/hebei_smart_cluster.yaml: evaluation",
-                              figures={"score": score, "basis": basis, "decided_by": DECIDED_BY,
+                              figures={"score": score, "basis": basis, "decided_by": DECIDED_BY, "decided_by_name": DECIDED_BY_NAME,
                                        "decided_at": "2026-03-17T01:00:00+00:00", "state": "approved"})  # fmt: skip
             assert record_decision(
                 session, PROGRAMME, YEAR, "evaluation", verdict, "manual__2026-03-17T01:00:00+00:00"
@@ -1008,7 +1009,9 @@ def test_reviewer_reads_what_was_decided_on_which_rule_and_by_whom(
     text = browser.text(found[0])
     assert browser.text(browser.find_all_xpath(f"{card}//p[contains(@class, 'reason')]")[0]) == reason
     assert f"依据规则\n{rule}" in text and f"条款\n{DECIDED_CLAUSE}" in text
-    assert f"审定人\n{DECIDED_BY}" in text and "2026-03-17 09:00（北京时间）" in text
+    assert (
+        f"审定人\n{DECIDED_BY_NAME} 账号 {DECIDED_BY} · 2026-03-17 09:00（北京时间）" in text
+    )  # name, login beside
     assert "programmes/" not in text and subject not in text  # no configuration path, no code
 
     # Act: the same decision on the region's page.
@@ -1017,7 +1020,7 @@ def test_reviewer_reads_what_was_decided_on_which_rule_and_by_whom(
 
     # Assert: reason, rule, clause and reviewer there too.
     text = browser.text(decisions[0])
-    assert all(part in text for part in (reason, rule, DECIDED_CLAUSE, DECIDED_BY)), text
+    assert all(part in text for part in (reason, rule, DECIDED_CLAUSE, DECIDED_BY_NAME, DECIDED_BY)), text
 
 
 def test_reviewer_downloads_a_report_and_a_quarantined_files_errors_in_chromium(

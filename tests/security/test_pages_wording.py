@@ -73,3 +73,41 @@ def test_operator_hints_are_for_operators_only(client: Any, airflow_auth: Any, u
 
     assert "节假日安排尚未发布或未配置" in page
     assert ("config/holidays.yaml" in page) is shown
+
+
+def test_who_decided_by_name_and_decision_runs_in_words(client: Any) -> None:
+    from review_calendar.settings import get_settings
+    from review_calendar.store.db import session_scope
+    from review_calendar.store.models import Decision, DecisionReview
+    from review_calendar.store.reviews import AskedIn, ask
+
+    asked_at = "asset_triggered__2026-03-01T01:00:00.123456+00:00"
+    with session_scope(get_settings().db_url) as session:
+        decided = Decision(programme_id=P, cycle_year=2025, kind="evaluation", subject="baigou_luggage",
+                           outcome="continue", rule="r", clause="冀工信产业〔2016〕93号 五", run_id="scheduled__2025_Y__x",
+                           figures={"reason": "得分86分", "state": "approved", "decided_by": "hebei_reviewer",
+                                    "decided_at": "2026-03-02T02:00:00+00:00", "region_code": COUNTY})  # fmt: skip
+        waiting = Decision(programme_id=P, cycle_year=2025, kind="evaluation", subject="lixian_fur",
+                           outcome="revoke", rule="r", clause="冀工信产业〔2016〕93号 五", run_id="scheduled__2025_Y__x",
+                           figures={"reason": "违规使用资金", "state": "proposed", "region_code": COUNTY})  # fmt: skip
+        session.add_all([decided, waiting])
+        session.flush()
+        ask(session, decided, AskedIn(f"decisions__{P}", asked_at, "review", 0))
+        session.query(DecisionReview).filter_by(decision_id=decided.id).update({"answer": "approve"})
+        ask(session, waiting, AskedIn(f"decisions__{P}", asked_at, "review", 1))
+
+    page = client.get(f"/programmes/{P}/2025", headers=HTML).text
+    region = client.get(f"/regions/{COUNTY}", headers=HTML).text
+
+    # The login alone becomes the roster's 姓名（处室）, with the login beside it.
+    assert (
+        '张伟（河北省工业和信息化厅产业集群处） <span class="muted login">账号 hebei_reviewer</span>' in page
+    )
+    assert "张伟（河北省工业和信息化厅产业集群处）" in region
+    # Decision runs and the cycle run are named by year and round; the id is only in the link.
+    assert "2025 年度审定 · 第 1 次询问" in page and "2025 年度审查运行" in page
+    assert (
+        f"/runs/{asked_at.replace(':', '%3A').replace('+', '%2B')}/tasks/review/mapped/1/required_actions"
+        in page
+    )
+    assert ">asset_triggered__" not in page and ">scheduled__" not in page

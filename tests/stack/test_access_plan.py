@@ -183,3 +183,22 @@ def test_provisioning_publishes_the_user_ids_for_tasks(provisioned: dict) -> Non
     ids = dict(_db(provisioned["home"], "SELECT username, id FROM ab_user"))
 
     assert json.loads(value.stdout) == {name: str(i) for name, i in ids.items()}
+
+
+def test_reviewers_accounts_carry_the_roster_names_and_tasks_get_them(provisioned: dict) -> None:
+    names = dict(
+        (
+            (u, (f, la))
+            for u, f, la in _db(provisioned["home"], "SELECT username, first_name, last_name FROM ab_user")
+        )
+    )
+    airflow = str(Path(sys.executable).with_name("airflow"))
+    get = [airflow, "variables", "get", "review_calendar_user_names"]
+    value = subprocess.run(
+        get, env=provisioned["env"], capture_output=True, text=True, timeout=120, check=True
+    )
+
+    assert names["hebei_reviewer"] == ("张伟", "河北省工业和信息化厅产业集群处")  # config/reviewers.yaml
+    assert names["operator"] == ("operator", "operator")  # not in the roster: the login, no name
+    assert json.loads(value.stdout)["hebei_reviewer"] == "张伟 河北省工业和信息化厅产业集群处"
+    assert "operator" not in json.loads(value.stdout)

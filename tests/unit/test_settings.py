@@ -31,6 +31,7 @@ def test_every_deployment_variable_is_read() -> None:
         "REVIEW_CALENDAR_PROGRAMMES": "/srv/programmes",
         "REVIEW_CALENDAR_HOLIDAYS": "/srv/holidays.yaml",
         "REVIEW_CALENDAR_EXPECTATIONS": "/srv/expectations",
+        "REVIEW_CALENDAR_REVIEWERS": "/srv/reviewers.yaml",
         "REVIEW_CALENDAR_SMTP_HOST": " mail.example.cn ",
         "REVIEW_CALENDAR_SMTP_USER": "review",
         "REVIEW_CALENDAR_SMTP_PASSWORD": "s3cret",
@@ -50,6 +51,7 @@ def test_every_deployment_variable_is_read() -> None:
         Path("/srv/holidays.yaml"),
         Path("/srv/expectations"),
     )
+    assert settings.reviewers_file == Path("/srv/reviewers.yaml")
     assert settings.smtp == SmtpSettings("mail.example.cn", 587, "review", "s3cret", True, False, 12.5)
     assert (settings.smtp_conn_id, settings.smtp_rate) == ("smtp_gov", 20.0)
     assert settings.operators == ("ops@example.cn", "oncall@example.cn")

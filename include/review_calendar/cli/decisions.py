@@ -36,12 +36,14 @@ def audit_rows(programme_id: str, year: int) -> list[dict[str, Any]]:
     Returns:
         One dict per decision: ``kind``, ``subject``, ``outcome``, ``proposed_outcome``, ``basis``
         (the clause), ``rule``, ``state`` (``proposed``, ``approved``, ``changed``, ``returned``,
-        or a later state such as ``awaiting_ministry``), ``decided_by``, ``decided_at`` (ISO, UTC),
+        or a later state such as ``awaiting_ministry``), ``decided_by`` (the Airflow login),
+        ``decided_by_name`` (姓名（处室） from the reviewers' roster), ``decided_at`` (ISO, UTC),
         ``reason`` (the reviewer's), ``rounds`` (Required Actions asked).
     """
     from sqlalchemy import select
 
     from review_calendar.domain.verdicts import decision_state
+    from review_calendar.reviewer_pages.deciders import decided_by_name
     from review_calendar.store.db import session_scope, upgrade
     from review_calendar.store.models import Decision
     from review_calendar.store.reviews import rounds
@@ -67,6 +69,7 @@ def audit_rows(programme_id: str, year: int) -> list[dict[str, Any]]:
                 "rule": d.rule,
                 "state": decision_state(f),
                 "decided_by": f.get("decided_by"),
+                "decided_by_name": decided_by_name(f.get("decided_by") or "", f.get("decided_by_name") or "") or None,
                 "decided_at": f.get("decided_at"),
                 "reason": f.get("answer_reason", ""),
                 "rounds": len(rounds(session, d.id)),
@@ -96,7 +99,9 @@ def cmd_decisions_list(args: argparse.Namespace) -> int:
         return EXIT_OK
     for r in rows:
         at = (r["decided_at"] or "")[:16].replace("T", " ")
-        who = f"{r['decided_by']} {at}（UTC）" if r["decided_by"] else "—"
+        name = r["decided_by_name"] or r["decided_by"]
+        login = f" {r['decided_by']}" if name != r["decided_by"] else ""
+        who = f"{name}{login} {at}（UTC）" if r["decided_by"] else "—"
         changed = (
             f"（拟定：{label(OUTCOMES, r['proposed_outcome'])}）"
             if r["proposed_outcome"] != r["outcome"]

@@ -17,11 +17,14 @@ from typing import TYPE_CHECKING, Any
 
 from review_calendar.decide.effects import DECIDED_AS, alternatives, apply_effect, figures_after
 from review_calendar.domain.labels import OUTCOMES, REVIEW_OPTIONS, label
+from review_calendar.domain.people import display_name
 from review_calendar.domain.verdicts import decision_state
 from review_calendar.store.models import Decision
 from review_calendar.store.reviews import ANSWERS, AskedIn, asked_in
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from sqlalchemy.orm import Session
 
     from review_calendar.domain.programmes import Programme
@@ -41,8 +44,9 @@ class Answer:
         outcome: The outcome chosen instead (``change`` only).
         reason: The reason of a change, the comment of a return, or a note on an approval.
         new_due: The new due date a return or an extension sets, if any.
-        by: The reviewer's user name.
+        by: The reviewer's user name (the Airflow login).
         at: When the answer was given (UTC).
+        by_name: The reviewer by name (:func:`review_calendar.domain.people.display_name`).
     """
 
     answer: str
@@ -51,10 +55,15 @@ class Answer:
     new_due: dt.date | None
     by: str
     at: dt.datetime
+    by_name: str = ""
 
 
-def answer_from_hitl(payload: dict[str, Any]) -> Answer:
+def answer_from_hitl(payload: dict[str, Any], accounts: Mapping[str, str] | None = None) -> Answer:
     """The :class:`Answer` in a HITL task's result (``chosen_options``, ``params_input``, ``responded_*``).
+
+    ``responded_by_user`` is ``{"id": <auth manager user id>, "name": <login>}`` (FAB's
+    ``username``); the reviewer's name comes from the roster, else ``accounts`` (login →
+    the Airflow account's own name, :func:`review_calendar.domain.people.account_name`).
 
     Raises:
         ValueError: The chosen option is not one of :data:`OPTIONS`.
@@ -68,13 +77,15 @@ def answer_from_hitl(payload: dict[str, Any]) -> Answer:
     if isinstance(at, str):
         at = dt.datetime.fromisoformat(at)
     due = form.get("new_due")
+    login = str(user.get("name") or user.get("id") or "")
     return Answer(
         answer=OPTIONS[chosen],
         outcome=form.get("outcome") or None,
         reason=str(form.get("reason") or "").strip(),
         new_due=dt.date.fromisoformat(due) if due else None,
-        by=str(user.get("name") or user.get("id") or ""),
+        by=login,
         at=at,
+        by_name=display_name(login, account=(accounts or {}).get(login, "")),
     )
 
 
@@ -146,6 +157,7 @@ def take_answer(session: Session, programme: Programme, where: AskedIn, answer: 
     answered = {
         "proposed_outcome": decision.figures.get("proposed_outcome", decision.outcome),
         "decided_by": answer.by,
+        "decided_by_name": answer.by_name or answer.by,
         "decided_at": answer.at.isoformat(),
         "answer_reason": answer.reason,
         "review_round": review.round,

@@ -280,6 +280,25 @@ def decision_dag_id(programme_id: str) -> str:
     return f"decisions__{programme_id}"
 
 
+def ask_again_run_id(
+    cycle_year: int, period: str, decision_id: int, round_: int, answered_at: dt.datetime
+) -> str:
+    """The run that asks a proposal again, named by its cycle and round.
+
+    ``ask_again__2025_H1__decision17_round1__2026-03-02T02:00:00+00:00``: ``round_`` is the
+    round whose answer was incomplete and ``answered_at`` when it was given (UTC), so a retry
+    of that answer's task names the same run (started once) and a new review database never
+    meets an old run's id. ASCII only (``[scheduler] allowed_run_id_pattern``). Runs that an
+    Asset event starts keep Airflow's own ``asset_triggered__<moment>``: Airflow 3.3's
+    scheduler names them with ``DagRun.generate_run_id`` without asking the DAG's timetable.
+    """
+    import re
+
+    cycle = f"{int(cycle_year)}" + (f"_{p}" if (p := re.sub(r"[^A-Za-z0-9]", "", period or "")) else "")
+    moment = answered_at.astimezone(dt.UTC).isoformat(timespec="seconds")
+    return f"ask_again__{cycle}__decision{int(decision_id)}_round{int(round_)}__{moment}"
+
+
 def _plain(moment: dt.datetime) -> dt.datetime:
     """``moment`` in Beijing time as a plain ``datetime``, to the microsecond (pendulum's arithmetic differs)."""
     local = moment.astimezone(TZ)

@@ -32,6 +32,7 @@ from review_calendar.domain.labels import (
 from review_calendar.domain.runs import decision_dag_id
 from review_calendar.domain.verdicts import decision_state, state_label, subject_label
 from review_calendar.reviewer_pages.common import cycle_dag_id
+from review_calendar.reviewer_pages.deciders import ReviewRun, cycle_run_words, decided_by_name, review_runs
 from review_calendar.reviewer_pages.rule_words import rule_in_words
 from review_calendar.store.models import Cluster, Decision, DecisionReview, Region
 
@@ -65,7 +66,7 @@ NOT_DECISIONS = ("acceptance", "gate")
 #: Figures shown elsewhere on the line (reason, state, answer) or internal to the pipeline.
 _SHOWN_ELSEWHERE = frozenset({
     "state", "reason", "basis", "cluster", "cluster_name", "region_code", "obligation_id", "period",
-    "proposed_outcome", "decided_by", "decided_at", "answer_reason", "review_round", "previous_outcome",
+    "proposed_outcome", "decided_by", "decided_by_name", "decided_at", "answer_reason", "review_round", "previous_outcome",
     "ministry_decision", "as_of", "files", "evidence", "evaluation_id", "report_state", "bands_configured",
     "needs_finding", "title", "region_name", "obligation", "obligation_title", "submission_id", "link",
     "fact_id", "recorded_by",
@@ -176,6 +177,12 @@ class DecisionItem:
     dag_id: str | None
     region_code: str = ""
     cluster_id: str = ""
+    #: Who decided by name (``张伟（…处）``); ``decided_by`` is the login, shown beside it.
+    decided_by_name: str = ""
+    #: The cycle run that proposed it, in words (``2025 年度审查运行``).
+    run_words: str = ""
+    #: The Required Actions asked about it (the decision DAG's runs), first round first.
+    review_runs: tuple[ReviewRun, ...] = ()
 
     @property
     def pending(self) -> bool:
@@ -224,7 +231,9 @@ def _region_of(decision: Decision) -> str:
     return str(code or "")
 
 
-def _item(programme: Programme, d: Decision, names: dict[str, str]) -> DecisionItem:
+def _item(
+    programme: Programme, d: Decision, names: dict[str, str], asked: dict[int, tuple[ReviewRun, ...]]
+) -> DecisionItem:
     figures = dict(d.figures or {})
     by_kind = {o.kind: o.id for o in programme.obligations}
     obligation = figures.get("obligation_id") or by_kind.get(d.kind)
@@ -257,6 +266,11 @@ def _item(programme: Programme, d: Decision, names: dict[str, str]) -> DecisionI
         dag_id=cycle_dag_id(programme.id, obligation) if obligation and d.run_id else None,
         region_code=_region_of(d),
         cluster_id=head if (head := d.subject.split("/", 1)[0]) in names else "",
+        decided_by_name=decided_by_name(
+            str(figures.get("decided_by") or ""), str(figures.get("decided_by_name") or "")
+        ),
+        run_words=cycle_run_words(d.cycle_year, str(figures.get("period") or "")),
+        review_runs=asked.get(d.id, ()),
     )
 
 
@@ -284,7 +298,8 @@ def decisions_view(
         key=lambda d: (d.kind, d.subject),
     )
     names = _subject_names(session, decided)
-    return [_item(programme, d, names) for d in decided]
+    asked = review_runs(session, decided)
+    return [_item(programme, d, names, asked) for d in decided]
 
 
 def decision_items(
@@ -293,7 +308,8 @@ def decision_items(
     """Decisions of the log as reviewers read them (e.g. those about one region, for its page)."""
     chosen = list(decisions)
     names = _subject_names(session, chosen)
-    return [_item(programme, d, names) for d in chosen]
+    asked = review_runs(session, chosen)
+    return [_item(programme, d, names, asked) for d in chosen]
 
 
 def decision_groups(items: Iterable[DecisionItem]) -> list[DecisionGroup]:
@@ -327,6 +343,8 @@ class PendingItem:
     asked_on: dt.date | None
     working_days_open: int | None
     decision_dag_id: str
+    #: The open Required Action: its run in words and its Airflow page (empty before it is asked).
+    review: ReviewRun | None = None
 
 
 def pending_view(
@@ -363,6 +381,7 @@ def pending_view(
             continue
         asked = _asked_on(session, [d.id for d in proposals])
         names = _subject_names(session, proposals)
+        runs = review_runs(session, proposals)
         for d in proposals:
             day = asked.get(d.id)
             out.append(
@@ -377,6 +396,7 @@ def pending_view(
                     asked_on=day,
                     working_days_open=max(calendar.working_days_between(day, today), 0) if day else None,
                     decision_dag_id=decision_dag_id(programme.id),
+                    review=next((r for r in runs.get(d.id, ()) if r.open), None),
                 )
             )
     out.sort(key=lambda p: (-(p.working_days_open or 0), p.programme_id, p.cycle_year, p.subject_label))

@@ -41,6 +41,7 @@ from review_calendar.domain.labels import (
 from review_calendar.domain.privacy import mask_email, mask_text
 from review_calendar.domain.programmes import instances_for_year
 from review_calendar.reviewer_pages.common import cycle_years, messages_as_of
+from review_calendar.reviewer_pages.deciders import decided_by_name
 from review_calendar.reviewer_pages.decisions import NOT_DECISIONS, DecisionItem, beijing_time, decision_items
 from review_calendar.store.due_changes import region_dues
 from review_calendar.store.models import (
@@ -128,6 +129,8 @@ class ChangeLine:
     comment: str
     decided_by: str
     decided_at: str
+    #: Who decided by name (the roster's), ``decided_by`` being the login.
+    decided_by_name: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,6 +279,7 @@ def _changes(
             c.comment,
             c.decided_by,
             beijing_time(c.decided_at),
+            decided_by_name(c.decided_by),
         )  # fmt: skip
         for c in sorted(rows, key=lambda c: (_day(c.decided_at), c.id))
     )

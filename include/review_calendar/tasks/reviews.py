@@ -19,7 +19,7 @@ from review_calendar.domain.programmes import load_programme
 from review_calendar.settings import get_settings
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Mapping
 
     from sqlalchemy.orm import Session
 
@@ -38,7 +38,7 @@ EFFECT_MODULES = (
 )
 #: Figures shown in a Required Action only as part of other lines, or internal.
 _HIDDEN = frozenset({"state", "reason", "cluster", "region_code", "files", "proposed_outcome", "decided_by",
-                     "decided_at", "answer_reason", "review_round", "obligation_id", "period", "as_of", "basis"})  # fmt: skip
+                     "decided_by_name", "decided_at", "answer_reason", "review_round", "obligation_id", "period", "as_of", "basis"})  # fmt: skip
 
 
 def assigned_users(programme: Programme) -> list[dict[str, str]]:
@@ -203,7 +203,12 @@ def _queue_notice(session: Session, programme: Programme, decision: Decision) ->
 
 
 def take_review_answer(
-    programme_id: str, dag_id: str, run_id: str, map_index: int, payload: dict[str, Any]
+    programme_id: str,
+    dag_id: str,
+    run_id: str,
+    map_index: int,
+    payload: dict[str, Any],
+    accounts: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Take the answer of one Required Action: record, apply once, queue the notice.
 
@@ -211,29 +216,36 @@ def take_review_answer(
         programme_id: The programme.
         dag_id, run_id, map_index: The task instance that asked (task :data:`REVIEW_TASK`).
         payload: The HITL task's result (``chosen_options``, ``params_input``, ``responded_by_user``, ``responded_at``).
+        accounts: Login → the Airflow account's own name, for reviewers missing from the roster.
 
     Returns:
         ``decision_id``, ``state``, ``outcome``, ``ask_again`` (why, when the answer was
-        incomplete: the caller starts a new run that asks again) and ``notice`` (queued or not).
+        incomplete: the caller starts a new run that asks again, named by
+        ``cycle_year``, ``period``, ``round`` and ``answered_at``) and ``notice`` (queued or not).
     """
     from review_calendar.decide.answers import answer_from_hitl, take_answer
     from review_calendar.store.db import session_scope
     from review_calendar.store.models import Decision
-    from review_calendar.store.reviews import AskedIn
+    from review_calendar.store.reviews import AskedIn, asked_in
 
     for module in EFFECT_MODULES:
         importlib.import_module(module)
     settings = get_settings()
     programme = load_programme(programme_id)
     with session_scope(settings.db_url) as session:
-        result = take_answer(session, programme, AskedIn(dag_id, run_id, REVIEW_TASK, map_index),
-                             answer_from_hitl(payload))  # fmt: skip
+        where = AskedIn(dag_id, run_id, REVIEW_TASK, map_index)
+        answer = answer_from_hitl(payload, accounts)
+        result = take_answer(session, programme, where, answer)
         decision = session.get(Decision, result["decision_id"])
+        asked = asked_in(session, where)
+        result["round"] = asked.round if asked is not None else 0
+        result["answered_at"] = answer.at
+        result["cycle_year"] = decision.cycle_year if decision is not None else None
+        result["period"] = str((decision.figures or {}).get("period") or "") if decision is not None else ""
         if decision is not None and decision.kind == "submission_review" and result["state"] == "returned":
             from review_calendar.tasks.returns import return_submission
 
             # Returned for correction: 退回修改 with the comment and the new due date, the county told.
-            answer = answer_from_hitl(payload)
             return_submission(session, programme, decision, answer.reason, answer.new_due, answer.by)
         result["notice"] = bool(decision is not None and _queue_notice(session, programme, decision))
     log.info("Decision %s: %s (%s)%s", result["decision_id"], result["state"], result["outcome"],
