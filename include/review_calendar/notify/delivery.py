@@ -61,10 +61,11 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import select
 
 from review_calendar.domain.privacy import mask_text
 from review_calendar.notify import refusals
+from review_calendar.notify.leases import Leases
 from review_calendar.notify.message import MessageError, build_message
 from review_calendar.notify.outbox import PENDING, pending_count
 from review_calendar.notify.recipients import InvalidAddress, Mailbox, mailbox
@@ -227,10 +228,13 @@ def deliver(
     with get_engine(url).connect() as conn:
         pending = _pending_rows(conn, programme_id, limit)
         with _commit_mode(conn, fast_commit) as setup:
-            batch.setup = setup
-            for row in pending:
-                if not batch.deliver_one(conn, row):
-                    break
+            batch.leases = Leases(conn, batch.owner, lease, setup)
+            try:
+                for row in pending:
+                    if not batch.deliver_one(conn, row):
+                        break
+            finally:
+                batch.leases.flush()  # what was sent is recorded, whatever stopped the batch
     report = batch.report
     report.remaining = pending_count(url, programme_id)
     report.seconds = time.monotonic() - started
@@ -321,6 +325,10 @@ class _Pace:
         self.interval = 1.0 / rate if rate else 0.0
         self.next_slot = time.monotonic()
 
+    def would_wait(self) -> bool:
+        """Whether the next send has to wait."""
+        return bool(self.interval) and time.monotonic() < self.next_slot
+
     def wait(self) -> None:
         """Sleep until the next send is allowed."""
         if not self.interval:
@@ -341,46 +349,18 @@ class _Batch:
     report: DeliveryReport
     lease: dt.timedelta = LEASE
     owner: str = field(default_factory=lease_owner)
-    setup: str = ""
     reply_to: str | None = None
-
-    def _write(self, conn: Connection, stmt: Any) -> Any:
-        """Run one statement in its own short transaction, committed at once."""
-        with conn.begin():
-            if self.setup:
-                conn.exec_driver_sql(self.setup)
-            return conn.execute(stmt)
-
-    def _claim(self, conn: Connection, row_id: int) -> Any | None:
-        """Take the sending lease of a pending message; its fresh row, or None when another delivery has it."""
-        table = OutboxMessage.__table__
-        now = dt.datetime.now(dt.UTC)
-        free = or_(table.c.lease_until.is_(None), table.c.lease_until < now)
-        claim = (
-            update(table)
-            .where(table.c.id == row_id, table.c.status.in_(PENDING), free)
-            .values(attempts=table.c.attempts + 1, lease_owner=self.owner, lease_until=now + self.lease)
-        )
-        with conn.begin():
-            if self.setup:
-                conn.exec_driver_sql(self.setup)
-            if conn.execute(claim).rowcount != 1:
-                return None
-            return conn.execute(select(table).where(table.c.id == row_id)).one()
+    leases: Leases | None = None
 
     def _mark(self, conn: Connection, row: Any, **values: Any) -> None:
-        """Record the outcome and release the lease (a new short transaction)."""
-        table = OutboxMessage.__table__
-        mine = (table.c.id == row.id) & (table.c.lease_owner == self.owner)
-        stmt = update(table).where(mine).values(lease_owner=None, lease_until=None, **values)
-        if self._write(conn, stmt).rowcount != 1:
-            log.warning(
-                "Outbox message %d: the sending lease expired before the outcome was recorded", row.id
-            )
+        """Queue the outcome; it is recorded, and the lease released, with the next few (:mod:`.leases`)."""
+        assert self.leases is not None
+        self.leases.mark(row.id, **values)
 
     def deliver_one(self, conn: Connection, pending: Any) -> bool:
         """Claim, send and mark one message (no transaction open while sending); False stops the batch."""
-        row = self._claim(conn, pending.id)
+        assert self.leases is not None
+        row = self.leases.claim(pending.id)
         if row is None:
             self.report.skipped += 1
             return True
@@ -394,6 +374,8 @@ class _Batch:
             self._record(conn, row, [], {})
             return True
         msg.envelope_to = tuple(envelope)
+        if self.leases.due() or self.pace.would_wait():
+            self.leases.flush()  # outcomes waiting for a second, or a pause to use
         self.pace.wait()
         try:
             refused = self.send(msg)
@@ -413,12 +395,11 @@ class _Batch:
 
     def _record(self, conn: Connection, row: Any, envelope: list[str], refused: dict[str, Any]) -> None:
         """Mark the message after the server answered: each recipient's outcome, then its status."""
-        table = OutboxMessage.__table__
         outcomes = refusals.record(row.recipients, envelope, refused)
         status, note = refusals.status(outcomes), refusals.note(outcomes)
         values: dict[str, Any] = {"status": status, "last_error": note, "recipients": outcomes}
         if len(refused) < len(envelope):  # someone got it now
-            values["sent_at"] = func.coalesce(table.c.sent_at, dt.datetime.now(dt.UTC))
+            values["sent_at"] = dt.datetime.now(dt.UTC)  # kept when set before (:meth:`.Leases.mark`)
         self._mark(conn, row, **values)
         if status == "sent":
             self.report.sent += 1
