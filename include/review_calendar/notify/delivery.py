@@ -12,18 +12,26 @@ locked"). Each message goes through three steps:
 
 1. claim: a short transaction takes a *sending lease* on the row, a conditional
    ``UPDATE ... SET lease_owner, lease_until WHERE status IN ('queued',
-   'failed', 'partial') AND (no lease OR lease expired)``, and commits; a
-   concurrent delivery finds the lease and skips the message;
+   'failed', 'partial') AND (no lease OR lease expired) RETURNING ...``, and
+   commits, just before the send; a concurrent delivery finds the lease and
+   skips the message. Only the message about to be sent is ever leased: a
+   delivery that dies holds no other message back;
 2. send: the message is handed to the server, with no transaction open;
-3. mark: a second short transaction records the outcome (``sent``, or each
-   recipient's refusal, or the error) and releases the lease.
+3. mark: the outcome (``sent``, or each recipient's refusal, or the error) is
+   recorded and the lease released in a later short transaction that records
+   the outcomes of up to :data:`~review_calendar.notify.leases.MARK_EVERY`
+   messages at once, at most :data:`~review_calendar.notify.leases.MARK_SECONDS`
+   after the first of them was sent (and before any pause of the pacing, and
+   whatever ends the batch, an exception included) (:mod:`.leases`).
 
-If the process dies after the server accepted the message but before the mark
+If the process dies after the server accepted a message but before its mark
 commits, the row keeps its pending status and its lease; once the lease has
 expired (:data:`LEASE`, far longer than any send), the next run sends it again.
-SMTP offers no two-phase commit, so that window cannot be closed; the repeat
-carries the same ``Message-ID`` (derived from the natural key), so mail systems
-and clients that deduplicate by Message-ID show it once.
+Dying loses the marks not yet committed, so up to ``MARK_EVERY`` messages (a
+second's worth) can be repeated that way. SMTP offers no two-phase commit, so
+that window cannot be closed; the repeat carries the same ``Message-ID``
+(derived from the natural key), so mail systems and clients that deduplicate
+by Message-ID show it once. A re-run after a completed batch sends nothing.
 By default the marks are committed without waiting for the disk flush
 (``deliver(fast_commit=True)``): an application crash still loses nothing, but
 a power loss or a database-server crash may forget the last marks, which then
@@ -184,20 +192,20 @@ def deliver(
     lease: dt.timedelta = LEASE,
     reply_to: str | None = None,
 ) -> DeliveryReport:
-    """Send every queued or failed message, oldest first, each in its own transaction.
+    """Send every queued or failed message, oldest first, each under its own sending lease.
 
     Per message: claim the row (a sending lease, committed), build the message,
     hand it to the server with no transaction open, then mark it sent (or
-    partial, failed, refused, with the reason) in a new short transaction
-    (module docstring).
+    partial, failed, refused, with the reason); the marks of up to 100 messages
+    (or a second's worth) are committed in one short transaction (module docstring).
 
     ``fast_commit`` lets those commits return before the database has flushed
     them to disk (SQLite ``synchronous=NORMAL`` in WAL mode for this batch's
     connection; PostgreSQL ``synchronous_commit=off`` for these transactions).
     The database stays consistent and an application crash loses nothing; only
     a power loss or a crash of the database server may forget the last "sent"
-    marks, and those messages go out again with the same Message-ID. It is what
-    makes 3,000 messages fit in a few seconds (one fsync per message otherwise).
+    marks, and those messages go out again with the same Message-ID. It spares
+    each claim a disk flush (one per message otherwise).
 
     Args:
         url: Review database URL.
