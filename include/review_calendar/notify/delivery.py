@@ -18,17 +18,18 @@ locked"). Each message goes through three steps:
    delivery that dies holds no other message back;
 2. send: the message is handed to the server, with no transaction open;
 3. mark: the outcome (``sent``, or each recipient's refusal, or the error) is
-   recorded and the lease released in a later short transaction that records
-   the outcomes of up to :data:`~review_calendar.notify.leases.MARK_EVERY`
-   messages at once, at most :data:`~review_calendar.notify.leases.MARK_SECONDS`
-   after the first of them was sent (and before any pause of the pacing, and
-   whatever ends the batch, an exception included) (:mod:`.leases`).
+   recorded and the lease released in a later short transaction, together with
+   the outcomes of the messages sent after it (:mod:`.leases`): every
+   :data:`~review_calendar.notify.leases.MARK_EVERY` messages, before a send
+   that starts once the oldest outcome waiting is
+   :data:`~review_calendar.notify.leases.MARK_SECONDS` old or that the pacing
+   holds back, and whenever the batch ends, on an exception too.
 
 If the process dies after the server accepted a message but before its mark
 commits, the row keeps its pending status and its lease; once the lease has
 expired (:data:`LEASE`, far longer than any send), the next run sends it again.
-Dying loses the marks not yet committed, so up to ``MARK_EVERY`` messages (a
-second's worth) can be repeated that way. SMTP offers no two-phase commit, so
+Dying loses the marks not yet committed, so up to ``MARK_EVERY`` messages (about
+a second's worth) can be repeated that way. SMTP offers no two-phase commit, so
 that window cannot be closed; the repeat carries the same ``Message-ID``
 (derived from the natural key), so mail systems and clients that deduplicate
 by Message-ID show it once. A re-run after a completed batch sends nothing.

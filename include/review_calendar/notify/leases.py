@@ -3,8 +3,9 @@
 :mod:`review_calendar.notify.delivery` claims each message in its own short,
 committed transaction (:meth:`Leases.claim`) just before sending it, and
 records the outcomes of the messages sent since the last record in one
-transaction (:meth:`Leases.mark`, :meth:`Leases.flush`): at most
-:data:`MARK_EVERY` messages or :data:`MARK_SECONDS` old. Until its outcome is
+transaction (:meth:`Leases.mark`, :meth:`Leases.flush`): every
+:data:`MARK_EVERY` messages, and before a send once the oldest waiting is
+:data:`MARK_SECONDS` old (:meth:`Leases.due`). Until its outcome is
 recorded a sent message keeps its pending status and its lease, so a process
 that dies in between leaves it to be sent again once the lease has expired,
 never lost, never sent by a concurrent delivery meanwhile.
@@ -30,8 +31,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: Outcomes recorded in one transaction at most (and a message's outcome waits at most
-#: :data:`MARK_SECONDS`): what a delivery that dies may send a second time.
+#: Outcomes recorded in one transaction at most, and how old the oldest may get before the
+#: next send records them: what a delivery that dies may send a second time.
 MARK_EVERY = 100
 MARK_SECONDS = 1.0
 
