@@ -14,10 +14,9 @@ here: a value can never add a header or a line to the subject.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import unicodedata
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
@@ -181,14 +180,8 @@ def _common(programme: Programme, instance: ObligationInstance, as_of: dt.date) 
             label(LEVELS, x) for x in (instance.submitter, instance.via, instance.recipient) if x
         ),
         # A submissions mailbox is configured: notices and reminders say to reply with the file.
-        "reply_by_mail": _reply_by_mail(os.environ.get("REVIEW_CALENDAR_SUBMISSIONS_ADDRESS")),
+        "reply_by_mail": bool(get_settings().submissions_address),
     }
-
-
-@lru_cache(maxsize=8)
-def _reply_by_mail(variable: str | None) -> bool:
-    """Whether the variable names a submissions mailbox (the settings' rule, once per value: a day renders thousands)."""
-    return bool(get_settings({"REVIEW_CALENDAR_SUBMISSIONS_ADDRESS": variable or ""}).submissions_address)
 
 
 def _addressee(region_name: str, via_city: str | None) -> str:
