@@ -316,6 +316,63 @@ def test_crash_after_server_accept_resends_with_the_same_message_id(
     assert all(r.status == "sent" and r.lease_owner is None for r in outbox(url))
 
 
+def test_crash_mid_batch_records_what_was_sent_and_leaves_only_the_last_send_leased(
+    url: str, programme: Programme, smtp: LocalSmtpServer
+) -> None:
+    # Outcomes are recorded a hundred (or a second's worth) at a time: whatever ends the
+    # batch, those of the messages sent before are recorded; the one in flight keeps its lease.
+    plan_reminders(url, programme, 2025, OVERDUE_3)
+    settings = SmtpSettings(host=smtp.host, port=smtp.port, timeout=5)
+    with smtp_sender(settings) as send:
+
+        def send_then_crash(msg: EmailMessage) -> Any:
+            send(msg)
+            if len(smtp.received) == 3:
+                raise Crash
+
+        with pytest.raises(Crash):
+            deliver(url, send_then_crash)
+
+    rows = outbox(url)
+    assert [r.status for r in rows] == ["sent", "sent", "queued", "queued", "queued", "queued"]
+    assert [r.lease_owner is not None for r in rows] == [False, False, True, False, False, False]
+    assert [r.attempts for r in rows] == [1, 1, 1, 0, 0, 0]
+    assert rows[0].recipients and {v["state"] for v in rows[0].recipients.values()} == {"accepted"}
+
+
+def test_long_chinese_subject_and_names_are_folded_and_decode_unchanged() -> None:
+    import email
+    import email.policy
+    from types import SimpleNamespace
+
+    from review_calendar.notify.message import build_message
+    from review_calendar.notify.recipients import mailbox
+
+    subject = "【智慧集群试点】催报提醒：上半年试点建设进展情况（已逾期3天）— 𠀀 Re: 藁城区" * 3
+    names = ["欧阳" * 30, "张伟", ""]
+    row = SimpleNamespace(
+        to_addrs=[{"name": n, "addr": f"to{i}@gx.example.cn"} for i, n in enumerate(names)],
+        cc_addrs=[{"name": "李强", "addr": "l" * 60 + "@gx.example.cn"}],
+        subject=subject,
+        body="正文\n",
+        natural_key="reminder|x",
+        kind="reminder",
+        attachments=[],
+    )
+
+    raw = build_message(row, mailbox("河北省工业和信息化厅产业政策处", OFFICE)).as_bytes()
+    parsed = email.message_from_bytes(raw, policy=email.policy.default)
+
+    head = raw.split(b"\r\n\r\n")[0].split(b"\r\n")
+    assert raw.isascii() and max(len(line) for line in head if b"@gx.example.cn>" not in line) <= 78
+    assert parsed["subject"] == subject
+    assert [(a.display_name.replace(" ", ""), a.addr_spec) for a in parsed["to"].addresses] == [
+        (n, f"to{i}@gx.example.cn") for i, n in enumerate(names)
+    ]
+    assert parsed["cc"].addresses[0].display_name == "李强"
+    assert parsed.get_content().splitlines() == ["正文"]
+
+
 def test_contact_name_cannot_inject_a_header(url: str, programme: Programme, smtp: LocalSmtpServer) -> None:
     set_contacts(
         url,

@@ -12,18 +12,27 @@ locked"). Each message goes through three steps:
 
 1. claim: a short transaction takes a *sending lease* on the row, a conditional
    ``UPDATE ... SET lease_owner, lease_until WHERE status IN ('queued',
-   'failed', 'partial') AND (no lease OR lease expired)``, and commits; a
-   concurrent delivery finds the lease and skips the message;
+   'failed', 'partial') AND (no lease OR lease expired) RETURNING ...``, and
+   commits, just before the send; a concurrent delivery finds the lease and
+   skips the message. Only the message about to be sent is ever leased: a
+   delivery that dies holds no other message back;
 2. send: the message is handed to the server, with no transaction open;
-3. mark: a second short transaction records the outcome (``sent``, or each
-   recipient's refusal, or the error) and releases the lease.
+3. mark: the outcome (``sent``, or each recipient's refusal, or the error) is
+   recorded and the lease released in a later short transaction, together with
+   the outcomes of the messages sent after it (:mod:`.leases`): every
+   :data:`~review_calendar.notify.leases.MARK_EVERY` messages, before a send
+   that starts once the oldest outcome waiting is
+   :data:`~review_calendar.notify.leases.MARK_SECONDS` old or that the pacing
+   holds back, and whenever the batch ends, on an exception too.
 
-If the process dies after the server accepted the message but before the mark
+If the process dies after the server accepted a message but before its mark
 commits, the row keeps its pending status and its lease; once the lease has
 expired (:data:`LEASE`, far longer than any send), the next run sends it again.
-SMTP offers no two-phase commit, so that window cannot be closed; the repeat
-carries the same ``Message-ID`` (derived from the natural key), so mail systems
-and clients that deduplicate by Message-ID show it once.
+Dying loses the marks not yet committed, so up to ``MARK_EVERY`` messages (about
+a second's worth) can be repeated that way. SMTP offers no two-phase commit, so
+that window cannot be closed; the repeat carries the same ``Message-ID``
+(derived from the natural key), so mail systems and clients that deduplicate
+by Message-ID show it once. A re-run after a completed batch sends nothing.
 By default the marks are committed without waiting for the disk flush
 (``deliver(fast_commit=True)``): an application crash still loses nothing, but
 a power loss or a database-server crash may forget the last marks, which then
@@ -61,10 +70,11 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import select
 
 from review_calendar.domain.privacy import mask_text
 from review_calendar.notify import refusals
+from review_calendar.notify.leases import Leases
 from review_calendar.notify.message import MessageError, build_message
 from review_calendar.notify.outbox import PENDING, pending_count
 from review_calendar.notify.recipients import InvalidAddress, Mailbox, mailbox
@@ -183,20 +193,20 @@ def deliver(
     lease: dt.timedelta = LEASE,
     reply_to: str | None = None,
 ) -> DeliveryReport:
-    """Send every queued or failed message, oldest first, each in its own transaction.
+    """Send every queued or failed message, oldest first, each under its own sending lease.
 
     Per message: claim the row (a sending lease, committed), build the message,
     hand it to the server with no transaction open, then mark it sent (or
-    partial, failed, refused, with the reason) in a new short transaction
-    (module docstring).
+    partial, failed, refused, with the reason); the marks of up to 100 messages
+    (or a second's worth) are committed in one short transaction (module docstring).
 
     ``fast_commit`` lets those commits return before the database has flushed
     them to disk (SQLite ``synchronous=NORMAL`` in WAL mode for this batch's
     connection; PostgreSQL ``synchronous_commit=off`` for these transactions).
     The database stays consistent and an application crash loses nothing; only
     a power loss or a crash of the database server may forget the last "sent"
-    marks, and those messages go out again with the same Message-ID. It is what
-    makes 3,000 messages fit in a few seconds (one fsync per message otherwise).
+    marks, and those messages go out again with the same Message-ID. It spares
+    each claim a disk flush (one per message otherwise).
 
     Args:
         url: Review database URL.
@@ -227,10 +237,13 @@ def deliver(
     with get_engine(url).connect() as conn:
         pending = _pending_rows(conn, programme_id, limit)
         with _commit_mode(conn, fast_commit) as setup:
-            batch.setup = setup
-            for row in pending:
-                if not batch.deliver_one(conn, row):
-                    break
+            batch.leases = Leases(conn, batch.owner, lease, setup)
+            try:
+                for row in pending:
+                    if not batch.deliver_one(conn, row):
+                        break
+            finally:
+                batch.leases.flush()  # what was sent is recorded, whatever stopped the batch
     report = batch.report
     report.remaining = pending_count(url, programme_id)
     report.seconds = time.monotonic() - started
@@ -321,6 +334,10 @@ class _Pace:
         self.interval = 1.0 / rate if rate else 0.0
         self.next_slot = time.monotonic()
 
+    def would_wait(self) -> bool:
+        """Whether the next send has to wait."""
+        return bool(self.interval) and time.monotonic() < self.next_slot
+
     def wait(self) -> None:
         """Sleep until the next send is allowed."""
         if not self.interval:
@@ -341,46 +358,18 @@ class _Batch:
     report: DeliveryReport
     lease: dt.timedelta = LEASE
     owner: str = field(default_factory=lease_owner)
-    setup: str = ""
     reply_to: str | None = None
-
-    def _write(self, conn: Connection, stmt: Any) -> Any:
-        """Run one statement in its own short transaction, committed at once."""
-        with conn.begin():
-            if self.setup:
-                conn.exec_driver_sql(self.setup)
-            return conn.execute(stmt)
-
-    def _claim(self, conn: Connection, row_id: int) -> Any | None:
-        """Take the sending lease of a pending message; its fresh row, or None when another delivery has it."""
-        table = OutboxMessage.__table__
-        now = dt.datetime.now(dt.UTC)
-        free = or_(table.c.lease_until.is_(None), table.c.lease_until < now)
-        claim = (
-            update(table)
-            .where(table.c.id == row_id, table.c.status.in_(PENDING), free)
-            .values(attempts=table.c.attempts + 1, lease_owner=self.owner, lease_until=now + self.lease)
-        )
-        with conn.begin():
-            if self.setup:
-                conn.exec_driver_sql(self.setup)
-            if conn.execute(claim).rowcount != 1:
-                return None
-            return conn.execute(select(table).where(table.c.id == row_id)).one()
+    leases: Leases | None = None
 
     def _mark(self, conn: Connection, row: Any, **values: Any) -> None:
-        """Record the outcome and release the lease (a new short transaction)."""
-        table = OutboxMessage.__table__
-        mine = (table.c.id == row.id) & (table.c.lease_owner == self.owner)
-        stmt = update(table).where(mine).values(lease_owner=None, lease_until=None, **values)
-        if self._write(conn, stmt).rowcount != 1:
-            log.warning(
-                "Outbox message %d: the sending lease expired before the outcome was recorded", row.id
-            )
+        """Queue the outcome; it is recorded, and the lease released, with the next few (:mod:`.leases`)."""
+        assert self.leases is not None
+        self.leases.mark(row.id, **values)
 
     def deliver_one(self, conn: Connection, pending: Any) -> bool:
         """Claim, send and mark one message (no transaction open while sending); False stops the batch."""
-        row = self._claim(conn, pending.id)
+        assert self.leases is not None
+        row = self.leases.claim(pending.id)
         if row is None:
             self.report.skipped += 1
             return True
@@ -394,6 +383,8 @@ class _Batch:
             self._record(conn, row, [], {})
             return True
         msg.envelope_to = tuple(envelope)
+        if self.leases.due() or self.pace.would_wait():
+            self.leases.flush()  # outcomes waiting for a second, or a pause to use
         self.pace.wait()
         try:
             refused = self.send(msg)
@@ -413,12 +404,11 @@ class _Batch:
 
     def _record(self, conn: Connection, row: Any, envelope: list[str], refused: dict[str, Any]) -> None:
         """Mark the message after the server answered: each recipient's outcome, then its status."""
-        table = OutboxMessage.__table__
         outcomes = refusals.record(row.recipients, envelope, refused)
         status, note = refusals.status(outcomes), refusals.note(outcomes)
         values: dict[str, Any] = {"status": status, "last_error": note, "recipients": outcomes}
         if len(refused) < len(envelope):  # someone got it now
-            values["sent_at"] = func.coalesce(table.c.sent_at, dt.datetime.now(dt.UTC))
+            values["sent_at"] = dt.datetime.now(dt.UTC)  # kept when set before (:meth:`.Leases.mark`)
         self._mark(conn, row, **values)
         if status == "sent":
             self.report.sent += 1

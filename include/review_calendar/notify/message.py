@@ -12,6 +12,8 @@ repeated send carries the same one; the Date is Beijing time
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
 import email.policy
 import mimetypes
@@ -93,7 +95,7 @@ def build_message(row: Any, sender: Mailbox, reply_to: str | None = None) -> Out
     msg.set_raw("To", _address_header("To", tuple(_plain(m) for m in to)))
     if cc:
         msg.set_raw("Cc", _address_header("Cc", tuple(_plain(m) for m in cc)))
-    msg.set_raw("Subject", _header("Subject", plain_text(row.subject)))
+    msg.set_raw("Subject", _subject_header(plain_text(row.subject)))
     msg.set_raw("Date", format_datetime(dt.datetime.now(TZ)))
     msg.set_raw("Message-ID", message_id(row.natural_key, sender.addr.rpartition("@")[2]))
     msg.set_raw("Auto-Submitted", "auto-generated")  # RFC 3834: no auto-replies to reminders
@@ -107,7 +109,7 @@ def build_message(row: Any, sender: Mailbox, reply_to: str | None = None) -> Out
         msg.set_raw("In-Reply-To", _message_ids(thread["in_reply_to"]))
         refs = [*thread.get("references", ()), thread["in_reply_to"]]
         msg.set_raw("References", _message_ids(" ".join(dict.fromkeys(refs))))
-    msg.set_content(row.body, charset="utf-8", cte="base64")
+    _set_text(msg, row.body)
     for path in row.attachments or ():
         _attach(msg, Path(path))
     return msg
@@ -186,5 +188,85 @@ def _plain(box: Mailbox) -> Mailbox:
 
 @lru_cache(maxsize=4096)
 def _address_header(name: str, boxes: tuple[Mailbox, ...]) -> str:
-    """An address header; a batch repeats its From and its Cc (the city leaders), so each list is folded once."""
-    return _header(name, tuple(m.header() for m in boxes))
+    """An address header; a batch repeats its From and its Cc (the city leaders), so each list is folded once.
+
+    Display names with a non-ASCII character (Chinese names) are encoded by
+    :func:`_encoded_words` (what the policy does for them, without parsing the
+    header back); any other name goes through the policy (quoting rules).
+    """
+    if any(m.name.isascii() and m.name for m in boxes):
+        return _header(name, tuple(m.header() for m in boxes))
+    tokens: list[str] = []
+    for i, box in enumerate(boxes):
+        comma = "," if i < len(boxes) - 1 else ""
+        tokens += [*_encoded_words(box.name), f"<{box.addr}>{comma}"] if box.name else [box.addr + comma]
+    return _checked(name, _fill(tokens, len(name) + 2))
+
+
+def _subject_header(text: str) -> str:
+    """The Subject: a text with a non-ASCII character as :func:`_encoded_words`; any other by the policy."""
+    if text.isascii():
+        return _header("Subject", text)
+    return _checked("Subject", _fill(_encoded_words(text, _WORD - 9), len("Subject: ")))
+
+
+#: The longest encoded word (RFC 2047) and line (RFC 5322, folding whitespace included).
+_WORD, _LINE = 75, 78
+
+
+def _encoded_words(text: str, first: int = _WORD) -> list[str]:
+    """``text`` as base64 encoded words of whole UTF-8 characters (the first at most ``first`` columns).
+
+    The output is ``=?utf-8?b?...?=`` words only: nothing in ``text`` can reach the header
+    raw. A reader joins adjacent encoded words without the space between them (RFC 2047 6.2).
+    """
+    words: list[str] = []
+    chunk = bytearray()
+    room = 3 * ((first - 12) // 4)  # bytes whose base64 fits in the word
+    for ch in text:
+        data = ch.encode()
+        if chunk and len(chunk) + len(data) > room:
+            words.append(f"=?utf-8?b?{base64.b64encode(chunk).decode()}?=")
+            chunk, room = bytearray(), 3 * ((_WORD - 12) // 4)
+        chunk += data
+    if chunk:
+        words.append(f"=?utf-8?b?{base64.b64encode(chunk).decode()}?=")
+    return words
+
+
+def _fill(tokens: list[str], used: int) -> str:
+    """Tokens joined by spaces, folded (CRLF + space) before a token that would pass :data:`_LINE`."""
+    out: list[str] = []
+    for token in tokens:
+        if out and used + 1 + len(token) > _LINE:
+            out.append("\r\n ")
+            used = 0
+        elif out:
+            out.append(" ")
+            used += 1
+        out.append(token)
+        used += len(token)
+    return "".join(out)
+
+
+def _checked(name: str, raw: str) -> str:
+    """``raw`` unless it holds a line break that does not continue the header (never, by construction)."""
+    if _BARE_BREAK.search(raw) or "\0" in raw:
+        raise MessageError(f"{name} would contain a line break")
+    return raw
+
+
+def _set_text(msg: EmailMessage, body: str) -> None:
+    """The UTF-8 base64 plain-text body, as ``set_content`` makes it (without parsing its own headers back)."""
+    data = b"\r\n".join(body.encode().splitlines()) + b"\r\n"
+    msg.set_raw("Content-Type", 'text/plain; charset="utf-8"')
+    msg.set_raw("Content-Transfer-Encoding", "base64")
+    msg.set_payload(_base64_lines(data))
+    if "MIME-Version" not in msg:
+        msg.set_raw("MIME-Version", "1.0")
+
+
+def _base64_lines(data: bytes) -> str:
+    """``data`` in base64 lines of 76 characters (the policy's line length), as ``set_content`` cuts them."""
+    step = POLICY.max_line_length // 4 * 3
+    return "".join(binascii.b2a_base64(data[i : i + step]).decode() for i in range(0, len(data), step))

@@ -28,6 +28,7 @@ import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 from email.headerregistry import Address
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from review_calendar.domain.privacy import mask_email
@@ -77,7 +78,12 @@ def valid_address(value: Any) -> str | None:
     """
     if not isinstance(value, str) or "\r" in value or "\n" in value:
         return None
-    text = value.strip(" \t\u3000")
+    return _valid_text(value.strip(" \t\u3000"))
+
+
+@lru_cache(maxsize=16384)
+def _valid_text(text: str) -> str | None:
+    """:func:`valid_address` of a trimmed string (a delivery batch reads the same Cc and Reply-To again and again)."""
     if not text:
         return None
     try:

@@ -110,7 +110,9 @@ def one_line(value: Any) -> str:
     """
     if value is None:
         return ""
-    text = "".join(" " if unicodedata.category(ch).startswith("C") else ch for ch in str(value))
+    text = str(value)
+    if not text.isprintable():  # printable: no control, format or unassigned character (category C)
+        text = "".join(" " if unicodedata.category(ch).startswith("C") else ch for ch in text)
     return " ".join(text.split())
 
 

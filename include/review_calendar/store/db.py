@@ -215,12 +215,12 @@ def insert_ignore(
     inserted = 0
     table = model.__table__
     first_key = next(iter(table.primary_key.columns))
+    # One statement, each row as its parameters: SQLAlchemy compiles it once per set of columns.
+    # RETURNING tells whether the row went in; rowcount is -1 on PostgreSQL for this statement.
+    stmt = insert(table).on_conflict_do_nothing(index_elements=list(keys)).returning(first_key)
+    conn = session.connection()  # Core rows, in the session's transaction (no ORM work per row)
     for row in rows:
-        # RETURNING tells whether the row went in; rowcount is -1 on PostgreSQL for this statement.
-        stmt = (
-            insert(table).values(**row).on_conflict_do_nothing(index_elements=list(keys)).returning(first_key)
-        )
-        inserted += len(session.execute(stmt).all())
+        inserted += len(conn.execute(stmt, row).all())
     return inserted
 
 
