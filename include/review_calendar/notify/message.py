@@ -12,7 +12,6 @@ repeated send carries the same one; the Date is Beijing time
 
 from __future__ import annotations
 
-import base64
 import binascii
 import datetime as dt
 import email.policy
@@ -20,6 +19,7 @@ import mimetypes
 import re
 import unicodedata
 from dataclasses import replace
+from email.header import Header
 from email.message import EmailMessage
 from email.utils import format_datetime
 from functools import lru_cache
@@ -190,63 +190,33 @@ def _plain(box: Mailbox) -> Mailbox:
 def _address_header(name: str, boxes: tuple[Mailbox, ...]) -> str:
     """An address header; a batch repeats its From and its Cc (the city leaders), so each list is folded once.
 
-    Display names with a non-ASCII character (Chinese names) are encoded by
-    :func:`_encoded_words` (what the policy does for them, without parsing the
-    header back); any other name goes through the policy (quoting rules).
+    Display names with a non-ASCII character (Chinese names) are encoded by the
+    standard library's :class:`email.header.Header` (RFC 2047 encoded words,
+    folded at 78 columns), several times faster than the policy's
+    parse-and-refold; any other name goes through the policy (quoting rules).
     """
     if any(m.name.isascii() and m.name for m in boxes):
         return _header(name, tuple(m.header() for m in boxes))
-    tokens: list[str] = []
+    header = Header(header_name=name, maxlinelen=_LINE)
     for i, box in enumerate(boxes):
         comma = "," if i < len(boxes) - 1 else ""
-        tokens += [*_encoded_words(box.name), f"<{box.addr}>{comma}"] if box.name else [box.addr + comma]
-    return _checked(name, _fill(tokens, len(name) + 2))
+        if box.name:
+            header.append(box.name, "utf-8")
+        header.append(f"<{box.addr}>{comma}" if box.name else f"{box.addr}{comma}", "us-ascii")
+    return _checked(name, header.encode(linesep="\r\n"))
 
 
 def _subject_header(text: str) -> str:
-    """The Subject: a text with a non-ASCII character as :func:`_encoded_words`; any other by the policy."""
+    """The Subject: a text with a non-ASCII character by :class:`email.header.Header`; any other by the policy."""
     if text.isascii():
         return _header("Subject", text)
-    return _checked("Subject", _fill(_encoded_words(text, _WORD - 9), len("Subject: ")))
+    return _checked(
+        "Subject", Header(text, "utf-8", header_name="Subject", maxlinelen=_LINE).encode(linesep="\r\n")
+    )
 
 
-#: The longest encoded word (RFC 2047) and line (RFC 5322, folding whitespace included).
-_WORD, _LINE = 75, 78
-
-
-def _encoded_words(text: str, first: int = _WORD) -> list[str]:
-    """``text`` as base64 encoded words of whole UTF-8 characters (the first at most ``first`` columns).
-
-    The output is ``=?utf-8?b?...?=`` words only: nothing in ``text`` can reach the header
-    raw. A reader joins adjacent encoded words without the space between them (RFC 2047 6.2).
-    """
-    words: list[str] = []
-    chunk = bytearray()
-    room = 3 * ((first - 12) // 4)  # bytes whose base64 fits in the word
-    for ch in text:
-        data = ch.encode()
-        if chunk and len(chunk) + len(data) > room:
-            words.append(f"=?utf-8?b?{base64.b64encode(chunk).decode()}?=")
-            chunk, room = bytearray(), 3 * ((_WORD - 12) // 4)
-        chunk += data
-    if chunk:
-        words.append(f"=?utf-8?b?{base64.b64encode(chunk).decode()}?=")
-    return words
-
-
-def _fill(tokens: list[str], used: int) -> str:
-    """Tokens joined by spaces, folded (CRLF + space) before a token that would pass :data:`_LINE`."""
-    out: list[str] = []
-    for token in tokens:
-        if out and used + 1 + len(token) > _LINE:
-            out.append("\r\n ")
-            used = 0
-        elif out:
-            out.append(" ")
-            used += 1
-        out.append(token)
-        used += len(token)
-    return "".join(out)
+#: The longest header line (RFC 5322, folding whitespace included).
+_LINE = 78
 
 
 def _checked(name: str, raw: str) -> str:
