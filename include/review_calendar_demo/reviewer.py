@@ -142,9 +142,15 @@ class Reviewer:
         return self._token
 
     def pending(self, dag_id: str = "~", since: str = "") -> list[dict[str, Any]]:
-        """Required Actions not yet answered (all DAGs, or one; only those created at ``since`` or later).
+        """Required Actions waiting for an answer (all DAGs, or one; only those created at ``since`` or later).
 
         ``since`` is an ISO time in UTC: a run's own actions, not the ones older runs left open.
+
+        Only actions whose task already waits (``awaiting_input``) are listed. Airflow 3.3
+        writes a task's Required Action before it parks the task; an answer that arrives in
+        between is recorded but resumes nothing (the api-server resumes only a parked task),
+        and the run then waits forever. A person never answers within those milliseconds; a
+        program playing the reviewer would.
         """
         status, body = http(
             "GET", f"{self.url}/api/v2/dags/{quote(dag_id)}/dagRuns/~/hitlDetails?response_received=false&limit=100",
@@ -152,7 +158,12 @@ class Reviewer:
         )  # fmt: skip
         if status != 200:
             raise RuntimeError(f"HTTP {status}: {body}")
-        return [d for d in body["hitl_details"] if not since or _utc(d["created_at"]) >= _utc(since)]
+        return [
+            d
+            for d in body["hitl_details"]
+            if d["task_instance"].get("state") == "awaiting_input"
+            and (not since or _utc(d["created_at"]) >= _utc(since))
+        ]
 
     def answer(self, detail: dict[str, Any], option: str, **form: Any) -> tuple[int, Any]:
         """Answer one Required Action with ``option`` and the form's fields; returns (status, body)."""
