@@ -16,7 +16,6 @@ The faults are real:
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import stat
@@ -37,6 +36,7 @@ from review_calendar.tasks.intake import ingest_files
 from review_calendar_demo.seed import seed_demo
 from review_calendar_demo.synthetic import set_received
 from tests.faults import AS_OF, RECEIVED, contact_list_instance, fill_inbox, ledger, sha256
+from tests.support.fresh import run_fresh
 
 pytestmark = pytest.mark.faults
 
@@ -198,17 +198,7 @@ def test_a_file_that_cannot_be_stored_stays_in_the_inbox_and_does_not_block_the_
     big.write_bytes(os.urandom(300 * 1024))
     set_received(big, RECEIVED)
 
-    done = subprocess.run(
-        [sys.executable, "-c", FULL_DISK_SWEEP, instance.key, str(LIMIT), AS_OF],
-        capture_output=True,
-        text=True,
-        env=os.environ.copy(),
-        timeout=300,
-        check=False,
-    )
-
-    assert done.returncode == 0, done.stderr[-2000:]
-    summary = json.loads(done.stdout.strip().splitlines()[-1])
+    summary, _ = run_fresh(FULL_DISK_SWEEP, instance.key, str(LIMIT), AS_OF)
     (problem,) = summary["problems"]
     found = ledger(url, settings, instance)
     assert summary["failed"] == 1 and summary["accepted"] + summary["rejected"] == 3

@@ -9,10 +9,7 @@ PyYAML's own error messages.
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
 import textwrap
 from typing import TYPE_CHECKING
 
@@ -25,6 +22,7 @@ from review_calendar.domain.yaml_text import load_yaml
 from review_calendar.settings import PROJECT_ROOT
 from review_calendar.store import db
 from review_calendar.store.queries import record_instances
+from tests.support.fresh import run_fresh
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -74,17 +72,8 @@ def test_one_file_from_the_command_line_loads_nothing_it_does_not_need(tmp_path:
     ]
     argv += ["--received-on", "2025-03-20"]
 
-    done = subprocess.run(
-        [sys.executable, "-c", PROBE, *argv],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    result, done = run_fresh(PROBE, *argv, env=env)
 
-    assert done.returncode == 0, done.stderr[-2000:]
-    result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result == {"code": 0, "loaded": []}
     assert "已接收" in done.stdout
 

@@ -8,12 +8,11 @@ as usual. Run in a fresh interpreter, since an import cannot be undone.
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 import textwrap
 
 import pytest
+
+from tests.support.fresh import run_fresh
 
 pytestmark = pytest.mark.unit
 
@@ -48,11 +47,7 @@ SCRIPT = textwrap.dedent(
 
 
 def test_deferred_libraries_load_on_first_use() -> None:
-    done = subprocess.run(
-        [sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=300, check=False
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    out = json.loads(done.stdout.strip().splitlines()[-1])
+    out, _ = run_fresh(SCRIPT)
     assert out["gx"] == "great_expectations"
     assert out["before"] == {"scipy.stats": "_Deferred", "altair": "_Deferred"}
     assert out["heavy_before"] is False

@@ -7,14 +7,13 @@ file, must not import it.
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
 import textwrap
 from typing import TYPE_CHECKING
 
 import pytest
+
+from tests.support.fresh import run_fresh
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -57,15 +56,6 @@ def test_a_batch_is_taken_in_without_importing_great_expectations(tmp_path: Path
     env.pop("REVIEW_CALENDAR_DB_URL", None)
     (tmp_path / "files").mkdir()
 
-    done = subprocess.run(
-        [sys.executable, "-c", SCRIPT, str(tmp_path / "files")],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    result, _ = run_fresh(SCRIPT, str(tmp_path / "files"), env=env)
 
-    assert done.returncode == 0, done.stderr[-2000:]
-    result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result == {"accepted": 1, "rejected": 1, "duplicates": 0, "gx": False}
