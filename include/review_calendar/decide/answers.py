@@ -118,7 +118,8 @@ def take_answer(session: Session, programme: Programme, where: AskedIn, answer: 
         answer: The answer.
 
     Returns:
-        ``{"decision_id", "state", "outcome", "ask_again"}``: ``ask_again`` is the reason
+        ``{"decision_id", "round", "state", "outcome", "ask_again"}`` (``round``: the round
+        asked in ``where``): ``ask_again`` is the reason
         (in Chinese) when the answer was incomplete and a new round was opened to ask
         again; a repeated call returns what was recorded and changes nothing.
 
@@ -132,12 +133,12 @@ def take_answer(session: Session, programme: Programme, where: AskedIn, answer: 
     if decision is None:
         raise LookupError(f"the decision of round {review.id} is gone")
     if review.answer is not None:  # taken before: a re-run records once
-        return {"decision_id": decision.id, "state": decision.figures.get("state"),
+        return {"decision_id": decision.id, "round": review.round, "state": decision.figures.get("state"),
                 "outcome": decision.outcome, "ask_again": review.note if review.answer == "incomplete" else ""}  # fmt: skip
     if decision_state(decision.figures) != "proposed":  # decided in another round: never applied twice
         review.answer, review.note = "superseded", f"已于其他轮次审定（{decision.figures.get('state')}）"
         session.flush()
-        return {"decision_id": decision.id, "state": decision.figures.get("state"), "outcome": decision.outcome,
+        return {"decision_id": decision.id, "round": review.round, "state": decision.figures.get("state"), "outcome": decision.outcome,
                 "ask_again": ""}  # fmt: skip
     review.decided_by, review.decided_at = answer.by, answer.at
     review.reason, review.new_due = answer.reason, answer.new_due
@@ -148,6 +149,7 @@ def take_answer(session: Session, programme: Programme, where: AskedIn, answer: 
         session.flush()
         return {
             "decision_id": decision.id,
+            "round": review.round,
             "state": "proposed",
             "outcome": decision.outcome,
             "ask_again": why,
@@ -166,7 +168,13 @@ def take_answer(session: Session, programme: Programme, where: AskedIn, answer: 
         decision.figures = figures_after(decision, state="returned", **answered,
                                          new_due=answer.new_due.isoformat() if answer.new_due else None)  # fmt: skip
         session.flush()
-        return {"decision_id": decision.id, "state": "returned", "outcome": decision.outcome, "ask_again": ""}
+        return {
+            "decision_id": decision.id,
+            "round": review.round,
+            "state": "returned",
+            "outcome": decision.outcome,
+            "ask_again": "",
+        }
     if answer.answer == "change":  # the machine's reason stays; the reviewer's is answer_reason
         decision.outcome = outcome
     applied = apply_effect(session, programme, decision, outcome, answer.by)
@@ -179,4 +187,10 @@ def take_answer(session: Session, programme: Programme, where: AskedIn, answer: 
         decision.outcome = review.outcome = DECIDED_AS.get(outcome, outcome)
     decision.figures = figures_after(decision, state=state, **answered)
     session.flush()
-    return {"decision_id": decision.id, "state": state, "outcome": outcome, "ask_again": ""}
+    return {
+        "decision_id": decision.id,
+        "round": review.round,
+        "state": state,
+        "outcome": outcome,
+        "ask_again": "",
+    }

@@ -226,7 +226,7 @@ def take_review_answer(
     from review_calendar.decide.answers import answer_from_hitl, take_answer
     from review_calendar.store.db import session_scope
     from review_calendar.store.models import Decision
-    from review_calendar.store.reviews import AskedIn, asked_in
+    from review_calendar.store.reviews import AskedIn
 
     for module in EFFECT_MODULES:
         importlib.import_module(module)
@@ -237,8 +237,6 @@ def take_review_answer(
         answer = answer_from_hitl(payload, accounts)
         result = take_answer(session, programme, where, answer)
         decision = session.get(Decision, result["decision_id"])
-        asked = asked_in(session, where)
-        result["round"] = asked.round if asked is not None else 0
         result["answered_at"] = answer.at
         result["cycle_year"] = decision.cycle_year if decision is not None else None
         result["period"] = str((decision.figures or {}).get("period") or "") if decision is not None else ""
