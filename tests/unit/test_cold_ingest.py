@@ -1,14 +1,16 @@
 """A county's file judged from a cold command line loads only what judging it needs.
 
 ``review-calendar ingest`` of one .xlsx must not import pandas, openpyxl,
-Alembic, xlrd, Jinja2 or Great Expectations (``scripts/bench_ingest.py``
-measures the time); the database at its head revision is checked without
+Alembic, xlrd, Jinja2, Great Expectations or SQLAlchemy's PostgreSQL dialect
+(``scripts/bench_ingest.py`` measures the time) nor build the parsers of the
+other sub-commands; the database at its head revision is checked without
 Alembic; the configuration YAML is read with LibYAML where present, with
 PyYAML's own error messages.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import textwrap
 from typing import TYPE_CHECKING
@@ -30,7 +32,16 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.unit
 
 #: Modules one .xlsx file never needs on the command line.
-NOT_NEEDED = ("pandas", "numpy", "openpyxl", "alembic", "xlrd", "jinja2", "great_expectations")
+NOT_NEEDED = (
+    "pandas",
+    "numpy",
+    "openpyxl",
+    "alembic",
+    "xlrd",
+    "jinja2",
+    "great_expectations",
+    "sqlalchemy.dialects.postgresql",
+)
 
 PROBE = textwrap.dedent(
     """
@@ -150,3 +161,27 @@ def test_a_text_libyaml_refuses_gets_pyyamls_own_error(text: str) -> None:
         load_yaml(text)
 
     assert str(got.value) == str(expected.value)
+
+
+def _commands(parser: argparse.ArgumentParser) -> set[str]:
+    (sub,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return set(sub.choices)
+
+
+def test_each_group_of_sub_commands_declares_what_it_registers() -> None:
+    from review_calendar.cli import GROUPS, build_parser
+
+    everything = _commands(build_parser())
+
+    for group in GROUPS:
+        assert _commands(build_parser([group.COMMANDS[0]])) == set(group.COMMANDS), group.__name__
+    assert everything == {c for group in GROUPS for c in group.COMMANDS}
+
+
+def test_a_command_line_builds_only_the_sub_command_it_names() -> None:
+    from review_calendar.cli import build_parser
+
+    assert _commands(build_parser(["-v", "ingest", "a.xlsx"])) == {"ingest", "template"}
+    # No sub-command, or one misspelt: every sub-command, so that help and errors list them all.
+    assert {"ingest", "remind", "decisions"} <= _commands(build_parser(["--help"]))
+    assert {"ingest", "remind", "decisions"} <= _commands(build_parser(["ingets"]))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import func, select
@@ -11,6 +12,9 @@ from review_calendar.store.db import current_revision, session_scope, table_name
 from review_calendar.store.models import Aggregate, Base, Cluster, Enrolment, Region
 from review_calendar_demo.seed import seed_demo
 from tests.support.builders import region_values
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 pytestmark = pytest.mark.unit
 
@@ -129,3 +133,40 @@ def test_save_regions_counts_added_changed_unchanged_and_kept(migrated_url: str)
     assert second == SavedRegions(added=0, changed=0, unchanged=179, kept=0)
     assert third == SavedRegions(added=0, changed=1, unchanged=177, kept=1)
     assert (names["130683"], names["131182"], len(names)) == ("安国市（新）", "深州市", 179)
+
+
+def test_partial_index_has_its_where_on_each_database(migrated_url: str) -> None:
+    # Submissions without a region are unique by content among themselves only: the WHERE must
+    # be in the DDL for SQLite and PostgreSQL alike, though it is attached when the engine is made.
+    from sqlalchemy.schema import CreateIndex
+
+    from review_calendar.store.db import get_engine
+    from review_calendar.store.models import Submission
+
+    engine = get_engine(migrated_url)
+    (index,) = [i for i in Submission.__table__.indexes if i.name == "uq_submissions_content_no_region"]
+
+    ddl = str(CreateIndex(index).compile(dialect=engine.dialect))
+
+    assert "UNIQUE INDEX" in ddl and ddl.rstrip().endswith("WHERE region_code IS NULL")
+
+
+def test_an_sqlite_command_does_not_load_the_postgresql_dialect(tmp_path: Path) -> None:
+    from tests.support.fresh import run_fresh
+
+    url = f"sqlite:///{tmp_path}/review.db"
+    upgrade(url)  # migrating loads Alembic, and its scripts name both dialects; a command's database is migrated
+    script = (
+        "import json, sys\n"
+        "from sqlalchemy import select\n"
+        "from review_calendar.store.db import session_scope, upgrade\n"
+        "from review_calendar.store.models import Submission\n"
+        f"upgrade({url!r})\n"
+        f"with session_scope({url!r}) as session:\n"
+        "    session.scalars(select(Submission)).all()\n"
+        "print(json.dumps('sqlalchemy.dialects.postgresql' in sys.modules))"
+    )
+
+    loaded, _ = run_fresh(script)
+
+    assert loaded is False

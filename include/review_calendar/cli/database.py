@@ -16,6 +16,10 @@ def _province_code(text: str) -> str:
     return text
 
 
+#: The sub-commands :func:`register` adds (``review-calendar`` builds only the one asked for).
+COMMANDS = ("db", "regions")
+
+
 def register(subparsers: Any) -> None:
     """Add ``db upgrade`` and ``regions load`` to the ``review-calendar`` parser.
 

@@ -15,6 +15,10 @@ if TYPE_CHECKING:
 AUDIT_STATES = ("proposed", "approved", "changed", "returned")
 
 
+#: The sub-commands :func:`register` adds (``review-calendar`` builds only the one asked for).
+COMMANDS = ("decisions",)
+
+
 def register(subparsers: Any) -> None:
     """Add ``decisions list`` to the ``review-calendar`` parser.
 

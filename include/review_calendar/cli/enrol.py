@@ -25,6 +25,10 @@ if TYPE_CHECKING:
     import argparse
 
 
+#: The sub-commands :func:`register` adds (``review-calendar`` builds only the one asked for).
+COMMANDS = ("enrol",)
+
+
 def register(subparsers: Any) -> None:
     """Add ``enrol`` to the ``review-calendar`` parser.
 

@@ -19,6 +19,10 @@ if TYPE_CHECKING:
     import argparse
 
 
+#: The sub-commands :func:`register` adds (``review-calendar`` builds only the one asked for).
+COMMANDS = ("escalate",)
+
+
 def register(subparsers: Any) -> argparse.ArgumentParser:
     """Add the ``escalate`` sub-command to the ``review-calendar`` parser.
 

@@ -14,6 +14,10 @@ if TYPE_CHECKING:
 FINDING_CHOICES = ("false_declaration", "unreported_change", "major_incident")
 
 
+#: The sub-commands :func:`register` adds (``review-calendar`` builds only the one asked for).
+COMMANDS = ("findings",)
+
+
 def register(subparsers: Any) -> None:
     """Add ``findings add`` to the ``review-calendar`` parser.
 

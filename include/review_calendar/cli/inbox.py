@@ -31,6 +31,10 @@ def _year(text: str) -> int:
         raise argparse.ArgumentTypeError(f"应为年度（如 2025），收到 {text!r}") from None
 
 
+#: The sub-commands :func:`register` adds (``review-calendar`` builds only the one asked for).
+COMMANDS = ("inbox",)
+
+
 def register(subparsers: Any) -> None:
     """Add ``inbox sweep`` to the ``review-calendar`` parser.
 

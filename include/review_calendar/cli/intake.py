@@ -21,6 +21,10 @@ if TYPE_CHECKING:
 _FEW_FILES = 10
 
 
+#: The sub-commands :func:`register` adds (``review-calendar`` builds only the one asked for).
+COMMANDS = ("ingest", "template")
+
+
 def register(subparsers: Any) -> None:
     """Add ``ingest`` and ``template`` to the ``review-calendar`` parser.
 

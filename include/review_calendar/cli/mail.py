@@ -27,6 +27,10 @@ _ACTIONS = {
 _OUTCOME = {"accepted": "已受理", "rejected": "已退回", "duplicate": "已存在", "document": "随表文件"}
 
 
+#: The sub-commands :func:`register` adds (``review-calendar`` builds only the one asked for).
+COMMANDS = ("mail",)
+
+
 def register(subparsers: Any) -> None:
     """Add ``mail fetch``, ``held``, ``release`` and ``retry`` to the ``review-calendar`` parser."""
     group = subparsers.add_parser("mail", help="the submissions mailbox (IMAP)").add_subparsers(

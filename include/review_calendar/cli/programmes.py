@@ -16,6 +16,10 @@ if TYPE_CHECKING:
     from review_calendar.domain.programmes import Obligation, ObligationInstance
 
 
+#: The sub-commands :func:`register` adds (``review-calendar`` builds only the one asked for).
+COMMANDS = ("deadlines", "programmes")
+
+
 def register(subparsers: Any) -> None:
     """Add ``deadlines`` and ``programmes check`` to the ``review-calendar`` parser.
 

@@ -26,6 +26,10 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--note", default="")
 
 
+#: The sub-commands :func:`register` adds (``review-calendar`` builds only the one asked for).
+COMMANDS = ("record",)
+
+
 def register(subparsers: Any) -> None:
     """Add ``record ...`` to the ``review-calendar`` parser.
 

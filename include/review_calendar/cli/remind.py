@@ -34,6 +34,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+#: The sub-commands :func:`register` adds (``review-calendar`` builds only the one asked for).
+COMMANDS = ("remind",)
+
+
 def register(subparsers: Any) -> argparse.ArgumentParser:
     """Add the ``remind`` sub-command to the ``review-calendar`` parser.
 

@@ -48,6 +48,22 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def attach_partial_indexes(dialect: str) -> None:
+    """Give each partial index of :data:`PARTIAL_INDEXES` its WHERE clause for ``dialect``.
+
+    Called for every engine made (:func:`review_calendar.store.db.get_engine`), before
+    anything is compiled for it; calling it again changes nothing.
+
+    Args:
+        dialect: ``sqlite`` or ``postgresql`` (both support partial indexes).
+    """
+    for table in Base.metadata.tables.values():
+        for index in table.indexes:
+            where = PARTIAL_INDEXES.get(str(index.name))
+            if where is not None and index.dialect_options[dialect]["where"] is None:
+                index.dialect_options[dialect]["where"] = text(where)
+
+
 class Region(Base):
     """Administrative divisions: province, city (incl. directly administered), county."""
 
@@ -119,7 +135,10 @@ class ObligationInstanceRow(Base):
 
 
 _INSTANCE = ("programme_id", "cycle_year", "obligation_id", "period")
-_NO_REGION = {f"{dialect}_where": text("region_code IS NULL") for dialect in ("sqlite", "postgresql")}
+# Partial indexes: their WHERE clause by index name. It is attached for the dialect of each engine
+# made (store.db.get_engine) rather than declared here for both: a ``postgresql_where`` here loads
+# SQLAlchemy's PostgreSQL dialect in every SQLite command (tens of milliseconds of a county's answer).
+PARTIAL_INDEXES = {"uq_submissions_content_no_region": "region_code IS NULL"}
 
 
 class Submission(Base):
@@ -132,7 +151,7 @@ class Submission(Base):
         UniqueConstraint(
             *_INSTANCE, "region_code", "content_hash", name="uq_submissions_instance_region_content"
         ),
-        Index("uq_submissions_content_no_region", *_INSTANCE, "content_hash", unique=True, **_NO_REGION),
+        Index("uq_submissions_content_no_region", *_INSTANCE, "content_hash", unique=True),
         Index("ix_submissions_instance_region", *_INSTANCE, "region_code"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
