@@ -155,7 +155,8 @@ def test_an_sqlite_command_does_not_load_the_postgresql_dialect(tmp_path: Path) 
     from tests.support.fresh import run_fresh
 
     url = f"sqlite:///{tmp_path}/review.db"
-    upgrade(url)  # migrating loads Alembic, and its scripts name both dialects; a command's database is migrated
+    # Migrating loads Alembic, whose scripts name both dialects; a command finds its database migrated.
+    upgrade(url)
     script = (
         "import json, sys\n"
         "from sqlalchemy import select\n"
