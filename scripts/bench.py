@@ -240,8 +240,8 @@ def child_setup(out: Path, counties: int, clusters: int, workers: int) -> None:
     from review_calendar.domain.programmes import find_instance, load_programme_file
     from review_calendar.intake.inbox import inbox_dir
     from review_calendar.store.db import session_scope, upgrade, upsert
-    from review_calendar.store.models import Cluster, Enrolment, Region
     from review_calendar.store.queries import record_instances
+    from review_calendar.store.tables.registry import Cluster, Enrolment, Region
     from review_calendar_demo.regions import synthetic_national
 
     _setup_logging()
@@ -377,7 +377,7 @@ def _run_pipeline(programme_id: str, *, rollup: bool) -> dict[str, Any]:
     from review_calendar.report.gate_page import write_gate_page
     from review_calendar.report.publish import write_reports
     from review_calendar.store.db import session_scope
-    from review_calendar.store.models import Region
+    from review_calendar.store.tables.registry import Region
     from review_calendar.tasks import intake as tasks
     from review_calendar.tasks import storing
 

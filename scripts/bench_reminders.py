@@ -35,7 +35,7 @@ from review_calendar.notify.reminders import plan_reminders  # noqa: E402
 from review_calendar.notify.smtp import smtp_sender  # noqa: E402
 from review_calendar.settings import SmtpSettings, get_settings  # noqa: E402
 from review_calendar.store.db import session_scope, upgrade, upsert  # noqa: E402
-from review_calendar.store.models import Cluster, Contact, Enrolment, Region  # noqa: E402
+from review_calendar.store.tables.registry import Cluster, Contact, Enrolment, Region  # noqa: E402
 from review_calendar_demo.local_smtp import LocalSmtpServer, free_port  # noqa: E402
 
 AS_OF = dt.date(2025, 7, 18)

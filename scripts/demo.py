@@ -171,7 +171,9 @@ def say_records(settings: Settings, year: int) -> None:
     from sqlalchemy import select
 
     from review_calendar.store.db import session_scope
-    from review_calendar.store.models import Aggregate, Decision, GateRun, Submission
+    from review_calendar.store.tables.decisions import Decision
+    from review_calendar.store.tables.intake import Submission
+    from review_calendar.store.tables.review import Aggregate, GateRun
 
     with session_scope(settings.db_url) as s:
         subs = Counter(
@@ -233,7 +235,7 @@ def say_mail(settings: Settings, mail: LocalSmtpServer) -> None:
     from sqlalchemy import func, select
 
     from review_calendar.store.db import session_scope
-    from review_calendar.store.models import OutboxMessage
+    from review_calendar.store.tables.mail import OutboxMessage
 
     with session_scope(settings.db_url) as s:
         sent = s.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "sent"))
@@ -274,7 +276,7 @@ def say_mailbox(settings: Settings, messages: list[Any]) -> None:
     from sqlalchemy import func, select
 
     from review_calendar.store.db import session_scope
-    from review_calendar.store.models import MailMessage
+    from review_calendar.store.tables.mail import MailMessage
 
     with session_scope(settings.db_url) as s:
         taken = s.scalar(select(func.count()).select_from(MailMessage)) or 0

@@ -88,7 +88,7 @@ def _contact(settings: Any, region_code: str) -> str | None:
     from review_calendar.intake.identifiers import email_address
     from review_calendar.intake.normalize import ValueProblem
     from review_calendar.store.db import session_scope
-    from review_calendar.store.models import Contact
+    from review_calendar.store.tables.registry import Contact
 
     with session_scope(settings.db_url) as session:
         addresses = session.scalars(
@@ -112,7 +112,7 @@ def _last_message_id(
 
     from review_calendar.notify.outbox import message_id
     from review_calendar.store.db import session_scope
-    from review_calendar.store.models import OutboxMessage
+    from review_calendar.store.tables.mail import OutboxMessage
 
     with session_scope(settings.db_url) as session:
         key = session.scalar(

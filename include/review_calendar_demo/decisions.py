@@ -179,8 +179,8 @@ class DecisionDesk:
         from review_calendar.domain.verdicts import subject_label
         from review_calendar.settings import get_settings
         from review_calendar.store.db import session_scope
-        from review_calendar.store.models import Decision
         from review_calendar.store.reviews import rounds
+        from review_calendar.store.tables.decisions import Decision
 
         titles = {o.id: o.title for o in load_programme(programme_id).obligations}
         count = 0

@@ -19,8 +19,8 @@ from sqlalchemy import select
 from review_calendar.intake.datasets import get_dataset
 from review_calendar.intake.inbox import inbox_dir
 from review_calendar.store.db import session_scope
-from review_calendar.store.models import Cluster, Enrolment, Region
 from review_calendar.store.queries import expected_submitters
+from review_calendar.store.tables.registry import Cluster, Enrolment, Region
 from review_calendar_demo.documents import write_docx, write_pdf
 from review_calendar_demo.synthetic import (
     MISTAKES,

@@ -12,8 +12,9 @@ import yaml
 from review_calendar.domain.calendar import valid_until
 from review_calendar.domain.regions import load_regions
 from review_calendar.store.db import insert_ignore, session_scope, upsert
-from review_calendar.store.models import Cluster, Contact, Enrolment, Subsidy
 from review_calendar.store.regions import save_regions
+from review_calendar.store.tables.registry import Cluster, Contact, Enrolment
+from review_calendar.store.tables.review import Subsidy
 from review_calendar_demo.regions import synthetic_national
 
 if TYPE_CHECKING:

@@ -60,8 +60,9 @@ from sqlalchemy import select
 
 from review_calendar.domain.labels import SUBMISSION_STATES
 from review_calendar.store.due_changes import RegionDue, region_dues
-from review_calendar.store.models import Region, Submission
 from review_calendar.store.queries import expected_submitters, instance_filter
+from review_calendar.store.tables.intake import Submission
+from review_calendar.store.tables.registry import Region
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence

@@ -21,8 +21,8 @@ from review_calendar.aggregate.figures import STATE_COUNTS, STATE_FIGURES
 from review_calendar.aggregate.states import region_names
 from review_calendar.store.db import upsert
 from review_calendar.store.expected import expected_at_close
-from review_calendar.store.models import Aggregate
 from review_calendar.store.queries import instance_filter
+from review_calendar.store.tables.review import Aggregate
 
 if TYPE_CHECKING:
     import datetime as dt

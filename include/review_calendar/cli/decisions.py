@@ -49,8 +49,8 @@ def audit_rows(programme_id: str, year: int) -> list[dict[str, Any]]:
     from review_calendar.domain.verdicts import decision_state
     from review_calendar.reviewer_pages.deciders import decided_by_name
     from review_calendar.store.db import session_scope, upgrade
-    from review_calendar.store.models import Decision
     from review_calendar.store.reviews import rounds
+    from review_calendar.store.tables.decisions import Decision
 
     settings = get_settings()
     upgrade(settings.db_url)

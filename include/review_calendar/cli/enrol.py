@@ -61,7 +61,7 @@ def cmd_enrol(args: argparse.Namespace) -> int:
     """
     from review_calendar.decide.recognition import record_enrolment
     from review_calendar.store.db import session_scope, upgrade
-    from review_calendar.store.models import Region
+    from review_calendar.store.tables.registry import Region
 
     programme = programme_named(args.programme)
     settings = get_settings()

@@ -56,7 +56,8 @@ def cmd_findings_add(args: argparse.Namespace) -> int:
 
     from review_calendar.decide.proposals import propose_for_finding
     from review_calendar.store.db import session_scope, upgrade, upsert
-    from review_calendar.store.models import Cluster, Enrolment, Finding
+    from review_calendar.store.tables.registry import Cluster, Enrolment
+    from review_calendar.store.tables.review import Finding
 
     programme = programme_named(args.programme)
     settings = get_settings()

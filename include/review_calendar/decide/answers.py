@@ -19,8 +19,8 @@ from review_calendar.decide.effects import DECIDED_AS, alternatives, apply_effec
 from review_calendar.domain.labels import OUTCOMES, REVIEW_OPTIONS, label
 from review_calendar.domain.people import display_name
 from review_calendar.domain.verdicts import decision_state
-from review_calendar.store.models import Decision
 from review_calendar.store.reviews import ANSWERS, AskedIn, asked_in
+from review_calendar.store.tables.decisions import Decision
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

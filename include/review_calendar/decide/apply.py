@@ -31,8 +31,9 @@ from review_calendar.decide.rules import (
 from review_calendar.domain.programmes import find_instance
 from review_calendar.domain.verdicts import decision_state
 from review_calendar.store.frames import load_instance_frame
-from review_calendar.store.models import Cluster, Enrolment, Evaluation, Finding, Subsidy
 from review_calendar.store.queries import accepted_regions
+from review_calendar.store.tables.registry import Cluster, Enrolment, Evaluation
+from review_calendar.store.tables.review import Finding, Subsidy
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

@@ -21,7 +21,8 @@ from review_calendar.store.db import upsert
 from review_calendar.store.decision_log import record_decision
 from review_calendar.store.facts import facts_of
 from review_calendar.store.frames import load_instance_frame
-from review_calendar.store.models import Aggregate, Cluster, Enrolment
+from review_calendar.store.tables.registry import Cluster, Enrolment
+from review_calendar.store.tables.review import Aggregate
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from review_calendar.domain.programmes import ObligationInstance, Programme
-    from review_calendar.store.models import RecordedFact
+    from review_calendar.store.tables.review import RecordedFact
 
 AGGREGATE_KEY = ["programme_id", "cycle_year", "obligation_id", "period", "region_code", "metric"]
 ACTIVE = ("active", "extended")

@@ -22,7 +22,8 @@ from review_calendar.domain.labels import OUTCOMES
 from review_calendar.domain.verdicts import Verdict
 from review_calendar.store.db import upsert
 from review_calendar.store.decision_log import record_decision
-from review_calendar.store.models import Cluster, Enrolment, Subsidy
+from review_calendar.store.tables.registry import Cluster, Enrolment
+from review_calendar.store.tables.review import Subsidy
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from review_calendar.domain.programmes import Programme
-    from review_calendar.store.models import Decision
+    from review_calendar.store.tables.decisions import Decision
 
 SUBSIDY_KEY = ["programme_id", "beneficiary", "cycle_year", "kind"]
 

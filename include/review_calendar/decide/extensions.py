@@ -26,13 +26,14 @@ from review_calendar.decide.returns import decision_instance
 from review_calendar.domain.programmes import find_instance
 from review_calendar.domain.verdicts import Verdict
 from review_calendar.store.due_changes import region_dues, save_change
-from review_calendar.store.models import Region
+from review_calendar.store.tables.registry import Region
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from review_calendar.domain.programmes import ObligationInstance, Programme
-    from review_calendar.store.models import Decision, RecordedFact
+    from review_calendar.store.tables.decisions import Decision
+    from review_calendar.store.tables.review import RecordedFact
 
 #: The decision kind of a county's request for more time.
 KIND = "extension"

@@ -21,8 +21,10 @@ from review_calendar.aggregate.states import NOT_ON_TIME_STATES, states_by_regio
 from review_calendar.decide.rules import ARTICLE_17, annual_table_proposal, article17_proposal
 from review_calendar.domain.verdicts import ANSWERED_STATES, decision_state
 from review_calendar.store.decision_log import record_decision
-from review_calendar.store.models import Decision, Enrolment, Finding
 from review_calendar.store.queries import expected_submitters
+from review_calendar.store.tables.decisions import Decision
+from review_calendar.store.tables.registry import Enrolment
+from review_calendar.store.tables.review import Finding
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session

@@ -22,8 +22,9 @@ from review_calendar.domain.criteria import CriterionResult, check_criteria
 from review_calendar.domain.labels import CRITERION_RESULTS, OUTCOMES
 from review_calendar.domain.verdicts import Verdict
 from review_calendar.store.decision_log import record_decision
-from review_calendar.store.models import Cluster, DatasetRow, Enrolment, Submission
 from review_calendar.store.queries import instance_filter
+from review_calendar.store.tables.intake import DatasetRow, Submission
+from review_calendar.store.tables.registry import Cluster, Enrolment
 
 if TYPE_CHECKING:
     import datetime as dt

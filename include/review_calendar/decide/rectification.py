@@ -35,7 +35,9 @@ from review_calendar.domain.labels import DECISION_KINDS
 from review_calendar.domain.programmes import ObligationInstance
 from review_calendar.domain.verdicts import Verdict
 from review_calendar.store.decision_log import record_decision
-from review_calendar.store.models import Cluster, Decision, Submission
+from review_calendar.store.tables.decisions import Decision
+from review_calendar.store.tables.intake import Submission
+from review_calendar.store.tables.registry import Cluster
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session

@@ -29,13 +29,15 @@ from review_calendar.decide.proposals import record_proposal
 from review_calendar.domain.programmes import find_instance
 from review_calendar.domain.verdicts import Verdict
 from review_calendar.store.due_changes import save_change
-from review_calendar.store.models import DecisionReview, Region, Submission
+from review_calendar.store.tables.decisions import DecisionReview
+from review_calendar.store.tables.intake import Submission
+from review_calendar.store.tables.registry import Region
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from review_calendar.domain.programmes import ObligationInstance, Programme
-    from review_calendar.store.models import Decision
+    from review_calendar.store.tables.decisions import Decision
 
 #: The decision kind of a submission a reviewer reads.
 KIND = "submission_review"

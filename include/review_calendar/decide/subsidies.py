@@ -22,7 +22,7 @@ from review_calendar.domain.verdicts import Verdict
 from review_calendar.store.db import upsert
 from review_calendar.store.facts import facts_of
 from review_calendar.store.frames import load_instance_frame
-from review_calendar.store.models import Aggregate, Subsidy
+from review_calendar.store.tables.review import Aggregate, Subsidy
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from review_calendar.domain.programmes import ObligationInstance, Programme
-    from review_calendar.store.models import Decision
+    from review_calendar.store.tables.decisions import Decision
 
 AGGREGATE_KEY = ["programme_id", "cycle_year", "obligation_id", "period", "region_code", "metric"]
 

@@ -334,8 +334,8 @@ def check_submissions(
     """
     from sqlalchemy import select
 
-    from review_calendar.store.models import Submission
     from review_calendar.store.queries import instance_filter
+    from review_calendar.store.tables.intake import Submission
 
     check = GateCheck(dataset_id, "每个地区只有一份有效报送", "critical", GATE_DUPLICATE_SUBMISSION)
     stmt = (

@@ -229,7 +229,7 @@ def _region_names(session: Session, codes: set[str]) -> dict[str, str]:
     """Names of the regions ``codes`` that exist in the ``regions`` table."""
     from sqlalchemy import select
 
-    from review_calendar.store.models import Region
+    from review_calendar.store.tables.registry import Region
 
     return {r.code: r.name for r in session.scalars(select(Region).where(Region.code.in_(sorted(codes))))}
 
@@ -269,7 +269,7 @@ def _result(
 def _record(session: Session, instance: ObligationInstance, run_id: str, result: GateResult) -> None:
     """Upsert the ``GateRun`` row of this run (one per instance, gate and run id) and flush."""
     from review_calendar.store.db import upsert
-    from review_calendar.store.models import GateRun
+    from review_calendar.store.tables.review import GateRun
 
     upsert(
         session,

@@ -80,7 +80,7 @@ from review_calendar.notify.outbox import PENDING, pending_count
 from review_calendar.notify.recipients import InvalidAddress, Mailbox, mailbox
 from review_calendar.notify.render import one_line
 from review_calendar.store.db import get_engine
-from review_calendar.store.models import OutboxMessage
+from review_calendar.store.tables.mail import OutboxMessage
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator

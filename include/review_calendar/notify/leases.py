@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import bindparam, func, or_, select, update
 
 from review_calendar.notify.outbox import PENDING
-from review_calendar.store.models import OutboxMessage
+from review_calendar.store.tables.mail import OutboxMessage
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection

@@ -25,7 +25,8 @@ from sqlalchemy import select
 
 from review_calendar.notify.outbox import queue
 from review_calendar.notify.recipients import mailbox
-from review_calendar.store.models import OutboxMessage, Receipt
+from review_calendar.store.tables.intake import Receipt
+from review_calendar.store.tables.mail import OutboxMessage
 
 if TYPE_CHECKING:
     import datetime as dt

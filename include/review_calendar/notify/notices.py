@@ -24,7 +24,7 @@ from review_calendar.notify.render import (
     render_decision_gap_report,
     render_rejection,
 )
-from review_calendar.store.models import Submission, SubmissionError
+from review_calendar.store.tables.intake import Submission, SubmissionError
 
 if TYPE_CHECKING:
     import datetime as dt

@@ -28,7 +28,7 @@ from review_calendar.domain.labels import MESSAGE_KINDS
 from review_calendar.notify.recipients import InvalidAddress, Mailbox, mailbox
 from review_calendar.notify.render import one_line
 from review_calendar.store.db import get_engine, insert_ignore
-from review_calendar.store.models import OutboxMessage
+from review_calendar.store.tables.mail import OutboxMessage
 
 if TYPE_CHECKING:
     import datetime as dt

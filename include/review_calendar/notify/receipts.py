@@ -23,8 +23,8 @@ from review_calendar.notify.render import (
     _common,
     _subject,
 )
-from review_calendar.store.models import Receipt, Submission, SubmissionError
 from review_calendar.store.receipts import aware
+from review_calendar.store.tables.intake import Receipt, Submission, SubmissionError
 
 if TYPE_CHECKING:
     import datetime as dt

@@ -279,7 +279,7 @@ class ContactBook:
         """
         from sqlalchemy import select
 
-        from review_calendar.store.models import Contact, Region
+        from review_calendar.store.tables.registry import Contact, Region
 
         province = programme.region_prefix
         contacts = [

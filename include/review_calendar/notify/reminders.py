@@ -43,8 +43,9 @@ from review_calendar.notify.returns import own_due, region_stage
 from review_calendar.notify.stages import Stage, reminder_stage
 from review_calendar.store.db import session_scope
 from review_calendar.store.due_changes import changed_instances, region_dues
-from review_calendar.store.models import OutboxMessage, Submission
 from review_calendar.store.queries import expected_submitters, instance_filter
+from review_calendar.store.tables.intake import Submission
+from review_calendar.store.tables.mail import OutboxMessage
 
 if TYPE_CHECKING:
     import datetime as dt

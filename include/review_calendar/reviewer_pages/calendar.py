@@ -20,8 +20,8 @@ from review_calendar.domain.labels import (
 from review_calendar.domain.programmes import instances_for_year
 from review_calendar.reviewer_pages.common import Cell, calendar_dag_id, cycle_dag_id, files_by_cell
 from review_calendar.store.due_changes import region_dues
-from review_calendar.store.models import ObligationInstanceRow
 from review_calendar.store.queries import expected_submitters
+from review_calendar.store.tables.intake import ObligationInstanceRow
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from review_calendar.domain.programmes import ObligationInstance, Programme
-    from review_calendar.store.models import Submission
+    from review_calendar.store.tables.intake import Submission
 
 __all__ = ["CalendarEntry", "ProgrammeCalendar", "calendar_view", "programme_calendar"]
 

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from review_calendar.domain.calendar import TZ
-from review_calendar.store.models import ObligationInstanceRow, OutboxMessage, Submission
+from review_calendar.store.tables.intake import ObligationInstanceRow, Submission
+from review_calendar.store.tables.mail import OutboxMessage
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session

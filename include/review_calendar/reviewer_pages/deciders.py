@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from review_calendar.domain.labels import period_label
 from review_calendar.domain.people import display_name
-from review_calendar.store.models import DecisionReview
+from review_calendar.store.tables.decisions import DecisionReview
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from review_calendar.domain.people import Person
-    from review_calendar.store.models import Decision
+    from review_calendar.store.tables.decisions import Decision
 
 __all__ = ["ReviewRun", "cycle_run_words", "decided_by_name", "review_run_words", "review_runs"]
 

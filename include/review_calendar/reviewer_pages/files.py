@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from review_calendar.domain.labels import FILE_STATUSES, SEVERITIES
 from review_calendar.reviewer_pages.decisions import beijing_time
-from review_calendar.store.models import Submission, SubmissionError
+from review_calendar.store.tables.intake import Submission, SubmissionError
 
 if TYPE_CHECKING:
     import datetime as dt

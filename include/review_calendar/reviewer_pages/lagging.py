@@ -34,8 +34,9 @@ from review_calendar.notify.recipients import TO_ROLES
 from review_calendar.notify.stages import escalation_for
 from review_calendar.reviewer_pages.common import cycle_years, messages_as_of, sent_by
 from review_calendar.store.due_changes import region_dues
-from review_calendar.store.models import Contact, OutboxMessage, Region
 from review_calendar.store.queries import expected_submitters
+from review_calendar.store.tables.mail import OutboxMessage
+from review_calendar.store.tables.registry import Contact, Region
 
 if TYPE_CHECKING:
     import datetime as dt

@@ -21,7 +21,7 @@ from review_calendar.domain.calendar import TZ
 from review_calendar.domain.labels import MAIL_WAITING_ACTIONS, MAIL_WAITING_STATES
 from review_calendar.domain.privacy import mask_email, mask_text
 from review_calendar.store.mail_failures import failed_messages
-from review_calendar.store.models import MailItem, MailMessage
+from review_calendar.store.tables.mail import MailItem, MailMessage
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session

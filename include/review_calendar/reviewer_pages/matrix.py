@@ -18,8 +18,8 @@ from review_calendar.domain.labels import SUBMISSION_STATE_HINTS, SUBMISSION_STA
 from review_calendar.domain.programmes import instances_for_year
 from review_calendar.reviewer_pages.common import cycle_dag_id, files_by_cell
 from review_calendar.store.due_changes import region_dues
-from review_calendar.store.models import Region
 from review_calendar.store.queries import expected_submitters
+from review_calendar.store.tables.registry import Region
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
     from review_calendar.domain.programmes import ObligationInstance, Programme
     from review_calendar.store.due_changes import RegionDue
-    from review_calendar.store.models import Submission
+    from review_calendar.store.tables.intake import Submission
 
 __all__ = [
     "CityGroup",

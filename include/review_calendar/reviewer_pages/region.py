@@ -44,17 +44,11 @@ from review_calendar.reviewer_pages.common import cycle_years, messages_as_of
 from review_calendar.reviewer_pages.deciders import decided_by_name
 from review_calendar.reviewer_pages.decisions import NOT_DECISIONS, DecisionItem, beijing_time, decision_items
 from review_calendar.store.due_changes import region_dues
-from review_calendar.store.models import (
-    Cluster,
-    Decision,
-    DueChange,
-    Enrolment,
-    OutboxMessage,
-    Region,
-    Submission,
-    SubmissionError,
-)
 from review_calendar.store.queries import expected_submitters
+from review_calendar.store.tables.decisions import Decision
+from review_calendar.store.tables.intake import DueChange, Submission, SubmissionError
+from review_calendar.store.tables.mail import OutboxMessage
+from review_calendar.store.tables.registry import Cluster, Enrolment, Region
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping

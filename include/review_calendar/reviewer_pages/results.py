@@ -17,8 +17,9 @@ from review_calendar.aggregate.write import NATIONAL_PREFIX
 from review_calendar.domain.labels import AGGREGATE_COLUMNS, FIGURE_LABELS
 from review_calendar.domain.programmes import find_instance
 from review_calendar.reviewer_pages.common import cycle_dag_id
-from review_calendar.store.models import Aggregate, GateRun, Region
 from review_calendar.store.queries import instance_filter
+from review_calendar.store.tables.registry import Region
+from review_calendar.store.tables.review import Aggregate, GateRun
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from review_calendar.domain.programmes import Programme
-    from review_calendar.store.models import Decision
+    from review_calendar.store.tables.decisions import Decision
 
 __all__ = ["PROVINCIAL", "rule_in_words", "rule_setting"]
 

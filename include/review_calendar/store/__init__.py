@@ -1,4 +1,5 @@
-"""The review database: models, engine and idempotent writes (SQLAlchemy 2)."""
+"""The review database: tables, engine and idempotent writes (SQLAlchemy 2).
 
-# Tables declared outside ``models`` join its metadata (the migrations and the tests compare them).
-from review_calendar.store import mail_failures as _mail_failures  # noqa: F401
+Importing the package maps no table: :mod:`.models` holds the whole schema,
+:mod:`.tables` its areas (a command imports what it writes).
+"""

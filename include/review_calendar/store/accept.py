@@ -34,10 +34,11 @@ from review_calendar.intake.filenames import MAX_NAME_BYTES
 from review_calendar.intake.ingest import FileOutcome, IntakeScope, ParsedFile
 from review_calendar.intake.issues import CODES
 from review_calendar.store.bulk import IntakeBatch, acceptance_subject, dataset_rows, lock_instance
-from review_calendar.store.models import DatasetRow, Region, Submission, SubmissionError
 from review_calendar.store.projections import project
 from review_calendar.store.queries import expected_submitters, instance_filter
 from review_calendar.store.receipts import aware, new_receipt, record_receipt
+from review_calendar.store.tables.intake import DatasetRow, Submission, SubmissionError
+from review_calendar.store.tables.registry import Region
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session

@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from review_calendar.intake.datasets import get_dataset
 from review_calendar.store.accept import copy_file, stored_name
-from review_calendar.store.models import Attachment, DatasetRow, Submission
+from review_calendar.store.tables.intake import Attachment, DatasetRow, Submission
 
 if TYPE_CHECKING:
     import datetime as dt

@@ -15,15 +15,15 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, insert, or_, select, text
 
-from review_calendar.store.models import (
+from review_calendar.store.queries import instance_filter
+from review_calendar.store.tables.decisions import Decision
+from review_calendar.store.tables.intake import (
     DatasetRow,
-    Decision,
     ObligationInstanceRow,
     Receipt,
     Submission,
     SubmissionError,
 )
-from review_calendar.store.queries import instance_filter
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.orm import Session, sessionmaker
 
-from review_calendar.store.models import Base, attach_partial_indexes
+from review_calendar.store.tables.base import Base
+from review_calendar.store.tables.intake import attach_partial_indexes
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence

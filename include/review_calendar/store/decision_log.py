@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from review_calendar.store.models import Decision
+from review_calendar.store.tables.decisions import Decision
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from review_calendar.store.models import DueChange
 from review_calendar.store.queries import instance_filter
+from review_calendar.store.tables.intake import DueChange
 
 if TYPE_CHECKING:
     import datetime as dt

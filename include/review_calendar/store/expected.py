@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from review_calendar.store.models import ObligationInstanceRow
 from review_calendar.store.queries import Submitter, expected_submitters, instance_filter
+from review_calendar.store.tables.intake import ObligationInstanceRow
 
 if TYPE_CHECKING:
     import datetime as dt

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from review_calendar.domain.facts import Fact, checked, natural_key
-from review_calendar.store.models import RecordedFact
+from review_calendar.store.tables.review import RecordedFact
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from review_calendar.store.models import DatasetRow, Submission
 from review_calendar.store.queries import instance_filter
+from review_calendar.store.tables.intake import DatasetRow, Submission
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, select
 
-from review_calendar.store.models import MailItem, MailMessage, OutboxMessage
+from review_calendar.store.tables.mail import MailItem, MailMessage, OutboxMessage
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import BigInteger, DateTime, Integer, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from review_calendar.store.models import Base, _now
+from review_calendar.store.tables.base import Base, utc_now
 
 if TYPE_CHECKING:
     from review_calendar.store.mail import MessageIdentity
@@ -60,7 +60,7 @@ class MailFailure(Base):
     rounds: Mapped[int] = mapped_column(Integer, default=1)
     error: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(16), default="retrying")  # retrying, failed, taken
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
 
 
 def failure_of(session: Session, mailbox: str, uidvalidity: int, uid: int) -> MailFailure | None:
@@ -83,7 +83,7 @@ def record_failure(session: Session, message: MessageIdentity, error: str) -> tu
         row = MailFailure(**message.columns(), attempts=0, rounds=1)
         session.add(row)
     row.attempts += 1
-    row.error, row.updated_at = error, _now()
+    row.error, row.updated_at = error, utc_now()
     given_up = row.attempts >= MAX_ATTEMPTS and row.status != "failed"
     row.status = "failed" if row.attempts >= MAX_ATTEMPTS else "retrying"
     session.flush()
@@ -94,7 +94,7 @@ def clear_failure(session: Session, mailbox: str, uidvalidity: int, uid: int) ->
     """A message that failed before was taken in: its record says so (kept as history)."""
     row = failure_of(session, mailbox, uidvalidity, uid)
     if row is not None and row.status != "taken":
-        row.status, row.updated_at = "taken", _now()
+        row.status, row.updated_at = "taken", utc_now()
 
 
 def failed_messages(session: Session) -> list[MailFailure]:
@@ -115,5 +115,5 @@ def retry_failure(session: Session, failure_id: int) -> MailFailure:
     row = session.get(MailFailure, failure_id)
     if row is None or row.status != "failed":
         raise LookupError(f"没有编号为 {failure_id} 的处理失败邮件")
-    row.status, row.attempts, row.rounds, row.updated_at = "retrying", 0, row.rounds + 1, _now()
+    row.status, row.attempts, row.rounds, row.updated_at = "retrying", 0, row.rounds + 1, utc_now()
     return row

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from review_calendar.store.db import upsert
-from review_calendar.store.models import Cluster, Contact, Enrolment, Evaluation
+from review_calendar.store.tables.registry import Cluster, Contact, Enrolment, Evaluation
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session

@@ -14,14 +14,8 @@ from sqlalchemy import select
 
 from review_calendar.domain.programmes import ObligationInstance, Programme, instances_for_year
 from review_calendar.store.db import session_scope, upsert
-from review_calendar.store.models import (
-    Cluster,
-    DatasetRow,
-    Enrolment,
-    ObligationInstanceRow,
-    Region,
-    Submission,
-)
+from review_calendar.store.tables.intake import DatasetRow, ObligationInstanceRow, Submission
+from review_calendar.store.tables.registry import Cluster, Enrolment, Region
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session

@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import delete, func, select
 
 from review_calendar.domain.calendar import TZ
-from review_calendar.store.models import InboxSighting, Receipt, Submission
 from review_calendar.store.queries import instance_filter
+from review_calendar.store.tables.intake import InboxSighting, Receipt, Submission
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from review_calendar.store.db import upsert
-from review_calendar.store.models import Region as RegionRow
+from review_calendar.store.tables.registry import Region as RegionRow
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

@@ -337,8 +337,9 @@ def aggregate_province(key: str, as_of: str, run_id: str) -> dict[str, Any]:
     from review_calendar.aggregate import write as aggregation
     from review_calendar.report.publish import write_reports
     from review_calendar.store.db import session_scope
-    from review_calendar.store.models import GateRun, ObligationInstanceRow
     from review_calendar.store.queries import instance_filter
+    from review_calendar.store.tables.intake import ObligationInstanceRow
+    from review_calendar.store.tables.review import GateRun
 
     settings = get_settings()
     programme, instance = instance_of(key)
@@ -379,7 +380,7 @@ def run_gate(key: str, as_of: str, run_id: str) -> dict[str, Any]:
     from review_calendar.report.gate_page import write_gate_page
     from review_calendar.store.db import session_scope
     from review_calendar.store.decision_log import record_decision
-    from review_calendar.store.models import Region
+    from review_calendar.store.tables.registry import Region
 
     settings = get_settings()
     programme, instance = instance_of(key)
@@ -426,7 +427,7 @@ def queue_instance_notices(key: str, as_of: str, *, dry_run: bool = False) -> di
     from review_calendar.notify.notices import queue_decision
     from review_calendar.notify.render import DecisionNotice
     from review_calendar.store.db import session_scope
-    from review_calendar.store.models import Decision
+    from review_calendar.store.tables.decisions import Decision
 
     settings = get_settings()
     programme, instance = instance_of(key)

@@ -25,7 +25,7 @@ from sqlalchemy import select
 from review_calendar.domain.calendar import WorkingCalendar, default_calendar
 from review_calendar.domain.schedule import DeadlineMove, deadline_moves, judged_again
 from review_calendar.store.db import session_scope
-from review_calendar.store.models import ObligationInstanceRow, Submission
+from review_calendar.store.tables.intake import ObligationInstanceRow, Submission
 
 if TYPE_CHECKING:
     import datetime as dt

@@ -67,7 +67,7 @@ def record_fact(
     from review_calendar.domain.programmes import load_programme
     from review_calendar.store.db import session_scope, upgrade
     from review_calendar.store.facts import save_fact
-    from review_calendar.store.models import Cluster, Enrolment
+    from review_calendar.store.tables.registry import Cluster, Enrolment
 
     programme = load_programme(programme_id)
     if kind not in programme.recorded_facts:
@@ -122,7 +122,7 @@ def check_extension_request(session: Any, programme: Any, fact: Any) -> None:
     from review_calendar.decide.extensions import current_due
     from review_calendar.domain.facts import FactError, checked
     from review_calendar.domain.programmes import find_instance
-    from review_calendar.store.models import Region
+    from review_calendar.store.tables.registry import Region
 
     fact = checked(fact)
     obligation = fact.details["obligation"]

@@ -220,9 +220,9 @@ def _ingest(
     from review_calendar.notify.outbox import MailAnswer, answering
     from review_calendar.notify.recipients import mailbox
     from review_calendar.store.db import session_scope
-    from review_calendar.store.models import Submission
     from review_calendar.store.queries import instance_filter, record_instances
     from review_calendar.store.receipts import aware
+    from review_calendar.store.tables.intake import Submission
     from review_calendar.tasks import instance_of
     from review_calendar.tasks.intake import ingest_files
 
@@ -460,8 +460,8 @@ def release_held(item_id: int, key: str, region_code: str, *, run_id: str = "") 
     from review_calendar.intake.mail_parts import MailPart, message_ids
     from review_calendar.store.db import session_scope
     from review_calendar.store.mail import release_item
-    from review_calendar.store.models import MailItem, MailMessage
     from review_calendar.store.receipts import aware
+    from review_calendar.store.tables.mail import MailItem, MailMessage
 
     settings = get_settings()
     with session_scope(settings.db_url) as session:

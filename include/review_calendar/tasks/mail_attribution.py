@@ -80,7 +80,7 @@ class MailContext:
 def load_context(session: Session, envelope: Envelope) -> MailContext:
     """The thread, the sender's regions and the regions of the message."""
     from review_calendar.store.mail import outbox_rows_by_digest
-    from review_calendar.store.models import Contact, Region
+    from review_calendar.store.tables.registry import Contact, Region
 
     ctx = MailContext(sender=envelope.sender)
     digests = [m[4:44] for m in envelope.in_reply_to if m.startswith("<rc.")]

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from review_calendar.domain.programmes import Programme
-    from review_calendar.store.models import Decision
+    from review_calendar.store.tables.decisions import Decision
 
 
 def _answered_on(session: Session, decision: Decision) -> dt.date:

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from review_calendar.domain.programmes import Programme
-    from review_calendar.store.models import Decision
+    from review_calendar.store.tables.decisions import Decision
 
 log = logging.getLogger(__name__)
 
@@ -144,8 +144,8 @@ def collect_proposals(
     from review_calendar.decide.effects import alternatives
     from review_calendar.domain.labels import DECISION_KINDS, OUTCOMES, label
     from review_calendar.store.db import session_scope, upgrade
-    from review_calendar.store.models import Region
     from review_calendar.store.reviews import AskedIn, ask, rounds, to_ask
+    from review_calendar.store.tables.registry import Region
 
     settings = get_settings()
     upgrade(settings.db_url)
@@ -225,8 +225,8 @@ def take_review_answer(
     """
     from review_calendar.decide.answers import answer_from_hitl, take_answer
     from review_calendar.store.db import session_scope
-    from review_calendar.store.models import Decision
     from review_calendar.store.reviews import AskedIn
+    from review_calendar.store.tables.decisions import Decision
 
     for module in EFFECT_MODULES:
         importlib.import_module(module)

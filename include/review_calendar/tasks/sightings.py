@@ -138,7 +138,7 @@ def answered_too_large(
     from review_calendar.intake.inbox import region_hint, sighting_key
     from review_calendar.intake.reader import ReadLimits
     from review_calendar.store.db import session_scope
-    from review_calendar.store.models import InboxSighting
+    from review_calendar.store.tables.intake import InboxSighting
 
     keys = {}
     for p in files:

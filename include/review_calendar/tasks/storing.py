@@ -240,12 +240,11 @@ def _after_record(
     batch: Any,
 ) -> Any:
     """What follows a file's recorded submission: its documents, approval, acceptance decision, review and notice."""
-    from review_calendar.decide.returns import propose_review
     from review_calendar.domain.verdicts import Verdict
     from review_calendar.store import accept
     from review_calendar.store.attachments import carry_attachments, keep_attachments, refresh_awaiting
     from review_calendar.store.decision_log import record_decision
-    from review_calendar.store.models import Submission
+    from review_calendar.store.tables.intake import Submission
 
     if outcome.status == "duplicate":
         return outcome
@@ -266,8 +265,11 @@ def _after_record(
     record_decision(
         session, instance.programme_id, instance.cycle_year, "acceptance", verdict, run_id, batch.decisions
     )
-    if outcome.status == "accepted":
-        # An obligation that needs reading: a reviewer accepts or returns the file.
+    if outcome.status == "accepted" and programme.obligation(instance.obligation_id).needs_reading:
+        # An obligation that needs reading: a reviewer accepts or returns the file. (The decide
+        # stage is imported only then: a contact list taken in from a cold start needs none of it.)
+        from review_calendar.decide.returns import propose_review
+
         propose_review(session, programme, instance, outcome.submission_id, run_id)
     if outcome.status == "rejected" and notify_on is not None and parsed.region_code:
         from review_calendar.notify.notices import queue_rejection

@@ -131,7 +131,7 @@ def summary_downloads(reports_dir: Path, instance: Any) -> dict[str, str]:
 
 def _submission(session: Any, submission_id: int) -> dict[str, Any]:
     from review_calendar.reviewer_pages.files import error_lines
-    from review_calendar.store.models import Submission
+    from review_calendar.store.tables.intake import Submission
 
     s = session.get(Submission, submission_id)
     if s is None:

@@ -78,7 +78,7 @@ def _contact(session: Any, programme_id: str, year: int, city_code: str) -> dict
 
     from review_calendar.aggregate.states import region_names
     from review_calendar.notify.recipients import TO_ROLES
-    from review_calendar.store.models import Contact
+    from review_calendar.store.tables.registry import Contact
 
     rows = session.scalars(
         select(Contact).where(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 from review_calendar.store.db import get_engine
-from review_calendar.store.models import Base
+from review_calendar.store.models import Base  # every table: the migrations compare the whole schema
 
 config = context.config
 target_metadata = Base.metadata

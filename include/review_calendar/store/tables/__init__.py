@@ -1,0 +1,15 @@
+"""The tables of the review database, one module per area, in the order the data flows.
+
+:mod:`.base` (the declarative base and naming convention), :mod:`.registry`
+(regions, clusters, enrolments and what accepted files say of them),
+:mod:`.intake` (obligation instances, submissions and what came with them),
+:mod:`.review` (gate runs, aggregates, findings, subsidies, facts, due-date
+changes), :mod:`.decisions` (audited decisions and the reviewers' answers) and
+:mod:`.mail` (outbox and mailbox ledger). The mail failures' table is defined
+with its functions in :mod:`review_calendar.store.mail_failures`.
+
+This package imports none of them: a command imports only the areas it uses
+(a county's file from a cold start maps the intake tables, not the mailbox's),
+and :mod:`review_calendar.store.models` imports every one, for what needs the
+whole schema (migrations, the reviewers' pages, the tests).
+"""
