@@ -114,7 +114,7 @@ def test_the_page_follows_the_run_until_it_ends(operator: Any, airflow: FakeAirf
     state = operator.get(f"{RERUN}/r1", headers=JSON).json()
 
     assert '<meta http-equiv="refresh" content="5">' in running
-    assert "运行中" in running and "试运行" in running and "2025 年度全年审查运行" in running
+    assert "运行中" in running and "试运行" in running and "2025 年度审查运行" in running
     assert "refresh" not in done and "已成功" in done
     assert state["state"] == "running" and state["active"] and state["dry_run"]
     assert "试运行（不发邮件" in done and 'type="date" name="as_of"' in done
