@@ -29,9 +29,9 @@ from review_calendar.decide.proposals import record_proposal
 from review_calendar.domain.programmes import find_instance
 from review_calendar.domain.verdicts import Verdict
 from review_calendar.store.due_changes import save_change
-from review_calendar.store.tables.decisions import DecisionReview
 from review_calendar.store.tables.intake import Submission
 from review_calendar.store.tables.registry import Region
+from review_calendar.store.tables.review import DecisionReview
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session

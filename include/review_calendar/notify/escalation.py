@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
     from review_calendar.domain.calendar import WorkingCalendar
     from review_calendar.domain.programmes import Programme
-    from review_calendar.store.tables.decisions import DecisionReview
+    from review_calendar.store.tables.review import DecisionReview
 
 log = logging.getLogger(__name__)
 

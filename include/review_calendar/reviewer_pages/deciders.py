@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from review_calendar.domain.labels import period_label
 from review_calendar.domain.people import display_name
-from review_calendar.store.tables.decisions import DecisionReview
+from review_calendar.store.tables.review import DecisionReview
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping

@@ -34,8 +34,9 @@ from review_calendar.domain.verdicts import decision_state, state_label, subject
 from review_calendar.reviewer_pages.common import cycle_dag_id
 from review_calendar.reviewer_pages.deciders import ReviewRun, cycle_run_words, decided_by_name, review_runs
 from review_calendar.reviewer_pages.rule_words import rule_in_words
-from review_calendar.store.tables.decisions import Decision, DecisionReview
+from review_calendar.store.tables.decisions import Decision
 from review_calendar.store.tables.registry import Cluster, Region
+from review_calendar.store.tables.review import DecisionReview
 
 if TYPE_CHECKING:
     from collections.abc import Iterable

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from review_calendar.store.mail_failures import MailFailure
 from review_calendar.store.tables.base import NAMING, Base, utc_now
-from review_calendar.store.tables.decisions import Decision, DecisionReview
+from review_calendar.store.tables.decisions import Decision
 from review_calendar.store.tables.intake import (
     PARTIAL_INDEXES,
     Attachment,
@@ -31,7 +31,14 @@ from review_calendar.store.tables.intake import (
 )
 from review_calendar.store.tables.mail import MailItem, MailMessage, OutboxMessage
 from review_calendar.store.tables.registry import Cluster, Contact, Enrolment, Evaluation, Region
-from review_calendar.store.tables.review import Aggregate, Finding, GateRun, RecordedFact, Subsidy
+from review_calendar.store.tables.review import (
+    Aggregate,
+    DecisionReview,
+    Finding,
+    GateRun,
+    RecordedFact,
+    Subsidy,
+)
 
 __all__ = [
     "NAMING",

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy import func, select
 
 from review_calendar.domain.verdicts import decision_state
-from review_calendar.store.tables.decisions import Decision, DecisionReview
+from review_calendar.store.tables.decisions import Decision
+from review_calendar.store.tables.review import DecisionReview
 
 if TYPE_CHECKING:
     from collections.abc import Iterable

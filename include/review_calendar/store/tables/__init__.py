@@ -2,9 +2,9 @@
 
 :mod:`.base` (the declarative base and naming convention), :mod:`.registry`
 (regions, clusters, enrolments and what accepted files say of them),
-:mod:`.intake` (obligation instances, submissions and what came with them),
-:mod:`.review` (gate runs, aggregates, findings, subsidies, facts, due-date
-changes), :mod:`.decisions` (audited decisions and the reviewers' answers) and
+:mod:`.intake` (obligation instances, due-date changes, submissions and what came with them),
+:mod:`.review` (gate runs, aggregates, findings, subsidies, facts and the
+reviewers' answers to proposals), :mod:`.decisions` (the audited decision log) and
 :mod:`.mail` (outbox and mailbox ledger). The mail failures' table is defined
 with its functions in :mod:`review_calendar.store.mail_failures`.
 
