@@ -9,7 +9,10 @@ interpreter: ``python -c "import pandas"`` and ``review-calendar ingest FILE
 The first pair is a warm-up (bytecode and file system caches). Prints one
 JSON object: the medians, their ratio and whether the ingest command
 imported Great Expectations (it must not: row checks at intake are the
-dataset spec's own; Great Expectations is the provincial gate).
+dataset spec's own; Great Expectations is the provincial gate). Where
+valgrind is installed, each command is also counted once in CPU instructions
+(callgrind), a figure the machine's load does not move; it is reported, the
+goal is on wall time.
 
 Run: ``python scripts/bench_ingest.py OUT_DIR [ROUNDS]`` with ``scripts/env.sh``
 sourced (``scripts/bench.py`` runs it as its step 5).
@@ -19,6 +22,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -52,7 +57,7 @@ def _setup(work: Path, rounds: int) -> tuple[dict[str, str], list[Path]]:
     instance = find_instance(programme, YEAR, OBLIGATION)
     city = Submitter(CITY, "石家庄市", CITY)
     files = []
-    for n in range(rounds + 2):  # a warm-up, the rounds, and one for the import probe
+    for n in range(rounds + 3):  # a warm-up, the rounds, one for the import probe, one for valgrind
         path = write_xlsx(
             work / "files" / f"{n}" / "石家庄市联系人名单.xlsx",
             records_for(programme, instance, city, seed=n),
@@ -61,6 +66,33 @@ def _setup(work: Path, rounds: int) -> tuple[dict[str, str], list[Path]]:
         set_received(path, instance.effective_due)
         files.append(path)
     return env, files
+
+
+def _instructions(argv: list[str], env: dict[str, str]) -> int | None:
+    """CPU instructions the command executes, counted by valgrind's callgrind (None: no valgrind)."""
+    if shutil.which("valgrind") is None:
+        return None
+    done = subprocess.run(
+        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *argv],
+        env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    found = re.search(r"I\s+refs:\s+([\d,]+)", done.stderr)
+    return int(found.group(1).replace(",", "")) if done.returncode == 0 and found else None
+
+
+def _ingest_argv(cli: str, path: Path) -> list[str]:
+    """The county's command: ``review-calendar ingest`` of ``path`` for the benchmark's instance."""
+    return [
+        cli,
+        "ingest",
+        str(path),
+        "--programme",
+        PROGRAMME,
+        "--year",
+        str(YEAR),
+        "--obligation",
+        OBLIGATION,
+    ]
 
 
 def _timed(argv: list[str], env: dict[str, str]) -> tuple[float, subprocess.CompletedProcess[str]]:
@@ -77,18 +109,8 @@ def main(out_dir: str, rounds: int = 5) -> int:
     pandas_s: list[float] = []
     ingest_s: list[float] = []
     failed: list[str] = []
-    for n, path in enumerate(files[:-1]):
-        ingest = [
-            cli,
-            "ingest",
-            str(path),
-            "--programme",
-            PROGRAMME,
-            "--year",
-            str(YEAR),
-            "--obligation",
-            OBLIGATION,
-        ]
+    for n, path in enumerate(files[:-2]):
+        ingest = _ingest_argv(cli, path)
         order = ("pandas", "ingest") if n % 2 else ("ingest", "pandas")
         for kind in order:
             if kind == "pandas":
@@ -102,13 +124,15 @@ def main(out_dir: str, rounds: int = 5) -> int:
     # The same command in-process, once more: which modules did judging a file import?
     probe = (
         "import sys; from review_calendar.cli import main;"
-        f"main(['ingest', {str(files[-1])!r}, '--programme', {PROGRAMME!r}, '--year', '{YEAR}',"
+        f"main(['ingest', {str(files[-2])!r}, '--programme', {PROGRAMME!r}, '--year', '{YEAR}',"
         f" '--obligation', {OBLIGATION!r}]);"
         "print('GX', 'great_expectations' in sys.modules)"
     )
     imported = subprocess.run(
         [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=False
     )
+    pandas_ir = _instructions([sys.executable, "-c", "import pandas"], env)
+    ingest_ir = _instructions(_ingest_argv(cli, files[-1]), env)
     pandas, ingest = statistics.median(pandas_s[1:]), statistics.median(ingest_s[1:])
     print(json.dumps({
         "rounds": rounds,
@@ -116,6 +140,8 @@ def main(out_dir: str, rounds: int = 5) -> int:
         "ingest_s": round(ingest, 3),
         "ratio": round(ingest / pandas, 2),
         "gx_imported": "GX True" in imported.stdout,
+        "instructions": None if not (pandas_ir and ingest_ir) else {
+            "pandas": pandas_ir, "ingest": ingest_ir, "ratio": round(ingest_ir / pandas_ir, 2)},
         "failed": failed,
     }, ensure_ascii=False))  # fmt: skip
     return 1 if failed else 0
