@@ -1,7 +1,5 @@
 """The declarative base of every table, its naming convention, and the clock of ``created_at`` columns."""
 
-from __future__ import annotations
-
 import datetime as dt
 from typing import Any
 

@@ -5,9 +5,7 @@ The reviewers' answers to proposals are in :mod:`.review` (``DecisionReview``).
 Part of :mod:`review_calendar.store.models`, which holds every table.
 """
 
-from __future__ import annotations
-
-import datetime as dt  # noqa: TC003 (SQLAlchemy reads Mapped[dt.date] at run time)
+import datetime as dt
 from typing import Any
 
 from sqlalchemy import (

@@ -5,9 +5,7 @@ And what accepted files say of them: the contact list's officials, the evaluatio
 Part of :mod:`review_calendar.store.models`, which holds every table.
 """
 
-from __future__ import annotations
-
-import datetime as dt  # noqa: TC003 (SQLAlchemy reads Mapped[dt.date] at run time)
+import datetime as dt
 
 from sqlalchemy import (
     Boolean,
