@@ -842,7 +842,11 @@ def main() -> int:
     parser.add_argument("--counties", type=int, help="county-level units of the national set (default 2850)")
     parser.add_argument("--clusters", type=int, help="Programme B clusters (default 200)")
     parser.add_argument("--reminders", type=int, help="lagging counties to remind (default 3000)")
-    parser.add_argument("--rounds", type=int, help="rounds of the parse measurement (default 3)")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        help="rounds of the parse measurement (default 3; the cold command takes 3× as many)",
+    )
     parser.add_argument(
         "--only",
         choices=("parse", "national", "reminders", "ingest"),

@@ -118,6 +118,8 @@ def test_the_page_follows_the_run_until_it_ends(operator: Any, airflow: FakeAirf
     assert "refresh" not in done and "已成功" in done
     assert state["state"] == "running" and state["active"] and state["dry_run"]
     assert "试运行（不发邮件" in done and 'type="date" name="as_of"' in done
+    # The whole year is "2025 年度" in the operator's form and warnings too, never "2025 年度全年".
+    assert "启动2025 年度“" in done and "年度全年" not in running + done
 
 
 def test_a_rerun_is_named_by_the_cycle_it_serves() -> None:

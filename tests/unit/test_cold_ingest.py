@@ -192,3 +192,5 @@ def test_a_command_line_builds_only_the_sub_command_it_names() -> None:
     # No sub-command, or one misspelt: every sub-command, so that help and errors list them all.
     assert {"ingest", "remind", "decisions"} <= _commands(build_parser(["--help"]))
     assert {"ingest", "remind", "decisions"} <= _commands(build_parser(["ingets"]))
+    assert {"ingest", "remind", "decisions"} <= _commands(build_parser(["-h", "ingest"]))
+    assert _commands(build_parser(["ingest", "--help"])) == {"ingest", "template"}

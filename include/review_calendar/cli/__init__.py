@@ -67,8 +67,11 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     parser = ChineseParser(prog="review-calendar", description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress")
     sub = parser.add_subparsers(dest="command", required=True)
-    command = next((a for a in argv or () if not a.startswith("-")), None)
-    asked = [group for group in GROUPS if command in group.COMMANDS]
+    args = list(argv or ())
+    command = next((a for a in args if not a.startswith("-")), None)
+    # ``-h ingest`` asks for the top-level help: every sub-command.
+    top_help = command is None or any(a in ("-h", "--help") for a in args[: args.index(command)])
+    asked = [] if top_help else [group for group in GROUPS if command in group.COMMANDS]
     for group in asked or GROUPS:
         group.register(sub)
     return parser

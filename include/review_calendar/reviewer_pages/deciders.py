@@ -38,9 +38,14 @@ def decided_by_name(login: str, recorded: str = "", roster: Mapping[str, Person]
     return display_name(login, roster) if login else ""
 
 
+def cycle_words(cycle_year: int, period: str = "") -> str:
+    """``2025 年度上半年``; the whole year is ``2025 年度`` (titles omit 全年)."""
+    return f"{cycle_year} 年度{period_label(period or 'Y')}"
+
+
 def cycle_run_words(cycle_year: int, period: str = "") -> str:
     """``2025 年度上半年审查运行``: a cycle DAG run named by what it serves."""
-    return f"{cycle_year} 年度{period_label(period or 'Y')}审查运行"
+    return f"{cycle_words(cycle_year, period)}审查运行"
 
 
 def review_run_words(cycle_year: int, period: str, round_: int) -> str:

@@ -7,9 +7,9 @@ upserts instead of duplicating. Schema changes go through Alembic
 migrations and these models agree.
 
 The tables are defined by area in :mod:`review_calendar.store.tables`; this
-module imports them all, so that ``Base.metadata`` holds the whole schema
-(migrations, the reviewers' pages). Code on a county's cold path (``ingest``)
-imports only the areas it writes.
+module imports them all, so that ``Base.metadata`` holds the whole schema for
+the migrations and the tests. Product code imports the areas it uses (a
+county's file from a cold start maps only what it writes).
 """
 
 from __future__ import annotations

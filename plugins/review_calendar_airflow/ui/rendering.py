@@ -60,7 +60,7 @@ def beijing(at: dt.datetime) -> dt.datetime:
 
 def _environment() -> Environment:
     from review_calendar.domain.labels import GATES, PERIODS
-    from review_calendar.reviewer_pages.deciders import cycle_run_words
+    from review_calendar.reviewer_pages.deciders import cycle_run_words, cycle_words
 
     env = Environment(
         loader=FileSystemLoader(HERE / "templates"),
@@ -75,7 +75,8 @@ def _environment() -> Environment:
     env.filters["number"] = format_number
     env.filters["period"] = lambda code: PERIODS.get(code, code)
     env.filters["gate"] = lambda name: GATES.get(name, name)
-    # A cycle run in words, worded once for the pages and the decision cards alike.
+    # A cycle and its run in words, worded once for the pages and the decision cards alike.
+    env.globals["cycle_words"] = cycle_words
     env.globals["cycle_run_words"] = cycle_run_words
     return env
 

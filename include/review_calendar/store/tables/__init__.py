@@ -11,7 +11,8 @@ with its functions in :mod:`review_calendar.store.mail_failures`.
 This package imports none of them: a command imports only the areas it uses
 (a county's file from a cold start maps the intake tables, not the mailbox's),
 and :mod:`review_calendar.store.models` imports every one, for what needs the
-whole schema (migrations, the reviewers' pages, the tests). The modules leave
+whole schema (the migrations and the tests). A module whose foreign key names
+another area's table imports that area, so each module stands alone. The modules leave
 out ``from __future__ import annotations``: SQLAlchemy reads every ``Mapped[...]``
 when the class is made, and evaluating them as strings made that slower.
 """

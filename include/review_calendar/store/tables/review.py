@@ -21,6 +21,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+# A foreign key of this module refers to ``decisions.id``: its table must be in the metadata too.
+from review_calendar.store.tables import decisions  # noqa: F401
 from review_calendar.store.tables.base import Base, utc_now
 
 
