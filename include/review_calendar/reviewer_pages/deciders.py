@@ -28,7 +28,14 @@ if TYPE_CHECKING:
     from review_calendar.domain.people import Person
     from review_calendar.store.tables.decisions import Decision
 
-__all__ = ["ReviewRun", "cycle_run_words", "decided_by_name", "review_run_words", "review_runs"]
+__all__ = [
+    "ReviewRun",
+    "cycle_run_words",
+    "cycle_words",
+    "decided_by_name",
+    "review_run_words",
+    "review_runs",
+]
 
 
 def decided_by_name(login: str, recorded: str = "", roster: Mapping[str, Person] | None = None) -> str:
@@ -50,7 +57,7 @@ def cycle_run_words(cycle_year: int, period: str = "") -> str:
 
 def review_run_words(cycle_year: int, period: str, round_: int) -> str:
     """``2025 年度审定 · 第 2 次询问``: a run of the decision DAG named by the proposal it asked."""
-    return f"{cycle_year} 年度{period_label(period or 'Y')}审定 · 第 {round_} 次询问"
+    return f"{cycle_words(cycle_year, period)}审定 · 第 {round_} 次询问"
 
 
 @dataclass(frozen=True, slots=True)
