@@ -131,11 +131,11 @@ def reviewers_by_programme(directory: Path) -> dict[str, tuple[str, ...]]:
     The ``review:`` block is read leniently (a file without one gets
     :data:`DEFAULT_REVIEWERS`); the generic ``reviewer`` is added to each.
     """
-    import yaml
+    from review_calendar.domain.yaml_text import load_yaml
 
     found: dict[str, tuple[str, ...]] = {}
     for path in sorted(directory.glob("*.yaml")):
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = load_yaml(path.read_text(encoding="utf-8")) or {}
         programme_id = str(data.get("id") or path.stem)
         named = (data.get("review") or {}).get("reviewers") or DEFAULT_REVIEWERS.get(programme_id, ())
         found[programme_id] = _unique([*(str(n) for n in named), REVIEWER])

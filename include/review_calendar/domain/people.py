@@ -76,9 +76,9 @@ def load_roster(path: Path) -> Roster:
 
 @functools.lru_cache(maxsize=8)
 def _cached(path: Path, _mtime: int) -> Roster:
-    import yaml
+    from review_calendar.domain.yaml_text import load_yaml
 
-    return parse_roster(yaml.safe_load(path.read_text(encoding="utf-8")))
+    return parse_roster(load_yaml(path.read_text(encoding="utf-8")))
 
 
 def default_roster() -> Roster:

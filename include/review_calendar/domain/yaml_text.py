@@ -1,4 +1,5 @@
-"""YAML text of the configuration files (programmes, the holiday table), parsed with LibYAML when present.
+"""YAML text of the configuration files (programmes, the holiday table, the reviewers' roster), parsed
+with LibYAML when present.
 
 Every command starts by reading a programme file (and the holiday table with
 it); PyYAML's pure-Python parser takes about ten times as long as its LibYAML
