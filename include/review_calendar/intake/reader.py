@@ -33,7 +33,7 @@ from review_calendar.intake.magic import ZIP_KINDS, content_kind
 from review_calendar.intake.ods import is_ods, read_ods
 from review_calendar.intake.xls import read_xls
 from review_calendar.intake.xlsx import read_xlsx
-from review_calendar.intake.zipparts import inflate_part, zip_listing
+from review_calendar.intake.zipparts import inflate_part, zip_listing, zip_part
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -318,7 +318,7 @@ def _check_container(data: bytes, limits: ReadLimits) -> None:
     """
     try:
         infos = zip_listing(data)
-        listed = {i.filename: i for i in infos}.get("[Content_Types].xml")
+        listed = zip_part(data, "[Content_Types].xml")
         small = listed is not None and listed.file_size <= 1 << 20
         types = inflate_part(data, listed) if small else b""
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, NotImplementedError):

@@ -31,7 +31,7 @@ from review_calendar.intake import issues as E
 from review_calendar.intake.grid import Sheet, column_index, column_letter, mark_percent_cells
 from review_calendar.intake.issues import FileProblem
 from review_calendar.intake.table import build_table
-from review_calendar.intake.zipparts import check_zip, inflate_part, inflate_parts, zip_listing
+from review_calendar.intake.zipparts import check_zip, inflate_part, inflate_parts, zip_listing, zip_part
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -439,7 +439,7 @@ def custom_properties(data: bytes) -> dict[str, str]:
         data: The file's bytes (a zip).
     """
     try:
-        info = {i.filename: i for i in zip_listing(data)}.get(CUSTOM_PROPERTIES_PART)
+        info = zip_part(data, CUSTOM_PROPERTIES_PART)
         if info is None or info.file_size > _MAX_PROPERTIES_BYTES:
             return {}
         root = ET.fromstring(inflate_part(data, info))

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
     from review_calendar.intake.reader import ReadLimits
 
-__all__ = ["check_zip", "inflate_part", "inflate_parts", "zip_listing"]
+__all__ = ["check_zip", "inflate_part", "inflate_parts", "zip_listing", "zip_part"]
 
 
 @functools.lru_cache(maxsize=1)
@@ -45,6 +45,17 @@ def zip_listing(data: bytes) -> tuple[zipfile.ZipInfo, ...]:
     """
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         return tuple(archive.infolist())
+
+
+def zip_part(data: bytes, name: str) -> zipfile.ZipInfo | None:
+    """The part ``name`` as the zip's central directory lists it (None: not there).
+
+    A name listed twice gives its last entry, as :class:`zipfile.ZipFile` reads it.
+
+    Raises:
+        What :func:`zip_listing` raises.
+    """
+    return next((info for info in reversed(zip_listing(data)) if info.filename == name), None)
 
 
 def check_zip(infos: list[zipfile.ZipInfo], limits: ReadLimits) -> None:
