@@ -111,10 +111,11 @@ def _header_cells(ws: WriteOnlyWorksheet, headers: Sequence[str]) -> list[WriteO
 def _row_cells(
     ws: WriteOnlyWorksheet, row: Sequence[Any], formats: Sequence[str | None], is_total: bool
 ) -> list[Any]:
-    """One row's values, neutralised; a styled cell where a number or date format or the total style applies."""
+    """One row's plain values (:func:`plain`), neutralised; a styled cell where a number or date
+    format or the total style applies."""
     out: list[Any] = []
-    for c, raw in enumerate(row):
-        value = neutralise(plain(raw))
+    for c, plain_value in enumerate(row):
+        value = neutralise(plain_value)
         number_format = None
         if isinstance(value, int | float) and not isinstance(value, bool) and formats[c]:
             number_format = formats[c]
@@ -134,11 +135,10 @@ def _row_cells(
 
 
 def _widths(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[int]:
-    """Display width of each column: its widest header or value (floats as shown, with two decimals)."""
+    """Display width of each column: its widest header or plain value (floats as shown, with two decimals)."""
     widths = [_width(h) for h in headers]
     for row in rows:
-        for c, raw in enumerate(row):
-            value = plain(raw)
+        for c, value in enumerate(row):
             shown = value if not isinstance(value, float) else f"{value:,.2f}"
             widths[c] = max(widths[c], _width(shown))
     return widths
@@ -166,14 +166,15 @@ def _sheet(
         total_rows: How many rows at the end are totals.
     """
     ws = wb.create_sheet(title)
-    for c, width in enumerate(_widths(headers, rows), start=1):
+    values = [[plain(raw) for raw in row] for row in rows]  # once per cell, for the widths and the cells
+    for c, width in enumerate(_widths(headers, values), start=1):
         ws.column_dimensions[get_column_letter(c)].width = min(60, max(8, width + 2))
     ws.freeze_panes = "A2"
     if rows:
         ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{len(rows) + 1 - total_rows}"
     ws.append(_header_cells(ws, headers))
-    first_total = len(rows) - total_rows
-    for r, row in enumerate(rows):
+    first_total = len(values) - total_rows
+    for r, row in enumerate(values):
         ws.append(_row_cells(ws, row, formats, r >= first_total))
     return ws
 
