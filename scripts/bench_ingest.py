@@ -31,6 +31,8 @@ import time
 from pathlib import Path
 
 PROGRAMME, YEAR, OBLIGATION, CITY = "hebei_smart_cluster", 2025, "contact_list", "130100"
+#: The yardstick: a bare ``import pandas`` in a fresh interpreter.
+PANDAS = [sys.executable, "-c", "import pandas"]
 
 
 def _setup(work: Path, rounds: int) -> tuple[dict[str, str], list[Path]]:
@@ -114,7 +116,7 @@ def main(out_dir: str, rounds: int = 5) -> int:
         order = ("pandas", "ingest") if n % 2 else ("ingest", "pandas")
         for kind in order:
             if kind == "pandas":
-                seconds, _ = _timed([sys.executable, "-c", "import pandas"], env)
+                seconds, _ = _timed(PANDAS, env)
                 pandas_s.append(seconds)
             else:
                 seconds, done = _timed(ingest, env)
@@ -123,15 +125,14 @@ def main(out_dir: str, rounds: int = 5) -> int:
                     failed.append(done.stdout.strip() or done.stderr.strip()[-300:])
     # The same command in-process, once more: which modules did judging a file import?
     probe = (
-        "import sys; from review_calendar.cli import main;"
-        f"main(['ingest', {str(files[-2])!r}, '--programme', {PROGRAMME!r}, '--year', '{YEAR}',"
-        f" '--obligation', {OBLIGATION!r}]);"
+        "import sys; from review_calendar.cli import main; main(sys.argv[1:]);"
         "print('GX', 'great_expectations' in sys.modules)"
     )
     imported = subprocess.run(
-        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=False
-    )
-    pandas_ir = _instructions([sys.executable, "-c", "import pandas"], env)
+        [sys.executable, "-c", probe, *_ingest_argv(cli, files[-2])[1:]],
+        env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    pandas_ir = _instructions(PANDAS, env)
     ingest_ir = _instructions(_ingest_argv(cli, files[-1]), env)
     pandas, ingest = statistics.median(pandas_s[1:]), statistics.median(ingest_s[1:])
     print(json.dumps({
