@@ -291,20 +291,26 @@ class Crash(BaseException):
     """A process dying (not an ordinary error): nothing after it runs in that process."""
 
 
+def deliver_until_crash(url: str, smtp: LocalSmtpServer, after: int, **options: Any) -> None:
+    """Deliver through the real server; the process "dies" once the server has accepted ``after`` messages."""
+    with smtp_sender(SmtpSettings(host=smtp.host, port=smtp.port, timeout=5)) as send:
+
+        def send_then_crash(msg: EmailMessage) -> Any:
+            result = send(msg)
+            if len(smtp.received) == after:
+                raise Crash
+            return result
+
+        with pytest.raises(Crash):
+            deliver(url, send_then_crash, **options)
+
+
 def test_crash_after_server_accept_resends_with_the_same_message_id(
     url: str, programme: Programme, smtp: LocalSmtpServer
 ) -> None:
     # The documented at-least-once window: the server accepted, the commit never happened.
     plan_reminders(url, programme, 2025, OVERDUE_3)
-    settings = SmtpSettings(host=smtp.host, port=smtp.port, timeout=5)
-    with smtp_sender(settings) as send:
-
-        def send_then_crash(msg: EmailMessage) -> Any:
-            send(msg)
-            raise Crash
-
-        with pytest.raises(Crash):
-            deliver(url, send_then_crash, lease=dt.timedelta(seconds=1))
+    deliver_until_crash(url, smtp, after=1, lease=dt.timedelta(seconds=1))
 
     while_leased = send_all(url, smtp)
     time.sleep(1.1)  # the crashed delivery's sending lease expires
@@ -322,16 +328,7 @@ def test_crash_mid_batch_records_what_was_sent_and_leaves_only_the_last_send_lea
     # Outcomes are recorded a hundred (or a second's worth) at a time: whatever ends the
     # batch, those of the messages sent before are recorded; the one in flight keeps its lease.
     plan_reminders(url, programme, 2025, OVERDUE_3)
-    settings = SmtpSettings(host=smtp.host, port=smtp.port, timeout=5)
-    with smtp_sender(settings) as send:
-
-        def send_then_crash(msg: EmailMessage) -> Any:
-            send(msg)
-            if len(smtp.received) == 3:
-                raise Crash
-
-        with pytest.raises(Crash):
-            deliver(url, send_then_crash)
+    deliver_until_crash(url, smtp, after=3)
 
     rows = outbox(url)
     assert [r.status for r in rows] == ["sent", "sent", "queued", "queued", "queued", "queued"]
